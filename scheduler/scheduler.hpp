@@ -1,0 +1,87 @@
+#pragma once
+// Deterministic fiber scheduler: one OS thread runs many fibers (Boost.Context), exactly one at a time.
+// A fiber returns control at every scheduling point, labelled with what it is about to do; a Strategy
+// chooses which runnable fiber takes the next step. Same program + same strategy + same seed => same trace.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scheduler/finding.hpp"
+#include "scheduler/label.hpp"
+
+namespace fsrace::sched {
+
+using FiberId = uint32_t;
+constexpr FiberId kNoFiber = ~0u;
+
+/// One executed step: `fiber` ran from its scheduling point labelled `label` to its next one.
+struct Step {
+  FiberId fiber;
+  Label label;
+};
+
+struct Options {
+  uint64_t max_steps = 200000;     // more steps than this end the execution with StepLimit
+  size_t stack_size = 256 * 1024;  // per fiber, pooled and reused across executions
+  bool record_trace = true;        // false: Execution::trace stays empty (decisions are always kept)
+};
+
+struct Execution {
+  uint64_t seed = 0;                     // the seed the strategy was started with (0 for replay/dfs)
+  std::vector<Step> trace;               // every executed step in order (fiber, the label it ran)
+  std::vector<FiberId> decisions;        // the fiber chosen at EVERY scheduling decision (replayable)
+  std::vector<std::string> fiber_names;  // by FiberId
+  Finding finding;                       // kind None = clean
+  uint64_t steps = 0, preemptions = 0;
+  /// Stable hash of (fiber, label_hash) over the trace (FNV-1a over 64-bit words, then mixed).
+  uint64_t trace_hash() const;
+};
+
+class Strategy;  // see strategy.hpp
+
+class Scheduler {
+ public:
+  explicit Scheduler(Options = {});
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  /// Adds a fiber to the next (or, from a running fiber, the current) execution. Ids are given in
+  /// spawn order from 0. Its first step is labelled "start <name>". run() consumes the spawned fibers.
+  FiberId spawn(std::string name, std::function<void()> body);
+
+  /// Runs the spawned fibers to the end (all finished, a finding, deadlock or the step bound).
+  /// Stacks are pooled, so the scheduler is reused for the next execution after spawning again.
+  Execution run(Strategy&, uint64_t seed);
+  /// Same as run(), reusing the vectors of `out` (keeps their capacity across executions).
+  void run_into(Strategy&, uint64_t seed, Execution& out);
+
+  /// Ends the current execution with `finding`. In a fiber: like fail() (fiber and step are filled in).
+  /// From a Strategy inside run(): the execution ends before the chosen step runs. The first finding wins.
+  /// Outside run(): throws std::logic_error (there is no execution to end).
+  void fail_current(Finding);
+
+  // Introspection for strategies (valid during run()).
+  const Label& pending_label(FiberId) const;    // what the fiber is about to do
+  const std::string& fiber_name(FiberId) const;
+  size_t fiber_count() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Free functions for code running inside a fiber of the thread's current scheduler. Outside a fiber
+// (e.g. scenario set-up before exploring) point() does nothing, self() is kNoFiber, in_fiber() false.
+void point(const Label&);  // scheduling point: the fiber is ABOUT TO do `label`
+FiberId self();
+const std::string& self_name();
+bool in_fiber();
+/// The scheduler running on this thread (inside run()), else nullptr.
+Scheduler* current_scheduler();
+
+}  // namespace fsrace::sched

@@ -1,0 +1,31 @@
+#pragma once
+// The interface every exploration strategy implements (Boost.Fiber `algorithm` style): the scheduler
+// asks it, at every decision, which runnable fiber takes the next step.
+#include <cstddef>
+#include <cstdint>
+
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::sched {
+
+struct Decision {
+  const FiberId* runnable;  // ascending ids, count >= 1
+  size_t count;
+  FiberId current;          // the fiber that ran the previous step; kNoFiber if it blocked/finished or none yet
+  uint64_t step;            // index of the step about to run (== decisions made so far)
+  Scheduler* scheduler = nullptr;  // for pending_label()/fiber_name()/fail_current() (replay, dfs checks)
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  virtual void begin(uint64_t seed) = 0;        // start of one execution
+  virtual size_t choose(const Decision&) = 0;   // index into runnable
+  virtual void end(const Execution&) {}         // end of one execution
+  /// No fiber is runnable any more (all finished, or the rest blocked) after `step` steps. A strategy
+  /// may end the execution with its own finding here via scheduler.fail_current(); it then replaces
+  /// the deadlock report (ReplayStrategy reports an execution shorter than the recording).
+  virtual void no_runnable(uint64_t step, Scheduler& scheduler) {}
+};
+
+}  // namespace fsrace::sched

@@ -1,0 +1,30 @@
+#pragma once
+#include <cstdint>
+
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::sched {
+
+/// Kernel atomic_t / atomic64_t: each operation is one indivisible step, preceded by a scheduling
+/// point "atomic_<op>(name)". A copy keeps the value (model state is cloned per execution).
+class Atomic {
+ public:
+  explicit Atomic(const char* name, int64_t v = 0) : name_(name), value_(v) {}
+
+  int64_t read();
+  void set(int64_t v);
+  void inc();
+  void dec();
+  int64_t add_return(int64_t delta);
+  bool dec_and_test();  // decrements; true if the result is 0
+  int64_t cmpxchg(int64_t old, int64_t nw);  // returns the value seen; stores nw if it was old
+  /// No scheduling point: for checkers and asserts only.
+  int64_t peek() const { return value_; }
+  const char* name() const { return name_; }
+
+ private:
+  const char* name_;
+  int64_t value_;
+};
+
+}  // namespace fsrace::sched

@@ -1,0 +1,40 @@
+#include "scheduler/sync/completion.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace fsrace::sched {
+
+Completion::Completion(const Completion& other) : name_(other.name_), done_(other.done_) {
+  if (!other.waiters_.empty())
+    throw std::logic_error(fmt::format("fsrace: copying completion {} while fibers wait on it", name_));
+}
+
+Completion& Completion::operator=(const Completion& other) {
+  if (!other.waiters_.empty() || !waiters_.empty())
+    throw std::logic_error(fmt::format("fsrace: assigning completion {} while fibers wait on it", name_));
+  name_ = other.name_;
+  done_ = other.done_;
+  return *this;
+}
+
+void Completion::wait_for_completion() {
+  point(Ls("wait_for_completion({})", name_));
+  while (done_ == 0) waiters_.block("wait_for_completion");  // bounded by the step limit
+  if (done_ != kAll) --done_;
+}
+
+void Completion::complete() {
+  point(Ls("complete({})", name_));
+  if (done_ != kAll) ++done_;
+  waiters_.wake_one();
+}
+
+void Completion::complete_all() {
+  point(Ls("complete_all({})", name_));
+  done_ = kAll;
+  waiters_.wake_all();
+}
+
+}  // namespace fsrace::sched

@@ -1,0 +1,72 @@
+#include "scheduler/sync/mutex.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace fsrace::sched {
+
+namespace {
+const detail::ExclusiveLock::Texts kMutexTexts{"mutex_lock({})", "mutex_trylock({})", "mutex_unlock({})"};
+const detail::ExclusiveLock::Texts kSpinTexts{"spin_lock({})", "spin_trylock({})", "spin_unlock({})"};
+
+void check_no_waiters(const WaitList& waiters, const char* name) {
+  if (!waiters.empty()) throw std::logic_error(fmt::format("fsrace: copying lock {} while fibers wait on it", name));
+}
+}  // namespace
+
+Mutex::Mutex(const char* name) : core_(name, kMutexTexts) {}
+SpinLock::SpinLock(const char* name) : core_(name, kSpinTexts) {}
+
+namespace detail {
+
+ExclusiveLock::ExclusiveLock(const ExclusiveLock& other) : name_(other.name_), texts_(other.texts_) {
+  check_no_waiters(other.waiters_, other.name_);
+}
+
+ExclusiveLock& ExclusiveLock::operator=(const ExclusiveLock& other) {
+  check_no_waiters(other.waiters_, other.name_);
+  check_no_waiters(waiters_, name_);
+  name_ = other.name_;
+  texts_ = other.texts_;
+  locked_ = false;
+  owner_ = kNoFiber;
+  return *this;
+}
+
+void ExclusiveLock::lock() {
+  point(Ls(texts_->lock, name_));
+  if (!locked_) {
+    locked_ = true;
+    owner_ = self();
+    return;
+  }
+  waiters_.block(texts_->lock);  // unlock() hands the lock over before waking us
+}
+
+bool ExclusiveLock::trylock() {
+  point(Ls(texts_->trylock, name_));
+  if (locked_) return false;
+  locked_ = true;
+  owner_ = self();
+  return true;
+}
+
+void ExclusiveLock::unlock() {
+  point(Ls(texts_->unlock, name_));
+  if (!locked_) fail(FindingKind::Warn, fmt::format(fmt::runtime(texts_->unlock), name_) + " of an unlocked lock");
+  if (owner_ != self() && owner_ != kNoFiber && in_fiber())
+    fail(FindingKind::Warn, fmt::format("{} by {}, which does not own it", fmt::format(fmt::runtime(texts_->unlock), name_),
+                                        self_name()));
+  const FiberId next = waiters_.front();
+  if (next == kNoFiber) {
+    locked_ = false;
+    owner_ = kNoFiber;
+    return;
+  }
+  owner_ = next;  // FIFO hand-off: the oldest waiter owns the lock when it runs again
+  waiters_.wake_one();
+}
+
+}  // namespace detail
+}  // namespace fsrace::sched

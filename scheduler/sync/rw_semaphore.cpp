@@ -1,0 +1,107 @@
+#include "scheduler/sync/rw_semaphore.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace fsrace::sched {
+
+RwSemaphore::RwSemaphore(const RwSemaphore& other) : name_(other.name_) {
+  if (other.epoch_ == detail::run_epoch() && !other.queue_.empty())
+    throw std::logic_error(fmt::format("fsrace: copying rw_semaphore {} while fibers wait on it", name_));
+}
+
+RwSemaphore& RwSemaphore::operator=(const RwSemaphore& other) {
+  RwSemaphore fresh(other);
+  drop_stale();
+  if (!queue_.empty())
+    throw std::logic_error(fmt::format("fsrace: assigning to rw_semaphore {} while fibers wait on it", name_));
+  name_ = fresh.name_;
+  readers_ = 0;
+  writer_ = false;
+  return *this;
+}
+
+void RwSemaphore::drop_stale() {
+  const uint64_t now = detail::run_epoch();
+  if (epoch_ != now) {
+    queue_.clear();
+    epoch_ = now;
+  }
+}
+
+void RwSemaphore::hand_off() {
+  // Grant to the head of the queue: one writer, or every reader up to the first writer.
+  if (writer_ || queue_.empty()) return;
+  if (queue_.front().write) {
+    if (readers_ != 0) return;
+    writer_ = true;
+    const FiberId f = queue_.front().fiber;
+    queue_.erase(queue_.begin());
+    detail::wake(f);
+    return;
+  }
+  size_t granted = 0;
+  while (granted < queue_.size() && !queue_[granted].write) {
+    ++readers_;
+    detail::wake(queue_[granted].fiber);
+    ++granted;
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(granted));
+}
+
+void RwSemaphore::down_read() {
+  point(Ls("down_read({})", name_));
+  drop_stale();
+  if (!writer_ && queue_.empty()) {  // a waiting writer holds new readers back (fairness)
+    ++readers_;
+    return;
+  }
+  queue_.push_back({self(), false});
+  detail::block_current("down_read");  // hand_off() counted us as a reader before waking us
+}
+
+bool RwSemaphore::down_read_trylock() {
+  point(Ls("down_read_trylock({})", name_));
+  drop_stale();
+  if (writer_ || !queue_.empty()) return false;
+  ++readers_;
+  return true;
+}
+
+void RwSemaphore::up_read() {
+  point(Ls("up_read({})", name_));
+  drop_stale();
+  if (readers_ <= 0) fail(FindingKind::Warn, fmt::format("up_read({}) without a reader holding it", name_));
+  --readers_;
+  if (readers_ == 0) hand_off();
+}
+
+void RwSemaphore::down_write() {
+  point(Ls("down_write({})", name_));
+  drop_stale();
+  if (!writer_ && readers_ == 0 && queue_.empty()) {
+    writer_ = true;
+    return;
+  }
+  queue_.push_back({self(), true});
+  detail::block_current("down_write");  // hand_off() made us the writer before waking us
+}
+
+bool RwSemaphore::down_write_trylock() {
+  point(Ls("down_write_trylock({})", name_));
+  drop_stale();
+  if (writer_ || readers_ != 0 || !queue_.empty()) return false;
+  writer_ = true;
+  return true;
+}
+
+void RwSemaphore::up_write() {
+  point(Ls("up_write({})", name_));
+  drop_stale();
+  if (!writer_) fail(FindingKind::Warn, fmt::format("up_write({}) without a writer holding it", name_));
+  writer_ = false;
+  hand_off();
+}
+
+}  // namespace fsrace::sched

@@ -1,0 +1,39 @@
+#pragma once
+#include <vector>
+
+#include "scheduler/sync/blocking.hpp"
+
+namespace fsrace::sched {
+
+/// Kernel struct rw_semaphore with FIFO fairness: a reader queues behind a waiting writer; a release
+/// hands the semaphore to the oldest waiter (a writer, or the run of readers at the head of the queue).
+/// Points: "down_read(name)", "up_read(name)", "down_write(name)", "up_write(name)", "..._trylock(name)".
+class RwSemaphore {
+ public:
+  explicit RwSemaphore(const char* name) : name_(name) {}
+  RwSemaphore(const RwSemaphore& other);  // fresh unlocked semaphore with the same name
+  RwSemaphore& operator=(const RwSemaphore& other);
+
+  void down_read();
+  void up_read();
+  void down_write();
+  void up_write();
+  bool down_read_trylock();
+  bool down_write_trylock();
+
+  int readers() const { return readers_; }
+  bool write_locked() const { return writer_; }
+  const char* name() const { return name_; }
+
+ private:
+  struct Waiter { FiberId fiber; bool write; };
+  void drop_stale();
+  void hand_off();
+  const char* name_;
+  int readers_ = 0;
+  bool writer_ = false;
+  std::vector<Waiter> queue_;
+  uint64_t epoch_ = 0;
+};
+
+}  // namespace fsrace::sched

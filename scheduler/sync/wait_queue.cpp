@@ -1,0 +1,26 @@
+#include "scheduler/sync/wait_queue.hpp"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace fsrace::sched {
+
+WaitQueue::WaitQueue(const WaitQueue& other) : name_(other.name_) {
+  if (!other.waiters_.empty())
+    throw std::logic_error(fmt::format("fsrace: copying wait queue {} while fibers wait on it", name_));
+}
+
+WaitQueue& WaitQueue::operator=(const WaitQueue& other) {
+  if (!other.waiters_.empty() || !waiters_.empty())
+    throw std::logic_error(fmt::format("fsrace: assigning wait queue {} while fibers wait on it", name_));
+  name_ = other.name_;
+  return *this;
+}
+
+void WaitQueue::wake_up() {
+  point(Ls("wake_up({})", name_));
+  waiters_.wake_all();
+}
+
+}  // namespace fsrace::sched

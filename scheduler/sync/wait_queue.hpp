@@ -1,0 +1,32 @@
+#pragma once
+#include "scheduler/sync/blocking.hpp"
+
+namespace fsrace::sched {
+
+/// Kernel wait_queue_head_t with wait_event()/wake_up().
+class WaitQueue {
+ public:
+  explicit WaitQueue(const char* name) : name_(name) {}
+  WaitQueue(const WaitQueue& other);  // same name, no waiters
+  WaitQueue& operator=(const WaitQueue& other);
+
+  /// Loop: scheduling point "wait_event(name)"; return if cond(); else sleep until wake_up().
+  template <class Pred>
+  void wait_event(Pred cond) {
+    for (;;) {  // bounded by the scheduler's step limit
+      point(Ls("wait_event({})", name_));
+      if (cond()) return;
+      waiters_.block(name_);
+    }
+  }
+  /// Scheduling point "wake_up(name)"; wakes all waiters (they re-check their condition).
+  void wake_up();
+  bool has_waiters() const { return !waiters_.empty(); }
+  const char* name() const { return name_; }
+
+ private:
+  const char* name_;
+  WaitList waiters_;
+};
+
+}  // namespace fsrace::sched
