@@ -1,11 +1,11 @@
 #include "scheduler/scheduler.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
-#include <string_view>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -38,6 +38,7 @@ const char* intern_name(const std::string& name) {
 }  // namespace
 
 namespace detail {
+constinit thread_local HotState* t_hot = nullptr;
 Scheduler::Impl* running_impl() { return t_running; }
 }  // namespace detail
 
@@ -45,7 +46,7 @@ Scheduler::Impl* running_impl() { return t_running; }
 // Execution
 
 uint64_t Execution::trace_hash() const {
-  uint64_t h = 0xcbf29ce484222325ULL;
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the little-endian bytes of each word
   auto word = [&h](uint64_t v) {
     for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
   };
@@ -68,12 +69,7 @@ FiberId Scheduler::spawn(std::string name, std::function<void()> body) {
   if (impl_->running && t_running != impl_.get())
     throw std::logic_error("fsrace: spawn() on a scheduler running on another thread");
   if (impl_->unwinding) die("spawn() while unwinding fibers at the end of an execution");
-  const auto id = static_cast<FiberId>(impl_->fibers.size());
-  FiberSlot& slot = impl_->fibers.emplace_back();
-  slot.name = std::move(name);
-  slot.body = std::move(body);
-  slot.pending = Ls("start {}", intern_name(slot.name));
-  return id;
+  return impl_->add_fiber(std::move(name), std::move(body));
 }
 
 Execution Scheduler::run(Strategy& strategy, uint64_t seed) {
@@ -87,22 +83,49 @@ void Scheduler::run_into(Strategy& strategy, uint64_t seed, Execution& out) { im
 void Scheduler::fail_current(Finding f) {
   Impl& s = *impl_;
   if (!s.running || t_running != &s) throw std::logic_error("fsrace: fail_current() outside run(): no execution to end");
-  if (s.current != kNoFiber && !s.unwinding) throw FindingRaised(f.kind, std::move(f.message));
+  if (s.running_slot) throw FindingRaised(f.kind, std::move(f.message));  // in a fiber: unwind it like fail()
   s.record_finding(std::move(f));
 }
 
-const Label& Scheduler::pending_label(FiberId f) const { return impl_->fibers.at(f).pending; }
-const std::string& Scheduler::fiber_name(FiberId f) const { return impl_->fibers.at(f).name; }
+const Label& Scheduler::pending_label(FiberId f) const { return impl_->fibers.at(f)->pending; }
+const std::string& Scheduler::fiber_name(FiberId f) const { return impl_->fibers.at(f)->name; }
 size_t Scheduler::fiber_count() const { return impl_->fibers.size(); }
 
 // ---------------------------------------------------------------------------------------------------
-// The scheduler loop
+// Fiber bookkeeping
+
+FiberId Scheduler::Impl::add_fiber(std::string name, std::function<void()> body) {
+  const auto id = static_cast<FiberId>(fibers.size());
+  if (slot_pool.size() <= id) slot_pool.push_back(std::make_unique<FiberSlot>());
+  FiberSlot* slot = slot_pool[id].get();
+  slot->name = std::move(name);
+  slot->body = std::move(body);
+  slot->pending = Ls("start {}", intern_name(slot->name));
+  slot->state = FiberState::Runnable;
+  slot->started = false;
+  fibers.push_back(slot);
+  runnable.push_back(id);  // the highest id so far: stays ascending
+  return id;
+}
+
+void Scheduler::Impl::make_runnable(FiberId f) {
+  runnable.insert(std::upper_bound(runnable.begin(), runnable.end(), f), f);
+}
+
+void Scheduler::Impl::leave_runnable(FiberId f) {
+  auto it = std::lower_bound(runnable.begin(), runnable.end(), f);
+  if (it == runnable.end() || *it != f) die("runnable set out of sync");
+  runnable.erase(it);
+}
 
 void Scheduler::Impl::record_finding(Finding f) {
   if (has_finding) return;  // the first finding ends the execution; later ones are consequences
   has_finding = true;
   finding = std::move(f);
 }
+
+// ---------------------------------------------------------------------------------------------------
+// The scheduler loop
 
 void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out) {
   if (t_running) throw std::logic_error("fsrace: Scheduler::run() inside another run() on the same thread");
@@ -117,6 +140,7 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
 
   running = true;
   t_running = this;
+  detail::t_hot = &hot;
   has_finding = false;
   finding = Finding{};
   step = 0;
@@ -127,16 +151,9 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
     strategy.begin(seed);
     FiberId previous = kNoFiber;  // the fiber that ran the last step
     for (;;) {  // bounded: every iteration runs one step, and steps are bounded by opt.max_steps
-      runnable.clear();
-      bool any_blocked = false;
-      for (FiberId f = 0; f < fibers.size(); ++f) {
-        const FiberState st = fibers[f].state;
-        if (st == FiberState::Runnable) runnable.push_back(f);
-        any_blocked |= st == FiberState::Blocked;
-      }
       if (runnable.empty()) {
         strategy.no_runnable(step, *owner);
-        if (any_blocked) record_finding({FindingKind::Deadlock, deadlock_message(), -1, step});
+        if (blocked != 0) record_finding({FindingKind::Deadlock, deadlock_message(), -1, step});
         break;
       }
       if (step >= opt.max_steps) {
@@ -146,9 +163,8 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
         break;
       }
       const FiberId current_runnable =
-          previous != kNoFiber && fibers[previous].state == FiberState::Runnable ? previous : kNoFiber;
-      const Decision decision{runnable.data(), runnable.size(), current_runnable, step, owner};
-      const size_t index = strategy.choose(decision);
+          previous != kNoFiber && fibers[previous]->state == FiberState::Runnable ? previous : kNoFiber;
+      const size_t index = strategy.choose(Decision{runnable.data(), runnable.size(), current_runnable, step, owner});
       if (has_finding) break;  // the strategy ended the execution (replay divergence, ...)
       if (index >= runnable.size()) {
         record_finding({FindingKind::ToolError,
@@ -159,7 +175,7 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
       const FiberId chosen = runnable[index];
       out.preemptions += current_runnable != kNoFiber && chosen != current_runnable;
       out.decisions.push_back(chosen);
-      if (opt.record_trace) out.trace.push_back(Step{chosen, fibers[chosen].pending});
+      if (opt.record_trace) out.trace.push_back(Step{chosen, fibers[chosen]->pending});
       ++step;
       resume(chosen);
       previous = chosen;
@@ -173,81 +189,89 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
   out.steps = step;
   out.finding = std::move(finding);
   out.fiber_names.reserve(fibers.size());
-  for (const FiberSlot& slot : fibers) out.fiber_names.push_back(slot.name);
-  if (out.decisions.size() > trace_capacity_hint) trace_capacity_hint = out.decisions.size();
-  fibers.clear();  // bodies of fibers that never started are destroyed here, in the scheduler context
-  vars.clear();
-  current = kNoFiber;
+  for (const FiberSlot* slot : fibers) out.fiber_names.push_back(slot->name);
+  trace_capacity_hint = std::max(trace_capacity_hint, out.decisions.size());
+  release_fibers();
   running = false;
   t_running = nullptr;
+  detail::t_hot = nullptr;
   strategy.end(out);
 }
 
-void Scheduler::Impl::resume(FiberId f) {
-  if (!fibers[f].started) {
-    fibers[f].started = true;
-    fibers[f].ctx = ctx::fiber(std::allocator_arg, detail::PooledStack{&pool},
-                               [this, f](ctx::fiber&& sched_side) { return fiber_main(f, std::move(sched_side)); });
-  }
+void Scheduler::Impl::create_context(FiberId f) {
+  FiberSlot* slot = fibers[f];
+  slot->started = true;
+  slot->ctx = ctx::fiber(std::allocator_arg, detail::PooledStack{&pool},
+                         [this, f](ctx::fiber&& sched_side) { return fiber_main(f, std::move(sched_side)); });
+}
+
+// Inlined into the loop on purpose: a call level around the switch costs a mispredicted return.
+inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
+  FiberSlot* slot = fibers[f];
+  if (!slot->started) create_context(f);
   current = f;
-  // Move the continuation out first: a fiber may spawn, and fibers may reallocate while it runs.
-  ctx::fiber c = std::move(fibers[f].ctx);
-  c = std::move(c).resume();
-  fibers[f].ctx = std::move(c);
+  running_slot = slot;
+  hot.pending = &slot->pending;
+  slot->ctx = std::move(slot->ctx).resume();  // runs the fiber until its next point, block or end
+  hot.pending = nullptr;
+  running_slot = nullptr;
   current = kNoFiber;
 }
 
 ctx::fiber Scheduler::Impl::fiber_main(FiberId f, ctx::fiber&& sched_side) {
-  main = std::move(sched_side);
+  hot.main = std::move(sched_side);
+  FiberSlot* slot = fibers[f];
   try {
-    std::function<void()> body = std::move(fibers[f].body);  // on this fiber's stack: fibers may move
+    std::function<void()> body = std::move(slot->body);  // destroyed on this stack, also when unwound
     body();
   } catch (const ctx::detail::forced_unwind&) {
     throw;  // end-of-execution unwinding of a suspended fiber: let Boost.Context finish it
   } catch (const FindingRaised& e) {
     record_finding({e.kind(), e.message(), static_cast<int>(f), step - 1});
   } catch (const std::exception& e) {
-    record_finding({FindingKind::ToolError, fmt::format("exception in {}: {}", fibers[f].name, e.what()),
+    record_finding({FindingKind::ToolError, fmt::format("exception in {}: {}", slot->name, e.what()),
                     static_cast<int>(f), step - 1});
   } catch (...) {
-    record_finding({FindingKind::ToolError, fmt::format("unknown exception in {}", fibers[f].name),
-                    static_cast<int>(f), step - 1});
+    record_finding({FindingKind::ToolError, fmt::format("unknown exception in {}", slot->name), static_cast<int>(f),
+                    step - 1});
   }
-  fibers[f].state = FiberState::Finished;
-  return std::move(main);
+  slot->state = FiberState::Finished;
+  leave_runnable(f);
+  return std::move(hot.main);
 }
 
 void Scheduler::Impl::unwind_all() {
   unwinding = true;
   for (FiberId f = 0; f < fibers.size(); ++f) {
-    if (!fibers[f].ctx) continue;
-    current = f;  // self() stays meaningful in destructors run by the unwinding
-    ctx::fiber doomed = std::move(fibers[f].ctx);
+    if (!fibers[f]->ctx) continue;
+    current = f;  // self() stays meaningful in destructors run by the unwinding; point() is a no-op
+    ctx::fiber doomed = std::move(fibers[f]->ctx);
     // ~fiber throws forced_unwind inside it: its destructors run, then its stack returns to the pool.
   }
   current = kNoFiber;
   unwinding = false;
 }
 
+void Scheduler::Impl::release_fibers() {
+  for (FiberSlot* slot : fibers) slot->body = nullptr;  // bodies of never-started fibers die here
+  fibers.clear();
+  runnable.clear();
+  blocked = 0;
+  vars.clear();
+}
+
 std::string Scheduler::Impl::deadlock_message() const {
   std::string message;
-  for (const FiberSlot& slot : fibers) {
-    if (slot.state != FiberState::Blocked) continue;
+  for (const FiberSlot* slot : fibers) {
+    if (slot->state != FiberState::Blocked) continue;
     if (!message.empty()) message += "; ";
-    message += fmt::format("{} waits for {}", slot.name, format_label(slot.pending));
+    message += fmt::format("{} waits for {}", slot->name, format_label(slot->pending));
   }
   return message;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Free functions used from fibers
-
-void point(const Label& label) {
-  Scheduler::Impl* s = t_running;
-  if (!s || s->current == kNoFiber || s->unwinding) return;  // outside a fiber, or being torn down
-  s->fibers[s->current].pending = label;
-  s->yield_to_scheduler();
-}
 
 FiberId self() {
   const Scheduler::Impl* s = t_running;
@@ -256,7 +280,7 @@ FiberId self() {
 
 const std::string& self_name() {
   const Scheduler::Impl* s = t_running;
-  return s && s->current != kNoFiber ? s->fibers[s->current].name : kNoName;
+  return s && s->current != kNoFiber ? s->fibers[s->current]->name : kNoName;
 }
 
 bool in_fiber() {
@@ -273,15 +297,20 @@ void block_current(const char* what) {
   if (!s || s->current == kNoFiber)
     throw std::logic_error(fmt::format("fsrace: {} would block outside a fiber (nobody could wake it)", what));
   if (s->unwinding) die("a fiber tried to block while being unwound at the end of an execution");
-  s->fibers[s->current].state = FiberState::Blocked;
+  s->running_slot->state = FiberState::Blocked;
+  ++s->blocked;
+  s->leave_runnable(s->current);
   s->yield_to_scheduler();
 }
 
 void wake(FiberId f) {
   Scheduler::Impl* s = t_running;
   if (!s || f >= s->fibers.size()) return;
-  FiberSlot& slot = s->fibers[f];
-  if (slot.state == FiberState::Blocked) slot.state = FiberState::Runnable;
+  FiberSlot* slot = s->fibers[f];
+  if (slot->state != FiberState::Blocked) return;
+  slot->state = FiberState::Runnable;
+  --s->blocked;
+  s->make_runnable(f);
 }
 
 uint64_t run_epoch() { return t_running ? t_running->epoch : 0; }

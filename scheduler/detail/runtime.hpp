@@ -2,6 +2,7 @@
 // Private state of a Scheduler (Scheduler::Impl), shared by scheduler.cpp and the primitives' sources.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,25 +35,33 @@ struct Scheduler::Impl {
   Impl(Scheduler* owner, Options options) : owner(owner), opt(options), pool(options.stack_size) {}
 
   void run_into(Strategy&, uint64_t seed, Execution&);
+  FiberId add_fiber(std::string name, std::function<void()> body);
   void resume(FiberId);
+  void create_context(FiberId);
   boost::context::fiber fiber_main(FiberId, boost::context::fiber&& scheduler_side);
   void record_finding(Finding);
   void unwind_all();
+  void release_fibers();
   std::string deadlock_message() const;
-  void yield_to_scheduler() { main = std::move(main).resume(); }
+  void yield_to_scheduler() { hot.main = std::move(hot.main).resume(); }
+  void make_runnable(FiberId);
+  void leave_runnable(FiberId);
 
   Scheduler* owner;
   Options opt;
   detail::StackPool pool;
-  std::vector<FiberSlot> fibers;
-  std::vector<FiberId> runnable;  // scratch, ascending
-  boost::context::fiber main;     // the scheduler loop, suspended while a fiber runs
-  FiberId current = kNoFiber;     // fiber running now (kNoFiber in the scheduler loop)
-  bool running = false;           // inside run()
-  bool unwinding = false;         // destroying suspended fibers at the end of an execution
+  std::vector<std::unique_ptr<FiberSlot>> slot_pool;  // reused across executions; addresses are stable
+  std::vector<FiberSlot*> fibers;   // by FiberId, this execution's fibers (slots from slot_pool)
+  std::vector<FiberId> runnable;    // ascending, maintained on spawn/block/wake/finish
+  size_t blocked = 0;               // fibers in state Blocked
+  detail::HotState hot;             // main (the suspended loop) and the running fiber's pending label
+  FiberId current = kNoFiber;       // fiber running now (kNoFiber in the scheduler loop)
+  FiberSlot* running_slot = nullptr;  // its slot; nullptr in the loop and while unwinding
+  bool running = false;             // inside run()
+  bool unwinding = false;           // destroying suspended fibers at the end of an execution
   bool has_finding = false;
   Finding finding;
-  uint64_t step = 0;              // steps started so far in this execution
+  uint64_t step = 0;                // steps started so far in this execution
   uint64_t epoch = 0;
   size_t trace_capacity_hint = 0;
   std::unordered_map<const void*, VarWaiters> vars;  // lookup only, never iterated
