@@ -1,0 +1,80 @@
+#include "model/bio.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "scheduler/scheduler.hpp"
+#include "scheduler/sync/completion.hpp"
+
+namespace fsrace::model {
+
+int btrfs_dev_read(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, uint64_t len, uint8_t* out) {
+  btrfs_device* d = fs_info.device(s.devid);
+  if (!d || d->missing) return -EIO;
+  d->bdev.read(s.physical, {out, len});
+  return 0;
+}
+
+int btrfs_dev_write(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, uint64_t len, const uint8_t* data) {
+  btrfs_device* d = fs_info.device(s.devid);
+  if (!d || d->missing) return -EIO;
+  d->bdev.write(s.physical, {data, len});
+  return 0;
+}
+
+void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
+  sched::point(sched::L("submit_bio({} logical {})", bio->logical, bio->len));
+  FSRACE_ASSERT(bio->buf && bio->buf->size() == bio->len, "bio buffer of {} bytes for len {}",
+                bio->buf ? bio->buf->size() : 0, bio->len);
+  // btrfs_map_bio at submission: the stripes are fixed now, whatever happens to the chunk later.
+  bio->status = btrfs_map_block(fs_info, bio->op, bio->logical, bio->len, bio->mirror_num, bio->stripes);
+  btrfs_fs_info* fs = &fs_info;
+  sched::Scheduler* s = sched::current_scheduler();
+  FSRACE_ASSERT(s, "btrfs_submit_bio outside a scheduler");
+  s->spawn("endio", [fs, bio] {
+    sched::point(sched::L("bio_endio({} logical {})", bio->logical, bio->len));
+    if (bio->status == 0) {
+      int ok = 0;
+      for (const auto& st : bio->stripes) {
+        int r = bio->op == map_op::write ? btrfs_dev_write(*fs, st, bio->len, bio->buf->data())
+                                         : btrfs_dev_read(*fs, st, bio->len, bio->buf->data());
+        if (r == 0) ++ok;
+      }
+      if (ok == 0) bio->status = -EIO;  // a write succeeds if any mirror took it
+    }
+    if (bio->end_io) bio->end_io(*bio);
+  });
+}
+
+int btrfs_read_sync(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, int mirror_num, std::vector<uint8_t>& out) {
+  auto bio = std::make_shared<btrfs_bio>();
+  bio->op = map_op::read;
+  bio->logical = logical;
+  bio->len = len;
+  bio->mirror_num = mirror_num;
+  bio->buf = std::make_shared<std::vector<uint8_t>>(len);
+  auto done = std::make_shared<sched::Completion>("bio completion");
+  bio->end_io = [done](btrfs_bio&) { done->complete(); };
+  btrfs_submit_bio(fs_info, bio);
+  done->wait_for_completion();
+  out = *bio->buf;
+  return bio->status;
+}
+
+int btrfs_write_sync(btrfs_fs_info& fs_info, uint64_t logical, std::shared_ptr<std::vector<uint8_t>> data) {
+  auto bio = std::make_shared<btrfs_bio>();
+  bio->op = map_op::write;
+  bio->logical = logical;
+  bio->len = data->size();
+  bio->buf = std::move(data);
+  auto done = std::make_shared<sched::Completion>("bio completion");
+  bio->end_io = [done](btrfs_bio&) { done->complete(); };
+  btrfs_submit_bio(fs_info, bio);
+  done->wait_for_completion();
+  return bio->status;
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,48 @@
+#include "model/block_device.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace fsrace::model {
+
+void block_device::write(uint64_t physical, std::span<const uint8_t> bytes) {
+  FSRACE_ASSERT(physical % SECTORSIZE == 0 && bytes.size() % SECTORSIZE == 0, "unaligned write at {} len {}",
+                physical, bytes.size());
+  FSRACE_ASSERT(physical + bytes.size() <= size_, "write past the end of {}: {} + {}", name_, physical, bytes.size());
+  for (size_t off = 0; off < bytes.size(); off += SECTORSIZE) {
+    auto data = std::make_shared<std::vector<uint8_t>>(bytes.begin() + off, bytes.begin() + off + SECTORSIZE);
+    sectors_.put((physical + off) / SECTORSIZE, sector{std::move(data), nullptr, 0});
+  }
+}
+
+void block_device::read(uint64_t physical, std::span<uint8_t> out) const {
+  FSRACE_ASSERT(physical % SECTORSIZE == 0 && out.size() % SECTORSIZE == 0, "unaligned read at {} len {}",
+                physical, out.size());
+  for (size_t off = 0; off < out.size(); off += SECTORSIZE) {
+    const sector* s = sectors_.find((physical + off) / SECTORSIZE);
+    if (s && s->data) {
+      std::memcpy(out.data() + off, s->data->data(), SECTORSIZE);
+    } else if (s && s->tree) {
+      // Data read over a tree block image: deterministic non-zero garbage derived from its header.
+      uint32_t seed = s->tree->header.csum ^ uint32_t(s->tree->header.bytenr) ^ s->tree_part;
+      for (size_t i = 0; i < SECTORSIZE; ++i) out[off + i] = uint8_t((seed >> (i % 4 * 8)) + i);
+    } else {
+      std::memset(out.data() + off, 0, SECTORSIZE);
+    }
+  }
+}
+
+void block_device::write_tree_block(uint64_t physical, tree_block_ptr block, uint32_t nodesize) {
+  FSRACE_ASSERT(physical % SECTORSIZE == 0 && physical + nodesize <= size_, "bad tree block write at {} on {}",
+                physical, name_);
+  for (uint32_t part = 0; part < nodesize / SECTORSIZE; ++part)
+    sectors_.put(physical / SECTORSIZE + part, sector{nullptr, block, part});
+}
+
+tree_block_ptr block_device::read_tree_block(uint64_t physical) const {
+  const sector* s = sectors_.find(physical / SECTORSIZE);
+  if (!s || !s->tree || s->tree_part != 0) return nullptr;
+  return s->tree;
+}
+
+}  // namespace fsrace::model

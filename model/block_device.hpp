@@ -1,0 +1,50 @@
+// A block device holding bytes, addressed by physical offset in 4 KiB sectors. Sparse, and cloned in
+// O(1) through cow_map. Tree blocks are stored as an image of the block (header + items) at their
+// physical offset instead of serialised bytes: reading a tree block back returns exactly what was
+// written there, or nothing when data (or nothing) was written at that offset.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/cow_map.hpp"
+#include "model/tree_block.hpp"
+
+namespace fsrace::model {
+
+constexpr uint32_t SECTORSIZE = 4096;
+
+struct sector {
+  std::shared_ptr<const std::vector<uint8_t>> data;  // SECTORSIZE bytes, or null for a tree block part
+  tree_block_ptr tree;                                // the tree block this sector belongs to
+  uint32_t tree_part = 0;                             // index of this sector within that tree block
+};
+
+class block_device {
+ public:
+  block_device() = default;
+  block_device(std::string name, uint64_t size) : name_(std::move(name)), size_(size) {}
+
+  const std::string& name() const { return name_; }
+  uint64_t size() const { return size_; }
+
+  // Whole sectors only; writes past the end are a model bug (asserted by callers through map_block).
+  void write(uint64_t physical, std::span<const uint8_t> bytes);
+  void read(uint64_t physical, std::span<uint8_t> out) const;  // unwritten sectors read as zeros
+  void write_tree_block(uint64_t physical, tree_block_ptr block, uint32_t nodesize);
+  // The tree block whose image starts at `physical`, or null (data, garbage or never written there).
+  tree_block_ptr read_tree_block(uint64_t physical) const;
+  bool written(uint64_t physical) const { return sectors_.contains(physical / SECTORSIZE); }
+
+  void freeze() { sectors_.freeze(); }
+  size_t delta_sectors() const { return sectors_.delta_size(); }
+
+ private:
+  std::string name_;
+  uint64_t size_ = 0;
+  cow_map<uint64_t, sector> sectors_;  // keyed by physical / SECTORSIZE
+};
+
+}  // namespace fsrace::model

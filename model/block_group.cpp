@@ -1,0 +1,264 @@
+#include "model/block_group.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "scheduler/scheduler.hpp"
+#include "scheduler/sync/wait_var.hpp"
+
+namespace fsrace::model {
+
+uint64_t btrfs_block_group_cache::free_bytes() const {
+  uint64_t f = 0;
+  for (auto& [s, l] : free_space) f += l;
+  return f;
+}
+
+block_group_ptr btrfs_lookup_block_group(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  auto it = fs_info.block_group_cache_tree.upper_bound(bytenr);
+  if (it == fs_info.block_group_cache_tree.begin()) return nullptr;
+  --it;
+  return bytenr < it->second->end() ? it->second : nullptr;
+}
+
+block_group_ptr btrfs_lookup_first_block_group(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  auto it = fs_info.block_group_cache_tree.lower_bound(bytenr);
+  return it == fs_info.block_group_cache_tree.end() ? nullptr : it->second;
+}
+
+btrfs_space_info& btrfs_find_space_info(btrfs_fs_info& fs_info, uint64_t flags) {
+  for (auto& s : fs_info.space_info)
+    if (s.flags == (flags & BTRFS_BLOCK_GROUP_TYPE_MASK)) return s;
+  FSRACE_ASSERT(false, "no space info for flags {:#x}", flags);
+  __builtin_unreachable();
+}
+
+void btrfs_add_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len) {
+  FSRACE_ASSERT(start >= bg.start && start + len <= bg.end(), "free space {} {} outside bg {}", start, len, bg.start);
+  auto next = bg.free_space.lower_bound(start);
+  if (next != bg.free_space.begin()) {
+    auto prev = std::prev(next);
+    FSRACE_ASSERT(prev->first + prev->second <= start, "free space overlap at {} in bg {}", start, bg.start);
+    if (prev->first + prev->second == start) {
+      start = prev->first;
+      len += prev->second;
+      bg.free_space.erase(prev);
+    }
+  }
+  if (next != bg.free_space.end()) {
+    FSRACE_ASSERT(start + len <= next->first, "free space overlap at {} in bg {}", start, bg.start);
+    if (start + len == next->first) {
+      len += next->second;
+      bg.free_space.erase(next);
+    }
+  }
+  bg.free_space[start] = len;
+}
+
+bool btrfs_remove_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len) {
+  auto it = bg.free_space.upper_bound(start);
+  if (it == bg.free_space.begin()) return false;
+  --it;
+  const uint64_t fs = it->first, fl = it->second;
+  if (start + len > fs + fl) return false;
+  bg.free_space.erase(it);
+  if (start > fs) bg.free_space[fs] = start - fs;
+  if (start + len < fs + fl) bg.free_space[start + len] = fs + fl - (start + len);
+  return true;
+}
+
+int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool force) {
+  sched::point(sched::L("btrfs_inc_block_group_ro(bg {})", cache.start));
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, cache.flags);
+  // inc_block_group_ro under space_info->lock and cache->lock: one step.
+  if (cache.ro) {
+    cache.ro++;
+    return 0;
+  }
+  const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.used;
+  const uint64_t sinfo_used = sinfo.bytes_used + sinfo.bytes_reserved + sinfo.bytes_pinned + sinfo.bytes_readonly;
+  if (!force && sinfo_used + num_bytes > sinfo.total_bytes) {
+    // The kernel then allocates a new chunk and retries; callers do that through btrfs_alloc_chunk.
+    return -ENOSPC;
+  }
+  sinfo.bytes_readonly += num_bytes;
+  cache.ro++;
+  return 0;
+}
+
+void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache) {
+  sched::point(sched::L("btrfs_dec_block_group_ro(bg {})", cache.start));
+  FSRACE_BUG_ON(!cache.ro, "btrfs_dec_block_group_ro on writable bg {}", cache.start);
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, cache.flags);
+  if (--cache.ro == 0) {
+    const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.used;
+    sinfo.bytes_readonly -= std::min(sinfo.bytes_readonly, num_bytes);
+  }
+}
+
+void btrfs_inc_block_group_reservations(btrfs_block_group_cache& bg) { bg.reservations.inc(); }
+
+void btrfs_dec_block_group_reservations(btrfs_fs_info& fs_info, uint64_t start) {
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
+  FSRACE_ASSERT(bg, "no block group for reservation at {}", start);
+  if (bg->reservations.dec_and_test()) sched::wake_up_var(&bg->reservations);
+}
+
+void btrfs_wait_block_group_reservations(btrfs_block_group_cache& bg) {
+  sched::point(sched::L("btrfs_wait_block_group_reservations(bg {})", bg.start));
+  sched::wait_var_event(&bg.reservations, "block_group->reservations", [&] { return bg.reservations.peek() == 0; });
+}
+
+bool btrfs_inc_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
+  if (!bg) return false;
+  sched::point(sched::L("btrfs_inc_nocow_writers(bg {})", bg->start));
+  // Without f78c436c3931 there is no counter: nocow writes never look at the group's ro state here.
+  if (!fs_info.fixes.has("f78c436c3931")) return true;
+  if (bg->ro) return false;  // under bg->lock, in the same step as the increment
+  bg->nocow_writers.set(bg->nocow_writers.peek() + 1);
+  return true;
+}
+
+void btrfs_dec_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  if (!fs_info.fixes.has("f78c436c3931")) return;
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
+  FSRACE_ASSERT(bg, "no block group for nocow writer at {}", bytenr);
+  if (bg->nocow_writers.dec_and_test()) sched::wake_up_var(&bg->nocow_writers);
+}
+
+void btrfs_wait_nocow_writers(btrfs_block_group_cache& bg) {
+  sched::point(sched::L("btrfs_wait_nocow_writers(bg {})", bg.start));
+  sched::wait_var_event(&bg.nocow_writers, "block_group->nocow_writers", [&] { return bg.nocow_writers.peek() == 0; });
+}
+
+block_group_ptr btrfs_make_block_group(btrfs_trans_handle& trans, uint64_t bytes_used, uint64_t type,
+                                       uint64_t chunk_offset, uint64_t size) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  auto bg = std::make_shared<btrfs_block_group_cache>();
+  bg->start = chunk_offset;
+  bg->length = size;
+  bg->flags = type;
+  bg->used = bytes_used;
+  bg->dirty = true;
+  if (size > bytes_used) bg->free_space[chunk_offset + bytes_used] = size - bytes_used;
+  fs_info.block_group_cache_tree[chunk_offset] = bg;
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
+  sinfo.total_bytes += size;
+  sinfo.bytes_used += bytes_used;
+  sinfo.full = false;
+  sinfo.block_groups.push_back(chunk_offset);
+  if (trans.transaction) trans.transaction->dirty_bgs.insert(chunk_offset);
+  return bg;
+}
+
+int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  sched::point(sched::L("btrfs_remove_block_group(bg {})", group_start));
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, group_start);
+  FSRACE_BUG_ON(!bg || bg->start != group_start, "btrfs_remove_block_group: no bg at {}", group_start);
+  FSRACE_BUG_ON(!bg->ro, "btrfs_remove_block_group: bg {} not read-only", group_start);
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
+  // Deleted from block_group_cache_tree, then its extent map from mapping_tree, in one step under
+  // the locks, as in the kernel; a holder of a reference keeps the object alive with removed set.
+  fs_info.block_group_cache_tree.erase(group_start);
+  bg->removed = true;
+  sinfo.total_bytes -= bg->length;
+  sinfo.bytes_readonly -= std::min(sinfo.bytes_readonly, bg->length - bg->used - bg->pinned - bg->reserved);
+  std::erase(sinfo.block_groups, group_start);
+  std::erase(fs_info.unused_bgs, group_start);
+  if (trans.transaction) trans.transaction->dirty_bgs.erase(group_start);
+  fs_info.mapping_tree.erase(group_start);
+  const bool item_pending = std::erase(trans.transaction->new_bgs, group_start) > 0;
+  if (!item_pending) {
+    int ret = btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
+    FSRACE_ASSERT(ret == 0, "block group item {} missing: {}", group_start, ret);
+  }
+  return 0;
+}
+
+void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool alloc) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
+  FSRACE_BUG_ON(!bg, "btrfs_update_block_group: no block group for {}", bytenr);
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
+  bg->dirty = true;
+  trans.transaction->dirty_bgs.insert(bg->start);
+  if (alloc) {
+    FSRACE_BUG_ON(bg->reserved < num_bytes, "bg {} reserved {} < {}", bg->start, bg->reserved, num_bytes);
+    bg->reserved -= num_bytes;
+    sinfo.bytes_reserved -= num_bytes;
+    bg->used += num_bytes;
+    sinfo.bytes_used += num_bytes;
+  } else {
+    FSRACE_BUG_ON(bg->used < num_bytes, "bg {} used {} < {}", bg->start, bg->used, num_bytes);
+    bg->used -= num_bytes;
+    sinfo.bytes_used -= num_bytes;
+    bg->pinned += num_bytes;
+    sinfo.bytes_pinned += num_bytes;
+    fs_info.pinned_extents[bytenr] = num_bytes;  // btrfs_pin_extent: unpinned after this commit
+    if (bg->used == 0) btrfs_mark_bg_unused(fs_info, *bg);
+  }
+}
+
+void btrfs_mark_bg_unused(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
+  if (bg.on_unused_list) return;
+  bg.on_unused_list = true;
+  fs_info.unused_bgs.push_back(bg.start);
+}
+
+int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_bytes, btrfs_key_ins& ins,
+                         bool is_data_for_reservations, btrfs_trans_handle* caller_trans) {
+  FSRACE_ASSERT(num_bytes > 0 && num_bytes % fs_info.sectorsize == 0, "bad reserve size {}", num_bytes);
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    sched::point(sched::L("find_free_extent(type {:#x}, {} bytes)", type, num_bytes));
+    for (uint64_t start : sinfo.block_groups) {
+      block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
+      if (!bg || bg->ro || bg->removed) continue;  // read-only groups are skipped
+      for (auto& [fs, fl] : bg->free_space) {
+        if (fl < num_bytes) continue;
+        const uint64_t at = fs;
+        btrfs_remove_free_space(*bg, at, num_bytes);
+        // btrfs_add_reserved_bytes: under the space info and group locks, same step as the check.
+        bg->reserved += num_bytes;
+        sinfo.bytes_reserved += num_bytes;
+        // 9cfa3e34e20e: data reservations are counted until the ordered extent exists.
+        if (is_data_for_reservations && fs_info.fixes.has("9cfa3e34e20e")) btrfs_inc_block_group_reservations(*bg);
+        ins.objectid = at;
+        ins.offset = num_bytes;
+        return 0;
+      }
+    }
+    if (attempt == 0) {
+      // do_chunk_alloc: a new chunk of this type, in the running (or a joined) transaction.
+      btrfs_trans_handle joined;
+      if (!caller_trans) joined = btrfs_join_transaction(fs_info);
+      btrfs_trans_handle& trans = caller_trans ? *caller_trans : joined;
+      fs_info.chunk_mutex.lock();
+      uint64_t flags = type & BTRFS_BLOCK_GROUP_TYPE_MASK;
+      const char* kind = (flags & BTRFS_BLOCK_GROUP_DATA) ? "data" : (flags & BTRFS_BLOCK_GROUP_SYSTEM) ? "system" : "metadata";
+      flags |= fs_info.profiles.at(kind);
+      int64_t ret = btrfs_alloc_chunk(trans, flags);
+      fs_info.chunk_mutex.unlock();
+      if (!caller_trans) btrfs_end_transaction(joined);
+      if (ret < 0) break;
+    }
+  }
+  sinfo.full = true;
+  return -ENOSPC;
+}
+
+void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t len) {
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
+  FSRACE_BUG_ON(!bg, "btrfs_free_reserved_extent: no block group for {}", start);
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
+  bg->reserved -= len;
+  sinfo.bytes_reserved -= len;
+  btrfs_add_free_space(*bg, start, len);
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,87 @@
+// Block groups and space infos (fs/btrfs/extent-tree.c of the 4.x era; block-group.c later).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scheduler/sync/atomic.hpp"
+#include "scheduler/sync/rw_semaphore.hpp"
+#include "scheduler/sync/mutex.hpp"
+
+namespace fsrace::model {
+
+struct btrfs_fs_info;
+struct btrfs_trans_handle;
+
+struct btrfs_block_group_cache {
+  uint64_t start = 0;   // key.objectid: logical start of the chunk
+  uint64_t length = 0;  // key.offset
+  uint64_t flags = 0;   // type | profile
+  uint64_t used = 0;    // btrfs_block_group_item.used, kept in memory and written at commit
+  uint64_t pinned = 0, reserved = 0;
+  int ro = 0;           // counter: btrfs_inc_block_group_ro / btrfs_dec_block_group_ro
+  bool removed = false; // set by btrfs_remove_block_group
+  bool dirty = false;   // on the transaction's dirty_bgs list: its item is updated at commit
+  bool on_unused_list = false;  // on fs_info->unused_bgs
+  sched::SpinLock lock{"block_group->lock"};
+  sched::Atomic reservations{"block_group->reservations"};  // 9cfa3e34e20e
+  sched::Atomic nocow_writers{"block_group->nocow_writers"};  // f78c436c3931
+  // Free space (free_space_ctl): start -> length of free ranges, not counting pinned or reserved.
+  std::map<uint64_t, uint64_t> free_space;
+
+  uint64_t end() const { return start + length; }
+  uint64_t free_bytes() const;
+};
+using block_group_ptr = std::shared_ptr<btrfs_block_group_cache>;
+
+struct btrfs_space_info {
+  uint64_t flags = 0;  // BTRFS_BLOCK_GROUP_DATA / METADATA / SYSTEM
+  uint64_t total_bytes = 0, bytes_used = 0, bytes_reserved = 0, bytes_pinned = 0, bytes_readonly = 0;
+  bool full = false;
+  sched::RwSemaphore groups_sem{"space_info->groups_sem"};
+  std::vector<uint64_t> block_groups;  // starts, in creation order (the kernel's per-raid lists)
+};
+
+// Lookups in fs_info->block_group_cache_tree.
+block_group_ptr btrfs_lookup_block_group(btrfs_fs_info& fs_info, uint64_t bytenr);  // group containing bytenr
+block_group_ptr btrfs_lookup_first_block_group(btrfs_fs_info& fs_info, uint64_t bytenr);  // first with start >= bytenr
+btrfs_space_info& btrfs_find_space_info(btrfs_fs_info& fs_info, uint64_t flags);
+
+// Read-only counter. inc fails with -ENOSPC when the rest of the space info could not absorb the
+// group's used + reserved bytes (force: skip that check, as scrub does).
+int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool force = false);
+void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache);
+
+// 9cfa3e34e20e: extents reserved by find_free_extent whose ordered extent does not exist yet.
+void btrfs_inc_block_group_reservations(btrfs_block_group_cache& bg);
+void btrfs_dec_block_group_reservations(btrfs_fs_info& fs_info, uint64_t start);
+void btrfs_wait_block_group_reservations(btrfs_block_group_cache& bg);
+// f78c436c3931: nocow writers. inc fails (returns false) on a read-only group only with the fix on.
+bool btrfs_inc_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr);
+void btrfs_dec_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr);
+void btrfs_wait_nocow_writers(btrfs_block_group_cache& bg);
+
+// Creation and removal (btrfs_make_block_group, btrfs_remove_block_group).
+block_group_ptr btrfs_make_block_group(btrfs_trans_handle& trans, uint64_t bytes_used, uint64_t type,
+                                       uint64_t chunk_offset, uint64_t size);
+int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start);
+// btrfs_update_block_group: used/reserved/pinned accounting when delayed refs run.
+void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool alloc);
+// Puts an empty group on fs_info->unused_bgs for the cleaner (btrfs_mark_bg_unused).
+void btrfs_mark_bg_unused(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg);
+
+// The allocator (find_free_extent): the first fit in a writable block group of the type, allocating
+// a chunk when none fits. Returns 0 and the extent, or -ENOSPC.
+struct btrfs_key_ins { uint64_t objectid = 0, offset = 0; };  // ins.objectid = bytenr, ins.offset = bytes
+// `trans`: the caller's handle, used for a chunk allocation (else one is joined).
+int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_bytes, btrfs_key_ins& ins,
+                         bool is_data_for_reservations, btrfs_trans_handle* trans = nullptr);
+// Gives a reserved extent back without using it (btrfs_free_reserved_extent).
+void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t len);
+// Space accounting hooks used by the extent tree.
+void btrfs_add_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len);
+bool btrfs_remove_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len);
+
+}  // namespace fsrace::model

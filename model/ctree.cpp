@@ -1,0 +1,482 @@
+#include "model/ctree.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/bio.hpp"
+#include "model/fs_info.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+tree_block_ptr cached(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  const tree_block_ptr* p = fs_info.buffer_radix.find(bytenr);
+  return p ? *p : nullptr;
+}
+
+// Mutable access to a block the running transaction owns (generation == transid). The first write
+// after a clone copies the block, so the frozen base is never modified.
+tree_block& mut_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  tree_block_ptr* p = fs_info.buffer_radix.find_mut(bytenr);
+  FSRACE_ASSERT(p && *p, "tree block {} not in the buffer cache", bytenr);
+  if (p->use_count() > 1) *p = std::make_shared<tree_block>(**p);
+  return const_cast<tree_block&>(**p);
+}
+
+// Slot of `key` in the block: exact match -> 0 and its slot; else 1 and the first slot above it.
+int bin_search(const tree_block& b, const btrfs_key& key, int* slot) {
+  int lo = 0, hi = int(b.nritems());
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (b.key_at(mid) < key) lo = mid + 1; else hi = mid;
+  }
+  *slot = lo;
+  return (lo < int(b.nritems()) && b.key_at(lo) == key) ? 0 : 1;
+}
+
+// The child slot of a node covering `key`: the last pointer whose key <= key (0 if none).
+int node_slot(const tree_block& b, const btrfs_key& key) {
+  int slot;
+  if (bin_search(b, key, &slot) == 0) return slot;
+  return slot > 0 ? slot - 1 : 0;
+}
+
+bool in_readonly_block_group(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
+  return bg && bg->ro;
+}
+
+// should_cow_block: a block already COWed in this transaction is modified in place, unless it lies
+// in a read-only block group (which relocation is emptying: its blocks must move out).
+bool should_cow_block(btrfs_trans_handle& trans, const tree_block& b) {
+  if (b.header.generation == trans.transid && !in_readonly_block_group(*trans.fs_info, b.header.bytenr)) return false;
+  return true;
+}
+
+void add_child_refs(btrfs_trans_handle& trans, uint64_t root_objectid, const tree_block& b, int action) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  if (!b.is_leaf()) {
+    for (const auto& p : b.ptrs)
+      btrfs_add_delayed_tree_ref(trans, p.blockptr, fs_info.nodesize, b.header.level - 1, root_objectid, action, false);
+    return;
+  }
+  for (const auto& it : b.items) {
+    if (it.key.type != BTRFS_EXTENT_DATA_KEY) continue;
+    const auto& fe = std::get<btrfs_file_extent_item>(it.value);
+    if (fe.type == BTRFS_FILE_EXTENT_INLINE || fe.disk_bytenr == 0) continue;
+    btrfs_add_delayed_data_ref(trans, fe.disk_bytenr, fe.disk_num_bytes, root_objectid, it.key.objectid,
+                               it.key.offset - fe.offset, action, false);
+  }
+}
+
+// update_ref_for_cow: references are counted per referencing block. A block shared with a snapshot
+// keeps its references when one root COWs it: the copy takes a reference on every child and the
+// original loses the one from this root's parent. An unshared block hands its children to the copy.
+void update_ref_for_cow(btrfs_trans_handle& trans, btrfs_root& root, const tree_block& old, const tree_block& copy) {
+  bool shared = root.ref_cows && old.header.generation <= root.root_item.last_snapshot;
+  if (shared && btrfs_lookup_extent_refs(trans, old.header.bytenr, false) > 1) {
+    add_child_refs(trans, root.objectid, copy, +1);
+    btrfs_add_delayed_tree_ref(trans, old.header.bytenr, trans.fs_info->nodesize, old.header.level, root.objectid, -1,
+                               false);
+    return;
+  }
+  btrfs_free_tree_block(trans, root, old.header.bytenr, old.header.level);
+}
+
+// btrfs_cow_block: copies `bytenr` to a new block owned by root and links it into the parent (or
+// makes it the root node). Returns the new bytenr.
+uint64_t cow_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t parent, int parent_slot, uint64_t bytenr) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  tree_block_ptr old = cached(fs_info, bytenr);
+  FSRACE_ASSERT(old, "COW of uncached tree block {}", bytenr);
+  const int level = old->header.level;
+  const uint64_t nb = btrfs_alloc_tree_block(trans, root, level);
+  auto copy = std::make_shared<tree_block>(*old);
+  copy->header.bytenr = nb;
+  copy->header.generation = trans.transid;
+  copy->header.owner = root.objectid;
+  copy->header.csum = 0;
+  fs_info.buffer_radix.put(nb, copy);
+  update_ref_for_cow(trans, root, *old, *copy);
+  if (parent) {
+    tree_block& p = mut_block(fs_info, parent);
+    p.ptrs[parent_slot].blockptr = nb;
+    p.ptrs[parent_slot].generation = trans.transid;
+  } else {
+    root.node = nb;
+    root.level = uint8_t(level);
+  }
+  root.dirty = true;
+  root.last_trans = trans.transid;
+  return nb;
+}
+
+// Reads a block of the current tree for a writer: cached, or read from disk (verified).
+tree_block_ptr writer_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t gen, int level) {
+  if (tree_block_ptr b = cached(fs_info, bytenr)) return b;
+  int err = 0;
+  tree_block_ptr b = read_tree_block(fs_info, bytenr, gen, level, &err);
+  FSRACE_BUG_ON(!b, "current tree block {} unreadable: {}", bytenr, err);
+  return b;
+}
+
+struct split_result {
+  bool split = false;
+  btrfs_key key;
+  uint64_t bytenr = 0;
+};
+
+// Splits an overfull block in two halves (split_leaf by bytes, split_node by pointers); the right
+// half goes to a new block whose first key the parent must link.
+split_result split_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  const int level = mut_block(fs_info, bytenr).header.level;
+  const uint64_t rb = btrfs_alloc_tree_block(trans, root, level);
+  tree_block& b = mut_block(fs_info, bytenr);  // re-fetch: allocation may have touched the cache
+  auto right = std::make_shared<tree_block>();
+  right->header = {rb, trans.transid, root.objectid, uint8_t(level), 0};
+  if (b.is_leaf()) {
+    const uint32_t total = b.leaf_used_bytes();
+    uint32_t acc = 0;
+    size_t mid = 0;
+    while (mid < b.items.size() && acc + BTRFS_ITEM_SIZE + item_size(b.items[mid].value) <= total / 2) {
+      acc += BTRFS_ITEM_SIZE + item_size(b.items[mid].value);
+      ++mid;
+    }
+    mid = std::clamp<size_t>(mid, 1, b.items.size() - 1);
+    right->items.assign(b.items.begin() + mid, b.items.end());
+    b.items.resize(mid);
+  } else {
+    size_t mid = b.ptrs.size() / 2;
+    right->ptrs.assign(b.ptrs.begin() + mid, b.ptrs.end());
+    b.ptrs.resize(mid);
+  }
+  split_result r{true, right->key_at(0), rb};
+  fs_info.buffer_radix.put(rb, std::move(right));
+  return r;
+}
+
+bool overfull(btrfs_fs_info& fs_info, const tree_block& b) {
+  if (b.is_leaf()) return b.items.size() > 1 && b.leaf_used_bytes() > leaf_data_size(fs_info.nodesize);
+  return b.ptrs.size() > node_max_ptrs(fs_info.nodesize);
+}
+
+// Descends from the (already COWed) block `bytenr`, COWing children on the way, and applies `op` to
+// the leaf. Keeps parent keys in sync and propagates splits upward.
+template <class LeafOp>
+int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, const btrfs_key& key, LeafOp& op,
+               split_result* out) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  if (mut_block(fs_info, bytenr).is_leaf()) {
+    int ret = op(mut_block(fs_info, bytenr));
+    if (ret == 0 && overfull(fs_info, mut_block(fs_info, bytenr))) *out = split_block(trans, root, bytenr);
+    return ret;
+  }
+  const tree_block& node = mut_block(fs_info, bytenr);
+  const int slot = node_slot(node, key);
+  uint64_t child = node.ptrs[slot].blockptr;
+  tree_block_ptr cb = writer_block(fs_info, child, node.ptrs[slot].generation, node.header.level - 1);
+  if (should_cow_block(trans, *cb)) child = cow_block(trans, root, bytenr, slot, child);
+  split_result sub;
+  int ret = modify_rec(trans, root, child, key, op, &sub);
+  if (ret != 0) return ret;
+  tree_block& n = mut_block(fs_info, bytenr);
+  const tree_block& c = *cached(fs_info, child);
+  if (c.nritems() == 0) {
+    // An emptied child is unlinked and freed (btrfs_del_leaf / del_ptr).
+    n.ptrs.erase(n.ptrs.begin() + slot);
+    btrfs_free_tree_block(trans, root, child, c.header.level);
+    return 0;
+  }
+  n.ptrs[slot].key = c.key_at(0);
+  if (sub.split) n.ptrs.insert(n.ptrs.begin() + slot + 1, btrfs_key_ptr{sub.key, sub.bytenr, trans.transid});
+  if (overfull(fs_info, n)) *out = split_block(trans, root, bytenr);
+  return 0;
+}
+
+template <class LeafOp>
+int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, LeafOp op, const char* what) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  sched::point(sched::L(what, root.objectid, key.objectid));
+  root.lock.down_write();
+  tree_block_ptr rb = writer_block(fs_info, root.node, 0, root.level);
+  uint64_t top = root.node;
+  if (should_cow_block(trans, *rb)) top = cow_block(trans, root, 0, 0, root.node);
+  split_result sp;
+  int ret = modify_rec(trans, root, top, key, op, &sp);
+  if (ret == 0 && sp.split) {
+    // insert_new_root: the tree grows by one level.
+    const int level = cached(fs_info, top)->header.level + 1;
+    const uint64_t nr = btrfs_alloc_tree_block(trans, root, level);
+    auto n = std::make_shared<tree_block>();
+    n->header = {nr, trans.transid, root.objectid, uint8_t(level), 0};
+    n->ptrs.push_back({cached(fs_info, top)->key_at(0), top, trans.transid});
+    n->ptrs.push_back({sp.key, sp.bytenr, trans.transid});
+    fs_info.buffer_radix.put(nr, std::move(n));
+    root.node = nr;
+    root.level = uint8_t(level);
+  }
+  // A node root left with one pointer is replaced by its child (balance_level).
+  while (ret == 0) {
+    tree_block_ptr r = cached(fs_info, root.node);
+    if (r->is_leaf() || r->ptrs.size() != 1) break;
+    const uint64_t child = r->ptrs[0].blockptr;
+    btrfs_free_tree_block(trans, root, root.node, r->header.level);
+    root.node = child;
+    root.level = uint8_t(r->header.level - 1);
+  }
+  root.dirty = true;
+  root.last_trans = trans.transid;
+  root.lock.up_write();
+  return ret;
+}
+
+}  // namespace
+
+const tree_block* btrfs_path_block(btrfs_fs_info& fs_info, const btrfs_path& path, int level) {
+  tree_block_ptr b = cached(fs_info, path.nodes[level]);
+  return b.get();  // the cache keeps it alive
+}
+
+tree_block_ptr read_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t parent_transid, int level, int* err) {
+  *err = 0;
+  tree_block_ptr b = cached(fs_info, bytenr);
+  if (!b) {
+    // btree_read_extent_buffer_pages: try each mirror until one verifies.
+    const int copies = btrfs_num_copies(fs_info, bytenr);
+    for (int mirror = 1; mirror <= copies && !b; ++mirror) {
+      std::vector<btrfs_bio_stripe> stripes;
+      if (btrfs_map_block(fs_info, map_op::read, bytenr, fs_info.nodesize, mirror, stripes) != 0) continue;
+      btrfs_device* dev = fs_info.device(stripes[0].devid);
+      tree_block_ptr d = dev ? dev->bdev.read_tree_block(stripes[0].physical) : nullptr;
+      if (!d || d->header.bytenr != bytenr) {
+        fs_info.log(fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, d ? d->header.bytenr : 0));
+        continue;
+      }
+      if (d->header.csum != d->content_csum()) {
+        fs_info.log(fmt::format("BTRFS warning: checksum verify failed on {} mirror {}", bytenr, mirror));
+        continue;
+      }
+      b = d;
+    }
+    if (!b) {
+      *err = -EIO;
+      return nullptr;
+    }
+    fs_info.buffer_radix.put(bytenr, b);
+  }
+  if (b->header.bytenr != bytenr) {
+    fs_info.log(fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, b->header.bytenr));
+    *err = -EIO;
+    return nullptr;
+  }
+  if (parent_transid && b->header.generation != parent_transid) {
+    fs_info.log(fmt::format("BTRFS error: parent transid verify failed on {} wanted {} found {}", bytenr,
+                            parent_transid, b->header.generation));
+    *err = -EIO;
+    return nullptr;
+  }
+  if (level >= 0 && b->header.level != level) {
+    fs_info.log(fmt::format("BTRFS error: level verify failed on logical {} wanted {} found {}", bytenr, level,
+                            b->header.level));
+    *err = -EIO;
+    return nullptr;
+  }
+  return b;
+}
+
+int btrfs_search_slot(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& key, btrfs_path& path) {
+  const bool commit = path.search_commit_root;
+  path.release();
+  uint64_t bytenr = commit ? root.commit_root : root.node;
+  uint64_t gen = commit ? root.commit_root_gen : 0;
+  int level = commit ? root.commit_root_level : root.level;
+  path.top_level = level;
+  for (int depth = 0; depth < BTRFS_MAX_LEVEL; ++depth) {
+    if (commit) sched::point(sched::L("read_tree_block({}) of commit root {}", bytenr, root.objectid));
+    int err = 0;
+    tree_block_ptr b = read_tree_block(fs_info, bytenr, gen, level, &err);
+    if (!b) return err;
+    path.nodes[level] = bytenr;
+    path.gens[level] = gen;
+    if (b->is_leaf()) {
+      int slot;
+      int ret = bin_search(*b, key, &slot);
+      path.slots[0] = slot;
+      return ret;
+    }
+    const int slot = node_slot(*b, key);
+    path.slots[level] = slot;
+    gen = b->ptrs[slot].generation;
+    bytenr = b->ptrs[slot].blockptr;
+    --level;
+  }
+  FSRACE_BUG_ON(true, "btrfs_search_slot: tree deeper than BTRFS_MAX_LEVEL in root {}", root.objectid);
+  return -EUCLEAN;
+}
+
+tree_block_ptr read_node_slot(btrfs_fs_info& fs_info, btrfs_path& path, int level, int slot, int* err) {
+  tree_block_ptr parent = cached(fs_info, path.nodes[level]);
+  FSRACE_BUG_ON(!parent, "read_node_slot: block {} vanished from the buffer cache", path.nodes[level]);
+  FSRACE_BUG_ON(parent->header.level == 0, "kernel BUG at fs/btrfs/ctree.c read_node_slot: BUG_ON(level == 0) on "
+                "block {} (expected a level {} node; the block was reused as a leaf)", path.nodes[level], level);
+  if (slot < 0 || slot >= int(parent->nritems())) {
+    *err = -ENOENT;
+    return nullptr;
+  }
+  const auto& p = parent->ptrs[slot];
+  if (path.search_commit_root) sched::point(sched::L("read_node_slot({}, slot {})", path.nodes[level], uint64_t(slot)));
+  return read_tree_block(fs_info, p.blockptr, p.generation, parent->header.level - 1, err);
+}
+
+int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path) {
+  tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
+  if (!leaf || !leaf->is_leaf()) return -EIO;
+  if (leaf->nritems() == 0) return 1;
+  const btrfs_key last = leaf->key_at(leaf->nritems() - 1);
+  int ret = btrfs_search_slot(fs_info, root, last, path);
+  if (ret < 0) return ret;
+  // Walk up to the first ancestor with a right sibling, then down its leftmost path.
+  for (int level = 1; level <= path.top_level; ++level) {
+    tree_block_ptr node = cached(fs_info, path.nodes[level]);
+    if (path.slots[level] + 1 >= int(node->nritems())) continue;
+    int slot = ++path.slots[level];
+    for (int l = level; l > 0; --l) {
+      int err = 0;
+      tree_block_ptr child = read_node_slot(fs_info, path, l, slot, &err);
+      if (!child) return err;
+      path.nodes[l - 1] = child->header.bytenr;
+      path.gens[l - 1] = child->header.generation;
+      path.slots[l - 1] = 0;
+      slot = 0;
+    }
+    return 0;
+  }
+  return 1;
+}
+
+int btrfs_next_item(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path) {
+  tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
+  if (!leaf) return -EIO;
+  if (++path.slots[0] < int(leaf->nritems())) return 0;
+  return btrfs_next_leaf(fs_info, root, path);
+}
+
+const btrfs_item& btrfs_path_item(btrfs_fs_info& fs_info, const btrfs_path& path) {
+  tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
+  FSRACE_ASSERT(leaf && leaf->is_leaf() && path.slots[0] < int(leaf->nritems()), "path points past its leaf");
+  return leaf->items[path.slots[0]];
+}
+
+int btrfs_insert_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, item_value value) {
+  return modify_tree(trans, root, key, [&](tree_block& leaf) {
+    int slot;
+    if (bin_search(leaf, key, &slot) == 0) return -EEXIST;
+    leaf.items.insert(leaf.items.begin() + slot, btrfs_item{key, std::move(value)});
+    return 0;
+  }, "btrfs_insert_item(root {}, objectid {})");
+}
+
+int btrfs_update_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, item_value value) {
+  return modify_tree(trans, root, key, [&](tree_block& leaf) {
+    int slot;
+    if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
+    leaf.items[slot].value = std::move(value);
+    return 0;
+  }, "btrfs_update_item(root {}, objectid {})");
+}
+
+int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key) {
+  return modify_tree(trans, root, key, [&](tree_block& leaf) {
+    int slot;
+    if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
+    leaf.items.erase(leaf.items.begin() + slot);
+    return 0;
+  }, "btrfs_del_item(root {}, objectid {})");
+}
+
+int btrfs_lookup_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& key, item_value* out) {
+  btrfs_path path;
+  int ret = btrfs_search_slot(fs_info, root, key, path);
+  if (ret != 0) return ret < 0 ? ret : -ENOENT;
+  if (out) *out = btrfs_path_item(fs_info, path).value;
+  return 0;
+}
+
+namespace {
+bool for_each_rec(btrfs_fs_info& fs_info, uint64_t bytenr, int level, const btrfs_key& from,
+                  const std::function<bool(const btrfs_item&)>& fn) {
+  tree_block_ptr b = writer_block(fs_info, bytenr, 0, level);
+  if (b->is_leaf()) {
+    int slot;
+    bin_search(*b, from, &slot);
+    for (size_t i = slot; i < b->items.size(); ++i)
+      if (!fn(b->items[i])) return false;
+    return true;
+  }
+  for (size_t i = node_slot(*b, from); i < b->ptrs.size(); ++i)
+    if (!for_each_rec(fs_info, b->ptrs[i].blockptr, level - 1, from, fn)) return false;
+  return true;
+}
+}  // namespace
+
+void btrfs_for_each_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& from,
+                         const std::function<bool(const btrfs_item&)>& fn) {
+  for_each_rec(fs_info, root.node, root.level, from, fn);
+}
+
+uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int level) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  const uint64_t type = root.objectid == BTRFS_CHUNK_TREE_OBJECTID ? BTRFS_BLOCK_GROUP_SYSTEM : BTRFS_BLOCK_GROUP_METADATA;
+  btrfs_key_ins ins;
+  int ret = btrfs_reserve_extent(fs_info, type, fs_info.nodesize, ins, false, &trans);
+  FSRACE_BUG_ON(ret != 0, "btrfs_alloc_tree_block: no metadata space for root {} ({})", root.objectid, ret);
+  btrfs_add_delayed_tree_ref(trans, ins.objectid, fs_info.nodesize, level, root.objectid, +1, true);
+  fs_info.dirty_tree_blocks[ins.objectid] = level;
+  return ins.objectid;
+}
+
+void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  btrfs_add_delayed_tree_ref(trans, bytenr, fs_info.nodesize, level, root.objectid, -1, false);
+  fs_info.dirty_tree_blocks.erase(bytenr);  // never written if it lived only in this transaction
+}
+
+btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  auto root = std::make_shared<btrfs_root>();
+  root->objectid = objectid;
+  root->ref_cows = objectid == BTRFS_FS_TREE_OBJECTID ||
+                   (objectid >= BTRFS_FIRST_FREE_OBJECTID && objectid <= BTRFS_LAST_FREE_OBJECTID);
+  fs_info.roots[objectid] = root;
+  const uint64_t bytenr = btrfs_alloc_tree_block(trans, *root, 0);
+  auto leaf = std::make_shared<tree_block>();
+  leaf->header = {bytenr, trans.transid, objectid, 0, 0};
+  fs_info.buffer_radix.put(bytenr, std::move(leaf));
+  root->node = bytenr;
+  root->commit_root = bytenr;
+  root->commit_root_gen = trans.transid;
+  root->dirty = true;
+  root->last_trans = trans.transid;
+  root->root_item.bytenr = bytenr;
+  root->root_item.generation = trans.transid;
+  return *root;
+}
+
+uint64_t btrfs_copy_root(btrfs_trans_handle& trans, btrfs_root& root, uint64_t new_root_objectid) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  tree_block_ptr old = writer_block(fs_info, root.node, 0, root.level);
+  btrfs_root tmp;
+  tmp.objectid = new_root_objectid;
+  const uint64_t nb = btrfs_alloc_tree_block(trans, tmp, old->header.level);
+  auto copy = std::make_shared<tree_block>(*old);
+  copy->header = {nb, trans.transid, new_root_objectid, old->header.level, 0};
+  add_child_refs(trans, new_root_objectid, *copy, +1);
+  fs_info.buffer_radix.put(nb, std::move(copy));
+  return nb;
+}
+
+}  // namespace fsrace::model

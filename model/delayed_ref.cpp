@@ -1,0 +1,155 @@
+#include "model/delayed_ref.hpp"
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool is_data, int level,
+             btrfs_delayed_ref_node node, bool new_extent) {
+  FSRACE_ASSERT(trans.transaction, "delayed ref without a transaction");
+  auto& head = trans.transaction->delayed_refs.heads[bytenr];
+  if (head.refs.empty() && head.ref_mod == 0 && !head.must_insert_reserved) {
+    head.bytenr = bytenr;
+    head.num_bytes = num_bytes;
+    head.is_data = is_data;
+    head.level = level;
+  }
+  FSRACE_ASSERT(head.is_data == is_data && head.num_bytes == num_bytes, "delayed ref mismatch at {}", bytenr);
+  head.ref_mod += node.action;
+  head.must_insert_reserved |= new_extent;
+  head.refs.push_back(node);
+}
+
+btrfs_key extent_key(const btrfs_delayed_ref_head& h) {
+  return h.is_data ? btrfs_key{h.bytenr, BTRFS_EXTENT_ITEM_KEY, h.num_bytes}
+                   : btrfs_key{h.bytenr, BTRFS_METADATA_ITEM_KEY, uint64_t(h.level)};
+}
+
+// Keeps the inline back references: one per (root, inode, offset) for data, per root for tree blocks.
+void apply_inline_refs(btrfs_extent_item& ei, const btrfs_delayed_ref_head& h) {
+  for (const auto& n : h.refs) {
+    btrfs_extent_inline_ref r;
+    r.type = h.is_data ? BTRFS_EXTENT_DATA_REF_KEY : BTRFS_TREE_BLOCK_REF_KEY;
+    r.root = n.root;
+    r.objectid = h.is_data ? n.owner : 0;
+    r.offset = h.is_data ? n.offset : 0;
+    auto it = std::find_if(ei.inline_refs.begin(), ei.inline_refs.end(), [&](const auto& x) {
+      return x.type == r.type && x.root == r.root && x.objectid == r.objectid && x.offset == r.offset;
+    });
+    if (n.action > 0) {
+      if (it != ei.inline_refs.end()) it->count++; else ei.inline_refs.push_back(r);
+    } else if (it != ei.inline_refs.end() && --it->count == 0) {
+      ei.inline_refs.erase(it);
+    }
+  }
+  std::sort(ei.inline_refs.begin(), ei.inline_refs.end());
+}
+
+// __btrfs_run_delayed_refs for one head.
+int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  btrfs_root& extent_root = fs_info.extent_root();
+  const btrfs_key key = extent_key(h);
+  if (h.must_insert_reserved) {
+    if (h.ref_mod <= 0) {
+      // Allocated and released in the same transaction: never reaches the extent tree.
+      btrfs_update_block_group(trans, h.bytenr, h.num_bytes, true);
+      btrfs_update_block_group(trans, h.bytenr, h.num_bytes, false);
+      return 0;
+    }
+    btrfs_extent_item ei;
+    ei.refs = uint64_t(h.ref_mod);
+    ei.generation = trans.transid;
+    ei.flags = h.is_data ? BTRFS_EXTENT_FLAG_DATA : BTRFS_EXTENT_FLAG_TREE_BLOCK;
+    apply_inline_refs(ei, h);
+    int ret = btrfs_insert_item(trans, extent_root, key, ei);
+    FSRACE_BUG_ON(ret != 0, "alloc_reserved_extent: insert of extent item {} failed: {}", h.bytenr, ret);
+    btrfs_update_block_group(trans, h.bytenr, h.num_bytes, true);
+    return 0;
+  }
+  if (h.ref_mod == 0 && h.refs.empty()) return 0;
+  item_value v;
+  int ret = btrfs_lookup_item(fs_info, extent_root, key, &v);
+  if (ret != 0) {
+    fs_info.log(fmt::format("BTRFS error: unable to find ref byte nr {} parent 0 root {} owner {}", h.bytenr,
+                            h.refs.empty() ? 0 : h.refs[0].root, h.refs.empty() ? 0 : h.refs[0].owner));
+    FSRACE_BUG_ON(true, "__btrfs_free_extent: extent item {} not found", to_string(key));
+  }
+  auto ei = std::get<btrfs_extent_item>(v);
+  FSRACE_BUG_ON(int64_t(ei.refs) + h.ref_mod < 0, "extent {} refs {} dropping {}", h.bytenr, ei.refs, -h.ref_mod);
+  ei.refs = uint64_t(int64_t(ei.refs) + h.ref_mod);
+  apply_inline_refs(ei, h);
+  if (ei.refs > 0) return btrfs_update_item(trans, extent_root, key, ei);
+  // Last reference gone: delete the extent item, give the bytes back (pinned until commit) and drop
+  // the data checksums.
+  ret = btrfs_delete_item(trans, extent_root, key);
+  FSRACE_BUG_ON(ret != 0, "delete of extent item {} failed: {}", h.bytenr, ret);
+  btrfs_update_block_group(trans, h.bytenr, h.num_bytes, false);
+  if (h.is_data) {
+    std::vector<btrfs_key> csums;
+    btrfs_for_each_item(fs_info, fs_info.csum_root(), {BTRFS_EXTENT_CSUM_OBJECTID, BTRFS_EXTENT_CSUM_KEY, h.bytenr},
+                        [&](const btrfs_item& it) {
+                          if (it.key.offset >= h.bytenr + h.num_bytes) return false;
+                          csums.push_back(it.key);
+                          return true;
+                        });
+    for (const auto& k : csums) btrfs_delete_item(trans, fs_info.csum_root(), k);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void btrfs_add_delayed_tree_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
+                                uint64_t root, int action, bool new_extent) {
+  add_ref(trans, bytenr, num_bytes, false, level, {action, root, uint64_t(level), 0}, new_extent);
+}
+
+void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, uint64_t root,
+                                uint64_t ino, uint64_t offset, int action, bool new_extent) {
+  add_ref(trans, bytenr, num_bytes, true, 0, {action, root, ino, offset}, new_extent);
+}
+
+int btrfs_run_delayed_refs(btrfs_trans_handle& trans) {
+  auto& heads = trans.transaction->delayed_refs.heads;
+  // Running refs modifies the extent tree, which queues refs for its own new blocks: loop until
+  // nothing is left (bounded: a block is COWed at most once per transaction).
+  for (int round = 0; !heads.empty(); ++round) {
+    FSRACE_ASSERT(round < 64, "delayed refs do not converge");
+    sched::point(sched::L("btrfs_run_delayed_refs(transid {}, {} heads)", trans.transid, heads.size()));
+    auto batch = std::move(heads);
+    heads.clear();
+    for (const auto& [bytenr, h] : batch) {
+      int ret = run_one_head(trans, h);
+      if (ret) return ret;
+    }
+  }
+  return 0;
+}
+
+uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  int64_t refs = 0;
+  bool found = false;
+  btrfs_for_each_item(fs_info, fs_info.extent_root(), {bytenr, 0, 0}, [&](const btrfs_item& it) {
+    if (it.key.objectid != bytenr) return false;
+    if (it.key.type == BTRFS_EXTENT_ITEM_KEY || it.key.type == BTRFS_METADATA_ITEM_KEY) {
+      refs = int64_t(std::get<btrfs_extent_item>(it.value).refs);
+      found = true;
+      return false;
+    }
+    return true;
+  });
+  (void)found;
+  auto& heads = trans.transaction->delayed_refs.heads;
+  if (auto it = heads.find(bytenr); it != heads.end()) refs += it->second.ref_mod;
+  return refs < 0 ? 0 : uint64_t(refs);
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,40 @@
+// Delayed references (fs/btrfs/delayed-ref.c): reference changes queued in the running transaction
+// and applied to the extent tree by btrfs_run_delayed_refs (at commit).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace fsrace::model {
+
+struct btrfs_trans_handle;
+
+struct btrfs_delayed_ref_node {
+  int action = +1;          // +1 BTRFS_ADD_DELAYED_REF, -1 BTRFS_DROP_DELAYED_REF
+  uint64_t root = 0;        // owning root
+  uint64_t owner = 0;       // inode number (data) or level (tree block)
+  uint64_t offset = 0;      // file offset - extent offset (data)
+};
+struct btrfs_delayed_ref_head {
+  uint64_t bytenr = 0, num_bytes = 0;
+  bool is_data = false;
+  bool must_insert_reserved = false;  // a new extent: insert its extent item when run
+  int level = 0;                      // tree blocks
+  int ref_mod = 0;                    // sum of actions
+  std::vector<btrfs_delayed_ref_node> refs;
+};
+struct btrfs_delayed_ref_root {
+  std::map<uint64_t, btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order
+};
+
+// btrfs_add_delayed_tree_ref / btrfs_add_delayed_data_ref.
+void btrfs_add_delayed_tree_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
+                                uint64_t root, int action, bool new_extent);
+void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, uint64_t root,
+                                uint64_t ino, uint64_t offset, int action, bool new_extent);
+// btrfs_run_delayed_refs: applies every queued head to the extent tree. 0 or negative errno.
+int btrfs_run_delayed_refs(btrfs_trans_handle& trans);
+// Extent refs as the extent tree plus pending delayed refs see them (btrfs_lookup_extent_info).
+uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data);
+
+}  // namespace fsrace::model

@@ -1,0 +1,122 @@
+#include "model/fixes.hpp"
+
+#include <array>
+#include <charconv>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace fsrace::model {
+namespace {
+
+constexpr std::array kFixes{
+    fix_info{"020d5b7366fc", "Btrfs: fix race between scrub and block group deletion", "4.4",
+             "scrub_chunk: a missing extent map for a block group marked removed means it was deleted "
+             "concurrently; skip it instead of returning -EINVAL"},
+    fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
+             "relocation waits only for ordered extents inside the block group's range "
+             "(btrfs_wait_ordered_roots with a range) instead of all of them"},
+    fix_info{"9cfa3e34e20e", "Btrfs: don't do unnecessary delalloc flushes when relocating", "4.7",
+             "relocation no longer flushes delalloc (btrfs_start_delalloc_roots) before waiting; it waits "
+             "for block_group->reservations (extents reserved but without an ordered extent yet) to drop to 0"},
+    fix_info{"f78c436c3931", "Btrfs: fix race between block group relocation and nocow writes", "4.7",
+             "btrfs_inc_nocow_writers fails on a read-only block group; relocation waits for "
+             "block_group->nocow_writers to drop to 0 after setting it read-only"},
+    fix_info{"f0e9b7d64019", "Btrfs: fix race setting block group readonly during device replace", "4.7",
+             "scrub_enumerate_chunks, for device replace, waits for reservations, nocow writers and ordered "
+             "extents in the block group after btrfs_inc_block_group_ro, and commits the transaction if any"},
+    fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
+             "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
+             "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},
+    fix_info{"6bf9cd2eed9a", "btrfs: fix extent buffer readahead vs releasepage race", "5.8",
+             "read_extent_buffer_pages calls check_buffer_tree_ref after setting io_pages, so releasepage "
+             "cannot drop the tree reference of a buffer about to be under IO"},
+    fix_info{"1cea5cf0e664", "btrfs: ensure relocation never runs while we have send operations running", "5.14",
+             "the send/relocation exclusion covers every relocation (balance, device shrink and remove), "
+             "checked in btrfs_relocate_chunk"},
+    fix_info{"d96b34248c2f", "btrfs: make send work with concurrent block group relocation", "5.17",
+             "send and relocation run concurrently again: relocation records fs_info->last_reloc_trans; send, "
+             "under commit_root_sem, notices a relocation committed since it started and restarts its tree "
+             "search from the last key it processed, re-reading the new commit roots"},
+    fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
+             "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
+             "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},
+};
+static_assert(kFixes.size() <= 64);
+
+}  // namespace
+
+std::span<const fix_info> all_fixes() { return kFixes; }
+
+const fix_info* find_fix(std::string_view id) {
+  for (const auto& f : kFixes)
+    if (id == f.id) return &f;
+  return nullptr;
+}
+
+bool parse_kernel_version(std::string_view v, std::vector<int>& out) {
+  out.clear();
+  if (v.empty()) return false;
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t dot = v.find('.', pos);
+    std::string_view part = v.substr(pos, dot == std::string_view::npos ? std::string_view::npos : dot - pos);
+    int n = 0;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
+    if (part.empty() || ec != std::errc{} || p != part.data() + part.size() || n < 0) return false;
+    out.push_back(n);
+    if (dot == std::string_view::npos) break;
+    pos = dot + 1;
+  }
+  return out.size() <= 3;
+}
+
+int compare_kernel_versions(std::string_view a, std::string_view b) {
+  std::vector<int> va, vb;
+  if (!parse_kernel_version(a, va) || !parse_kernel_version(b, vb))
+    throw std::invalid_argument(fmt::format("malformed kernel version '{}' or '{}'", a, b));
+  va.resize(3, 0);
+  vb.resize(3, 0);
+  return va < vb ? -1 : (va == vb ? 0 : 1);
+}
+
+fix_set fix_set::all_on() {
+  fix_set s;
+  s.bits_ = (kFixes.size() == 64) ? ~0ull : ((1ull << kFixes.size()) - 1);
+  // The send alternatives are mutually exclusive designs; "all on" means the mainline history, where
+  // d96b34248c2f superseded the exclusion and the EXCL_OP review suggestion was never merged.
+  s.set("excl_op", false);
+  return s;
+}
+
+fix_set fix_set::for_kernel(std::string_view version) {
+  fix_set s;
+  for (size_t i = 0; i < kFixes.size(); ++i)
+    if (compare_kernel_versions(kFixes[i].kernel, version) <= 0) s.bits_ |= 1ull << i;
+  return s;
+}
+
+void fix_set::set(std::string_view id, bool on) {
+  for (size_t i = 0; i < kFixes.size(); ++i) {
+    if (id == kFixes[i].id) {
+      if (on) bits_ |= 1ull << i; else bits_ &= ~(1ull << i);
+      return;
+    }
+  }
+  throw std::invalid_argument(fmt::format("unknown fix '{}'", id));
+}
+
+bool fix_set::has(std::string_view id) const {
+  for (size_t i = 0; i < kFixes.size(); ++i)
+    if (id == kFixes[i].id) return bits_ & (1ull << i);
+  throw std::invalid_argument(fmt::format("model consulted unknown fix '{}'", id));
+}
+
+std::string fix_set::describe() const {
+  std::string out;
+  for (size_t i = 0; i < kFixes.size(); ++i)
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", kFixes[i].id, (bits_ >> i) & 1 ? "on" : "off");
+  return out;
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,40 @@
+#include "model/fs_info.hpp"
+
+namespace fsrace::model {
+
+btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
+    : btrfs_fs_data_state(o), btrfs_fs_eb_state(o), btrfs_fs_maint_state(o),
+      sectorsize(o.sectorsize), nodesize(o.nodesize), fixes(o.fixes), flags(o.flags),
+      mapping_tree(o.mapping_tree), space_info(o.space_info), unused_bgs(o.unused_bgs),
+      pinned_extents(o.pinned_extents), profiles(o.profiles),
+      highest_root_objectid(o.highest_root_objectid), buffer_radix(o.buffer_radix),
+      dirty_tree_blocks(o.dirty_tree_blocks), generation(o.generation),
+      last_trans_committed(o.last_trans_committed), last_transid_started(o.last_transid_started),
+      scrubs_running(o.scrubs_running), scrubs_paused(o.scrubs_paused), scrub_pause_req(o.scrub_pause_req),
+      dmesg(o.dmesg) {
+  // Per-execution mutable objects are deep-copied; everything refers to them by key.
+  for (auto& [id, d] : o.devices) devices[id] = std::make_shared<btrfs_device>(*d);
+  for (auto& [start, bg] : o.block_group_cache_tree)
+    block_group_cache_tree[start] = std::make_shared<btrfs_block_group_cache>(*bg);
+  for (auto& [id, r] : o.roots) roots[id] = std::make_shared<btrfs_root>(*r);
+  if (o.running_transaction) running_transaction = std::make_shared<btrfs_transaction>(*o.running_transaction);
+}
+
+btrfs_root* btrfs_fs_info::get_fs_root(uint64_t objectid) {
+  auto it = roots.find(objectid);
+  if (it == roots.end() || !it->second->ref_cows) return nullptr;
+  return it->second.get();
+}
+
+btrfs_device* btrfs_fs_info::device(uint64_t devid) {
+  auto it = devices.find(devid);
+  return it == devices.end() ? nullptr : it->second.get();
+}
+
+void freeze(btrfs_fs_info& fs_info) {
+  FSRACE_ASSERT(!fs_info.running_transaction, "freeze with a running transaction: commit the set-up first");
+  fs_info.buffer_radix.freeze();
+  for (auto& [id, d] : fs_info.devices) d->bdev.freeze();
+}
+
+}  // namespace fsrace::model

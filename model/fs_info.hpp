@@ -1,0 +1,105 @@
+// struct btrfs_fs_info: the whole filesystem. Copyable; a copy is the per-execution clone. Large
+// stores (device sectors, the buffer cache) are cow_maps over a frozen base, the rest is small.
+// Objects refer to each other by key (bytenr, devid, objectid), never by pointer, so a copy is
+// self-contained.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/block_group.hpp"
+#include "model/cow_map.hpp"
+#include "model/ctree.hpp"
+#include "model/data/fs_data_state.hpp"
+#include "model/extent_io/fs_eb_state.hpp"
+#include "model/fixes.hpp"
+#include "model/maint/fs_maint_state.hpp"
+#include "model/transaction.hpp"
+#include "model/volumes.hpp"
+#include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/rw_semaphore.hpp"
+#include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/wait_queue.hpp"
+
+namespace fsrace::model {
+
+class bad_config : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// fs_info->flags bits.
+enum : uint32_t { BTRFS_FS_BALANCE_RUNNING = 1u << 0, BTRFS_FS_EXCL_OP = 1u << 1 };
+
+struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_state {
+  btrfs_fs_info() = default;
+  btrfs_fs_info(const btrfs_fs_info& other);
+  btrfs_fs_info& operator=(const btrfs_fs_info&) = delete;
+
+  uint32_t sectorsize = 4096, nodesize = 16384;
+  fix_set fixes;
+  uint32_t flags = 0;
+
+  // Devices by devid (fs_devices->devices).
+  std::map<uint64_t, std::shared_ptr<btrfs_device>> devices;
+  // Chunk mappings by logical start (mapping_tree); immutable entries, shared by clones.
+  std::map<uint64_t, map_lookup_ptr> mapping_tree;
+  // Block groups by start (block_group_cache_tree); deep-copied by the clone.
+  std::map<uint64_t, block_group_ptr> block_group_cache_tree;
+  std::vector<btrfs_space_info> space_info;  // DATA, METADATA, SYSTEM
+  std::vector<uint64_t> unused_bgs;          // starts, FIFO (fs_info->unused_bgs)
+  sched::SpinLock unused_bgs_lock{"fs_info->unused_bgs_lock"};
+  std::map<uint64_t, uint64_t> pinned_extents;  // start -> len, unpinned after the commit that freed them
+  std::map<std::string, uint64_t> profiles;     // "data"/"metadata"/"system" -> profile flags for new chunks
+
+  // Trees. fs_roots holds subvolumes and snapshots by objectid; the rest are the cow-only trees.
+  std::map<uint64_t, std::shared_ptr<btrfs_root>> roots;  // every root by objectid (tree, extent, ...)
+  btrfs_root& tree_root() { return *roots.at(BTRFS_ROOT_TREE_OBJECTID); }
+  btrfs_root& extent_root() { return *roots.at(BTRFS_EXTENT_TREE_OBJECTID); }
+  btrfs_root& chunk_root() { return *roots.at(BTRFS_CHUNK_TREE_OBJECTID); }
+  btrfs_root& dev_root() { return *roots.at(BTRFS_DEV_TREE_OBJECTID); }
+  btrfs_root& csum_root() { return *roots.at(BTRFS_CSUM_TREE_OBJECTID); }
+  btrfs_root* get_fs_root(uint64_t objectid);  // btrfs_get_fs_root: null if none
+  uint64_t highest_root_objectid = BTRFS_FS_TREE_OBJECTID;
+
+  // The buffer cache of tree block contents by bytenr (the uptodate extent buffers of the btree inode).
+  cow_map<uint64_t, tree_block_ptr> buffer_radix;
+  std::map<uint64_t, int> dirty_tree_blocks;  // bytenr -> level: written out at commit
+
+  // Transactions.
+  uint64_t generation = 0;                    // last committed transid (super block generation)
+  uint64_t last_trans_committed = 0;
+  uint64_t last_transid_started = 0;
+  transaction_ptr running_transaction;
+  sched::SpinLock trans_lock{"fs_info->trans_lock"};
+  sched::WaitQueue transaction_wait{"fs_info->transaction_wait"};          // waits for the commit's critical section
+  sched::WaitQueue transaction_blocked_wait{"fs_info->transaction_blocked_wait"};
+  sched::WaitQueue writers_wait{"transaction->writer_wait"};
+  sched::WaitQueue commit_wait{"transaction->commit_wait"};
+  sched::Mutex trans_commit_mutex{"fs_info->transaction_kthread_mutex"};  // one committer at a time
+  sched::RwSemaphore commit_root_sem{"fs_info->commit_root_sem"};
+  sched::Mutex chunk_mutex{"fs_info->chunk_mutex"};
+  sched::Mutex balance_mutex{"fs_info->balance_mutex"};
+  sched::Mutex cleaner_mutex{"fs_info->cleaner_mutex"};
+  sched::Mutex delete_unused_bgs_mutex{"fs_info->delete_unused_bgs_mutex"};
+  sched::Mutex reloc_mutex{"fs_info->reloc_mutex"};
+
+  // Scrub pause handshake: a commit raises scrub_pause_req and waits until every running scrub has
+  // paused at a safe point (scrub_blocked_if_needed).
+  sched::Mutex scrub_lock{"fs_info->scrub_lock"};
+  int scrubs_running = 0, scrubs_paused = 0, scrub_pause_req = 0;
+  sched::WaitQueue scrub_pause_wait{"fs_info->scrub_pause_wait"};
+
+  // Kernel log (btrfs_err / btrfs_warn / btrfs_crit), shown with a finding.
+  std::vector<std::string> dmesg;
+  void log(std::string line) { dmesg.push_back(std::move(line)); }
+
+  btrfs_device* device(uint64_t devid);
+};
+
+// Makes the current state the shared base that clones copy from (cow_map::freeze on every store).
+void freeze(btrfs_fs_info& fs_info);
+
+}  // namespace fsrace::model

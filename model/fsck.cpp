@@ -1,0 +1,197 @@
+#include "model/fsck.hpp"
+
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace fsrace::model {
+namespace {
+
+struct checker {
+  btrfs_fs_info& fs;
+  std::vector<std::string> problems;
+  std::map<uint64_t, uint64_t> tree_refs;  // tree block bytenr -> referencing blocks / root items
+  std::map<uint64_t, uint64_t> data_refs;  // data extent bytenr -> referencing file extent items
+  std::map<uint64_t, uint64_t> data_len;   // data extent bytenr -> disk_num_bytes
+  std::set<uint64_t> visited;
+
+  template <class... A> void problem(fmt::format_string<A...> f, A&&... a) {
+    problems.push_back(fmt::format(f, std::forward<A>(a)...));
+  }
+
+  tree_block_ptr block(uint64_t bytenr) {
+    const tree_block_ptr* p = fs.buffer_radix.find(bytenr);
+    return p ? *p : nullptr;
+  }
+
+  bool mapped(uint64_t logical, uint64_t len, const char* what, uint64_t owner) {
+    auto it = fs.mapping_tree.upper_bound(logical);
+    if (it == fs.mapping_tree.begin() || logical + len > std::prev(it)->second->start + std::prev(it)->second->length) {
+      problem("{} {} (len {}, owner {}) is not mapped by any chunk", what, logical, len, owner);
+      return false;
+    }
+    return true;
+  }
+
+  void walk(uint64_t root_id, uint64_t bytenr, uint64_t expect_gen, int expect_level, const btrfs_key* first_key) {
+    mapped(bytenr, fs.nodesize, "tree block", root_id);
+    tree_block_ptr b = block(bytenr);
+    if (!b) {
+      problem("tree block {} of root {} is missing from the buffer cache", bytenr, root_id);
+      return;
+    }
+    if (b->header.bytenr != bytenr) problem("tree block {} of root {}: header bytenr {}", bytenr, root_id, b->header.bytenr);
+    if (expect_gen && b->header.generation != expect_gen)
+      problem("tree block {} of root {}: generation {} but parent expects {}", bytenr, root_id, b->header.generation, expect_gen);
+    if (b->header.level != expect_level)
+      problem("tree block {} of root {}: level {} but expected {}", bytenr, root_id, b->header.level, expect_level);
+    if (b->header.csum && b->header.csum != b->content_csum())
+      problem("tree block {} of root {}: checksum mismatch", bytenr, root_id);
+    for (uint32_t i = 1; i < b->nritems(); ++i)
+      if (!(b->key_at(i - 1) < b->key_at(i)))
+        problem("tree block {} of root {}: keys out of order at slot {}: {} then {}", bytenr, root_id, i,
+                to_string(b->key_at(i - 1)), to_string(b->key_at(i)));
+    if (first_key && b->nritems() && b->key_at(0) != *first_key)
+      problem("tree block {} of root {}: first key {} but parent says {}", bytenr, root_id, to_string(b->key_at(0)),
+              to_string(*first_key));
+    if (b->is_leaf() && b->leaf_used_bytes() > leaf_data_size(fs.nodesize))
+      problem("leaf {} of root {} overflows: {} bytes of items", bytenr, root_id, b->leaf_used_bytes());
+    if (!visited.insert(bytenr).second) return;  // shared block: its children were counted once
+    if (!b->is_leaf()) {
+      for (const auto& p : b->ptrs) {
+        tree_refs[p.blockptr]++;
+        walk(root_id, p.blockptr, p.generation, b->header.level - 1, &p.key);
+      }
+      return;
+    }
+    for (const auto& it : b->items) {
+      if (it.key.type != BTRFS_EXTENT_DATA_KEY) continue;
+      const auto& fe = std::get<btrfs_file_extent_item>(it.value);
+      if (fe.type == BTRFS_FILE_EXTENT_INLINE || fe.disk_bytenr == 0) continue;
+      data_refs[fe.disk_bytenr]++;
+      data_len[fe.disk_bytenr] = fe.disk_num_bytes;
+      mapped(fe.disk_bytenr, fe.disk_num_bytes, "data extent", root_id);
+    }
+  }
+
+  // Extent items as the extent tree plus pending delayed refs define them: bytenr -> (len, refs, data).
+  struct extent { uint64_t len = 0; int64_t refs = 0; bool data = false; };
+  std::map<uint64_t, extent> effective_extents(bool with_pending = true) {
+    std::map<uint64_t, extent> ex;
+    btrfs_for_each_item(fs, fs.extent_root(), {0, 0, 0}, [&](const btrfs_item& it) {
+      if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
+        ex[it.key.objectid] = {it.key.offset, int64_t(std::get<btrfs_extent_item>(it.value).refs), true};
+      else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
+        ex[it.key.objectid] = {fs.nodesize, int64_t(std::get<btrfs_extent_item>(it.value).refs), false};
+      return true;
+    });
+    if (with_pending && fs.running_transaction) {
+      for (const auto& [bytenr, h] : fs.running_transaction->delayed_refs.heads) {
+        auto& e = ex[bytenr];
+        e.len = h.num_bytes;
+        e.data = h.is_data;
+        e.refs += h.ref_mod;
+        if (e.refs <= 0) ex.erase(bytenr);
+      }
+    }
+    return ex;
+  }
+
+  void check_extents() {
+    auto ex = effective_extents();
+    for (const auto& [bytenr, e] : ex) {
+      uint64_t want = e.data ? (data_refs.count(bytenr) ? data_refs[bytenr] : 0)
+                             : (tree_refs.count(bytenr) ? tree_refs[bytenr] : 0);
+      if (uint64_t(e.refs) != want)
+        problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, e.len,
+                e.data ? "data" : "tree block", e.refs, want);
+      block_group_ptr bg = btrfs_lookup_block_group(fs, bytenr);
+      if (!bg) problem("extent {} lies in no block group", bytenr);
+      else if (bytenr + e.len > bg->end()) problem("extent {} crosses the end of block group {}", bytenr, bg->start);
+    }
+    for (const auto& [bytenr, n] : tree_refs)
+      if (!ex.count(bytenr)) problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
+    for (const auto& [bytenr, n] : data_refs)
+      if (!ex.count(bytenr)) problem("data extent {} is referenced {} times but has no extent item", bytenr, n);
+    // Block group used bytes against the extent items inside it: both change together when delayed
+    // refs run, so pending refs are left out here.
+    std::map<uint64_t, uint64_t> used;
+    for (const auto& [bytenr, e] : effective_extents(false))
+      if (block_group_ptr bg = btrfs_lookup_block_group(fs, bytenr)) used[bg->start] += e.len;
+    for (const auto& [start, bg] : fs.block_group_cache_tree)
+      if (bg->used != used[start])
+        problem("block group {} ({}): used {} but its extents add up to {}", start, block_group_type_name(bg->flags),
+                bg->used, used[start]);
+  }
+
+  void check_chunks() {
+    // Dev extents against chunks, and no two dev extents overlap on a device.
+    std::map<std::pair<uint64_t, uint64_t>, btrfs_dev_extent> dev_extents;
+    btrfs_for_each_item(fs, fs.dev_root(), {0, 0, 0}, [&](const btrfs_item& it) {
+      if (it.key.type == BTRFS_DEV_EXTENT_KEY) dev_extents[{it.key.objectid, it.key.offset}] = std::get<btrfs_dev_extent>(it.value);
+      return true;
+    });
+    std::map<uint64_t, btrfs_chunk> chunks;
+    btrfs_for_each_item(fs, fs.chunk_root(), {0, 0, 0}, [&](const btrfs_item& it) {
+      if (it.key.type == BTRFS_CHUNK_ITEM_KEY) chunks[it.key.offset] = std::get<btrfs_chunk>(it.value);
+      return true;
+    });
+    std::set<uint64_t> pending;
+    if (fs.running_transaction) pending.insert(fs.running_transaction->new_bgs.begin(), fs.running_transaction->new_bgs.end());
+    for (const auto& [logical, map] : fs.mapping_tree) {
+      if (pending.count(logical)) continue;
+      auto c = chunks.find(logical);
+      if (c == chunks.end()) { problem("chunk {} is mapped but has no chunk item", logical); continue; }
+      if (c->second.length != map->length) problem("chunk {}: item length {} but mapping {}", logical, c->second.length, map->length);
+      for (const auto& s : map->stripes) {
+        auto de = dev_extents.find({s.devid, s.physical});
+        if (de == dev_extents.end()) problem("chunk {}: stripe on devid {} at {} has no dev extent", logical, s.devid, s.physical);
+        else if (de->second.chunk_offset != logical || de->second.length != map->length)
+          problem("dev extent devid {} at {} points at chunk {} len {}, expected chunk {} len {}", s.devid, s.physical,
+                  de->second.chunk_offset, de->second.length, logical, map->length);
+      }
+      if (!fs.block_group_cache_tree.count(logical)) problem("chunk {} has no block group", logical);
+    }
+    for (const auto& [logical, c] : chunks)
+      if (!fs.mapping_tree.count(logical)) problem("chunk item {} has no mapping", logical);
+    for (const auto& [k, de] : dev_extents) {
+      auto m = fs.mapping_tree.find(de.chunk_offset);
+      bool found = false;
+      if (m != fs.mapping_tree.end())
+        for (const auto& s : m->second->stripes) found |= (s.devid == k.first && s.physical == k.second);
+      if (!found) problem("dev extent devid {} at {} (chunk {}) belongs to no chunk", k.first, k.second, de.chunk_offset);
+    }
+    uint64_t last_dev = 0, last_end = 0;
+    for (const auto& [k, de] : dev_extents) {
+      if (k.first == last_dev && k.second < last_end)
+        problem("dev extents overlap on devid {} at {}", k.first, k.second);
+      last_dev = k.first;
+      last_end = k.second + de.length;
+    }
+    // Block group items against the cache.
+    btrfs_for_each_item(fs, fs.extent_root(), {0, 0, 0}, [&](const btrfs_item& it) {
+      if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY && !fs.block_group_cache_tree.count(it.key.objectid))
+        problem("block group item {} has no block group in memory", it.key.objectid);
+      return true;
+    });
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const) {
+  // The checker only reads; the tree walkers take a non-const fs_info for the cache lookups.
+  auto& fs = const_cast<btrfs_fs_info&>(fs_info_const);
+  checker c{fs, {}, {}, {}, {}, {}};
+  for (const auto& [id, root] : fs.roots) {
+    if (id != BTRFS_ROOT_TREE_OBJECTID) c.tree_refs[root->node]++;  // referenced by its root item
+    c.walk(id, root->node, 0, root->level, nullptr);
+  }
+  c.tree_refs[fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->node]++;  // referenced by the super block
+  c.check_extents();
+  c.check_chunks();
+  return c.problems;
+}
+
+}  // namespace fsrace::model

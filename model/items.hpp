@@ -1,0 +1,102 @@
+// Item payloads, with the fields of the on-disk structs that the model uses and their on-disk sizes
+// (which decide how many items fit in a leaf, as in the kernel).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/key.hpp"
+
+namespace fsrace::model {
+
+enum : uint64_t { BTRFS_INODE_NODATASUM = 1ull << 0, BTRFS_INODE_NODATACOW = 1ull << 1, BTRFS_INODE_PREALLOC = 1ull << 5 };
+enum : uint64_t { BTRFS_ROOT_SUBVOL_RDONLY = 1ull << 0 };
+enum : uint64_t { BTRFS_EXTENT_FLAG_DATA = 1ull << 0, BTRFS_EXTENT_FLAG_TREE_BLOCK = 1ull << 1 };
+enum : uint8_t { BTRFS_FILE_EXTENT_INLINE = 0, BTRFS_FILE_EXTENT_REG = 1, BTRFS_FILE_EXTENT_PREALLOC = 2 };
+
+struct btrfs_inode_item {
+  uint64_t generation = 0, transid = 0, size = 0, nbytes = 0;
+  uint32_t nlink = 1, mode = 0100644;
+  uint64_t flags = 0;
+  static constexpr uint32_t disk_size = 160;
+};
+struct btrfs_inode_ref {
+  uint64_t index = 0;
+  std::string name;
+  uint32_t size() const { return 10 + uint32_t(name.size()); }
+};
+struct btrfs_dir_item {
+  btrfs_key location;
+  uint64_t transid = 0;
+  uint8_t type = 1;  // BTRFS_FT_REG_FILE
+  std::string name;
+  uint32_t size() const { return 30 + uint32_t(name.size()); }
+};
+struct btrfs_file_extent_item {
+  uint64_t generation = 0, ram_bytes = 0;
+  uint8_t type = BTRFS_FILE_EXTENT_REG;
+  uint64_t disk_bytenr = 0, disk_num_bytes = 0, offset = 0, num_bytes = 0;
+  static constexpr uint32_t disk_size = 53;
+};
+struct btrfs_csum_item {           // EXTENT_CSUM items: one crc32c per sector from key.offset on
+  std::vector<uint32_t> csums;
+  uint32_t size() const { return 4 * uint32_t(csums.size()); }
+};
+struct btrfs_root_item {
+  btrfs_inode_item inode;
+  uint64_t generation = 0, root_dirid = 256, bytenr = 0, last_snapshot = 0, flags = 0;
+  uint32_t refs = 1;
+  uint8_t level = 0;
+  static constexpr uint32_t disk_size = 439;
+};
+struct btrfs_root_ref {            // ROOT_REF / ROOT_BACKREF
+  uint64_t dirid = 256, sequence = 0;
+  std::string name;
+  uint32_t size() const { return 18 + uint32_t(name.size()); }
+};
+// Inline back references of an extent item (btrfs_extent_inline_ref + payload).
+struct btrfs_extent_inline_ref {
+  uint8_t type = BTRFS_EXTENT_DATA_REF_KEY;  // or BTRFS_TREE_BLOCK_REF_KEY
+  uint64_t root = 0, objectid = 0, offset = 0;  // objectid/offset: data refs only (inode, file offset - extent offset)
+  uint32_t count = 1;
+  uint32_t size() const { return type == BTRFS_EXTENT_DATA_REF_KEY ? 1 + 28 : 1 + 8; }
+  auto operator<=>(const btrfs_extent_inline_ref&) const = default;
+};
+struct btrfs_extent_item {
+  uint64_t refs = 0, generation = 0, flags = 0;
+  std::vector<btrfs_extent_inline_ref> inline_refs;
+  uint32_t size() const {
+    uint32_t s = 24;
+    for (auto& r : inline_refs) s += r.size();
+    return s;
+  }
+};
+struct btrfs_block_group_item {
+  uint64_t used = 0, chunk_objectid = BTRFS_FIRST_CHUNK_TREE_OBJECTID, flags = 0;
+  static constexpr uint32_t disk_size = 24;
+};
+struct btrfs_dev_extent {
+  uint64_t chunk_tree = BTRFS_CHUNK_TREE_OBJECTID, chunk_objectid = BTRFS_FIRST_CHUNK_TREE_OBJECTID;
+  uint64_t chunk_offset = 0, length = 0;
+  static constexpr uint32_t disk_size = 48;
+};
+struct btrfs_dev_item {
+  uint64_t devid = 0, total_bytes = 0, bytes_used = 0;
+  static constexpr uint32_t disk_size = 98;
+};
+struct btrfs_stripe { uint64_t devid = 0, offset = 0; };
+struct btrfs_chunk {
+  uint64_t length = 0, owner = BTRFS_EXTENT_TREE_OBJECTID, stripe_len = 64 * 1024, type = 0;
+  std::vector<btrfs_stripe> stripes;
+  uint32_t size() const { return 48 + 32 * uint32_t(stripes.size()); }
+};
+
+using item_value = std::variant<btrfs_inode_item, btrfs_inode_ref, btrfs_dir_item, btrfs_file_extent_item,
+                                btrfs_csum_item, btrfs_root_item, btrfs_root_ref, btrfs_extent_item,
+                                btrfs_block_group_item, btrfs_dev_extent, btrfs_dev_item, btrfs_chunk>;
+
+uint32_t item_size(const item_value& v);
+std::string describe(const item_value& v);
+
+}  // namespace fsrace::model

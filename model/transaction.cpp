@@ -1,0 +1,245 @@
+#include "model/transaction.hpp"
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/bio.hpp"
+#include "model/fs_info.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+uint64_t next_transid(btrfs_fs_info& fs_info) {
+  return std::max(fs_info.generation, fs_info.last_trans_committed) + 1;
+}
+
+btrfs_trans_handle join(btrfs_fs_info& fs_info, const char* what) {
+  sched::point(sched::L(what));
+  for (int tries = 0;; ++tries) {  // bounded by the scheduler's step limit
+    fs_info.trans_lock.lock();
+    transaction_ptr cur = fs_info.running_transaction;
+    if (cur && cur->state >= trans_state::commit_doing) {
+      // wait_current_trans: the commit's critical section blocks new handles.
+      fs_info.trans_lock.unlock();
+      fs_info.transaction_wait.wait_event([&] {
+        return fs_info.running_transaction != cur || cur->state < trans_state::commit_doing;
+      });
+      continue;
+    }
+    if (!cur) {
+      cur = std::make_shared<btrfs_transaction>();
+      cur->transid = std::max(next_transid(fs_info), fs_info.last_transid_started + 1);
+      fs_info.last_transid_started = cur->transid;
+      fs_info.running_transaction = cur;
+    }
+    cur->num_writers++;
+    fs_info.trans_lock.unlock();
+    return btrfs_trans_handle{&fs_info, cur, cur->transid};
+  }
+}
+
+void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
+  if (!map || map->start != chunk_offset) return;  // removed before its items were inserted
+  btrfs_chunk chunk;
+  chunk.length = map->length;
+  chunk.type = map->type;
+  for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
+  int ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
+  FSRACE_ASSERT(ret == 0, "chunk item {} insert: {}", chunk_offset, ret);
+  for (const auto& s : map->stripes) {
+    btrfs_dev_extent de;
+    de.chunk_offset = chunk_offset;
+    de.length = map->length;
+    ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
+    FSRACE_ASSERT(ret == 0, "dev extent {} {} insert: {}", s.devid, s.physical, ret);
+    btrfs_device* d = fs_info.device(s.devid);
+    btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
+                      btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
+  }
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
+  ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
+                          btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
+  FSRACE_ASSERT(ret == 0, "block group item {} insert: {}", chunk_offset, ret);
+}
+
+// write_dirty_block_groups: block group items carry the used bytes as of the commit.
+void write_dirty_block_groups(btrfs_trans_handle& trans) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  auto dirty = std::move(trans.transaction->dirty_bgs);
+  trans.transaction->dirty_bgs.clear();
+  for (uint64_t start : dirty) {
+    block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
+    if (!bg || bg->start != start) continue;
+    bg->dirty = false;
+    btrfs_update_item(trans, fs_info.extent_root(), {start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length},
+                      btrfs_block_group_item{bg->used, BTRFS_FIRST_CHUNK_TREE_OBJECTID, bg->flags});
+  }
+}
+
+// update_cowonly_root / commit_fs_roots: the root tree records where every changed root now lives.
+void update_root_items(btrfs_trans_handle& trans) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  for (auto& [id, root] : fs_info.roots) {
+    if (id == BTRFS_ROOT_TREE_OBJECTID || !root->dirty) continue;
+    root->root_item.bytenr = root->node;
+    root->root_item.level = root->level;
+    root->root_item.generation = trans.transid;
+    root->dirty = false;
+    int ret = btrfs_update_item(trans, fs_info.tree_root(), {id, BTRFS_ROOT_ITEM_KEY, 0}, root->root_item);
+    if (ret == -ENOENT) ret = btrfs_insert_item(trans, fs_info.tree_root(), {id, BTRFS_ROOT_ITEM_KEY, 0}, root->root_item);
+    FSRACE_ASSERT(ret == 0, "root item {} update: {}", id, ret);
+  }
+}
+
+bool commit_work_left(btrfs_trans_handle& trans) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  if (!trans.transaction->delayed_refs.heads.empty() || !trans.transaction->dirty_bgs.empty() ||
+      !trans.transaction->new_bgs.empty())
+    return true;
+  for (auto& [id, root] : fs_info.roots)
+    if (id != BTRFS_ROOT_TREE_OBJECTID && root->dirty) return true;
+  return false;
+}
+
+// btrfs_write_and_wait_transaction: every dirty tree block reaches all its mirrors.
+void write_dirty_tree_blocks(btrfs_fs_info& fs_info) {
+  auto dirty = std::move(fs_info.dirty_tree_blocks);
+  fs_info.dirty_tree_blocks.clear();
+  for (auto& [bytenr, level] : dirty) {
+    tree_block_ptr* p = fs_info.buffer_radix.find_mut(bytenr);
+    if (!p || !*p || (*p)->header.bytenr != bytenr) continue;
+    auto b = std::make_shared<tree_block>(**p);
+    b->header.csum = b->content_csum();
+    *p = b;
+    std::vector<btrfs_bio_stripe> stripes;
+    if (btrfs_map_block(fs_info, map_op::write, bytenr, fs_info.nodesize, 0, stripes) != 0) continue;
+    for (const auto& s : stripes)
+      if (btrfs_device* d = fs_info.device(s.devid)) d->bdev.write_tree_block(s.physical, b, fs_info.nodesize);
+  }
+}
+
+// btrfs_finish_extent_commit / unpin_extent_range: freed extents become allocatable again.
+void unpin_extents(btrfs_fs_info& fs_info) {
+  auto pinned = std::move(fs_info.pinned_extents);
+  fs_info.pinned_extents.clear();
+  for (auto& [start, len] : pinned) {
+    block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
+    if (!bg) continue;  // the group was removed meanwhile
+    btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
+    bg->pinned -= len;
+    sinfo.bytes_pinned -= len;
+    btrfs_add_free_space(*bg, start, len);
+  }
+}
+
+}  // namespace
+
+btrfs_trans_handle btrfs_start_transaction(btrfs_fs_info& fs_info) { return join(fs_info, "btrfs_start_transaction"); }
+btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info) { return join(fs_info, "btrfs_join_transaction"); }
+
+void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
+  auto& pending = trans.transaction->new_bgs;
+  while (!pending.empty()) {  // inserting may allocate chunks, which queue more
+    uint64_t start = pending.front();
+    pending.erase(pending.begin());
+    insert_pending_chunk(trans, start);
+  }
+}
+
+int btrfs_end_transaction(btrfs_trans_handle& trans) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  FSRACE_ASSERT(trans.transaction, "btrfs_end_transaction on an ended handle");
+  if (trans.transaction->state == trans_state::running) btrfs_create_pending_block_groups(trans);
+  sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid));
+  fs_info.trans_lock.lock();
+  trans.transaction->num_writers--;
+  fs_info.trans_lock.unlock();
+  fs_info.writers_wait.wake_up();
+  trans.transaction.reset();
+  return 0;
+}
+
+int btrfs_commit_transaction(btrfs_trans_handle& trans) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  transaction_ptr cur = trans.transaction;
+  sched::point(sched::L("btrfs_commit_transaction(transid {})", trans.transid));
+  if (cur->state != trans_state::running) {
+    // Another task is committing this transaction: wait for it (wait_for_commit).
+    btrfs_end_transaction(trans);
+    fs_info.commit_wait.wait_event([&] { return cur->state == trans_state::completed; });
+    return 0;
+  }
+  cur->state = trans_state::commit_start;
+  btrfs_create_pending_block_groups(trans);
+  int ret = btrfs_run_delayed_refs(trans);
+  if (ret) return ret;
+  // Wait for the other writers of this transaction to end their handles.
+  fs_info.writers_wait.wait_event([&] { return cur->num_writers == 1; });
+  cur->state = trans_state::commit_doing;
+  btrfs_scrub_pause(fs_info);
+  // commit_cowonly_roots / commit_fs_roots: run what is left until the trees stop changing.
+  for (int round = 0; commit_work_left(trans); ++round) {
+    FSRACE_ASSERT(round < 64, "transaction commit does not converge");
+    btrfs_create_pending_block_groups(trans);
+    ret = btrfs_run_delayed_refs(trans);
+    if (ret) return ret;
+    write_dirty_block_groups(trans);
+    update_root_items(trans);
+  }
+  // switch_commit_roots, under commit_root_sem.
+  fs_info.commit_root_sem.down_write();
+  sched::point(sched::L("switch_commit_roots(transid {})", cur->transid));
+  for (auto& [id, root] : fs_info.roots) {
+    root->commit_root = root->node;
+    root->commit_root_level = root->level;
+    root->commit_root_gen = fs_info.buffer_radix.find(root->node) ? (*fs_info.buffer_radix.find(root->node))->header.generation : 0;
+  }
+  fs_info.commit_root_sem.up_write();
+  // The transaction is unblocked: new handles start the next one while this commit writes out.
+  fs_info.trans_lock.lock();
+  cur->state = trans_state::unblocked;
+  fs_info.running_transaction = nullptr;
+  cur->num_writers--;
+  fs_info.trans_lock.unlock();
+  fs_info.transaction_wait.wake_up();
+  btrfs_scrub_continue(fs_info);
+  sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
+  write_dirty_tree_blocks(fs_info);
+  fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
+  fs_info.last_trans_committed = fs_info.generation;
+  sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
+  unpin_extents(fs_info);
+  cur->state = trans_state::completed;
+  fs_info.commit_wait.wake_up();
+  trans.transaction.reset();
+  return 0;
+}
+
+int btrfs_commit_current(btrfs_fs_info& fs_info) {
+  btrfs_trans_handle trans = btrfs_join_transaction(fs_info);
+  return btrfs_commit_transaction(trans);
+}
+
+void btrfs_scrub_pause(btrfs_fs_info& fs_info) {
+  fs_info.scrub_lock.lock();
+  fs_info.scrub_pause_req++;
+  while (fs_info.scrubs_paused != fs_info.scrubs_running) {
+    fs_info.scrub_lock.unlock();
+    fs_info.scrub_pause_wait.wait_event([&] { return fs_info.scrubs_paused == fs_info.scrubs_running; });
+    fs_info.scrub_lock.lock();
+  }
+  fs_info.scrub_lock.unlock();
+}
+
+void btrfs_scrub_continue(btrfs_fs_info& fs_info) {
+  fs_info.scrub_lock.lock();
+  fs_info.scrub_pause_req--;
+  fs_info.scrub_lock.unlock();
+  fs_info.scrub_pause_wait.wake_up();
+}
+
+}  // namespace fsrace::model

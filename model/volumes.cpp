@@ -1,0 +1,220 @@
+#include "model/volumes.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "model/maint/dev_replace_map.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+
+uint64_t profile_from_name(const std::string& name, bool* ok) {
+  *ok = true;
+  if (name == "single") return 0;
+  if (name == "dup") return BTRFS_BLOCK_GROUP_DUP;
+  if (name == "raid1") return BTRFS_BLOCK_GROUP_RAID1;
+  *ok = false;
+  return 0;
+}
+
+const char* profile_name(uint64_t flags) {
+  if (flags & BTRFS_BLOCK_GROUP_DUP) return "dup";
+  if (flags & BTRFS_BLOCK_GROUP_RAID1) return "raid1";
+  return "single";
+}
+
+int profile_num_stripes(uint64_t flags) {
+  return (flags & (BTRFS_BLOCK_GROUP_DUP | BTRFS_BLOCK_GROUP_RAID1)) ? 2 : 1;
+}
+
+std::string block_group_type_name(uint64_t flags) {
+  std::string t = (flags & BTRFS_BLOCK_GROUP_DATA) ? "DATA" : (flags & BTRFS_BLOCK_GROUP_SYSTEM) ? "SYSTEM" : "METADATA";
+  if (flags & BTRFS_BLOCK_GROUP_PROFILE_MASK) t += std::string("|") + (flags & BTRFS_BLOCK_GROUP_DUP ? "DUP" : "RAID1");
+  return t;
+}
+
+map_lookup_ptr btrfs_get_chunk_map(btrfs_fs_info& fs_info, uint64_t logical) {
+  auto it = fs_info.mapping_tree.upper_bound(logical);
+  if (it == fs_info.mapping_tree.begin()) return nullptr;
+  --it;
+  const map_lookup_ptr& m = it->second;
+  if (logical >= m->start + m->length) return nullptr;
+  return m;
+}
+
+int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical) {
+  auto m = btrfs_get_chunk_map(fs_info, logical);
+  return m ? int(m->stripes.size()) : 1;
+}
+
+static bool stripe_usable(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s) {
+  btrfs_device* d = fs_info.device(s.devid);
+  return d && !d->missing;
+}
+
+int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_t len, int mirror_num,
+                    std::vector<btrfs_bio_stripe>& out) {
+  out.clear();
+  auto m = btrfs_get_chunk_map(fs_info, logical);
+  if (!m) {
+    fs_info.log(fmt::format("BTRFS critical: unable to find logical {} length {}", logical, len));
+    return -EINVAL;
+  }
+  if (logical + len > m->start + m->length) {
+    fs_info.log(fmt::format("BTRFS critical: IO at {} length {} crosses chunk end {}", logical, len,
+                            m->start + m->length));
+    return -EINVAL;
+  }
+  const uint64_t off = logical - m->start;
+  if (op == map_op::write) {
+    for (const auto& s : m->stripes)
+      if (stripe_usable(fs_info, s)) out.push_back({s.devid, s.physical + off});
+    btrfs_dev_replace_dup_stripes(fs_info, op, logical, out);
+    return out.empty() ? -EIO : 0;
+  }
+  if (mirror_num > 0) {
+    if (size_t(mirror_num) > m->stripes.size()) return -EINVAL;
+    const auto& s = m->stripes[mirror_num - 1];
+    if (!stripe_usable(fs_info, s)) return -EIO;
+    out.push_back({s.devid, s.physical + off});
+    return 0;
+  }
+  for (const auto& s : m->stripes) {
+    if (stripe_usable(fs_info, s)) {
+      out.push_back({s.devid, s.physical + off});
+      return 0;
+    }
+  }
+  return -EIO;
+}
+
+namespace {
+
+constexpr uint64_t MiB = 1024 * 1024;
+constexpr uint64_t kDevReserved = MiB;  // the first MiB of every device holds no dev extent (super block)
+
+// Target chunk size as __btrfs_alloc_chunk sizes it: per type caps, at most 10% of the writable space.
+uint64_t chunk_size_for(btrfs_fs_info& fs_info, uint64_t type) {
+  uint64_t total = 0;
+  for (auto& [id, d] : fs_info.devices)
+    if (!d->missing && !d->is_tgtdev_for_dev_replace) total += d->total_bytes;
+  uint64_t cap = (type & BTRFS_BLOCK_GROUP_DATA) ? 1024 * MiB : (type & BTRFS_BLOCK_GROUP_SYSTEM) ? 8 * MiB : 256 * MiB;
+  uint64_t tenth = std::max<uint64_t>(total / 10 / (16 * MiB) * (16 * MiB), (type & BTRFS_BLOCK_GROUP_SYSTEM) ? 8 * MiB : 16 * MiB);
+  return std::min(cap, tenth);
+}
+
+// find_free_dev_extent: the first hole of `size` on the device, looking at every chunk stripe in the
+// mapping tree (which includes chunks whose dev extent items are still pending in this transaction).
+bool find_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev, uint64_t size, uint64_t* start,
+                          const std::vector<std::pair<uint64_t, uint64_t>>& also_taken) {
+  std::vector<std::pair<uint64_t, uint64_t>> used = also_taken;
+  for (auto& [logical, map] : fs_info.mapping_tree)
+    for (const auto& s : map->stripes)
+      if (s.devid == dev.devid) used.push_back({s.physical, map->length});
+  std::sort(used.begin(), used.end());
+  uint64_t cursor = kDevReserved;
+  for (auto& [s, l] : used) {
+    if (s >= cursor + size) break;
+    cursor = std::max(cursor, s + l);
+  }
+  if (cursor + size > dev.total_bytes) return false;
+  *start = cursor;
+  return true;
+}
+
+uint64_t find_next_chunk(btrfs_fs_info& fs_info) {
+  if (fs_info.mapping_tree.empty()) return MiB;
+  const auto& last = std::prev(fs_info.mapping_tree.end())->second;
+  return last->start + last->length;
+}
+
+}  // namespace
+
+int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  sched::point(sched::L("btrfs_alloc_chunk(type {:#x})", type));
+  uint64_t size = chunk_size_for(fs_info, type);
+  const int nstripes = profile_num_stripes(type);
+  const bool dup = type & BTRFS_BLOCK_GROUP_DUP;
+  // Devices with the most free space first, devid breaking ties (deterministic).
+  std::vector<btrfs_device*> devs;
+  for (auto& [id, d] : fs_info.devices)
+    if (!d->missing && !d->is_tgtdev_for_dev_replace) devs.push_back(d.get());
+  std::stable_sort(devs.begin(), devs.end(), [](auto* a, auto* b) {
+    return a->total_bytes - a->bytes_used > b->total_bytes - b->bytes_used;
+  });
+  auto pick = [&](uint64_t sz) {
+    std::vector<btrfs_bio_stripe> picked;
+    for (auto* d : devs) {
+      std::vector<std::pair<uint64_t, uint64_t>> taken;
+      for (int copy = 0; copy < (dup ? 2 : 1); ++copy) {
+        uint64_t start;
+        if (!find_free_dev_extent(fs_info, *d, sz, &start, taken)) break;
+        taken.push_back({start, sz});
+        if (dup || copy == 0) picked.push_back({d->devid, start});
+      }
+      if (dup && picked.size() != 2) picked.clear();
+      if (int(picked.size()) == nstripes) return picked;
+    }
+    return std::vector<btrfs_bio_stripe>{};
+  };
+  std::vector<btrfs_bio_stripe> stripes;
+  for (;;) {  // bounded: size halves down to 8 MiB
+    stripes = pick(size);
+    if (!stripes.empty()) break;
+    if (size / 2 < 8 * MiB) return -ENOSPC;
+    size /= 2;
+  }
+  const uint64_t logical = find_next_chunk(fs_info);
+
+  for (auto& st : stripes) fs_info.device(st.devid)->bytes_used += size;
+  auto map = std::make_shared<map_lookup>();
+  map->start = logical;
+  map->length = size;
+  map->type = type;
+  map->stripes = stripes;
+  fs_info.mapping_tree[logical] = map;
+  btrfs_make_block_group(trans, 0, type, logical, size);
+  // Chunk item, dev extents and block group item are inserted by btrfs_create_pending_block_groups.
+  trans.transaction->new_bgs.push_back(logical);
+  return int64_t(logical);
+}
+
+int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  sched::point(sched::L("btrfs_remove_chunk(chunk {})", chunk_offset));
+  map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
+  if (!map || map->start != chunk_offset) {
+    fs_info.log(fmt::format("BTRFS error: btrfs_remove_chunk: no chunk at {}", chunk_offset));
+    return -EINVAL;
+  }
+  // A chunk allocated in this transaction has no items yet (btrfs_create_pending_block_groups).
+  const auto& pending = trans.transaction->new_bgs;
+  const bool items_pending = std::find(pending.begin(), pending.end(), chunk_offset) != pending.end();
+  fs_info.chunk_mutex.lock();
+  for (const auto& s : map->stripes) {
+    if (items_pending) {
+      fs_info.device(s.devid)->bytes_used -= map->length;
+      continue;
+    }
+    sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
+    int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
+    FSRACE_ASSERT(ret == 0, "dev extent {} {} missing", s.devid, s.physical);
+    if (btrfs_device* d = fs_info.device(s.devid)) {
+      d->bytes_used -= map->length;
+      btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
+                        btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
+    }
+  }
+  if (!items_pending) {
+    int ret = btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
+    FSRACE_ASSERT(ret == 0, "chunk item {} missing", chunk_offset);
+  }
+  fs_info.chunk_mutex.unlock();
+  return btrfs_remove_block_group(trans, chunk_offset);
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,63 @@
+// Devices, chunks and logical -> physical mapping (fs/btrfs/volumes.c).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model/block_device.hpp"
+#include "model/key.hpp"
+
+namespace fsrace::model {
+
+struct btrfs_fs_info;
+struct btrfs_trans_handle;
+
+struct btrfs_device {
+  uint64_t devid = 0;
+  uint64_t total_bytes = 0;
+  uint64_t bytes_used = 0;  // allocated to dev extents
+  bool missing = false;     // no block device behind it (degraded)
+  bool is_tgtdev_for_dev_replace = false;
+  block_device bdev;
+};
+
+// One stripe of a chunk: where on which device the chunk's bytes live.
+struct btrfs_bio_stripe {
+  uint64_t devid = 0;
+  uint64_t physical = 0;
+};
+
+// fs_info->mapping_tree entry: the extent map of a chunk and its map_lookup.
+struct map_lookup {
+  uint64_t start = 0, length = 0, type = 0;
+  std::vector<btrfs_bio_stripe> stripes;
+};
+using map_lookup_ptr = std::shared_ptr<const map_lookup>;
+
+// Profiles by name: "single", "dup", "raid1". Returns 0 for unknown names.
+uint64_t profile_from_name(const std::string& name, bool* ok);
+const char* profile_name(uint64_t flags);
+int profile_num_stripes(uint64_t flags);
+std::string block_group_type_name(uint64_t flags);  // "DATA", "METADATA|DUP", ...
+
+enum class map_op { read, write };
+// btrfs_map_block: the stripes an IO of [logical, logical+len) goes to. Reads get one mirror
+// (mirror_num 1-based; 0 = the first usable), writes get every mirror and, during device replace,
+// the target device for the part below cursor_left. Returns -EINVAL when no chunk maps `logical`
+// (the kernel's "unable to find logical"), -EIO when no usable mirror is left.
+int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_t len, int mirror_num,
+                    std::vector<btrfs_bio_stripe>& out);
+// btrfs_get_chunk_map: the chunk mapping containing `logical`, or null.
+map_lookup_ptr btrfs_get_chunk_map(btrfs_fs_info& fs_info, uint64_t logical);
+int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical);
+
+// btrfs_alloc_chunk (__btrfs_alloc_chunk): finds device space for a new chunk of the given type,
+// inserts the chunk item, dev extents, block group item, block group cache and extent map. Returns
+// the chunk's logical start, or a negative errno (-ENOSPC).
+int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type);
+// btrfs_remove_chunk: deletes dev extents, the chunk item and the block group (btrfs_remove_block_group).
+int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset);
+
+}  // namespace fsrace::model
