@@ -4,7 +4,8 @@ namespace fsrace::model {
 
 btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
     : btrfs_fs_data_state(o), btrfs_fs_eb_state(o), btrfs_fs_maint_state(o),
-      sectorsize(o.sectorsize), nodesize(o.nodesize), fixes(o.fixes), flags(o.flags),
+      sectorsize(o.sectorsize), nodesize(o.nodesize), fixes(o.fixes), flags(o.flags), send_in_progress(o.send_in_progress),
+      last_reloc_trans(o.last_reloc_trans),
       mapping_tree(o.mapping_tree), space_info(o.space_info), unused_bgs(o.unused_bgs),
       pinned_extents(o.pinned_extents), profiles(o.profiles),
       highest_root_objectid(o.highest_root_objectid), buffer_radix(o.buffer_radix),
