@@ -1,0 +1,45 @@
+#pragma once
+// Plain results the reports are made from. reports knows nothing of scenarios or the model: sim fills
+// these in from its own types.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fsrace::reports {
+
+struct violation_entry {
+  std::string kind;            // "BUG", "WARN", "violation", "deadlock", ...
+  std::string message;
+  uint64_t seed = 0;           // replay key: execution seed (random, pct) or DFS index
+  uint64_t execution = 0;      // index of the execution in its run
+  uint64_t occurrences = 1;    // executions that ended the same way
+  uint64_t steps = 0, preemptions = 0;
+  std::string replay_command;  // one line that replays it
+  std::string diagram;         // optional: the interleaving diagram
+};
+
+/// One scenario under one fix setting (one expectation of `fsrace run`, or one `fsrace explore`).
+struct case_result {
+  std::string scenario, file;
+  std::string fixes;     // "on", "off", "off+f78c436c3931=on"
+  std::string expected;  // "violation BUG containing \"...\"", "clean", "" when nothing was expected
+  std::string strategy;  // "pct depth 3", "dfs preemptions 2", "random"
+  uint64_t base_seed = 0;
+  uint64_t executions = 0;
+  uint64_t violating_executions = 0;
+  bool exhausted = false;  // dfs covered the bounded space
+  enum class status { pass, fail, error } result = status::pass;
+  std::string reason;    // why it failed or errored (empty on pass)
+  std::vector<violation_entry> violations;
+  double seconds = 0;    // wall-clock, informational only (never part of a decision)
+};
+const char* to_string(case_result::status);
+
+struct suite_result {
+  std::vector<case_result> cases;
+  size_t passed() const;
+  size_t failed() const;
+  size_t errors() const;
+};
+
+}  // namespace fsrace::reports

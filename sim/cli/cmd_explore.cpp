@@ -1,0 +1,92 @@
+#include <chrono>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "reports/diagram.hpp"
+#include "reports/json_report.hpp"
+#include "reports/write_atomic.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/cli/progress.hpp"
+#include "sim/explore.hpp"
+#include "sim/scenario_load.hpp"
+#include "sim/schedule_file.hpp"
+#include "sim/suite.hpp"
+
+namespace fsrace::cli {
+
+void save_schedule_file(const std::string& path, const sim::schedule& s) {
+  try {
+    reports::write_file_atomic(path, to_json(s).dump(1) + "\n");
+  } catch (const std::runtime_error& e) {
+    throw sim::input_error(path, "", e.what());
+  }
+}
+
+int cmd_explore(const explore_args& a) {
+  const sim::binding& b = sim::default_binding();
+  auto sc = sim::load_scenario(a.file, *b.cat);
+  const sim::fix_setting setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
+  const sim::explore_settings s = settings_for(*sc, setting, a.flags);
+  sim::prepared_scenario prepared(*sc, b);
+  spdlog::debug("{}: prepared in {} setup steps; fixes {} ({})", sc->file, prepared.setup_steps(), setting.describe(),
+                sim::resolve_fixes(sc->fixes, setting).describe());
+
+  sim::explore_request req;
+  req.settings = s;
+  req.fixes = setting;
+  req.max_violations = a.keep_going ? 0 : 1;
+  progress_line progress(sc->name, s.runs);
+  req.progress = [&](uint64_t done, uint64_t violations) { progress.update(done, violations); };
+  const auto start = std::chrono::steady_clock::now();
+  const sim::exploration e = sim::explore(prepared, req);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish();
+  reports::case_result c = sim::case_of(*sc, e, "", seconds);
+
+  // The first violation (or the tool error), re-run with its trace for the diagram and schedule file.
+  const sim::violation_record* shown = e.tool_error ? &*e.tool_error : e.violations.empty() ? nullptr : &e.violations.front();
+  std::string diagram;
+  if (shown) {
+    const sched::Execution full = sim::rerun(prepared, setting, shown->decisions, s.max_steps);
+    diagram = reports::render_diagram(full, {0, 100, a.diagram_steps, true});
+    if (!a.save_schedule.empty())
+      save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full,
+                                                           fmt::format("explore {} seed {}", sim::describe_strategy(s), shown->key)));
+  }
+  const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
+  if (a.json) {
+    nlohmann::json j = reports::to_json(c);
+    j["result"] = code == kToolError ? "tool-error" : code == kViolation ? "violation" : "clean";
+    j["fixes_resolved"] = e.fixes_resolved;
+    if (e.settings.strategy == sim::strategy_kind::pct) j["pct_steps"] = e.pct_steps;
+    fmt::print("{}\n", j.dump(2));
+    return code;
+  }
+  fmt::print("{} ({}): fixes {} [{}], {}, base seed {}\n", sc->name, sc->file, setting.describe(), e.fixes_resolved,
+             sim::describe_strategy(s), s.seed);
+  if (e.tool_error) {
+    fmt::print("TOOL ERROR at execution {} (seed {}): {}\nThis is a bug in fsrace or its model, not a race.\n{}\nreplay: {}\n",
+               e.tool_error->index, e.tool_error->key, e.tool_error->finding.message, diagram,
+               sim::replay_command(*sc, s, setting, e.tool_error->key));
+    return code;
+  }
+  if (e.violations.empty()) {
+    fmt::print("clean: {} execution{}, no violation{} [{:.2f}s]\n", e.executions, e.executions == 1 ? "" : "s",
+               e.exhausted ? " (the bounded space is exhausted)" : "", seconds);
+    return code;
+  }
+  fmt::print("{} distinct violation{} in {} executions ({} violating) [{:.2f}s]\n", e.violations.size(),
+             e.violations.size() == 1 ? "" : "s", e.executions, e.violating_executions, seconds);
+  for (size_t i = 0; i < c.violations.size(); ++i) {
+    const auto& v = c.violations[i];
+    fmt::print("\nVIOLATION {}: {}\n  seed {} (execution {}, {} steps, {} preemptions, seen {} time{})\n  replay: {}\n", v.kind,
+               v.message, v.seed, v.execution, v.steps, v.preemptions, v.occurrences, v.occurrences == 1 ? "" : "s",
+               v.replay_command);
+    if (i == 0) fmt::print("\n{}", diagram);
+  }
+  if (!a.save_schedule.empty()) fmt::print("\nschedule saved: {} (fsrace replay {} --schedule {})\n", a.save_schedule, sc->file, a.save_schedule);
+  return code;
+}
+
+}  // namespace fsrace::cli

@@ -1,0 +1,52 @@
+#include <map>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "reports/console.hpp"
+#include "reports/json_report.hpp"
+#include "reports/junit.hpp"
+#include "reports/write_atomic.hpp"
+#include "sim/cli/commands.hpp"
+#include "sim/scenario_load.hpp"
+#include "sim/suite.hpp"
+
+namespace fsrace::cli {
+
+int cmd_run(const run_args& a) {
+  const sim::binding& b = sim::default_binding();
+  const std::vector<std::string> files = sim::find_scenarios(a.paths.empty() ? std::vector<std::string>{FSRACE_SCENARIO_DIR} : a.paths);
+  if (files.empty()) throw sim::input_error("", "", "no scenario files (*.json) found under the paths given");
+  // Validate everything first: bad input is reported all at once, before any exploration.
+  std::vector<std::unique_ptr<sim::scenario>> scenarios;
+  std::vector<sim::diagnostic> problems;
+  std::map<std::string, std::string> names;
+  for (const auto& f : files) {
+    try {
+      auto sc = sim::load_scenario(f, *b.cat);
+      if (auto [it, fresh] = names.emplace(sc->name, f); !fresh)
+        problems.push_back({f, "/name", fmt::format("scenario name \"{}\" is also used by {}", sc->name, it->second)});
+      scenarios.push_back(std::move(sc));
+    } catch (const sim::input_error& e) {
+      problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+  }
+  if (!problems.empty()) throw sim::input_error(std::move(problems));
+
+  reports::suite_result suite;
+  for (const auto& sc : scenarios) {
+    sim::prepared_scenario prepared(*sc, b);
+    for (const auto& ex : sc->expectations) {
+      spdlog::debug("{}: fixes {}: expecting {}", sc->name, ex.fixes.describe(), ex.describe());
+      suite.cases.push_back(sim::check_expectation(prepared, ex, a.diagram_steps));
+      if (progress_enabled()) fmt::print(stderr, "{}\n", reports::console_line(suite.cases.back()));
+    }
+  }
+  if (!a.junit.empty()) reports::write_file_atomic(a.junit, reports::to_junit(suite));
+  if (!a.json.empty()) reports::write_file_atomic(a.json, reports::to_json(suite).dump(2) + "\n");
+  fmt::print("{}", reports::console_summary(suite));
+  if (suite.errors()) return kToolError;
+  return suite.failed() ? kViolation : kClean;
+}
+
+}  // namespace fsrace::cli

@@ -1,0 +1,38 @@
+#pragma once
+// The subcommands; each returns the process exit code (see common.hpp) and may throw input_error or
+// tool_error, which main() turns into messages and exit codes 2 and 3.
+#include <string>
+#include <vector>
+
+#include "sim/cli/common.hpp"
+
+namespace fsrace::cli {
+
+struct explore_args {
+  std::string file;
+  explore_flags flags;
+  bool json = false, keep_going = false;
+  std::string save_schedule;
+  size_t diagram_steps = 60;
+};
+int cmd_explore(const explore_args&);
+
+struct replay_args {
+  std::string file, schedule, save_schedule;
+  explore_flags flags;
+  bool json = false;
+};
+int cmd_replay(const replay_args&);
+
+struct run_args {
+  std::vector<std::string> paths;
+  std::string junit, json;
+  size_t diagram_steps = 40;
+};
+int cmd_run(const run_args&);
+
+int cmd_validate(const std::vector<std::string>& files);
+int cmd_list(bool json);
+int cmd_new(const std::string& name, const std::string& output, bool force);
+
+}  // namespace fsrace::cli

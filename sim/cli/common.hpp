@@ -1,0 +1,37 @@
+#pragma once
+// Shared pieces of the command line: exit codes, error printing, flag parsing helpers.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/diagnostics.hpp"
+#include "sim/scenario.hpp"
+
+namespace fsrace::cli {
+
+enum exit_code : int { kClean = 0, kViolation = 1, kBadInput = 2, kToolError = 3 };
+
+/// Prints every diagnostic on stderr, one per line, prefixed "fsrace: error: ".
+void print_input_error(const sim::input_error&);
+/// Throws input_error (path = the flag) for a malformed value.
+uint64_t parse_seed(const std::string& text, const std::string& flag);
+/// --fixes on|off plus --fix ID=on|off...; `fixes` empty = `fallback`.
+sim::fix_setting parse_fix_flags(const std::string& fixes, const std::vector<std::string>& fix, const sim::fix_setting& fallback);
+
+/// Options shared by explore and replay that override a scenario's exploration defaults.
+struct explore_flags {
+  std::string strategy, seed;
+  std::optional<uint64_t> runs, max_steps;
+  std::optional<uint32_t> depth, preemptions;
+  std::string fixes;
+  std::vector<std::string> fix;
+};
+/// The scenario's settings for `setting` (the matching expectation's, else the scenario's), then flags.
+sim::explore_settings settings_for(const sim::scenario&, const sim::fix_setting&, const explore_flags&);
+
+/// True when progress may be drawn on stderr (a terminal, and not --quiet).
+bool progress_enabled();
+void set_quiet(bool);
+
+}  // namespace fsrace::cli

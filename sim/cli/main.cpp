@@ -1,0 +1,112 @@
+// fsrace: deterministic exploration of btrfs maintenance races. Thin: parses flags, calls sim.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "sim/cli/commands.hpp"
+
+namespace {
+
+using namespace fsrace::cli;
+
+void add_explore_flags(CLI::App* cmd, explore_flags& f) {
+  cmd->add_option("--strategy", f.strategy, "random | pct | dfs (default: the scenario's)");
+  cmd->add_option("--seed", f.seed, "base seed (explore) or execution seed / DFS index (replay); decimal or 0x hex");
+  cmd->add_option("--runs", f.runs, "executions at most");
+  cmd->add_option("--depth", f.depth, "PCT bug depth d (1..16)");
+  cmd->add_option("--preemptions", f.preemptions, "DFS preemption bound (0..16)");
+  cmd->add_option("--max-steps", f.max_steps, "steps per execution before it ends as step-limit");
+  cmd->add_option("--fixes", f.fixes, "on | off: the scenario's fixes under test (explore default: off)");
+  cmd->add_option("--fix", f.fix, "ID=on|off: one fix, after --fixes (repeatable)");
+}
+
+void setup_logging(int verbose, bool quiet) {
+  auto logger = spdlog::stderr_color_mt("fsrace");
+  logger->set_pattern("fsrace: %l: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(quiet ? spdlog::level::err
+                          : verbose >= 2 ? spdlog::level::trace
+                          : verbose == 1 ? spdlog::level::debug
+                                         : spdlog::level::info);
+  set_quiet(quiet);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"fsrace: deterministic concurrency simulator for btrfs maintenance races"};
+  app.require_subcommand(1);
+  int verbose = 0;
+  bool quiet = false;
+  app.add_flag("-v,--verbose", verbose, "more log output (-vv: trace)");
+  app.add_flag("-q,--quiet", quiet, "errors only, no progress");
+
+  explore_args ex;
+  auto* explore = app.add_subcommand("explore", "explore interleavings of a scenario; exit 0 clean, 1 violation, 2 bad input, 3 tool error");
+  explore->add_option("scenario", ex.file, "scenario file")->required();
+  add_explore_flags(explore, ex.flags);
+  explore->add_flag("--json", ex.json, "print one JSON object instead of text");
+  explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
+  explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
+  explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)");
+
+  replay_args rp;
+  auto* replay = app.add_subcommand("replay", "re-run one execution and print its interleaving diagram and finding");
+  replay->add_option("scenario", rp.file, "scenario file")->required();
+  add_explore_flags(replay, rp.flags);
+  replay->add_option("--schedule", rp.schedule, "schedule file to replay (label-checked)");
+  replay->add_option("--save-schedule", rp.save_schedule, "write the replayed execution's schedule file here");
+  replay->add_flag("--json", rp.json, "print one JSON object instead of text");
+
+  run_args rn;
+  auto* run = app.add_subcommand("run", "run every scenario under each of its expectations; exit 0 only if all hold");
+  run->add_option("paths", rn.paths, "scenario files or directories (default: the scenarios directory)");
+  run->add_option("--junit", rn.junit, "write a JUnit XML report (atomically)");
+  run->add_option("--json", rn.json, "write a JSON report (atomically)");
+  run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)");
+
+  std::vector<std::string> validate_files;
+  auto* validate = app.add_subcommand("validate", "check scenario files (and build their filesystems); exit 2 on any error");
+  validate->add_option("files", validate_files, "scenario files")->required();
+
+  bool list_json = false;
+  auto* list = app.add_subcommand("list", "print the operations, invariants and fixes scenarios may use");
+  list->add_flag("--json", list_json, "as JSON");
+
+  std::string new_name, new_output;
+  bool new_force = false;
+  auto* make = app.add_subcommand("new", "write a commented starting scenario NAME.json");
+  make->add_option("name", new_name, "scenario name (lower-case letters, digits, '.', '_', '-')")->required();
+  make->add_option("-o,--output", new_output, "file to write (default: NAME.json)");
+  make->add_flag("--force", new_force, "overwrite an existing file");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message
+    return kBadInput;
+  }
+  setup_logging(verbose, quiet);
+  try {
+    if (*explore) return cmd_explore(ex);
+    if (*replay) return cmd_replay(rp);
+    if (*run) return cmd_run(rn);
+    if (*validate) return cmd_validate(validate_files);
+    if (*list) return cmd_list(list_json);
+    if (*make) return cmd_new(new_name, new_output, new_force);
+  } catch (const fsrace::sim::input_error& e) {
+    print_input_error(e);
+    return kBadInput;
+  } catch (const fsrace::sim::tool_error& e) {
+    fmt::print(stderr, "fsrace: tool error (a bug in fsrace or its model, not a race): {}\n", e.what());
+    return kToolError;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "fsrace: tool error (a bug in fsrace or its model, not a race): {}\n", e.what());
+    return kToolError;
+  }
+  return kBadInput;
+}

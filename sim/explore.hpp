@@ -1,0 +1,73 @@
+#pragma once
+// Exploration: many executions of one prepared scenario under one fix setting, chosen by a strategy.
+// Execution i of a random or PCT run uses seed sched::execution_seed(base seed, i), so the seed alone
+// replays it; a DFS execution is named by its index in the (deterministic) enumeration.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/prepared.hpp"
+
+namespace fsrace::sim {
+
+struct explore_request {
+  explore_settings settings;
+  fix_setting fixes;
+  /// Stop after this many distinct violations (same kind and message = not distinct). 0 = never stop.
+  uint64_t max_violations = 1;
+  /// When set, the exploration stops at the first violation for which it returns true (max_violations
+  /// still bounds the distinct violations kept).
+  std::function<bool(const sched::Finding&)> wanted;
+  /// Called every `progress_every` executions and at the end (executions done, distinct violations).
+  std::function<void(uint64_t, uint64_t)> progress;
+  uint64_t progress_every = 1024;
+};
+
+/// One distinct violation (or the tool error) of an exploration, with what replays it.
+struct violation_record {
+  uint64_t index = 0;     // execution index in the run
+  uint64_t key = 0;       // replay key: the execution seed (random, pct) or the DFS index
+  sched::Finding finding;
+  std::vector<sched::FiberId> decisions;  // replays it exactly with any strategy
+  uint64_t steps = 0, preemptions = 0;
+  uint64_t occurrences = 1;  // executions that ended with the same kind and message
+};
+
+struct exploration {
+  explore_settings settings;
+  fix_setting fixes;
+  std::string fixes_resolved;  // model::fix_set::describe()
+  uint64_t executions = 0;
+  uint64_t violating_executions = 0;
+  uint64_t pct_steps = 0;  // k used by PCT (steps of the non-preemptive execution)
+  bool exhausted = false;  // dfs: the whole bounded space was explored
+  std::vector<violation_record> violations;  // distinct, in order of discovery
+  std::optional<violation_record> tool_error;
+  std::optional<violation_record> divergence;  // only from replay; never expected here
+};
+
+/// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).
+exploration explore(const prepared_scenario&, const explore_request&);
+
+/// k for PCT: the step count of the execution that never preempts (depends on scenario and fixes only).
+uint64_t pct_estimate(executor&);
+
+/// Re-runs execution `key` of an exploration with `settings` and records its trace: for random and
+/// PCT `key` is the execution seed, for DFS the index in the enumeration. Throws input_error when a DFS
+/// index lies beyond the bounded space.
+sched::Execution replay_key(const prepared_scenario&, const explore_settings& settings, const fix_setting& fixes,
+                            uint64_t key);
+/// Re-runs a decision list (no label check) and records its trace.
+sched::Execution rerun(const prepared_scenario&, const fix_setting& fixes, const std::vector<sched::FiberId>& decisions,
+                       uint64_t max_steps);
+
+}  // namespace fsrace::sim
+
+namespace fsrace::sim {
+struct schedule;
+/// Replays a schedule file step by step, checking every label: a changed step ends the execution with
+/// FindingKind::Divergence naming the step, the label expected and the label found.
+sched::Execution replay_schedule(const prepared_scenario&, const schedule&, uint64_t max_steps);
+}  // namespace fsrace::sim

@@ -1,0 +1,136 @@
+#include "sim/prepared.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/units.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+constexpr const char* kSetupName = "setup";
+
+bool allowed(const op_call& call, int ret) {
+  return std::find(call.allowed_errors.begin(), call.allowed_errors.end(), ret) != call.allowed_errors.end();
+}
+
+}  // namespace
+
+prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_(&sc) {
+  if (!b.make_world) throw tool_error(fmt::format("binding '{}' cannot build worlds", b.name));
+  // Setup runs in one fiber: model code reaches scheduling points, and there is nothing to interleave.
+  sched::Scheduler sched(sched::Options{sc.explore.max_steps * 16, 256 * 1024, false});
+  std::string bad_fs, setup_error, setup_error_path;
+  thread_state setup_state;
+  setup_state.name = kSetupName;
+  sched.spawn(kSetupName, [&] {
+    try {
+      base_ = b.make_world(sc.filesystem);
+    } catch (const bad_filesystem& e) {
+      bad_fs = e.what();
+      return;
+    }
+    exec_context ctx(*base_, setup_state, sc);
+    for (const op_call& call : sc.filesystem.setup) {
+      ctx.set_call(&call);
+      for (uint32_t r = 0; r < call.repeat; ++r) {
+        const int ret = call.spec->run(ctx, call.args);
+        if (ret >= 0 || allowed(call, ret)) continue;
+        setup_error = fmt::format("setup operation {} returned {} ({}); the filesystem cannot be prepared",
+                                  call.display, format_errno(ret), ret);
+        setup_error_path = call.path;
+        return;
+      }
+    }
+  });
+  sched::RandomStrategy only_one;
+  sched::Execution ex = sched.run(only_one, 0);
+  setup_steps_ = ex.steps;
+  if (!bad_fs.empty()) throw input_error(sc.file, "/filesystem", bad_fs);
+  if (!setup_error.empty()) throw input_error(sc.file, setup_error_path, setup_error);
+  if (ex.finding.kind != sched::FindingKind::None)
+    throw tool_error(fmt::format("{}: setup (single-threaded, before any race) ended with {}: {}", sc.file,
+                                 sched::to_string(ex.finding.kind), ex.finding.message));
+  if (!base_) throw tool_error(fmt::format("binding '{}' built no world", b.name));
+  base_->freeze();
+}
+
+executor::executor(const prepared_scenario& prepared, uint64_t max_steps, bool record_trace)
+    : prepared_(&prepared),
+      sc_(&prepared.the_scenario()),
+      sched_(sched::Options{max_steps, 256 * 1024, record_trace}),
+      world_(prepared.base().clone()),
+      states_(sc_->threads.size()) {}
+
+void executor::thread_body(size_t index) {
+  const thread_spec& th = sc_->threads[index];
+  thread_state& state = states_[index];
+  exec_context ctx(*world_, state, *sc_);
+  bool first = true;
+  for (const op_call& call : th.ops) {
+    ctx.set_call(&call);
+    for (uint32_t r = 0; r < call.repeat; ++r) {
+      // The fiber's first step ("start <thread>") already precedes its first op: no extra decision.
+      if (!first) sched::point(sched::Ls("{}", call.display.c_str()));
+      first = false;
+      const int ret = call.spec->run(ctx, call.args);
+      if (ret >= 0 || !sc_->check_user_errors || allowed(call, ret)) continue;
+      sched::fail(sched::FindingKind::Violation,
+                  fmt::format("{} returned {} ({}) to user space (thread {}, {})", call.spec->name, format_errno(ret),
+                              ret, th.name, call.path));
+    }
+  }
+}
+
+void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& out) {
+  world_->reset_from(prepared_->base());
+  world_->set_fixes(fixes_);
+  for (size_t i = 0; i < states_.size(); ++i) {
+    states_[i].index = static_cast<uint32_t>(i);
+    states_[i].name = sc_->threads[i].name;
+    states_[i].locals.clear();
+  }
+  for (size_t i = 0; i < sc_->threads.size(); ++i) sched_.spawn(sc_->threads[i].name, [this, i] { thread_body(i); });
+  sched_.run_into(strategy, seed, out);
+  if (out.finding.kind == sched::FindingKind::None) check_invariants(out);
+}
+
+void executor::check_invariants(sched::Execution& out) {
+  const check_context ctx(*world_, *sc_);
+  for (const invariant_use& inv : sc_->invariants) {
+    std::vector<std::string> problems;
+    try {
+      problems = inv.spec->check(ctx, inv.args);
+    } catch (const std::exception& e) {
+      out.finding = {sched::FindingKind::ToolError, fmt::format("invariant {} threw: {}", inv.spec->name, e.what()), -1,
+                     out.steps};
+      return;
+    }
+    if (problems.empty()) continue;
+    std::string message = fmt::format("invariant {}: {}", inv.spec->name, problems.front());
+    if (problems.size() > 1) message += fmt::format(" (and {} more problem{})", problems.size() - 1, problems.size() > 2 ? "s" : "");
+    out.finding = {sched::FindingKind::Violation, std::move(message), -1, out.steps};
+    return;
+  }
+}
+
+size_t decision_follower::choose(const sched::Decision& d) {
+  if (d.step < decisions_.size())
+    for (size_t i = 0; i < d.count; ++i)
+      if (d.runnable[i] == decisions_[d.step]) return i;
+  d.scheduler->fail_current({sched::FindingKind::Divergence,
+                             fmt::format("re-running a recorded execution diverged at step {}", d.step), -1, d.step});
+  return 0;
+}
+
+outcome classify(const sched::Finding& f) {
+  switch (f.kind) {
+    case sched::FindingKind::None: return outcome::clean;
+    case sched::FindingKind::Divergence: return outcome::divergence;
+    case sched::FindingKind::ToolError: return outcome::tool_error;
+    default: return outcome::violation;
+  }
+}
+
+}  // namespace fsrace::sim

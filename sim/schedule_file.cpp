@@ -1,0 +1,149 @@
+#include "sim/schedule_file.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "sim/json_view.hpp"
+#include "sim/scenario_load.hpp"
+
+namespace fsrace::sim {
+
+schedule schedule_of(const scenario& sc, const fix_setting& fixes, const sched::Execution& ex, std::string origin) {
+  if (ex.trace.size() != ex.decisions.size()) throw tool_error("schedule_of: the execution was recorded without its trace");
+  schedule s;
+  s.scenario = sc.name;
+  s.fixes = fixes;
+  for (const auto& th : sc.threads) s.threads.push_back(th.name);
+  for (const auto& step : ex.trace) {
+    s.decisions.push_back(step.fiber);
+    s.label_hashes.push_back(sched::label_hash(step.label));
+    s.labels.push_back(sched::format_label(step.label));
+  }
+  if (ex.finding.kind != sched::FindingKind::None) s.finding = ex.finding;
+  s.origin = std::move(origin);
+  return s;
+}
+
+nlohmann::json to_json(const schedule& s) {
+  nlohmann::json fix = nlohmann::json::object();
+  for (const auto& [id, on] : s.fixes.overrides) fix[id] = on ? "on" : "off";
+  nlohmann::json steps = nlohmann::json::array();
+  for (size_t i = 0; i < s.decisions.size(); ++i)
+    steps.push_back({{"thread", s.threads.at(s.decisions[i])},
+                     {"label", s.labels[i]},
+                     {"hash", fmt::format("{:016x}", s.label_hashes[i])}});
+  nlohmann::json j = {{"fsrace_schedule", 1}, {"scenario", s.scenario}, {"fixes", s.fixes.on ? "on" : "off"},
+                      {"fix", fix},           {"threads", s.threads},   {"steps", steps}};
+  if (s.finding)
+    j["finding"] = {{"kind", sched::to_string(s.finding->kind)}, {"message", s.finding->message}};
+  if (!s.origin.empty()) j["origin"] = s.origin;
+  return j;
+}
+
+schedule parse_schedule(const nlohmann::json& doc, const std::string& file, const scenario& sc) {
+  diagnostics_sink sink(file);
+  schedule s;
+  object_view top(sink, doc, "", "a schedule file");
+  if (!top.valid()) sink.throw_if_any();
+  if (const auto* v = top.required("fsrace_schedule", "the format version, 1"))
+    if (!(v->is_number_unsigned() && v->get<uint64_t>() == 1))
+      sink.error("/fsrace_schedule", "expected format version 1, got {}", describe_json(*v));
+  if (const auto* v = top.required("scenario", "the name of the scenario it was recorded with"))
+    if (get_string(sink, *v, "/scenario", s.scenario, "a scenario name") && s.scenario != sc.name)
+      sink.error("/scenario", "the schedule was recorded for scenario \"{}\", but it is replayed with \"{}\" ({})",
+                 s.scenario, sc.name, sc.file);
+  if (const auto* v = top.required("fixes", "\"on\" or \"off\"")) {
+    std::string str;
+    if (get_string(sink, *v, "/fixes", str, "\"on\" or \"off\"")) {
+      if (auto b = parse_on_off(str)) s.fixes.on = *b;
+      else sink.error("/fixes", "expected \"on\" or \"off\", got \"{}\"", str);
+    }
+  }
+  if (const auto* v = top.optional("fix")) {
+    object_view fo(sink, *v, "/fix", "per-fix overrides {\"<fix id>\": \"on\"|\"off\"}");
+    if (fo.valid())
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        fo.optional(it.key());
+        std::string str;
+        if (!model::find_fix(it.key())) sink.error(fo.child(it.key()), "unknown fix \"{}\"", it.key());
+        else if (get_string(sink, it.value(), fo.child(it.key()), str, "\"on\" or \"off\"")) {
+          if (auto b = parse_on_off(str)) s.fixes.overrides.emplace_back(it.key(), *b);
+          else sink.error(fo.child(it.key()), "expected \"on\" or \"off\", got \"{}\"", str);
+        }
+      }
+  }
+  if (const auto* v = top.required("threads", "the scenario's thread names, in order")) {
+    std::vector<std::string> expected;
+    for (const auto& th : sc.threads) expected.push_back(th.name);
+    if (!v->is_array() || !std::all_of(v->begin(), v->end(), [](const auto& x) { return x.is_string(); }))
+      sink.error("/threads", "expected an array of thread names, got {}", describe_json(*v));
+    else if (v->get<std::vector<std::string>>() != expected)
+      sink.error("/threads", "expected the scenario's threads {}, got {} (the scenario changed since the recording)",
+                 nlohmann::json(expected).dump(), v->dump());
+    else
+      s.threads = expected;
+  }
+  if (const auto* v = top.required("steps", "the recorded steps [{\"thread\", \"label\", \"hash\"}]")) {
+    if (!v->is_array() || v->empty()) {
+      sink.error("/steps", "expected a non-empty array of steps, got {}", describe_json(*v));
+    } else {
+      for (size_t i = 0; i < v->size(); ++i) {
+        const std::string path = json_child("/steps", i);
+        object_view st(sink, (*v)[i], path, "a step {\"thread\", \"label\", \"hash\"}");
+        if (!st.valid()) continue;
+        std::string thread, label, hash;
+        const auto* t = st.required("thread", "the name of the thread that ran the step");
+        const auto* l = st.required("label", "the step's label");
+        const auto* h = st.required("hash", "the label's hash, 16 hex digits");
+        st.reject_unknown("a step");
+        if (!t || !l || !h) continue;
+        if (!get_string(sink, *t, st.child("thread"), thread, "a thread name") ||
+            !get_string(sink, *l, st.child("label"), label, "the step's label") ||
+            !get_string(sink, *h, st.child("hash"), hash, "16 hex digits"))
+          continue;
+        uint64_t hv = 0;
+        auto [p, ec] = std::from_chars(hash.data(), hash.data() + hash.size(), hv, 16);
+        if (hash.size() != 16 || ec != std::errc{} || p != hash.data() + hash.size()) {
+          sink.error(st.child("hash"), "expected 16 hex digits, got \"{}\"", hash);
+          continue;
+        }
+        size_t fiber = 0;
+        while (fiber < sc.threads.size() && sc.threads[fiber].name != thread) ++fiber;
+        if (fiber == sc.threads.size()) {
+          std::vector<std::string> names;
+          for (const auto& th : sc.threads) names.push_back(th.name);
+          sink.error(st.child("thread"), "no thread \"{}\" in scenario \"{}\"{}", thread, sc.name, did_you_mean(thread, names));
+          continue;
+        }
+        s.decisions.push_back(static_cast<sched::FiberId>(fiber));
+        s.label_hashes.push_back(hv);
+        s.labels.push_back(label);
+      }
+    }
+  }
+  if (const auto* v = top.optional("finding")) {
+    object_view fo(sink, *v, "/finding", "the finding recorded {\"kind\", \"message\"}");
+    std::string kind, message;
+    const auto* k = fo.required("kind", "a finding kind");
+    const auto* m = fo.required("message", "the finding's message");
+    fo.reject_unknown("the finding");
+    if (k && m && get_string(sink, *k, "/finding/kind", kind) && get_string(sink, *m, "/finding/message", message)) {
+      sched::Finding f;
+      f.message = message;
+      if (auto parsed = parse_finding_kind(kind)) f.kind = *parsed;
+      else if (kind == "divergence") f.kind = sched::FindingKind::Divergence;
+      else if (kind == "tool-error") f.kind = sched::FindingKind::ToolError;
+      else sink.error("/finding/kind", "unknown finding kind \"{}\"", kind);
+      s.finding = f;
+    }
+  }
+  if (const auto* v = top.optional("origin")) get_string(sink, *v, "/origin", s.origin);
+  top.reject_unknown("a schedule file");
+  sink.throw_if_any();
+  return s;
+}
+
+schedule load_schedule(const std::string& file, const scenario& sc) { return parse_schedule(read_json_file(file), file, sc); }
+
+}  // namespace fsrace::sim

@@ -1,0 +1,149 @@
+#include "sim/suite.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "reports/diagram.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+std::string shell_quote(const std::string& s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-+=:,@").find(c) != std::string_view::npos;
+  });
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+bool matches(const expectation& ex, const sched::Finding& f) {
+  if (ex.kind && f.kind != *ex.kind) return false;
+  return ex.message_contains.empty() || f.message.find(ex.message_contains) != std::string::npos;
+}
+
+}  // namespace
+
+std::string describe_strategy(const explore_settings& s) {
+  switch (s.strategy) {
+    case strategy_kind::random: return "random";
+    case strategy_kind::pct: return fmt::format("pct depth {}", s.depth);
+    case strategy_kind::dfs: return fmt::format("dfs preemptions {}", s.preemptions);
+  }
+  return "?";
+}
+
+std::string replay_command(const scenario& sc, const explore_settings& s, const fix_setting& fixes, uint64_t key) {
+  std::string cmd = fmt::format("fsrace replay {} --seed {} --strategy {}", shell_quote(sc.file), key, to_string(s.strategy));
+  if (s.strategy == strategy_kind::pct) cmd += fmt::format(" --depth {}", s.depth);
+  if (s.strategy == strategy_kind::dfs) cmd += fmt::format(" --preemptions {}", s.preemptions);
+  if (s.max_steps != explore_settings{}.max_steps) cmd += fmt::format(" --max-steps {}", s.max_steps);
+  return cmd + " " + fixes.cli_args();
+}
+
+reports::case_result case_of(const scenario& sc, const exploration& e, const std::string& expected, double seconds) {
+  reports::case_result c;
+  c.scenario = sc.name;
+  c.file = sc.file;
+  c.fixes = e.fixes.describe();
+  c.expected = expected;
+  c.strategy = describe_strategy(e.settings);
+  c.base_seed = e.settings.seed;
+  c.executions = e.executions;
+  c.violating_executions = e.violating_executions;
+  c.exhausted = e.exhausted;
+  c.seconds = seconds;
+  for (const auto& v : e.violations) {
+    reports::violation_entry entry;
+    entry.kind = sched::to_string(v.finding.kind);
+    entry.message = v.finding.message;
+    entry.seed = v.key;
+    entry.execution = v.index;
+    entry.occurrences = v.occurrences;
+    entry.steps = v.steps;
+    entry.preemptions = v.preemptions;
+    entry.replay_command = replay_command(sc, e.settings, e.fixes, v.key);
+    c.violations.push_back(std::move(entry));
+  }
+  if (e.tool_error) {
+    c.result = reports::case_result::status::error;
+    c.reason = fmt::format("tool error at execution {} (seed {}): {} — this is a bug in fsrace or its model, not a race; "
+                           "replay: {}",
+                           e.tool_error->index, e.tool_error->key, e.tool_error->finding.message,
+                           replay_command(sc, e.settings, e.fixes, e.tool_error->key));
+  }
+  return c;
+}
+
+reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, size_t diagram_steps) {
+  const scenario& sc = prepared.the_scenario();
+  explore_request req;
+  req.settings = ex.explore;
+  req.fixes = ex.fixes;
+  req.max_violations = ex.violation ? 8 : 1;
+  if (ex.violation) req.wanted = [&ex](const sched::Finding& f) { return matches(ex, f); };
+  const auto start = std::chrono::steady_clock::now();
+  const exploration e = explore(prepared, req);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reports::case_result c = case_of(sc, e, ex.describe(), seconds);
+  if (diagram_steps)
+    for (size_t i = 0; i < e.violations.size(); ++i) {
+      const sched::Execution full = rerun(prepared, ex.fixes, e.violations[i].decisions, ex.explore.max_steps);
+      c.violations[i].diagram = reports::render_diagram(full, {0, 100, diagram_steps, true});
+    }
+  if (c.result == reports::case_result::status::error) return c;
+  const auto found = std::find_if(e.violations.begin(), e.violations.end(), [&](const auto& v) { return matches(ex, v.finding); });
+  if (!ex.violation) {
+    if (!e.violations.empty()) {
+      c.result = reports::case_result::status::fail;
+      const auto& v = e.violations.front();
+      c.reason = fmt::format("expected clean, found {} at execution {}: {}", sched::to_string(v.finding.kind), v.index,
+                             v.finding.message);
+    }
+    return c;
+  }
+  if (found != e.violations.end()) {
+    // Keep the matching violation first: it is what the case is about.
+    std::rotate(c.violations.begin(), c.violations.begin() + (found - e.violations.begin()),
+                c.violations.begin() + (found - e.violations.begin()) + 1);
+    return c;
+  }
+  c.result = reports::case_result::status::fail;
+  if (e.violations.empty()) {
+    c.reason = fmt::format("expected {}, found no violation in {} execution{}{}", ex.describe(), e.executions,
+                           e.executions == 1 ? "" : "s", e.exhausted ? " (the bounded space was exhausted)" : "");
+  } else {
+    c.reason = fmt::format("expected {}, found only other violations in {} executions, first: {}: {}", ex.describe(),
+                           e.executions, sched::to_string(e.violations.front().finding.kind),
+                           e.violations.front().finding.message);
+  }
+  return c;
+}
+
+std::vector<std::string> find_scenarios(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::directory_iterator(p, ec))
+        if (entry.is_regular_file() && entry.path().extension() == ".json" && entry.path().filename() != "schema.json")
+          found.push_back(entry.path().string());
+      if (ec) throw input_error(p, "", fmt::format("cannot list the directory: {}", ec.message()));
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      out.push_back(p);
+    } else {
+      throw input_error(p, "", "no such file or directory");
+    }
+  }
+  return out;
+}
+
+}  // namespace fsrace::sim

@@ -1,0 +1,42 @@
+#pragma once
+// The state one execution runs on. sim is generic over it: the model binding's world is a
+// model::btrfs_fs_info; tests use small worlds of their own. A world is built once per scenario (mkfs +
+// setup, in one fiber), frozen, then copied for every execution, so set-up cost stays off the hot path.
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "model/fixes.hpp"
+
+namespace fsrace::model {
+struct btrfs_fs_info;
+}
+
+namespace fsrace::sim {
+
+struct filesystem_spec;
+
+class world {
+ public:
+  virtual ~world() = default;
+  /// A new, independent copy (made once per explorer, then refreshed with reset_from).
+  virtual std::unique_ptr<world> clone() const = 0;
+  /// Become a copy of `prepared` again for the next execution; reuses memory where it can.
+  virtual void reset_from(const world& prepared) = 0;
+  /// Called once after the setup operations: the current state becomes the shared base of every copy.
+  virtual void freeze() {}
+  /// The fixes the model consults during this execution.
+  virtual void set_fixes(const model::fix_set& fixes) = 0;
+  /// The filesystem, for operation families of the model; nullptr for worlds that have none.
+  virtual model::btrfs_fs_info* fs() { return nullptr; }
+  virtual const model::btrfs_fs_info* fs() const { return nullptr; }
+};
+
+/// Thrown by a world factory for a filesystem description it cannot build (raid1 on one device,
+/// a device too small): bad input, reported against /filesystem with exit code 2.
+class bad_filesystem : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace fsrace::sim
