@@ -178,8 +178,13 @@ int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, con
   const tree_block& node = mut_block(fs_info, bytenr);
   const int slot = node_slot(node, key);
   uint64_t child = node.ptrs[slot].blockptr;
-  tree_block_ptr cb = writer_block(fs_info, child, node.ptrs[slot].generation, node.header.level - 1);
-  if (should_cow_block(trans, *cb)) child = cow_block(trans, root, bytenr, slot, child);
+  bool cow;
+  {
+    // Hold no extra reference while descending: mut_block copies blocks that are shared.
+    tree_block_ptr cb = writer_block(fs_info, child, node.ptrs[slot].generation, node.header.level - 1);
+    cow = should_cow_block(trans, *cb);
+  }
+  if (cow) child = cow_block(trans, root, bytenr, slot, child);
   split_result sub;
   int ret = modify_rec(trans, root, child, key, op, &sub);
   if (ret != 0) return ret;
@@ -202,9 +207,9 @@ int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& ke
   btrfs_fs_info& fs_info = *trans.fs_info;
   sched::point(sched::L(what, root.objectid, key.objectid));
   root.lock.down_write();
-  tree_block_ptr rb = writer_block(fs_info, root.node, 0, root.level);
+  const bool cow = should_cow_block(trans, *writer_block(fs_info, root.node, 0, root.level));
   uint64_t top = root.node;
-  if (should_cow_block(trans, *rb)) top = cow_block(trans, root, 0, 0, root.node);
+  if (cow) top = cow_block(trans, root, 0, 0, root.node);
   split_result sp;
   int ret = modify_rec(trans, root, top, key, op, &sp);
   if (ret == 0 && sp.split) {

@@ -112,9 +112,9 @@ void write_dirty_tree_blocks(btrfs_fs_info& fs_info) {
   for (auto& [bytenr, level] : dirty) {
     tree_block_ptr* p = fs_info.buffer_radix.find_mut(bytenr);
     if (!p || !*p || (*p)->header.bytenr != bytenr) continue;
-    auto b = std::make_shared<tree_block>(**p);
-    b->header.csum = b->content_csum();
-    *p = b;
+    if (p->use_count() > 1) *p = std::make_shared<tree_block>(**p);  // never touch a shared block
+    auto& b = *p;
+    const_cast<tree_block&>(*b).header.csum = b->content_csum();
     std::vector<btrfs_bio_stripe> stripes;
     if (btrfs_map_block(fs_info, map_op::write, bytenr, fs_info.nodesize, 0, stripes) != 0) continue;
     for (const auto& s : stripes)

@@ -2,12 +2,15 @@
 
 namespace fsrace::model {
 namespace {
-// FNV-1a over the fields; deterministic and cheap (the model's stand-in for crc32c of the block).
+// A word-at-a-time multiplicative mix over the fields: deterministic and cheap (the model's stand-in
+// for the crc32c of the block; it is computed for every block written at commit).
 struct hasher {
-  uint32_t h = 2166136261u;
+  uint64_t h = 0x9e3779b97f4a7c15ull;
   void add(uint64_t v) {
-    for (int i = 0; i < 8; ++i) { h ^= uint8_t(v >> (8 * i)); h *= 16777619u; }
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
   }
+  uint32_t value() const { return uint32_t(h ^ (h >> 32)); }
 };
 }  // namespace
 
@@ -21,13 +24,12 @@ uint32_t tree_block::content_csum() const {
   hasher h;
   h.add(header.bytenr); h.add(header.generation); h.add(header.owner); h.add(header.level);
   for (const auto& it : items) {
-    h.add(it.key.objectid); h.add(it.key.type); h.add(it.key.offset); h.add(item_size(it.value));
-    h.add(it.value.index());
+    h.add(it.key.objectid); h.add(uint64_t(it.key.type) << 32 | it.value.index()); h.add(it.key.offset);
   }
   for (const auto& p : ptrs) {
     h.add(p.key.objectid); h.add(p.key.type); h.add(p.key.offset); h.add(p.blockptr); h.add(p.generation);
   }
-  return h.h;
+  return h.value();
 }
 
 }  // namespace fsrace::model
