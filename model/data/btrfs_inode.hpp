@@ -1,0 +1,57 @@
+// The in-memory inode (struct btrfs_inode + its VFS inode): size, flags, page cache, io tree, the
+// extent maps of writes in flight, the ordered extents of the file and the locks the data paths take.
+// On disk an inode is its INODE_ITEM, INODE_REF and EXTENT_DATA items in its root's tree.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "model/data/extent_io_tree.hpp"
+#include "model/data/page_cache.hpp"
+#include "scheduler/sync/blocking.hpp"
+#include "scheduler/sync/mutex.hpp"
+
+namespace fsrace::model {
+
+// A pinned extent map (EXTENT_FLAG_PINNED): where a write in flight puts [start, start+len) of the
+// file before its file extent item exists. Unpinned (removed) by btrfs_finish_ordered_io. Extent maps
+// of committed extents are not cached: btrfs_get_extent reads the file extent items every time.
+struct extent_map {
+  uint64_t start = 0, len = 0;
+  uint64_t block_start = 0;  // disk bytenr of `start`
+  bool filling = false;      // EXTENT_FLAG_FILLING: a write into a prealloc extent
+  uint64_t end() const { return start + len; }
+};
+
+struct btrfs_inode {
+  uint64_t root = 0;         // objectid of the subvolume tree holding it
+  uint64_t ino = 0;
+  uint64_t generation = 0;   // transid that created it
+  uint64_t flags = 0;        // BTRFS_INODE_NODATACOW | BTRFS_INODE_NODATASUM | BTRFS_INODE_PREALLOC
+  std::string name;          // its name in the subvolume's top directory (for messages)
+  uint64_t parent = 256;     // directory holding it
+  uint64_t dir_index = 0;    // its DIR_INDEX in the parent
+  uint32_t nlink = 1;
+  int i_count = 0;           // references: open operations and ordered extents (igrab / iput)
+  uint64_t i_size = 0;       // i_size_read(): what user space sees
+  uint64_t disk_i_size = 0;  // BTRFS_I(inode)->disk_i_size: what the inode item says
+  uint64_t nbytes = 0;       // inode_get_bytes(): bytes of extents referenced
+
+  address_space mapping;     // inode->i_mapping
+  extent_io_tree io_tree;
+  std::map<uint64_t, extent_map> extent_tree;  // pinned maps by start
+  std::map<uint64_t, uint64_t> ordered_tree;   // ordered extents: file_offset -> id
+  uint64_t delalloc_bytes = 0;
+  bool on_delalloc_list = false;  // on root->delalloc_inodes
+  int dio_count = 0;              // inode_dio_begin / inode_dio_end (i_dio_count)
+  bool evicted = false;           // unlinked and evicted: no further IO
+
+  sched::Mutex i_mutex{"inode->i_mutex"};
+  sched::WaitList page_waiters;       // lock_page and wait_on_page_writeback sleepers
+  sched::WaitList dio_waiters;        // inode_dio_wait sleepers
+
+  bool nodatacow() const;
+  bool nodatasum() const;
+};
+
+}  // namespace fsrace::model

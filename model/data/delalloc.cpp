@@ -1,0 +1,71 @@
+#include "model/data/delalloc.hpp"
+
+#include <algorithm>
+
+#include "model/data/inode.hpp"
+#include "model/data/writeback.hpp"
+#include "model/fs_info.hpp"
+#include "scheduler/finding.hpp"
+
+namespace fsrace::model {
+
+void btrfs_set_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  auto& d = inode.io_tree.delalloc;
+  const uint64_t added = (end - start) - d.bytes_in(start, end);
+  d.add(start, end);
+  inode.delalloc_bytes += added;
+  if (inode.delalloc_bytes && !inode.on_delalloc_list) {  // btrfs_add_delalloc_inodes
+    auto& rd = btrfs_root_data_of(fs_info, inode.root);
+    rd.delalloc_inodes.push_back(inode.ino);
+    inode.on_delalloc_list = true;
+    if (rd.nr_delalloc_inodes++ == 0) fs_info.delalloc_roots.push_back(inode.root);
+  }
+}
+
+void btrfs_clear_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  auto& d = inode.io_tree.delalloc;
+  const uint64_t removed = d.bytes_in(start, end);
+  d.remove(start, end);
+  FSRACE_BUG_ON(removed > inode.delalloc_bytes, "ino {}: delalloc_bytes {} < {} cleared", inode.ino,
+                inode.delalloc_bytes, removed);
+  inode.delalloc_bytes -= removed;
+  if (inode.delalloc_bytes == 0 && inode.on_delalloc_list) {  // btrfs_del_delalloc_inode
+    auto& rd = btrfs_root_data_of(fs_info, inode.root);
+    rd.delalloc_inodes.erase(std::find(rd.delalloc_inodes.begin(), rd.delalloc_inodes.end(), inode.ino));
+    inode.on_delalloc_list = false;
+    if (--rd.nr_delalloc_inodes == 0)
+      fs_info.delalloc_roots.erase(std::find(fs_info.delalloc_roots.begin(), fs_info.delalloc_roots.end(), inode.root));
+  }
+}
+
+uint64_t btrfs_start_delalloc_inodes(btrfs_fs_info& fs_info, uint64_t root, uint64_t nr) {
+  sched::point(sched::L("btrfs_start_delalloc_inodes(root {})", root));
+  // list_splice_init(&root->delalloc_inodes, &splice): inodes dirtied from now on are not flushed.
+  const std::vector<uint64_t> splice = btrfs_root_data_of(fs_info, root).delalloc_inodes;
+  uint64_t count = 0;
+  for (uint64_t ino : splice) {
+    if (count == nr) break;
+    btrfs_inode* inode = btrfs_iget(fs_info, root, ino);
+    FSRACE_BUG_ON(!inode, "delalloc inode {} of root {} not cached", ino, root);
+    btrfs_igrab(*inode);
+    // btrfs_run_delalloc_work: filemap_flush (WB_SYNC_NONE) of the whole file.
+    extent_writepages(fs_info, *inode, 0, ~0ull, wb_sync_mode::none);
+    btrfs_iput(fs_info, *inode);
+    count++;
+  }
+  return count;
+}
+
+uint64_t btrfs_start_delalloc_roots(btrfs_fs_info& fs_info, uint64_t nr) {
+  fs_info.delalloc_root_mutex.lock();
+  const std::vector<uint64_t> splice = fs_info.delalloc_roots;
+  uint64_t total = 0;
+  for (uint64_t root : splice) {
+    if (total >= nr) break;
+    total += btrfs_start_delalloc_inodes(fs_info, root, nr == ~0ull ? nr : nr - total);
+  }
+  fs_info.delalloc_root_mutex.unlock();
+  return total;
+}
+
+}  // namespace fsrace::model

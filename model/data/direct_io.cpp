@@ -1,0 +1,200 @@
+// Direct IO writes (inode.c btrfs_direct_IO / btrfs_get_blocks_direct / lock_extent_direct /
+// can_nocow_extent / btrfs_new_extent_direct / btrfs_create_dio_extent / btrfs_submit_direct /
+// btrfs_endio_direct_write, file.c __btrfs_direct_write).
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+
+#include "model/bio.hpp"
+#include "model/block_group.hpp"
+#include "model/data/data_oracle.hpp"
+#include "model/data/file.hpp"
+#include "model/data/file_extent.hpp"
+#include "model/data/file_item.hpp"
+#include "model/data/inode.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/data/page_io.hpp"
+#include "model/data/read.hpp"
+#include "model/data/wait.hpp"
+#include "model/data/writeback.hpp"
+#include "model/fs_info.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/finding.hpp"
+#include "scheduler/sync/completion.hpp"
+
+namespace fsrace::model {
+namespace {
+
+struct dio_mapping {
+  uint64_t len = 0;          // bytes of the file mapped from the requested start
+  uint64_t block_start = 0;  // where they go on disk
+  uint64_t ordered = 0;      // the DIO ordered extent covering them
+};
+
+// lock_extent_direct (writing): the range locked with no ordered extent and no cached page in it.
+// -ENOTBLK when pages are cached (direct IO gives the range to buffered writes).
+int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
+    lock_extent(inode, start, end);
+    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
+    auto p = inode.mapping.pages.lower_bound(page_index(start));
+    const bool pages_exist = p != inode.mapping.pages.end() && p->first <= page_index(end - 1);
+    if (!id && !pages_exist) return 0;
+    unlock_extent(inode, start, end);
+    if (!id) return -ENOTBLK;
+    btrfs_start_ordered_extent(fs_info, inode, id, true);
+    btrfs_put_ordered_extent(fs_info, id);
+  }
+  FSRACE_BUG_ON(true, "direct IO ino {} [{}, {}): ordered extents never drained", inode.ino, start, end);
+  return 0;
+}
+
+// can_nocow_extent: 1 if [offset, offset + *len) can be overwritten in place (len is trimmed to the
+// extent), 0 if not, -EAGAIN for a prealloc range with pending delalloc.
+int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset, uint64_t* len) {
+  sched::point(sched::L("can_nocow_extent(ino {} off {})", inode.ino, offset));
+  btrfs_root* root = fs_info.get_fs_root(inode.root);
+  if (!root) return 0;
+  auto items = btrfs_lookup_file_extents(fs_info, *root, inode.ino, offset, offset + 1);
+  if (items.empty() || items.front().key_offset > offset) return 0;
+  const file_extent& fe = items.front();
+  const bool nocow = inode.nodatacow();
+  if (fe.fi.type != BTRFS_FILE_EXTENT_REG && fe.fi.type != BTRFS_FILE_EXTENT_PREALLOC) return 0;
+  if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_REG) return 0;
+  if (fe.fi.disk_bytenr == 0) return 0;
+  if (btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr)) return 0;
+  const uint64_t num_bytes = std::min(offset + *len, fe.end()) - offset;
+  if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC &&
+      inode.io_tree.delalloc.intersects(offset, round_up_page(offset + num_bytes)))
+    return -EAGAIN;
+  auto trans = btrfs_join_transaction(fs_info);
+  const bool cross =
+      btrfs_cross_ref_exist(trans, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes);
+  btrfs_end_transaction(trans);
+  if (cross) return 0;
+  if (csum_exist_in_range(fs_info, fe.disk_at(offset), num_bytes)) return 0;
+  *len = num_bytes;
+  return 1;
+}
+
+// btrfs_get_blocks_direct (create): maps [start, start + len) for writing, nocow or a new extent.
+int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t len, dio_mapping& out) {
+  if (int r = lock_extent_direct(fs_info, inode, start, start + len)) return r;
+  sched::point(sched::L("btrfs_get_extent(ino {} off {})", inode.ino, start));
+  const data_mapping em = btrfs_get_extent(fs_info, inode, start);
+  if (em.kind == data_mapping::prealloc || (inode.nodatacow() && em.kind == data_mapping::regular)) {
+    const bool prealloc = em.kind == data_mapping::prealloc;
+    uint64_t nlen = std::min(len, em.start + em.len - start);
+    // The location comes from the extent map read now; it is where the bio goes, whatever happens to
+    // the extent later.
+    const uint64_t block_start = em.block_start + (start - em.start);
+    if (can_nocow_extent(fs_info, inode, start, &nlen) == 1 && btrfs_inc_nocow_writers(fs_info, block_start)) {
+      // btrfs_create_dio_extent
+      if (prealloc) inode.extent_tree[start] = extent_map{start, nlen, block_start, true};  // create_pinned_em
+      out.ordered = btrfs_add_ordered_extent_dio(fs_info, inode, start, block_start, nlen, nlen,
+                                                 prealloc ? BTRFS_ORDERED_PREALLOC : BTRFS_ORDERED_NOCOW);
+      btrfs_dec_nocow_writers(fs_info, block_start);
+      out.len = nlen;
+      out.block_start = block_start;
+      fs_info.data_stats.dio_nocow++;
+    }
+  }
+  if (!out.ordered) {  // btrfs_new_extent_direct
+    btrfs_key_ins ins;
+    const int r = btrfs_reserve_data_extent(fs_info, std::min<uint64_t>(len, 128ull << 20), ins, true);
+    if (r) {
+      unlock_extent(inode, start, start + len);
+      return r;
+    }
+    inode.extent_tree[start] = extent_map{start, ins.offset, ins.objectid, false};  // create_pinned_em
+    // Its own step, later than the reservation: until it exists only bg->reservations (9cfa3e34e20e)
+    // tells anyone that this extent is being written.
+    out.ordered = btrfs_add_ordered_extent_dio(fs_info, inode, start, ins.objectid, ins.offset, ins.offset, 0);
+    if (fs_info.fixes.has("9cfa3e34e20e")) btrfs_dec_block_group_reservations(fs_info, ins.objectid);
+    out.len = ins.offset;
+    out.block_start = ins.objectid;
+    fs_info.data_stats.dio_cow++;
+  }
+  if (start + out.len > inode.i_size) inode.i_size = start + out.len;
+  unlock_extent(inode, start, start + len);
+  return 0;
+}
+
+// btrfs_submit_direct: checksums into the ordered extent, one bio; its completion
+// (btrfs_endio_direct_write) accounts the ordered extent and ends the waiting syscall.
+std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_offset,
+                                                       const dio_mapping& m, std::span<const uint8_t> data,
+                                                       std::shared_ptr<int> status) {
+  auto& oe = fs_info.ordered_extents.at(m.ordered);
+  if (!inode.nodatasum()) oe.sums.push_back(btrfs_csum_one_bio(m.block_start, data));
+  auto done = std::make_shared<sched::Completion>("dio->done");
+  auto bio = std::make_shared<btrfs_bio>();
+  bio->op = map_op::write;
+  bio->logical = m.block_start;
+  bio->len = m.len;
+  bio->buf = std::make_shared<std::vector<uint8_t>>(data.begin(), data.end());
+  bio->what = "btrfs_endio_direct_write";
+  const uint64_t id = m.ordered, bytes = m.len;
+  bio->end_io = [&fs_info, id, bytes, done, status](btrfs_bio& b) {
+    if (b.status) *status = b.status;
+    if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, b.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
+    done->complete();  // dio_end_io
+  };
+  btrfs_submit_bio(fs_info, std::move(bio));
+  return done;
+}
+
+}  // namespace
+
+int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::span<const uint8_t> data,
+                       std::string_view origin) {
+  const uint64_t sector = fs_info.sectorsize;
+  if (pos % sector || data.size() % sector) return -EINVAL;
+  if (data.empty()) return 0;
+  const uint32_t op = oracle_note_op(fs_info, origin);
+  const uint64_t end = pos + data.size();
+  inode.i_mutex.lock();
+  // generic_file_direct_write: write back and drop cached pages of the range first.
+  filemap_write_and_wait_range(fs_info, inode, pos, end);
+  invalidate_inode_pages_range(inode, pos, end);
+  // btrfs_direct_IO: overwrites inside i_size run without i_mutex.
+  inode.dio_count++;
+  const bool relock = end <= inode.i_size;
+  if (relock) inode.i_mutex.unlock();
+  auto status = std::make_shared<int>(0);
+  std::vector<std::shared_ptr<sched::Completion>> bios;
+  uint64_t cur = pos;
+  int ret = 0;
+  while (cur < end) {  // each mapping covers at least one sector
+    dio_mapping m;
+    const int r = btrfs_get_blocks_direct(fs_info, inode, cur, end - cur, m);
+    if (r == -ENOTBLK) break;
+    if (r) {
+      ret = r;
+      break;
+    }
+    const auto slice = data.subspan(cur - pos, m.len);
+    oracle_write(fs_info, inode, cur, slice, op);
+    bios.push_back(btrfs_submit_direct(fs_info, inode, cur, m, slice, status));
+    cur += m.len;
+  }
+  for (auto& done : bios) done->wait_for_completion();  // dio_await_completion
+  if (--inode.dio_count == 0) inode.dio_waiters.wake_all();  // inode_dio_end
+  if (relock) inode.i_mutex.lock();
+  if (!ret && *status) ret = *status;
+  if (!ret && cur < end) {
+    // -ENOTBLK: the rest goes through the page cache, written and dropped (__btrfs_direct_write).
+    ret = btrfs_write_pages(fs_info, inode, cur, data.subspan(cur - pos), op, true);
+    if (!ret) ret = filemap_write_and_wait_range(fs_info, inode, cur, end);
+    if (!ret) invalidate_inode_pages_range(inode, cur, end);
+  }
+  inode.i_mutex.unlock();
+  return ret;
+}
+
+void inode_dio_wait(btrfs_inode& inode) {
+  if (inode.dio_count == 0) return;
+  wait_until(inode.dio_waiters, sched::L("inode_dio_wait(ino {})", inode.ino), "direct IO", [&] { return inode.dio_count == 0; });
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,25 @@
+// The io tree of an inode (struct extent_io_tree): byte ranges carrying EXTENT_LOCKED (range locks
+// taken by writeback, direct IO, reads and ordered extent completion) and EXTENT_DELALLOC (dirty data
+// without an extent yet). Ranges are [start, end) here (the kernel's are inclusive).
+#pragma once
+#include <cstdint>
+
+#include "model/data/range_set.hpp"
+#include "scheduler/sync/blocking.hpp"
+
+namespace fsrace::model {
+
+struct btrfs_inode;
+
+struct extent_io_tree {
+  range_set locked;    // EXTENT_LOCKED
+  range_set delalloc;  // EXTENT_DELALLOC
+  sched::WaitList waiters;  // tasks sleeping in lock_extent_bits
+};
+
+// lock_extent_bits: sleeps until no part of [start, end) is locked, then locks it (one step).
+void lock_extent(btrfs_inode& inode, uint64_t start, uint64_t end);
+// unlock_extent: clears EXTENT_LOCKED on [start, end) and wakes sleepers.
+void unlock_extent(btrfs_inode& inode, uint64_t start, uint64_t end);
+
+}  // namespace fsrace::model

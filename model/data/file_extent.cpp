@@ -1,0 +1,196 @@
+#include "model/data/file_extent.hpp"
+
+#include <algorithm>
+
+#include "model/block_group.hpp"
+#include "model/data/btrfs_inode.hpp"
+#include "model/delayed_ref.hpp"
+#include "model/fs_info.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/finding.hpp"
+
+namespace fsrace::model {
+namespace {
+
+constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
+
+btrfs_root& fs_root_of(btrfs_trans_handle& trans, const btrfs_inode& inode) {
+  btrfs_root* root = trans.fs_info->get_fs_root(inode.root);
+  FSRACE_ASSERT(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
+  return *root;
+}
+
+void add_ref(btrfs_trans_handle& trans, const btrfs_inode& inode, const file_extent& fe, int action) {
+  btrfs_add_delayed_data_ref(trans, fe.fi.disk_bytenr, fe.fi.disk_num_bytes, inode.root, inode.ino, fe.ref_offset(),
+                             action, false);
+}
+
+}  // namespace
+
+std::vector<file_extent> btrfs_lookup_file_extents(btrfs_fs_info& fs_info, btrfs_root& root, uint64_t ino,
+                                                   uint64_t start, uint64_t end) {
+  std::vector<file_extent> out;
+  const uint64_t from = start > BTRFS_MAX_EXTENT_SIZE ? start - BTRFS_MAX_EXTENT_SIZE : 0;
+  btrfs_for_each_item(fs_info, root, {ino, BTRFS_EXTENT_DATA_KEY, from}, [&](const btrfs_item& item) {
+    if (item.key.objectid != ino || item.key.type != BTRFS_EXTENT_DATA_KEY || item.key.offset >= end) return false;
+    file_extent fe{item.key.offset, std::get<btrfs_file_extent_item>(item.value)};
+    if (fe.end() > start) out.push_back(fe);
+    return true;
+  });
+  return out;
+}
+
+int btrfs_drop_extents(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  btrfs_root& root = fs_root_of(trans, inode);
+  for (const file_extent& fe : btrfs_lookup_file_extents(*trans.fs_info, root, inode.ino, start, end)) {
+    const uint64_t ks = fe.key_offset, ke = fe.end();
+    const bool has_extent = fe.fi.disk_bytenr != 0;
+    const btrfs_key key{inode.ino, BTRFS_EXTENT_DATA_KEY, ks};
+    int ret = 0;
+    if (ks < start && ke > end) {  // split: keep [ks, start) and [end, ke)
+      auto head = fe.fi, tail = fe.fi;
+      head.num_bytes = start - ks;
+      tail.offset += end - ks;
+      tail.num_bytes = ke - end;
+      ret = btrfs_update_item(trans, root, key, head);
+      if (!ret) ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, end}, tail);
+      if (!ret && has_extent) add_ref(trans, inode, fe, +1);
+      if (has_extent) inode.nbytes -= end - start;
+    } else if (ks < start) {  // keep the head
+      auto head = fe.fi;
+      head.num_bytes = start - ks;
+      ret = btrfs_update_item(trans, root, key, head);
+      if (has_extent) inode.nbytes -= ke - start;
+    } else if (ke > end) {  // keep the tail, under a new key
+      auto tail = fe.fi;
+      tail.offset += end - ks;
+      tail.num_bytes = ke - end;
+      ret = btrfs_delete_item(trans, root, key);
+      if (!ret) ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, end}, tail);
+      if (has_extent) inode.nbytes -= end - ks;
+    } else {  // entirely inside: the item goes, and its reference
+      ret = btrfs_delete_item(trans, root, key);
+      if (!ret && has_extent) add_ref(trans, inode, fe, -1);
+      if (has_extent) inode.nbytes -= ke - ks;
+    }
+    if (ret) return ret;
+  }
+  return 0;
+}
+
+int insert_reserved_file_extent(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t file_pos,
+                                uint64_t disk_bytenr, uint64_t disk_num_bytes, uint64_t num_bytes, uint8_t type) {
+  if (int ret = btrfs_drop_extents(trans, inode, file_pos, file_pos + num_bytes)) return ret;
+  btrfs_file_extent_item fi;
+  fi.generation = trans.transid;
+  fi.ram_bytes = num_bytes;
+  fi.type = type;
+  fi.disk_bytenr = disk_bytenr;
+  fi.disk_num_bytes = disk_num_bytes;
+  fi.offset = 0;
+  fi.num_bytes = num_bytes;
+  if (int ret = btrfs_insert_item(trans, fs_root_of(trans, inode), {inode.ino, BTRFS_EXTENT_DATA_KEY, file_pos}, fi))
+    return ret;
+  inode.nbytes += num_bytes;
+  // btrfs_alloc_reserved_file_extent: the extent item itself is inserted when delayed refs run.
+  btrfs_add_delayed_data_ref(trans, disk_bytenr, disk_num_bytes, inode.root, inode.ino, file_pos, +1, true);
+  return 0;
+}
+
+int btrfs_mark_extent_written(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  btrfs_root& root = fs_root_of(trans, inode);
+  const auto items = btrfs_lookup_file_extents(*trans.fs_info, root, inode.ino, start, end);
+  uint64_t covered = 0;
+  for (const file_extent& fe : items) {
+    FSRACE_BUG_ON(fe.fi.type != BTRFS_FILE_EXTENT_PREALLOC, "mark_extent_written ino {} [{}, {}): item at {} is not prealloc",
+                  inode.ino, start, end, fe.key_offset);
+    const uint64_t ks = fe.key_offset, ke = fe.end();
+    const uint64_t s = std::max(start, ks), e = std::min(end, ke);
+    covered += e - s;
+    if (int ret = btrfs_delete_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, ks})) return ret;
+    int pieces = 0;
+    auto put = [&](uint64_t ps, uint64_t pe, uint8_t type) {
+      if (ps >= pe) return 0;
+      auto fi = fe.fi;
+      fi.type = type;
+      fi.offset = fe.fi.offset + (ps - ks);
+      fi.num_bytes = pe - ps;
+      if (type == BTRFS_FILE_EXTENT_REG) fi.generation = trans.transid;
+      pieces++;
+      return btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, ps}, fi);
+    };
+    int ret = put(ks, s, BTRFS_FILE_EXTENT_PREALLOC);
+    if (!ret) ret = put(s, e, BTRFS_FILE_EXTENT_REG);
+    if (!ret) ret = put(e, ke, BTRFS_FILE_EXTENT_PREALLOC);
+    if (ret) return ret;
+    for (int i = 1; i < pieces; i++) add_ref(trans, inode, fe, +1);  // each split piece holds a reference
+  }
+  FSRACE_BUG_ON(covered != end - start, "mark_extent_written ino {} [{}, {}): prealloc items cover {} bytes", inode.ino,
+                start, end, covered);
+  return 0;
+}
+
+int btrfs_truncate_inode_items(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t new_size, uint8_t min_type) {
+  btrfs_root& root = fs_root_of(trans, inode);
+  std::vector<btrfs_item> items;
+  btrfs_for_each_item(*trans.fs_info, root, {inode.ino, 0, 0}, [&](const btrfs_item& item) {
+    if (item.key.objectid != inode.ino) return false;
+    if (item.key.type >= min_type) items.push_back(item);
+    return true;
+  });
+  const uint64_t sector = trans.fs_info->sectorsize;
+  for (auto it = items.rbegin(); it != items.rend(); ++it) {  // from the highest key down, like the kernel
+    int ret = 0;
+    if (it->key.type == BTRFS_EXTENT_DATA_KEY) {
+      file_extent fe{it->key.offset, std::get<btrfs_file_extent_item>(it->value)};
+      const bool has_extent = fe.fi.disk_bytenr != 0;
+      if (fe.key_offset >= new_size) {
+        ret = btrfs_delete_item(trans, root, it->key);
+        if (!ret && has_extent) add_ref(trans, inode, fe, -1);
+        if (has_extent) inode.nbytes -= fe.fi.num_bytes;
+      } else if (fe.end() > new_size) {
+        auto fi = fe.fi;
+        fi.num_bytes = (new_size - fe.key_offset + sector - 1) / sector * sector;
+        if (fi.num_bytes < fe.fi.num_bytes) {
+          if (has_extent) inode.nbytes -= fe.fi.num_bytes - fi.num_bytes;
+          ret = btrfs_update_item(trans, root, it->key, fi);
+        }
+      }
+    } else {
+      ret = btrfs_delete_item(trans, root, it->key);
+    }
+    if (ret) return ret;
+  }
+  return 0;
+}
+
+bool btrfs_cross_ref_exist(btrfs_trans_handle& trans, uint64_t root, uint64_t ino, uint64_t offset,
+                           uint64_t disk_bytenr, uint64_t disk_num_bytes) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  const uint64_t total = btrfs_lookup_extent_refs(trans, disk_bytenr, true);
+  int64_t ours = 0;
+  item_value v;
+  if (btrfs_lookup_item(fs_info, fs_info.extent_root(), {disk_bytenr, BTRFS_EXTENT_ITEM_KEY, disk_num_bytes}, &v) == 0) {
+    const auto& ei = std::get<btrfs_extent_item>(v);
+    btrfs_root* r = fs_info.get_fs_root(root);
+    // check_committed_ref: an extent older than the last snapshot may be shared through the snapshot's
+    // tree blocks even with a single data reference.
+    if (r && ei.generation <= r->root_item.last_snapshot) return true;
+    for (const auto& ref : ei.inline_refs)
+      if (ref.type == BTRFS_EXTENT_DATA_REF_KEY && ref.root == root && ref.objectid == ino && ref.offset == offset)
+        ours += ref.count;
+  }
+  // check_delayed_ref: pending references of this transaction.
+  auto& heads = trans.transaction->delayed_refs.heads;
+  if (auto h = heads.find(disk_bytenr); h != heads.end())
+    for (const auto& node : h->second.refs)
+      if (node.root == root && node.owner == ino && node.offset == offset) ours += node.action;
+  return int64_t(total) != ours;
+}
+
+bool btrfs_extent_readonly(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
+  return !bg || bg->ro != 0;
+}
+
+}  // namespace fsrace::model

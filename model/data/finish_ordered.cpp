@@ -1,0 +1,77 @@
+// btrfs_finish_ordered_io (inode.c) and the endio write worker that runs it.
+#include <algorithm>
+#include <cerrno>
+
+#include "model/block_group.hpp"
+#include "model/data/extent_io_tree.hpp"
+#include "model/data/file_extent.hpp"
+#include "model/data/file_item.hpp"
+#include "model/data/inode.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/fs_info.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/finding.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+// btrfs_ordered_update_i_size: the inode item's size follows the data that reached the tree.
+void ordered_update_i_size(btrfs_inode& inode, const btrfs_ordered_extent& oe) {
+  inode.disk_i_size = std::max(inode.disk_i_size, std::min(inode.i_size, oe.end()));
+}
+
+}  // namespace
+
+void btrfs_queue_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
+  sched::Scheduler* s = sched::current_scheduler();
+  if (s && sched::in_fiber()) {
+    s->spawn("btrfs-endio-write", [&fs_info, id] { btrfs_finish_ordered_io(fs_info, id); });
+  } else {
+    btrfs_finish_ordered_io(fs_info, id);
+  }
+}
+
+int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
+  btrfs_ordered_extent* oe = btrfs_ordered_extent_by_id(fs_info, id);
+  FSRACE_BUG_ON(!oe || !oe->test(BTRFS_ORDERED_IO_DONE), "finish of ordered extent {} before its IO", id);
+  btrfs_inode& inode = *btrfs_iget(fs_info, oe->root, oe->ino);
+  sched::point(sched::L("btrfs_finish_ordered_io(ino {} off {})", inode.ino, oe->file_offset));
+  const uint64_t fo = oe->file_offset, end = oe->end();
+  const bool nocow = oe->test(BTRFS_ORDERED_NOCOW), prealloc = oe->test(BTRFS_ORDERED_PREALLOC);
+  int ret = 0;
+  if (oe->test(BTRFS_ORDERED_IOERR)) {
+    ret = -EIO;
+    fs_info.log(fmt::format("BTRFS error: write of ino {} [{}, {}) at logical {} failed", inode.ino, fo, end, oe->start));
+    inode.extent_tree.erase(fo);
+    if (!nocow && !prealloc) btrfs_free_reserved_extent(fs_info, oe->start, oe->disk_len);
+  } else if (nocow) {
+    ordered_update_i_size(inode, *oe);
+    auto trans = btrfs_join_transaction(fs_info);
+    ret = btrfs_update_inode(trans, inode);
+    btrfs_end_transaction(trans);
+  } else {
+    lock_extent(inode, fo, end);
+    auto trans = btrfs_join_transaction(fs_info);
+    oe = btrfs_ordered_extent_by_id(fs_info, id);
+    if (prealloc)
+      ret = btrfs_mark_extent_written(trans, inode, fo, end);
+    else
+      ret = insert_reserved_file_extent(trans, inode, fo, oe->start, oe->disk_len, oe->len, BTRFS_FILE_EXTENT_REG);
+    inode.extent_tree.erase(fo);  // unpin_extent_cache: the file extent item describes it now
+    for (const auto& sums : oe->sums)  // add_pending_csums
+      if (!ret) ret = btrfs_csum_file_blocks(trans, sums);
+    ordered_update_i_size(inode, *oe);
+    if (!ret) ret = btrfs_update_inode(trans, inode);
+    unlock_extent(inode, fo, end);
+    btrfs_end_transaction(trans);
+    FSRACE_WARN_ON(ret != 0, "btrfs_finish_ordered_io ino {} off {}: {}", inode.ino, fo, ret);
+  }
+  btrfs_remove_ordered_extent(fs_info, inode, id);
+  btrfs_put_ordered_extent(fs_info, id);  // once for us
+  btrfs_put_ordered_extent(fs_info, id);  // once for the tree
+  btrfs_iput(fs_info, inode);             // the ordered extent's inode reference
+  return ret;
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,54 @@
+// fs_info state of the data paths (inodes, page cache, delalloc, ordered extents, data oracle).
+// Owned by the data-path engineer; btrfs_fs_info inherits it so fields read as fs_info.<kernel name>.
+//
+// Copying it is the per-execution clone: inodes (with their page caches) and oracle files are shared
+// with the prepared state and copied on first modification (btrfs_iget makes the inode private), so
+// a clone costs the number of inodes, not the bytes cached.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/data/btrfs_inode.hpp"
+#include "model/data/data_oracle.hpp"
+#include "model/data/ordered_extent.hpp"
+#include "scheduler/sync/mutex.hpp"
+
+namespace fsrace::model {
+
+// The data-path fields of struct btrfs_root, kept here by root objectid (btrfs_root belongs to the
+// core model).
+struct btrfs_root_data {
+  std::vector<uint64_t> ordered_extents;  // root->ordered_extents: ordered extent ids in list order
+  uint64_t nr_ordered_extents = 0;
+  std::vector<uint64_t> delalloc_inodes;  // root->delalloc_inodes: inode numbers in list order
+  uint64_t nr_delalloc_inodes = 0;
+  uint64_t highest_objectid = 256;        // root->highest_objectid (256 is the top directory)
+  uint64_t dir_index = 2;                 // next DIR_INDEX of the top directory
+  std::map<std::string, uint64_t, std::less<>> dcache;  // the top directory's dentries: name -> ino
+};
+
+struct btrfs_fs_data_state {
+  std::map<uint64_t, btrfs_root_data> data_roots;  // by root objectid
+  // The inode cache by (root, ino). shared_ptr for copy on write only: never stored elsewhere.
+  std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<btrfs_inode>> inode_cache;
+
+  std::map<uint64_t, btrfs_ordered_extent> ordered_extents;  // every live ordered extent by id
+  uint64_t next_ordered_id = 1;
+  std::vector<uint64_t> ordered_roots;   // fs_info->ordered_roots: roots with ordered extents
+  std::vector<uint64_t> delalloc_roots;  // fs_info->delalloc_roots: roots with delalloc inodes
+  sched::Mutex ordered_operations_mutex{"fs_info->ordered_operations_mutex"};
+  sched::Mutex delalloc_root_mutex{"fs_info->delalloc_root_mutex"};
+
+  data_oracle oracle;
+
+  // Counters for tests and reports (never read by model decisions).
+  struct data_stats {
+    uint64_t cow_extents = 0, nocow_extents = 0, dio_cow = 0, dio_nocow = 0, read_repairs = 0, csum_errors = 0;
+  } data_stats;
+};
+
+}  // namespace fsrace::model

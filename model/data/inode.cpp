@@ -1,0 +1,177 @@
+#include "model/data/inode.hpp"
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/data/csum.hpp"
+#include "model/data/delalloc.hpp"
+#include "model/data/file_extent.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/data/page_lock.hpp"
+#include "model/fs_info.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/finding.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+constexpr size_t BTRFS_NAME_LEN = 255;
+
+uint64_t btrfs_name_hash(std::string_view name) {
+  return crc32c(~1u, {reinterpret_cast<const uint8_t*>(name.data()), name.size()});
+}
+
+// The top directory's INODE_ITEM size counts every name twice (DIR_ITEM and DIR_INDEX).
+void update_dir_size(btrfs_trans_handle& trans, btrfs_root& root, int64_t delta) {
+  item_value v;
+  const btrfs_key key{BTRFS_TOP_DIR_INO, BTRFS_INODE_ITEM_KEY, 0};
+  if (btrfs_lookup_item(*trans.fs_info, root, key, &v) != 0) return;  // no top directory item in this tree
+  auto dir = std::get<btrfs_inode_item>(v);
+  dir.size = uint64_t(int64_t(dir.size) + delta);
+  dir.transid = trans.transid;
+  btrfs_update_item(trans, root, key, dir);
+}
+
+// btrfs_evict_inode for an unlinked inode: drop its pages and delalloc, free its items and extents.
+void btrfs_evict_inode(btrfs_fs_info& fs_info, btrfs_inode& inode) {
+  sched::point(sched::L("btrfs_evict_inode(ino {})", inode.ino));
+  // evict_inode_truncate_pages: wait for writeback, drop every page, forget delalloc.
+  if (!inode.mapping.pages.empty()) {
+    const uint64_t last = inode.mapping.pages.rbegin()->first;
+    wait_on_page_writeback_range(inode, 0, last);
+    lock_pages(inode, 0, last, "truncate_inode_pages_final(ino {} index {})");
+    inode.mapping.pages.clear();
+    inode.page_waiters.wake_all();
+  }
+  btrfs_clear_extent_delalloc(fs_info, inode, 0, ~0ull);
+  FSRACE_BUG_ON(!inode.ordered_tree.empty(), "ino {} evicted with {} ordered extents", inode.ino,
+                inode.ordered_tree.size());
+  auto trans = btrfs_start_transaction(fs_info);
+  btrfs_truncate_inode_items(trans, inode, 0, 0);
+  btrfs_end_transaction(trans);
+  inode.evicted = true;
+}
+
+}  // namespace
+
+btrfs_inode* btrfs_iget(btrfs_fs_info& fs_info, uint64_t root, uint64_t ino) {
+  auto it = fs_info.inode_cache.find({root, ino});
+  if (it == fs_info.inode_cache.end()) return nullptr;
+  // Shared with the prepared state (or another clone): make this execution's own copy first.
+  if (it->second.use_count() > 1) it->second = std::make_shared<btrfs_inode>(*it->second);
+  return it->second.get();
+}
+
+const btrfs_inode* btrfs_iget_const(const btrfs_fs_info& fs_info, uint64_t root, uint64_t ino) {
+  auto it = fs_info.inode_cache.find({root, ino});
+  return it == fs_info.inode_cache.end() ? nullptr : it->second.get();
+}
+
+btrfs_root_data& btrfs_root_data_of(btrfs_fs_info& fs_info, uint64_t root) { return fs_info.data_roots[root]; }
+
+uint64_t btrfs_lookup_name(const btrfs_fs_info& fs_info, uint64_t root, std::string_view name) {
+  auto r = fs_info.data_roots.find(root);
+  if (r == fs_info.data_roots.end()) return 0;
+  auto it = r->second.dcache.find(name);
+  return it == r->second.dcache.end() ? 0 : it->second;
+}
+
+int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_view name, bool nodatacow,
+                 uint64_t* ino_out, std::string_view origin) {
+  if (name.empty() || name.size() > BTRFS_NAME_LEN) return -ENAMETOOLONG;
+  btrfs_root* root = fs_info.get_fs_root(root_objectid);
+  if (!root) return -ENOENT;
+  auto& rd = btrfs_root_data_of(fs_info, root_objectid);
+  auto trans = btrfs_start_transaction(fs_info);
+  sched::point(sched::L("btrfs_create(root {} ino {})", root_objectid, rd.highest_objectid + 1));
+  if (rd.dcache.count(name)) {
+    btrfs_end_transaction(trans);
+    return -EEXIST;
+  }
+  const uint64_t ino = ++rd.highest_objectid;
+  const uint64_t index = rd.dir_index++;
+  const std::string sname(name);
+
+  btrfs_inode_item ii;
+  ii.generation = ii.transid = trans.transid;
+  ii.flags = nodatacow ? (BTRFS_INODE_NODATACOW | BTRFS_INODE_NODATASUM) : 0;
+  int ret = btrfs_insert_item(trans, *root, {ino, BTRFS_INODE_ITEM_KEY, 0}, ii);
+  if (!ret) ret = btrfs_insert_item(trans, *root, {ino, BTRFS_INODE_REF_KEY, BTRFS_TOP_DIR_INO}, btrfs_inode_ref{index, sname});
+  btrfs_dir_item di;
+  di.location = {ino, BTRFS_INODE_ITEM_KEY, 0};
+  di.transid = trans.transid;
+  di.name = sname;
+  // A DIR_ITEM hash collision would need a multi-name item (not modelled): reported as -EEXIST.
+  if (!ret) ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(name)}, di);
+  if (!ret) ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, index}, di);
+  if (ret) {
+    btrfs_end_transaction(trans);
+    return ret;
+  }
+  update_dir_size(trans, *root, 2 * int64_t(name.size()));
+
+  auto inode = std::make_shared<btrfs_inode>();
+  inode->root = root_objectid;
+  inode->ino = ino;
+  inode->generation = trans.transid;
+  inode->flags = ii.flags;
+  inode->name = sname;
+  inode->dir_index = index;
+  fs_info.inode_cache[{root_objectid, ino}] = inode;
+  rd.dcache.emplace(sname, ino);
+  oracle_create(fs_info, *inode, oracle_note_op(fs_info, origin));
+  btrfs_end_transaction(trans);
+  if (ino_out) *ino_out = ino;
+  return 0;
+}
+
+int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_view name) {
+  const uint64_t ino = btrfs_lookup_name(fs_info, root_objectid, name);
+  btrfs_root* root = fs_info.get_fs_root(root_objectid);
+  if (!ino || !root) return -ENOENT;
+  btrfs_inode& inode = *btrfs_iget(fs_info, root_objectid, ino);
+  inode.i_mutex.lock();
+  auto& rd = btrfs_root_data_of(fs_info, root_objectid);
+  if (!rd.dcache.count(name)) {  // unlinked by someone else while we slept on i_mutex
+    inode.i_mutex.unlock();
+    return -ENOENT;
+  }
+  auto trans = btrfs_start_transaction(fs_info);
+  sched::point(sched::L("btrfs_unlink_inode(root {} ino {})", root_objectid, ino));
+  btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(name)});
+  btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, inode.dir_index});
+  btrfs_delete_item(trans, *root, {ino, BTRFS_INODE_REF_KEY, BTRFS_TOP_DIR_INO});
+  update_dir_size(trans, *root, -2 * int64_t(name.size()));
+  rd.dcache.erase(rd.dcache.find(name));
+  inode.nlink = 0;
+  btrfs_update_inode(trans, inode);  // the kernel also adds an orphan item (not modelled)
+  btrfs_end_transaction(trans);
+  oracle_unlink(fs_info, inode);
+  inode.i_mutex.unlock();
+  if (inode.i_count == 0) btrfs_evict_inode(fs_info, inode);
+  return 0;
+}
+
+void btrfs_igrab(btrfs_inode& inode) { inode.i_count++; }
+
+void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode) {
+  FSRACE_BUG_ON(inode.i_count <= 0, "iput of ino {} without a reference", inode.ino);
+  if (--inode.i_count == 0 && inode.nlink == 0 && !inode.evicted) btrfs_evict_inode(fs_info, inode);
+}
+
+int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode) {
+  btrfs_root* root = trans.fs_info->get_fs_root(inode.root);
+  FSRACE_ASSERT(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
+  btrfs_inode_item ii;
+  ii.generation = inode.generation;
+  ii.transid = trans.transid;
+  ii.size = inode.disk_i_size;
+  ii.nbytes = inode.nbytes;
+  ii.nlink = inode.nlink;
+  ii.flags = inode.flags;
+  return btrfs_update_item(trans, *root, {inode.ino, BTRFS_INODE_ITEM_KEY, 0}, ii);
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,255 @@
+#include "model/data/writeback.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "model/bio.hpp"
+#include "model/block_group.hpp"
+#include "model/data/delalloc.hpp"
+#include "model/data/file_extent.hpp"
+#include "model/data/file_item.hpp"
+#include "model/data/inode.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/data/page_io.hpp"
+#include "model/data/page_lock.hpp"
+#include "model/fs_info.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/finding.hpp"
+
+namespace fsrace::model {
+namespace {
+
+constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
+constexpr uint64_t kNone = ~0ull;
+
+// extent_clear_unlock_delalloc for a range that got its ordered extent: EXTENT_DELALLOC goes (pages
+// stay locked: the writeback caller unlocks them once they are under writeback).
+void clear_delalloc_after_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  sched::point(sched::L("extent_clear_unlock_delalloc(ino {} off {})", inode.ino, start));
+  btrfs_clear_extent_delalloc(fs_info, inode, start, end);
+}
+
+void add_pinned_em(btrfs_inode& inode, uint64_t start, uint64_t len, uint64_t block_start, bool filling) {
+  inode.extent_tree[start] = extent_map{start, len, block_start, filling};
+}
+
+// Submits the write bio of [start, end) of the file, all inside ordered extent `id`, from the page
+// cache (pages under writeback). Completion runs end_bio_extent_writepage in the endio fiber.
+void submit_write_bio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, uint64_t start, uint64_t end) {
+  auto& oe = fs_info.ordered_extents.at(id);
+  const uint64_t logical = oe.start + (start - oe.file_offset);
+  auto buf = std::make_shared<std::vector<uint8_t>>(end - start);
+  for (uint64_t off = start; off < end; off += PAGE_SIZE) {
+    const page& pg = inode.mapping.pages.at(page_index(off));
+    if (pg.data) std::copy(pg.data->begin(), pg.data->end(), buf->begin() + (off - start));
+  }
+  if (!inode.nodatasum()) oe.sums.push_back(btrfs_csum_one_bio(logical, *buf));  // btrfs_csum_one_bio
+  auto bio = std::make_shared<btrfs_bio>();
+  bio->op = map_op::write;
+  bio->logical = logical;
+  bio->len = end - start;
+  bio->buf = std::move(buf);
+  bio->what = "end_bio_extent_writepage";
+  const uint64_t root = inode.root, ino = inode.ino, first = page_index(start), last = page_index(end - 1);
+  const uint64_t bytes = end - start;
+  bio->end_io = [&fs_info, root, ino, first, last, id, bytes](btrfs_bio& done) {
+    btrfs_inode* in = btrfs_iget(fs_info, root, ino);
+    // btrfs_writepage_end_io_hook, then end_page_writeback.
+    if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, done.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
+    end_page_writeback_range(*in, first, last);
+  };
+  btrfs_submit_bio(fs_info, std::move(bio));
+}
+
+// Error path of writeback (extent_clear_unlock_delalloc with PAGE_CLEAR_DIRTY | PAGE_SET_WRITEBACK |
+// PAGE_END_WRITEBACK): the dirty data of the range is dropped, as the kernel drops it on -ENOSPC.
+void fail_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, int err) {
+  btrfs_clear_extent_delalloc(fs_info, inode, start, end);
+  for (uint64_t i = page_index(start); i <= page_index(end - 1); i++) inode.mapping.pages[i].dirty = false;
+  fs_info.log(fmt::format("BTRFS error: writeback of ino {} [{}, {}) failed: {}", inode.ino, start, end, err));
+}
+
+}  // namespace
+
+int btrfs_reserve_data_extent(btrfs_fs_info& fs_info, uint64_t want, btrfs_key_ins& ins, bool delalloc) {
+  for (uint64_t len = want;;) {  // halves each time: bounded by log2(want)
+    const int ret = btrfs_reserve_extent(fs_info, BTRFS_BLOCK_GROUP_DATA, len, ins, delalloc);
+    if (ret != -ENOSPC || len <= fs_info.sectorsize) return ret;
+    len = std::max<uint64_t>(fs_info.sectorsize, len / 2 / fs_info.sectorsize * fs_info.sectorsize);
+  }
+}
+
+int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  for (uint64_t cur = start; cur < end;) {  // each pass consumes at least one sector
+    btrfs_key_ins ins;
+    const int ret = btrfs_reserve_data_extent(fs_info, std::min(end - cur, BTRFS_MAX_EXTENT_SIZE), ins, true);
+    if (ret) {
+      fail_range(fs_info, inode, cur, end, ret);
+      return ret;
+    }
+    const uint64_t len = ins.offset;
+    add_pinned_em(inode, cur, len, ins.objectid, false);
+    btrfs_add_ordered_extent(fs_info, inode, cur, ins.objectid, len, len, 0);
+    // 9cfa3e34e20e: the ordered extent exists now; relocation may stop waiting for this reservation.
+    if (fs_info.fixes.has("9cfa3e34e20e")) btrfs_dec_block_group_reservations(fs_info, ins.objectid);
+    clear_delalloc_after_ordered(fs_info, inode, cur, cur + len);
+    fs_info.data_stats.cow_extents++;
+    cur += len;
+  }
+  return 0;
+}
+
+int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force) {
+  btrfs_root* root = fs_info.get_fs_root(inode.root);
+  FSRACE_ASSERT(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
+  auto trans = btrfs_join_transaction(fs_info);
+  uint64_t cow_start = kNone, cur = start;
+  int ret = 0;
+  // Each pass either ends the loop or writes one nocow range; ranges are at least a sector.
+  for (size_t pass = 0; cur < end && pass < (1u << 20); pass++) {
+    sched::point(sched::L("btrfs_lookup_file_extent(ino {} off {})", inode.ino, cur));
+    bool did_nocow = false;
+    for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, inode.ino, cur, end)) {
+      if (fe.key_offset > cur) {  // a hole before this item
+        if (cow_start == kNone) cow_start = cur;
+        cur = fe.key_offset;
+      }
+      const uint64_t extent_end = fe.end();
+      bool nocow = false;
+      uint64_t disk = 0, num = 0;
+      const bool real = (fe.fi.type == BTRFS_FILE_EXTENT_REG || fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC) &&
+                        fe.fi.disk_bytenr != 0;
+      if (real && !(fe.fi.type == BTRFS_FILE_EXTENT_REG && !force) &&
+          !btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr) &&
+          !btrfs_cross_ref_exist(trans, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes)) {
+        disk = fe.disk_at(cur);
+        num = std::min(end, extent_end) - cur;
+        // f78c436c3931: refuses (with the fix) once the block group is read-only.
+        nocow = !csum_exist_in_range(fs_info, disk, num) && btrfs_inc_nocow_writers(fs_info, disk);
+      }
+      if (!nocow) {
+        if (cow_start == kNone) cow_start = cur;
+        cur = extent_end;
+        if (cur >= end) break;
+        continue;
+      }
+      if (cow_start != kNone) {
+        ret = cow_file_range(fs_info, inode, cow_start, cur);
+        cow_start = kNone;
+        if (ret) {
+          btrfs_dec_nocow_writers(fs_info, disk);
+          break;
+        }
+      }
+      const bool prealloc = fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC;
+      if (prealloc) add_pinned_em(inode, cur, num, disk, true);
+      btrfs_add_ordered_extent(fs_info, inode, cur, disk, num, num, prealloc ? BTRFS_ORDERED_PREALLOC : BTRFS_ORDERED_NOCOW);
+      btrfs_dec_nocow_writers(fs_info, disk);
+      clear_delalloc_after_ordered(fs_info, inode, cur, cur + num);
+      fs_info.data_stats.nocow_extents++;
+      cur += num;
+      did_nocow = true;
+      break;  // the tree may change while we were not looking: search again from cur
+    }
+    if (ret) break;
+    if (!did_nocow) {
+      if (cur < end && cow_start == kNone) cow_start = cur;
+      break;
+    }
+  }
+  if (!ret && cow_start != kNone) ret = cow_file_range(fs_info, inode, cow_start, end);
+  btrfs_end_transaction(trans);
+  return ret;
+}
+
+int run_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  if (inode.flags & BTRFS_INODE_NODATACOW) return run_delalloc_nocow(fs_info, inode, start, end, true);
+  if (inode.flags & BTRFS_INODE_PREALLOC) return run_delalloc_nocow(fs_info, inode, start, end, false);
+  return cow_file_range(fs_info, inode, start, end);
+}
+
+int extent_writepages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, wb_sync_mode mode) {
+  auto& pages = inode.mapping.pages;
+  const uint64_t last_index = end == ~0ull ? ~0ull : page_index(end - 1);
+  if (end <= start) return 0;
+  int ret = 0;
+  uint64_t index = page_index(start);
+  // extent_write_cache_pages: each pass handles at least the page at `index` and moves past it.
+  for (size_t pass = 0; pass < (1u << 22); pass++) {
+    auto it = pages.lower_bound(index);
+    while (it != pages.end() && it->first <= last_index && !it->second.dirty) ++it;
+    if (it == pages.end() || it->first > last_index) break;
+    const uint64_t i = it->first;
+    lock_pages(inode, i, i, "lock_page(ino {} index {})");
+    page& pg = pages[i];
+    if (!pg.dirty || (pg.writeback && mode == wb_sync_mode::none)) {  // written meanwhile, or a flush
+      unlock_pages(inode, i, i);
+      index = i + 1;
+      continue;
+    }
+    if (pg.writeback) wait_on_page_writeback_range(inode, i, i);
+    const uint64_t pos = page_offset(i);
+    auto range = inode.io_tree.delalloc.first_from(pos);
+    FSRACE_BUG_ON(!range || range->first > pos, "ino {}: dirty page {} without delalloc", inode.ino, i);
+    // writepage_delalloc -> find_lock_delalloc_range: the delalloc range around the page, its other
+    // pages locked too; if one of them is locked by someone else, just this page (-EAGAIN retry).
+    uint64_t ds = range->first, de = std::min(range->second, range->first + BTRFS_MAX_EXTENT_SIZE);
+    if (de <= pos) de = pos + PAGE_SIZE;
+    uint64_t ps = page_index(ds), pe = page_index(de - 1);
+    bool others_free = true;
+    for (auto p = pages.lower_bound(ps); p != pages.end() && p->first <= pe; ++p)
+      if (p->first != i && p->second.locked) others_free = false;
+    if (!others_free) {
+      ds = pos;
+      de = pos + PAGE_SIZE;
+      ps = pe = i;
+    }
+    for (uint64_t p = ps; p <= pe; p++) pages[p].locked = true;
+    lock_extent(inode, ds, de);
+    const int r = run_delalloc_range(fs_info, inode, ds, de);
+    unlock_extent(inode, ds, de);
+    if (r) ret = r;
+    // __extent_writepage_io: every page that got an ordered extent goes under writeback, then is
+    // unlocked; the bios (one per ordered extent) are submitted after (flush_epd_write_bio). Pages of
+    // a failed range were already dropped (fail_range).
+    struct pending_bio { uint64_t id, start, end; };
+    std::vector<pending_bio> bios;
+    for (uint64_t off = ds; off < de;) {
+      const uint64_t id = btrfs_ordered_at(fs_info, inode, off);
+      if (id == 0) {
+        FSRACE_BUG_ON(r == 0 || pages[page_index(off)].dirty, "ino {} offset {}: written without an ordered extent",
+                      inode.ino, off);
+        off += PAGE_SIZE;
+        continue;
+      }
+      const uint64_t stop = std::min(de, fs_info.ordered_extents.at(id).end());
+      bios.push_back({id, off, stop});
+      for (uint64_t p = page_index(off); p <= page_index(stop - 1); p++) {
+        pages[p].dirty = false;
+        pages[p].writeback = true;
+      }
+      off = stop;
+    }
+    for (const auto& b : bios) submit_write_bio(fs_info, inode, b.id, b.start, b.end);
+    unlock_pages(inode, ps, pe);
+    index = pe + 1;
+  }
+  return ret;
+}
+
+int btrfs_fdatawrite_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  return extent_writepages(fs_info, inode, start, end, wb_sync_mode::all);
+}
+
+void filemap_fdatawait_range(btrfs_inode& inode, uint64_t start, uint64_t end) {
+  if (end <= start) return;
+  wait_on_page_writeback_range(inode, page_index(start), end == ~0ull ? ~0ull : page_index(end - 1));
+}
+
+int filemap_write_and_wait_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  const int ret = btrfs_fdatawrite_range(fs_info, inode, start, end);
+  filemap_fdatawait_range(inode, start, end);
+  return ret;
+}
+
+}  // namespace fsrace::model
