@@ -1,8 +1,34 @@
 // fs_info state of send (send contexts) and snapshot creation. Owned by the send engineer.
+//
+// Besides the kernel's fields it holds the user-space end of send: the streams `btrfs send` wrote
+// and the subvolumes `btrfs receive` built from them, so end-of-run checks can compare what was
+// received with the snapshot that was sent. Everything here is a value (copying fs_info copies it).
 #pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "model/maint/receive_mirror.hpp"
+#include "model/maint/send_stream.hpp"
+#include "scheduler/sync/mutex.hpp"
 
 namespace fsrace::model {
 
-struct btrfs_fs_send_state {};
+// Per subvolume root: root->send_in_progress and the root item fields send and receive use.
+struct btrfs_root_send_info {
+  int send_in_progress = 0;  // root->send_in_progress (under root->root_item_lock)
+  uint64_t parent_uuid = 0;  // root_item.parent_uuid: the source of a snapshot (root objectid; 0 = none)
+  uint64_t ctransid = 0;     // root_item.ctransid: transid of the snapshot's creation
+  std::string name;          // the name it was created under (for messages and the stream's path)
+};
+
+struct btrfs_fs_send_state {
+  // The parent directory's i_rwsem taken by btrfs_mksubvol; one for all parents (a coarsening: only
+  // subvolume creations serialise on it).
+  sched::Mutex subvol_dir_mutex{"dir->i_rwsem (btrfs_mksubvol)"};
+  std::map<uint64_t, btrfs_root_send_info> root_send_info;  // by root objectid
+  std::map<std::string, send_stream_ptr> send_streams;      // user space: streams by name
+  std::map<uint64_t, received_subvol> received_subvols;     // user space: received subvolumes by uuid
+};
 
 }  // namespace fsrace::model
