@@ -1,5 +1,7 @@
 #include "scheduler/finding.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace fsrace::sched {
@@ -19,7 +21,16 @@ const char* to_string(FindingKind kind) {
   return "unknown";
 }
 
-void fail(FindingKind kind, std::string message) { throw FindingRaised(kind, std::move(message)); }
+void fail(FindingKind kind, std::string message) {
+  if (std::uncaught_exceptions() > 0) {
+    // Throwing now (from a destructor run by unwinding) would call std::terminate without a word.
+    std::fprintf(stderr,
+                 "fsrace: fatal: %s raised while an exception unwinds the fiber (from a destructor?): %s\n",
+                 to_string(kind), message.c_str());
+    std::abort();
+  }
+  throw FindingRaised(kind, std::move(message));
+}
 
 namespace detail {
 std::string finding_message(const char* macro, const char* cond, const char* file, int line, std::string message) {

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -101,4 +103,19 @@ TEST_CASE("the same seed gives the same trace hash in another process") {
   CHECK(status == 0);
   REQUIRE(child_hashes.size() == kSeeds.size());
   for (size_t i = 0; i < kSeeds.size(); ++i) CHECK(child_hashes[i] == rich_hash(kSeeds[i]));
+}
+
+TEST_CASE("one Scheduler per OS thread: parallel explorations give the single-thread hashes") {
+  std::vector<uint64_t> expected;
+  for (uint64_t i = 0; i < 40; ++i) expected.push_back(rich_hash(execution_seed(77, i)));
+  std::vector<std::vector<uint64_t>> got(3);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&got, t] {
+      Scheduler sched;
+      RandomStrategy random;
+      for (uint64_t i = 0; i < 40; ++i) got[t].push_back(run_rich(sched, random, execution_seed(77, i)).trace_hash());
+    });
+  for (std::thread& th : threads) th.join();
+  for (const auto& hashes : got) CHECK(hashes == expected);
 }
