@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sim/catalogue.hpp"
+#include "sim/scenario.hpp"  // op families read ctx.call() (op_call) and filesystem_spec
 #include "sim/world.hpp"
 
 namespace fsrace::sim {

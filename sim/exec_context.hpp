@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "scheduler/sync/completion.hpp"
 #include "sim/diagnostics.hpp"
 #include "sim/world.hpp"
 
@@ -27,9 +28,22 @@ struct thread_state {
   std::map<std::string, std::any, std::less<>> locals;
 };
 
+/// Shared by the threads of one execution, whatever the world (fresh for every execution): the named
+/// events of the core family's signal / wait operations.
+struct execution_state {
+  std::map<std::string, sched::Completion, std::less<>> events;
+  /// The event named `name` (created on first use; `name` must outlive the execution: scenario strings do).
+  sched::Completion& event(const std::string& name) {
+    auto it = events.find(name);
+    if (it == events.end()) it = events.emplace(name, sched::Completion(name.c_str())).first;
+    return it->second;
+  }
+};
+
 class exec_context {
  public:
-  exec_context(world& w, thread_state& thread, const scenario& sc) : world_(&w), thread_(&thread), scenario_(&sc) {}
+  exec_context(world& w, thread_state& thread, const scenario& sc, execution_state& shared)
+      : world_(&w), thread_(&thread), scenario_(&sc), shared_(&shared) {}
 
   /// The filesystem of this execution. Throws tool_error if the world has none (an op of the model used
   /// with a test world).
@@ -46,6 +60,7 @@ class exec_context {
   }
   thread_state& thread() const { return *thread_; }
   const scenario& the_scenario() const { return *scenario_; }
+  execution_state& shared() const { return *shared_; }
   /// The operation being run (set by the runner before each call).
   const op_call& call() const { return *call_; }
   void set_call(const op_call* c) { call_ = c; }
@@ -54,6 +69,7 @@ class exec_context {
   world* world_;
   thread_state* thread_;
   const scenario* scenario_;
+  execution_state* shared_;
   const op_call* call_ = nullptr;
 };
 

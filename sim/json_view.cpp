@@ -59,7 +59,9 @@ bool get_string(diagnostics_sink& sink, const nlohmann::json& v, const std::stri
 
 bool get_uint(diagnostics_sink& sink, const nlohmann::json& v, const std::string& path, uint64_t min, uint64_t max,
               uint64_t& out) {
-  const bool in_range = v.is_number_unsigned() && v.get<uint64_t>() >= min && v.get<uint64_t>() <= max;
+  // Integers read from text are unsigned when non-negative; built in C++ they may be signed.
+  const bool non_negative = v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+  const bool in_range = non_negative && v.get<uint64_t>() >= min && v.get<uint64_t>() <= max;
   if (!in_range) {
     sink.error(path, "expected an integer in {}..{}, got {}", min, max, describe_json(v));
     return false;

@@ -101,7 +101,7 @@ bool convert_param(const param_spec& spec, const nlohmann::json& v, size_t devic
     }
     case param_type::size: {
       uint64_t bytes = 0;
-      if (v.is_number_unsigned()) {
+      if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
         bytes = v.get<uint64_t>();
       } else if (v.is_number_integer()) {
         why = fmt::format("expected a non-negative size, got {}", v.dump());

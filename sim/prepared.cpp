@@ -24,6 +24,7 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
   std::string bad_fs, setup_error, setup_error_path;
   thread_state setup_state;
   setup_state.name = kSetupName;
+  execution_state setup_shared;
   sched.spawn(kSetupName, [&] {
     try {
       base_ = b.make_world(sc.filesystem);
@@ -31,7 +32,7 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
       bad_fs = e.what();
       return;
     }
-    exec_context ctx(*base_, setup_state, sc);
+    exec_context ctx(*base_, setup_state, sc, setup_shared);
     for (const op_call& call : sc.filesystem.setup) {
       ctx.set_call(&call);
       for (uint32_t r = 0; r < call.repeat; ++r) {
@@ -66,7 +67,7 @@ executor::executor(const prepared_scenario& prepared, uint64_t max_steps, bool r
 void executor::thread_body(size_t index) {
   const thread_spec& th = sc_->threads[index];
   thread_state& state = states_[index];
-  exec_context ctx(*world_, state, *sc_);
+  exec_context ctx(*world_, state, *sc_, shared_);
   bool first = true;
   for (const op_call& call : th.ops) {
     ctx.set_call(&call);
@@ -91,6 +92,7 @@ void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& o
     states_[i].name = sc_->threads[i].name;
     states_[i].locals.clear();
   }
+  shared_.events.clear();
   for (size_t i = 0; i < sc_->threads.size(); ++i) sched_.spawn(sc_->threads[i].name, [this, i] { thread_body(i); });
   sched_.run_into(strategy, seed, out);
   if (out.finding.kind == sched::FindingKind::None) check_invariants(out);

@@ -52,6 +52,7 @@ class executor {
   sched::Scheduler sched_;
   std::unique_ptr<world> world_;
   std::vector<thread_state> states_;
+  execution_state shared_;
   model::fix_set fixes_;
 };
 

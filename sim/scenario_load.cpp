@@ -73,7 +73,8 @@ class scenario_parser {
     if (auto* v = top.required("filesystem", "the filesystem: {\"devices\": [...], ...}"))
       parse_filesystem(*v, sc->filesystem);
     if (auto* v = top.required("threads", "a non-empty array of threads")) parse_threads(*v, *sc);
-    if (auto* v = top.optional("fixes")) parse_fixes_spec(*v, sc->fixes);
+    fixes_given_ = top.optional("fixes") != nullptr;
+    if (fixes_given_) parse_fixes_spec(*top.optional("fixes"), sc->fixes);
     parse_invariants(top.optional("invariants"), *sc);
     if (auto* v = top.optional("explore")) parse_explore(*v, "/explore", sc->explore);
     if (auto* v = top.required("expectations", "a non-empty array of expectations, one per fix setting"))
@@ -505,10 +506,11 @@ class scenario_parser {
       expectation ex;
       ex.path = path;
       ex.explore = sc.explore;
+      bool setting_ok = false;  // duplicates are only meaningful between valid settings
       if (const json* f = obj.required("fixes", "\"on\" or \"off\": the state of the fixes under test")) {
         std::string s;
         if (get_string(sink_, *f, obj.child("fixes"), s, "\"on\" or \"off\"")) {
-          if (auto b = parse_on_off(s)) ex.fixes.on = *b;
+          if (auto b = parse_on_off(s)) ex.fixes.on = *b, setting_ok = true;
           else sink_.error(obj.child("fixes"), "expected \"on\" or \"off\", got \"{}\"", s);
         }
       }
@@ -525,16 +527,18 @@ class scenario_parser {
             else sink_.error(fo.child(it.key()), "expected \"on\" or \"off\", got \"{}\"", s);
           }
       }
+      bool clean = false;  // only a valid "clean" makes kind / message_contains misplaced
       if (const json* r = obj.required("result", "\"violation\" or \"clean\"")) {
         std::string s;
         if (get_string(sink_, *r, obj.child("result"), s, "\"violation\" or \"clean\"")) {
           if (s == "violation") ex.violation = true;
-          else if (s != "clean") sink_.error(obj.child("result"), "expected \"violation\" or \"clean\", got \"{}\"", s);
+          else if (s == "clean") clean = true;
+          else sink_.error(obj.child("result"), "expected \"violation\" or \"clean\", got \"{}\"", s);
         }
       }
       if (const json* k = obj.optional("kind")) {
         std::string s;
-        if (!ex.violation)
+        if (clean)
           sink_.error(obj.child("kind"), "\"kind\" is only meaningful with \"result\": \"violation\"");
         else if (get_string(sink_, *k, obj.child("kind"), s, "a finding kind")) {
           if (auto kind = parse_finding_kind(s)) ex.kind = kind;
@@ -543,7 +547,7 @@ class scenario_parser {
         }
       }
       if (const json* m = obj.optional("message_contains")) {
-        if (!ex.violation)
+        if (clean)
           sink_.error(obj.child("message_contains"), "\"message_contains\" is only meaningful with \"result\": \"violation\"");
         else if (get_string(sink_, *m, obj.child("message_contains"), ex.message_contains) && ex.message_contains.empty())
           sink_.error(obj.child("message_contains"), "expected a non-empty string");
@@ -551,12 +555,14 @@ class scenario_parser {
       if (const json* e = obj.optional("explore")) parse_explore(*e, obj.child("explore"), ex.explore);
       allow_comment(sink_, obj);
       obj.reject_unknown("an expectation");
-      if (sc.fixes.test.empty() && ex.fixes.overrides.empty() && !ex.fixes.on)
+      if (!fixes_given_ && ex.fixes.overrides.empty() && !ex.fixes.on)
         sink_.error(obj.child("fixes"), "\"off\" changes nothing: the scenario has no fixes under test (add \"fixes\")");
-      for (const auto& other : sc.expectations)
-        if (other.fixes == ex.fixes)
-          sink_.error(obj.child("fixes"), "a second expectation for fix setting \"{}\" (first at {})",
-                      ex.fixes.describe(), other.path);
+      if (setting_ok)
+        for (const auto& [other, other_path] : valid_settings_)
+          if (other == ex.fixes)
+            sink_.error(obj.child("fixes"), "a second expectation for fix setting \"{}\" (first at {})",
+                        ex.fixes.describe(), other_path);
+      if (setting_ok) valid_settings_.emplace_back(ex.fixes, path);
       sc.expectations.push_back(std::move(ex));
     }
   }
@@ -583,6 +589,8 @@ class scenario_parser {
   size_t device_count_ = 0;
   std::vector<named_use> defined_, used_;
   std::set<std::string> listed_;  // parameterless invariants already listed
+  bool fixes_given_ = false;
+  std::vector<std::pair<fix_setting, std::string>> valid_settings_;  // of expectations, with their paths
 };
 
 }  // namespace

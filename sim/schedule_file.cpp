@@ -47,7 +47,7 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
   object_view top(sink, doc, "", "a schedule file");
   if (!top.valid()) sink.throw_if_any();
   if (const auto* v = top.required("fsrace_schedule", "the format version, 1"))
-    if (!(v->is_number_unsigned() && v->get<uint64_t>() == 1))
+    if (!(v->is_number_integer() && v->get<int64_t>() == 1))
       sink.error("/fsrace_schedule", "expected format version 1, got {}", describe_json(*v));
   if (const auto* v = top.required("scenario", "the name of the scenario it was recorded with"))
     if (get_string(sink, *v, "/scenario", s.scenario, "a scenario name") && s.scenario != sc.name)

@@ -11,6 +11,22 @@ void register_core_ops(catalogue& cat) {
                sched::point(sched::L("yield"));
                return 0;
              });
+  cat.add_op("signal", "core",
+             "Completes the named event for every present and future waiter (complete_all): orders this point of "
+             "the thread before the waits of the others, e.g. to start a maintenance task only after a write began.",
+             [](exec_context& ctx, const params& p) {
+               ctx.shared().event(p.text("event")).complete_all();
+               return 0;
+             })
+      .defines("event", "event", "the event's name");
+  cat.add_op("wait", "core",
+             "Blocks until the named event is signalled (wait_for_completion). A wait that can never be satisfied "
+             "ends the execution as a deadlock.",
+             [](exec_context& ctx, const params& p) {
+               ctx.shared().event(p.text("event")).wait_for_completion();
+               return 0;
+             })
+      .ref("event", "event", "the name of an event some thread signals");
   cat.add_invariant("user_errors", "core",
                     "An operation returning a negative errno to user space is a violation, unless the errno is in the "
                     "op's allowed errors (its catalogue entry or the call's \"allow_errors\"). Checked as each op "

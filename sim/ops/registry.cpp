@@ -3,8 +3,11 @@
 
 namespace fsrace::sim {
 
+void register_data_ops(catalogue&);  // sim/ops/data.cpp
+
 void register_all_ops(catalogue& cat) {
   register_core_ops(cat);
+  register_data_ops(cat);
 }
 
 }  // namespace fsrace::sim

@@ -1,0 +1,47 @@
+// The binding of the command line: every op family of sim/ops/ over the btrfs model, with the model's
+// fsck as a default invariant.
+#include "model/fsck.hpp"
+#include "model/mkfs.hpp"
+#include "sim/binding.hpp"
+#include "sim/model_world.hpp"
+#include "sim/scenario.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
+  model::mkfs_options opts;
+  opts.device_sizes = spec.devices;
+  opts.data_profile = spec.data_profile;
+  opts.metadata_profile = spec.metadata_profile;
+  opts.system_profile = spec.system_profile;
+  opts.sectorsize = spec.sectorsize;
+  opts.nodesize = spec.nodesize;
+  try {
+    return std::make_unique<model_world>(model::btrfs_mkfs(opts));
+  } catch (const model::bad_config& e) {
+    throw bad_filesystem(e.what());
+  }
+}
+
+}  // namespace
+
+const binding& default_binding() {
+  static const binding b = [] {
+    binding out;
+    out.name = "btrfs model";
+    register_all_ops(*out.cat);
+    out.cat->add_invariant("fsck", "model",
+                           "btrfs check after every thread finished: cross-checks every tree (extent items against "
+                           "references, block group used bytes, dev extents against chunks, every referenced address "
+                           "mapped); each problem names the objects involved.",
+                           [](const check_context& ctx, const params&) { return model::btrfs_check(ctx.fs()); })
+        .on_by_default();
+    out.cat->seal();
+    out.make_world = make_model_world;
+    return out;
+  }();
+  return b;
+}
+
+}  // namespace fsrace::sim

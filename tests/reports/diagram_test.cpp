@@ -1,0 +1,154 @@
+// The CPU-column diagram: columns per thread, one row per step in order, groups, marking, wrapping.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "reports/diagram.hpp"
+
+using namespace fsrace;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+sched::Execution three_threads() {
+  sched::Execution ex;
+  ex.fiber_names = {"scrub", "cleaner", "writer"};
+  ex.trace = {{0, sched::L("start scrub")},
+              {1, sched::L("start cleaner")},
+              {1, sched::L("btrfs_delete_unused_bgs")},
+              {1, sched::L("btrfs_remove_chunk(bg {})", 13631488)},
+              {0, sched::L("scrub_enumerate_chunks: search the device tree commit root and find the dev extent "
+                           "of block group {} on devid {}", 13631488, 1)},
+              {2, sched::L("start writer")},
+              {0, sched::L("scrub_chunk(bg {})", 13631488)}};
+  ex.decisions = {0, 1, 1, 1, 0, 2, 0};
+  ex.finding = {sched::FindingKind::Violation, "scrub returned -EINVAL (-22) to user space", 0, 6};
+  ex.steps = 7;
+  return ex;
+}
+
+// Column of the first non-space character after the gutter.
+size_t text_column(const std::string& line) { return line.find_first_not_of(' ', 0); }
+
+}  // namespace
+
+TEST_CASE("each thread has its column, each step its row, in execution order") {
+  const auto ex = three_threads();
+  reports::diagram_options opts;
+  opts.column_width = 30;
+  const auto lines = lines_of(reports::render_diagram(ex, opts));
+  // Header: names at the column starts.
+  const size_t gutter = lines[0].find("scrub");
+  REQUIRE(gutter != std::string::npos);
+  CHECK(lines[0].find("cleaner") == gutter + 32);
+  CHECK(lines[0].find("writer") == gutter + 64);
+  CHECK(lines[1].find("-----") == gutter);
+  // Every label appears, in order, in its thread's column.
+  size_t last_row = 1;
+  for (size_t i = 0; i < ex.trace.size(); ++i) {
+    const std::string first_words = sched::format_label(ex.trace[i].label).substr(0, 12);
+    size_t row = last_row + 1;
+    while (row < lines.size() && lines[row].find(first_words) == std::string::npos) ++row;
+    INFO("step " << i << ": " << first_words);
+    REQUIRE(row < lines.size());
+    CHECK(lines[row].find(first_words) == gutter + ex.trace[i].fiber * 32);
+    CHECK(lines[row].find(std::to_string(i)) < gutter);  // step number in the gutter
+    last_row = row;
+  }
+}
+
+TEST_CASE("consecutive steps of one thread are grouped; a change of thread starts a new group") {
+  const auto lines = lines_of(reports::render_diagram(three_threads(), {30, 100, 0, true}));
+  auto row_of = [&](const std::string& s) {
+    for (size_t i = 0; i < lines.size(); ++i)
+      if (lines[i].find(s) != std::string::npos) return i;
+    FAIL("not found: " << s);
+    return size_t{0};
+  };
+  CHECK(row_of("btrfs_delete_unused_bgs") == row_of("start cleaner") + 1);  // same group
+  CHECK(lines[row_of("start cleaner") - 1].empty());                         // blank row before a new group
+  CHECK(lines[row_of("start writer") - 1].empty());
+}
+
+TEST_CASE("the violating step is marked in the gutter and the finding shown under it, in its column") {
+  const auto text = reports::render_diagram(three_threads(), {30, 100, 0, true});
+  const auto lines = lines_of(text);
+  size_t marked = 0, count = 0;
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (lines[i].rfind("=>", 0) == 0) marked = i, ++count;
+  REQUIRE(count == 1);
+  CHECK(lines[marked].find("scrub_chunk(bg 13631488)") != std::string::npos);
+  CHECK(lines[marked].find("=> 6") == 0);
+  CHECK(lines[marked + 1].find("*** violation: scrub") != std::string::npos);
+  CHECK(text_column(lines[marked + 1]) == lines[marked].find("scrub_chunk"));
+}
+
+TEST_CASE("long labels wrap inside their column") {
+  const auto ex = three_threads();
+  const auto lines = lines_of(reports::render_diagram(ex, {30, 100, 0, true}));
+  const size_t gutter = lines[0].find("scrub");
+  for (size_t row = 2; row < lines.size(); ++row) {  // after the header
+    const std::string& line = lines[row];
+    if (line.empty() || line.rfind("=>", 0) == 0) continue;
+    const size_t start = text_column(line);
+    if (start < gutter) continue;  // a gutter number: the text follows it
+    const size_t column = (start - gutter) / 32;
+    CHECK(line.size() <= gutter + column * 32 + 30);  // never spills into the next column
+  }
+  // The long scrub_enumerate_chunks label took several rows, all in column 0.
+  size_t rows = 0;
+  for (const auto& line : lines)
+    if (line.find("commit root") != std::string::npos || line.find("scrub_enumerate_chunks") != std::string::npos ||
+        line.find("devid 1") != std::string::npos)
+    {
+      ++rows;
+      const size_t text = line.find_first_not_of(' ', gutter);
+      CHECK(text >= gutter);
+      CHECK(text <= gutter + 2);  // column 0, continuation rows indented by two
+    }
+  CHECK(rows >= 3);
+}
+
+TEST_CASE("wrap_text breaks at spaces, keeps every word, hard-breaks words longer than the width") {
+  const std::string text = "scrub_enumerate_chunks: search the device tree commit root for bg 13631488";
+  const auto lines = reports::wrap_text(text, 20);
+  std::string joined;
+  for (const auto& l : lines) {
+    CHECK(l.size() <= 20);
+    joined += (joined.empty() ? "" : " ") + l.substr(l.find_first_not_of(' '));
+  }
+  CHECK(joined == "scrub_enumerate_ chunks: search the device tree commit root for bg 13631488");
+  CHECK(reports::wrap_text("short", 20) == std::vector<std::string>{"short"});
+  const auto hard = reports::wrap_text(std::string(50, 'x'), 20);
+  REQUIRE(hard.size() == 3);
+  CHECK(hard[0] == std::string(20, 'x'));
+  CHECK(hard[1] == "  " + std::string(18, 'x'));
+}
+
+TEST_CASE("max_steps keeps the last steps and says how many were left out") {
+  const auto text = reports::render_diagram(three_threads(), {30, 100, 2, true});
+  CHECK_THAT(text, Catch::Contains("... 5 earlier steps not shown"));
+  CHECK_THAT(text, !Catch::Contains("start cleaner"));
+  CHECK_THAT(text, Catch::Contains("scrub_chunk"));
+}
+
+TEST_CASE("findings not raised by a step (invariants, deadlock) are shown after the diagram") {
+  auto ex = three_threads();
+  ex.finding = {sched::FindingKind::Violation, "invariant fsck: extent 4096 has no backref", -1, 7};
+  const auto text = reports::render_diagram(ex, {30, 100, 0, true});
+  CHECK_THAT(text, Catch::Contains("*** violation after the last step: invariant fsck: extent 4096"));
+  CHECK_THAT(text, !Catch::Contains("=>"));
+  ex.finding = {sched::FindingKind::Deadlock, "deadlock: scrub waits on x", -1, 3};
+  CHECK_THAT(reports::render_diagram(ex, {30, 100, 0, true}), Catch::Contains("*** deadlock at step 3"));
+}
+
+TEST_CASE("the default width fits the target width") {
+  const auto lines = lines_of(reports::render_diagram(three_threads()));
+  for (const auto& l : lines) CHECK(l.size() <= 100);
+}

@@ -1,0 +1,276 @@
+// Exploration on a real race (two non-atomic increments) in the test world: found by every strategy,
+// replayed identically from its seed and from a schedule file, divergence detected when the schedule
+// is changed; fixes on is clean over the whole bounded space.
+#include <catch2/catch.hpp>
+
+#include "sim/explore.hpp"
+#include "sim/scenario_load.hpp"
+#include "sim/schedule_file.hpp"
+#include "sim/suite.hpp"
+#include "tests/sim/test_world.hpp"
+
+using namespace fsrace;
+using nlohmann::json;
+
+namespace {
+
+std::unique_ptr<sim::scenario> load(const json& doc) {
+  return sim::parse_scenario(doc, "counter.json", *test::test_binding().cat);
+}
+
+json counter_doc() { return json::parse(test::kCounterScenario); }
+
+sim::explore_request request(sim::strategy_kind k, bool fixes_on, uint64_t runs = 2000) {
+  sim::explore_request req;
+  req.settings.strategy = k;
+  req.settings.runs = runs;
+  req.settings.depth = 2;
+  req.settings.preemptions = 2;
+  req.settings.seed = 11;
+  req.fixes.on = fixes_on;
+  return req;
+}
+
+}  // namespace
+
+TEST_CASE("every strategy finds the lost update with the fix off and replays it from the key") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (auto k : {sim::strategy_kind::random, sim::strategy_kind::pct, sim::strategy_kind::dfs}) {
+    INFO("strategy " << sim::to_string(k));
+    const auto req = request(k, false);
+    const sim::exploration e = sim::explore(prepared, req);
+    REQUIRE(e.violations.size() == 1);
+    const auto& v = e.violations[0];
+    CHECK(v.finding.kind == sched::FindingKind::Violation);
+    CHECK(v.finding.message == "invariant counter_is: counter is 1, expected 2");
+    CHECK(v.preemptions >= 1);
+    CHECK(e.executions == v.index + 1);  // stopped at the first violation
+    if (k != sim::strategy_kind::dfs) CHECK(v.key == sched::execution_seed(req.settings.seed, v.index));
+    // The key alone replays it: same decisions, same finding.
+    const sched::Execution again = sim::replay_key(prepared, req.settings, req.fixes, v.key);
+    CHECK(again.decisions == v.decisions);
+    CHECK(again.finding.message == v.finding.message);
+    CHECK(again.trace.size() == again.decisions.size());
+  }
+}
+
+TEST_CASE("with the fix on, DFS covers the bounded space without a violation") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  const sim::exploration e = sim::explore(prepared, request(sim::strategy_kind::dfs, true, 100000));
+  CHECK(e.violations.empty());
+  CHECK_FALSE(e.tool_error);
+  CHECK(e.exhausted);
+  CHECK(e.executions > 2);
+  // A per-fix override brings the race back even with the fixes under test "on".
+  auto req = request(sim::strategy_kind::dfs, true, 100000);
+  req.fixes.overrides = {{test::kCounterFix, false}};
+  CHECK(sim::explore(prepared, req).violations.size() == 1);
+}
+
+TEST_CASE("explorations are deterministic for a base seed") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = request(sim::strategy_kind::random, false, 300);
+  req.max_violations = 0;  // run all 300
+  const auto a = sim::explore(prepared, req);
+  const auto b = sim::explore(prepared, req);
+  CHECK(a.executions == 300);
+  CHECK(a.violating_executions == b.violating_executions);
+  REQUIRE(a.violations.size() == b.violations.size());
+  CHECK(a.violations[0].key == b.violations[0].key);
+  CHECK(a.violations[0].occurrences == b.violations[0].occurrences);
+  CHECK(a.violating_executions > 0);
+  CHECK(a.violating_executions < 300);  // a real race: some interleavings are fine
+  req.settings.seed = 12;
+  CHECK(sim::explore(prepared, req).violations[0].key != a.violations[0].key);
+}
+
+TEST_CASE("a schedule file round-trips and replays the same trace; a changed schedule diverges") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  const auto req = request(sim::strategy_kind::pct, false);
+  const auto e = sim::explore(prepared, req);
+  REQUIRE(e.violations.size() == 1);
+  const sched::Execution recorded = sim::rerun(prepared, req.fixes, e.violations[0].decisions, 1000);
+  const sim::schedule s = sim::schedule_of(*sc, req.fixes, recorded, "test");
+  const json file = json::parse(to_json(s).dump());  // through text, as on disk
+  const sim::schedule loaded = sim::parse_schedule(file, "s.json", *sc);
+  const sched::Execution replayed = sim::replay_schedule(prepared, loaded, 1000);
+  CHECK(replayed.trace_hash() == recorded.trace_hash());
+  CHECK(replayed.finding.message == recorded.finding.message);
+  CHECK(replayed.finding.kind == sched::FindingKind::Violation);
+
+  SECTION("a step given to the other thread") {
+    json changed = file;
+    auto& steps = changed["steps"];
+    // Swap the thread of the last step: that thread is not about to do that label.
+    const size_t last = steps.size() - 1;
+    steps[last]["thread"] = steps[last]["thread"] == "a" ? "b" : "a";
+    const auto ex = sim::replay_schedule(prepared, sim::parse_schedule(changed, "s.json", *sc), 1000);
+    CHECK(ex.finding.kind == sched::FindingKind::Divergence);
+    CHECK_THAT(ex.finding.message, Catch::Contains(fmt::format("step {}", last)));
+  }
+  SECTION("a label that no longer matches the model") {
+    json changed = file;
+    changed["steps"][3]["hash"] = "0000000000000000";
+    const auto ex = sim::replay_schedule(prepared, sim::parse_schedule(changed, "s.json", *sc), 1000);
+    CHECK(ex.finding.kind == sched::FindingKind::Divergence);
+    CHECK_THAT(ex.finding.message, Catch::Contains("replay diverged at step 3"));
+    CHECK_THAT(ex.finding.message, Catch::Contains(changed["steps"][3]["label"].get<std::string>()));
+  }
+  SECTION("a recording longer than the execution") {
+    json changed = file;
+    changed["steps"].push_back(changed["steps"][0]);
+    const auto ex = sim::replay_schedule(prepared, sim::parse_schedule(changed, "s.json", *sc), 1000);
+    CHECK(ex.finding.kind == sched::FindingKind::Divergence);
+  }
+}
+
+TEST_CASE("malformed schedule files are input errors with paths") {
+  auto sc = load(counter_doc());
+  const json good = {{"fsrace_schedule", 1}, {"scenario", "counter-race"}, {"fixes", "off"}, {"threads", {"a", "b"}},
+                     {"steps", {{{"thread", "a"}, {"label", "start a"}, {"hash", "0123456789abcdef"}}}}};
+  CHECK_NOTHROW(sim::parse_schedule(good, "s.json", *sc));
+  auto path_of = [&](json doc) {
+    try {
+      sim::parse_schedule(doc, "s.json", *sc);
+    } catch (const sim::input_error& e) {
+      CHECK(e.diagnostics()[0].file == "s.json");
+      return e.diagnostics()[0].path;
+    }
+    return std::string("no error");
+  };
+  json d = good;
+  d["scenario"] = "other";
+  CHECK(path_of(d) == "/scenario");
+  d = good;
+  d["threads"] = {"a", "c"};
+  CHECK(path_of(d) == "/threads");
+  d = good;
+  d["steps"][0]["thread"] = "c";
+  CHECK(path_of(d) == "/steps/0/thread");
+  d = good;
+  d["steps"][0]["hash"] = "xyz";
+  CHECK(path_of(d) == "/steps/0/hash");
+  d = good;
+  d["steps"] = json::array();
+  CHECK(path_of(d) == "/steps");
+  d = good;
+  d["fsrace_schedule"] = 2;
+  CHECK(path_of(d) == "/fsrace_schedule");
+  d = good;
+  d["fix"] = {{"nope", "on"}};
+  CHECK(path_of(d) == "/fix/nope");
+  d = good;
+  d["extra"] = 1;
+  CHECK(path_of(d) == "/extra");
+  CHECK_THROWS_AS(sim::parse_schedule(sim::parse_json_text("{\"steps\": [", "s.json"), "s.json", *sc), sim::input_error);
+}
+
+TEST_CASE("user errors, BUG_ON and C++ exceptions end executions the right way") {
+  auto doc = counter_doc();
+  doc["invariants"] = {"user_errors"};
+  doc["expectations"] = {{{"fixes", "off"}, {"result", "violation"}}};
+  SECTION("an op returning -EINVAL is a violation naming thread and op") {
+    doc["threads"][1]["ops"] = {{{"op", "inc"}}, {{"op", "ret"}, {"errno", 22}}};
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    const auto e = sim::explore(prepared, request(sim::strategy_kind::random, false, 10));
+    REQUIRE(e.violations.size() == 1);
+    CHECK(e.violations[0].finding.message == "ret returned -EINVAL (-22) to user space (thread b, /threads/1/ops/1)");
+    CHECK(e.violations[0].finding.fiber == 1);
+  }
+  SECTION("allowed errnos are not violations") {
+    doc["threads"][1]["ops"] = {{{"op", "ret"}, {"errno", 11}, {"allow_errors", {"EAGAIN"}}}};
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    CHECK(sim::explore(prepared, request(sim::strategy_kind::random, false, 10)).violations.empty());
+  }
+  SECTION("without the user_errors invariant errnos are ignored") {
+    doc["threads"][1]["ops"] = {{{"op", "ret"}, {"errno", 22}}};
+    doc["invariants"] = json::array();
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    CHECK(sim::explore(prepared, request(sim::strategy_kind::random, false, 10)).violations.empty());
+  }
+  SECTION("BUG_ON in the model is a violation of kind BUG") {
+    doc["threads"][1]["ops"] = {{{"op", "bug_if"}, {"value", 1}}};
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    const auto e = sim::explore(prepared, request(sim::strategy_kind::dfs, false, 1000));
+    REQUIRE(e.violations.size() == 1);
+    CHECK(e.violations[0].finding.kind == sched::FindingKind::Bug);
+    CHECK_THAT(e.violations[0].finding.message, Catch::Contains("counter is 1"));
+  }
+  SECTION("an exception is a tool error, not a violation, and stops the exploration") {
+    doc["threads"][1]["ops"] = {{{"op", "throw"}}};
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    const auto e = sim::explore(prepared, request(sim::strategy_kind::random, false, 10));
+    CHECK(e.violations.empty());
+    REQUIRE(e.tool_error);
+    CHECK(e.executions == 1);
+    CHECK_THAT(e.tool_error->finding.message, Catch::Contains("model state is inconsistent"));
+    CHECK(sim::classify(e.tool_error->finding) == sim::outcome::tool_error);
+  }
+  SECTION("a wait nobody signals is a deadlock") {
+    doc["threads"][0]["ops"] = {{{"op", "wait"}, {"event", "never"}}};
+    doc["threads"][1]["ops"] = {{{"op", "wait"}, {"event", "never"}}};
+    doc["filesystem"]["setup"] = {{{"op", "signal"}, {"event", "never"}}};  // defined, but in setup's own execution
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    const auto e = sim::explore(prepared, request(sim::strategy_kind::random, false, 10));
+    REQUIRE(e.violations.size() == 1);
+    CHECK(e.violations[0].finding.kind == sched::FindingKind::Deadlock);
+  }
+}
+
+TEST_CASE("signal and wait order threads") {
+  auto doc = counter_doc();
+  doc["threads"][0]["ops"] = {{{"op", "inc"}}, {{"op", "signal"}, {"event", "a_done"}}};
+  doc["threads"][1]["ops"] = {{{"op", "wait"}, {"event", "a_done"}}, {{"op", "inc"}}};
+  auto sc = load(doc);
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  const auto e = sim::explore(prepared, request(sim::strategy_kind::dfs, false, 100000));
+  CHECK(e.exhausted);
+  CHECK(e.violations.empty());  // the increments can no longer overlap
+}
+
+TEST_CASE("check_expectation judges expectations") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  const auto off = sim::check_expectation(prepared, sc->expectations[0], 20);
+  CHECK(off.result == reports::case_result::status::pass);
+  REQUIRE(off.violations.size() == 1);
+  CHECK_THAT(off.violations[0].replay_command,
+             Catch::Equals("fsrace replay counter.json --seed " + std::to_string(off.violations[0].seed) +
+                           " --strategy pct --depth 2 --fixes off"));
+  CHECK_THAT(off.violations[0].diagram, Catch::Contains("counter_is"));
+  const auto on = sim::check_expectation(prepared, sc->expectations[1]);
+  CHECK(on.result == reports::case_result::status::pass);
+  CHECK(on.exhausted);
+  CHECK(on.strategy == "dfs preemptions 3");
+
+  auto doc = counter_doc();
+  doc["expectations"][0]["message_contains"] = "counter is 7";
+  doc["expectations"][1]["result"] = "violation";
+  doc["expectations"][1].erase("explore");
+  auto wrong = load(doc);
+  sim::prepared_scenario p2(*wrong, test::test_binding());
+  const auto miss = sim::check_expectation(p2, wrong->expectations[0]);
+  CHECK(miss.result == reports::case_result::status::fail);
+  CHECK_THAT(miss.reason, Catch::Contains("found only other violations"));
+  const auto none = sim::check_expectation(p2, wrong->expectations[1]);
+  CHECK(none.result == reports::case_result::status::fail);
+  CHECK_THAT(none.reason, Catch::Contains("found no violation in 500 executions"));
+}
+
+TEST_CASE("PCT's step estimate depends on the scenario and fixes only") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  sim::executor a(prepared, 1000, false), b(prepared, 1000, false);
+  CHECK(sim::pct_estimate(a) == sim::pct_estimate(b));
+  CHECK(sim::pct_estimate(a) >= 6);  // two starts, two loads, two stores
+}
