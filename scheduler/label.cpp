@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "scheduler/prng.hpp"
+
 namespace fsrace::sched {
 
 std::string format_label(const Label& label) {
@@ -20,29 +22,34 @@ namespace {
 constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
 constexpr uint64_t kFnvPrime = 0x100000001b3ULL;
 
-inline void fnv_byte(uint64_t& h, unsigned char c) { h = (h ^ c) * kFnvPrime; }
-inline void fnv_string(uint64_t& h, const char* s) {
-  for (; *s; ++s) fnv_byte(h, static_cast<unsigned char>(*s));
+/// FNV-1a over the bytes of a NUL-terminated string.
+uint64_t string_hash(const char* s) {
+  uint64_t h = kFnvOffset;
+  for (; *s; ++s) h = (h ^ static_cast<unsigned char>(*s)) * kFnvPrime;
+  return h;
 }
-inline void fnv_u64(uint64_t& h, uint64_t v) {  // little-endian byte order on every machine
-  for (int i = 0; i < 8; ++i) fnv_byte(h, static_cast<unsigned char>(v >> (8 * i)));
+
+/// Hash of a label's text, cached by pointer: texts are string literals (immutable, static), so the
+/// cache can never change a result; it only avoids rehashing the same literal at every step.
+uint64_t text_hash(const char* text) {
+  struct Entry {
+    const char* text;
+    uint64_t hash;
+  };
+  thread_local Entry cache[512] = {};
+  Entry& e = cache[(reinterpret_cast<uintptr_t>(text) >> 3) & 511];
+  if (e.text != text) e = Entry{text, string_hash(text)};
+  return e.hash;
 }
 }  // namespace
 
 uint64_t label_hash(const Label& label) {
-  uint64_t h = kFnvOffset;
-  fnv_string(h, label.text ? label.text : "");
-  fnv_byte(h, 0);
-  if (label.str) {
-    fnv_byte(h, 1);
-    fnv_string(h, label.str);
-    fnv_byte(h, 0);
-  } else {
-    fnv_byte(h, 2);
-  }
-  fnv_u64(h, label.a);
-  fnv_u64(h, label.b);
-  return h;
+  // Only bytes and integers enter the hash (never addresses), so it is the same in every process.
+  // str is hashed every time: it is short, and caching it by address would trust its immutability.
+  uint64_t h = text_hash(label.text ? label.text : "");
+  h = mix64(h ^ (label.str ? string_hash(label.str) : 0x9ae16a3b2f90404fULL));
+  h = mix64(h ^ label.a);
+  return mix64(h + kGoldenGamma * (label.b + 1));
 }
 
 bool same_label(const Label& x, const Label& y) {

@@ -21,7 +21,8 @@ inline Label Ls(const char* text, const char* str, uint64_t a = 0, uint64_t b = 
 
 /// The label as text ("mutex_lock(balance_mutex)"); a malformed format string is shown, not thrown.
 std::string format_label(const Label&);
-/// Stable across processes and machines: hashes the bytes of text and str (never pointers), then a, b.
+/// Stable across processes and machines: FNV-1a of the bytes of text and of str (never their
+/// addresses), combined with a and b by the splitmix64 mixer.
 uint64_t label_hash(const Label&);
 /// True when both labels denote the same text and arguments (compares bytes, not pointers).
 bool same_label(const Label&, const Label&);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "scheduler/detail/runtime.hpp"
+#include "scheduler/prng.hpp"
 #include "scheduler/strategies/strategy_interface.hpp"
 
 namespace ctx = boost::context;
@@ -46,16 +47,9 @@ Scheduler::Impl* running_impl() { return t_running; }
 // Execution
 
 uint64_t Execution::trace_hash() const {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the little-endian bytes of each word
-  auto word = [&h](uint64_t v) {
-    for (int i = 0; i < 8; ++i) h = (h ^ ((v >> (8 * i)) & 0xff)) * 0x100000001b3ULL;
-  };
-  for (const Step& s : trace) {
-    word(s.fiber);
-    word(label_hash(s.label));
-  }
-  word(trace.size());
-  return h;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const Step& s : trace) h = mix64(h ^ label_hash(s.label)) + kGoldenGamma * (s.fiber + 1ULL);
+  return mix64(h ^ trace.size());
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ struct Execution {
   std::vector<std::string> fiber_names;  // by FiberId
   Finding finding;                       // kind None = clean
   uint64_t steps = 0, preemptions = 0;
-  /// Stable hash of (fiber, label_hash) over the trace (FNV-1a over 64-bit words, then mixed).
+  /// Stable hash of the (fiber, label_hash) sequence of the trace (splitmix64-mixed chain).
   uint64_t trace_hash() const;
 };
 

@@ -1,0 +1,225 @@
+// btrfs_relocate_block_group and its passes (relocation.c of v4.7: relocate_block_group,
+// prepare_to_relocate, find_next_extent), with the waits before the passes as the 2016 fixes changed
+// them.
+#include "model/maint/relocation.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/block_group.hpp"
+#include "model/ctree.hpp"
+#include "model/data/delalloc.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/fs_info.hpp"
+#include "model/maint/relocation_internal.hpp"
+#include "model/transaction.hpp"
+#include "model/volumes.hpp"
+#include "scheduler/finding.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+constexpr int kMaxPasses = 32;                   // a group empties in a handful of passes
+constexpr uint64_t kMaxExtentsPerPass = 1u << 20;
+
+int reloc_commit(btrfs_fs_info& fs_info, btrfs_trans_handle& trans) {
+  const uint64_t transid = trans.transid;
+  const int ret = btrfs_commit_transaction(trans);
+  // d96b34248c2f: a relocation commit is visible to send through last_reloc_trans. (The kernel sets
+  // it in switch_commit_roots under commit_root_sem while BTRFS_FS_RELOC_RUNNING; this is the same
+  // value, set as soon as the commit returns.)
+  if (fs_info.fixes.has("d96b34248c2f")) fs_info.last_reloc_trans = std::max(fs_info.last_reloc_trans, transid);
+  return ret;
+}
+
+// prepare_to_relocate: a new pass; the commit runs the queued delayed refs and switches the commit
+// roots, so the scan below sees every extent item that exists by now.
+int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
+  rc.cluster = {};
+  rc.search_start = rc.block_group;
+  rc.extents_found = 0;
+  rc.processed_blocks.clear();
+  rc.create_reloc_tree = true;
+  auto trans = btrfs_join_transaction(fs_info);
+  return reloc_commit(fs_info, trans);
+}
+
+// find_next_extent: the next extent item of the group in the extent tree's commit root, from
+// rc.search_start on, skipping tree blocks already relocated in this pass. The caller holds a
+// transaction handle, so the commit root cannot be switched and freed under the search.
+// 0 found, 1 none left, <0 error.
+int find_next_extent(btrfs_fs_info& fs_info, reloc_control& rc, btrfs_key& key_out, btrfs_extent_item& ei_out) {
+  const uint64_t last = rc.block_group + rc.length;
+  for (uint64_t restarts = 0; restarts < kMaxExtentsPerPass; ++restarts) {
+    if (rc.search_start >= last) return 1;
+    btrfs_path path(true, true);
+    int ret = btrfs_search_slot(fs_info, fs_info.extent_root(), {rc.search_start, BTRFS_EXTENT_ITEM_KEY, 0}, path);
+    if (ret < 0) return ret;
+    for (uint64_t steps = 0;; ++steps) {
+      FSRACE_ASSERT(steps < kMaxExtentsPerPass, "find_next_extent: runaway scan of bg {}", rc.block_group);
+      const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
+      if (!leaf || path.slots[0] >= int(leaf->nritems())) {
+        ret = btrfs_next_leaf(fs_info, fs_info.extent_root(), path);
+        if (ret != 0) return ret;
+        continue;
+      }
+      const btrfs_item& item = leaf->items[path.slots[0]];
+      const btrfs_key key = item.key;
+      if (key.objectid >= last) return 1;
+      const bool extent = key.type == BTRFS_EXTENT_ITEM_KEY, metadata = key.type == BTRFS_METADATA_ITEM_KEY;
+      const uint64_t len = extent ? key.offset : fs_info.nodesize;
+      if ((!extent && !metadata) || key.objectid + len <= rc.search_start) {
+        path.slots[0]++;
+        continue;
+      }
+      if (rc.processed_blocks.count(key.objectid)) {
+        rc.search_start = key.objectid + len;
+        break;  // search again from there
+      }
+      rc.search_start = key.objectid + len;
+      key_out = key;
+      ei_out = std::get<btrfs_extent_item>(item.value);
+      return 0;
+    }
+  }
+  FSRACE_ASSERT(false, "find_next_extent: too many restarts in bg {}", rc.block_group);
+  return -EUCLEAN;
+}
+
+int tree_block_level(btrfs_fs_info& fs_info, const btrfs_key& key) {
+  if (key.type == BTRFS_METADATA_ITEM_KEY) return int(key.offset);
+  int err = 0;
+  tree_block_ptr b = read_tree_block(fs_info, key.objectid, 0, -1, &err);
+  FSRACE_BUG_ON(!b, "relocation: tree block {} unreadable ({})", key.objectid, err);
+  return b->header.level;
+}
+
+// relocate_block_group: one pass over the group.
+int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
+  int err = prepare_to_relocate(fs_info, rc);
+  if (err) return err;
+  for (uint64_t n = 0;; ++n) {
+    FSRACE_ASSERT(n < kMaxExtentsPerPass, "relocate_block_group: runaway pass over bg {}", rc.block_group);
+    auto trans = btrfs_start_transaction(fs_info);
+    btrfs_key key;
+    btrfs_extent_item ei;
+    int ret = find_next_extent(fs_info, rc, key, ei);
+    if (ret != 0) {
+      btrfs_end_transaction(trans);
+      if (ret < 0) err = ret;
+      break;
+    }
+    const bool tree = ei.flags & BTRFS_EXTENT_FLAG_TREE_BLOCK, data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
+    FSRACE_BUG_ON(tree == data, "relocation: extent {} has flags {:#x} (check_extent_flags)", key.objectid, ei.flags);
+    bool counted = true;
+    if (tree) {
+      relocate_tree_block(trans, rc, key.objectid, tree_block_level(fs_info, key), ei);
+    } else if (rc.stage == UPDATE_DATA_PTRS && !replace_file_extents(trans, rc, key.objectid, ei)) {
+      // get_new_location fails: the extent appeared after MOVE_DATA_EXTENTS (or could not be read),
+      // its file extent items keep pointing into the group. The kernel leaves them the same way.
+      counted = false;
+      if (rc.skipped_extents.insert(key.objectid).second) fs_info.reloc_stats.data_extents_skipped++;
+    }
+    if (counted) rc.extents_found++;
+    btrfs_end_transaction(trans);
+    if (rc.stage == MOVE_DATA_EXTENTS && data) {
+      rc.found_file_extent = true;
+      ret = relocate_data_extent(fs_info, rc, key.objectid, key.offset);
+      if (ret < 0) {
+        err = ret;
+        break;
+      }
+    }
+  }
+  if (!err) err = relocate_file_extent_cluster(fs_info, rc);
+  rc.create_reloc_tree = false;
+  // "get rid of pinned extents": what this pass freed is unpinned by the commit.
+  auto trans = btrfs_join_transaction(fs_info);
+  const int ret = reloc_commit(fs_info, trans);
+  return err ? err : ret;
+}
+
+// btrfs_inc_block_group_ro as relocation calls it: when the rest of the space info cannot absorb the
+// group, a chunk of the same type is allocated (do_chunk_alloc, CHUNK_ALLOC_FORCE) and it is retried.
+int inc_block_group_ro_for_relocation(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
+  int ret = btrfs_inc_block_group_ro(fs_info, bg);
+  if (ret != -ENOSPC) return ret;
+  const uint64_t type = bg.flags & BTRFS_BLOCK_GROUP_TYPE_MASK;
+  const char* kind = (type & BTRFS_BLOCK_GROUP_DATA) ? "data" : (type & BTRFS_BLOCK_GROUP_SYSTEM) ? "system" : "metadata";
+  auto trans = btrfs_join_transaction(fs_info);
+  fs_info.chunk_mutex.lock();
+  const int64_t chunk = btrfs_alloc_chunk(trans, type | fs_info.profiles.at(kind));
+  fs_info.chunk_mutex.unlock();
+  btrfs_end_transaction(trans);
+  if (chunk < 0) return int(chunk);
+  return btrfs_inc_block_group_ro(fs_info, bg);
+}
+
+}  // namespace
+
+int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, group_start);
+  if (!bg || bg->start != group_start) return -ENOENT;
+  FSRACE_ASSERT(!fs_info.reloc_ctl, "relocation of bg {} while bg {} is being relocated", group_start,
+                fs_info.reloc_ctl ? fs_info.reloc_ctl->block_group : 0);
+  if (int ret = inc_block_group_ro_for_relocation(fs_info, *bg)) return ret;
+
+  reloc_control& rc = fs_info.reloc_ctl.emplace();
+  rc.block_group = bg->start;
+  rc.length = bg->length;
+  rc.data_inode = BTRFS_FIRST_FREE_OBJECTID + 1;  // create_reloc_inode (data reloc tree, in memory)
+  fs_info.log(fmt::format("BTRFS info: relocating block group {} flags {}", bg->start, block_group_type_name(bg->flags)));
+
+  // Writers that got space in the group before it went read-only must be done before the scan.
+  if (fs_info.fixes.has("9cfa3e34e20e"))
+    btrfs_wait_block_group_reservations(*bg);
+  else
+    btrfs_start_delalloc_roots(fs_info, ~0ull);
+  if (fs_info.fixes.has("f78c436c3931")) btrfs_wait_nocow_writers(*bg);
+  fs_info.reloc_stats.ordered_extents_waited += fs_info.fixes.has("578def7c50f2")
+                                                    ? btrfs_wait_ordered_roots(fs_info, ~0ull, bg->start, bg->length)
+                                                    : btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+
+  int err = 0;
+  for (int pass = 0;; ++pass) {
+    FSRACE_ASSERT(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes",
+                  bg->start, pass);
+    fs_info.cleaner_mutex.lock();
+    const int ret = relocate_block_group(fs_info, rc);
+    fs_info.cleaner_mutex.unlock();
+    fs_info.reloc_stats.passes++;
+    if (ret < 0) {
+      err = ret;
+      break;
+    }
+    if (rc.extents_found == 0) break;
+    fs_info.log(fmt::format("BTRFS info: found {} extents", rc.extents_found));
+    if (rc.stage == MOVE_DATA_EXTENTS && rc.found_file_extent) {
+      if (int w = reloc_inode_wait_ordered_range(fs_info, rc)) {
+        err = w;
+        break;
+      }
+      rc.stage = UPDATE_DATA_PTRS;
+    }
+  }
+  if (!err) {
+    FSRACE_WARN_ON(bg->pinned > 0, "WARNING at relocation.c btrfs_relocate_block_group: bg {} pinned {} > 0",
+                   bg->start, bg->pinned);
+    FSRACE_WARN_ON(bg->reserved > 0, "WARNING at relocation.c btrfs_relocate_block_group: bg {} reserved {} > 0",
+                   bg->start, bg->reserved);
+    FSRACE_WARN_ON(bg->used > 0, "WARNING at relocation.c btrfs_relocate_block_group: bg {} used {} > 0 after relocation",
+                   bg->start, bg->used);
+  }
+  reloc_release_data_inode(fs_info, rc);  // iput(rc->data_inode)
+  if (err)
+    btrfs_dec_block_group_ro(fs_info, *bg);
+  else
+    fs_info.reloc_stats.block_groups_relocated++;
+  fs_info.reloc_ctl.reset();
+  return err;
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,165 @@
+// Data extent relocation (relocation.c relocate_data_extent / relocate_file_extent_cluster /
+// get_new_location / replace_file_extents, inode.c btrfs_reloc_clone_csums). The data reloc inode of
+// the kernel (an inode of the data reloc tree whose file offset is the old bytenr minus the group
+// start) is kept in memory by the model: rc.data_extents maps each old extent to the prealloc extent
+// that received its copy and the pages read from the old location.
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "model/bio.hpp"
+#include "model/block_group.hpp"
+#include "model/data/btrfs_inode.hpp"
+#include "model/data/file_extent.hpp"
+#include "model/data/file_item.hpp"
+#include "model/data/inode.hpp"
+#include "model/data/extent_io_tree.hpp"
+#include "model/delayed_ref.hpp"
+#include "model/fs_info.hpp"
+#include "model/maint/relocation_internal.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/finding.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+constexpr size_t MAX_EXTENTS = 128;  // extents per cluster (relocation.c)
+
+// try_lock_extent: the range is taken only if no part of it is locked (no sleeping). Relocation
+// skips a file extent whose range a writer holds; a later pass finds the extent again.
+bool try_lock_extent(btrfs_inode& inode, uint64_t start, uint64_t end) {
+  if (inode.io_tree.locked.intersects(start, end)) return false;
+  inode.io_tree.locked.add(start, end);
+  return true;
+}
+
+// btrfs_reloc_clone_csums: the old location's checksums, for the same sectors at the new location.
+void reloc_clone_csums(btrfs_fs_info& fs_info, uint64_t old_bytenr, uint64_t new_bytenr, uint64_t len) {
+  const auto csums = btrfs_lookup_csums_range(fs_info, old_bytenr, old_bytenr + len);
+  if (csums.empty()) return;
+  std::vector<btrfs_ordered_sum> runs;
+  for (const auto& [sector, csum] : csums) {
+    const uint64_t at = new_bytenr + (sector - old_bytenr);
+    if (runs.empty() || runs.back().bytenr + runs.back().sums.size() * fs_info.sectorsize != at)
+      runs.push_back(btrfs_ordered_sum{at, {}});
+    runs.back().sums.push_back(csum);
+  }
+  auto trans = btrfs_join_transaction(fs_info);
+  for (const auto& run : runs) {
+    const int ret = btrfs_csum_file_blocks(trans, run);
+    FSRACE_ASSERT(ret == 0, "relocation: cloning checksums to {} failed: {}", run.bytenr, ret);
+  }
+  btrfs_end_transaction(trans);
+}
+
+}  // namespace
+
+int relocate_data_extent(btrfs_fs_info& fs_info, reloc_control& rc, uint64_t bytenr, uint64_t num_bytes) {
+  file_extent_cluster& cluster = rc.cluster;
+  if (!cluster.boundary.empty() && bytenr != cluster.end + 1) {
+    if (int ret = relocate_file_extent_cluster(fs_info, rc)) return ret;
+  }
+  if (cluster.boundary.empty()) cluster.start = bytenr;
+  cluster.end = bytenr + num_bytes - 1;
+  cluster.boundary.push_back(bytenr);
+  rc.data_extents[bytenr].num_bytes = num_bytes;
+  if (cluster.boundary.size() >= MAX_EXTENTS) return relocate_file_extent_cluster(fs_info, rc);
+  return 0;
+}
+
+int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
+  file_extent_cluster cluster = std::move(rc.cluster);
+  rc.cluster = {};
+  if (cluster.boundary.empty()) return 0;
+  sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
+  // prealloc_file_extent_cluster: one prealloc extent per old extent, outside the read-only group.
+  for (uint64_t bytenr : cluster.boundary) {
+    reloc_data_extent& de = rc.data_extents.at(bytenr);
+    if (de.new_bytenr) continue;
+    btrfs_key_ins ins;
+    const int ret = btrfs_reserve_extent(fs_info, BTRFS_BLOCK_GROUP_DATA, de.num_bytes, ins, false);
+    if (ret) return ret;
+    FSRACE_ASSERT(!reloc_in_group(rc, ins.objectid), "relocation: new extent {} inside the read-only group {}",
+                  ins.objectid, rc.block_group);
+    de.new_bytenr = ins.objectid;
+  }
+  // The pages of the reloc inode are read from the old location, then marked delalloc and dirty.
+  for (uint64_t bytenr : cluster.boundary) {
+    reloc_data_extent& de = rc.data_extents.at(bytenr);
+    std::vector<uint8_t> buf;
+    if (btrfs_read_sync(fs_info, bytenr, de.num_bytes, 0, buf) != 0) {
+      fs_info.log(fmt::format("BTRFS error: relocation: reading data extent {} len {} failed", bytenr, de.num_bytes));
+      return -EIO;
+    }
+    de.pages = std::make_shared<const std::vector<uint8_t>>(std::move(buf));
+    fs_info.reloc_stats.data_extents_moved++;
+  }
+  return 0;
+}
+
+int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
+  sched::point(sched::L("btrfs_wait_ordered_range(data reloc inode {})", rc.data_inode));
+  for (auto& [old_bytenr, de] : rc.data_extents) {
+    if (de.written || !de.pages) continue;
+    // Writeback into the prealloc extent (nocow), then btrfs_finish_ordered_io of the reloc inode.
+    if (btrfs_write_sync(fs_info, de.new_bytenr, std::make_shared<std::vector<uint8_t>>(*de.pages)) != 0) {
+      fs_info.log(fmt::format("BTRFS error: relocation: writing data extent {} to {} failed", old_bytenr, de.new_bytenr));
+      return -EIO;
+    }
+    reloc_clone_csums(fs_info, old_bytenr, de.new_bytenr, de.num_bytes);
+    de.pages.reset();  // invalidate_mapping_pages
+    de.written = true;
+  }
+  return 0;
+}
+
+bool replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr, const btrfs_extent_item& ei) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  auto found = rc.data_extents.find(bytenr);
+  // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one.
+  if (found == rc.data_extents.end() || !found->second.written) return false;
+  reloc_data_extent& de = found->second;
+  for (const btrfs_extent_inline_ref& ref : ei.inline_refs) {
+    if (ref.type != BTRFS_EXTENT_DATA_REF_KEY) continue;
+    btrfs_root* root = fs_info.get_fs_root(ref.root);
+    if (!root) continue;
+    sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.objectid));
+    btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.objectid);
+    for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.objectid, 0, ~0ull)) {
+      if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
+        continue;
+      if (inode && !try_lock_extent(*inode, fe.key_offset, fe.end())) continue;
+      btrfs_file_extent_item fi = fe.fi;
+      fi.disk_bytenr = de.new_bytenr;
+      const int ret = btrfs_update_item(trans, *root, {ref.objectid, BTRFS_EXTENT_DATA_KEY, fe.key_offset}, fi);
+      if (ret == 0) {
+        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.objectid, ref.offset, +1,
+                                   !de.referenced);
+        de.referenced = true;
+        btrfs_add_delayed_data_ref(trans, bytenr, fe.fi.disk_num_bytes, ref.root, ref.objectid, ref.offset, -1, false);
+        fs_info.reloc_stats.file_extents_updated++;
+      }
+      if (inode) unlock_extent(*inode, fe.key_offset, fe.end());
+    }
+  }
+  return true;
+}
+
+void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc) {
+  for (auto& [old_bytenr, de] : rc.data_extents) {
+    if (!de.new_bytenr || de.referenced) continue;
+    if (de.written && csum_exist_in_range(fs_info, de.new_bytenr, de.num_bytes)) {
+      auto trans = btrfs_join_transaction(fs_info);
+      btrfs_del_csums(trans, de.new_bytenr, de.num_bytes);
+      btrfs_end_transaction(trans);
+    }
+    btrfs_free_reserved_extent(fs_info, de.new_bytenr, de.num_bytes);
+  }
+  rc.data_extents.clear();
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,45 @@
+// Pieces of relocation shared by model/maint/relocation*.cpp (not for other modules).
+#pragma once
+#include <cstdint>
+
+#include "model/items.hpp"
+#include "model/maint/balance_state.hpp"
+
+namespace fsrace::model {
+
+struct btrfs_fs_info;
+struct btrfs_trans_handle;
+
+inline bool reloc_in_group(const reloc_control& rc, uint64_t bytenr) {
+  return bytenr >= rc.block_group && bytenr < rc.block_group + rc.length;
+}
+
+// relocate_tree_blocks for one tree block found in the group (relocation_tree.cpp): COWs the path
+// down to it in every tree whose current root reaches it. The trees to try first are the block's
+// back references; any other tree is searched when none of them reaches it (the model's back
+// references name the root that added them, which a COW of a shared parent can leave stale).
+// Marks what it relocated in rc.processed_blocks. Returns 0.
+int relocate_tree_block(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr, int level,
+                        const btrfs_extent_item& ei);
+
+// MOVE_DATA_EXTENTS (relocation_data.cpp). relocate_data_extent adds the extent to the cluster,
+// relocating the cluster first when the extent does not continue it.
+int relocate_data_extent(btrfs_fs_info& fs_info, reloc_control& rc, uint64_t bytenr, uint64_t num_bytes);
+// relocate_file_extent_cluster: preallocates a new extent for every extent of the cluster and reads
+// the old contents into the reloc inode's pages (dirty, written by the next function).
+int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc);
+// btrfs_wait_ordered_range on the data reloc inode: writes its dirty pages into the preallocated
+// extents and finishes their ordered extents (checksums cloned from the old location,
+// btrfs_reloc_clone_csums); from then on get_new_location finds them. 0 or -EIO.
+int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc);
+
+// UPDATE_DATA_PTRS for one data extent found in the group (add_data_references + replace_file_extents):
+// repoints every file extent item referencing it, in every root its back references name, to its new
+// location. Returns false when the extent has no new location (it was not moved: left in place).
+bool replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr, const btrfs_extent_item& ei);
+
+// End of relocation: the reloc inode is evicted; its preallocated extents that no file took over
+// (the old extent was freed meanwhile) are given back, with their cloned checksums.
+void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc);
+
+}  // namespace fsrace::model
