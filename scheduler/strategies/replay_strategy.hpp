@@ -17,7 +17,7 @@ class ReplayStrategy final : public Strategy {
   ReplayStrategy(std::vector<FiberId> decisions, std::vector<uint64_t> label_hashes,
                  std::vector<std::string> label_texts = {});
 
-  void begin(uint64_t seed) override {}
+  void begin(uint64_t /*seed*/) override {}
   size_t choose(const Decision&) override;
   void no_runnable(uint64_t step, Scheduler&) override;
   size_t length() const { return decisions_.size(); }

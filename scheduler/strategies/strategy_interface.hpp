@@ -25,7 +25,7 @@ class Strategy {
   /// No fiber is runnable any more (all finished, or the rest blocked) after `step` steps. A strategy
   /// may end the execution with its own finding here via scheduler.fail_current(); it then replaces
   /// the deadlock report (ReplayStrategy reports an execution shorter than the recording).
-  virtual void no_runnable(uint64_t step, Scheduler& scheduler) {}
+  virtual void no_runnable(uint64_t /*step*/, Scheduler& /*scheduler*/) {}
 };
 
 }  // namespace fsrace::sched
