@@ -287,10 +287,16 @@ Scheduler* current_scheduler() { return t_running ? t_running->owner : nullptr; 
 
 namespace detail {
 
-void block_current(const char* what) {
-  Scheduler::Impl* s = t_running;
+void require_fiber(const Label& what) {
+  const Scheduler::Impl* s = t_running;
   if (!s || s->current == kNoFiber)
-    throw std::logic_error(fmt::format("fsrace: {} would block outside a fiber (nobody could wake it)", what));
+    throw std::logic_error(
+        fmt::format("fsrace: {} would block outside a fiber (nobody could wake it)", format_label(what)));
+}
+
+void block_current(const Label& what) {
+  require_fiber(what);
+  Scheduler::Impl* s = t_running;
   if (s->unwinding) die("a fiber tried to block while being unwound at the end of an execution");
   s->running_slot->state = FiberState::Blocked;
   ++s->blocked;

@@ -10,10 +10,11 @@ void WaitList::drop_stale() {
   }
 }
 
-void WaitList::block(const char* what) {
+void WaitList::block(const Label& what) {
+  detail::require_fiber(what);
   drop_stale();
   waiters_.push_back(self());
-  detail::block_current(what);  // throws outside a fiber before anything else happens
+  detail::block_current(what);
 }
 
 bool WaitList::wake_one() {

@@ -9,9 +9,11 @@
 
 namespace fsrace::sched::detail {
 
+/// Throws std::logic_error naming `what` unless a fiber runs: outside one, nobody could wake it.
+/// Callers check before queueing themselves anywhere.
+void require_fiber(const Label& what);
 /// Blocks the current fiber until wake(); returns once it was woken and chosen to run again.
-/// Outside a fiber there is nobody to wake us: throws std::logic_error naming `what`.
-void block_current(const char* what);
+void block_current(const Label& what);
 /// Makes a blocked fiber of the running execution runnable again (no-op if it is not blocked).
 void wake(FiberId);
 /// Identifies the execution in progress (unique per run across threads; 0 outside run()). Waiter
@@ -29,8 +31,9 @@ class WaitList {
   WaitList(const WaitList&) {}
   WaitList& operator=(const WaitList&) { return *this; }  // keeps its own waiters, copies none
 
-  /// Appends the current fiber and blocks it until woken (see detail::block_current).
-  void block(const char* what);
+  /// Appends the current fiber and blocks it until woken (see detail::block_current); `what` is the
+  /// operation, for the error raised outside a fiber.
+  void block(const Label& what);
   /// Wakes the oldest waiter; false if there was none.
   bool wake_one();
   /// Wakes every waiter in FIFO order; returns how many.

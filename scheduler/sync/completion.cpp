@@ -20,8 +20,9 @@ Completion& Completion::operator=(const Completion& other) {
 }
 
 void Completion::wait_for_completion() {
-  point(Ls("wait_for_completion({})", name_));
-  while (done_ == 0) waiters_.block("wait_for_completion");  // bounded by the step limit
+  const Label op = Ls("wait_for_completion({})", name_);
+  point(op);
+  while (done_ == 0) waiters_.block(op);  // bounded by the step limit
   if (done_ != kAll) --done_;
 }
 

@@ -35,13 +35,14 @@ ExclusiveLock& ExclusiveLock::operator=(const ExclusiveLock& other) {
 }
 
 void ExclusiveLock::lock() {
-  point(Ls(texts_->lock, name_));
+  const Label op = Ls(texts_->lock, name_);
+  point(op);
   if (!locked_) {
     locked_ = true;
     owner_ = self();
     return;
   }
-  waiters_.block(texts_->lock);  // unlock() hands the lock over before waking us
+  waiters_.block(op);  // unlock() hands the lock over before waking us
 }
 
 bool ExclusiveLock::trylock() {

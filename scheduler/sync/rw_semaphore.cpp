@@ -51,14 +51,16 @@ void RwSemaphore::hand_off() {
 }
 
 void RwSemaphore::down_read() {
-  point(Ls("down_read({})", name_));
+  const Label op = Ls("down_read({})", name_);
+  point(op);
   drop_stale();
   if (!writer_ && queue_.empty()) {  // a waiting writer holds new readers back (fairness)
     ++readers_;
     return;
   }
+  detail::require_fiber(op);
   queue_.push_back({self(), false});
-  detail::block_current("down_read");  // hand_off() counted us as a reader before waking us
+  detail::block_current(op);  // hand_off() counted us as a reader before waking us
 }
 
 bool RwSemaphore::down_read_trylock() {
@@ -78,14 +80,16 @@ void RwSemaphore::up_read() {
 }
 
 void RwSemaphore::down_write() {
-  point(Ls("down_write({})", name_));
+  const Label op = Ls("down_write({})", name_);
+  point(op);
   drop_stale();
   if (!writer_ && readers_ == 0 && queue_.empty()) {
     writer_ = true;
     return;
   }
+  detail::require_fiber(op);
   queue_.push_back({self(), true});
-  detail::block_current("down_write");  // hand_off() made us the writer before waking us
+  detail::block_current(op);  // hand_off() made us the writer before waking us
 }
 
 bool RwSemaphore::down_write_trylock() {

@@ -14,9 +14,10 @@ class WaitQueue {
   template <class Pred>
   void wait_event(Pred cond) {
     for (;;) {  // bounded by the scheduler's step limit
-      point(Ls("wait_event({})", name_));
+      const Label op = Ls("wait_event({})", name_);
+      point(op);
       if (cond()) return;
-      waiters_.block(name_);
+      waiters_.block(op);
     }
   }
   /// Scheduling point "wake_up(name)"; wakes all waiters (they re-check their condition).

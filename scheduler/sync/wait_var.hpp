@@ -16,9 +16,10 @@ WaitList& var_waiters(const void* var, const char* name);
 template <class Pred>
 void wait_var_event(const void* var, const char* name, Pred cond) {
   for (;;) {  // bounded by the scheduler's step limit
-    point(Ls("wait_var_event({})", name));
+    const Label op = Ls("wait_var_event({})", name);
+    point(op);
     if (cond()) return;
-    detail::var_waiters(var, name).block(name);
+    detail::var_waiters(var, name).block(op);
   }
 }
 

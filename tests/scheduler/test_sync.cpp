@@ -124,9 +124,21 @@ TEST_CASE("Mutex: unlocking an unlocked mutex is a WARN; blocking outside a fibe
   Mutex outside("outside");
   outside.lock();  // set-up code may take locks outside fibers (no scheduling point)
   CHECK(outside.is_locked());
-  CHECK_THROWS_AS(outside.lock(), std::logic_error);
+  CHECK_THROWS_WITH(outside.lock(), Catch::Contains("mutex_lock(outside) would block outside a fiber"));
   outside.unlock();
   CHECK_FALSE(outside.is_locked());
+
+  RwSemaphore sem("sem");
+  sem.down_read();
+  CHECK_THROWS_WITH(sem.down_write(), Catch::Contains("down_write(sem) would block outside a fiber"));
+  sem.up_read();  // the failed attempt left no phantom waiter behind
+  CHECK(sem.down_write_trylock());
+  sem.up_write();
+  Completion c("c");
+  CHECK_THROWS_WITH(c.wait_for_completion(), Catch::Contains("wait_for_completion(c) would block"));
+  c.complete();
+  c.wait_for_completion();  // done: no need to block
+  CHECK_FALSE(c.done());
 }
 
 TEST_CASE("SpinLock: exclusive, labelled spin_lock, deadlock names it") {
