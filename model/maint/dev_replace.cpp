@@ -1,0 +1,145 @@
+#include "model/maint/dev_replace.hpp"
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/data/delalloc.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/fs_info.hpp"
+#include "model/maint/scrub.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+
+bool btrfs_dev_replace_is_ongoing(const btrfs_dev_replace& r) {
+  return r.replace_state == BTRFS_IOCTL_DEV_REPLACE_STATE_STARTED ||
+         r.replace_state == BTRFS_IOCTL_DEV_REPLACE_STATE_SUSPENDED;
+}
+
+namespace {
+
+// btrfs_init_dev_replace_tgtdev: the target joins the device list with devid BTRFS_DEV_REPLACE_DEVID
+// and the source's sizes; the allocator never uses it (is_tgtdev_for_dev_replace).
+int btrfs_init_dev_replace_tgtdev(btrfs_fs_info& fs_info, const btrfs_device& src, uint64_t size,
+                                  const std::string& name) {
+  sched::point(sched::L("btrfs_init_dev_replace_tgtdev(size {})", size));
+  if (size < src.total_bytes) {
+    fs_info.log(fmt::format("BTRFS error: target device {} is smaller than source device devid {}", name, src.devid));
+    return -EINVAL;
+  }
+  if (fs_info.device(BTRFS_DEV_REPLACE_DEVID)) return -EEXIST;
+  auto tgt = std::make_shared<btrfs_device>();
+  tgt->devid = BTRFS_DEV_REPLACE_DEVID;
+  tgt->total_bytes = src.total_bytes;
+  tgt->bytes_used = src.bytes_used;
+  tgt->is_tgtdev_for_dev_replace = true;
+  tgt->bdev = block_device(name, size);
+  fs_info.devices[BTRFS_DEV_REPLACE_DEVID] = std::move(tgt);
+  return 0;
+}
+
+void btrfs_destroy_dev_replace_tgtdev(btrfs_fs_info& fs_info) { fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID); }
+
+}  // namespace
+
+int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t tgtdev_size,
+                            const std::string& tgtdev_name) {
+  btrfs_dev_replace& r = fs_info.dev_replace;
+  btrfs_device* src = fs_info.device(srcdevid);
+  if (!src || src->is_tgtdev_for_dev_replace) return -ENOENT;
+  int ret = btrfs_init_dev_replace_tgtdev(fs_info, *src, tgtdev_size, tgtdev_name);
+  if (ret) return ret;
+
+  r.rwsem.down_write();
+  if (btrfs_dev_replace_is_ongoing(r)) {  // BTRFS_IOCTL_DEV_REPLACE_RESULT_ALREADY_STARTED
+    r.rwsem.up_write();
+    btrfs_destroy_dev_replace_tgtdev(fs_info);
+    return -EBUSY;
+  }
+  r.srcdev = srcdevid;
+  r.tgtdev = BTRFS_DEV_REPLACE_DEVID;
+  // From now on writes to the source below cursor_left are duplicated (btrfs_map_block).
+  r.replace_state = BTRFS_IOCTL_DEV_REPLACE_STATE_STARTED;
+  r.cursor_left = r.cursor_right = r.committed_cursor_left = 0;
+  r.num_write_errors = r.num_uncorrectable_read_errors = 0;
+  r.scrub_progress = {};
+  r.item_needs_writeback = true;
+  r.rwsem.up_write();
+  fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} to {} started", srcdevid, tgtdev_name));
+
+  // Force writing the updated state information to disk.
+  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+  ret = btrfs_commit_transaction(trans);
+  if (ret) return btrfs_dev_replace_finishing(fs_info, ret);
+
+  // The disk copy procedure reuses the scrub code.
+  ret = btrfs_scrub_dev(fs_info, srcdevid, 0, src->total_bytes, &r.scrub_progress, false, true);
+  return btrfs_dev_replace_finishing(fs_info, ret);
+}
+
+int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
+  btrfs_dev_replace& r = fs_info.dev_replace;
+  r.lock_finishing_cancel_unmount.lock();
+  r.rwsem.down_read();
+  const bool started = r.replace_state == BTRFS_IOCTL_DEV_REPLACE_STATE_STARTED;
+  const uint64_t srcdevid = r.srcdev;
+  r.rwsem.up_read();
+  if (!started) {
+    r.lock_finishing_cancel_unmount.unlock();
+    return 0;
+  }
+  // Flush all outstanding IO and inode extent mappings before the copy is declared finished.
+  btrfs_start_delalloc_roots(fs_info, ~0ull);
+  btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+  int ret = btrfs_commit_transaction(trans);
+  FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_finishing: commit failed: {}", ret);
+
+  // Keep write_all_supers() away during the finishing procedure.
+  fs_info.chunk_mutex.lock();
+  r.rwsem.down_write();
+  r.replace_state = scrub_ret ? BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED : BTRFS_IOCTL_DEV_REPLACE_STATE_FINISHED;
+  r.srcdev = r.tgtdev = BTRFS_NO_DEVICE;
+  r.item_needs_writeback = true;
+  if (scrub_ret) {
+    r.rwsem.up_write();
+    fs_info.chunk_mutex.unlock();
+    fs_info.log(fmt::format("BTRFS error: btrfs_scrub_dev({}, devid {}) failed {}", "replace", srcdevid, scrub_ret));
+    btrfs_destroy_dev_replace_tgtdev(fs_info);
+    r.lock_finishing_cancel_unmount.unlock();
+    return scrub_ret;
+  }
+  // btrfs_dev_replace_update_device_in_mapping_tree + the devid swap: chunk stripes name devices by
+  // devid, so the target taking the source's devid is the whole mapping update; the dev extents keyed
+  // by that devid stay valid. The source leaves the filesystem (btrfs_rm_dev_replace_remove_srcdev).
+  sched::point(sched::L("btrfs_dev_replace_finishing: swap devid {}", srcdevid));
+  auto tgt = fs_info.devices.at(BTRFS_DEV_REPLACE_DEVID);
+  fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID);
+  tgt->devid = srcdevid;
+  tgt->is_tgtdev_for_dev_replace = false;
+  fs_info.devices[srcdevid] = std::move(tgt);
+  r.rwsem.up_write();
+  fs_info.chunk_mutex.unlock();
+  fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} finished", srcdevid));
+
+  // Write back the super blocks.
+  trans = btrfs_start_transaction(fs_info);
+  btrfs_commit_transaction(trans);
+  r.lock_finishing_cancel_unmount.unlock();
+  return 0;
+}
+
+int btrfs_dev_replace_by_ioctl(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t tgtdev_size,
+                               const std::string& tgtdev_name) {
+  // fs_info->mutually_exclusive_operation_running (BTRFS_FS_EXCL_OP): balance, device add/remove/replace.
+  sched::point(sched::L("btrfs_ioctl_dev_replace(devid {})", srcdevid));
+  if (fs_info.flags & BTRFS_FS_EXCL_OP) return -EBUSY;  // BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS
+  fs_info.flags |= BTRFS_FS_EXCL_OP;
+  const int ret = btrfs_dev_replace_start(fs_info, srcdevid, tgtdev_size, tgtdev_name);
+  fs_info.flags &= ~uint32_t(BTRFS_FS_EXCL_OP);
+  return ret;
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,145 @@
+// scrub_enumerate_chunks and scrub_chunk: the device extents of the scrubbed device, found in the
+// device tree's commit root, each scrubbed with its block group read-only.
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "model/block_group.hpp"
+#include "model/ctree.hpp"
+#include "model/data/ordered_data.hpp"
+#include "model/fs_info.hpp"
+#include "model/maint/scrub.hpp"
+#include "model/maint/scrub_internal.hpp"
+#include "model/transaction.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::model {
+namespace {
+
+// f0e9b7d64019: tasks that reserved an extent in the group, or decided on a nocow write into it, just
+// before it went read-only may complete their ordered extents while the copy walks the extent tree's
+// commit root, which shows their extent items only after the next commit. Wait for them and commit.
+int wait_for_writers_before_copy(scrub_ctx& sctx, btrfs_block_group_cache& cache) {
+  btrfs_fs_info& fs_info = sctx.fs_info;
+  btrfs_wait_block_group_reservations(cache);
+  btrfs_wait_nocow_writers(cache);
+  const uint64_t waited = btrfs_wait_ordered_roots(fs_info, ~0ull, cache.start, cache.length);
+  if (waited == 0) return 0;
+  btrfs_trans_handle trans = btrfs_join_transaction(fs_info);
+  return btrfs_commit_transaction(trans);
+}
+
+}  // namespace
+
+int scrub_chunk(scrub_ctx& sctx, uint64_t chunk_offset, uint64_t length, uint64_t dev_offset,
+                btrfs_block_group_cache& cache) {
+  btrfs_fs_info& fs_info = sctx.fs_info;
+  // lookup_extent_mapping under map_tree->lock, one step.
+  sched::point(sched::L("scrub_chunk(chunk {}): lookup_extent_mapping", chunk_offset));
+  map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
+  if (!map) {
+    // 020d5b7366fc: no mapping for a group the cleaner (or relocation) removed meanwhile is not an
+    // error; checked under cache->lock, in the same step.
+    if (fs_info.fixes.has("020d5b7366fc") && cache.removed) return 0;
+    return -EINVAL;
+  }
+  if (map->start != chunk_offset || map->length < length) return 0;
+  for (size_t i = 0; i < map->stripes.size(); ++i) {
+    if (map->stripes[i].devid != sctx.devid || map->stripes[i].physical != dev_offset) continue;
+    int ret = scrub_stripe(sctx, *map, int(i), chunk_offset, length);
+    if (ret) return ret;
+  }
+  return 0;
+}
+
+int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
+  btrfs_fs_info& fs_info = sctx.fs_info;
+  btrfs_dev_replace& dev_replace = fs_info.dev_replace;
+  btrfs_root& root = fs_info.dev_root();
+  btrfs_path path(true, true);  // search_commit_root, skip_locking
+  btrfs_key key{sctx.devid, BTRFS_DEV_EXTENT_KEY, 0};
+  int ret = 0;
+  for (;;) {  // one pass per device extent: bounded by the device's dev extents (keys strictly grow)
+    ret = btrfs_search_slot(fs_info, root, key, path);
+    if (ret < 0) break;
+    if (ret > 0) {
+      const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
+      FSRACE_ASSERT(leaf, "dev tree commit root leaf {} not cached", path.nodes[0]);
+      if (path.slots[0] >= int(leaf->nritems())) {
+        ret = btrfs_next_leaf(fs_info, root, path);
+        if (ret < 0) break;
+        if (ret > 0) {
+          ret = 0;
+          break;
+        }
+      } else {
+        ret = 0;
+      }
+    }
+    const btrfs_item& item = btrfs_path_item(fs_info, path);
+    const btrfs_key found_key = item.key;
+    if (found_key.objectid != sctx.devid || found_key.type != BTRFS_DEV_EXTENT_KEY || found_key.offset >= end ||
+        found_key.offset < key.offset)
+      break;
+    const auto& dev_extent = std::get<btrfs_dev_extent>(item.value);
+    const uint64_t length = dev_extent.length;
+    const uint64_t chunk_offset = dev_extent.chunk_offset;
+    key.offset = found_key.offset + length;
+    path.release();
+    if (found_key.offset + length <= start) continue;
+
+    // A reference on the block group keeps it (and its `removed` flag) alive while we scrub it.
+    sched::point(sched::L("btrfs_lookup_block_group({})", chunk_offset));
+    block_group_ptr cache = btrfs_lookup_block_group(fs_info, chunk_offset);
+    if (!cache) continue;  // removed but not committed yet: the dev tree commit root still shows it
+
+    // btrfs_inc_block_group_ro with scrubs paused, so that a commit it may wait for is not blocked on us.
+    scrub_pause_on(fs_info);
+    ret = btrfs_inc_block_group_ro(fs_info, *cache, true);
+    if (ret == 0 && sctx.is_dev_replace && fs_info.fixes.has("f0e9b7d64019")) {
+      ret = wait_for_writers_before_copy(sctx, *cache);
+      if (ret) {
+        scrub_pause_off(fs_info);
+        break;  // as in 4.7: the group stays read-only (a later fix dropped this wait)
+      }
+    }
+    scrub_pause_off(fs_info);
+    bool ro_set = false;
+    if (ret == 0) {
+      ro_set = true;
+    } else if (ret != -ENOSPC) {
+      fs_info.log(fmt::format("BTRFS warning: failed setting block group ro: {}", ret));
+      break;
+    }
+    ret = 0;
+
+    if (sctx.is_dev_replace) {
+      dev_replace.rwsem.down_write();
+      dev_replace.cursor_right = found_key.offset + length;
+      dev_replace.cursor_left = found_key.offset;
+      dev_replace.item_needs_writeback = true;
+      dev_replace.rwsem.up_write();
+    }
+    ret = scrub_chunk(sctx, chunk_offset, length, found_key.offset, *cache);
+
+    // The kernel flushes and waits for its bios here, then waits for its workers with scrubs paused.
+    scrub_blocked_if_needed(fs_info);
+    if (sctx.is_dev_replace) {
+      // 1a1a8b732c7e order: the cursor passes the copied extent before the group is writable again, so
+      // that new writes into it are duplicated to the target.
+      dev_replace.rwsem.down_write();
+      dev_replace.cursor_left = dev_replace.cursor_right;
+      dev_replace.item_needs_writeback = true;
+      dev_replace.rwsem.up_write();
+    }
+    if (ro_set) btrfs_dec_block_group_ro(fs_info, *cache);
+    if (ret) break;
+    if (sctx.is_dev_replace && dev_replace.num_write_errors > 0) {
+      ret = -EIO;
+      break;
+    }
+  }
+  return ret;
+}
+
+}  // namespace fsrace::model
