@@ -38,7 +38,7 @@ TEST_CASE("a fiber's steps are its start plus one per scheduling point") {
   CHECK(e.preemptions == 0);
 }
 
-TEST_CASE("self() and self_name() inside fibers; nothing outside") {
+TEST_CASE("self() and self_name() inside fibers - nothing outside") {
   Scheduler sched;
   RandomStrategy random;
   std::vector<std::string> seen;
@@ -56,7 +56,7 @@ TEST_CASE("self() and self_name() inside fibers; nothing outside") {
   point(L("outside"));  // a no-op outside a fiber
 }
 
-TEST_CASE("BUG_ON ends the execution with the fiber, step and message; others are unwound") {
+TEST_CASE("BUG_ON ends the execution with fiber step and message and unwinds the others") {
   Scheduler sched;
   Alternate alternate;
   bool unwound = false;
@@ -118,7 +118,7 @@ TEST_CASE("a C++ exception escaping a fiber is a tool error carrying what()") {
   CHECK(e.finding.message.find("unknown exception in weird") != std::string::npos);
 }
 
-TEST_CASE("WARN_ON and ASSERT findings; fail() outside a fiber throws FindingRaised") {
+TEST_CASE("WARN_ON and ASSERT findings - fail() outside a fiber throws FindingRaised") {
   Scheduler sched;
   RandomStrategy random;
   sched.spawn("w", [] { FSRACE_WARN_ON(1 + 1 == 2); });
@@ -168,7 +168,7 @@ TEST_CASE("fibers spawned by a running fiber join the execution") {
   CHECK(e.fiber_names == std::vector<std::string>{"parent", "child"});
 }
 
-TEST_CASE("fail_current ends the execution from a fiber or a strategy, and refuses outside run") {
+TEST_CASE("fail_current ends the execution from a fiber or a strategy and refuses outside run") {
   Scheduler sched;
   RandomStrategy random;
   sched.spawn("f", [&] {
@@ -203,7 +203,7 @@ TEST_CASE("fail_current ends the execution from a fiber or a strategy, and refus
   CHECK(sched.run(out_of_range, 0).finding.kind == FindingKind::ToolError);
 }
 
-TEST_CASE("record_trace off keeps decisions; run_into reuses an Execution") {
+TEST_CASE("record_trace off keeps decisions - run_into reuses an Execution") {
   Options opt;
   opt.record_trace = false;
   Scheduler sched(opt);
@@ -231,7 +231,7 @@ TEST_CASE("a nested run on the same thread is refused") {
   CHECK(e.finding.message.find("inside another run()") != std::string::npos);
 }
 
-TEST_CASE("suspended fibers are unwound at the end: destructors run, stacks are reused") {
+TEST_CASE("suspended fibers are unwound at the end: destructors run and stacks are reused") {
   Scheduler sched;
   Alternate alternate;
   int destroyed = 0;

@@ -55,7 +55,7 @@ TEST_CASE("DFS finds the lost update") {
   CHECK(dfs.executions() > 1);  // the default (non-preemptive) schedule is clean
 }
 
-TEST_CASE("DFS with preemption bound 1 also finds the lost update; bound 0 cannot") {
+TEST_CASE("DFS with preemption bound 1 also finds the lost update - bound 0 cannot") {
   for (unsigned bound : {0u, 1u}) {
     Scheduler sched;
     DfsStrategy dfs(bound);

@@ -55,7 +55,7 @@ TEST_CASE("the rich program runs clean under random schedules") {
   }
 }
 
-TEST_CASE("the same seed gives the same trace hash across 1,000 executions") {
+TEST_CASE("the same seed gives the same trace hash across 1000 executions") {
   Scheduler sched;
   RandomStrategy random;
   const Execution first = run_rich(sched, random, 99);

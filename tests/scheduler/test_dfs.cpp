@@ -77,7 +77,7 @@ uint64_t binomial(uint64_t n, uint64_t k) {
 
 }  // namespace
 
-TEST_CASE("unbounded DFS of two fibers with n steps each visits exactly C(2n,n) interleavings") {
+TEST_CASE("unbounded DFS of two fibers with n steps each visits exactly C(2n n) interleavings") {
   for (int n = 1; n <= 5; ++n) {
     uint64_t executions = 0;
     const std::set<Schedule> seen = explore({n, n}, DfsStrategy::kUnbounded, &executions);

@@ -39,7 +39,7 @@ bool trace_has(const Execution& e, const std::string& label) {
 
 }  // namespace
 
-TEST_CASE("Mutex: mutual exclusion in every schedule, labels, trylock, FIFO hand-off") {
+TEST_CASE("Mutex: mutual exclusion in every schedule plus labels and trylock") {
   struct State {
     Mutex m{"m"};
     int inside = 0;
@@ -112,7 +112,7 @@ TEST_CASE("Mutex: waiters get the lock in FIFO order") {
   CHECK(order == std::vector<std::string>{"w1", "w2", "w3"});
 }
 
-TEST_CASE("Mutex: unlocking an unlocked mutex is a WARN; blocking outside a fiber is a tool error") {
+TEST_CASE("Mutex: unlocking an unlocked mutex is a WARN - blocking outside a fiber is a tool error") {
   Scheduler sched;
   RandomStrategy random;
   Mutex m("m");
@@ -141,7 +141,7 @@ TEST_CASE("Mutex: unlocking an unlocked mutex is a WARN; blocking outside a fibe
   CHECK_FALSE(c.done());
 }
 
-TEST_CASE("SpinLock: exclusive, labelled spin_lock, deadlock names it") {
+TEST_CASE("SpinLock: exclusive and labelled spin_lock and named in deadlocks") {
   Scheduler sched;
   auto a = std::make_shared<SpinLock>("sa");
   auto b = std::make_shared<SpinLock>("sb");
@@ -174,7 +174,7 @@ TEST_CASE("SpinLock: exclusive, labelled spin_lock, deadlock names it") {
   CHECK(deadlock);
 }
 
-TEST_CASE("RwSemaphore: readers share, writers exclude, in every schedule") {
+TEST_CASE("RwSemaphore: readers share and writers exclude in every schedule") {
   struct State {
     RwSemaphore sem{"sem"};
     int readers = 0, writers = 0, max_readers = 0;
@@ -209,7 +209,7 @@ TEST_CASE("RwSemaphore: readers share, writers exclude, in every schedule") {
   CHECK(max_readers_seen == 2);  // some schedule had both readers inside at once
 }
 
-TEST_CASE("RwSemaphore: a reader queues behind a waiting writer (FIFO fairness); trylocks") {
+TEST_CASE("RwSemaphore: a reader queues behind a waiting writer (FIFO fairness) - trylocks") {
   Scheduler sched;
   RwSemaphore sem("sem");
   Completion go("go");
@@ -246,7 +246,7 @@ TEST_CASE("RwSemaphore: a reader queues behind a waiting writer (FIFO fairness);
   CHECK(trace_has(e, "down_read_trylock(sem)"));
 }
 
-TEST_CASE("WaitQueue: wait_event returns once the condition holds; a missing wake_up deadlocks") {
+TEST_CASE("WaitQueue: wait_event returns once the condition holds - a missing wake_up deadlocks") {
   for (bool wakes : {true, false}) {
     bool finished_clean = false, deadlocked = false;
     for_all_schedules(
@@ -277,7 +277,7 @@ TEST_CASE("WaitQueue: wait_event returns once the condition holds; a missing wak
   }
 }
 
-TEST_CASE("Completion: complete() releases one waiter, complete_all() every present and future one") {
+TEST_CASE("Completion: complete() releases one waiter - complete_all() every present and future one") {
   Scheduler sched;
   RandomStrategy random;
   for (uint64_t seed = 0; seed < 50; ++seed) {
@@ -314,7 +314,7 @@ TEST_CASE("Completion: complete() releases one waiter, complete_all() every pres
   }
 }
 
-TEST_CASE("wait_var_event / wake_up_var: keyed by address, FIFO wake-ups, named in labels") {
+TEST_CASE("wait_var_event and wake_up_var: keyed by address and named in labels") {
   for (bool wakes : {true, false}) {
     bool clean = false, deadlocked = false;
     for_all_schedules(
@@ -346,7 +346,7 @@ TEST_CASE("wait_var_event / wake_up_var: keyed by address, FIFO wake-ups, named 
   }
 }
 
-TEST_CASE("Atomic: operations, labels, and atomic increments never lose an update") {
+TEST_CASE("Atomic: operations and labels and atomic increments never lose an update") {
   Scheduler sched;
   RandomStrategy random;
   sched.spawn("T", [] {
@@ -387,7 +387,7 @@ TEST_CASE("Atomic: operations, labels, and atomic increments never lose an updat
       [](const Execution& e) { REQUIRE(e.finding.kind == FindingKind::None); });
 }
 
-TEST_CASE("copying a primitive gives a fresh one with the same name; never with waiters") {
+TEST_CASE("copying a primitive gives a fresh one with the same name - never with waiters") {
   Mutex m("m");
   m.lock();
   Mutex copy = m;
