@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "model/bio.hpp"
+#include "model/maint/send_read.hpp"
 #include "model/fs_info.hpp"
 
 namespace fsrace::model {
@@ -78,10 +78,8 @@ received_subvol btrfs_subvol_content(const btrfs_fs_info& fs_info_const, uint64_
     for (const auto& [off, fe] : ci.extents) {
       if (fe.type != BTRFS_FILE_EXTENT_REG || fe.disk_bytenr == 0 || off >= ci.ii.size) continue;
       const uint64_t len = std::min(fe.num_bytes, ci.ii.size - off);
-      std::vector<btrfs_bio_stripe> stripes;
       const uint64_t logical = fe.disk_bytenr + fe.offset;
-      int ret = btrfs_map_block(fs_info, map_op::read, logical, len, 0, stripes);
-      if (ret == 0) ret = btrfs_dev_read(fs_info, stripes.at(0), len, ri.data.data() + off);
+      const int ret = send_read_logical(fs_info, logical, len, ri.data.data() + off);
       if (ret && problems)
         problems->push_back(fmt::format("inode {} of subvolume {}: data at logical {} unreadable ({})", ino,
                                         root_objectid, logical, ret));

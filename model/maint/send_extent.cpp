@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include "model/bio.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/send_ctx.hpp"
+#include "model/maint/send_read.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -45,9 +45,7 @@ int fill_read_buf(send_ctx& sctx, uint64_t ino, uint64_t offset, uint64_t len, s
     const uint64_t from = std::max(offset, it.key.offset), to = std::min(end, it.key.offset + fe.num_bytes);
     if (from >= to || fe.type != BTRFS_FILE_EXTENT_REG || fe.disk_bytenr == 0) return true;
     const uint64_t logical = fe.disk_bytenr + fe.offset + (from - it.key.offset);
-    std::vector<btrfs_bio_stripe> stripes;
-    int ret = btrfs_map_block(fs_info, map_op::read, logical, to - from, 0, stripes);
-    if (ret == 0) ret = btrfs_dev_read(fs_info, stripes.at(0), to - from, out.data() + (from - offset));
+    const int ret = send_read_logical(fs_info, logical, to - from, out.data() + (from - offset));
     if (ret) {
       fs_info.log(fmt::format("BTRFS error: send: read of ino {} offset {} (logical {}) failed: {}", ino, from, logical, ret));
       err = -EIO;

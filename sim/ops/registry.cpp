@@ -4,10 +4,12 @@
 namespace fsrace::sim {
 
 void register_data_ops(catalogue&);  // sim/ops/data.cpp
+void register_send_ops(catalogue&);  // sim/ops/maintenance_send.cpp
 
 void register_all_ops(catalogue& cat) {
   register_core_ops(cat);
   register_data_ops(cat);
+  register_send_ops(cat);
 }
 
 }  // namespace fsrace::sim

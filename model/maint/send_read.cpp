@@ -1,0 +1,26 @@
+#include "model/maint/send_read.hpp"
+
+#include <cstring>
+#include <vector>
+
+#include "model/bio.hpp"
+#include "model/block_device.hpp"
+#include "model/fs_info.hpp"
+
+namespace fsrace::model {
+
+int send_read_logical(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, uint8_t* out) {
+  if (len == 0) return 0;
+  const uint64_t start = logical / SECTORSIZE * SECTORSIZE;
+  const uint64_t end = (logical + len + SECTORSIZE - 1) / SECTORSIZE * SECTORSIZE;
+  std::vector<btrfs_bio_stripe> stripes;
+  int ret = btrfs_map_block(fs_info, map_op::read, start, end - start, 0, stripes);
+  if (ret) return ret;
+  std::vector<uint8_t> buf(end - start);
+  ret = btrfs_dev_read(fs_info, stripes.at(0), buf.size(), buf.data());
+  if (ret) return ret;
+  std::memcpy(out, buf.data() + (logical - start), len);
+  return 0;
+}
+
+}  // namespace fsrace::model

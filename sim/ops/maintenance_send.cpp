@@ -1,0 +1,102 @@
+// The send family: subvolumes and snapshots (BTRFS_IOC_SUBVOL_CREATE / BTRFS_IOC_SNAP_CREATE_V2),
+// btrfs send (full and incremental) into a named stream, btrfs receive of a stream, and the
+// end-of-run check that every received subvolume equals the snapshot it was sent from.
+#include <cerrno>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "model/maint/receive.hpp"
+#include "model/maint/send.hpp"
+#include "model/maint/snapshot.hpp"
+#include "sim/binding.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+// The objectid of the subvolume created under `name` by an op of the scenario; "" is the top-level
+// subvolume (FS_TREE). 0 when there is none (yet).
+uint64_t subvol_by_name(model::btrfs_fs_info& fs, const std::string& name) {
+  if (name.empty()) return model::BTRFS_FS_TREE_OBJECTID;
+  for (const auto& [id, info] : fs.root_send_info)
+    if (info.name == name && fs.get_fs_root(id)) return id;
+  return 0;
+}
+
+int do_send(exec_context& ctx, const params& p, const std::string& parent_name) {
+  model::btrfs_fs_info& fs = ctx.fs();
+  const uint64_t snap = subvol_by_name(fs, p.text("snapshot"));
+  const uint64_t parent = parent_name.empty() ? 0 : subvol_by_name(fs, parent_name);
+  if (!snap || (!parent_name.empty() && !parent)) return -ENOENT;
+  model::send_stream_ptr stream;
+  const int ret = model::btrfs_ioctl_send(fs, snap, parent, &stream);
+  if (ret == 0) fs.send_streams[p.text("stream")] = stream;
+  return ret;
+}
+
+}  // namespace
+
+void register_send_ops(catalogue& cat) {
+  cat.add_op("create_subvolume", "send",
+             "btrfs subvolume create (BTRFS_IOC_SUBVOL_CREATE): an empty subvolume in the top directory of the "
+             "top-level subvolume, committed before returning.",
+             [](exec_context& ctx, const params& p) {
+               return model::btrfs_ioctl_subvol_create(ctx.fs(), model::BTRFS_FS_TREE_OBJECTID, p.text("name"), nullptr);
+             })
+      .defines("name", "subvolume", "the new subvolume's name");
+
+  cat.add_op("create_snapshot", "send",
+             "btrfs subvolume snapshot [-r] (BTRFS_IOC_SNAP_CREATE_V2): flushes the source's delalloc and waits for "
+             "its ordered extents, then in one transaction copies the source's root node (btrfs_copy_root; every "
+             "other tree block is shared), sets the source's root_item.last_snapshot, adds ROOT_REF/ROOT_BACKREF and "
+             "the entry in the top directory of the top-level subvolume, and commits.",
+             [](exec_context& ctx, const params& p) {
+               model::btrfs_fs_info& fs = ctx.fs();
+               const uint64_t source = subvol_by_name(fs, p.text("source"));
+               if (!source) return -ENOENT;
+               return model::btrfs_ioctl_snap_create(fs, source, model::BTRFS_FS_TREE_OBJECTID, p.text("name"),
+                                                     p.flag("readonly"), nullptr);
+             })
+      .defines("name", "subvolume", "the snapshot's name")
+      .string("source", "name of the subvolume snapshotted (created by create_subvolume or create_snapshot); \"\" = "
+                        "the top-level subvolume, where the data operations' files live")
+      .optional("")
+      .flag("readonly", "-r: a read-only snapshot (BTRFS_SUBVOL_RDONLY), which send requires")
+      .optional(true);
+
+  cat.add_op("send", "send",
+             "btrfs send of a read-only snapshot (BTRFS_IOC_SEND, full send_subvol): reads the snapshot's commit root "
+             "without a transaction and writes a stream of commands (mkfile, rename, write with the data read from "
+             "disk, truncate, chmod, ...) kept under `stream` for receive. -EPERM on a writable subvolume; "
+             "-EAGAIN / -EBUSY when a send/relocation exclusion of the fixes turns it away.",
+             [](exec_context& ctx, const params& p) { return do_send(ctx, p, ""); })
+      .ref("snapshot", "subvolume", "the read-only snapshot sent")
+      .defines("stream", "stream", "name under which the stream is kept")
+      .allow_errors({-EAGAIN, -EBUSY});
+
+  cat.add_op("send_incremental", "send",
+             "btrfs send -p PARENT: an incremental stream from the parent snapshot (btrfs_compare_trees over both "
+             "commit roots, shared subtrees skipped). Same errors as send.",
+             [](exec_context& ctx, const params& p) { return do_send(ctx, p, p.text("parent")); })
+      .ref("snapshot", "subvolume", "the read-only snapshot sent")
+      .ref("parent", "subvolume", "the read-only parent snapshot (received earlier on the other side)")
+      .defines("stream", "stream", "name under which the stream is kept");
+
+  cat.add_op("receive", "send",
+             "btrfs receive of a stream sent earlier: builds (full) or updates a copy of the received parent "
+             "(incremental) in user space. Fails like btrfs receive when the stream does not apply (a write to a path "
+             "that does not exist, a parent never received). The invariant received_matches_snapshot compares the "
+             "result with the snapshot.",
+             [](exec_context& ctx, const params& p) { return model::btrfs_receive_stream(ctx.fs(), p.text("stream")); })
+      .ref("stream", "stream", "the stream to receive");
+
+  cat.add_invariant("received_matches_snapshot", "send",
+                    "Every subvolume received from a send stream has exactly the paths, file types, modes, sizes and "
+                    "data of the snapshot that was sent (read from its current tree and the disks): a difference is "
+                    "\"send stream differs from the snapshot\".",
+                    [](const check_context& ctx, const params&) { return model::btrfs_check_received(ctx.fs()); })
+      .on_by_default();
+}
+
+}  // namespace fsrace::sim

@@ -1,0 +1,139 @@
+// btrfs send / receive without concurrency: full and incremental streams reproduce the snapshot.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+
+#include "model/maint/send.hpp"
+#include "tests/model/test_send_fixture.hpp"
+
+using namespace fsrace;
+using namespace fsrace::model;
+using fsrace::test::make_fs;
+using fsrace::test::run_in_fiber;
+
+TEST_CASE("full send of a snapshot, received, equals the snapshot and what was written", "[model][send]") {
+  auto fs = make_fs();
+  run_in_fiber([&] {
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "a", 0, 20000, 1);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "b", 0, 4096, 2);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "b", 16384, 4096, 3);  // a hole in the middle
+    uint64_t ino = 0;
+    REQUIRE(btrfs_create(*fs, BTRFS_FS_TREE_OBJECTID, "empty", false, &ino, "create empty") == 0);
+    const uint64_t snap = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "snap");
+    send_stream_ptr stream;
+    auto diffs = test::send_receive(*fs, snap, 0, &stream);
+    INFO(test::join_lines(diffs));
+    CHECK(diffs.empty());
+    CHECK(stream->commands.front().cmd == send_cmd::subvol);
+    CHECK(stream->commands.back().cmd == send_cmd::end);
+    CHECK(test::count_cmds(*stream, send_cmd::mkfile) == 3);
+    CHECK(test::count_cmds(*stream, send_cmd::rename) == 3);  // from the orphan names
+    const received_subvol& got = fs->received_subvols.at(snap);
+    CHECK(got.inodes.at(got.paths.at("a")).data == test::pattern(1, 0, 20000));
+    auto b = test::pattern(2, 0, 4096);
+    b.resize(16384, 0);
+    auto b2 = test::pattern(3, 16384, 4096);
+    b.insert(b.end(), b2.begin(), b2.end());
+    CHECK(got.inodes.at(got.paths.at("b")).data == b);
+    CHECK(got.inodes.at(got.paths.at("empty")).data.empty());
+  });
+}
+
+TEST_CASE("incremental send carries the differences and applies on the received parent", "[model][send]") {
+  mkfs_options o;
+  o.nodesize = 4096;  // multi-level trees: compare_trees skips shared subtrees
+  auto fs = make_fs(o);
+  run_in_fiber([&] {
+    for (int i = 0; i < 40; ++i) test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "f" + std::to_string(i), 0, 4096, i);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "grow", 0, 4096, 50);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "shrink", 0, 12288, 51);
+    const uint64_t s1 = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "s1");
+    REQUIRE(fs->get_fs_root(s1)->level >= 1);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "f5", 0, 4096, 105);      // overwrite
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "grow", 8192, 4096, 106); // extend past a hole
+    REQUIRE(btrfs_unlink(*fs, BTRFS_FS_TREE_OBJECTID, "f9") == 0);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "fresh", 0, 6000, 107);
+    btrfs_inode* shrink = btrfs_iget(*fs, BTRFS_FS_TREE_OBJECTID, btrfs_lookup_name(*fs, BTRFS_FS_TREE_OBJECTID, "shrink"));
+    REQUIRE(btrfs_setsize(*fs, *shrink, 5000, "truncate shrink") == 0);
+    const uint64_t s2 = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "s2");
+
+    CHECK(test::send_receive(*fs, s1, 0).empty());
+    send_stream_ptr full2, inc;
+    REQUIRE(btrfs_ioctl_send(*fs, s2, 0, &full2) == 0);
+    auto diffs = test::send_receive(*fs, s2, s1, &inc);
+    INFO(test::join_lines(diffs));
+    CHECK(diffs.empty());
+    CHECK(inc->commands.front().cmd == send_cmd::snapshot);
+    CHECK(inc->commands.front().clone_uuid == s1);
+    CHECK(test::count_cmds(*inc, send_cmd::unlink) == 1);
+    CHECK(test::count_cmds(*inc, send_cmd::mkfile) == 1);
+    // Only the changed files' data travels.
+    CHECK(inc->bytes_written() < full2->bytes_written() / 4);
+    const received_subvol& got = fs->received_subvols.at(s2);
+    CHECK(got.inodes.at(got.paths.at("f5")).data == test::pattern(105, 0, 4096));
+    CHECK(got.inodes.at(got.paths.at("f6")).data == test::pattern(6, 0, 4096));
+    CHECK(got.inodes.at(got.paths.at("shrink")).data.size() == 5000);
+  });
+  CHECK(btrfs_check(*fs).empty());
+}
+
+TEST_CASE("send refuses writable subvolumes and unknown ones", "[model][send]") {
+  auto fs = make_fs();
+  run_in_fiber([&] {
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "a", 0, 4096, 1);
+    const uint64_t rw = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "rw", false);
+    const uint64_t ro = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "ro", true);
+    send_stream_ptr s;
+    CHECK(btrfs_ioctl_send(*fs, BTRFS_FS_TREE_OBJECTID, 0, &s) == -EPERM);
+    CHECK(btrfs_ioctl_send(*fs, rw, 0, &s) == -EPERM);
+    CHECK(btrfs_ioctl_send(*fs, ro, rw, &s) == -EPERM);  // the parent must be read-only too
+    CHECK(btrfs_ioctl_send(*fs, 4242, 0, &s) == -ENOENT);
+    CHECK(!s);
+    CHECK(btrfs_ioctl_send(*fs, ro, 0, &s) == 0);
+    CHECK(fs->root_send_info.at(ro).send_in_progress == 0);
+  });
+}
+
+TEST_CASE("receive refuses an incremental stream whose parent was not received", "[model][send]") {
+  auto fs = make_fs();
+  run_in_fiber([&] {
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "a", 0, 4096, 1);
+    const uint64_t s1 = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "s1");
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "a", 0, 4096, 2);
+    const uint64_t s2 = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "s2");
+    send_stream_ptr inc;
+    REQUIRE(btrfs_ioctl_send(*fs, s2, s1, &inc) == 0);
+    std::string error;
+    CHECK(btrfs_receive(fs->received_subvols, *inc, &error) == -ENOENT);
+    CHECK(error.find("cannot find parent subvolume") != std::string::npos);
+    CHECK(fs->received_subvols.empty());
+  });
+}
+
+TEST_CASE("with d96b34248c2f (cloned leaves, restart checks) send produces the same streams", "[model][send]") {
+  mkfs_options o;
+  o.nodesize = 4096;
+  auto fs = make_fs(o);
+  run_in_fiber([&] {
+    for (int i = 0; i < 30; ++i) test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "f" + std::to_string(i), 0, 4096, i);
+    const uint64_t s1 = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "s1");
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "f12", 0, 4096, 99);
+    const uint64_t s2 = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "s2");
+    send_stream_ptr a_full, a_inc, b_full, b_inc;
+    fs->fixes = fix_set::all_off();
+    REQUIRE(btrfs_ioctl_send(*fs, s1, 0, &a_full) == 0);
+    REQUIRE(btrfs_ioctl_send(*fs, s2, s1, &a_inc) == 0);
+    fs->fixes.set("d96b34248c2f", true);
+    REQUIRE(btrfs_ioctl_send(*fs, s1, 0, &b_full) == 0);
+    REQUIRE(btrfs_ioctl_send(*fs, s2, s1, &b_inc) == 0);
+    auto same = [](const send_stream& x, const send_stream& y) {
+      if (x.commands.size() != y.commands.size()) return false;
+      for (size_t i = 0; i < x.commands.size(); ++i)
+        if (describe(x.commands[i]) != describe(y.commands[i]) || x.commands[i].data != y.commands[i].data) return false;
+      return true;
+    };
+    CHECK(same(*a_full, *b_full));
+    CHECK(same(*a_inc, *b_inc));
+    CHECK(test::count_cmds(*a_inc, send_cmd::write) == 1);
+  });
+}
