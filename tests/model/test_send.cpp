@@ -11,7 +11,7 @@ using namespace fsrace::model;
 using fsrace::test::make_fs;
 using fsrace::test::run_in_fiber;
 
-TEST_CASE("full send of a snapshot, received, equals the snapshot and what was written", "[model][send]") {
+TEST_CASE("full send of a snapshot once received equals the snapshot and what was written", "[model][send]") {
   auto fs = make_fs();
   run_in_fiber([&] {
     test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "a", 0, 20000, 1);
@@ -110,7 +110,7 @@ TEST_CASE("receive refuses an incremental stream whose parent was not received",
   });
 }
 
-TEST_CASE("with d96b34248c2f (cloned leaves, restart checks) send produces the same streams", "[model][send]") {
+TEST_CASE("with d96b34248c2f (cloned leaves and restart checks) send produces the same streams", "[model][send]") {
   mkfs_options o;
   o.nodesize = 4096;
   auto fs = make_fs(o);

@@ -20,7 +20,7 @@ bool has_item(btrfs_fs_info& fs, btrfs_root& root, const btrfs_key& key, item_va
 
 }  // namespace
 
-TEST_CASE("a read-only snapshot copies the source's root node, shares the rest and keeps fsck clean",
+TEST_CASE("a read-only snapshot copies the source's root node and shares the rest with fsck clean",
           "[model][snapshot]") {
   auto fs = make_fs();
   uint64_t snap = 0;
@@ -105,7 +105,7 @@ TEST_CASE("a writable snapshot is an independent subvolume for the data paths", 
   CHECK(!src.paths.count("only-in-snap"));
 }
 
-TEST_CASE("subvolume creation: an empty subvolume with its top directory, names checked", "[model][snapshot]") {
+TEST_CASE("subvolume creation makes an empty subvolume with its top directory and checks names", "[model][snapshot]") {
   auto fs = make_fs();
   run_in_fiber([&] {
     uint64_t id = 0;
