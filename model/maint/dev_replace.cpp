@@ -69,6 +69,9 @@ int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t 
   r.rwsem.up_write();
   fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} to {} started", srcdevid, tgtdev_name));
 
+  // Ordered extents of writes mapped before the replace started (not duplicated) complete and reach
+  // the commit below, so the copy finds their extents in the commit root.
+  btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
   // Force writing the updated state information to disk.
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
   ret = btrfs_commit_transaction(trans);
@@ -97,7 +100,10 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   int ret = btrfs_commit_transaction(trans);
   FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_finishing: commit failed: {}", ret);
 
-  // Keep write_all_supers() away during the finishing procedure.
+  // Keep write_all_supers() away during the finishing procedure. The state change and the device swap
+  // happen under dev_replace->rwsem, which btrfs_map_block takes for reading: a write is mapped either
+  // while the replace runs (duplicated) or after the swap (to the new device), never in between. With
+  // no scheduling point inside the write-locked section, that section is one step of the model.
   fs_info.chunk_mutex.lock();
   r.rwsem.down_write();
   r.replace_state = scrub_ret ? BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED : BTRFS_IOCTL_DEV_REPLACE_STATE_FINISHED;
@@ -114,7 +120,8 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   // btrfs_dev_replace_update_device_in_mapping_tree + the devid swap: chunk stripes name devices by
   // devid, so the target taking the source's devid is the whole mapping update; the dev extents keyed
   // by that devid stay valid. The source leaves the filesystem (btrfs_rm_dev_replace_remove_srcdev).
-  sched::point(sched::L("btrfs_dev_replace_finishing: swap devid {}", srcdevid));
+  // Bios mapped before the swap resolve their stripes' devices when they complete, so they land on the
+  // new device, as btrfs_rm_dev_replace_blocked waiting for bios in flight makes sure in the kernel.
   auto tgt = fs_info.devices.at(BTRFS_DEV_REPLACE_DEVID);
   fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID);
   tgt->devid = srcdevid;

@@ -94,8 +94,19 @@ struct op_thread {
   std::string name;
   std::function<int(model::btrfs_fs_info&)> op;
 };
-// The problems of one finished execution (empty: clean), given each thread's return value.
-using race_checker = std::function<std::vector<std::string>(const model::btrfs_fs_info&, const std::vector<int>&)>;
+// The problems of one finished execution (empty: clean), given each thread's return value and the
+// execution (its trace names what every fiber did, in order).
+using race_checker = std::function<std::vector<std::string>(const model::btrfs_fs_info&, const std::vector<int>&,
+                                                            const sched::Execution&)>;
+
+// Index of the first step of `fiber` (any fiber if empty) whose label starts with `prefix`, or npos.
+inline size_t find_step(const sched::Execution& e, const std::string& fiber, const std::string& prefix) {
+  for (size_t i = 0; i < e.trace.size(); ++i) {
+    if (!fiber.empty() && e.fiber_names.at(e.trace[i].fiber) != fiber) continue;
+    if (sched::format_label(e.trace[i].label).rfind(prefix, 0) == 0) return i;
+  }
+  return std::string::npos;
+}
 
 struct exploration {
   uint64_t executions = 0;
@@ -122,7 +133,7 @@ inline std::vector<std::string> run_once(sched::Scheduler& s, sched::Strategy& s
     return {fmt::format("{}: {}", sched::to_string(e.finding.kind), e.finding.message)};
   for (size_t i = 0; i < threads.size(); ++i)
     if (rets[i] == 1) return {fmt::format("thread {} did not finish", threads[i].name)};
-  return check(fs, rets);
+  return check(fs, rets, e);
 }
 
 inline void note(exploration& x, const std::vector<std::string>& problems, uint64_t steps) {
