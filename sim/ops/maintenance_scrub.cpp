@@ -1,0 +1,94 @@
+// The scrub family: scrub of a device, device replace, the cleaner's deletion of unused block groups,
+// and the set-up operations that make block groups for them (model/maint/scrub.hpp, dev_replace.hpp,
+// cleaner.hpp).
+#include <cerrno>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "model/maint/cleaner.hpp"
+#include "model/maint/dev_replace.hpp"
+#include "model/maint/scrub.hpp"
+#include "sim/binding.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+uint64_t type_flag(const std::string& type) {
+  if (type == "data") return model::BTRFS_BLOCK_GROUP_DATA;
+  if (type == "metadata") return model::BTRFS_BLOCK_GROUP_METADATA;
+  return model::BTRFS_BLOCK_GROUP_SYSTEM;
+}
+
+// Devices are named by their index in filesystem.devices; mkfs gives device i the devid i + 1.
+uint64_t devid_of(const params& p, const char* name) { return uint64_t(p.device(name)) + 1; }
+
+}  // namespace
+
+void register_scrub_ops(catalogue& cat) {
+  cat.add_op("scrub", "scrub",
+             "btrfs scrub start -B on one device (btrfs_scrub_dev): every device extent found in the device tree's "
+             "commit root is scrubbed with its block group read-only (scrub_enumerate_chunks -> scrub_chunk -> "
+             "scrub_stripe over the extent tree's commit root): data checksums and tree block headers are "
+             "verified, bad copies repaired from a good mirror (unless readonly). Errors found are counted, not "
+             "returned; the return value is the ioctl's: -EINVAL when a chunk mapping vanished under it (without "
+             "020d5b7366fc), -EINPROGRESS when the device is being scrubbed or a replace runs, -ENODEV.",
+             [](exec_context& ctx, const params& p) {
+               return model::btrfs_scrub_dev(ctx.fs(), devid_of(p, "dev"), 0, ~0ull, nullptr, p.flag("readonly"), false);
+             })
+      .device("dev", "the device scrubbed")
+      .flag("readonly", "-r: only report errors, do not repair")
+      .optional(false)
+      .allow_errors({-EINPROGRESS});
+
+  cat.add_op("dev_replace", "scrub",
+             "btrfs replace start -B (btrfs_dev_replace_start): adds a new, empty device of `size` bytes as the "
+             "target (devid 0), duplicates writes below dev_replace->cursor_left to it, copies every extent of the "
+             "source with scrub in replace mode (f0e9b7d64019: waiting for writers of each block group after "
+             "setting it read-only), then finishing flushes delalloc, commits and makes the target take the "
+             "source's devid; the source leaves the filesystem. -EBUSY while another exclusive operation runs.",
+             [](exec_context& ctx, const params& p) {
+               const std::string& name = p.text("name");
+               return model::btrfs_dev_replace_by_ioctl(ctx.fs(), devid_of(p, "dev"), p.size("size"), name);
+             })
+      .device("dev", "the source device, replaced")
+      .size("size", "size of the new device (at least the source's)")
+      .size_range(1ull << 20, 1ull << 50)
+      .align(4096)
+      .string("name", "name of the new device in reports")
+      .optional("replacement")
+      .allow_errors({-EBUSY});
+
+  cat.add_op("delete_unused_bgs", "scrub",
+             "One pass of the cleaner kthread over fs_info->unused_bgs (btrfs_delete_unused_bgs): every group still "
+             "empty, writable and not the last of its kind is set read-only and its chunk removed "
+             "(btrfs_remove_chunk: dev extents, chunk item, then btrfs_remove_block_group: the cache entry and the "
+             "extent map) in a joined transaction that is ended, not committed.",
+             [](exec_context& ctx, const params&) {
+               model::btrfs_delete_unused_bgs(ctx.fs());
+               return 0;
+             });
+
+  cat.add_op("alloc_chunk", "scrub",
+             "Allocates `count` new, empty chunks of a type with the filesystem's profile for it "
+             "(btrfs_force_chunk_alloc: btrfs_alloc_chunk in a transaction, committed). -ENOSPC when the devices "
+             "have no room.",
+             [](exec_context& ctx, const params& p) {
+               return model::btrfs_force_chunk_alloc(ctx.fs(), type_flag(p.text("type")), int(p.integer("count")));
+             })
+      .choice("type", {"data", "metadata", "system"}, "block group type")
+      .integer("count", "how many chunks")
+      .optional(1)
+      .range(1, 64);
+
+  cat.add_op("mark_empty_bgs_unused", "scrub",
+             "What mounting does with empty block groups (btrfs_read_block_groups): every group with nothing used "
+             "goes on fs_info->unused_bgs, where the cleaner (delete_unused_bgs) finds it.",
+             [](exec_context& ctx, const params&) {
+               model::btrfs_mark_empty_bgs_unused(ctx.fs());
+               return 0;
+             });
+}
+
+}  // namespace fsrace::sim
