@@ -1,0 +1,45 @@
+#include "model/extent_io/eb_materialize.hpp"
+
+#include "model/extent_io/eb_internal.hpp"
+#include "model/fs_info.hpp"
+#include "scheduler/finding.hpp"
+
+namespace fsrace::model {
+
+extent_buffer_ptr materialize_dirty_extent_buffer(btrfs_fs_info& fs_info, uint64_t start) {
+  if (!fs_info.dirty_tree_blocks.contains(start)) return nullptr;
+  const tree_block_ptr* content = fs_info.buffer_radix.find(start);
+  if (!content || !*content) return nullptr;
+  FSRACE_ASSERT(!fs_info.eb_tree.contains(start >> PAGE_SHIFT), "eb {} already in eb_tree", start);
+
+  auto eb = std::make_shared<extent_buffer>();
+  eb->id = fs_info.next_eb_id++;
+  eb->start = start;
+  eb->len = fs_info.nodesize;
+  eb->refs = 1;  // the tree reference
+  eb->block = *content;
+  eb->set_bit(EXTENT_BUFFER_UPTODATE);
+  eb->set_bit(EXTENT_BUFFER_DIRTY);
+  eb->set_bit(EXTENT_BUFFER_TREE_REF);
+  eb->set_bit(EXTENT_BUFFER_IN_TREE);
+  for (uint64_t index = start >> PAGE_SHIFT; index < (start + eb->len) >> PAGE_SHIFT; ++index) {
+    auto& slot = fs_info.btree_pages[index];
+    FSRACE_ASSERT(!slot || slot->private_eb == 0, "btree page {} of dirty block {} belongs to another buffer", index,
+                  start);
+    if (!slot) {
+      slot = std::make_shared<btree_page>();
+      slot->index = index;
+      slot->refcount = 1;  // the page cache's
+    }
+    slot->uptodate = true;
+    slot->dirty = true;
+    slot->private_eb = eb->id;
+    slot->refcount += 2;  // the buffer's and page private's
+    eb->pages.push_back(index);
+  }
+  fs_info.allocated_ebs.emplace(eb->id, eb);
+  fs_info.eb_tree.emplace(start >> PAGE_SHIFT, eb);
+  return eb;
+}
+
+}  // namespace fsrace::model

@@ -1,0 +1,66 @@
+// The extent buffer cache of the btree inode (fs/btrfs/extent_io.c, disk-io.c of v5.7/v5.8) and the
+// page reclaim that races with it. Callers hold an extent_buffer_ptr for every reference they own
+// (the kernel's struct extent_buffer *), and drop it with free_extent_buffer.
+#pragma once
+#include <cstdint>
+
+#include "model/extent_io/extent_buffer.hpp"
+#include "model/extent_io/page.hpp"
+
+namespace fsrace::model {
+
+struct btrfs_fs_info;
+
+// --- the btree inode's page cache ---------------------------------------------------------------
+// find_or_create_page: the page at `index`, locked, with a reference for the caller; created (and
+// inserted locked) when absent.
+btree_page_ptr find_or_create_page(btrfs_fs_info& fs_info, uint64_t index);
+// find_get_page: the page at `index` with a reference, not locked; null when absent.
+btree_page_ptr find_get_page(btrfs_fs_info& fs_info, uint64_t index);
+
+// --- extent buffers -----------------------------------------------------------------------------
+// find_extent_buffer: the buffer at `start` with a new reference (atomic_inc_not_zero), or null.
+extent_buffer_ptr find_extent_buffer(btrfs_fs_info& fs_info, uint64_t start);
+// alloc_extent_buffer: the cached buffer, or a new one attached to its pages and inserted in the
+// radix tree with the tree reference (TREE_REF). Null with *err set on failure (-EINVAL bad start).
+extent_buffer_ptr alloc_extent_buffer(btrfs_fs_info& fs_info, uint64_t start, int* err);
+// check_buffer_tree_ref: makes sure TREE_REF is set and counted in refs.
+void check_buffer_tree_ref(btrfs_fs_info& fs_info, extent_buffer& eb);
+// free_extent_buffer / free_extent_buffer_stale: drop the caller's reference; the last one releases
+// the buffer (release_extent_buffer), which must not be under IO.
+void free_extent_buffer(btrfs_fs_info& fs_info, const extent_buffer_ptr& eb);
+void free_extent_buffer_stale(btrfs_fs_info& fs_info, const extent_buffer_ptr& eb);
+// read_extent_buffer_pages: reads the buffer's pages that are not uptodate with one bio. WAIT_NONE
+// gives up (returns 0) when a page lock is taken; WAIT_COMPLETE waits for the IO and returns -EIO
+// when a page did not become uptodate.
+int read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, int wait, int mirror_num);
+
+// --- page reclaim -------------------------------------------------------------------------------
+// try_release_extent_buffer: releasepage of a page with private: frees its buffer if only the tree
+// holds it (refs == 1) and it is not under IO. 1 = the page may be freed.
+int try_release_extent_buffer(btrfs_fs_info& fs_info, btree_page& page);
+// btree_releasepage: 0 for dirty or writeback pages, else try_release_extent_buffer.
+int btree_releasepage(btrfs_fs_info& fs_info, btree_page& page);
+// shrink_page_list for one page of the btree inode, as kswapd/direct reclaim does it: take a
+// reference, trylock_page, releasepage, remove from the page cache, unlock. 1 = the page left the cache.
+int shrink_btree_page(btrfs_fs_info& fs_info, uint64_t index);
+
+// --- disk-io.c ------------------------------------------------------------------------------------
+extent_buffer_ptr btrfs_find_create_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, int* err);
+// readahead_tree_block: starts reading the block (WAIT_NONE) and drops the reference at once.
+void readahead_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr);
+// btree_read_extent_buffer_pages: synchronous read with parent transid / level checks, trying every
+// mirror. 0, -EIO or -EUCLEAN.
+int btree_read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, uint64_t parent_transid, int level);
+// The kernel's read_tree_block (disk-io.c) on extent buffers (the lead's read_tree_block in ctree.hpp
+// is the content-cache read): a referenced, uptodate, verified buffer, or null with *err.
+extent_buffer_ptr read_tree_block_eb(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t parent_transid, int level,
+                                     int* err);
+
+// Drops a tree block from memory as page reclaim would (every page of it through shrink_btree_page),
+// so the next extent buffer read of it goes to a disk. fs_info.buffer_radix, the model's store of
+// tree contents that the tree code and fsck read, is left alone. -EBUSY when the block stays in
+// memory (referenced, dirty or under IO).
+int evict_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr);
+
+}  // namespace fsrace::model
