@@ -16,12 +16,12 @@ int cmd_replay(const replay_args& a) {
   const sim::binding& b = sim::default_binding();
   auto sc = sim::load_scenario(a.file, *b.cat);
   const bool by_schedule = !a.schedule.empty();
-  if (by_schedule == a.flags.seed.empty() && by_schedule)
+  if (by_schedule && !a.flags.seed.empty())
     throw sim::input_error("", "--schedule", "give either --seed or --schedule, not both");
   if (!by_schedule && a.flags.seed.empty())
     throw sim::input_error("", "--seed", "replay needs --seed S (the execution seed, or the DFS index) or --schedule FILE");
-  if (by_schedule && (!a.flags.fixes.empty() || !a.flags.fix.empty() || !a.flags.strategy.empty() || a.flags.depth ||
-                      a.flags.preemptions || a.flags.runs))
+  if (by_schedule && (!a.flags.fixes.empty() || !a.flags.fix.empty() || !a.flags.strategy.empty() || !a.flags.depth.empty() ||
+                      !a.flags.preemptions.empty() || !a.flags.runs.empty()))
     throw sim::input_error("", "--schedule", "a schedule file fixes the fix setting and the decisions; drop --fixes, --fix, "
                                              "--strategy, --depth, --preemptions and --runs");
   sim::prepared_scenario prepared(*sc, b);
@@ -31,7 +31,9 @@ int cmd_replay(const replay_args& a) {
   if (by_schedule) {
     const sim::schedule s = sim::load_schedule(a.schedule, *sc);
     setting = s.fixes;
-    const uint64_t max_steps = a.flags.max_steps.value_or(std::max<uint64_t>(sc->explore.max_steps, s.decisions.size() + 1));
+    const uint64_t max_steps = a.flags.max_steps.empty()
+                                   ? std::max<uint64_t>(sc->explore.max_steps, s.decisions.size() + 1)
+                                   : parse_uint(a.flags.max_steps, "--max-steps", 1, ~0ULL);
     ex = sim::replay_schedule(prepared, s, max_steps);
     origin = fmt::format("schedule {}", a.schedule);
   } else {

@@ -31,6 +31,14 @@ uint64_t parse_seed(const std::string& text, const std::string& flag) {
   return v;
 }
 
+uint64_t parse_uint(const std::string& text, const std::string& flag, uint64_t min, uint64_t max) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || p != text.data() + text.size() || v < min || v > max)
+    throw sim::input_error("", flag, fmt::format("expected an integer in {}..{}, got \"{}\"", min, max, text));
+  return v;
+}
+
 sim::fix_setting parse_fix_flags(const std::string& fixes, const std::vector<std::string>& fix, const sim::fix_setting& fallback) {
   sim::fix_setting s = fallback;
   if (!fixes.empty()) {
@@ -64,22 +72,10 @@ sim::explore_settings settings_for(const sim::scenario& sc, const sim::fix_setti
     s.strategy = *k;
   }
   if (!f.seed.empty()) s.seed = parse_seed(f.seed, "--seed");
-  if (f.runs) {
-    if (*f.runs == 0) throw sim::input_error("", "--runs", "expected at least 1 execution, got 0");
-    s.runs = *f.runs;
-  }
-  if (f.max_steps) {
-    if (*f.max_steps == 0) throw sim::input_error("", "--max-steps", "expected at least 1 step, got 0");
-    s.max_steps = *f.max_steps;
-  }
-  if (f.depth) {
-    if (*f.depth == 0 || *f.depth > 16) throw sim::input_error("", "--depth", fmt::format("expected 1..16, got {}", *f.depth));
-    s.depth = *f.depth;
-  }
-  if (f.preemptions) {
-    if (*f.preemptions > 16) throw sim::input_error("", "--preemptions", fmt::format("expected 0..16, got {}", *f.preemptions));
-    s.preemptions = *f.preemptions;
-  }
+  if (!f.runs.empty()) s.runs = parse_uint(f.runs, "--runs", 1, 1'000'000'000'000ULL);
+  if (!f.max_steps.empty()) s.max_steps = parse_uint(f.max_steps, "--max-steps", 1, 1'000'000'000ULL);
+  if (!f.depth.empty()) s.depth = static_cast<uint32_t>(parse_uint(f.depth, "--depth", 1, 16));
+  if (!f.preemptions.empty()) s.preemptions = static_cast<uint32_t>(parse_uint(f.preemptions, "--preemptions", 0, 16));
   return s;
 }
 

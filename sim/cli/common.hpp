@@ -16,14 +16,15 @@ enum exit_code : int { kClean = 0, kViolation = 1, kBadInput = 2, kToolError = 3
 void print_input_error(const sim::input_error&);
 /// Throws input_error (path = the flag) for a malformed value.
 uint64_t parse_seed(const std::string& text, const std::string& flag);
+/// A decimal integer in [min, max]; input_error naming the flag otherwise.
+uint64_t parse_uint(const std::string& text, const std::string& flag, uint64_t min, uint64_t max);
 /// --fixes on|off plus --fix ID=on|off...; `fixes` empty = `fallback`.
 sim::fix_setting parse_fix_flags(const std::string& fixes, const std::vector<std::string>& fix, const sim::fix_setting& fallback);
 
 /// Options shared by explore and replay that override a scenario's exploration defaults.
-struct explore_flags {
+struct explore_flags {  // numbers kept as text: parsed strictly (CLI11 wraps "-4" into a huge unsigned)
   std::string strategy, seed;
-  std::optional<uint64_t> runs, max_steps;
-  std::optional<uint32_t> depth, preemptions;
+  std::string runs, max_steps, depth, preemptions;
   std::string fixes;
   std::vector<std::string> fix;
 };

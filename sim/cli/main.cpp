@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   explore->add_flag("--json", ex.json, "print one JSON object instead of text");
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
-  explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)");
+  explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)")->check(CLI::Range(0, 1000000));
 
   replay_args rp;
   auto* replay = app.add_subcommand("replay", "re-run one execution and print its interleaving diagram and finding");
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   run->add_option("paths", rn.paths, "scenario files or directories (default: the scenarios directory)");
   run->add_option("--junit", rn.junit, "write a JUnit XML report (atomically)");
   run->add_option("--json", rn.json, "write a JSON report (atomically)");
-  run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)");
+  run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)")->check(CLI::Range(0, 1000000));
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files (and build their filesystems); exit 2 on any error");

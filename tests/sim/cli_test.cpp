@@ -1,0 +1,222 @@
+// The fsrace command line, run as a process: exit codes, error messages, replay commands that work,
+// reports written. Scenarios here use only the core family (signal / wait / yield).
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct result {
+  int code;
+  std::string out, err;
+};
+
+const fs::path& workdir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("fsrace-cli-test-" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+// Runs `fsrace ARGS` in the work directory.
+result fsrace(const std::string& args) {
+  REQUIRE(fs::exists(FSRACE_BINARY));
+  const fs::path out = workdir() / "stdout.txt", err = workdir() / "stderr.txt";
+  const std::string cmd = "cd '" + workdir().string() + "' && '" FSRACE_BINARY "' " + args + " >'" + out.string() +
+                          "' 2>'" + err.string() + "' </dev/null";
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  result r{WEXITSTATUS(status), read_file(out), read_file(err)};
+  UNSCOPED_INFO("fsrace " << args << "\n-> exit " << r.code << "\nstdout:\n" << r.out << "\nstderr:\n" << r.err);
+  return r;
+}
+
+std::string scenario(const std::string& name, const std::string& threads, const std::string& expectations) {
+  return R"({"name": ")" + name + R"(", "title": "core-only scenario for command-line tests",
+  "filesystem": {"devices": ["1GiB"]},
+  "threads": )" + threads + R"(,
+  "fixes": ["020d5b7366fc"],
+  "invariants": ["user_errors"],
+  "explore": {"strategy": "random", "runs": 50, "seed": 5},
+  "expectations": )" + expectations + "}";
+}
+
+const char* kOrdered = R"([{"name": "a", "ops": [{"op": "yield"}, {"op": "signal", "event": "go"}]},
+                            {"name": "b", "ops": [{"op": "wait", "event": "go"}, {"op": "yield"}]}])";
+const char* kDeadlock = R"([{"name": "a", "ops": [{"op": "wait", "event": "b_go"}, {"op": "signal", "event": "a_go"}]},
+                             {"name": "b", "ops": [{"op": "wait", "event": "a_go"}, {"op": "signal", "event": "b_go"}]}])";
+
+void write_scenarios() {
+  write_file(workdir() / "ordered.json",
+             scenario("ordered", kOrdered, R"([{"fixes": "off", "result": "clean"}, {"fixes": "on", "result": "clean"}])"));
+  write_file(workdir() / "deadlock.json",
+             scenario("deadlock", kDeadlock, R"([{"fixes": "off", "result": "violation", "kind": "deadlock"}])"));
+}
+
+}  // namespace
+
+TEST_CASE("cli: list, new, validate") {
+  write_scenarios();
+  auto r = fsrace("list");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("yield") && Catch::Contains("user_errors") && Catch::Contains("f0e9b7d64019"));
+  r = fsrace("list --json");
+  CHECK(r.code == 0);
+  CHECK(nlohmann::json::parse(r.out)["fixes"].size() >= 7);
+  fs::remove(workdir() / "starter.json");
+  r = fsrace("new starter");
+  CHECK(r.code == 0);
+  CHECK(fsrace("validate starter.json").code == 0);
+  r = fsrace("new starter");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("starter.json: the file exists"));
+  r = fsrace("new 'Bad Name'");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("/name"));
+  CHECK(fsrace("validate ordered.json deadlock.json").code == 0);
+}
+
+TEST_CASE("cli: bad scenario files exit 2 with file, path and expectation") {
+  write_file(workdir() / "bad.json", scenario("bad", R"([{"name": "a", "ops": [{"op": "yeild"}]}])",
+                                              R"([{"fixes": "off", "result": "clean"}])"));
+  auto r = fsrace("validate bad.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("bad.json: /threads/0/ops/0/op: unknown operation \"yeild\" (did you mean 'yield'?)"));
+  r = fsrace("explore bad.json");
+  CHECK(r.code == 2);
+  write_file(workdir() / "syntax.json", "{\"name\": \"x\",\n}");
+  r = fsrace("validate syntax.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("syntax.json: invalid JSON: parse error at line 2, column 1"));
+  r = fsrace("validate missing.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("missing.json: cannot open"));
+  write_file(workdir() / "raid1.json",
+             R"({"name": "raid1", "title": "t", "filesystem": {"devices": ["1GiB"], "profiles": {"data": "raid1"}},
+                 "threads": [{"name": "a", "ops": [{"op": "yield"}]}],
+                 "expectations": [{"fixes": "on", "result": "clean"}]})");
+  r = fsrace("validate raid1.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("raid1.json: /filesystem: "));
+}
+
+TEST_CASE("cli: bad flags exit 2") {
+  write_scenarios();
+  const char* bad[] = {"explore ordered.json --strategy bfs",   "explore ordered.json --seed abc",
+                       "explore ordered.json --fix nope=on",    "explore ordered.json --fix 020d5b7366fc=maybe",
+                       "explore ordered.json --fixes maybe",    "explore ordered.json --runs 0",
+                       "explore ordered.json --depth 0",        "explore ordered.json --preemptions 99",
+                       "explore ordered.json --no-such-flag",   "explore",
+                       "",                                      "replay ordered.json",
+                       "frobnicate",                            "replay ordered.json --seed 1 --schedule x.json",
+                       "explore ordered.json --runs -4",        "run does-not-exist"};
+  for (const char* args : bad) {
+    INFO(args);
+    CHECK(fsrace(args).code == 2);
+  }
+  auto r = fsrace("explore ordered.json --fix 020d5b7366fd=on");
+  CHECK_THAT(r.err, Catch::Contains("--fix: unknown fix \"020d5b7366fd\" (did you mean '020d5b7366fc'?)"));
+}
+
+TEST_CASE("cli: explore exit codes, the replay command it prints works, --json") {
+  write_scenarios();
+  auto r = fsrace("explore ordered.json");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("clean: 50 executions"));
+  r = fsrace("explore deadlock.json");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("VIOLATION deadlock"));
+  const auto pos = r.out.find("replay: fsrace replay ");
+  REQUIRE(pos != std::string::npos);
+  const std::string replay = r.out.substr(pos + 15, r.out.find('\n', pos) - pos - 15);
+  CHECK_THAT(replay, Catch::StartsWith("replay deadlock.json --seed ") && Catch::EndsWith("--strategy random --fixes off"));
+  auto again = fsrace(replay);
+  CHECK(again.code == 1);
+  CHECK_THAT(again.out, Catch::Contains("VIOLATION deadlock"));
+  CHECK_THAT(again.out, Catch::Contains("start a") && Catch::Contains("wait_for_completion(b_go)"));
+
+  r = fsrace("explore deadlock.json --json --strategy dfs --preemptions 1");
+  CHECK(r.code == 1);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["scenario"] == "deadlock");
+  CHECK(j["strategy"] == "dfs preemptions 1");
+  CHECK(j["executions"] == 1);
+  CHECK(j["result"] == "violation");
+  REQUIRE(j["violations"].size() == 1);
+  CHECK(j["violations"][0]["kind"] == "deadlock");
+  CHECK(j["violations"][0]["seed"] == 0);
+  CHECK_THAT(j["violations"][0]["message"].get<std::string>(), Catch::Contains("b_go"));
+  CHECK(fsrace(j["violations"][0]["replay"].get<std::string>().substr(7)).code == 1);
+}
+
+TEST_CASE("cli: schedule files replay exactly; a tampered one diverges with exit 2") {
+  write_scenarios();
+  fs::remove(workdir() / "dl.schedule.json");
+  auto r = fsrace("explore deadlock.json --save-schedule dl.schedule.json");
+  CHECK(r.code == 1);
+  REQUIRE(fs::exists(workdir() / "dl.schedule.json"));
+  r = fsrace("replay deadlock.json --schedule dl.schedule.json");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("VIOLATION deadlock"));
+  auto doc = nlohmann::json::parse(read_file(workdir() / "dl.schedule.json"));
+  doc["steps"][1]["hash"] = "00000000000000ff";
+  write_file(workdir() / "tampered.json", doc.dump());
+  r = fsrace("replay deadlock.json --schedule tampered.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("tampered.json: replay diverged at step 1"));
+  r = fsrace("replay ordered.json --schedule dl.schedule.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("dl.schedule.json: /scenario: the schedule was recorded for scenario \"deadlock\""));
+  r = fsrace("replay deadlock.json --schedule dl.schedule.json --fixes on");
+  CHECK(r.code == 2);
+}
+
+TEST_CASE("cli: run checks every expectation and writes JUnit and JSON reports") {
+  write_scenarios();
+  const fs::path suite = workdir() / "suite";
+  fs::create_directories(suite);
+  fs::copy_file(workdir() / "ordered.json", suite / "ordered.json", fs::copy_options::overwrite_existing);
+  fs::copy_file(workdir() / "deadlock.json", suite / "deadlock.json", fs::copy_options::overwrite_existing);
+  auto r = fsrace("run suite --junit out.xml --json out.json");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("3 cases: 3 passed, 0 failed, 0 tool errors"));
+  const std::string xml = read_file(workdir() / "out.xml");
+  CHECK_THAT(xml, Catch::Contains("tests=\"3\" failures=\"0\" errors=\"0\""));
+  CHECK(nlohmann::json::parse(read_file(workdir() / "out.json"))["summary"]["passed"] == 3);
+  // An expectation that does not hold: exit 1, the failure in the JUnit file with its replay command.
+  write_file(suite / "wrong.json", scenario("wrong", kDeadlock, R"([{"fixes": "off", "result": "clean"}])"));
+  r = fsrace("run suite --junit out.xml");
+  CHECK(r.code == 1);
+  CHECK_THAT(read_file(workdir() / "out.xml"), Catch::Contains("<failure message=\"expected clean, found deadlock") &&
+                                                   Catch::Contains("replay: fsrace replay suite/wrong.json --seed"));
+  // A malformed file anywhere: exit 2 before anything runs.
+  write_file(suite / "zbroken.json", "[]");
+  r = fsrace("run suite");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("suite/zbroken.json: /: expected a scenario"));
+  fs::remove(suite / "zbroken.json");
+  write_file(suite / "dup.json", scenario("ordered", kOrdered, R"([{"fixes": "on", "result": "clean"}])"));
+  r = fsrace("run suite");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("scenario name \"ordered\" is also used by"));
+}
