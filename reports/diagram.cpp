@@ -8,9 +8,11 @@
 namespace fsrace::reports {
 namespace {
 
-constexpr size_t kMinColumn = 20, kMaxColumn = 48, kGap = 2;
+constexpr size_t kMinColumn = 24, kMaxColumn = 48, kGap = 2;
 
-bool breakable_after(char c) { return c == ' ' || c == ',' || c == '/' || c == '-' || c == '_'; }
+// Preferred break points: after a space or comma, or before '('. Fallbacks inside identifiers and paths.
+bool soft_break_after(char c) { return c == ' ' || c == ','; }
+bool hard_break_after(char c) { return c == '_' || c == '/' || c == '.' || c == '>'; }
 
 std::string pad(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
@@ -28,15 +30,17 @@ std::vector<std::string> wrap_text(const std::string& text, size_t width) {
       lines.push_back(rest);
       break;
     }
-    // The last good break at or before avail: after a separator, or before '('.
-    size_t cut = 0;
-    for (size_t i = avail; i > 0; --i) {
-      if (breakable_after(rest[i - 1]) || (i < rest.size() && rest[i] == '(')) {
-        cut = i;
-        break;
-      }
-    }
-    if (cut < avail / 3) cut = avail;  // no reasonable break point: hard break
+    // The last good break at or before avail that keeps at least a third of the line: a soft one if
+    // any, else one inside an identifier, else a hard break.
+    auto last_break = [&](bool soft) {
+      for (size_t i = avail; i > avail / 3; --i)
+        if (soft ? (soft_break_after(rest[i - 1]) || (i < rest.size() && rest[i] == '(')) : hard_break_after(rest[i - 1]))
+          return i;
+      return size_t{0};
+    };
+    size_t cut = last_break(true);
+    if (cut == 0) cut = last_break(false);
+    if (cut == 0) cut = avail;
     std::string line = rest.substr(0, cut);
     while (!line.empty() && line.back() == ' ') line.pop_back();
     lines.push_back(line);
@@ -93,10 +97,17 @@ std::string render_diagram(const sched::Execution& ex, const diagram_options& op
       else if (here && l == 0) g = "=>";
       emit(g, column, lines[l]);
     }
-    if (here) {
-      for (const auto& line : wrap_text(fmt::format("*** {}: {}", sched::to_string(ex.finding.kind), ex.finding.message), width))
-        emit("", column, line);
-    }
+    if (here) emit("", column, fmt::format("*** {} ***", sched::to_string(ex.finding.kind)));
+  }
+  if (marked) {
+    out += '\n';
+    const std::string who = ex.trace[ex.finding.step].fiber < ex.fiber_names.size()
+                                ? ex.fiber_names[ex.trace[ex.finding.step].fiber]
+                                : std::string("?");
+    for (const auto& line : wrap_text(fmt::format("*** {} at step {} ({}): {}", sched::to_string(ex.finding.kind),
+                                                  ex.finding.step, who, ex.finding.message),
+                                      std::max(opts.total_width, gutter + width) - gutter))
+      emit("", 0, line);
   }
   if (ex.finding.kind != sched::FindingKind::None && !marked) {
     out += '\n';

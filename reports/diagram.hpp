@@ -12,18 +12,19 @@ namespace fsrace::reports {
 
 struct diagram_options {
   size_t column_width = 0;  // characters per thread column; 0 = fit `total_width`
-  size_t total_width = 100; // target width when column_width is 0 (columns never go below 20)
+  size_t total_width = 120; // target width when column_width is 0 (columns never go below 24)
   size_t max_steps = 0;     // show only the last N steps (0 = all); the omitted ones are counted
   bool step_numbers = true; // left gutter with the step index
 };
 
 /// Draws `ex.trace` (recorded with record_trace) with columns named by `ex.fiber_names`; the step of
-/// `ex.finding` (when it names a fiber and a step of the trace) is marked with "=>" in the gutter and the
-/// finding's kind and message below it, in its column.
+/// `ex.finding` (when it names a fiber and a step of the trace) is marked with "=>" in the gutter and
+/// "*** KIND ***" under it in its column; the finding's full message follows the diagram.
 std::string render_diagram(const sched::Execution& ex, const diagram_options& opts = {});
 
-/// Splits `text` into lines of at most `width` characters, breaking after spaces, commas or before '(' where
-/// possible; continuation lines are indented by two spaces.
+/// Splits `text` into lines of at most `width` characters, breaking after spaces or commas or before '('
+/// where possible, else inside identifiers (after '_', '/', '.', '>'), else anywhere; continuation lines
+/// are indented by two spaces.
 std::vector<std::string> wrap_text(const std::string& text, size_t width);
 
 }  // namespace fsrace::reports

@@ -93,7 +93,7 @@ reports::case_result check_expectation(const prepared_scenario& prepared, const 
   if (diagram_steps)
     for (size_t i = 0; i < e.violations.size(); ++i) {
       const sched::Execution full = rerun(prepared, ex.fixes, e.violations[i].decisions, ex.explore.max_steps);
-      c.violations[i].diagram = reports::render_diagram(full, {0, 100, diagram_steps, true});
+      c.violations[i].diagram = reports::render_diagram(full, {0, 120, diagram_steps, true});
     }
   if (c.result == reports::case_result::status::error) return c;
   const auto found = std::find_if(e.violations.begin(), e.violations.end(), [&](const auto& v) { return matches(ex, v.finding); });

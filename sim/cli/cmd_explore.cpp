@@ -49,7 +49,7 @@ int cmd_explore(const explore_args& a) {
   std::string diagram;
   if (shown) {
     const sched::Execution full = sim::rerun(prepared, setting, shown->decisions, s.max_steps);
-    diagram = reports::render_diagram(full, {0, 100, a.diagram_steps, true});
+    diagram = reports::render_diagram(full, {0, 120, a.diagram_steps, true});
     if (!a.save_schedule.empty())
       save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full,
                                                            fmt::format("explore {} seed {}", sim::describe_strategy(s), shown->key)));
