@@ -11,9 +11,12 @@
 #include "sim/explore.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/schedule_file.hpp"
+#include "sim/shrink.hpp"
 #include "sim/suite.hpp"
 
 namespace fsrace::cli {
+
+std::string describe_shrink(const sim::shrink_result& r);
 
 void save_schedule_file(const std::string& path, const sim::schedule& s) {
   try {
@@ -46,13 +49,21 @@ int cmd_explore(const explore_args& a) {
 
   // The first violation (or the tool error), re-run with its trace for the diagram and schedule file.
   const sim::violation_record* shown = e.tool_error ? &*e.tool_error : e.violations.empty() ? nullptr : &e.violations.front();
-  std::string diagram;
+  // A violation is shown shrunk (fewest preemptions, then steps) unless --no-shrink.
+  std::string diagram, shrink_note;
+  std::optional<sim::shrink_result> shrunk;
   if (shown) {
-    const sched::Execution full = sim::rerun(prepared, setting, shown->decisions, s.max_steps);
+    std::vector<sched::FiberId> decisions = shown->decisions;
+    std::string origin = fmt::format("explore {} seed {}", sim::describe_strategy(s), shown->key);
+    if (!e.tool_error && !a.no_shrink) {
+      shrunk = sim::shrink(prepared, decisions, {setting, s.max_steps, a.shrink_budget});
+      decisions = shrunk->decisions;
+      shrink_note = describe_shrink(*shrunk);
+      origin += "; " + shrink_note;
+    }
+    const sched::Execution full = sim::rerun(prepared, setting, decisions, s.max_steps);
     diagram = reports::render_diagram(full, {0, 120, a.diagram_steps, true});
-    if (!a.save_schedule.empty())
-      save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full,
-                                                           fmt::format("explore {} seed {}", sim::describe_strategy(s), shown->key)));
+    if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full, origin));
   }
   const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
   if (a.json) {
@@ -60,6 +71,9 @@ int cmd_explore(const explore_args& a) {
     j["result"] = code == kToolError ? "tool-error" : code == kViolation ? "violation" : "clean";
     j["fixes_resolved"] = e.fixes_resolved;
     if (e.settings.strategy == sim::strategy_kind::pct) j["pct_steps"] = e.pct_steps;
+    if (shrunk)
+      j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
+                     {"preemptions_minimal", shrunk->preemptions_minimal}, {"steps_minimal", shrunk->steps_minimal}};
     fmt::print("{}\n", j.dump(2));
     return code;
   }
@@ -83,6 +97,7 @@ int cmd_explore(const explore_args& a) {
     fmt::print("\nVIOLATION {}: {}\n  seed {} (execution {}, {} steps, {} preemptions, seen {} time{})\n  replay: {}\n", v.kind,
                v.message, v.seed, v.execution, v.steps, v.preemptions, v.occurrences, v.occurrences == 1 ? "" : "s",
                v.replay_command);
+    if (i == 0 && !shrink_note.empty()) fmt::print("  {}\n", shrink_note);
     if (i == 0) fmt::print("\n{}", diagram);
   }
   if (!a.save_schedule.empty()) fmt::print("\nschedule saved: {} (fsrace replay {} --schedule {})\n", a.save_schedule, sc->file, a.save_schedule);

@@ -11,9 +11,10 @@ namespace fsrace::cli {
 struct explore_args {
   std::string file;
   explore_flags flags;
-  bool json = false, keep_going = false;
+  bool json = false, keep_going = false, no_shrink = false;
   std::string save_schedule;
   size_t diagram_steps = 60;
+  uint64_t shrink_budget = 100000;
 };
 int cmd_explore(const explore_args&);
 
@@ -23,6 +24,13 @@ struct replay_args {
   bool json = false;
 };
 int cmd_replay(const replay_args&);
+
+struct shrink_args {
+  std::string file, schedule, output;
+  explore_flags flags;
+  uint64_t budget = 100000;
+};
+int cmd_shrink(const shrink_args&);
 
 struct run_args {
   std::vector<std::string> paths;

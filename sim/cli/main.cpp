@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   explore->add_flag("--json", ex.json, "print one JSON object instead of text");
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
+  explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
+  explore->add_option("--shrink-budget", ex.shrink_budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
   explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)")->check(CLI::Range(0, 1000000));
 
   replay_args rp;
@@ -57,6 +59,14 @@ int main(int argc, char** argv) {
   replay->add_option("--schedule", rp.schedule, "schedule file to replay (label-checked)");
   replay->add_option("--save-schedule", rp.save_schedule, "write the replayed execution's schedule file here");
   replay->add_flag("--json", rp.json, "print one JSON object instead of text");
+
+  shrink_args sh;
+  auto* shrink = app.add_subcommand("shrink", "find the schedule with the fewest preemptions (then steps) showing the same violation; save it");
+  shrink->add_option("scenario", sh.file, "scenario file")->required();
+  add_explore_flags(shrink, sh.flags);
+  shrink->add_option("--schedule", sh.schedule, "shrink this schedule file instead of --seed");
+  shrink->add_option("-o,--output", sh.output, "schedule file to write (default: NAME.shrunk.schedule.json)");
+  shrink->add_option("--budget", sh.budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
 
   run_args rn;
   auto* run = app.add_subcommand("run", "run every scenario under each of its expectations; exit 0 only if all hold");
@@ -94,6 +104,7 @@ int main(int argc, char** argv) {
   try {
     if (*explore) return cmd_explore(ex);
     if (*replay) return cmd_replay(rp);
+    if (*shrink) return cmd_shrink(sh);
     if (*run) return cmd_run(rn);
     if (*validate) return cmd_validate(validate_files);
     if (*list) return cmd_list(list_json);

@@ -191,6 +191,22 @@ TEST_CASE("cli: schedule files replay exactly; a tampered one diverges with exit
   CHECK(r.code == 2);
 }
 
+TEST_CASE("cli: shrink saves a schedule that replay --schedule runs") {
+  write_scenarios();
+  fs::remove(workdir() / "shrunk.json");
+  auto r = fsrace("shrink deadlock.json --seed 0 --strategy dfs -o shrunk.json");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("shrunk from 0 preemptions") && Catch::Contains("schedule saved: shrunk.json"));
+  REQUIRE(fs::exists(workdir() / "shrunk.json"));
+  r = fsrace("replay deadlock.json --schedule shrunk.json");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("VIOLATION deadlock"));
+  r = fsrace("shrink ordered.json --seed 0 --strategy dfs -o x.json");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("nothing to shrink"));
+  CHECK(fsrace("shrink deadlock.json").code == 2);
+}
+
 TEST_CASE("cli: run checks every expectation and writes JUnit and JSON reports") {
   write_scenarios();
   const fs::path suite = workdir() / "suite";
