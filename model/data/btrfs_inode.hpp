@@ -44,9 +44,14 @@ struct btrfs_inode {
   uint64_t delalloc_bytes = 0;
   bool on_delalloc_list = false;  // on root->delalloc_inodes
   int dio_count = 0;              // inode_dio_begin / inode_dio_end (i_dio_count)
+  bool freeing = false;           // I_FREEING: btrfs_evict_inode started, igrab fails
   bool evicted = false;           // unlinked and evicted: no further IO
 
   sched::Mutex i_mutex{"inode->i_mutex"};
+  // Edits of the file extent items take several tree operations here; the kernel makes each one under
+  // the leaf's write lock. This lock stands for that leaf lock so concurrent edits of one file's items
+  // (finish_ordered_io of disjoint ranges) do not interleave. Lookups do not take it.
+  sched::Mutex items_lock{"leaf lock (file extent items)"};
   sched::WaitList page_waiters;       // lock_page and wait_on_page_writeback sleepers
   sched::WaitList dio_waiters;        // inode_dio_wait sleepers
 

@@ -19,9 +19,35 @@ constexpr std::array<std::array<uint32_t, 256>, 8> make_tables() {
 }
 constexpr auto kTables = make_tables();
 
+// The SSE4.2 crc32 instruction computes the same CRC32C: used when the CPU has it (same results,
+// several times faster), else the tables.
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(uint32_t crc, const uint8_t* p, size_t n) {
+  uint64_t c = crc;
+  while (n >= 8) {
+    uint64_t w;
+    __builtin_memcpy(&w, p, 8);
+    c = __builtin_ia32_crc32di(c, w);
+    p += 8;
+    n -= 8;
+  }
+  uint32_t c32 = uint32_t(c);
+  while (n--) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return c32;
+}
+const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
+#endif
+
 }  // namespace
 
 uint32_t crc32c(uint32_t crc, std::span<const uint8_t> data) {
+#if defined(__x86_64__)
+  if (kHaveSse42) return crc32c_sse42(crc, data.data(), data.size());
+#endif
+  return crc32c_portable(crc, data);
+}
+
+uint32_t crc32c_portable(uint32_t crc, std::span<const uint8_t> data) {
   const uint8_t* p = data.data();
   size_t n = data.size();
   while (n >= 8) {

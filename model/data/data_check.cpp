@@ -28,41 +28,43 @@ std::vector<std::string> btrfs_check_data_against_oracle(const btrfs_fs_info& fs
                                      file->size_op < fs_info.oracle.ops.size() ? fs_info.oracle.ops[file->size_op] : "?"));
       continue;
     }
+    // In chunks small enough for the allocator to recycle (a fresh mmap per file costs page faults).
+    constexpr uint64_t kChunk = 16 * PAGE_SIZE;
     const uint64_t span = round_up_page(file->size);
-    std::vector<uint8_t> got(span, 0);
-    // Dirty or writeback pages are what a read returns; everything else comes from disk (as after
-    // dropping the page cache), so data lost below a clean cached page is still found.
-    for (uint64_t pos = 0; pos < span;) {
-      const uint64_t idx = page_index(pos);
-      auto pg = inode->mapping.pages.find(idx);
-      if (pg != inode->mapping.pages.end() && (pg->second.dirty || pg->second.writeback)) {
-        if (pg->second.data) std::copy(pg->second.data->begin(), pg->second.data->end(), got.begin() + pos);
-        pos += PAGE_SIZE;
-        continue;
+    std::vector<uint8_t> got;
+    for (uint64_t chunk = 0; chunk < span; chunk += kChunk) {
+      const uint64_t chunk_end = std::min(span, chunk + kChunk);
+      got.assign(chunk_end - chunk, 0);
+      // Dirty or writeback pages are what a read returns; everything else comes from disk (as after
+      // dropping the page cache), so data lost below a clean cached page is still found.
+      for (uint64_t pos = chunk; pos < chunk_end;) {
+        auto cached = [&](uint64_t at) {
+          auto pg = inode->mapping.pages.find(page_index(at));
+          return pg != inode->mapping.pages.end() && (pg->second.dirty || pg->second.writeback) ? &pg->second : nullptr;
+        };
+        if (const page* pg = cached(pos)) {
+          if (pg->data) std::copy(pg->data->begin(), pg->data->end(), got.begin() + (pos - chunk));
+          pos += PAGE_SIZE;
+          continue;
+        }
+        uint64_t run_end = pos + PAGE_SIZE;
+        while (run_end < chunk_end && !cached(run_end)) run_end += PAGE_SIZE;
+        auto r = btrfs_read_file_extents(fs, *inode, pos, std::span(got).subspan(pos - chunk, run_end - pos), false);
+        if (r.err) {
+          problems.push_back(fmt::format("lost data: file {} (ino {}) offset {}: read fails ({}), expected {}", file->name,
+                                         inode->ino, r.bad_offset, r.detail,
+                                         oracle_describe_sector(fs_info, key.first, key.second, page_index(r.bad_offset))));
+          // The failing sector is reported; compare the rest after it.
+          const uint64_t bad = round_down_page(r.bad_offset);
+          oracle_expected(fs_info, key.first, key.second, bad, std::span(got).subspan(bad - chunk, PAGE_SIZE));
+          pos = bad + PAGE_SIZE;
+          continue;
+        }
+        pos = run_end;
       }
-      uint64_t run_end = pos + PAGE_SIZE;
-      while (run_end < span) {
-        auto next = inode->mapping.pages.find(page_index(run_end));
-        if (next != inode->mapping.pages.end() && (next->second.dirty || next->second.writeback)) break;
-        run_end += PAGE_SIZE;
-      }
-      auto r = btrfs_read_file_extents(fs, *inode, pos, std::span(got).subspan(pos, run_end - pos), false);
-      if (r.err) {
-        problems.push_back(fmt::format("lost data: file {} (ino {}) offset {}: read fails ({}), expected {}", file->name,
-                                       inode->ino, r.bad_offset, r.detail,
-                                       oracle_describe_sector(fs_info, key.first, key.second, page_index(r.bad_offset))));
-        // Compare the rest after the failing sector.
-        const uint64_t bad_end = round_up_page(r.bad_offset + 1);
-        std::vector<uint8_t> want(PAGE_SIZE);
-        oracle_expected(fs_info, key.first, key.second, round_down_page(r.bad_offset), want);
-        std::copy(want.begin(), want.end(), got.begin() + round_down_page(r.bad_offset));
-        pos = bad_end;
-        continue;
-      }
-      pos = run_end;
+      got.resize(std::min(chunk_end, file->size) - chunk);
+      for (auto& line : oracle_compare(fs_info, *inode, chunk, got, nullptr)) problems.push_back(std::move(line));
     }
-    got.resize(file->size);
-    for (auto& line : oracle_compare(fs_info, *inode, 0, got, nullptr)) problems.push_back(std::move(line));
   }
   return problems;
 }

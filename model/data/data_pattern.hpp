@@ -1,7 +1,10 @@
 // Deterministic data patterns for writes: the byte at file offset x of pattern `seed` depends only on
 // (seed, x), so any sector can be regenerated and a mismatch can name the pattern it expected.
+// Byte x is byte (x % 8) (little-endian) of mix64(seed * golden + x / 8 + 1).
 #pragma once
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "scheduler/prng.hpp"
@@ -9,15 +12,24 @@
 namespace fsrace::model {
 
 inline void fill_pattern(uint64_t seed, uint64_t file_offset, std::span<uint8_t> out) {
-  // One mix64 per 8-byte word at absolute offsets, so unaligned writes agree with aligned ones.
-  uint64_t word_index = file_offset / 8, word = sched::mix64(seed * 0x9e3779b97f4a7c15ULL + word_index + 1);
-  for (size_t i = 0; i < out.size(); i++) {
+  const uint64_t base = seed * 0x9e3779b97f4a7c15ULL + 1;
+  size_t i = 0;
+  const size_t n = out.size();
+  while (i < n && (file_offset + i) % 8 != 0) {  // head, up to the first whole word
     const uint64_t x = file_offset + i;
-    if (x / 8 != word_index) {
-      word_index = x / 8;
-      word = sched::mix64(seed * 0x9e3779b97f4a7c15ULL + word_index + 1);
+    out[i++] = uint8_t(sched::mix64(base + x / 8) >> (8 * (x % 8)));
+  }
+  for (; i + 8 <= n; i += 8) {  // whole words
+    const uint64_t w = sched::mix64(base + (file_offset + i) / 8);
+    if constexpr (std::endian::native == std::endian::little) {
+      std::memcpy(out.data() + i, &w, 8);
+    } else {
+      for (int b = 0; b < 8; b++) out[i + b] = uint8_t(w >> (8 * b));
     }
-    out[i] = uint8_t(word >> (8 * (x % 8)));
+  }
+  for (; i < n; i++) {  // tail
+    const uint64_t x = file_offset + i;
+    out[i] = uint8_t(sched::mix64(base + x / 8) >> (8 * (x % 8)));
   }
 }
 

@@ -47,7 +47,7 @@ uint64_t btrfs_start_delalloc_inodes(btrfs_fs_info& fs_info, uint64_t root, uint
     if (count == nr) break;
     btrfs_inode* inode = btrfs_iget(fs_info, root, ino);
     FSRACE_BUG_ON(!inode, "delalloc inode {} of root {} not cached", ino, root);
-    btrfs_igrab(*inode);
+    if (!btrfs_igrab(*inode)) continue;  // being evicted: its delalloc is dropped
     // btrfs_run_delalloc_work: filemap_flush (WB_SYNC_NONE) of the whole file.
     extent_writepages(fs_info, *inode, 0, ~0ull, wb_sync_mode::none);
     btrfs_iput(fs_info, *inode);

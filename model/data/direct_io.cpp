@@ -194,7 +194,7 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
 
 void inode_dio_wait(btrfs_inode& inode) {
   if (inode.dio_count == 0) return;
-  wait_until(inode.dio_waiters, sched::L("inode_dio_wait(ino {})", inode.ino), "direct IO", [&] { return inode.dio_count == 0; });
+  wait_until(inode.dio_waiters, sched::L("inode_dio_wait(ino {})", inode.ino), [&] { return inode.dio_count == 0; });
 }
 
 }  // namespace fsrace::model

@@ -10,7 +10,7 @@ bool btrfs_inode::nodatacow() const { return flags & BTRFS_INODE_NODATACOW; }
 bool btrfs_inode::nodatasum() const { return flags & BTRFS_INODE_NODATASUM; }
 
 void lock_extent(btrfs_inode& inode, uint64_t start, uint64_t end) {
-  wait_until(inode.io_tree.waiters, sched::L("lock_extent_bits(ino {} off {})", inode.ino, start), "extent range lock",
+  wait_until(inode.io_tree.waiters, sched::L("lock_extent_bits(ino {} off {})", inode.ino, start),
              [&] { return !inode.io_tree.locked.intersects(start, end); });
   inode.io_tree.locked.add(start, end);
 }

@@ -40,47 +40,53 @@ std::vector<file_extent> btrfs_lookup_file_extents(btrfs_fs_info& fs_info, btrfs
   return out;
 }
 
-int btrfs_drop_extents(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
+namespace {
+
+int drop_extents_locked(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  // Each tree operation may be a scheduling point, and lookups of other ranges of the file do not wait
+  // for ours (the kernel holds the leaf lock across the whole edit). So new items are inserted before
+  // the old one shrinks or goes: every state in between maps offsets outside [start, end) exactly as
+  // before (two items may overlap for a moment; they agree where they do).
   btrfs_root& root = fs_root_of(trans, inode);
   for (const file_extent& fe : btrfs_lookup_file_extents(*trans.fs_info, root, inode.ino, start, end)) {
     const uint64_t ks = fe.key_offset, ke = fe.end();
     const bool has_extent = fe.fi.disk_bytenr != 0;
     const btrfs_key key{inode.ino, BTRFS_EXTENT_DATA_KEY, ks};
     int ret = 0;
-    if (ks < start && ke > end) {  // split: keep [ks, start) and [end, ke)
-      auto head = fe.fi, tail = fe.fi;
-      head.num_bytes = start - ks;
-      tail.offset += end - ks;
-      tail.num_bytes = ke - end;
-      ret = btrfs_update_item(trans, root, key, head);
-      if (!ret) ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, end}, tail);
-      if (!ret && has_extent) add_ref(trans, inode, fe, +1);
-      if (has_extent) inode.nbytes -= end - start;
-    } else if (ks < start) {  // keep the head
-      auto head = fe.fi;
-      head.num_bytes = start - ks;
-      ret = btrfs_update_item(trans, root, key, head);
-      if (has_extent) inode.nbytes -= ke - start;
-    } else if (ke > end) {  // keep the tail, under a new key
+    if (ke > end) {  // the part after `end` stays, under key `end`, with a reference of its own
       auto tail = fe.fi;
       tail.offset += end - ks;
       tail.num_bytes = ke - end;
-      ret = btrfs_delete_item(trans, root, key);
-      if (!ret) ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, end}, tail);
-      if (has_extent) inode.nbytes -= end - ks;
-    } else {  // entirely inside: the item goes, and its reference
+      ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, end}, tail);
+      if (!ret && has_extent) add_ref(trans, inode, fe, +1);
+    }
+    if (!ret && ks < start) {  // the part before `start` stays under the old key
+      auto head = fe.fi;
+      head.num_bytes = start - ks;
+      ret = btrfs_update_item(trans, root, key, head);
+    } else if (!ret) {
       ret = btrfs_delete_item(trans, root, key);
       if (!ret && has_extent) add_ref(trans, inode, fe, -1);
-      if (has_extent) inode.nbytes -= ke - ks;
     }
+    if (has_extent) inode.nbytes -= std::min(end, ke) - std::max(start, ks);
     if (ret) return ret;
   }
   return 0;
 }
 
+}  // namespace
+
+int btrfs_drop_extents(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  inode.items_lock.lock();
+  const int ret = drop_extents_locked(trans, inode, start, end);
+  inode.items_lock.unlock();
+  return ret;
+}
+
 int insert_reserved_file_extent(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t file_pos,
                                 uint64_t disk_bytenr, uint64_t disk_num_bytes, uint64_t num_bytes, uint8_t type) {
-  if (int ret = btrfs_drop_extents(trans, inode, file_pos, file_pos + num_bytes)) return ret;
+  inode.items_lock.lock();
+  int ret = drop_extents_locked(trans, inode, file_pos, file_pos + num_bytes);
   btrfs_file_extent_item fi;
   fi.generation = trans.transid;
   fi.ram_bytes = num_bytes;
@@ -89,16 +95,18 @@ int insert_reserved_file_extent(btrfs_trans_handle& trans, btrfs_inode& inode, u
   fi.disk_num_bytes = disk_num_bytes;
   fi.offset = 0;
   fi.num_bytes = num_bytes;
-  if (int ret = btrfs_insert_item(trans, fs_root_of(trans, inode), {inode.ino, BTRFS_EXTENT_DATA_KEY, file_pos}, fi))
-    return ret;
+  if (!ret) ret = btrfs_insert_item(trans, fs_root_of(trans, inode), {inode.ino, BTRFS_EXTENT_DATA_KEY, file_pos}, fi);
+  inode.items_lock.unlock();
+  if (ret) return ret;
   inode.nbytes += num_bytes;
   // btrfs_alloc_reserved_file_extent: the extent item itself is inserted when delayed refs run.
   btrfs_add_delayed_data_ref(trans, disk_bytenr, disk_num_bytes, inode.root, inode.ino, file_pos, +1, true);
   return 0;
 }
 
-int btrfs_mark_extent_written(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
-  btrfs_root& root = fs_root_of(trans, inode);
+namespace {
+
+int mark_written_locked(btrfs_trans_handle& trans, btrfs_inode& inode, btrfs_root& root, uint64_t start, uint64_t end) {
   const auto items = btrfs_lookup_file_extents(*trans.fs_info, root, inode.ino, start, end);
   uint64_t covered = 0;
   for (const file_extent& fe : items) {
@@ -107,31 +115,48 @@ int btrfs_mark_extent_written(btrfs_trans_handle& trans, btrfs_inode& inode, uin
     const uint64_t ks = fe.key_offset, ke = fe.end();
     const uint64_t s = std::max(start, ks), e = std::min(end, ke);
     covered += e - s;
-    if (int ret = btrfs_delete_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, ks})) return ret;
-    int pieces = 0;
-    auto put = [&](uint64_t ps, uint64_t pe, uint8_t type) {
-      if (ps >= pe) return 0;
+    // Same discipline as btrfs_drop_extents: insert the new pieces first, shrink the old item last.
+    auto piece = [&](uint64_t ps, uint64_t pe, uint8_t type) {
       auto fi = fe.fi;
       fi.type = type;
       fi.offset = fe.fi.offset + (ps - ks);
       fi.num_bytes = pe - ps;
       if (type == BTRFS_FILE_EXTENT_REG) fi.generation = trans.transid;
-      pieces++;
-      return btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, ps}, fi);
+      return fi;
     };
-    int ret = put(ks, s, BTRFS_FILE_EXTENT_PREALLOC);
-    if (!ret) ret = put(s, e, BTRFS_FILE_EXTENT_REG);
-    if (!ret) ret = put(e, ke, BTRFS_FILE_EXTENT_PREALLOC);
+    int ret = 0, added = 0;
+    if (e < ke) {
+      ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, e}, piece(e, ke, BTRFS_FILE_EXTENT_PREALLOC));
+      added++;
+    }
+    if (!ret && ks < s) {
+      ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, s}, piece(s, e, BTRFS_FILE_EXTENT_REG));
+      added++;
+      if (!ret) ret = btrfs_update_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, ks}, piece(ks, s, BTRFS_FILE_EXTENT_PREALLOC));
+    } else if (!ret) {
+      ret = btrfs_update_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, ks}, piece(s, e, BTRFS_FILE_EXTENT_REG));
+    }
     if (ret) return ret;
-    for (int i = 1; i < pieces; i++) add_ref(trans, inode, fe, +1);  // each split piece holds a reference
+    for (int i = 0; i < added; i++) add_ref(trans, inode, fe, +1);  // each split piece holds a reference
   }
   FSRACE_BUG_ON(covered != end - start, "mark_extent_written ino {} [{}, {}): prealloc items cover {} bytes", inode.ino,
                 start, end, covered);
   return 0;
 }
 
+}  // namespace
+
+int btrfs_mark_extent_written(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  btrfs_root& root = fs_root_of(trans, inode);
+  inode.items_lock.lock();
+  const int ret = mark_written_locked(trans, inode, root, start, end);
+  inode.items_lock.unlock();
+  return ret;
+}
+
 int btrfs_truncate_inode_items(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t new_size, uint8_t min_type) {
   btrfs_root& root = fs_root_of(trans, inode);
+  inode.items_lock.lock();
   std::vector<btrfs_item> items;
   btrfs_for_each_item(*trans.fs_info, root, {inode.ino, 0, 0}, [&](const btrfs_item& item) {
     if (item.key.objectid != inode.ino) return false;
@@ -159,8 +184,12 @@ int btrfs_truncate_inode_items(btrfs_trans_handle& trans, btrfs_inode& inode, ui
     } else {
       ret = btrfs_delete_item(trans, root, it->key);
     }
-    if (ret) return ret;
+    if (ret) {
+      inode.items_lock.unlock();
+      return ret;
+    }
   }
+  inode.items_lock.unlock();
   return 0;
 }
 

@@ -74,16 +74,23 @@ int btrfs_csum_file_blocks(btrfs_trans_handle& trans, const btrfs_ordered_sum& s
 int btrfs_del_csums(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t len) {
   const uint64_t end = bytenr + len;
   auto& csum_root = trans.fs_info->csum_root();
+  // Readers of sectors outside the range do not wait for us: the kept tail is inserted before the
+  // old item shrinks or goes, so their checksums never disappear (two items may overlap for a moment).
   for (const auto& item : csum_items_in(*trans.fs_info, bytenr, end)) {
-    if (int ret = btrfs_delete_item(trans, csum_root, {BTRFS_EXTENT_CSUM_OBJECTID, BTRFS_EXTENT_CSUM_KEY, item.start}))
-      return ret;
-    if (item.start < bytenr) {  // keep the head
-      if (int ret = insert_csums(trans, item.start, item.csums.data(), (bytenr - item.start) / kSector)) return ret;
-    }
-    if (item.end() > end) {  // keep the tail
+    const btrfs_key key{BTRFS_EXTENT_CSUM_OBJECTID, BTRFS_EXTENT_CSUM_KEY, item.start};
+    if (item.end() > end) {
       const size_t skip = (end - item.start) / kSector;
       if (int ret = insert_csums(trans, end, item.csums.data() + skip, item.csums.size() - skip)) return ret;
     }
+    int ret;
+    if (item.start < bytenr) {
+      btrfs_csum_item head;
+      head.csums.assign(item.csums.begin(), item.csums.begin() + (bytenr - item.start) / kSector);
+      ret = btrfs_update_item(trans, csum_root, key, std::move(head));
+    } else {
+      ret = btrfs_delete_item(trans, csum_root, key);
+    }
+    if (ret) return ret;
   }
   return 0;
 }

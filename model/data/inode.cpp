@@ -36,6 +36,7 @@ void update_dir_size(btrfs_trans_handle& trans, btrfs_root& root, int64_t delta)
 
 // btrfs_evict_inode for an unlinked inode: drop its pages and delalloc, free its items and extents.
 void btrfs_evict_inode(btrfs_fs_info& fs_info, btrfs_inode& inode) {
+  inode.freeing = true;  // I_FREEING: from now on igrab fails (delalloc flushers skip the inode)
   sched::point(sched::L("btrfs_evict_inode(ino {})", inode.ino));
   // evict_inode_truncate_pages: wait for writeback, drop every page, forget delalloc.
   if (!inode.mapping.pages.empty()) {
@@ -150,15 +151,19 @@ int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_end_transaction(trans);
   oracle_unlink(fs_info, inode);
   inode.i_mutex.unlock();
-  if (inode.i_count == 0) btrfs_evict_inode(fs_info, inode);
+  if (inode.i_count == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
   return 0;
 }
 
-void btrfs_igrab(btrfs_inode& inode) { inode.i_count++; }
+bool btrfs_igrab(btrfs_inode& inode) {
+  if (inode.freeing) return false;
+  inode.i_count++;
+  return true;
+}
 
 void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode) {
   FSRACE_BUG_ON(inode.i_count <= 0, "iput of ino {} without a reference", inode.ino);
-  if (--inode.i_count == 0 && inode.nlink == 0 && !inode.evicted) btrfs_evict_inode(fs_info, inode);
+  if (--inode.i_count == 0 && inode.nlink == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
 }
 
 int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode) {

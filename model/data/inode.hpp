@@ -37,8 +37,9 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root, std::string_view name, b
 // items and extents freed) when its last user lets go (iput). 0 or -ENOENT.
 int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root, std::string_view name);
 
-// An open file: igrab / iput. iput of an unlinked inode's last reference evicts it.
-void btrfs_igrab(btrfs_inode& inode);
+// An open file: igrab / iput. iput of an unlinked inode's last reference evicts it. igrab fails
+// (false, no reference taken) once eviction has started (I_FREEING).
+bool btrfs_igrab(btrfs_inode& inode);
 void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode);
 
 // btrfs_update_inode: writes size, nbytes and flags into the INODE_ITEM.

@@ -37,7 +37,7 @@ uint64_t add_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_o
                   prev.file_offset);
   }
   inode.ordered_tree.emplace(file_offset, id);
-  btrfs_igrab(inode);  // entry->inode = igrab(inode)
+  FSRACE_BUG_ON(!btrfs_igrab(inode), "ordered extent for ino {} under eviction", inode.ino);  // entry->inode
   auto& rd = btrfs_root_data_of(fs_info, inode.root);
   rd.ordered_extents.push_back(id);
   if (rd.nr_ordered_extents++ == 0) fs_info.ordered_roots.push_back(inode.root);
@@ -124,7 +124,7 @@ void btrfs_start_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint
   if (!oe->test(BTRFS_ORDERED_DIRECT)) btrfs_fdatawrite_range(fs_info, inode, oe->file_offset, oe->end());
   if (!wait) return;
   oe = btrfs_ordered_extent_by_id(fs_info, id);  // the caller's reference keeps it
-  wait_until(oe->wait, sched::L("wait_event(ordered {} ino {} complete)", id, inode.ino), "ordered extent completion",
+  wait_until(oe->wait, sched::L("wait_event(ordered {} ino {} complete)", id, inode.ino),
              [oe] { return oe->test(BTRFS_ORDERED_COMPLETE); });
 }
 

@@ -8,7 +8,7 @@ namespace fsrace::model {
 
 void lock_pages(btrfs_inode& inode, uint64_t first, uint64_t last, const char* why) {
   auto& pages = inode.mapping.pages;
-  wait_until(inode.page_waiters, sched::L(why, inode.ino, first), "page lock", [&] {
+  wait_until(inode.page_waiters, sched::L(why, inode.ino, first), [&] {
     for (auto it = pages.lower_bound(first); it != pages.end() && it->first <= last; ++it)
       if (it->second.locked) return false;
     return true;
@@ -30,8 +30,7 @@ void wait_on_page_writeback_range(btrfs_inode& inode, uint64_t first, uint64_t l
     return false;
   };
   if (!under_writeback()) return;  // nothing to wait for: no scheduling point
-  wait_until(inode.page_waiters, sched::L("wait_on_page_writeback(ino {} index {})", inode.ino, first),
-             "page writeback", [&] { return !under_writeback(); });
+  wait_until(inode.page_waiters, sched::L("wait_on_page_writeback(ino {} index {})", inode.ino, first), [&] { return !under_writeback(); });
 }
 
 void end_page_writeback_range(btrfs_inode& inode, uint64_t first, uint64_t last) {

@@ -7,11 +7,11 @@
 namespace fsrace::model {
 
 template <class Pred>
-void wait_until(sched::WaitList& waiters, const sched::Label& label, const char* what, Pred cond) {
+void wait_until(sched::WaitList& waiters, const sched::Label& label, Pred cond) {
   for (;;) {  // bounded by the scheduler's step limit
     sched::point(label);
     if (cond()) return;
-    waiters.block(what);
+    waiters.block(label);
   }
 }
 

@@ -110,6 +110,7 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
     sched::point(sched::L("btrfs_lookup_file_extent(ino {} off {})", inode.ino, cur));
     bool did_nocow = false;
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, inode.ino, cur, end)) {
+      if (fe.end() <= cur) continue;  // overlapped by the previous item (an item being split)
       if (fe.key_offset > cur) {  // a hole before this item
         if (cow_start == kNone) cow_start = cur;
         cur = fe.key_offset;
