@@ -51,27 +51,7 @@ int insert_csums(btrfs_trans_handle& trans, uint64_t bytenr, const uint32_t* sum
   return 0;
 }
 
-}  // namespace
-
-btrfs_ordered_sum btrfs_csum_one_bio(uint64_t bytenr, std::span<const uint8_t> data) {
-  btrfs_ordered_sum sum;
-  sum.bytenr = bytenr;
-  for (size_t off = 0; off + kSector <= data.size(); off += kSector)
-    sum.sums.push_back(btrfs_csum_sector(data.subspan(off, kSector)));
-  return sum;
-}
-
-int btrfs_csum_file_blocks(btrfs_trans_handle& trans, const btrfs_ordered_sum& sums) {
-  if (sums.sums.empty()) return 0;
-  const uint64_t end = sums.bytenr + sums.sums.size() * kSector;
-  if (csum_exist_in_range(*trans.fs_info, sums.bytenr, end - sums.bytenr)) {
-    trans.fs_info->log(fmt::format("BTRFS warning: stale data checksums in [{}, {}) replaced", sums.bytenr, end));
-    if (int ret = btrfs_del_csums(trans, sums.bytenr, end - sums.bytenr)) return ret;
-  }
-  return insert_csums(trans, sums.bytenr, sums.sums.data(), sums.sums.size());
-}
-
-int btrfs_del_csums(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t len) {
+int del_csums_locked(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t len) {
   const uint64_t end = bytenr + len;
   auto& csum_root = trans.fs_info->csum_root();
   // Readers of sectors outside the range do not wait for us: the kept tail is inserted before the
@@ -93,6 +73,36 @@ int btrfs_del_csums(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t len) {
     if (ret) return ret;
   }
   return 0;
+}
+
+}  // namespace
+
+btrfs_ordered_sum btrfs_csum_one_bio(uint64_t bytenr, std::span<const uint8_t> data) {
+  btrfs_ordered_sum sum;
+  sum.bytenr = bytenr;
+  for (size_t off = 0; off + kSector <= data.size(); off += kSector)
+    sum.sums.push_back(btrfs_csum_sector(data.subspan(off, kSector)));
+  return sum;
+}
+
+int btrfs_csum_file_blocks(btrfs_trans_handle& trans, const btrfs_ordered_sum& sums) {
+  if (sums.sums.empty()) return 0;
+  const uint64_t end = sums.bytenr + sums.sums.size() * kSector;
+  if (csum_exist_in_range(*trans.fs_info, sums.bytenr, end - sums.bytenr)) {
+    trans.fs_info->log(fmt::format("BTRFS warning: stale data checksums in [{}, {}) replaced", sums.bytenr, end));
+    if (int ret = btrfs_del_csums(trans, sums.bytenr, end - sums.bytenr)) return ret;
+  }
+  return insert_csums(trans, sums.bytenr, sums.sums.data(), sums.sums.size());
+}
+
+int btrfs_del_csums(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t len) {
+  // An edit takes several tree operations here (one leaf-locked edit in the kernel): edits that may
+  // touch the same item are serialised, and the items are looked up under that lock.
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  fs_info.csum_edit_lock.lock();
+  const int ret = del_csums_locked(trans, bytenr, len);
+  fs_info.csum_edit_lock.unlock();
+  return ret;
 }
 
 std::map<uint64_t, uint32_t> btrfs_lookup_csums_range(btrfs_fs_info& fs_info, uint64_t start, uint64_t end) {

@@ -42,6 +42,8 @@ struct btrfs_fs_data_state {
   std::vector<uint64_t> delalloc_roots;  // fs_info->delalloc_roots: roots with delalloc inodes
   sched::Mutex ordered_operations_mutex{"fs_info->ordered_operations_mutex"};
   sched::Mutex delalloc_root_mutex{"fs_info->delalloc_root_mutex"};
+  // Stands for the csum tree's leaf lock during btrfs_del_csums (several tree operations here).
+  sched::Mutex csum_edit_lock{"leaf lock (csum tree)"};
 
   data_oracle oracle;
 
