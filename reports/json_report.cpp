@@ -15,7 +15,8 @@ nlohmann::json to_json(const case_result& c) {
                  {"steps", x.steps},
                  {"preemptions", x.preemptions},
                  {"replay", x.replay_command}});
-  return {{"scenario", c.scenario},
+  return {{"ordinal", c.ordinal},
+          {"scenario", c.scenario},
           {"file", c.file},
           {"fixes", c.fixes},
           {"expected", c.expected},
@@ -40,6 +41,7 @@ nlohmann::json to_json(const suite_result& s) {
 case_result case_from_json(const nlohmann::json& j) {
   try {
     case_result c;
+    c.ordinal = j.at("ordinal").get<uint64_t>();
     c.scenario = j.at("scenario").get<std::string>();
     c.file = j.at("file").get<std::string>();
     c.fixes = j.at("fixes").get<std::string>();

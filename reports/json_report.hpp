@@ -5,7 +5,7 @@
 
 namespace fsrace::reports {
 
-/// {"scenario", "file", "fixes", "expected", "strategy", "base_seed", "executions", "violating_executions",
+/// {"ordinal", "scenario", "file", "fixes", "expected", "strategy", "base_seed", "executions", "violating_executions",
 ///  "exhausted", "status", "reason", "seconds", "violations": [{"seed", "kind", "message", "execution",
 ///  "occurrences", "steps", "preemptions", "replay"}]}
 nlohmann::json to_json(const case_result&);

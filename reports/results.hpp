@@ -20,6 +20,7 @@ struct violation_entry {
 
 /// One scenario under one fix setting (one expectation of `fsrace run`, or one `fsrace explore`).
 struct case_result {
+  uint64_t ordinal = 0;  // position in the suite (scenario files in order, then expectations); kept by sharding
   std::string scenario, file;
   std::string fixes;     // "on", "off", "off+f78c436c3931=on"
   std::string expected;  // "violation BUG containing \"...\"", "clean", "" when nothing was expected

@@ -1,5 +1,9 @@
 #include "sim/explore.hpp"
 
+#include <memory>
+#include <optional>
+#include <thread>
+
 #include <fmt/format.h>
 
 namespace fsrace::sim {
@@ -17,29 +21,86 @@ violation_record record_of(uint64_t index, uint64_t key, const sched::Execution&
 }
 
 // Files one finished execution; returns false when the exploration must stop.
-bool account(exploration& out, const explore_request& req, uint64_t index, uint64_t key, const sched::Execution& ex) {
+bool account(exploration& out, const explore_request& req, violation_record&& rec) {
   ++out.executions;
-  switch (classify(ex.finding)) {
+  switch (classify(rec.finding)) {
     case outcome::clean: return true;
     case outcome::tool_error:
-      out.tool_error = record_of(index, key, ex);
+      out.tool_error = std::move(rec);
       return false;
     case outcome::divergence:
-      out.divergence = record_of(index, key, ex);
+      out.divergence = std::move(rec);
       return false;
     case outcome::violation: break;
   }
   ++out.violating_executions;
   for (auto& v : out.violations)
-    if (v.finding.kind == ex.finding.kind && v.finding.message == ex.finding.message) {
+    if (v.finding.kind == rec.finding.kind && v.finding.message == rec.finding.message) {
       ++v.occurrences;
       return true;
     }
-  const bool is_wanted = req.wanted && req.wanted(ex.finding);
+  const bool is_wanted = req.wanted && req.wanted(rec.finding);
   const bool room = req.max_violations == 0 || out.violations.size() < req.max_violations;
-  if (room || is_wanted) out.violations.push_back(record_of(index, key, ex));
+  if (room || is_wanted) out.violations.push_back(std::move(rec));
   if (req.wanted) return !is_wanted;
   return req.max_violations == 0 || out.violations.size() < req.max_violations;
+}
+
+// One worker: an executor and the seeded strategy of the run.
+struct seeded_worker {
+  seeded_worker(const prepared_scenario& p, const explore_settings& s, const model::fix_set& fixes, uint64_t pct_steps)
+      : exec(p, s.max_steps, false) {
+    exec.set_fixes(fixes);
+    if (s.strategy == strategy_kind::pct) strategy = std::make_unique<sched::PctStrategy>(s.depth, pct_steps);
+    else strategy = std::make_unique<sched::RandomStrategy>();
+  }
+  // Runs execution `index`; a record only when it did not end clean.
+  std::optional<violation_record> run(uint64_t base_seed, uint64_t index) {
+    const uint64_t seed = sched::execution_seed(base_seed, index);
+    exec.run(*strategy, seed, ex);
+    if (ex.finding.kind == sched::FindingKind::None) return std::nullopt;
+    return record_of(index, seed, ex);
+  }
+  executor exec;
+  std::unique_ptr<sched::Strategy> strategy;
+  sched::Execution ex;
+};
+
+// Random and PCT: executions are independent given their seeds, so workers run a round of indexes in
+// parallel and the results are accounted in index order, stopping where one worker would have stopped.
+void explore_seeded(const prepared_scenario& prepared, const explore_request& req, const model::fix_set& fixes,
+                    exploration& out) {
+  const auto& s = req.settings;
+  const unsigned jobs = std::max(1u, req.jobs);
+  std::vector<std::unique_ptr<seeded_worker>> workers;
+  for (unsigned w = 0; w < jobs; ++w) workers.push_back(std::make_unique<seeded_worker>(prepared, s, fixes, out.pct_steps));
+  const uint64_t round = jobs == 1 ? 1 : uint64_t{jobs} * 256;
+  std::vector<std::optional<violation_record>> results(round);
+  for (uint64_t base = out.first; base < out.end;) {
+    const uint64_t count = std::min(round, out.end - base);
+    if (jobs == 1) {
+      results[0] = workers[0]->run(s.seed, base);
+    } else {
+      std::vector<std::thread> threads;
+      for (unsigned w = 0; w < jobs; ++w)
+        threads.emplace_back([&, w] {
+          for (uint64_t i = w; i < count; i += jobs) results[i] = workers[w]->run(s.seed, base + i);
+        });
+      for (auto& t : threads) t.join();
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+      const uint64_t index = base + i;
+      violation_record rec;
+      if (results[i]) rec = std::move(*results[i]);
+      else rec.index = index, rec.key = sched::execution_seed(s.seed, index);
+      results[i].reset();
+      const bool go_on = account(out, req, std::move(rec));
+      if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
+        req.progress(out.executions, out.violations.size());
+      if (!go_on) return;
+    }
+    base += count;
+  }
 }
 
 }  // namespace
@@ -58,54 +119,39 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
   out.fixes = req.fixes;
   const model::fix_set fixes = resolve_fixes(sc.fixes, req.fixes);
   out.fixes_resolved = fixes.describe();
-  executor exec(prepared, req.settings.max_steps, false);
-  exec.set_fixes(fixes);
-  sched::Execution ex;
-  auto report = [&](bool force) {
-    if (req.progress && (force || (req.progress_every && out.executions % req.progress_every == 0)))
-      req.progress(out.executions, out.violations.size());
-  };
   const auto& s = req.settings;
-  switch (s.strategy) {
-    case strategy_kind::random: {
-      sched::RandomStrategy strategy;
-      for (uint64_t i = 0; i < s.runs; ++i) {
-        const uint64_t seed = sched::execution_seed(s.seed, i);
-        exec.run(strategy, seed, ex);
-        const bool go_on = account(out, req, i, seed, ex);
-        report(false);
-        if (!go_on) break;
+  out.first = req.first;
+  out.end = req.end ? req.end : s.runs;
+  if (out.first > out.end) throw tool_error(fmt::format("explore: empty range [{}, {})", out.first, out.end));
+  if (s.strategy == strategy_kind::dfs) {
+    if (out.first != 0 || out.end != s.runs)
+      throw input_error("", "--shard", "dfs explores one tree in order; it cannot be split into index ranges");
+    executor exec(prepared, s.max_steps, false);
+    exec.set_fixes(fixes);
+    sched::DfsStrategy strategy(s.preemptions);
+    sched::Execution ex;
+    for (uint64_t i = 0; i < s.runs; ++i) {
+      exec.run(strategy, 0, ex);
+      violation_record rec = ex.finding.kind == sched::FindingKind::None ? violation_record{} : record_of(i, i, ex);
+      rec.index = rec.key = i;
+      const bool go_on = account(out, req, std::move(rec));
+      if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
+        req.progress(out.executions, out.violations.size());
+      if (!strategy.next()) {
+        out.exhausted = true;
+        break;
       }
-      break;
+      if (!go_on) break;
     }
-    case strategy_kind::pct: {
-      out.pct_steps = pct_estimate(exec);
-      sched::PctStrategy strategy(s.depth, out.pct_steps);
-      for (uint64_t i = 0; i < s.runs; ++i) {
-        const uint64_t seed = sched::execution_seed(s.seed, i);
-        exec.run(strategy, seed, ex);
-        const bool go_on = account(out, req, i, seed, ex);
-        report(false);
-        if (!go_on) break;
-      }
-      break;
+  } else {
+    if (s.strategy == strategy_kind::pct) {
+      executor probe(prepared, s.max_steps, false);
+      probe.set_fixes(fixes);
+      out.pct_steps = pct_estimate(probe);
     }
-    case strategy_kind::dfs: {
-      sched::DfsStrategy strategy(s.preemptions);
-      for (uint64_t i = 0; i < s.runs; ++i) {
-        exec.run(strategy, 0, ex);
-        const bool go_on = account(out, req, i, i, ex);
-        report(false);
-        if (!strategy.next()) {
-          out.exhausted = true;
-          break;
-        }
-        if (!go_on) break;
-      }
-      break;
-    }
+    explore_seeded(prepared, req, fixes, out);
   }
-  report(true);
+  if (req.progress) req.progress(out.executions, out.violations.size());
   return out;
 }
 

@@ -23,6 +23,11 @@ struct explore_request {
   /// Called every `progress_every` executions and at the end (executions done, distinct violations).
   std::function<void(uint64_t, uint64_t)> progress;
   uint64_t progress_every = 1024;
+  /// Worker threads (random and pct; dfs always runs on one). The result is the same for every value:
+  /// executions run in rounds and are accounted in index order, exactly as one worker would.
+  unsigned jobs = 1;
+  /// Execution indexes [first, end) of the run (a shard); end 0 = settings.runs. dfs: the whole run only.
+  uint64_t first = 0, end = 0;
 };
 
 /// One distinct violation (or the tool error) of an exploration, with what replays it.
@@ -39,6 +44,7 @@ struct exploration {
   explore_settings settings;
   fix_setting fixes;
   std::string fixes_resolved;  // model::fix_set::describe()
+  uint64_t first = 0, end = 0;  // the index range requested (it may stop before `end`)
   uint64_t executions = 0;
   uint64_t violating_executions = 0;
   uint64_t pct_steps = 0;  // k used by PCT (steps of the non-preemptive execution)

@@ -79,12 +79,14 @@ reports::case_result case_of(const scenario& sc, const exploration& e, const std
   return c;
 }
 
-reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, size_t diagram_steps) {
+reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, size_t diagram_steps,
+                                       unsigned jobs) {
   const scenario& sc = prepared.the_scenario();
   explore_request req;
   req.settings = ex.explore;
   req.fixes = ex.fixes;
   req.max_violations = ex.violation ? 8 : 1;
+  req.jobs = jobs;
   if (ex.violation) req.wanted = [&ex](const sched::Finding& f) { return matches(ex, f); };
   const auto start = std::chrono::steady_clock::now();
   const exploration e = explore(prepared, req);

@@ -1,4 +1,6 @@
 #include <chrono>
+#include <cstdlib>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -10,6 +12,7 @@
 #include "sim/cli/progress.hpp"
 #include "sim/explore.hpp"
 #include "sim/scenario_load.hpp"
+#include "sim/shard.hpp"
 #include "sim/schedule_file.hpp"
 #include "sim/shrink.hpp"
 #include "sim/suite.hpp"
@@ -39,7 +42,16 @@ int cmd_explore(const explore_args& a) {
   req.settings = s;
   req.fixes = setting;
   req.max_violations = a.keep_going ? 0 : 1;
-  progress_line progress(sc->name, s.runs);
+  req.jobs = a.jobs;
+  if (s.strategy == sim::strategy_kind::dfs && a.jobs > 1) spdlog::warn("dfs explores on one thread; --jobs {} ignored", a.jobs);
+  std::optional<sim::shard_spec> shard;
+  if (!a.shard.empty()) {
+    shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
+    if (s.strategy == sim::strategy_kind::dfs)
+      throw sim::input_error("", "--shard", "dfs cannot be sharded yet (its tree is explored in order); use random or pct");
+    std::tie(req.first, req.end) = sim::shard_range(s.runs, *shard);
+  }
+  progress_line progress(sc->name, (req.end ? req.end : s.runs) - req.first);
   req.progress = [&](uint64_t done, uint64_t violations) { progress.update(done, violations); };
   const auto start = std::chrono::steady_clock::now();
   const sim::exploration e = sim::explore(prepared, req);
@@ -67,18 +79,16 @@ int cmd_explore(const explore_args& a) {
   }
   const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
   if (a.json) {
-    nlohmann::json j = reports::to_json(c);
-    j["result"] = code == kToolError ? "tool-error" : code == kViolation ? "violation" : "clean";
-    j["fixes_resolved"] = e.fixes_resolved;
-    if (e.settings.strategy == sim::strategy_kind::pct) j["pct_steps"] = e.pct_steps;
+    nlohmann::json j = sim::exploration_json(*sc, e, a.keep_going, shard, seconds);
     if (shrunk)
       j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
                      {"preemptions_minimal", shrunk->preemptions_minimal}, {"steps_minimal", shrunk->steps_minimal}};
     fmt::print("{}\n", j.dump(2));
     return code;
   }
-  fmt::print("{} ({}): fixes {} [{}], {}, base seed {}\n", sc->name, sc->file, setting.describe(), e.fixes_resolved,
-             sim::describe_strategy(s), s.seed);
+  fmt::print("{} ({}): fixes {} [{}], {}, base seed {}{}\n", sc->name, sc->file, setting.describe(), e.fixes_resolved,
+             sim::describe_strategy(s), s.seed,
+             shard ? fmt::format(", shard {} (executions {}..{})", shard->describe(), e.first, e.end - 1) : std::string());
   if (e.tool_error) {
     fmt::print("TOOL ERROR at execution {} (seed {}): {}\nThis is a bug in fsrace or its model, not a race.\n{}\nreplay: {}\n",
                e.tool_error->index, e.tool_error->key, e.tool_error->finding.message, diagram,

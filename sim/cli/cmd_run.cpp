@@ -1,4 +1,6 @@
+#include <cstdlib>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -9,6 +11,7 @@
 #include "reports/write_atomic.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/scenario_load.hpp"
+#include "sim/shard.hpp"
 #include "sim/suite.hpp"
 
 namespace fsrace::cli {
@@ -33,17 +36,28 @@ int cmd_run(const run_args& a) {
   }
   if (!problems.empty()) throw sim::input_error(std::move(problems));
 
+  std::optional<sim::shard_spec> shard;
+  if (!a.shard.empty()) shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
   reports::suite_result suite;
+  uint64_t ordinal = 0;
   for (const auto& sc : scenarios) {
-    sim::prepared_scenario prepared(*sc, b);
+    std::optional<sim::prepared_scenario> prepared;  // built only if this shard has one of its cases
     for (const auto& ex : sc->expectations) {
+      const uint64_t case_ordinal = ordinal++;
+      if (shard && !sim::shard_owns_case(case_ordinal, *shard)) continue;
+      if (!prepared) prepared.emplace(*sc, b);
       spdlog::debug("{}: fixes {}: expecting {}", sc->name, ex.fixes.describe(), ex.describe());
-      suite.cases.push_back(sim::check_expectation(prepared, ex, a.diagram_steps));
+      suite.cases.push_back(sim::check_expectation(*prepared, ex, a.diagram_steps, a.jobs));
+      suite.cases.back().ordinal = case_ordinal;
       if (progress_enabled()) fmt::print(stderr, "{}\n", reports::console_line(suite.cases.back()));
     }
   }
   if (!a.junit.empty()) reports::write_file_atomic(a.junit, reports::to_junit(suite));
-  if (!a.json.empty()) reports::write_file_atomic(a.json, reports::to_json(suite).dump(2) + "\n");
+  if (!a.json.empty()) {
+    nlohmann::json j = reports::to_json(suite);
+    j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
+    reports::write_file_atomic(a.json, j.dump(2) + "\n");
+  }
   fmt::print("{}", reports::console_summary(suite));
   if (suite.errors()) return kToolError;
   return suite.failed() ? kViolation : kClean;

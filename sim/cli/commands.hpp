@@ -15,6 +15,8 @@ struct explore_args {
   std::string save_schedule;
   size_t diagram_steps = 60;
   uint64_t shrink_budget = 100000;
+  unsigned jobs = 1;
+  std::string shard;
 };
 int cmd_explore(const explore_args&);
 
@@ -36,8 +38,16 @@ struct run_args {
   std::vector<std::string> paths;
   std::string junit, json;
   size_t diagram_steps = 40;
+  unsigned jobs = 1;
+  std::string shard;
 };
 int cmd_run(const run_args&);
+
+struct merge_args {
+  std::vector<std::string> files;
+  std::string junit, json;
+};
+int cmd_merge(const merge_args&);
 
 int cmd_validate(const std::vector<std::string>& files);
 int cmd_list(bool json);

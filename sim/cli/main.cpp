@@ -48,6 +48,8 @@ int main(int argc, char** argv) {
   explore->add_flag("--json", ex.json, "print one JSON object instead of text");
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
+  explore->add_option("--jobs", ex.jobs, "worker threads (random, pct); results are identical for any number")->check(CLI::Range(1, 1024));
+  explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
   explore->add_option("--shrink-budget", ex.shrink_budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
   explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)")->check(CLI::Range(0, 1000000));
@@ -73,7 +75,15 @@ int main(int argc, char** argv) {
   run->add_option("paths", rn.paths, "scenario files or directories (default: the scenarios directory)");
   run->add_option("--junit", rn.junit, "write a JUnit XML report (atomically)");
   run->add_option("--json", rn.json, "write a JSON report (atomically)");
+  run->add_option("--jobs", rn.jobs, "worker threads per exploration; results are identical for any number")->check(CLI::Range(1, 1024));
+  run->add_option("--shard", rn.shard, "K/N: run only the cases c with c mod N = K; N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)")->check(CLI::Range(0, 1000000));
+
+  merge_args mg;
+  auto* merge = app.add_subcommand("merge", "combine the --json results of every shard into the result of one unsharded run");
+  merge->add_option("files", mg.files, "shard result files (explore --json output, or run --json files)")->required();
+  merge->add_option("--junit", mg.junit, "suites: write the merged JUnit XML report");
+  merge->add_option("--json", mg.json, "write the merged JSON here instead of stdout (explore) / as a file (suites)");
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files (and build their filesystems); exit 2 on any error");
@@ -106,6 +116,7 @@ int main(int argc, char** argv) {
     if (*replay) return cmd_replay(rp);
     if (*shrink) return cmd_shrink(sh);
     if (*run) return cmd_run(rn);
+    if (*merge) return cmd_merge(mg);
     if (*validate) return cmd_validate(validate_files);
     if (*list) return cmd_list(list_json);
     if (*make) return cmd_new(new_name, new_output, new_force);

@@ -236,3 +236,40 @@ TEST_CASE("cli: run checks every expectation and writes JUnit and JSON reports")
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("scenario name \"ordered\" is also used by"));
 }
+
+TEST_CASE("cli: sharded runs merge into the unsharded report") {
+  write_scenarios();
+  const fs::path suite = workdir() / "msuite";
+  fs::create_directories(suite);
+  fs::copy_file(workdir() / "ordered.json", suite / "ordered.json", fs::copy_options::overwrite_existing);
+  fs::copy_file(workdir() / "deadlock.json", suite / "deadlock.json", fs::copy_options::overwrite_existing);
+  CHECK(fsrace("run msuite --json whole.json").code == 0);
+  CHECK(fsrace("run msuite --shard 0/2 --json s0.json").code == 0);
+  CHECK(fsrace("run msuite --shard 1/2 --json s1.json --jobs 2").code == 0);
+  auto r = fsrace("merge s1.json s0.json --json merged.json --junit merged.xml");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("3 cases: 3 passed"));
+  auto strip = [](nlohmann::json j) {
+    for (auto& c : j["cases"]) c.erase("seconds");
+    return j;
+  };
+  CHECK(strip(nlohmann::json::parse(read_file(workdir() / "merged.json"))) ==
+        strip(nlohmann::json::parse(read_file(workdir() / "whole.json"))));
+  CHECK(fsrace("merge s0.json").code == 2);  // shard 1/2 missing
+  // Explorations: three shards of a random exploration merge into the unsharded JSON.
+  for (int k = 0; k < 3; ++k) {
+    auto shard = fsrace("explore deadlock.json --strategy random --runs 30 --keep-going --no-shrink --json --shard " +
+                        std::to_string(k) + "/3");
+    CHECK(shard.code == 1);
+    write_file(workdir() / ("e" + std::to_string(k) + ".json"), shard.out);
+  }
+  r = fsrace("merge e0.json e1.json e2.json");
+  CHECK(r.code == 1);
+  auto merged = nlohmann::json::parse(r.out);
+  auto whole_explore = nlohmann::json::parse(fsrace("explore deadlock.json --strategy random --runs 30 --keep-going --no-shrink --json").out);
+  merged.erase("seconds");
+  whole_explore.erase("seconds");
+  CHECK(merged == whole_explore);
+  CHECK(merged["executions"] == 30);
+  CHECK(merged["violations"][0]["occurrences"] == 30);
+}

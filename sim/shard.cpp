@@ -1,0 +1,201 @@
+#include "sim/shard.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "reports/json_report.hpp"
+#include "sim/suite.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+std::optional<uint64_t> parse_number(std::string_view s) {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+const char* kShardHelp = "expected K/N (shard K of N, K from 0) or N with the index in JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID";
+
+// Checks that every shard file holds one of the N shards exactly once; returns them ordered by index.
+template <class GetShard>
+std::vector<size_t> order_shards(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
+                                 GetShard get) {
+  if (shards.empty()) throw input_error("", "", "merge needs at least one result file");
+  std::vector<size_t> by_index;
+  uint64_t count = 0;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const auto s = get(i);
+    if (!s) throw input_error(files[i], "/shard", "expected \"K/N\": the file is not the result of a sharded run");
+    if (i == 0) {
+      count = s->count;
+      by_index.assign(count, SIZE_MAX);
+    }
+    if (s->count != count)
+      throw input_error(files[i], "/shard", fmt::format("shard {} belongs to a split in {}, but {} was split in {}", s->describe(),
+                                                        s->count, files[0], count));
+    if (by_index[s->index] != SIZE_MAX)
+      throw input_error(files[i], "/shard", fmt::format("shard {} is also given by {}", s->describe(), files[by_index[s->index]]));
+    by_index[s->index] = i;
+  }
+  for (uint64_t k = 0; k < count; ++k)
+    if (by_index[k] == SIZE_MAX)
+      throw input_error("", "", fmt::format("shard {}/{} is missing: merge needs all {} shards", k, count, count));
+  return by_index;
+}
+
+std::optional<shard_spec> shard_of(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("shard") || !j["shard"].is_string()) return std::nullopt;
+  const std::string s = j["shard"].get<std::string>();
+  const auto slash = s.find('/');
+  if (slash == std::string::npos) return std::nullopt;
+  auto k = parse_number(std::string_view(s).substr(0, slash)), n = parse_number(std::string_view(s).substr(slash + 1));
+  if (!k || !n || *n == 0 || *k >= *n) return std::nullopt;
+  return shard_spec{*k, *n};
+}
+
+}  // namespace
+
+shard_spec parse_shard(const std::string& text, const std::function<const char*(const char*)>& getenv) {
+  shard_spec s;
+  const auto slash = text.find('/');
+  if (slash != std::string::npos) {
+    auto k = parse_number(std::string_view(text).substr(0, slash)), n = parse_number(std::string_view(text).substr(slash + 1));
+    if (!k || !n) throw input_error("", "--shard", fmt::format("{}, got \"{}\"", kShardHelp, text));
+    s = {*k, *n};
+  } else {
+    auto n = parse_number(text);
+    if (!n) throw input_error("", "--shard", fmt::format("{}, got \"{}\"", kShardHelp, text));
+    s.count = *n;
+    if (const char* k8s = getenv("JOB_COMPLETION_INDEX")) {
+      auto k = parse_number(k8s);
+      if (!k) throw input_error("", "JOB_COMPLETION_INDEX", fmt::format("expected a shard index, got \"{}\"", k8s));
+      s.index = *k;
+    } else if (const char* slurm = getenv("SLURM_ARRAY_TASK_ID")) {
+      auto k = parse_number(slurm);
+      const char* min_text = getenv("SLURM_ARRAY_TASK_MIN");
+      auto min = min_text ? parse_number(min_text) : std::optional<uint64_t>(0);
+      if (!k || !min || *k < *min)
+        throw input_error("", "SLURM_ARRAY_TASK_ID", fmt::format("expected a task id >= SLURM_ARRAY_TASK_MIN, got \"{}\"", slurm));
+      s.index = *k - *min;
+    } else {
+      throw input_error("", "--shard", fmt::format("--shard {} gives no index and neither JOB_COMPLETION_INDEX nor "
+                                                   "SLURM_ARRAY_TASK_ID is set; use --shard K/{}", text, text));
+    }
+  }
+  if (s.count == 0 || s.index >= s.count)
+    throw input_error("", "--shard", fmt::format("shard index {} is not in 0..{} (shards are numbered from 0)", s.index,
+                                                 s.count == 0 ? 0 : s.count - 1));
+  return s;
+}
+
+std::pair<uint64_t, uint64_t> shard_range(uint64_t runs, const shard_spec& s) {
+  const auto at = [&](uint64_t k) { return static_cast<uint64_t>((static_cast<unsigned __int128>(runs) * k) / s.count); };
+  return {at(s.index), at(s.index + 1)};
+}
+
+nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool keep_going,
+                                 const std::optional<shard_spec>& shard, double seconds) {
+  nlohmann::json j = reports::to_json(case_of(sc, e, "", seconds));
+  j["result"] = e.tool_error ? "tool-error" : e.violations.empty() ? "clean" : "violation";
+  j["fixes_resolved"] = e.fixes_resolved;
+  j["runs"] = e.settings.runs;
+  j["first"] = e.first;
+  j["end"] = e.end;
+  j["keep_going"] = keep_going;
+  j["max_steps"] = e.settings.max_steps;
+  if (e.settings.strategy == strategy_kind::pct) j["pct_steps"] = e.pct_steps;
+  j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
+  // Where an unsharded run would have stopped, for merging: the index of the execution that ended it.
+  j["stopped_at"] = e.tool_error               ? nlohmann::json(e.tool_error->index)
+                    : !keep_going && !e.violations.empty() ? nlohmann::json(e.violations.front().index)
+                                                           : nlohmann::json(nullptr);
+  if (e.tool_error) j["tool_error"] = {{"seed", e.tool_error->key}, {"execution", e.tool_error->index}, {"message", e.tool_error->finding.message}};
+  return j;
+}
+
+nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
+  const auto order = order_shards(shards, files, [&](size_t i) { return shard_of(shards[i]); });
+  const char* same[] = {"scenario", "fixes", "strategy", "base_seed", "runs", "keep_going", "max_steps", "fixes_resolved"};
+  const nlohmann::json& first = shards[order[0]];
+  for (size_t i = 0; i < shards.size(); ++i)
+    for (const char* key : same)
+      if (!shards[i].contains(key) || shards[i][key] != first[key])
+        throw input_error(files[i], std::string("/") + key,
+                          fmt::format("expected {} as in {} (all shards must come from the same exploration), got {}",
+                                      first.contains(key) ? first[key].dump() : "a value", files[order[0]],
+                                      shards[i].contains(key) ? shards[i][key].dump() : "nothing"));
+  try {
+    nlohmann::json out = first;
+    const bool keep_going = first["keep_going"].get<bool>();
+    uint64_t executions = 0, violating = 0;
+    double seconds = 0;
+    bool exhausted = true;
+    nlohmann::json violations = nlohmann::json::array();
+    out.erase("tool_error");
+    out["result"] = "clean";
+    out["stopped_at"] = nullptr;
+    for (size_t k = 0; k < order.size(); ++k) {
+      const nlohmann::json& s = shards[order[k]];
+      const uint64_t lo = s.at("first").get<uint64_t>();
+      if (lo != executions)
+        throw input_error(files[order[k]], "/first", fmt::format("expected the shard to start at execution {}, got {}", executions, lo));
+      seconds += s.at("seconds").get<double>();
+      exhausted = exhausted && s.at("exhausted").get<bool>();
+      for (const auto& v : s.at("violations")) {
+        auto same_v = [&](const nlohmann::json& w) { return w["kind"] == v["kind"] && w["message"] == v["message"]; };
+        auto it = std::find_if(violations.begin(), violations.end(), same_v);
+        if (it == violations.end()) violations.push_back(v);
+        else (*it)["occurrences"] = (*it)["occurrences"].get<uint64_t>() + v["occurrences"].get<uint64_t>();
+      }
+      violating += s.at("violating_executions").get<uint64_t>();
+      executions += s.at("executions").get<uint64_t>();
+      if (!s.at("stopped_at").is_null()) {  // one machine would have stopped here
+        out["stopped_at"] = s["stopped_at"];
+        if (s.contains("tool_error")) out["tool_error"] = s["tool_error"], out["reason"] = s["reason"], out["status"] = s["status"];
+        break;
+      }
+      if (s.at("end").get<uint64_t>() != lo + s.at("executions").get<uint64_t>())
+        throw input_error(files[order[k]], "/executions", "a shard that did not stop at a violation must run its whole range");
+    }
+    out["executions"] = executions;
+    out["violating_executions"] = violating;
+    out["violations"] = violations;
+    out["seconds"] = seconds;
+    out["exhausted"] = exhausted;
+    out["first"] = 0;
+    out["end"] = first["runs"];
+    out["shard"] = nullptr;
+    out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
+    if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
+    (void)keep_going;
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
+  }
+}
+
+reports::suite_result merge_suites(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
+  const auto order = order_shards(shards, files, [&](size_t i) { return shard_of(shards[i]); });
+  reports::suite_result merged;
+  for (size_t i : order) {
+    try {
+      auto part = reports::suite_from_json(shards[i]);
+      merged.cases.insert(merged.cases.end(), part.cases.begin(), part.cases.end());
+    } catch (const std::runtime_error& e) {
+      throw input_error(files[i], "/cases", e.what());
+    }
+  }
+  std::stable_sort(merged.cases.begin(), merged.cases.end(),
+                   [](const auto& a, const auto& b) { return a.ordinal < b.ordinal; });
+  for (size_t i = 1; i < merged.cases.size(); ++i)
+    if (merged.cases[i].ordinal == merged.cases[i - 1].ordinal)
+      throw input_error("", "/cases", fmt::format("case {} appears in two shards", merged.cases[i].ordinal));
+  return merged;
+}
+
+}  // namespace fsrace::sim
