@@ -61,7 +61,7 @@ TEST_CASE("the cleaner deletes an empty data block group and fsck stays clean", 
   CHECK_FALSE(dev_extent_left);
 }
 
-TEST_CASE("the cleaner keeps used, read-only and last-of-their-kind groups", "[model][cleaner]") {
+TEST_CASE("the cleaner keeps used and read-only and last-of-their-kind groups", "[model][cleaner]") {
   auto fs = make_fs();
   run_in_fiber([&] { btrfs_mark_empty_bgs_unused(*fs); });
   // The only data group is empty but the last of its kind.

@@ -75,7 +75,7 @@ TEST_CASE("device replace writes to the target only what the source holds", "[mo
   CHECK(read_dev(*fs, at, 64 * 1024) == before);  // same physical offset on the new device
 }
 
-TEST_CASE("device replace refuses a small target, an unknown source, and a second exclusive operation",
+TEST_CASE("device replace refuses a small target and an unknown source and a second exclusive operation",
           "[model][dev_replace]") {
   auto fs = fs_with_files("single");
   CHECK(replace(*fs, 1, 512ull << 20, "small") == -EINVAL);

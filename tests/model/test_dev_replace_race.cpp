@@ -153,7 +153,7 @@ TEST_CASE("replace vs write: DFS (preemption bound 1) finds the seed's lost data
   CHECK(x.problem.rfind("in flight at the walk: lost data", 0) == 0);
 }
 
-TEST_CASE("replace vs write: f0e9b7d64019 removes the seed's interleaving (DFS bound 1 exhaustive, 1000 PCT runs)",
+TEST_CASE("replace vs write: f0e9b7d64019 removes the seed's interleaving (DFS bound 1 exhaustive and 1000 PCT runs)",
           "[model][dev_replace][race]") {
   replace_vs_write env;
   replace_vs_write::tally off, on, pct_on;
@@ -180,7 +180,7 @@ TEST_CASE("replace vs write: f0e9b7d64019 removes the seed's interleaving (DFS b
   CHECK(pct.executions == 1000);
 }
 
-TEST_CASE("replace vs write: with f0e9b7d64019 a write completed, or counted, outside the fix's waits is still lost",
+TEST_CASE("replace vs write: with f0e9b7d64019 a write completed or counted outside the fix's waits is still lost",
           "[model][dev_replace][race]") {
   replace_vs_write env;
   replace_vs_write::tally t;

@@ -95,7 +95,7 @@ TEST_CASE("scrub vs block group deletion: DFS (preemption bound 2) finds -EINVAL
   CHECK(x.problem == "scrub returned -22 to user space");
 }
 
-TEST_CASE("scrub vs block group deletion: clean with 020d5b7366fc (DFS bound 2 exhaustive, 2000 PCT runs)",
+TEST_CASE("scrub vs block group deletion: clean with 020d5b7366fc (DFS bound 2 exhaustive and 2000 PCT runs)",
           "[model][scrub][race]") {
   scrub_vs_deletion env;
   auto dfs = explore_dfs(*env.prepared, fixes_with(true), env.threads, env.check, 2, 1000000, true);
@@ -110,8 +110,8 @@ TEST_CASE("scrub vs block group deletion: clean with 020d5b7366fc (DFS bound 2 e
   CHECK(pct.executions == 2000);
 }
 
-TEST_CASE("scrub vs a writer that commits: scrubs pause for the commit, no deadlock, no error (DFS bound 1 exhaustive, "
-          "500 PCT runs)",
+TEST_CASE("scrub vs a writer that commits: scrubs pause for the commit without deadlock or error "
+          "(DFS bound 1 exhaustive and 500 PCT runs)",
           "[model][scrub][race]") {
   // raid1 data: devid 1 holds the system chunk and a copy of the data, whose extent items the writer's
   // commit adds. (Scrubbing the metadata device would read tree blocks of the new commit root before the
