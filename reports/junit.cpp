@@ -49,7 +49,8 @@ std::string to_junit(const suite_result& s, const std::string& suite_name) {
   out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" time=\"{:.3f}\">\n",
                      xml_escape(suite_name), s.cases.size(), s.failed(), s.errors(), total);
   for (const auto& c : s.cases) {
-    const std::string name = fmt::format("fixes={}: expect {}", c.fixes, c.expected.empty() ? "nothing" : c.expected);
+    const std::string name =
+        fmt::format("fixes={} [{}]: expect {}", c.fixes, c.strategy, c.expected.empty() ? "nothing" : c.expected);
     out += fmt::format("    <testcase classname=\"fsrace.{}\" name=\"{}\" file=\"{}\" time=\"{:.3f}\">\n",
                        xml_escape(c.scenario), xml_escape(name), xml_escape(c.file), c.seconds);
     const std::string details = xml_escape(case_details(c));

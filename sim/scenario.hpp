@@ -78,6 +78,7 @@ struct explore_settings {
   uint32_t preemptions = 2;      // dfs: preemption bound
   uint64_t max_steps = 200000;   // steps per execution before it ends as step-limit (livelock)
   uint64_t seed = 0;             // base seed: execution i runs with sched::execution_seed(seed, i)
+  bool operator==(const explore_settings&) const = default;
 };
 
 struct expectation {

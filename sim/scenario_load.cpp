@@ -506,7 +506,7 @@ class scenario_parser {
       expectation ex;
       ex.path = path;
       ex.explore = sc.explore;
-      bool setting_ok = false;  // duplicates are only meaningful between valid settings
+      bool setting_ok = false;  // duplicates are only meaningful for a valid setting
       if (const json* f = obj.required("fixes", "\"on\" or \"off\": the state of the fixes under test")) {
         std::string s;
         if (get_string(sink_, *f, obj.child("fixes"), s, "\"on\" or \"off\"")) {
@@ -557,12 +557,15 @@ class scenario_parser {
       obj.reject_unknown("an expectation");
       if (!fixes_given_ && ex.fixes.overrides.empty() && !ex.fixes.on)
         sink_.error(obj.child("fixes"), "\"off\" changes nothing: the scenario has no fixes under test (add \"fixes\")");
-      if (setting_ok)
-        for (const auto& [other, other_path] : valid_settings_)
-          if (other == ex.fixes)
-            sink_.error(obj.child("fixes"), "a second expectation for fix setting \"{}\" (first at {})",
-                        ex.fixes.describe(), other_path);
-      if (setting_ok) valid_settings_.emplace_back(ex.fixes, path);
+      // Several expectations may share a fix setting (e.g. found by PCT and by DFS); the same setting with the
+      // same exploration twice is a copy-paste mistake.
+      if (setting_ok) {
+        for (size_t other : valid_expectations_)
+          if (sc.expectations[other].fixes == ex.fixes && sc.expectations[other].explore == ex.explore)
+            sink_.error(obj.child("fixes"), "a second expectation for fix setting \"{}\" with the same exploration "
+                                            "settings (first at {})", ex.fixes.describe(), sc.expectations[other].path);
+        valid_expectations_.push_back(sc.expectations.size());
+      }
       sc.expectations.push_back(std::move(ex));
     }
   }
@@ -590,7 +593,7 @@ class scenario_parser {
   std::vector<named_use> defined_, used_;
   std::set<std::string> listed_;  // parameterless invariants already listed
   bool fixes_given_ = false;
-  std::vector<std::pair<fix_setting, std::string>> valid_settings_;  // of expectations, with their paths
+  std::vector<size_t> valid_expectations_;  // indexes of expectations whose fix setting parsed
 };
 
 }  // namespace

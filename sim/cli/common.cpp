@@ -64,8 +64,11 @@ sim::fix_setting parse_fix_flags(const std::string& fixes, const std::vector<std
 
 sim::explore_settings settings_for(const sim::scenario& sc, const sim::fix_setting& setting, const explore_flags& f) {
   sim::explore_settings s = sc.explore;
-  for (const auto& ex : sc.expectations)
-    if (ex.fixes == setting) s = ex.explore;
+  for (const auto& ex : sc.expectations)  // the first expectation of that setting gives the defaults
+    if (ex.fixes == setting) {
+      s = ex.explore;
+      break;
+    }
   if (!f.strategy.empty()) {
     auto k = sim::parse_strategy(f.strategy);
     if (!k) throw sim::input_error("", "--strategy", fmt::format("expected random, pct or dfs, got \"{}\"", f.strategy));

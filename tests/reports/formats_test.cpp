@@ -88,7 +88,7 @@ TEST_CASE("JUnit: one testcase per scenario and fix setting, failures and errors
   CHECK(std::count(xml.begin(), xml.end(), '\n') > 10);
   std::regex testcase("<testcase ");
   CHECK(std::distance(std::sregex_iterator(xml.begin(), xml.end(), testcase), std::sregex_iterator()) == 3);
-  CHECK_THAT(xml, Catch::Contains("classname=\"fsrace.scrub-vs-bg-deletion\" name=\"fixes=on: expect clean\""));
+  CHECK_THAT(xml, Catch::Contains("classname=\"fsrace.scrub-vs-bg-deletion\" name=\"fixes=on [pct depth 3]: expect clean\""));
   CHECK_THAT(xml, Catch::Contains("<failure message=\"expected clean, found violation"));
   CHECK_THAT(xml, Catch::Contains("type=\"violation\""));
   CHECK_THAT(xml, Catch::Contains("seed 42"));

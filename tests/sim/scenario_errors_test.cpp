@@ -257,7 +257,9 @@ TEST_CASE("expectations: bad result, kind without violation, unknown kind, dupli
   doc = valid();
   doc["expectations"][1]["fixes"] = "off";
   doc["expectations"][1]["result"] = "violation";
-  expect_error(errors_of(doc), "/expectations/1/fixes", {"second expectation for fix setting \"off\""});
+  CHECK_NOTHROW(sim::parse_scenario(doc, kFile, *test::test_binding().cat));  // same setting, another exploration
+  doc["expectations"][1].erase("explore");
+  expect_error(errors_of(doc), "/expectations/1/fixes", {"second expectation for fix setting \"off\" with the same exploration"});
   doc = valid();
   doc["expectations"][0]["fixes"] = "maybe";
   expect_error(errors_of(doc), "/expectations/0/fixes", {"\"on\" or \"off\""});
