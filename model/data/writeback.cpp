@@ -194,8 +194,8 @@ int extent_writepages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start
     FSRACE_BUG_ON(!range || range->first > pos, "ino {}: dirty page {} without delalloc", inode.ino, i);
     // writepage_delalloc -> find_lock_delalloc_range: the delalloc range around the page, its other
     // pages locked too; if one of them is locked by someone else, just this page (-EAGAIN retry).
-    uint64_t ds = range->first, de = std::min(range->second, range->first + BTRFS_MAX_EXTENT_SIZE);
-    if (de <= pos) de = pos + PAGE_SIZE;
+    uint64_t ds = pos - range->first >= BTRFS_MAX_EXTENT_SIZE ? pos : range->first;
+    uint64_t de = std::min(range->second, ds + BTRFS_MAX_EXTENT_SIZE);
     uint64_t ps = page_index(ds), pe = page_index(de - 1);
     bool others_free = true;
     for (auto p = pages.lower_bound(ps); p != pages.end() && p->first <= pe; ++p)
