@@ -5,10 +5,8 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <optional>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "model/block_group.hpp"
 #include "model/ctree.hpp"
@@ -44,7 +42,6 @@ int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.search_start = rc.block_group;
   rc.extents_found = 0;
   rc.processed_blocks.clear();
-  rc.found_sample.clear();
   rc.create_reloc_tree = true;
   auto trans = btrfs_join_transaction(fs_info);
   return reloc_commit(fs_info, trans);
@@ -118,37 +115,16 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
     const bool tree = ei.flags & BTRFS_EXTENT_FLAG_TREE_BLOCK, data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
     FSRACE_BUG_ON(tree == data, "relocation: extent {} has flags {:#x} (check_extent_flags)", key.objectid, ei.flags);
     bool counted = true;
-    std::optional<locked_file_range> busy;
     if (tree) {
       relocate_tree_block(trans, rc, key.objectid, tree_block_level(fs_info, key), ei);
-    } else if (rc.stage == UPDATE_DATA_PTRS) {
-      locked_file_range range;
-      switch (replace_file_extents(trans, rc, key.objectid, ei, &range)) {
-        case replace_result::replaced:
-          break;
-        case replace_result::no_new_location:
-          // The extent appeared after MOVE_DATA_EXTENTS: its file extent items keep pointing into the
-          // group (the kernel's replace_file_extents gives up on it the same way).
-          counted = false;
-          if (rc.skipped_extents.insert(key.objectid).second) fs_info.reloc_stats.data_extents_skipped++;
-          break;
-        case replace_result::range_locked:
-          // Like relocate_tree_blocks' -EAGAIN: not counted, searched again from this extent.
-          counted = false;
-          rc.search_start = key.objectid;
-          busy = range;
-          break;
-      }
+    } else if (rc.stage == UPDATE_DATA_PTRS && !replace_file_extents(trans, rc, key.objectid, ei)) {
+      // get_new_location fails: the extent appeared after MOVE_DATA_EXTENTS (or could not be read),
+      // its file extent items keep pointing into the group. The kernel leaves them the same way.
+      counted = false;
+      if (rc.skipped_extents.insert(key.objectid).second) fs_info.reloc_stats.data_extents_skipped++;
     }
-    if (counted) {
-      rc.extents_found++;
-      if (rc.found_sample.size() < 8) rc.found_sample.push_back(key.objectid);
-    }
+    if (counted) rc.extents_found++;
     btrfs_end_transaction(trans);
-    // The kernel skips a file extent whose range is locked and finds the extent again in a later pass;
-    // the model waits for the writer (without a handle) so that the retry makes progress under any
-    // schedule, PCT's strict priorities included.
-    if (busy) wait_file_range_unlocked(fs_info, *busy);
     if (rc.stage == MOVE_DATA_EXTENTS && data) {
       rc.found_file_extent = true;
       ret = relocate_data_extent(fs_info, rc, key.objectid, key.offset);
@@ -209,8 +185,8 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
 
   int err = 0;
   for (int pass = 0;; ++pass) {
-    FSRACE_ASSERT(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes (stage {}, "
-                  "last pass found {}: {})", bg->start, pass, rc.stage, rc.extents_found, fmt::join(rc.found_sample, " "));
+    FSRACE_ASSERT(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes",
+                  bg->start, pass);
     fs_info.cleaner_mutex.lock();
     const int ret = relocate_block_group(fs_info, rc);
     fs_info.cleaner_mutex.unlock();
