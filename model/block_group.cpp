@@ -102,13 +102,20 @@ void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& c
 void btrfs_inc_block_group_reservations(btrfs_block_group_cache& bg) { bg.reservations.inc(); }
 
 void btrfs_dec_block_group_reservations(btrfs_fs_info& fs_info, uint64_t start) {
+  if (!fs_info.fixes.has("9cfa3e34e20e")) return;  // no counter before the fix
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
   FSRACE_ASSERT(bg, "no block group for reservation at {}", start);
   if (bg->reservations.dec_and_test()) sched::wake_up_var(&bg->reservations);
 }
 
-void btrfs_wait_block_group_reservations(btrfs_block_group_cache& bg) {
+void btrfs_wait_block_group_reservations(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
   sched::point(sched::L("btrfs_wait_block_group_reservations(bg {})", bg.start));
+  if (!(bg.flags & BTRFS_BLOCK_GROUP_DATA)) return;
+  // An allocator that passed the ro check counts its reservation while it holds groups_sem for
+  // reading: taking it for writing waits for every such allocator to have counted.
+  btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg.flags);
+  sinfo.groups_sem.down_write();
+  sinfo.groups_sem.up_write();
   sched::wait_var_event(&bg.reservations, "block_group->reservations", [&] { return bg.reservations.peek() == 0; });
 }
 
@@ -119,7 +126,7 @@ bool btrfs_inc_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr) {
   // Without f78c436c3931 there is no counter: nocow writes never look at the group's ro state here.
   if (!fs_info.fixes.has("f78c436c3931")) return true;
   if (bg->ro) return false;  // under bg->lock, in the same step as the increment
-  bg->nocow_writers.set(bg->nocow_writers.peek() + 1);
+  bg->nocow_writers.inc_in_step();
   return true;
 }
 
@@ -216,6 +223,7 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
   for (int attempt = 0; attempt < 2; ++attempt) {
     sched::point(sched::L("find_free_extent(type {:#x}, {} bytes)", type, num_bytes));
+    sinfo.groups_sem.down_read();
     for (uint64_t start : sinfo.block_groups) {
       block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
       if (!bg || bg->ro || bg->removed) continue;  // read-only groups are skipped
@@ -228,11 +236,13 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
         sinfo.bytes_reserved += num_bytes;
         // 9cfa3e34e20e: data reservations are counted until the ordered extent exists.
         if (is_data_for_reservations && fs_info.fixes.has("9cfa3e34e20e")) btrfs_inc_block_group_reservations(*bg);
+        sinfo.groups_sem.up_read();
         ins.objectid = at;
         ins.offset = num_bytes;
         return 0;
       }
     }
+    sinfo.groups_sem.up_read();
     if (attempt == 0) {
       // do_chunk_alloc: a new chunk of this type, in the running (or a joined) transaction.
       btrfs_trans_handle joined;

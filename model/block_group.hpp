@@ -57,7 +57,7 @@ void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& c
 // 9cfa3e34e20e: extents reserved by find_free_extent whose ordered extent does not exist yet.
 void btrfs_inc_block_group_reservations(btrfs_block_group_cache& bg);
 void btrfs_dec_block_group_reservations(btrfs_fs_info& fs_info, uint64_t start);
-void btrfs_wait_block_group_reservations(btrfs_block_group_cache& bg);
+void btrfs_wait_block_group_reservations(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg);
 // f78c436c3931: nocow writers. inc fails (returns false) on a read-only group only with the fix on.
 bool btrfs_inc_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr);
 void btrfs_dec_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr);

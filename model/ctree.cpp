@@ -403,6 +403,16 @@ int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
   }, "btrfs_del_item(root {}, objectid {})");
 }
 
+int btrfs_cow_search(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key) {
+  bool found = false;
+  const int ret = modify_tree(trans, root, key, [&](tree_block& leaf) {
+    int slot;
+    found = bin_search(leaf, key, &slot) == 0;
+    return 0;
+  }, "btrfs_search_slot(cow, root {}, objectid {})");
+  return ret ? ret : (found ? 0 : 1);
+}
+
 int btrfs_lookup_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& key, item_value* out) {
   btrfs_path path;
   int ret = btrfs_search_slot(fs_info, root, key, path);

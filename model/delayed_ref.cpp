@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "model/data/file_item.hpp"
 #include "model/fs_info.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -58,10 +59,11 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
   const btrfs_key key = extent_key(h);
   if (h.must_insert_reserved) {
     if (h.ref_mod <= 0) {
-      // Allocated and released in the same transaction: never reaches the extent tree.
+      // Allocated and released in the same transaction: never reaches the extent tree
+      // (cleanup_ref_head pins it and drops the checksums its write inserted).
       btrfs_update_block_group(trans, h.bytenr, h.num_bytes, true);
       btrfs_update_block_group(trans, h.bytenr, h.num_bytes, false);
-      return 0;
+      return h.is_data ? btrfs_del_csums(trans, h.bytenr, h.num_bytes) : 0;
     }
     btrfs_extent_item ei;
     ei.refs = uint64_t(h.ref_mod);
@@ -91,16 +93,7 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
   ret = btrfs_delete_item(trans, extent_root, key);
   FSRACE_BUG_ON(ret != 0, "delete of extent item {} failed: {}", h.bytenr, ret);
   btrfs_update_block_group(trans, h.bytenr, h.num_bytes, false);
-  if (h.is_data) {
-    std::vector<btrfs_key> csums;
-    btrfs_for_each_item(fs_info, fs_info.csum_root(), {BTRFS_EXTENT_CSUM_OBJECTID, BTRFS_EXTENT_CSUM_KEY, h.bytenr},
-                        [&](const btrfs_item& it) {
-                          if (it.key.offset >= h.bytenr + h.num_bytes) return false;
-                          csums.push_back(it.key);
-                          return true;
-                        });
-    for (const auto& k : csums) btrfs_delete_item(trans, fs_info.csum_root(), k);
-  }
+  if (h.is_data) return btrfs_del_csums(trans, h.bytenr, h.num_bytes);
   return 0;
 }
 

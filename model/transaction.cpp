@@ -6,6 +6,7 @@
 
 #include "model/bio.hpp"
 #include "model/fs_info.hpp"
+#include "model/maint/balance_state.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -105,13 +106,20 @@ bool commit_work_left(btrfs_trans_handle& trans) {
   return false;
 }
 
-// btrfs_write_and_wait_transaction: every dirty tree block reaches all its mirrors.
-void write_dirty_tree_blocks(btrfs_fs_info& fs_info) {
+// btrfs_write_and_wait_transaction: every dirty tree block of this transaction reaches all its mirrors.
+// The kernel keeps one dirty_pages tree per transaction; here the list is shared, so blocks the next
+// transaction allocated (generation > transid; new handles may run once the commit is unblocked) stay
+// dirty for its own commit.
+void write_dirty_tree_blocks(btrfs_fs_info& fs_info, uint64_t transid) {
   auto dirty = std::move(fs_info.dirty_tree_blocks);
   fs_info.dirty_tree_blocks.clear();
   for (auto& [bytenr, level] : dirty) {
     tree_block_ptr* p = fs_info.buffer_radix.find_mut(bytenr);
     if (!p || !*p || (*p)->header.bytenr != bytenr) continue;
+    if ((*p)->header.generation > transid) {
+      fs_info.dirty_tree_blocks.emplace(bytenr, level);
+      continue;
+    }
     if (p->use_count() > 1) *p = std::make_shared<tree_block>(**p);  // never touch a shared block
     auto& b = *p;
     const_cast<tree_block&>(*b).header.csum = b->content_csum();
@@ -193,6 +201,9 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   // switch_commit_roots, under commit_root_sem.
   fs_info.commit_root_sem.down_write();
   sched::point(sched::L("switch_commit_roots(transid {})", cur->transid));
+  // d96b34248c2f: send notices that relocation committed while it walked commit roots.
+  if ((fs_info.flags & BTRFS_FS_RELOC_RUNNING) && fs_info.fixes.has("d96b34248c2f"))
+    fs_info.last_reloc_trans = cur->transid;
   for (auto& [id, root] : fs_info.roots) {
     root->commit_root = root->node;
     root->commit_root_level = root->level;
@@ -206,9 +217,8 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   cur->num_writers--;
   fs_info.trans_lock.unlock();
   fs_info.transaction_wait.wake_up();
-  btrfs_scrub_continue(fs_info);
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
-  write_dirty_tree_blocks(fs_info);
+  write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   fs_info.last_trans_committed = fs_info.generation;
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
@@ -216,6 +226,8 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   cur->state = trans_state::completed;
   fs_info.commit_wait.wake_up();
   trans.transaction.reset();
+  // Scrubs resume only now: until the tree blocks are written they would read stale copies.
+  btrfs_scrub_continue(fs_info);
   return 0;
 }
 

@@ -194,26 +194,27 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   // A chunk allocated in this transaction has no items yet (btrfs_create_pending_block_groups).
   const auto& pending = trans.transaction->new_bgs;
   const bool items_pending = std::find(pending.begin(), pending.end(), chunk_offset) != pending.end();
-  fs_info.chunk_mutex.lock();
+  // chunk_mutex covers only the device's bytes_used update: the tree edits below may COW blocks and
+  // allocate a new system chunk, which takes chunk_mutex itself.
   for (const auto& s : map->stripes) {
-    if (items_pending) {
-      fs_info.device(s.devid)->bytes_used -= map->length;
-      continue;
+    if (!items_pending) {
+      sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
+      int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
+      FSRACE_ASSERT(ret == 0, "dev extent {} {} missing", s.devid, s.physical);
     }
-    sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
-    int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
-    FSRACE_ASSERT(ret == 0, "dev extent {} {} missing", s.devid, s.physical);
-    if (btrfs_device* d = fs_info.device(s.devid)) {
-      d->bytes_used -= map->length;
+    btrfs_device* d = fs_info.device(s.devid);
+    if (!d) continue;
+    fs_info.chunk_mutex.lock();
+    d->bytes_used -= map->length;
+    fs_info.chunk_mutex.unlock();
+    if (!items_pending)  // btrfs_update_device
       btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
                         btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
-    }
   }
-  if (!items_pending) {
+  if (!items_pending) {  // btrfs_free_chunk
     int ret = btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
     FSRACE_ASSERT(ret == 0, "chunk item {} missing", chunk_offset);
   }
-  fs_info.chunk_mutex.unlock();
   return btrfs_remove_block_group(trans, chunk_offset);
 }
 

@@ -110,7 +110,7 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
     // Its own step, later than the reservation: until it exists only bg->reservations (9cfa3e34e20e)
     // tells anyone that this extent is being written.
     out.ordered = btrfs_add_ordered_extent_dio(fs_info, inode, start, ins.objectid, ins.offset, ins.offset, 0);
-    if (fs_info.fixes.has("9cfa3e34e20e")) btrfs_dec_block_group_reservations(fs_info, ins.objectid);
+    btrfs_dec_block_group_reservations(fs_info, ins.objectid);
     out.len = ins.offset;
     out.block_start = ins.objectid;
     fs_info.data_stats.dio_cow++;

@@ -91,7 +91,7 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
     add_pinned_em(inode, cur, len, ins.objectid, false);
     btrfs_add_ordered_extent(fs_info, inode, cur, ins.objectid, len, len, 0);
     // 9cfa3e34e20e: the ordered extent exists now; relocation may stop waiting for this reservation.
-    if (fs_info.fixes.has("9cfa3e34e20e")) btrfs_dec_block_group_reservations(fs_info, ins.objectid);
+    btrfs_dec_block_group_reservations(fs_info, ins.objectid);
     clear_delalloc_after_ordered(fs_info, inode, cur, cur + len);
     fs_info.data_stats.cow_extents++;
     cur += len;

@@ -72,6 +72,7 @@ struct reloc_control {
   std::set<uint64_t> processed_blocks;              // tree blocks relocated in this pass
   std::map<uint64_t, reloc_data_extent> data_extents;  // old bytenr -> its copy in the reloc inode
   std::set<uint64_t> skipped_extents;  // UPDATE_DATA_PTRS: data extents with no new location (left in place)
+  std::vector<uint64_t> found_sample;  // the first extents found by this pass (for messages)
 };
 
 // Counters for tests and reports (never read by model decisions).

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "model/block_group.hpp"
 #include "model/ctree.hpp"
@@ -25,16 +27,6 @@ namespace {
 constexpr int kMaxPasses = 32;                   // a group empties in a handful of passes
 constexpr uint64_t kMaxExtentsPerPass = 1u << 20;
 
-int reloc_commit(btrfs_fs_info& fs_info, btrfs_trans_handle& trans) {
-  const uint64_t transid = trans.transid;
-  const int ret = btrfs_commit_transaction(trans);
-  // d96b34248c2f: a relocation commit is visible to send through last_reloc_trans. (The kernel sets
-  // it in switch_commit_roots under commit_root_sem while BTRFS_FS_RELOC_RUNNING; this is the same
-  // value, set as soon as the commit returns.)
-  if (fs_info.fixes.has("d96b34248c2f")) fs_info.last_reloc_trans = std::max(fs_info.last_reloc_trans, transid);
-  return ret;
-}
-
 // prepare_to_relocate: a new pass; the commit runs the queued delayed refs and switches the commit
 // roots, so the scan below sees every extent item that exists by now.
 int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
@@ -42,9 +34,10 @@ int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.search_start = rc.block_group;
   rc.extents_found = 0;
   rc.processed_blocks.clear();
+  rc.found_sample.clear();
   rc.create_reloc_tree = true;
   auto trans = btrfs_join_transaction(fs_info);
-  return reloc_commit(fs_info, trans);
+  return btrfs_commit_transaction(trans);
 }
 
 // find_next_extent: the next extent item of the group in the extent tree's commit root, from
@@ -115,16 +108,37 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
     const bool tree = ei.flags & BTRFS_EXTENT_FLAG_TREE_BLOCK, data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
     FSRACE_BUG_ON(tree == data, "relocation: extent {} has flags {:#x} (check_extent_flags)", key.objectid, ei.flags);
     bool counted = true;
+    std::optional<locked_file_range> busy;
     if (tree) {
       relocate_tree_block(trans, rc, key.objectid, tree_block_level(fs_info, key), ei);
-    } else if (rc.stage == UPDATE_DATA_PTRS && !replace_file_extents(trans, rc, key.objectid, ei)) {
-      // get_new_location fails: the extent appeared after MOVE_DATA_EXTENTS (or could not be read),
-      // its file extent items keep pointing into the group. The kernel leaves them the same way.
-      counted = false;
-      if (rc.skipped_extents.insert(key.objectid).second) fs_info.reloc_stats.data_extents_skipped++;
+    } else if (rc.stage == UPDATE_DATA_PTRS) {
+      locked_file_range range;
+      switch (replace_file_extents(trans, rc, key.objectid, ei, &range)) {
+        case replace_result::replaced:
+          break;
+        case replace_result::no_new_location:
+          // The extent appeared after MOVE_DATA_EXTENTS: its file extent items keep pointing into the
+          // group (the kernel's replace_file_extents gives up on it the same way).
+          counted = false;
+          if (rc.skipped_extents.insert(key.objectid).second) fs_info.reloc_stats.data_extents_skipped++;
+          break;
+        case replace_result::range_locked:
+          // Like relocate_tree_blocks' -EAGAIN: not counted, searched again from this extent.
+          counted = false;
+          rc.search_start = key.objectid;
+          busy = range;
+          break;
+      }
     }
-    if (counted) rc.extents_found++;
+    if (counted) {
+      rc.extents_found++;
+      if (rc.found_sample.size() < 8) rc.found_sample.push_back(key.objectid);
+    }
     btrfs_end_transaction(trans);
+    // The kernel skips a file extent whose range is locked and finds the extent again in a later pass;
+    // the model waits for the writer (without a handle) so that the retry makes progress under any
+    // schedule, PCT's strict priorities included.
+    if (busy) wait_file_range_unlocked(fs_info, *busy);
     if (rc.stage == MOVE_DATA_EXTENTS && data) {
       rc.found_file_extent = true;
       ret = relocate_data_extent(fs_info, rc, key.objectid, key.offset);
@@ -138,7 +152,7 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.create_reloc_tree = false;
   // "get rid of pinned extents": what this pass freed is unpinned by the commit.
   auto trans = btrfs_join_transaction(fs_info);
-  const int ret = reloc_commit(fs_info, trans);
+  const int ret = btrfs_commit_transaction(trans);
   return err ? err : ret;
 }
 
@@ -175,7 +189,7 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
 
   // Writers that got space in the group before it went read-only must be done before the scan.
   if (fs_info.fixes.has("9cfa3e34e20e"))
-    btrfs_wait_block_group_reservations(*bg);
+    btrfs_wait_block_group_reservations(fs_info, *bg);
   else
     btrfs_start_delalloc_roots(fs_info, ~0ull);
   if (fs_info.fixes.has("f78c436c3931")) btrfs_wait_nocow_writers(*bg);
@@ -185,8 +199,8 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
 
   int err = 0;
   for (int pass = 0;; ++pass) {
-    FSRACE_ASSERT(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes",
-                  bg->start, pass);
+    FSRACE_ASSERT(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes (stage {}, "
+                  "last pass found {}: {})", bg->start, pass, rc.stage, rc.extents_found, fmt::join(rc.found_sample, " "));
     fs_info.cleaner_mutex.lock();
     const int ret = relocate_block_group(fs_info, rc);
     fs_info.cleaner_mutex.unlock();

@@ -117,11 +117,12 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
   return 0;
 }
 
-bool replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr, const btrfs_extent_item& ei) {
+replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr,
+                                    const btrfs_extent_item& ei, locked_file_range* busy) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   auto found = rc.data_extents.find(bytenr);
   // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one.
-  if (found == rc.data_extents.end() || !found->second.written) return false;
+  if (found == rc.data_extents.end() || !found->second.written) return replace_result::no_new_location;
   reloc_data_extent& de = found->second;
   for (const btrfs_extent_inline_ref& ref : ei.inline_refs) {
     if (ref.type != BTRFS_EXTENT_DATA_REF_KEY) continue;
@@ -132,21 +133,44 @@ bool replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.objectid, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
         continue;
-      if (inode && !try_lock_extent(*inode, fe.key_offset, fe.end())) continue;
-      btrfs_file_extent_item fi = fe.fi;
-      fi.disk_bytenr = de.new_bytenr;
-      const int ret = btrfs_update_item(trans, *root, {ref.objectid, BTRFS_EXTENT_DATA_KEY, fe.key_offset}, fi);
+      if (inode && !try_lock_extent(*inode, fe.key_offset, fe.end())) {
+        *busy = locked_file_range{ref.root, ref.objectid, fe.key_offset, fe.end()};
+        return replace_result::range_locked;
+      }
+      // The file extent item is rewritten under the leaf lock (inode->items_lock stands for it), after
+      // reading it again: nothing else edits it meanwhile.
+      const btrfs_key key{ref.objectid, BTRFS_EXTENT_DATA_KEY, fe.key_offset};
+      if (inode) inode->items_lock.lock();
+      item_value v;
+      int ret = btrfs_lookup_item(fs_info, *root, key, &v);
+      btrfs_file_extent_item fi;
+      if (ret == 0) {
+        fi = std::get<btrfs_file_extent_item>(v);
+        if (fi.disk_bytenr != bytenr || key.offset - fi.offset != ref.offset) ret = -EAGAIN;
+      }
+      if (ret == 0) {
+        fi.disk_bytenr = de.new_bytenr;
+        ret = btrfs_update_item(trans, *root, key, fi);
+      }
+      if (inode) inode->items_lock.unlock();
       if (ret == 0) {
         btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.objectid, ref.offset, +1,
                                    !de.referenced);
         de.referenced = true;
-        btrfs_add_delayed_data_ref(trans, bytenr, fe.fi.disk_num_bytes, ref.root, ref.objectid, ref.offset, -1, false);
+        btrfs_add_delayed_data_ref(trans, bytenr, fi.disk_num_bytes, ref.root, ref.objectid, ref.offset, -1, false);
         fs_info.reloc_stats.file_extents_updated++;
       }
       if (inode) unlock_extent(*inode, fe.key_offset, fe.end());
     }
   }
-  return true;
+  return replace_result::replaced;
+}
+
+void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range) {
+  btrfs_inode* inode = btrfs_iget(fs_info, range.root, range.ino);
+  if (!inode) return;
+  lock_extent(*inode, range.start, range.end);
+  unlock_extent(*inode, range.start, range.end);
 }
 
 void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc) {

@@ -35,8 +35,17 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc);
 
 // UPDATE_DATA_PTRS for one data extent found in the group (add_data_references + replace_file_extents):
 // repoints every file extent item referencing it, in every root its back references name, to its new
-// location. Returns false when the extent has no new location (it was not moved: left in place).
-bool replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr, const btrfs_extent_item& ei);
+// location. no_new_location: it was not moved (get_new_location fails), it stays in place.
+// range_locked: a writer holds the extent range of one of its file extent items (try_lock_extent
+// failed, *busy names it); the caller waits for it without a transaction handle and retries.
+enum class replace_result { replaced, no_new_location, range_locked };
+struct locked_file_range {
+  uint64_t root = 0, ino = 0, start = 0, end = 0;
+};
+replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr,
+                                    const btrfs_extent_item& ei, locked_file_range* busy);
+// Sleeps until nobody holds the range (lock_extent + unlock_extent).
+void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range);
 
 // End of relocation: the reloc inode is evicted; its preallocated extents that no file took over
 // (the old extent was freed meanwhile) are given back, with their cloned checksums.

@@ -21,7 +21,7 @@ namespace {
 // commit root, which shows their extent items only after the next commit. Wait for them and commit.
 int wait_for_writers_before_copy(scrub_ctx& sctx, btrfs_block_group_cache& cache) {
   btrfs_fs_info& fs_info = sctx.fs_info;
-  btrfs_wait_block_group_reservations(cache);
+  btrfs_wait_block_group_reservations(fs_info, cache);
   btrfs_wait_nocow_writers(cache);
   const uint64_t waited = btrfs_wait_ordered_roots(fs_info, ~0ull, cache.start, cache.length);
   if (waited == 0) return 0;
@@ -124,15 +124,17 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
 
     // The kernel flushes and waits for its bios here, then waits for its workers with scrubs paused.
     scrub_blocked_if_needed(fs_info);
+    // 1a1a8b732c7e: the cursor passes the copied extent before the group is writable again, so that new
+    // writes into it are duplicated to the target; before it the group became writable first.
+    const bool cursor_first = fs_info.fixes.has("1a1a8b732c7e");
+    if (ro_set && !cursor_first) btrfs_dec_block_group_ro(fs_info, *cache);
     if (sctx.is_dev_replace) {
-      // 1a1a8b732c7e order: the cursor passes the copied extent before the group is writable again, so
-      // that new writes into it are duplicated to the target.
       dev_replace.rwsem.down_write();
       dev_replace.cursor_left = dev_replace.cursor_right;
       dev_replace.item_needs_writeback = true;
       dev_replace.rwsem.up_write();
     }
-    if (ro_set) btrfs_dec_block_group_ro(fs_info, *cache);
+    if (ro_set && cursor_first) btrfs_dec_block_group_ro(fs_info, *cache);
     if (ret) break;
     if (sctx.is_dev_replace && dev_replace.num_write_errors > 0) {
       ret = -EIO;

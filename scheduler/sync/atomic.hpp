@@ -18,6 +18,9 @@ class Atomic {
   int64_t add_return(int64_t delta);
   bool dec_and_test();  // decrements; true if the result is 0
   int64_t cmpxchg(int64_t old, int64_t nw);  // returns the value seen; stores nw if it was old
+  /// No scheduling point: the caller's current step covers it (the kernel does the update under a
+  /// spinlock together with a check, e.g. bg->lock around `if (!bg->ro) atomic_inc(...)`).
+  void inc_in_step() { ++value_; }
   /// No scheduling point: for checkers and asserts only.
   int64_t peek() const { return value_; }
   const char* name() const { return name_; }

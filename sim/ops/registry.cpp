@@ -5,6 +5,7 @@ namespace fsrace::sim {
 
 void register_data_ops(catalogue&);  // sim/ops/data.cpp
 void register_extent_io_ops(catalogue&);  // sim/ops/extent_io.cpp
+void register_balance_ops(catalogue&);  // sim/ops/maintenance_balance.cpp
 void register_send_ops(catalogue&);  // sim/ops/maintenance_send.cpp
 void register_scrub_ops(catalogue&);  // sim/ops/maintenance_scrub.cpp
 
@@ -12,6 +13,7 @@ void register_all_ops(catalogue& cat) {
   register_core_ops(cat);
   register_data_ops(cat);
   register_extent_io_ops(cat);
+  register_balance_ops(cat);
   register_send_ops(cat);
   register_scrub_ops(cat);
 }

@@ -50,3 +50,38 @@ inline void collect_items(const model::btrfs_fs_info& fs, uint64_t bytenr, std::
 }
 
 }  // namespace fsrace::test
+
+namespace fsrace::test {
+
+struct file_extent_ref {
+  uint64_t root = 0;
+  model::btrfs_key key;
+  model::btrfs_file_extent_item fi;
+};
+
+// Every regular / prealloc file extent item of every subvolume and snapshot (current roots).
+inline std::vector<file_extent_ref> all_file_extents(const model::btrfs_fs_info& fs) {
+  std::vector<file_extent_ref> out;
+  std::function<void(uint64_t, uint64_t)> walk = [&](uint64_t root, uint64_t bytenr) {
+    const model::tree_block_ptr* p = fs.buffer_radix.find(bytenr);
+    if (!p || !*p) return;
+    for (const auto& it : (*p)->items) {
+      if (it.key.type != model::BTRFS_EXTENT_DATA_KEY) continue;
+      const auto& fi = std::get<model::btrfs_file_extent_item>(it.value);
+      if (fi.type != model::BTRFS_FILE_EXTENT_INLINE && fi.disk_bytenr) out.push_back({root, it.key, fi});
+    }
+    for (const auto& ptr : (*p)->ptrs) walk(root, ptr.blockptr);
+  };
+  for (const auto& [id, root] : fs.roots)
+    if (root->ref_cows) walk(id, root->node);
+  return out;
+}
+
+inline size_t file_extents_in(const model::btrfs_fs_info& fs, uint64_t start, uint64_t len) {
+  size_t n = 0;
+  for (const auto& fe : all_file_extents(fs))
+    if (fe.fi.disk_bytenr >= start && fe.fi.disk_bytenr < start + len) ++n;
+  return n;
+}
+
+}  // namespace fsrace::test

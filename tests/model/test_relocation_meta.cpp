@@ -169,3 +169,49 @@ TEST_CASE("balance refuses while another exclusive operation runs, and with 9e96
   CHECK(fs->block_group_cache_tree.count(start) == 0);
   CHECK(fs->last_reloc_trans > 0);
 }
+
+TEST_CASE("metadata relocation racing with file writes and snapshot creation leaves every tree out of the group",
+          "[model][relocation][race]") {
+  // Writers COW tree blocks (out of the read-only group) and commit while relocation walks the extent
+  // tree's commit root and COWs what is left; a snapshot taken meanwhile must be moved too.
+  auto prepared = make_fs();
+  populate_with_snapshot(*prepared, 150);
+  freeze(*prepared);
+  const block_group_ptr meta = test::first_group_of(*prepared, BTRFS_BLOCK_GROUP_METADATA);
+  const uint64_t start = meta->start, len = meta->length;
+  sched::Scheduler s(sched::Options{.max_steps = 200000});
+  sched::PctStrategy pct(3);
+  for (uint64_t i = 0; i < 150; ++i) {
+    btrfs_fs_info fs(*prepared);
+    fs.fixes = fix_set::for_kernel("4.7");
+    int relocated = 1, snap = 1;
+    s.spawn("writer", [&fs] {
+      auto trans = btrfs_start_transaction(fs);
+      btrfs_root& root = *fs.roots.at(BTRFS_FS_TREE_OBJECTID);
+      for (uint64_t k = 0; k < 40; ++k) {
+        btrfs_inode_item it;
+        it.size = k;
+        FSRACE_ASSERT(btrfs_insert_item(trans, root, {5000 + k, BTRFS_INODE_ITEM_KEY, 0}, it) == 0, "insert {}", k);
+      }
+      FSRACE_ASSERT(btrfs_commit_transaction(trans) == 0, "commit");
+    });
+    s.spawn("snapshot", [&fs, &snap] {
+      snap = btrfs_ioctl_snap_create(fs, BTRFS_FS_TREE_OBJECTID, BTRFS_FS_TREE_OBJECTID, "snap2", true, nullptr);
+    });
+    s.spawn("balance", [&fs, &relocated, start] {
+      fs.delete_unused_bgs_mutex.lock();
+      relocated = btrfs_relocate_chunk(fs, start);
+      fs.delete_unused_bgs_mutex.unlock();
+    });
+    const sched::Execution ex = s.run(pct, sched::execution_seed(31, i));
+    INFO("execution " << i << ": " << sched::to_string(ex.finding.kind) << " " << ex.finding.message);
+    REQUIRE(ex.finding.kind == sched::FindingKind::None);
+    REQUIRE(relocated == 0);
+    REQUIRE(snap == 0);
+    run_in_fiber([&] { REQUIRE(btrfs_commit_current(fs) == 0); });
+    const auto problems = btrfs_check(fs);
+    INFO(fmt::format("{}", fmt::join(problems, "\n")));
+    REQUIRE(problems.empty());
+    REQUIRE(test::blocks_in(test::all_tree_blocks(fs), start, len).empty());
+  }
+}
