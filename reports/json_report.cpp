@@ -1,20 +1,73 @@
 #include "reports/json_report.hpp"
 
-#include <stdexcept>
+#include <fmt/format.h>
 
 namespace fsrace::reports {
+namespace {
+
+// Strict getters: a missing key or a value of another type names its JSON pointer.
+const nlohmann::json& member(const nlohmann::json& j, const std::string& path, const char* key, const char* expected) {
+  if (!j.is_object()) throw json_report_error(path.empty() ? "/" : path, "expected an object");
+  const auto it = j.find(key);
+  if (it == j.end()) throw json_report_error(path + "/" + key, fmt::format("missing: expected {}", expected));
+  return *it;
+}
+
+// A count or index: an integer that is not negative (JSON text reads as unsigned, built values may be signed).
+bool is_count(const nlohmann::json& v) {
+  return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+}
+
+std::string got(const nlohmann::json& v) {
+  const std::string text = v.dump();
+  return text.size() > 40 ? text.substr(0, 37) + "..." : text;
+}
+
+std::string str(const nlohmann::json& j, const std::string& path, const char* key) {
+  const auto& v = member(j, path, key, "a string");
+  if (!v.is_string()) throw json_report_error(path + "/" + key, "expected a string, got " + got(v));
+  return v.get<std::string>();
+}
+
+uint64_t uint(const nlohmann::json& j, const std::string& path, const char* key) {
+  const auto& v = member(j, path, key, "an unsigned integer");
+  if (!is_count(v)) throw json_report_error(path + "/" + key, "expected an unsigned integer, got " + got(v));
+  return v.get<uint64_t>();
+}
+
+const nlohmann::json& array(const nlohmann::json& j, const std::string& path, const char* key) {
+  const auto& v = member(j, path, key, "an array");
+  if (!v.is_array()) throw json_report_error(path + "/" + key, "expected an array, got " + got(v));
+  return v;
+}
+
+}  // namespace
+
+nlohmann::json to_json(const trace_record& t) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : t.steps) steps.push_back({s.index, s.thread, s.label});
+  return {{"threads", t.threads},
+          {"total_steps", t.total_steps},
+          {"violating", t.violating ? nlohmann::json(*t.violating) : nlohmann::json(nullptr)},
+          {"note", t.note},
+          {"steps", steps}};
+}
 
 nlohmann::json to_json(const case_result& c) {
   nlohmann::json v = nlohmann::json::array();
-  for (const auto& x : c.violations)
-    v.push_back({{"seed", x.seed},
-                 {"kind", x.kind},
-                 {"message", x.message},
-                 {"execution", x.execution},
-                 {"occurrences", x.occurrences},
-                 {"steps", x.steps},
-                 {"preemptions", x.preemptions},
-                 {"replay", x.replay_command}});
+  for (const auto& x : c.violations) {
+    nlohmann::json e = {{"seed", x.seed},
+                        {"kind", x.kind},
+                        {"message", x.message},
+                        {"execution", x.execution},
+                        {"occurrences", x.occurrences},
+                        {"steps", x.steps},
+                        {"preemptions", x.preemptions},
+                        {"replay", x.replay_command}};
+    if (!x.diagram.empty()) e["diagram"] = x.diagram;
+    if (x.trace) e["trace"] = to_json(*x.trace);
+    v.push_back(std::move(e));
+  }
   return {{"ordinal", c.ordinal},
           {"scenario", c.scenario},
           {"file", c.file},
@@ -38,49 +91,83 @@ nlohmann::json to_json(const suite_result& s) {
           {"cases", cases}};
 }
 
-case_result case_from_json(const nlohmann::json& j) {
-  try {
-    case_result c;
-    c.ordinal = j.at("ordinal").get<uint64_t>();
-    c.scenario = j.at("scenario").get<std::string>();
-    c.file = j.at("file").get<std::string>();
-    c.fixes = j.at("fixes").get<std::string>();
-    c.expected = j.at("expected").get<std::string>();
-    c.strategy = j.at("strategy").get<std::string>();
-    c.base_seed = j.at("base_seed").get<uint64_t>();
-    c.executions = j.at("executions").get<uint64_t>();
-    c.violating_executions = j.at("violating_executions").get<uint64_t>();
-    c.exhausted = j.at("exhausted").get<bool>();
-    const std::string st = j.at("status").get<std::string>();
-    if (st == "pass") c.result = case_result::status::pass;
-    else if (st == "fail") c.result = case_result::status::fail;
-    else if (st == "error") c.result = case_result::status::error;
-    else throw std::runtime_error("status must be pass, fail or error, got \"" + st + "\"");
-    c.reason = j.at("reason").get<std::string>();
-    c.seconds = j.at("seconds").get<double>();
-    for (const auto& x : j.at("violations")) {
-      violation_entry e;
-      e.seed = x.at("seed").get<uint64_t>();
-      e.kind = x.at("kind").get<std::string>();
-      e.message = x.at("message").get<std::string>();
-      e.execution = x.at("execution").get<uint64_t>();
-      e.occurrences = x.at("occurrences").get<uint64_t>();
-      e.steps = x.at("steps").get<uint64_t>();
-      e.preemptions = x.at("preemptions").get<uint64_t>();
-      e.replay_command = x.at("replay").get<std::string>();
-      c.violations.push_back(std::move(e));
-    }
-    return c;
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(std::string("malformed case result: ") + e.what());
+trace_record trace_from_json(const nlohmann::json& j, const std::string& path) {
+  trace_record t;
+  const auto& threads = array(j, path, "threads");
+  for (size_t i = 0; i < threads.size(); ++i) {
+    if (!threads[i].is_string()) throw json_report_error(fmt::format("{}/threads/{}", path, i), "expected a thread name");
+    t.threads.push_back(threads[i].get<std::string>());
   }
+  t.total_steps = uint(j, path, "total_steps");
+  const auto& violating = member(j, path, "violating", "a step index or null");
+  if (is_count(violating)) t.violating = violating.get<uint64_t>();
+  else if (!violating.is_null()) throw json_report_error(path + "/violating", "expected a step index or null, got " + got(violating));
+  t.note = str(j, path, "note");
+  const auto& steps = array(j, path, "steps");
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const auto& s = steps[i];
+    const std::string at = fmt::format("{}/steps/{}", path, i);
+    if (!s.is_array() || s.size() != 3 || !is_count(s[0]) || !is_count(s[1]) || !s[2].is_string())
+      throw json_report_error(at, "expected [step index, thread index, \"label\"], got " + got(s));
+    const uint64_t thread = s[1].get<uint64_t>();
+    if (thread >= t.threads.size())
+      throw json_report_error(at + "/1", fmt::format("expected a thread index below {}, got {}", t.threads.size(), thread));
+    trace_record::step step{s[0].get<uint64_t>(), static_cast<uint32_t>(thread), s[2].get<std::string>()};
+    if (step.index >= t.total_steps || (!t.steps.empty() && step.index <= t.steps.back().index))
+      throw json_report_error(at + "/0", fmt::format("expected steps in execution order below total_steps {}, got {}",
+                                                     t.total_steps, step.index));
+    t.steps.push_back(std::move(step));
+  }
+  return t;
+}
+
+case_result case_from_json(const nlohmann::json& j, const std::string& path) {
+  case_result c;
+  c.ordinal = uint(j, path, "ordinal");
+  c.scenario = str(j, path, "scenario");
+  c.file = str(j, path, "file");
+  c.fixes = str(j, path, "fixes");
+  c.expected = str(j, path, "expected");
+  c.strategy = str(j, path, "strategy");
+  c.base_seed = uint(j, path, "base_seed");
+  c.executions = uint(j, path, "executions");
+  c.violating_executions = uint(j, path, "violating_executions");
+  const auto& exhausted = member(j, path, "exhausted", "true or false");
+  if (!exhausted.is_boolean()) throw json_report_error(path + "/exhausted", "expected true or false, got " + got(exhausted));
+  c.exhausted = exhausted.get<bool>();
+  const std::string st = str(j, path, "status");
+  if (st == "pass") c.result = case_result::status::pass;
+  else if (st == "fail") c.result = case_result::status::fail;
+  else if (st == "error") c.result = case_result::status::error;
+  else throw json_report_error(path + "/status", "expected \"pass\", \"fail\" or \"error\", got \"" + st + "\"");
+  c.reason = str(j, path, "reason");
+  const auto& seconds = member(j, path, "seconds", "a number");
+  if (!seconds.is_number()) throw json_report_error(path + "/seconds", "expected a number, got " + got(seconds));
+  c.seconds = seconds.get<double>();
+  const auto& violations = array(j, path, "violations");
+  for (size_t i = 0; i < violations.size(); ++i) {
+    const auto& x = violations[i];
+    const std::string at = fmt::format("{}/violations/{}", path, i);
+    violation_entry e;
+    e.seed = uint(x, at, "seed");
+    e.kind = str(x, at, "kind");
+    e.message = str(x, at, "message");
+    e.execution = uint(x, at, "execution");
+    e.occurrences = uint(x, at, "occurrences");
+    e.steps = uint(x, at, "steps");
+    e.preemptions = uint(x, at, "preemptions");
+    e.replay_command = str(x, at, "replay");
+    if (x.contains("diagram")) e.diagram = str(x, at, "diagram");
+    if (x.contains("trace")) e.trace = trace_from_json(x["trace"], at + "/trace");
+    c.violations.push_back(std::move(e));
+  }
+  return c;
 }
 
 suite_result suite_from_json(const nlohmann::json& j) {
   suite_result s;
-  if (!j.is_object() || !j.contains("cases") || !j["cases"].is_array())
-    throw std::runtime_error("malformed suite result: expected an object with a \"cases\" array");
-  for (const auto& c : j["cases"]) s.cases.push_back(case_from_json(c));
+  const auto& cases = array(j, "", "cases");
+  for (size_t i = 0; i < cases.size(); ++i) s.cases.push_back(case_from_json(cases[i], fmt::format("/cases/{}", i)));
   return s;
 }
 

@@ -2,10 +2,26 @@
 // Plain results the reports are made from. reports knows nothing of scenarios or the model: sim fills
 // these in from its own types.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace fsrace::reports {
+
+/// The steps of one violating execution, for reports that draw them (HTML swimlanes): the threads, the
+/// steps shown (the last ones of the execution, in order) and the step during which the finding happened.
+struct trace_record {
+  struct step {
+    uint64_t index = 0;   // position in the execution's trace
+    uint32_t thread = 0;  // index into `threads`
+    std::string label;    // "btrfs_inc_block_group_ro(bg 22020096)"
+  };
+  std::vector<std::string> threads;
+  std::vector<step> steps;
+  uint64_t total_steps = 0;           // steps of the whole execution (steps.front().index = omitted ones)
+  std::optional<uint64_t> violating;  // index of the step the finding happened in; none for deadlocks and such
+  std::string note;                   // how this execution relates to the seed ("shrunk to 1 preemption, ...")
+};
 
 struct violation_entry {
   std::string kind;            // "BUG", "WARN", "violation", "deadlock", ...
@@ -16,6 +32,7 @@ struct violation_entry {
   uint64_t steps = 0, preemptions = 0;
   std::string replay_command;  // one line that replays it
   std::string diagram;         // optional: the interleaving diagram
+  std::optional<trace_record> trace;  // optional: its steps, for swimlanes
 };
 
 /// One scenario under one fix setting (one expectation of `fsrace run`, or one `fsrace explore`).

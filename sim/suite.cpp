@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "reports/diagram.hpp"
+#include "reports/trace_record.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -96,6 +97,7 @@ reports::case_result check_expectation(const prepared_scenario& prepared, const 
     for (size_t i = 0; i < e.violations.size(); ++i) {
       const sched::Execution full = rerun(prepared, ex.fixes, e.violations[i].decisions, ex.explore.max_steps);
       c.violations[i].diagram = reports::render_diagram(full, {0, 120, diagram_steps, true});
+      c.violations[i].trace = reports::trace_of(full);
     }
   if (c.result == reports::case_result::status::error) return c;
   const auto found = std::find_if(e.violations.begin(), e.violations.end(), [&](const auto& v) { return matches(ex, v.finding); });

@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "reports/diagram.hpp"
+#include "reports/html.hpp"
 #include "reports/json_report.hpp"
+#include "reports/trace_record.hpp"
 #include "reports/write_atomic.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/progress.hpp"
@@ -75,11 +77,25 @@ int cmd_explore(const explore_args& a) {
     }
     const sched::Execution full = sim::rerun(prepared, setting, decisions, s.max_steps);
     diagram = reports::render_diagram(full, {0, 120, a.diagram_steps, true});
+    if (!e.tool_error)
+      c.violations.front().trace = reports::trace_of(
+          full, reports::kTraceStepsKept,
+          shrunk ? fmt::format("Drawn {}; the seed replays the interleaving as found.", shrink_note) : "");
     if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full, origin));
   }
   const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
+  // JSON and HTML results carry every violation's steps (the first one as drawn above).
+  for (size_t i = 1; i < c.violations.size() && (a.json || !a.html.empty()); ++i)
+    c.violations[i].trace = reports::trace_of(sim::rerun(prepared, setting, e.violations[i].decisions, s.max_steps));
+  if (!a.html.empty()) {
+    reports::suite_result one;
+    one.cases.push_back(c);
+    write_report_file("--html", a.html, reports::render_html(one, {fmt::format("fsrace explore {}", sc->file)}));
+  }
   if (a.json) {
     nlohmann::json j = sim::exploration_json(*sc, e, a.keep_going, shard, seconds);
+    for (size_t i = 0; i < c.violations.size(); ++i)
+      if (c.violations[i].trace) j["violations"][i]["trace"] = reports::to_json(*c.violations[i].trace);
     if (shrunk)
       j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
                      {"preemptions_minimal", shrunk->preemptions_minimal}, {"steps_minimal", shrunk->steps_minimal}};

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "reports/console.hpp"
+#include "reports/html.hpp"
 #include "reports/json_report.hpp"
 #include "reports/junit.hpp"
 #include "reports/write_atomic.hpp"
@@ -52,11 +53,12 @@ int cmd_run(const run_args& a) {
       if (progress_enabled()) fmt::print(stderr, "{}\n", reports::console_line(suite.cases.back()));
     }
   }
-  if (!a.junit.empty()) reports::write_file_atomic(a.junit, reports::to_junit(suite));
+  if (!a.junit.empty()) write_report_file("--junit", a.junit, reports::to_junit(suite));
+  if (!a.html.empty()) write_report_file("--html", a.html, reports::render_html(suite, {"fsrace run"}));
   if (!a.json.empty()) {
     nlohmann::json j = reports::to_json(suite);
     j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
-    reports::write_file_atomic(a.json, j.dump(2) + "\n");
+    write_report_file("--json", a.json, j.dump(2) + "\n");
   }
   fmt::print("{}", reports::console_summary(suite));
   if (suite.errors()) return kToolError;

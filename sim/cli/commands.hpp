@@ -12,7 +12,7 @@ struct explore_args {
   std::string file;
   explore_flags flags;
   bool json = false, keep_going = false, no_shrink = false;
-  std::string save_schedule;
+  std::string save_schedule, html;
   size_t diagram_steps = 60;
   uint64_t shrink_budget = 100000;
   unsigned jobs = 1;
@@ -36,7 +36,7 @@ int cmd_shrink(const shrink_args&);
 
 struct run_args {
   std::vector<std::string> paths;
-  std::string junit, json;
+  std::string junit, json, html;
   size_t diagram_steps = 40;
   unsigned jobs = 1;
   std::string shard;
@@ -48,6 +48,14 @@ struct merge_args {
   std::string junit, json;
 };
 int cmd_merge(const merge_args&);
+
+struct report_args {
+  std::vector<std::string> files;  // run --json, explore --json or merge results
+  std::string html;
+};
+int cmd_report(const report_args&);
+/// Writes a report atomically; a path that cannot be written is bad input naming `flag` (exit 2).
+void write_report_file(const std::string& flag, const std::string& path, const std::string& content);
 
 int cmd_validate(const std::vector<std::string>& files);
 int cmd_list(bool json);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   explore->add_option("scenario", ex.file, "scenario file")->required();
   add_explore_flags(explore, ex.flags);
   explore->add_flag("--json", ex.json, "print one JSON object instead of text");
+  explore->add_option("--html", ex.html, "also write an HTML report with the violations as swimlanes (atomically)");
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
   explore->add_option("--jobs", ex.jobs, "worker threads (random, pct); results are identical for any number")->check(CLI::Range(1, 1024));
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   run->add_option("paths", rn.paths, "scenario files or directories (default: the scenarios directory)");
   run->add_option("--junit", rn.junit, "write a JUnit XML report (atomically)");
   run->add_option("--json", rn.json, "write a JSON report (atomically)");
+  run->add_option("--html", rn.html, "write an HTML report: summary table, violations as swimlanes (atomically)");
   run->add_option("--jobs", rn.jobs, "worker threads per exploration; results are identical for any number")->check(CLI::Range(1, 1024));
   run->add_option("--shard", rn.shard, "K/N: run only the cases c with c mod N = K; N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)")->check(CLI::Range(0, 1000000));
@@ -84,6 +86,11 @@ int main(int argc, char** argv) {
   merge->add_option("files", mg.files, "shard result files (explore --json output, or run --json files)")->required();
   merge->add_option("--junit", mg.junit, "suites: write the merged JUnit XML report");
   merge->add_option("--json", mg.json, "write the merged JSON here instead of stdout (explore) / as a file (suites)");
+
+  report_args rt;
+  auto* report = app.add_subcommand("report", "render the --json results of run, explore or merge; exit 0 once written, 2 on bad input");
+  report->add_option("files", rt.files, "result files (run --json, explore --json, merge output)")->required();
+  report->add_option("--html", rt.html, "write one self-contained HTML page (atomically)");
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files (and build their filesystems); exit 2 on any error");
@@ -117,6 +124,7 @@ int main(int argc, char** argv) {
     if (*shrink) return cmd_shrink(sh);
     if (*run) return cmd_run(rn);
     if (*merge) return cmd_merge(mg);
+    if (*report) return cmd_report(rt);
     if (*validate) return cmd_validate(validate_files);
     if (*list) return cmd_list(list_json);
     if (*make) return cmd_new(new_name, new_output, new_force);

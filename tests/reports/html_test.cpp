@@ -1,0 +1,233 @@
+// The HTML report without a browser: escaping, the summary table, swimlanes, trace records and their
+// JSON round trip (the browser test is html_chromium_test.cpp).
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+#include "reports/html.hpp"
+#include "reports/html_escape.hpp"
+#include "reports/html_swimlanes.hpp"
+#include "reports/json_report.hpp"
+#include "reports/trace_record.hpp"
+
+using namespace fsrace;
+
+namespace {
+
+sched::Execution scrub_race() {
+  sched::Execution ex;
+  ex.fiber_names = {"scrub", "cleaner"};
+  ex.trace = {{0, sched::L("start scrub")},
+              {1, sched::L("start cleaner")},
+              {1, sched::L("btrfs_remove_chunk(bg {})", 13631488)},
+              {0, sched::Ls("mutex_lock({})", "cleaner_mutex")},
+              {0, sched::L("scrub_chunk(bg {})", 13631488)}};
+  ex.finding = {sched::FindingKind::Violation, "scrub returned -EINVAL (-22) to user space", 0, 4};
+  ex.steps = 5;
+  return ex;
+}
+
+reports::case_result found_case() {
+  reports::case_result c;
+  c.scenario = "scrub-vs-bg-deletion";
+  c.file = "scenarios/scrub-vs-bg-deletion.json";
+  c.fixes = "off";
+  c.expected = "violation violation containing \"-EINVAL\"";
+  c.strategy = "pct depth 3";
+  c.executions = 12;
+  c.violating_executions = 1;
+  reports::violation_entry v;
+  v.kind = "violation";
+  v.message = "scrub returned -EINVAL (-22) to user space";
+  v.seed = 42;
+  v.steps = 5;
+  v.replay_command = "fsrace replay scenarios/scrub-vs-bg-deletion.json --seed 42 --strategy pct --depth 3 --fixes off";
+  v.trace = reports::trace_of(scrub_race(), 0);
+  c.violations.push_back(v);
+  return c;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("html_escape leaves no markup and no control characters") {
+  CHECK(reports::html_escape("<script>alert(\"x\" & 'y')</script>") ==
+        "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;");
+  CHECK(reports::html_escape("a\x01" "b\tc\nd") == "a\xEF\xBF\xBD" "b\tc\nd");
+  CHECK(reports::html_escape("btrfs_remove_chunk(bg 13631488)") == "btrfs_remove_chunk(bg 13631488)");
+}
+
+TEST_CASE("trace_of keeps the last steps with their threads and marks the violating one") {
+  const auto ex = scrub_race();
+  const auto all = reports::trace_of(ex, 0);
+  CHECK(all.threads == std::vector<std::string>{"scrub", "cleaner"});
+  CHECK(all.total_steps == 5);
+  REQUIRE(all.steps.size() == 5);
+  CHECK(all.steps[2].thread == 1);
+  CHECK(all.steps[2].label == "btrfs_remove_chunk(bg 13631488)");
+  REQUIRE(all.violating);
+  CHECK(*all.violating == 4);
+  const auto last = reports::trace_of(ex, 2);
+  REQUIRE(last.steps.size() == 2);
+  CHECK(last.steps.front().index == 3);
+  auto deadlock = ex;
+  deadlock.finding = {sched::FindingKind::Deadlock, "no thread can run", -1, 4};
+  CHECK_FALSE(reports::trace_of(deadlock, 0).violating);
+  auto other_fiber = ex;
+  other_fiber.finding.fiber = 1;  // step 4 is scrub's: the finding does not name it
+  CHECK_FALSE(reports::trace_of(other_fiber, 0).violating);
+}
+
+TEST_CASE("a label shows its kernel function apart from the objects it touches") {
+  CHECK(reports::html_label("btrfs_remove_chunk(bg 13631488)") ==
+        "<span class=\"fn\">btrfs_remove_chunk</span><span class=\"args\">(bg <span class=\"obj\" "
+        "data-obj=\"13631488\">13631488</span>)</span>");
+  const std::string lock = reports::html_label("mutex_lock(cleaner_mutex)");
+  CHECK_THAT(lock, Catch::Contains("<span class=\"obj\" data-obj=\"cleaner_mutex\">cleaner_mutex</span>"));
+  CHECK_THAT(reports::html_label("down_write(btrfs_root->node lock)"),
+             Catch::Contains("(<span class=\"obj\" data-obj=\"btrfs_root-&gt;node lock\">btrfs_root-&gt;node lock</span>)"));
+  const std::string hex = reports::html_label("find_free_extent(type 0x1, 4096 bytes)");
+  CHECK_THAT(hex, Catch::Contains("data-obj=\"0x1\""));
+  CHECK_THAT(hex, Catch::Contains("data-obj=\"4096\""));
+  // Digits inside identifiers are not objects; markup in a label is escaped.
+  CHECK(count(reports::html_label("raid1c3_write<x>"), "class=\"obj\"") == 0);
+  CHECK_THAT(reports::html_label("raid1c3_write<x>"), Catch::Contains("&lt;x&gt;"));
+  CHECK(reports::html_label("yield") == "<span class=\"fn\">yield</span>");
+}
+
+TEST_CASE("swimlanes have a column per thread and a row per step with the violating step highlighted") {
+  const auto t = reports::trace_of(scrub_race(), 0);
+  const std::string html = reports::html_swimlanes(t, "violation: scrub returned -EINVAL <&>");
+  CHECK_THAT(html, Catch::Contains("<th class=\"lane t0\">scrub</th><th class=\"lane t1\">cleaner</th>"));
+  CHECK(count(html, "<tr") == 1 + 5);  // header and one row per step
+  CHECK(count(html, "<td class=\"step ") == 5);
+  // The violating row: step 4, in scrub's column (the first), with the escaped finding.
+  const std::regex violating("<tr class=\"violating( switch)?\"><td class=\"n\">4</td><td class=\"step t0\">.*"
+                             "<div class=\"finding\">violation: scrub returned -EINVAL &lt;&amp;&gt;</div></td><td></td></tr>");
+  CHECK(std::regex_search(html, violating));
+  CHECK(count(html, "class=\"violating") == 1);
+  // Step 2 is the cleaner's: an empty cell first, then its step.
+  CHECK_THAT(html, Catch::Contains("<td class=\"n\">2</td><td></td><td class=\"step t1\"><span class=\"fn\">btrfs_remove_chunk"));
+  // Only the last steps: the omitted ones are counted.
+  const std::string last = reports::html_swimlanes(reports::trace_of(scrub_race(), 2), "x");
+  CHECK_THAT(last, Catch::Contains("3 earlier steps not shown"));
+  // Rows before the last `visible` are marked for folding; the violating step never is.
+  const std::string folded = reports::html_swimlanes(t, "x", 2);
+  CHECK(count(folded, "early") == 3);
+  CHECK_THAT(folded, Catch::Contains("<tr class=\"switch early\"><td class=\"n\">1</td>"));
+  CHECK(count(reports::html_swimlanes(t, "x", 0), "early") == 4);
+  // A finding without a step is shown under the table.
+  auto deadlock = scrub_race();
+  deadlock.finding = {sched::FindingKind::Deadlock, "no thread can run", -1, 4};
+  const std::string d = reports::html_swimlanes(reports::trace_of(deadlock, 0), "deadlock: no thread can run");
+  CHECK(count(d, "class=\"violating") == 0);
+  CHECK_THAT(d, Catch::Contains("<p class=\"finding after\">the execution ended: deadlock: no thread can run</p>"));
+}
+
+TEST_CASE("the page: summary row per case with its verdict and a section per violation") {
+  reports::suite_result s;
+  s.cases.push_back(found_case());
+  reports::case_result clean = found_case();
+  clean.fixes = "on";
+  clean.expected = "clean";
+  clean.violations.clear();
+  clean.violating_executions = 0;
+  s.cases.push_back(clean);
+  reports::case_result failed = clean;
+  failed.scenario = "evil<script>alert(1)</script>";
+  failed.result = reports::case_result::status::fail;
+  failed.reason = "expected clean, found \"x\"";
+  s.cases.push_back(failed);
+  reports::case_result explored = found_case();
+  explored.expected = "";
+  s.cases.push_back(explored);
+
+  const std::string html = reports::render_html(s, {"from r.json"});
+  CHECK_THAT(html, Catch::StartsWith("<!DOCTYPE html>"));
+  CHECK_THAT(html, Catch::EndsWith("</html>\n"));
+  CHECK(count(html, "<tr class=\"case ") == 4);
+  CHECK_THAT(html, Catch::Contains("<tr class=\"case pass\">"));  // clean as expected: no section
+  CHECK_THAT(html, Catch::Contains("<tr class=\"case pass\" data-section=\"case-0\">"));
+  CHECK_THAT(html, Catch::Contains("<tr class=\"case fail problem\" data-section=\"case-2\">"));
+  CHECK_THAT(html, Catch::Contains("<tr class=\"case found problem\" data-section=\"case-3\">"));
+  CHECK_THAT(html, Catch::Contains("<section class=\"case\" id=\"case-0\">"));
+  CHECK_FALSE(html.find("id=\"case-1\"") != std::string::npos);
+  CHECK_THAT(html, Catch::Contains("<code class=\"seed\">42</code>"));
+  CHECK_THAT(html, Catch::Contains("<pre><code>fsrace replay scenarios/scrub-vs-bg-deletion.json --seed 42"));
+  CHECK(count(html, "<table class=\"lanes\">") == 2);
+  // Everything from the results is escaped: no injected element survives.
+  CHECK(count(html, "<script>") == 1);  // the page's own script
+  CHECK_THAT(html, Catch::Contains("evil&lt;script&gt;alert(1)&lt;/script&gt;"));
+  CHECK_THAT(html, Catch::Contains("expected clean, found &quot;x&quot;"));
+  // Self-contained: nothing fetched.
+  CHECK_FALSE(std::regex_search(html, std::regex("(src|href)=\"(https?:)?//")));
+  CHECK_FALSE(html.find("<link") != std::string::npos);
+  // Deterministic.
+  CHECK(reports::render_html(s, {"from r.json"}) == html);
+}
+
+TEST_CASE("verdicts: as expected or not and explorations without an expectation") {
+  auto c = found_case();
+  CHECK(std::string(reports::verdict_of(c).cls) == "pass");
+  c.result = reports::case_result::status::fail;
+  CHECK(std::string(reports::verdict_of(c).cls) == "fail");
+  CHECK(reports::verdict_of(c).problem);
+  c.result = reports::case_result::status::error;
+  CHECK(std::string(reports::verdict_of(c).cls) == "error");
+  c = found_case();
+  c.expected = "";
+  CHECK(reports::verdict_of(c).text == "violation found");
+  c.violations.clear();
+  CHECK(reports::verdict_of(c).text == "clean");
+  CHECK_FALSE(reports::verdict_of(c).problem);
+}
+
+TEST_CASE("traces and diagrams survive the JSON round trip") {
+  reports::suite_result s;
+  s.cases.push_back(found_case());
+  s.cases.back().violations.back().diagram = "scrub  cleaner\n";
+  const nlohmann::json j = reports::to_json(s);
+  const auto& t = j["cases"][0]["violations"][0]["trace"];
+  CHECK(t["threads"] == nlohmann::json({"scrub", "cleaner"}));
+  CHECK(t["violating"] == 4);
+  CHECK(t["steps"][2] == nlohmann::json({2, 1, "btrfs_remove_chunk(bg 13631488)"}));
+  CHECK(j["cases"][0]["violations"][0]["diagram"] == "scrub  cleaner\n");
+  const auto back = reports::suite_from_json(nlohmann::json::parse(j.dump()));
+  CHECK(reports::to_json(back) == j);
+  REQUIRE(back.cases[0].violations[0].trace);
+  CHECK(back.cases[0].violations[0].trace->steps.size() == 5);
+}
+
+TEST_CASE("malformed results name the JSON path and what was expected") {
+  reports::suite_result s;
+  s.cases.push_back(found_case());
+  const nlohmann::json good = reports::to_json(s);
+  auto fails_with = [&](const char* pointer, const nlohmann::json& value, const std::string& path, const std::string& says) {
+    nlohmann::json bad = good;
+    bad[nlohmann::json::json_pointer(pointer)] = value;
+    try {
+      reports::suite_from_json(bad);
+      FAIL("accepted " << pointer << " = " << value.dump());
+    } catch (const reports::json_report_error& e) {
+      CHECK(e.path() == path);
+      CHECK_THAT(e.expectation(), Catch::Contains(says));
+    }
+  };
+  fails_with("/cases/0/executions", "12", "/cases/0/executions", "expected an unsigned integer, got \"12\"");
+  fails_with("/cases/0/status", "passed", "/cases/0/status", "\"pass\", \"fail\" or \"error\"");
+  fails_with("/cases/0/violations/0/trace/steps/1", nlohmann::json::array({1, 7, "x"}), "/cases/0/violations/0/trace/steps/1/1",
+             "thread index below 2");
+  fails_with("/cases/0/violations/0/trace/steps/1", nlohmann::json::array({0, 1, "x"}), "/cases/0/violations/0/trace/steps/1/0",
+             "in execution order");
+  fails_with("/cases/0/violations/0/trace/steps/1", "x", "/cases/0/violations/0/trace/steps/1", "[step index, thread index");
+  fails_with("/cases/0/violations/0/trace/violating", "4", "/cases/0/violations/0/trace/violating", "a step index or null");
+  fails_with("/cases", nlohmann::json::object(), "/cases", "expected an array");
+  nlohmann::json missing = good;
+  missing["cases"][0]["violations"][0].erase("seed");
+  CHECK_THROWS_WITH(reports::suite_from_json(missing), Catch::Contains("/cases/0/violations/0/seed: missing"));
+}
