@@ -25,10 +25,17 @@ int btrfs_dev_write(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, uint64_t 
   return 0;
 }
 
+int btrfs_dev_write_tree_block(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, const tree_block_ptr& block) {
+  btrfs_device* d = fs_info.device(s.devid);
+  if (!d || d->missing) return -EIO;
+  d->bdev.write_tree_block(s.physical, block, fs_info.nodesize);
+  return 0;
+}
+
 void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
   sched::point(sched::L("submit_bio({} logical {})", bio->logical, bio->len));
-  FSRACE_ASSERT(bio->buf && bio->buf->size() == bio->len, "bio buffer of {} bytes for len {}",
-                bio->buf ? bio->buf->size() : 0, bio->len);
+  FSRACE_ASSERT((bio->buf && bio->buf->size() == bio->len) || (bio->block && bio->op == map_op::write),
+                "bio buffer of {} bytes for len {}", bio->buf ? bio->buf->size() : 0, bio->len);
   // btrfs_map_bio at submission: the stripes are fixed now, whatever happens to the chunk later.
   bio->status = btrfs_map_block(fs_info, bio->op, bio->logical, bio->len, bio->mirror_num, bio->stripes);
   btrfs_fs_info* fs = &fs_info;
@@ -39,8 +46,9 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
     if (bio->status == 0) {
       int ok = 0;
       for (const auto& st : bio->stripes) {
-        int r = bio->op == map_op::write ? btrfs_dev_write(*fs, st, bio->len, bio->buf->data())
-                                         : btrfs_dev_read(*fs, st, bio->len, bio->buf->data());
+        int r = bio->block                  ? btrfs_dev_write_tree_block(*fs, st, bio->block)
+                : bio->op == map_op::write ? btrfs_dev_write(*fs, st, bio->len, bio->buf->data())
+                                           : btrfs_dev_read(*fs, st, bio->len, bio->buf->data());
         if (r == 0) ++ok;
       }
       if (ok == 0) bio->status = -EIO;  // a write succeeds if any mirror took it

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "model/tree_block.hpp"
 #include "model/volumes.hpp"
 
 namespace fsrace::model {
@@ -17,6 +18,7 @@ struct btrfs_bio {
   uint64_t len = 0;
   int mirror_num = 0;                          // reads: 0 = first usable mirror
   std::shared_ptr<std::vector<uint8_t>> buf;   // write payload / read destination (len bytes)
+  tree_block_ptr block;                        // or, for a tree block write (write_one_eb), its image
   std::vector<btrfs_bio_stripe> stripes;       // filled by btrfs_map_bio at submission
   int status = 0;                              // 0 or -EIO / -EINVAL, set before end_io
   std::function<void(btrfs_bio&)> end_io;      // runs in the completion fiber
@@ -33,5 +35,6 @@ int btrfs_write_sync(btrfs_fs_info& fs_info, uint64_t logical, std::shared_ptr<s
 // Physical IO on one stripe (used by the completion fiber and by scrub/replace copying stripes).
 int btrfs_dev_read(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, uint64_t len, uint8_t* out);
 int btrfs_dev_write(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, uint64_t len, const uint8_t* data);
+int btrfs_dev_write_tree_block(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s, const tree_block_ptr& block);
 
 }  // namespace fsrace::model

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/bio.hpp"
+#include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
 #include "scheduler/scheduler.hpp"
@@ -113,6 +114,7 @@ bool commit_work_left(btrfs_trans_handle& trans) {
 void write_dirty_tree_blocks(btrfs_fs_info& fs_info, uint64_t transid) {
   auto dirty = std::move(fs_info.dirty_tree_blocks);
   fs_info.dirty_tree_blocks.clear();
+  std::vector<extent_buffer_ptr> in_flight;
   for (auto& [bytenr, level] : dirty) {
     tree_block_ptr* p = fs_info.buffer_radix.find_mut(bytenr);
     if (!p || !*p || (*p)->header.bytenr != bytenr) continue;
@@ -123,11 +125,18 @@ void write_dirty_tree_blocks(btrfs_fs_info& fs_info, uint64_t transid) {
     if (p->use_count() > 1) *p = std::make_shared<tree_block>(**p);  // never touch a shared block
     auto& b = *p;
     const_cast<tree_block&>(*b).header.csum = b->content_csum();
+    // A block with an extent buffer in memory goes through its writeback (WRITEBACK bit, pages under
+    // writeback, completion in the bio's fiber); the others are written in this step.
+    if (extent_buffer_ptr eb = btree_write_extent_buffer(fs_info, bytenr, b)) {
+      in_flight.push_back(std::move(eb));
+      continue;
+    }
     std::vector<btrfs_bio_stripe> stripes;
     if (btrfs_map_block(fs_info, map_op::write, bytenr, fs_info.nodesize, 0, stripes) != 0) continue;
-    for (const auto& s : stripes)
-      if (btrfs_device* d = fs_info.device(s.devid)) d->bdev.write_tree_block(s.physical, b, fs_info.nodesize);
+    for (const auto& s : stripes) btrfs_dev_write_tree_block(fs_info, s, b);
   }
+  // btrfs_wait_marked_extents: the superblock is written only after every block reached the disks.
+  for (const auto& eb : in_flight) wait_on_extent_buffer_writeback(fs_info, *eb);
 }
 
 // btrfs_finish_extent_commit / unpin_extent_range: freed extents become allocatable again.

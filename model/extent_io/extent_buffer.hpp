@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/extent_io/spinlock.hpp"
+#include "scheduler/sync/blocking.hpp"
 #include "model/tree_block.hpp"
 
 namespace fsrace::model {
@@ -39,11 +40,12 @@ struct extent_buffer {
   int64_t refs = 1;
   eb_spinlock refs_lock{"eb->refs_lock"};
   uint32_t bflags = 0;
-  int64_t io_pages = 0;               // atomic_t io_pages: pages of this buffer under read IO
+  int64_t io_pages = 0;               // atomic_t io_pages: pages of this buffer under read or write IO
   int read_mirror = 0;
   std::vector<uint64_t> pages;        // eb->pages[]: indexes into the btree inode's page cache
   tree_block_ptr block;               // the content, once read (uptodate) or given
   bool freed = false;                 // returned to the allocator: any further use is a use-after-free
+  sched::WaitList writeback_waiters;  // wait_on_bit_io(&eb->bflags, EXTENT_BUFFER_WRITEBACK): copies hold none
 
   bool test_bit(extent_buffer_flag f) const { return bflags & (1u << f); }
   void set_bit(extent_buffer_flag f) { bflags |= 1u << f; }

@@ -35,6 +35,15 @@ void free_extent_buffer_stale(btrfs_fs_info& fs_info, const extent_buffer_ptr& e
 // when a page did not become uptodate.
 int read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, int wait, int mirror_num);
 
+// --- writeback (commit) -------------------------------------------------------------------------
+// btree_write_cache_pages for one tree block: when it has a dirty extent buffer in memory,
+// lock_extent_buffer_for_io + write_one_eb submit `block` (the image the commit writes) and return the
+// buffer, under writeback until the bio completes; null when there is no dirty buffer (the caller
+// writes the image itself).
+extent_buffer_ptr btree_write_extent_buffer(btrfs_fs_info& fs_info, uint64_t bytenr, const tree_block_ptr& block);
+// wait_on_extent_buffer_writeback: sleeps until EXTENT_BUFFER_WRITEBACK is clear.
+void wait_on_extent_buffer_writeback(btrfs_fs_info& fs_info, extent_buffer& eb);
+
 // --- page reclaim -------------------------------------------------------------------------------
 // try_release_extent_buffer: releasepage of a page with private: frees its buffer if only the tree
 // holds it (refs == 1) and it is not under IO. 1 = the page may be freed.
