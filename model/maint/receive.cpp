@@ -103,8 +103,11 @@ std::vector<std::string> btrfs_check_received(const btrfs_fs_info& fs_info) {
 int btrfs_receive_stream(btrfs_fs_info& fs_info, const std::string& stream_name) {
   auto it = fs_info.send_streams.find(stream_name);
   if (it == fs_info.send_streams.end()) {
-    fs_info.log(fmt::format("receive: ERROR: no stream named '{}' was sent", stream_name));
-    return -ENOENT;
+    // The send that should have written it failed or was turned away: btrfs receive reads an empty
+    // stream (btrfs-progs: "empty stream is not considered valid", ENODATA from the stream reader).
+    fs_info.log(fmt::format("receive: ERROR: empty stream is not considered valid (no stream named '{}' was sent)",
+                            stream_name));
+    return -ENODATA;
   }
   std::string error;
   int ret = btrfs_receive(fs_info.received_subvols, *it->second, &error);

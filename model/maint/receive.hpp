@@ -22,7 +22,8 @@ received_subvol btrfs_subvol_content(const btrfs_fs_info& fs_info, uint64_t root
 std::vector<std::string> btrfs_check_received(const btrfs_fs_info& fs_info);
 
 // receive of a stored stream into fs_info->received_subvols (what `btrfs receive` does with the
-// file send wrote). 0 or a negative errno with the error in the log.
+// file send wrote). 0 or a negative errno with the error in the log; -ENODATA when no stream of that
+// name was written (the send failed or was turned away: an empty stream).
 int btrfs_receive_stream(btrfs_fs_info& fs_info, const std::string& stream_name);
 
 }  // namespace fsrace::model

@@ -162,7 +162,9 @@ int init_cursor(send_ctx& sctx, tree_cursor& c) {
   c.sp.path.nodes[c.level] = root.commit_root;
   c.sp.path.gens[c.level] = root.commit_root_gen;
   c.sp.path.top_level = c.level;
-  if (sctx.cloned_buffers) c.sp.clones[c.level] = b;  // btrfs_clone_extent_buffer(root->commit_root)
+  // btrfs_clone_extent_buffer(root->commit_root) under commit_root_sem, before and after d96b34248c2f:
+  // snapshot creation COWs the root node, so the old one may be reused while send runs.
+  c.sp.clones[c.level] = b;
   if (b->nritems() == 0) c.end_reached = ADVANCE;
   else c.key = b->key_at(0);
   return 0;

@@ -68,6 +68,22 @@ int send_write(send_ctx& sctx, uint64_t offset, uint64_t len) {
   return 0;
 }
 
+// extent_from_logical: the first item at or after (bytenr, EXTENT_ITEM, 0) in the extent tree's
+// commit root. 0 found, 1 none, <0 error. The caller holds commit_root_sem.
+int lookup_extent_item(btrfs_fs_info& fs_info, uint64_t bytenr, btrfs_item* out) {
+  btrfs_path path(true, true);
+  int ret = btrfs_search_slot(fs_info, fs_info.extent_root(), {bytenr, BTRFS_EXTENT_ITEM_KEY, 0}, path);
+  if (ret < 0) return ret;
+  const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
+  if (!leaf || path.slots[0] >= int(leaf->nritems())) {
+    ret = btrfs_next_leaf(fs_info, fs_info.extent_root(), path);
+    if (ret) return ret;
+    leaf = btrfs_path_block(fs_info, path, 0);
+  }
+  *out = leaf->items[path.slots[0]];
+  return 0;
+}
+
 // find_extent_clone: looks the data extent up in the extent tree's commit root and walks its back
 // references (iterate_extent_inodes); the send root itself must be among them. A file extent item
 // read from a block that now belongs to another tree fails here. Returns -ENOENT (no clone source:
@@ -78,23 +94,40 @@ int find_extent_clone(send_ctx& sctx, const btrfs_item& item, const btrfs_file_e
   const uint64_t disk_byte = fe.disk_bytenr;
   bool found = false, found_itself = false, tree_block = false;
   btrfs_key found_key;
-  int ret = send_iterate_items(sctx, fs_info.extent_root(), {disk_byte, BTRFS_EXTENT_ITEM_KEY, 0}, [&](const btrfs_item& it) {
-    if (it.key.objectid != disk_byte || it.key.type != BTRFS_EXTENT_ITEM_KEY) return false;
-    const auto* ei = std::get_if<btrfs_extent_item>(&it.value);
-    if (!ei) return false;
-    found = true;
-    found_key = it.key;
-    tree_block = ei->flags & BTRFS_EXTENT_FLAG_TREE_BLOCK;
-    for (const auto& ref : ei->inline_refs) {
-      if (ref.type != BTRFS_EXTENT_DATA_REF_KEY) continue;
-      const bool ours = std::find(sctx.backref_roots.begin(), sctx.backref_roots.end(), ref.root) != sctx.backref_roots.end();
-      if (ours && ref.objectid == item.key.objectid && ref.offset == item.key.offset - fe.offset) found_itself = true;
+  btrfs_item extent;
+  // extent_from_logical and iterate_extent_inodes in one lookup: the extent item gives the flags and
+  // the back references. iterate_extent_inodes (search_commit_root) holds commit_root_sem for its walk
+  // of the extent tree's commit root; the model holds it for the whole lookup (a coarsening: the
+  // kernel's extent_from_logical search runs without it and reads the extent tree, which every commit
+  // changes, without any protection; that window is not this race and is left out).
+  fs_info.commit_root_sem.down_read();
+  int ret = lookup_extent_item(fs_info, disk_byte, &extent);
+  fs_info.commit_root_sem.up_read();
+  if (ret == 0 && extent.key.objectid == disk_byte && extent.key.type == BTRFS_EXTENT_ITEM_KEY) {
+    if (const auto* ei = std::get_if<btrfs_extent_item>(&extent.value)) {
+      found = true;
+      found_key = extent.key;
+      tree_block = ei->flags & BTRFS_EXTENT_FLAG_TREE_BLOCK;
+      for (const auto& ref : ei->inline_refs) {
+        if (ref.type != BTRFS_EXTENT_DATA_REF_KEY) continue;
+        const bool ours =
+            std::find(sctx.backref_roots.begin(), sctx.backref_roots.end(), ref.root) != sctx.backref_roots.end();
+        if (ours && ref.objectid == item.key.objectid && ref.offset == item.key.offset - fe.offset) found_itself = true;
+      }
     }
-    return false;
-  });
+  }
+  if (ret == 1) ret = 0;
   if (ret) return ret;
   if (!found) return -ENOENT;  // extent_from_logical found nothing
   if (tree_block) return -EIO;
+  if (sctx.cloned_buffers) {
+    // d96b34248c2f: a relocation committed since the leaf was read: its disk_bytenr may be the
+    // extent's location before relocation; no clone source, the data is sent with WRITE commands.
+    fs_info.commit_root_sem.down_read();
+    const bool relocated = fs_info.last_reloc_trans > sctx.last_reloc_trans;
+    fs_info.commit_root_sem.up_read();
+    if (relocated) return -ENOENT;
+  }
   if (!found_itself) {
     fs_info.log(fmt::format("BTRFS error: did not find backref in send_root. inode={}, offset={}, disk_byte={} found "
                             "extent={}",

@@ -1,8 +1,10 @@
 // The send family: subvolumes and snapshots (BTRFS_IOC_SUBVOL_CREATE / BTRFS_IOC_SNAP_CREATE_V2),
 // btrfs send (full and incremental) into a named stream, btrfs receive of a stream, and the
 // end-of-run check that every received subvolume equals the snapshot it was sent from.
+#include <algorithm>
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -10,7 +12,10 @@
 #include "model/maint/receive.hpp"
 #include "model/maint/send.hpp"
 #include "model/maint/snapshot.hpp"
+#include "scheduler/scheduler.hpp"
 #include "sim/binding.hpp"
+#include "sim/scenario.hpp"
+#include "sim/units.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -24,14 +29,31 @@ uint64_t subvol_by_name(model::btrfs_fs_info& fs, const std::string& name) {
   return 0;
 }
 
+// A send error that reaches user space is reported with what the kernel logged meanwhile ("parent
+// transid verify failed ...", "did not find backref in send_root ..."): the symptom the scenario expects.
+// Errors the call allows, and errors of setup operations, are returned as usual.
+void report_send_error(exec_context& ctx, int ret, const std::vector<std::string>& dmesg, size_t from) {
+  const op_call& call = ctx.call();
+  if (ctx.thread().index == thread_state::kSetup || !ctx.the_scenario().check_user_errors) return;
+  if (std::find(call.allowed_errors.begin(), call.allowed_errors.end(), ret) != call.allowed_errors.end()) return;
+  std::string log;
+  for (size_t i = from; i < dmesg.size(); ++i)
+    if (dmesg[i].rfind("BTRFS info", 0) != 0) log += (log.empty() ? "" : "; ") + dmesg[i];
+  sched::fail(sched::FindingKind::Violation,
+              fmt::format("{} returned {} ({}) to user space (thread {}, {}){}{}", call.spec->name, format_errno(ret),
+                          ret, ctx.thread().name, call.path, log.empty() ? "" : ": ", log));
+}
+
 int do_send(exec_context& ctx, const params& p, const std::string& parent_name) {
   model::btrfs_fs_info& fs = ctx.fs();
   const uint64_t snap = subvol_by_name(fs, p.text("snapshot"));
   const uint64_t parent = parent_name.empty() ? 0 : subvol_by_name(fs, parent_name);
   if (!snap || (!parent_name.empty() && !parent)) return -ENOENT;
   model::send_stream_ptr stream;
+  const size_t logged = fs.dmesg.size();
   const int ret = model::btrfs_ioctl_send(fs, snap, parent, &stream);
   if (ret == 0) fs.send_streams[p.text("stream")] = stream;
+  if (ret < 0) report_send_error(ctx, ret, fs.dmesg, logged);
   return ret;
 }
 
@@ -81,15 +103,18 @@ void register_send_ops(catalogue& cat) {
              [](exec_context& ctx, const params& p) { return do_send(ctx, p, p.text("parent")); })
       .ref("snapshot", "subvolume", "the read-only snapshot sent")
       .ref("parent", "subvolume", "the read-only parent snapshot (received earlier on the other side)")
-      .defines("stream", "stream", "name under which the stream is kept");
+      .defines("stream", "stream", "name under which the stream is kept")
+      .allow_errors({-EAGAIN, -EBUSY});
 
   cat.add_op("receive", "send",
              "btrfs receive of a stream sent earlier: builds (full) or updates a copy of the received parent "
              "(incremental) in user space. Fails like btrfs receive when the stream does not apply (a write to a path "
              "that does not exist, a parent never received). The invariant received_matches_snapshot compares the "
-             "result with the snapshot.",
+             "result with the snapshot. -ENODATA (allowed) when the send of that stream failed or was turned away: "
+             "receive reads an empty stream; the send's own error is reported against the send.",
              [](exec_context& ctx, const params& p) { return model::btrfs_receive_stream(ctx.fs(), p.text("stream")); })
-      .ref("stream", "stream", "the stream to receive");
+      .ref("stream", "stream", "the stream to receive")
+      .allow_errors({-ENODATA});
 
   cat.add_invariant("received_matches_snapshot", "send",
                     "Every subvolume received from a send stream has exactly the paths, file types, modes, sizes and "
