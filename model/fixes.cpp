@@ -25,6 +25,15 @@ constexpr std::array kFixes{
     fix_info{"f0e9b7d64019", "Btrfs: fix race setting block group readonly during device replace", "4.7",
              "scrub_enumerate_chunks, for device replace, waits for reservations, nocow writers and ordered "
              "extents in the block group after btrfs_inc_block_group_ro, and commits the transaction if any"},
+    fix_info{"1a1a8b732c7e", "Btrfs: fix race setting block group back to RW mode during device replace", "4.7",
+             "scrub_enumerate_chunks, for device replace, moves dev_replace->cursor_left past the copied device "
+             "extent before btrfs_dec_block_group_ro, so no write into the group lands between the group "
+             "becoming writable and the cursor passing it (such a write was neither copied nor duplicated)"},
+    fix_info{"22ab04e814f4", "Btrfs: fix race between device replace and chunk allocation", "4.7",
+             "btrfs_map_block duplicates every write to the source device to the replace target while a replace "
+             "runs, instead of only writes below dev_replace->cursor_left: writes into block groups the copy has "
+             "not reached, has already passed without seeing their extents, or that were allocated during the "
+             "replace (after the device tree commit root the copy walks) reach the target"},
     fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
              "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
              "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},

@@ -14,8 +14,10 @@
 // on, and the model finds both: the ordered extent completed before the walk without a commit (the fix
 // commits only if it waited for an ordered extent), or the reservation was taken before X went
 // read-only but counted just after (find_free_extent increments block_group->reservations after
-// releasing the group's lock). Upstream closed the class days later with 22ab04e814f4, which made the
-// duplication of writes independent of the cursor (not in the fix catalogue yet).
+// releasing the group's lock). 22ab04e814f4 (same release) closes the class: every write to the source
+// is duplicated to the target while the replace runs, whatever the cursor. The fix settings here are
+// kernel 4.7's with f0e9b7d64019 as asked and 22ab04e814f4 off unless a test turns it on
+// (scenarios/dev-replace-vs-write.json covers the two together, with a nocow writer).
 //
 // Layout: two 4 GiB devices; mkfs puts the system chunk and the first data chunk (X) on devid 1 and the
 // metadata on devid 2; a second data chunk lands on devid 2, so a writer refused by a read-only X
@@ -115,9 +117,10 @@ struct replace_vs_write {
   }
 };
 
-fix_set fixes_with(bool on) {
-  fix_set f = fix_set::all_on();
+fix_set fixes_with(bool on, bool dup_every_write = false) {
+  fix_set f = fix_set::for_kernel("4.7");
   f.set(kFix, on);
+  f.set("22ab04e814f4", dup_every_write);
   return f;
 }
 
@@ -189,4 +192,73 @@ TEST_CASE("replace vs write: with f0e9b7d64019 a write completed or counted outs
   REQUIRE(x.found);
   CHECK(x.problem.find("lost data: file a (ino 257) offset 16384") != std::string::npos);
   CHECK(t.in_flight == 0);
+}
+
+TEST_CASE("replace vs write: with 22ab04e814f4 as well no write is lost (DFS bound 1 exhaustive)",
+          "[model][dev_replace][race]") {
+  replace_vs_write env;
+  replace_vs_write::tally t;
+  auto x = explore_dfs(*env.prepared, fixes_with(true, true), env.threads, env.checker(true, true, &t), 1, 1000000,
+                       false);
+  INFO("executions " << x.executions << ": " << x.problem);
+  CHECK_FALSE(x.found);
+  CHECK(x.exhausted);
+  CHECK(t.in_flight == 0);
+  CHECK(t.lost_residual == 0);
+}
+
+TEST_CASE("replace vs write: 22ab04e814f4 alone duplicates the cow write whatever the cursor (DFS bound 1 exhaustive)",
+          "[model][dev_replace][race]") {
+  replace_vs_write env;
+  replace_vs_write::tally t;
+  auto x = explore_dfs(*env.prepared, fixes_with(false, true), env.threads, env.checker(true, true, &t), 1, 1000000,
+                       false);
+  INFO("executions " << x.executions << ": " << x.problem);
+  CHECK_FALSE(x.found);
+  CHECK(x.exhausted);
+  CHECK(t.in_flight > 0);  // the seed's interleaving happens, and loses nothing
+  CHECK(t.lost_in_flight == 0);
+}
+
+// 1a1a8b732c7e: the cursor passes the copied group before the group is writable again. Before it, a
+// writer could reserve its extent in X between btrfs_dec_block_group_ro and the cursor's move: the write
+// is neither copied (the walk is over) nor duplicated (it lies above cursor_left).
+TEST_CASE("replace vs write: without 1a1a8b732c7e a write into X between read-write and the cursor move is lost",
+          "[model][dev_replace][race]") {
+  replace_vs_write env;
+  for (bool cursor_first : {false, true}) {
+    fix_set f = fixes_with(true);
+    f.set("1a1a8b732c7e", cursor_first);
+    uint64_t in_window = 0, lost_in_window = 0;
+    const race_checker check = [&](const btrfs_fs_info& fs, const std::vector<int>& rets, const sched::Execution& e) {
+      std::vector<std::string> problems;
+      const size_t rw = find_step(e, "replace", fmt::format("btrfs_dec_block_group_ro(bg {})", env.x_start));
+      const size_t reserve = find_step(e, "writer", "find_free_extent(type 0x1");
+      const size_t cursor = rw == std::string::npos ? rw : [&] {
+        for (size_t i = rw; i < e.trace.size(); ++i)
+          if (e.fiber_names.at(e.trace[i].fiber) == "replace" &&
+              sched::format_label(e.trace[i].label).rfind("down_write(dev_replace->rwsem)", 0) == 0)
+            return i;
+        return std::string::npos;
+      }();
+      if (rw == std::string::npos || reserve == std::string::npos || reserve < rw || reserve > cursor) return problems;
+      in_window++;
+      auto end = end_state_problems(fs);
+      if (!end.empty() && end.front().rfind("lost data: file a", 0) == 0) {
+        lost_in_window++;
+        problems.push_back("reserved between read-write and the cursor move: " + end.front());
+      }
+      return problems;
+    };
+    auto x = explore_dfs(*env.prepared, f, env.threads, check, 1, 1000000, !cursor_first);
+    INFO("1a1a8b732c7e " << (cursor_first ? "on" : "off") << ": executions " << x.executions << ": " << x.problem);
+    if (cursor_first) {
+      CHECK(x.exhausted);
+      CHECK_FALSE(x.found);
+      CHECK(lost_in_window == 0);
+    } else {
+      REQUIRE(x.found);
+      CHECK(x.problem.find("reserved between read-write and the cursor move: lost data: file a") != std::string::npos);
+    }
+  }
 }
