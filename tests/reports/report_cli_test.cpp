@@ -116,3 +116,15 @@ TEST_CASE("report rejects what is not a result with the file and JSON path and e
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--html: cannot write no-such-dir/run.html"));
 }
+
+TEST_CASE("the page of merged run shards equals the page of the whole run") {
+  write_deadlock_scenario();
+  REQUIRE(run_shell(fsrace_cmd("run deadlock.json --html whole.html")).code == 1);
+  CHECK(run_shell(fsrace_cmd("run deadlock.json --shard 0/2 --json s0.json")).code == 0);  // the "off" case holds
+  CHECK(run_shell(fsrace_cmd("run deadlock.json --shard 1/2 --json s1.json")).code == 1);  // the "on" case does not
+  REQUIRE(run_shell(fsrace_cmd("merge s1.json s0.json --json merged.json")).code == 1);
+  REQUIRE(run_shell(fsrace_cmd("report merged.json --html merged.html")).code == 0);
+  const std::string merged = slurp(scratch_dir() / "merged.html");
+  CHECK_THAT(merged, Catch::Contains("<th class=\"lane t0\">a</th>"));  // the trace survived the merge
+  CHECK(without_origin(merged) == without_origin(slurp(scratch_dir() / "whole.html")));
+}
