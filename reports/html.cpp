@@ -19,12 +19,12 @@ std::string summary_row(const case_result& c, size_t i, bool has_section) {
   row += fmt::format("<td>{}<div class=\"file\">{}</div></td>",
                      has_section ? fmt::format("<a href=\"#case-{}\">{}</a>", i, name) : name, html_escape(c.file));
   row += fmt::format("<td><code>{}</code></td>", html_escape(c.fixes));
-  row += fmt::format("<td>{}<div class=\"file\">base seed {}</div></td>", html_escape(c.strategy), c.base_seed);
-  row += fmt::format("<td class=\"num\">{}{}</td>", c.executions, c.exhausted ? "<div class=\"file\">space exhausted</div>" : "");
+  row += fmt::format("<td>{}<div class=\"sub\">base seed {}</div></td>", html_escape(c.strategy), c.base_seed);
+  row += fmt::format("<td class=\"num\">{}{}</td>", c.executions, c.exhausted ? "<div class=\"sub\">space exhausted</div>" : "");
   row += fmt::format("<td class=\"num\">{}{}</td>", c.violations.size(),
-                     c.violating_executions ? fmt::format("<div class=\"file\">in {}</div>", plural(c.violating_executions, "execution"))
+                     c.violating_executions ? fmt::format("<div class=\"sub\">in {}</div>", plural(c.violating_executions, "execution"))
                                             : std::string());
-  row += fmt::format("<td>{}</td>", c.expected.empty() ? "<span class=\"file\">nothing (explore)</span>" : html_escape(c.expected));
+  row += fmt::format("<td>{}</td>", c.expected.empty() ? "<span class=\"sub\">nothing (explore)</span>" : html_escape(c.expected));
   row += fmt::format("<td><span class=\"badge {}\">{}</span>{}</td>", v.cls, html_escape(v.text),
                      c.reason.empty() ? "" : fmt::format("<div class=\"reason\">{}</div>", html_escape(c.reason)));
   return row + "</tr>\n";
@@ -54,7 +54,7 @@ std::string case_section(const case_result& c, size_t i) {
   const verdict v = verdict_of(c);
   std::string out = fmt::format("<section class=\"case\" id=\"case-{}\">\n<h3>{} <span class=\"badge {}\">{}</span></h3>\n", i,
                                 html_escape(c.scenario), v.cls, html_escape(v.text));
-  out += fmt::format("<div class=\"file\">{} &middot; fixes <code>{}</code> &middot; {} &middot; base seed {} &middot; {}</div>\n",
+  out += fmt::format("<div class=\"sub\">{} &middot; fixes <code>{}</code> &middot; {} &middot; base seed {} &middot; {}</div>\n",
                      html_escape(c.file), html_escape(c.fixes), html_escape(c.strategy), c.base_seed, plural(c.executions, "execution"));
   if (!c.expected.empty()) out += fmt::format("<p class=\"reason\">expected: {}</p>\n", html_escape(c.expected));
   if (!c.reason.empty()) out += fmt::format("<p class=\"reason\">{}</p>\n", html_escape(c.reason));

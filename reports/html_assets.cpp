@@ -28,7 +28,7 @@ table.summary { border-collapse: collapse; width: 100%; background: var(--card);
 table.summary th, table.summary td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 table.summary th { background: #eef1f5; font-weight: 600; font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
 table.summary td.num { text-align: right; font-variant-numeric: tabular-nums; }
-table.summary .file, .case .file { color: var(--muted); font-size: 12px; }
+.file, .sub { color: var(--muted); font-size: 12px; }
 table.summary .reason { color: var(--muted); font-size: 12px; margin-top: 3px; max-width: 46em; }
 tr.hidden, section.hidden { display: none; }
 a { color: #1d4ed8; text-decoration: none; } a:hover { text-decoration: underline; }
