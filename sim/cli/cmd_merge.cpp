@@ -20,11 +20,11 @@ int cmd_merge(const merge_args& a) {
                                                         a.files.front()));
   if (suites) {
     const reports::suite_result merged = sim::merge_suites(docs, a.files);
-    if (!a.junit.empty()) reports::write_file_atomic(a.junit, reports::to_junit(merged));
+    if (!a.junit.empty()) write_report_file("--junit", a.junit, reports::to_junit(merged));
     if (!a.json.empty()) {
       nlohmann::json j = reports::to_json(merged);
       j["shard"] = nullptr;
-      reports::write_file_atomic(a.json, j.dump(2) + "\n");
+      write_report_file("--json", a.json, j.dump(2) + "\n");
     }
     fmt::print("{}", reports::console_summary(merged));
     if (merged.errors()) return kToolError;
@@ -33,7 +33,7 @@ int cmd_merge(const merge_args& a) {
   if (!a.junit.empty()) throw sim::input_error("", "--junit", "JUnit reports come from suites (run --json shards), not explorations");
   const nlohmann::json merged = sim::merge_explorations(docs, a.files);
   if (a.json.empty()) fmt::print("{}\n", merged.dump(2));
-  else reports::write_file_atomic(a.json, merged.dump(2) + "\n");
+  else write_report_file("--json", a.json, merged.dump(2) + "\n");
   const std::string result = merged["result"].get<std::string>();
   return result == "tool-error" ? kToolError : result == "violation" ? kViolation : kClean;
 }

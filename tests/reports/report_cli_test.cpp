@@ -127,4 +127,8 @@ TEST_CASE("the page of merged run shards equals the page of the whole run") {
   const std::string merged = slurp(scratch_dir() / "merged.html");
   CHECK_THAT(merged, Catch::Contains("<th class=\"lane t0\">a</th>"));  // the trace survived the merge
   CHECK(without_origin(merged) == without_origin(slurp(scratch_dir() / "whole.html")));
+  // A report path that cannot be written is bad input, not a tool error.
+  const auto r = run_shell(fsrace_cmd("merge s0.json s1.json --junit no-such-dir/m.xml"));
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("fsrace: error: --junit: cannot write no-such-dir/m.xml"));
 }
