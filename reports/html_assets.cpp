@@ -45,13 +45,14 @@ dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
 button.copy { font: inherit; font-size: 12px; padding: 4px 10px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
 .note { color: var(--muted); font-size: 12.5px; margin: 4px 0 8px; }
 table.lanes { border-collapse: separate; border-spacing: 0; width: 100%; table-layout: fixed; margin: 6px 0 4px; }
+.lanes-scroll { overflow-x: auto; }
 table.lanes col.n { width: 4.2em; }
 table.lanes th { position: sticky; top: 0; background: #fff; text-align: left; padding: 6px 8px; border-bottom: 2px solid var(--line); font-size: 13px; }
 table.lanes th.lane { border-bottom-width: 3px; }
 table.lanes td { padding: 2px 8px; vertical-align: top; border-left: 1px dashed #e3e7ee; }
 table.lanes td.n { color: var(--muted); text-align: right; font-variant-numeric: tabular-nums; border-left: 0; font-size: 12px; padding-top: 4px; }
 table.lanes tr.switch td { border-top: 1px solid #e3e7ee; }
-table.lanes td.step { overflow-wrap: anywhere; }
+table.lanes td.step { overflow-wrap: break-word; }
 table.lanes td.step > .fn, table.lanes td.step > .args { line-height: 1.5; }
 table.lanes td.step { background: #fbfcfd; box-shadow: inset 3px 0 0 var(--lane); }
 table.lanes .fn { font-weight: 600; }

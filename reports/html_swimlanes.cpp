@@ -1,6 +1,8 @@
 #include "reports/html_swimlanes.hpp"
 
 #include <cctype>
+#include <cstdint>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -57,22 +59,33 @@ std::string html_label(const std::string& label) {
     while (fn < label.size() && ident_char(label[fn])) ++fn;
   std::string out;
   if (fn) out += fmt::format("<span class=\"fn\">{}</span>", html_escape(std::string_view(label).substr(0, fn)));
+  if (fn && fn < label.size()) out += "<wbr>";  // a narrow lane breaks before the arguments, not inside the name
   if (fn < label.size()) out += fmt::format("<span class=\"args\">{}</span>", html_args(std::string_view(label).substr(fn)));
   return out;
 }
 
 std::string html_swimlanes(const trace_record& t, const std::string& finding, size_t visible) {
-  const size_t lanes = std::max<size_t>(1, t.threads.size());
-  std::string out = "<table class=\"lanes\">\n<colgroup><col class=\"n\">";
-  for (size_t c = 0; c < lanes; ++c) out += "<col>";
+  // A lane per thread that has a step here (kernel workers started on demand, as end_io fibers are,
+  // often have none in the steps kept); the others are named under the table.
+  std::vector<size_t> column(t.threads.size(), SIZE_MAX);
+  std::vector<size_t> lanes;  // thread index of each column, in thread order
+  for (const auto& s : t.steps) column[s.thread] = 0;
+  for (size_t th = 0; th < t.threads.size(); ++th)
+    if (column[th] == 0) column[th] = lanes.size(), lanes.push_back(th);
+  // Many lanes scroll sideways instead of squeezing labels into a few characters.
+  const bool wide = lanes.size() > 6;
+  std::string out = wide ? fmt::format("<div class=\"lanes-scroll\"><table class=\"lanes\" style=\"min-width: {}em\">\n",
+                                       5 + 18 * lanes.size())
+                         : std::string("<table class=\"lanes\">\n");
+  out += "<colgroup><col class=\"n\">";
+  for (size_t c = 0; c < lanes.size(); ++c) out += "<col>";
   out += "</colgroup>\n<thead><tr><th class=\"n\">step</th>";
-  for (size_t c = 0; c < lanes; ++c)
-    out += fmt::format("<th class=\"lane t{}\">{}</th>", c % 8, c < t.threads.size() ? html_escape(t.threads[c]) : "?");
+  for (size_t th : lanes) out += fmt::format("<th class=\"lane t{}\">{}</th>", th % 8, html_escape(t.threads[th]));
   out += "</tr></thead>\n<tbody>\n";
   if (!t.steps.empty() && t.steps.front().index > 0) {
     const uint64_t omitted = t.steps.front().index;
-    out += fmt::format("<tr class=\"omitted\"><td colspan=\"{}\">&hellip; {} earlier step{} not shown</td></tr>\n", lanes + 1,
-                       omitted, omitted == 1 ? "" : "s");
+    out += fmt::format("<tr class=\"omitted\"><td colspan=\"{}\">&hellip; {} earlier step{} not kept</td></tr>\n",
+                       lanes.size() + 1, omitted, omitted == 1 ? "" : "s");
   }
   const trace_record::step* previous = nullptr;
   const size_t early = t.steps.size() > visible ? t.steps.size() - visible : 0;
@@ -84,18 +97,18 @@ std::string html_swimlanes(const trace_record& t, const std::string& finding, si
     previous = &s;
     out += cls.empty() ? "<tr>" : fmt::format("<tr class=\"{}\">", cls);
     out += fmt::format("<td class=\"n\">{}</td>", s.index);
-    for (size_t c = 0; c < lanes; ++c) {
-      if (c != s.thread) {
-        out += "<td></td>";
-        continue;
-      }
-      out += fmt::format("<td class=\"step t{}\">{}", c % 8, html_label(s.label));
-      if (here) out += fmt::format("<div class=\"finding\">{}</div>", html_escape(finding));
-      out += "</td>";
-    }
+    for (size_t c = 0; c < column[s.thread]; ++c) out += "<td></td>";
+    out += fmt::format("<td class=\"step t{}\">{}", s.thread % 8, html_label(s.label));
+    if (here) out += fmt::format("<div class=\"finding\">{}</div>", html_escape(finding));
+    out += "</td>";
+    for (size_t c = column[s.thread] + 1; c < lanes.size(); ++c) out += "<td></td>";
     out += "</tr>\n";
   }
-  out += "</tbody>\n</table>\n";
+  out += wide ? "</tbody>\n</table></div>\n" : "</tbody>\n</table>\n";
+  std::string idle;
+  for (size_t th = 0; th < t.threads.size(); ++th)
+    if (column[th] == SIZE_MAX) idle += (idle.empty() ? "" : ", ") + html_escape(t.threads[th]);
+  if (!idle.empty()) out += fmt::format("<p class=\"note\">Threads without a step here: {}.</p>\n", idle);
   if (!t.violating && !finding.empty())
     out += fmt::format("<p class=\"finding after\">the execution ended: {}</p>\n", html_escape(finding));
   return out;

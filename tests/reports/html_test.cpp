@@ -85,7 +85,7 @@ TEST_CASE("trace_of keeps the last steps with their threads and marks the violat
 
 TEST_CASE("a label shows its kernel function apart from the objects it touches") {
   CHECK(reports::html_label("btrfs_remove_chunk(bg 13631488)") ==
-        "<span class=\"fn\">btrfs_remove_chunk</span><span class=\"args\">(bg <span class=\"obj\" "
+        "<span class=\"fn\">btrfs_remove_chunk</span><wbr><span class=\"args\">(bg <span class=\"obj\" "
         "data-obj=\"13631488\">13631488</span>)</span>");
   const std::string lock = reports::html_label("mutex_lock(cleaner_mutex)");
   CHECK_THAT(lock, Catch::Contains("<span class=\"obj\" data-obj=\"cleaner_mutex\">cleaner_mutex</span>"));
@@ -115,7 +115,18 @@ TEST_CASE("swimlanes have a column per thread and a row per step with the violat
   CHECK_THAT(html, Catch::Contains("<td class=\"n\">2</td><td></td><td class=\"step t1\"><span class=\"fn\">btrfs_remove_chunk"));
   // Only the last steps: the omitted ones are counted.
   const std::string last = reports::html_swimlanes(reports::trace_of(scrub_race(), 2), "x");
-  CHECK_THAT(last, Catch::Contains("3 earlier steps not shown"));
+  CHECK_THAT(last, Catch::Contains("3 earlier steps not kept"));
+  // A thread without a step among those kept gets no lane, only a mention.
+  CHECK_THAT(last, Catch::Contains("<th class=\"n\">step</th><th class=\"lane t0\">scrub</th></tr>"));
+  CHECK_THAT(last, Catch::Contains("<p class=\"note\">Threads without a step here: cleaner.</p>"));
+  // Many lanes scroll sideways, each wide enough for its labels; colours follow the thread.
+  auto many = scrub_race();
+  many.fiber_names = {"scrub", "cleaner", "endio", "endio", "endio", "endio", "endio", "writer"};
+  for (sched::FiberId f = 2; f < 8; ++f) many.trace.push_back({f, sched::L("end_bio_extent_readpage")});
+  const std::string wide = reports::html_swimlanes(reports::trace_of(many, 0), "x");
+  CHECK_THAT(wide, Catch::StartsWith("<div class=\"lanes-scroll\"><table class=\"lanes\" style=\"min-width: 149em\">"));
+  CHECK(count(wide, "<th class=\"lane ") == 8);
+  CHECK_THAT(wide, Catch::Contains("<th class=\"lane t7\">writer</th>"));
   // Rows before the last `visible` are marked for folding; the violating step never is.
   const std::string folded = reports::html_swimlanes(t, "x", 2);
   CHECK(count(folded, "early") == 3);
