@@ -25,14 +25,21 @@ inline std::string slurp(const std::filesystem::path& p) {
   return s.str();
 }
 
-/// A directory of this test process for its files.
+/// A directory of this test process for its files (and Chromium's profile), removed when the process ends.
 inline const std::filesystem::path& scratch_dir() {
-  static const std::filesystem::path dir = [] {
+  struct owned {
+    std::filesystem::path path;
+    ~owned() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const owned dir = [] {
     auto d = std::filesystem::temp_directory_path() / ("fsrace-reports-test-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
-    return d;
+    return owned{d};
   }();
-  return dir;
+  return dir.path;
 }
 
 /// Runs `command` with sh in the scratch directory; stdout and stderr are captured (and logged on failure).
