@@ -42,6 +42,9 @@ std::string violation_article(const violation_entry& v, size_t i, size_t j) {
   if (v.trace) {
     if (!v.trace->note.empty()) out += fmt::format("<p class=\"note\">{}</p>\n", html_escape(v.trace->note));
     out += html_swimlanes(*v.trace, finding);
+    if (!v.diagram.empty())  // the plain-text form, for a commit message
+      out += fmt::format("<details class=\"text\"><summary>as text, for a commit message</summary><pre class=\"diagram\">{}</pre></details>\n",
+                         html_escape(v.diagram));
   } else if (!v.diagram.empty()) {
     out += fmt::format("<pre class=\"diagram\">{}</pre>\n", html_escape(v.diagram));
   } else {

@@ -71,6 +71,7 @@ table.lanes tr.fold button { font: inherit; font-style: normal; font-size: 12px;
 .finding { margin-top: 4px; color: var(--fail); font-weight: 600; white-space: pre-wrap; font-family: system-ui, sans-serif; font-size: 12.5px; }
 p.finding.after { margin: 8px 0; }
 pre.diagram { background: #fff; border: 1px solid var(--line); padding: 10px; overflow-x: auto; }
+details.text { margin: 6px 0 4px; } details.text summary { cursor: pointer; color: var(--muted); font-size: 12.5px; }
 .t0 { --lane: var(--t0); } .t1 { --lane: var(--t1); } .t2 { --lane: var(--t2); } .t3 { --lane: var(--t3); }
 .t4 { --lane: var(--t4); } .t5 { --lane: var(--t5); } .t6 { --lane: var(--t6); } .t7 { --lane: var(--t7); }
 th.lane { color: var(--lane); border-bottom-color: var(--lane) !important; }

@@ -77,10 +77,12 @@ int cmd_explore(const explore_args& a) {
     }
     const sched::Execution full = sim::rerun(prepared, setting, decisions, s.max_steps);
     diagram = reports::render_diagram(full, {0, 120, a.diagram_steps, true});
-    if (!e.tool_error)
+    if (!e.tool_error) {
+      c.violations.front().diagram = diagram;
       c.violations.front().trace = reports::trace_of(
           full, reports::kTraceStepsKept,
           shrunk ? fmt::format("Drawn {}; the seed replays the interleaving as found.", shrink_note) : "");
+    }
     if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full, origin));
   }
   const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;

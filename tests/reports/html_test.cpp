@@ -171,6 +171,7 @@ TEST_CASE("the page: summary row per case with its verdict and a section per vio
   CHECK_THAT(html, Catch::Contains("<code class=\"seed\">42</code>"));
   CHECK_THAT(html, Catch::Contains("<pre><code>fsrace replay scenarios/scrub-vs-bg-deletion.json --seed 42"));
   CHECK(count(html, "<table class=\"lanes\">") == 2);
+  CHECK(count(html, "<details class=\"text\">") == 0);  // no text diagram in these results
   // Everything from the results is escaped: no injected element survives.
   CHECK(count(html, "<script>") == 1);  // the page's own script
   CHECK_THAT(html, Catch::Contains("evil&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -180,6 +181,9 @@ TEST_CASE("the page: summary row per case with its verdict and a section per vio
   CHECK_FALSE(html.find("<link") != std::string::npos);
   // Deterministic.
   CHECK(reports::render_html(s, {"from r.json"}) == html);
+  // The text diagram, when the results have it, comes along for commit messages.
+  s.cases[0].violations[0].diagram = "scrub      cleaner\n<x>\n";
+  CHECK_THAT(reports::render_html(s), Catch::Contains("<summary>as text, for a commit message</summary><pre class=\"diagram\">scrub      cleaner\n&lt;x&gt;\n</pre>"));
 }
 
 TEST_CASE("verdicts: as expected or not and explorations without an expectation") {
