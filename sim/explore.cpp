@@ -1,10 +1,16 @@
 #include "sim/explore.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "sim/dfs_split.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -103,6 +109,121 @@ void explore_seeded(const prepared_scenario& prepared, const explore_request& re
   }
 }
 
+
+// One subtree of a split DFS, searched by one worker: every execution that did not end clean, numbered
+// from 0 within the subtree (decisions kept only on the first of each kind and message: the accounting
+// never needs the others').
+struct subtree_run {
+  uint64_t executions = 0;
+  bool complete = false;  // searched to its end (not stopped by a violation, tool error or the run limit)
+  std::vector<violation_record> records;
+};
+
+subtree_run run_subtree(executor& exec, sched::DfsStrategy& dfs, const std::vector<sched::FiberId>& prefix,
+                        const explore_request& req, const std::atomic<bool>& cancel) {
+  subtree_run out;
+  exploration local;  // the subtree on its own: where it stops, the whole exploration has stopped too
+  sched::Execution ex;
+  dfs.restrict(prefix);
+  while (out.executions < req.settings.runs && !cancel.load(std::memory_order_relaxed)) {
+    exec.run(dfs, 0, ex);
+    const uint64_t i = out.executions++;
+    bool go_on = true;
+    if (ex.finding.kind != sched::FindingKind::None) {
+      violation_record rec = record_of(i, i, ex);
+      const bool seen = std::any_of(out.records.begin(), out.records.end(), [&](const violation_record& r) {
+        return r.finding.kind == rec.finding.kind && r.finding.message == rec.finding.message;
+      });
+      if (seen) rec.decisions.clear();
+      out.records.push_back(rec);
+      go_on = account(local, req, std::move(rec));
+    }
+    if (!dfs.next()) {
+      out.complete = true;
+      break;
+    }
+    if (!go_on) break;
+  }
+  return out;
+}
+
+// Split DFS: the subtrees of the part are searched by `jobs` workers and accounted in order, so the
+// executions, their indexes and the violations are those of the unsplit search (of that part).
+void explore_dfs_split(const prepared_scenario& prepared, const explore_request& req, const model::fix_set& fixes,
+                       exploration& out) {
+  const auto& s = req.settings;
+  const unsigned jobs = std::max(1u, req.jobs);
+  executor probe(prepared, s.max_steps, false);
+  probe.set_fixes(fixes);
+  const uint64_t parts = req.part.count ? req.part.count : jobs;
+  const auto all = dfs_subtrees(probe, s.preemptions, parts * kSubtreesPerPart);
+  out.subtree_count = all.size();
+  std::vector<uint64_t> mine;  // subtree ids of this part, in order
+  for (uint64_t i = req.part.index; i < all.size(); i += std::max<uint64_t>(1, req.part.count)) mine.push_back(i);
+
+  std::vector<std::optional<subtree_run>> results(mine.size());
+  std::mutex lock;
+  std::condition_variable ready;
+  std::atomic<uint64_t> next_task{0};
+  std::atomic<bool> cancel{false};
+  auto work = [&](executor& exec) {
+    sched::DfsStrategy dfs(s.preemptions);
+    for (uint64_t t; (t = next_task.fetch_add(1)) < mine.size() && !cancel.load();) {
+      subtree_run r = run_subtree(exec, dfs, all[mine[t]], req, cancel);
+      std::lock_guard<std::mutex> guard(lock);
+      results[t] = std::move(r);
+      ready.notify_all();
+    }
+  };
+  std::vector<std::unique_ptr<executor>> executors;
+  std::vector<std::thread> threads;
+  if (jobs > 1)
+    for (unsigned w = 0; w < jobs; ++w) {
+      executors.push_back(std::make_unique<executor>(prepared, s.max_steps, false));
+      executors.back()->set_fixes(fixes);
+      threads.emplace_back(work, std::ref(*executors.back()));
+    }
+
+  bool stopped = false;
+  for (uint64_t t = 0; t < mine.size() && !stopped; ++t) {
+    subtree_run r;
+    if (jobs == 1) {
+      sched::DfsStrategy dfs(s.preemptions);
+      r = run_subtree(probe, dfs, all[mine[t]], req, cancel);
+    } else {
+      std::unique_lock<std::mutex> guard(lock);
+      ready.wait(guard, [&] { return results[t].has_value(); });
+      r = std::move(*results[t]);
+      results[t].reset();
+    }
+    const uint64_t offset = out.executions;
+    size_t next_record = 0;
+    uint64_t i = 0;
+    for (; i < r.executions; ++i) {
+      if (out.executions >= s.runs) {
+        stopped = true;
+        break;
+      }
+      violation_record rec;
+      if (next_record < r.records.size() && r.records[next_record].index == i) rec = std::move(r.records[next_record++]);
+      rec.index = rec.key = offset + i;
+      const bool go_on = account(out, req, std::move(rec));
+      if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
+        req.progress(out.executions, out.violations.size());
+      if (!go_on) {
+        stopped = true;
+        ++i;
+        break;
+      }
+    }
+    out.subtrees.emplace_back(mine[t], i);
+    if (i < r.executions || !r.complete) stopped = true;
+    else if (t + 1 == mine.size()) out.exhausted = true;
+  }
+  cancel = true;
+  for (auto& th : threads) th.join();
+}
+
 }  // namespace
 
 uint64_t pct_estimate(executor& exec) {
@@ -123,7 +244,13 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
   out.first = req.first;
   out.end = req.end ? req.end : s.runs;
   if (out.first > out.end) throw tool_error(fmt::format("explore: empty range [{}, {})", out.first, out.end));
-  if (s.strategy == strategy_kind::dfs) {
+  out.part = req.part;
+  if (s.strategy == strategy_kind::dfs && (req.part.count > 0 || req.jobs > 1)) {
+    if (out.first != 0 || out.end != s.runs)
+      throw tool_error("explore: dfs is split by subtrees (explore_request::part), not index ranges");
+    if (req.part.count && req.part.index >= req.part.count) throw tool_error("explore: dfs part index out of range");
+    explore_dfs_split(prepared, req, fixes, out);
+  } else if (s.strategy == strategy_kind::dfs) {
     if (out.first != 0 || out.end != s.runs)
       throw input_error("", "--shard", "dfs explores one tree in order; it cannot be split into index ranges");
     executor exec(prepared, s.max_steps, false);
@@ -156,7 +283,7 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
 }
 
 sched::Execution replay_key(const prepared_scenario& prepared, const explore_settings& s, const fix_setting& fixes,
-                            uint64_t key) {
+                            uint64_t key, const dfs_part& part) {
   const scenario& sc = prepared.the_scenario();
   executor exec(prepared, s.max_steps, true);
   exec.set_fixes(resolve_fixes(sc.fixes, fixes));
@@ -177,6 +304,19 @@ sched::Execution replay_key(const prepared_scenario& prepared, const explore_set
       executor walker(prepared, s.max_steps, false);
       walker.set_fixes(resolve_fixes(sc.fixes, fixes));
       sched::DfsStrategy strategy(s.preemptions);
+      if (part.count > 0) {  // a part of a split search: walk its subtrees in order
+        const auto all = dfs_subtrees(walker, s.preemptions, part.count * kSubtreesPerPart);
+        uint64_t i = 0;
+        for (uint64_t t = part.index; t < all.size(); t += part.count) {
+          strategy.restrict(all[t]);
+          do {
+            walker.run(strategy, 0, ex);
+            if (i++ == key) return rerun(prepared, fixes, ex.decisions, s.max_steps);
+          } while (strategy.next());
+        }
+        throw input_error("", "--seed", fmt::format("DFS part {}/{} with preemption bound {} has only {} executions; there "
+                                                    "is no execution {}", part.index, part.count, s.preemptions, i, key));
+      }
       for (uint64_t i = 0; i < key; ++i) {
         walker.run(strategy, 0, ex);
         if (!strategy.next())

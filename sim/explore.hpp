@@ -12,6 +12,12 @@
 
 namespace fsrace::sim {
 
+/// A part of a split DFS: the subtrees i (see dfs_split.hpp) with i mod count == index. count 0: the
+/// search is not split into parts (one part of 1 is split, so that its result merges like any shard).
+struct dfs_part {
+  uint64_t index = 0, count = 0;
+};
+
 struct explore_request {
   explore_settings settings;
   fix_setting fixes;
@@ -23,11 +29,13 @@ struct explore_request {
   /// Called every `progress_every` executions and at the end (executions done, distinct violations).
   std::function<void(uint64_t, uint64_t)> progress;
   uint64_t progress_every = 1024;
-  /// Worker threads (random and pct; dfs always runs on one). The result is the same for every value:
-  /// executions run in rounds and are accounted in index order, exactly as one worker would.
+  /// Worker threads. The result is the same for every value: random and pct run rounds of executions,
+  /// dfs runs disjoint subtrees; either way results are accounted in order, exactly as one worker would.
   unsigned jobs = 1;
-  /// Execution indexes [first, end) of the run (a shard); end 0 = settings.runs. dfs: the whole run only.
+  /// random, pct: execution indexes [first, end) of the run (a shard); end 0 = settings.runs.
   uint64_t first = 0, end = 0;
+  /// dfs: the part of the search to explore (a shard); its executions are numbered from 0 in order.
+  dfs_part part;
 };
 
 /// One distinct violation (or the tool error) of an exploration, with what replays it.
@@ -48,7 +56,12 @@ struct exploration {
   uint64_t executions = 0;
   uint64_t violating_executions = 0;
   uint64_t pct_steps = 0;  // k used by PCT (steps of the non-preemptive execution)
-  bool exhausted = false;  // dfs: the whole bounded space was explored
+  bool exhausted = false;  // dfs: the whole bounded space (of this part) was explored
+  /// dfs split into subtrees (a part, or --jobs > 1): (subtree, executions accounted) in order, and how
+  /// many subtrees the whole search was cut into. Merging parts maps their indexes back to the whole.
+  std::vector<std::pair<uint64_t, uint64_t>> subtrees;
+  uint64_t subtree_count = 0;
+  dfs_part part;
   std::vector<violation_record> violations;  // distinct, in order of discovery
   std::optional<violation_record> tool_error;
   std::optional<violation_record> divergence;  // only from replay; never expected here
@@ -61,10 +74,10 @@ exploration explore(const prepared_scenario&, const explore_request&);
 uint64_t pct_estimate(executor&);
 
 /// Re-runs execution `key` of an exploration with `settings` and records its trace: for random and
-/// PCT `key` is the execution seed, for DFS the index in the enumeration. Throws input_error when a DFS
-/// index lies beyond the bounded space.
+/// PCT `key` is the execution seed, for DFS the index in the enumeration (of `part`'s subtrees when
+/// split). Throws input_error when a DFS index lies beyond the bounded space.
 sched::Execution replay_key(const prepared_scenario&, const explore_settings& settings, const fix_setting& fixes,
-                            uint64_t key);
+                            uint64_t key, const dfs_part& part = {});
 /// Re-runs a decision list (no label check) and records its trace.
 sched::Execution rerun(const prepared_scenario&, const fix_setting& fixes, const std::vector<sched::FiberId>& decisions,
                        uint64_t max_steps);

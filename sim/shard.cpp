@@ -58,6 +58,116 @@ std::optional<shard_spec> shard_of(const nlohmann::json& j) {
   return shard_spec{*k, *n};
 }
 
+// Every shard must come from the same exploration: the same value at each of `keys` as the first shard.
+void require_same(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
+                  const std::vector<size_t>& order, std::initializer_list<const char*> keys) {
+  const nlohmann::json& first = shards[order[0]];
+  for (size_t i = 0; i < shards.size(); ++i)
+    for (const char* key : keys)
+      if (!shards[i].contains(key) || shards[i][key] != first[key])
+        throw input_error(files[i], std::string("/") + key,
+                          fmt::format("expected {} as in {} (all shards must come from the same exploration), got {}",
+                                      first.contains(key) ? first[key].dump() : "a value", files[order[0]],
+                                      shards[i].contains(key) ? shards[i][key].dump() : "nothing"));
+}
+
+// DFS shards hold interleaved subtrees (subtree i in shard i mod N). Walking the subtrees in order gives
+// each one's first index in the whole search, and with it the global index of every execution named.
+nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
+                               const std::vector<size_t>& order) {
+  const nlohmann::json& first = shards[order[0]];
+  require_same(shards, files, order, {"scenario", "fixes", "strategy", "runs", "keep_going", "max_steps", "fixes_resolved", "subtree_count"});
+  try {
+    const uint64_t count = first.at("subtree_count").get<uint64_t>();
+    struct piece {
+      size_t shard = SIZE_MAX;  // index into `shards`
+      uint64_t local_first = 0, executions = 0, global_first = 0;
+    };
+    std::vector<piece> pieces(count);
+    for (size_t i : order) {
+      uint64_t local = 0;
+      for (const auto& st : shards[i].at("subtrees")) {
+        const uint64_t id = st.at(0).get<uint64_t>(), n = st.at(1).get<uint64_t>();
+        if (id >= count || pieces[id].shard != SIZE_MAX)
+          throw input_error(files[i], "/subtrees", fmt::format("subtree {} is out of range or given twice", id));
+        pieces[id] = {i, local, n, 0};
+        local += n;
+      }
+    }
+    uint64_t total = 0, known = 0;  // executions before the first subtree no shard reached
+    for (; known < count && pieces[known].shard != SIZE_MAX; ++known) pieces[known].global_first = total, total += pieces[known].executions;
+    // The global index of a shard's local execution index (only subtrees before the first gap are known).
+    auto global = [&](size_t shard, uint64_t local) -> std::optional<uint64_t> {
+      for (uint64_t id = 0; id < known; ++id) {
+        const piece& p = pieces[id];
+        if (p.shard == shard && local >= p.local_first && local < p.local_first + p.executions)
+          return p.global_first + (local - p.local_first);
+      }
+      return std::nullopt;
+    };
+    std::optional<uint64_t> stop;  // where one machine would have stopped: the earliest stop of any shard
+    for (size_t i : order)
+      if (!shards[i].at("stopped_at").is_null())
+        if (auto g = global(i, shards[i]["stopped_at"].get<uint64_t>()); g && (!stop || *g < *stop)) stop = g;
+    if (!stop && known < count)
+      throw input_error(files[order[0]], "/subtrees", fmt::format("no shard searched subtree {} and none stopped before it", known));
+    const uint64_t executions = stop ? *stop + 1 : total;
+    if (executions > first.at("runs").get<uint64_t>())
+      throw input_error(files[order[0]], "/runs", fmt::format("the shards ran {} executions together, more than --runs {}: "
+                                                              "an unsharded search would have stopped earlier; shard with a larger --runs",
+                                                              executions, first["runs"].get<uint64_t>()));
+    std::vector<std::pair<uint64_t, nlohmann::json>> found;  // (global index, violation) of every shard
+    for (size_t i : order)
+      for (nlohmann::json v : shards[i].at("violations")) {
+        const auto g = global(i, v.at("execution").get<uint64_t>());
+        if (!g || (stop && *g > *stop)) continue;
+        std::string replay = v.at("replay").get<std::string>();
+        const std::string local_seed = fmt::format("--seed {} ", v["seed"].get<uint64_t>());
+        if (auto at = replay.find(local_seed); at != std::string::npos) replay.replace(at, local_seed.size(), fmt::format("--seed {} ", *g));
+        if (auto at = replay.rfind(" --shard "); at != std::string::npos) replay.erase(at);
+        v["replay"] = replay;
+        v["seed"] = v["execution"] = *g;
+        found.emplace_back(*g, std::move(v));
+      }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    nlohmann::json violations = nlohmann::json::array();
+    uint64_t violating = 0;
+    for (auto& [g, v] : found) {
+      violating += v["occurrences"].get<uint64_t>();
+      auto it = std::find_if(violations.begin(), violations.end(), [&](const nlohmann::json& w) { return w["kind"] == v["kind"] && w["message"] == v["message"]; });
+      if (it == violations.end()) violations.push_back(std::move(v));
+      else (*it)["occurrences"] = (*it)["occurrences"].get<uint64_t>() + v["occurrences"].get<uint64_t>();
+    }
+    nlohmann::json out = first;
+    double seconds = 0;
+    bool exhausted = !stop || *stop + 1 == total;
+    for (size_t i : order) seconds += shards[i].at("seconds").get<double>(), exhausted = exhausted && shards[i].at("exhausted").get<bool>();
+    out.erase("tool_error");
+    out.erase("subtrees");
+    out.erase("subtree_count");
+    for (size_t i : order)  // the tool error that stopped the whole search, if one did
+      if (shards[i].contains("tool_error") && stop && global(i, shards[i]["tool_error"].at("execution").get<uint64_t>()) == stop) {
+        out["tool_error"] = shards[i]["tool_error"];
+        out["tool_error"]["seed"] = out["tool_error"]["execution"] = *stop;
+        out["reason"] = shards[i]["reason"];
+        out["status"] = shards[i]["status"];
+      }
+    out["executions"] = executions;
+    out["violating_executions"] = violating;
+    out["violations"] = violations;
+    out["seconds"] = seconds;
+    out["exhausted"] = exhausted;
+    out["stopped_at"] = stop ? nlohmann::json(*stop) : nlohmann::json(nullptr);
+    out["end"] = first["runs"];
+    out["shard"] = nullptr;
+    out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
+    if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
+  }
+}
+
 }  // namespace
 
 shard_spec parse_shard(const std::string& text, const std::function<const char*(const char*)>& getenv) {
@@ -115,20 +225,21 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
                     : !keep_going && !e.violations.empty() ? nlohmann::json(e.violations.front().index)
                                                            : nlohmann::json(nullptr);
   if (e.tool_error) j["tool_error"] = {{"seed", e.tool_error->key}, {"execution", e.tool_error->index}, {"message", e.tool_error->finding.message}};
+  if (e.settings.strategy == strategy_kind::dfs && shard) {
+    // A DFS shard numbers its executions within its own subtrees: replaying one names the shard, and
+    // merging maps the numbers back to the whole search through the subtree list.
+    j["subtree_count"] = e.subtree_count;
+    j["subtrees"] = e.subtrees;
+    for (auto& v : j["violations"]) v["replay"] = v["replay"].get<std::string>() + " --shard " + shard->describe();
+  }
   return j;
 }
 
 nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
   const auto order = order_shards(shards, files, [&](size_t i) { return shard_of(shards[i]); });
-  const char* same[] = {"scenario", "fixes", "strategy", "base_seed", "runs", "keep_going", "max_steps", "fixes_resolved"};
+  if (shards[order[0]].contains("subtrees")) return merge_dfs_parts(shards, files, order);
+  require_same(shards, files, order, {"scenario", "fixes", "strategy", "base_seed", "runs", "keep_going", "max_steps", "fixes_resolved"});
   const nlohmann::json& first = shards[order[0]];
-  for (size_t i = 0; i < shards.size(); ++i)
-    for (const char* key : same)
-      if (!shards[i].contains(key) || shards[i][key] != first[key])
-        throw input_error(files[i], std::string("/") + key,
-                          fmt::format("expected {} as in {} (all shards must come from the same exploration), got {}",
-                                      first.contains(key) ? first[key].dump() : "a value", files[order[0]],
-                                      shards[i].contains(key) ? shards[i][key].dump() : "nothing"));
   try {
     nlohmann::json out = first;
     const bool keep_going = first["keep_going"].get<bool>();

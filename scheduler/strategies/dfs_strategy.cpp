@@ -51,14 +51,27 @@ size_t DfsStrategy::choose(const Decision& d) {
   }
   runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
   stack_.push_back(n);
-  const FiberId f = alternative(n, 0);
+  if (depth < prefix_.size()) {  // a decision of the restricting prefix: its position, never another
+    Node& fixed = stack_.back();
+    while (fixed.tried < fixed.count && alternative(fixed, fixed.tried) != prefix_[depth]) ++fixed.tried;
+    if (fixed.tried == fixed.count) {
+      if (d.scheduler)
+        d.scheduler->fail_current({FindingKind::ToolError,
+                                   fmt::format("dfs: the subtree's decision {} (fiber {}) is not runnable here",
+                                               depth, prefix_[depth]),
+                                   -1, depth});
+      fixed.tried = 0;
+      return 0;
+    }
+  }
+  const FiberId f = alternative(stack_.back(), stack_.back().tried);
   return static_cast<size_t>(std::find(d.runnable, d.runnable + d.count, f) - d.runnable);
 }
 
 void DfsStrategy::end(const Execution&) { ++executions_; }
 
 bool DfsStrategy::next() {
-  while (!stack_.empty()) {  // bounded by the stack depth
+  while (stack_.size() > prefix_.size()) {  // bounded by the stack depth
     Node& n = stack_.back();
     for (uint32_t p = n.tried + 1; p < n.count; ++p) {
       if (bound_ != kUnbounded && preemptions_with(n, alternative(n, p)) > bound_) continue;
@@ -70,6 +83,24 @@ bool DfsStrategy::next() {
   }
   exhausted_ = true;
   return false;
+}
+
+void DfsStrategy::restrict(std::vector<FiberId> prefix) {
+  prefix_ = std::move(prefix);
+  stack_.clear();
+  runnable_.clear();
+  exhausted_ = false;
+}
+
+std::vector<FiberId> DfsStrategy::children(size_t depth) const {
+  std::vector<FiberId> out;
+  if (depth >= stack_.size()) return out;
+  const Node& n = stack_[depth];
+  for (uint32_t p = 0; p < n.count; ++p) {
+    const FiberId f = alternative(n, p);
+    if (bound_ == kUnbounded || preemptions_with(n, f) <= bound_) out.push_back(f);
+  }
+  return out;
 }
 
 }  // namespace fsrace::sched

@@ -45,13 +45,11 @@ int cmd_explore(const explore_args& a) {
   req.fixes = setting;
   req.max_violations = a.keep_going ? 0 : 1;
   req.jobs = a.jobs;
-  if (s.strategy == sim::strategy_kind::dfs && a.jobs > 1) spdlog::warn("dfs explores on one thread; --jobs {} ignored", a.jobs);
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
-    if (s.strategy == sim::strategy_kind::dfs)
-      throw sim::input_error("", "--shard", "dfs cannot be sharded yet (its tree is explored in order); use random or pct");
-    std::tie(req.first, req.end) = sim::shard_range(s.runs, *shard);
+    if (s.strategy == sim::strategy_kind::dfs) req.part = {shard->index, shard->count};  // disjoint subtrees
+    else std::tie(req.first, req.end) = sim::shard_range(s.runs, *shard);
   }
   progress_line progress(sc->name, (req.end ? req.end : s.runs) - req.first);
   req.progress = [&](uint64_t done, uint64_t violations) { progress.update(done, violations); };
@@ -86,6 +84,9 @@ int cmd_explore(const explore_args& a) {
     if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full, origin));
   }
   const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
+  // A DFS shard numbers executions within its subtrees: its replay commands name the shard.
+  const bool dfs_shard = shard && s.strategy == sim::strategy_kind::dfs;
+  const std::string replay_suffix = dfs_shard ? " --shard " + shard->describe() : "";
   // JSON and HTML results carry every violation's steps (the first one as drawn above).
   for (size_t i = 1; i < c.violations.size() && (a.json || !a.html.empty()); ++i)
     c.violations[i].trace = reports::trace_of(sim::rerun(prepared, setting, e.violations[i].decisions, s.max_steps));
@@ -106,11 +107,14 @@ int cmd_explore(const explore_args& a) {
   }
   fmt::print("{} ({}): fixes {} [{}], {}, base seed {}{}\n", sc->name, sc->file, setting.describe(), e.fixes_resolved,
              sim::describe_strategy(s), s.seed,
-             shard ? fmt::format(", shard {} (executions {}..{})", shard->describe(), e.first, e.end - 1) : std::string());
+             !shard ? std::string()
+             : dfs_shard ? fmt::format(", shard {} (subtrees i of {} with i mod {} = {}; executions numbered within the shard)",
+                                       shard->describe(), e.subtree_count, shard->count, shard->index)
+                         : fmt::format(", shard {} (executions {}..{})", shard->describe(), e.first, e.end - 1));
   if (e.tool_error) {
     fmt::print("TOOL ERROR at execution {} (seed {}): {}\nThis is a bug in fsrace or its model, not a race.\n{}\nreplay: {}\n",
                e.tool_error->index, e.tool_error->key, e.tool_error->finding.message, diagram,
-               sim::replay_command(*sc, s, setting, e.tool_error->key));
+               sim::replay_command(*sc, s, setting, e.tool_error->key) + replay_suffix);
     return code;
   }
   if (e.violations.empty()) {
@@ -124,7 +128,7 @@ int cmd_explore(const explore_args& a) {
     const auto& v = c.violations[i];
     fmt::print("\nVIOLATION {}: {}\n  seed {} (execution {}, {} steps, {} preemptions, seen {} time{})\n  replay: {}\n", v.kind,
                v.message, v.seed, v.execution, v.steps, v.preemptions, v.occurrences, v.occurrences == 1 ? "" : "s",
-               v.replay_command);
+               v.replay_command + replay_suffix);
     if (i == 0 && !shrink_note.empty()) fmt::print("  {}\n", shrink_note);
     if (i == 0) fmt::print("\n{}", diagram);
   }

@@ -1,3 +1,5 @@
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include "reports/diagram.hpp"
@@ -6,6 +8,7 @@
 #include "sim/explore.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/schedule_file.hpp"
+#include "sim/shard.hpp"
 #include "sim/suite.hpp"
 
 namespace fsrace::cli {
@@ -40,7 +43,14 @@ int cmd_replay(const replay_args& a) {
     setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
     const sim::explore_settings s = settings_for(*sc, setting, a.flags);
     const uint64_t key = parse_seed(a.flags.seed, "--seed");
-    ex = sim::replay_key(prepared, s, setting, key);
+    sim::dfs_part part;  // --shard: the execution numbered within that shard of a split DFS
+    if (!a.shard.empty()) {
+      if (s.strategy != sim::strategy_kind::dfs)
+        throw sim::input_error("", "--shard", "only dfs numbers executions within a shard; random and pct seeds replay as they are");
+      const sim::shard_spec shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
+      part = {shard.index, shard.count};
+    }
+    ex = sim::replay_key(prepared, s, setting, key, part);
     origin = fmt::format("{} seed {}", sim::describe_strategy(s), key);
   }
   if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, ex, origin));

@@ -21,7 +21,7 @@ struct explore_args {
 int cmd_explore(const explore_args&);
 
 struct replay_args {
-  std::string file, schedule, save_schedule;
+  std::string file, schedule, save_schedule, shard;
   explore_flags flags;
   bool json = false;
 };
@@ -56,6 +56,15 @@ struct report_args {
 int cmd_report(const report_args&);
 /// Writes a report atomically; a path that cannot be written is bad input naming `flag` (exit 2).
 void write_report_file(const std::string& flag, const std::string& path, const std::string& content);
+
+struct bench_args {
+  std::vector<std::string> scenarios;  // files or directories (default: the scenarios directory)
+  bool json = false, verify = false;
+  uint64_t seeds = 5, budget = 100000, rate_runs = 2000, decisions = 20'000'000, repeat = 5;
+  uint32_t verify_bound = 2;
+  unsigned jobs = 1;
+};
+int cmd_bench(const bench_args&);
 
 int cmd_validate(const std::vector<std::string>& files);
 int cmd_list(bool json);

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
   explore->add_option("--html", ex.html, "also write an HTML report with the violations as swimlanes (atomically)");
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
-  explore->add_option("--jobs", ex.jobs, "worker threads (random, pct); results are identical for any number")->check(CLI::Range(1, 1024));
-  explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+  explore->add_option("--jobs", ex.jobs, "worker threads; results are identical for any number")->check(CLI::Range(1, 1024));
+  explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
   explore->add_option("--shrink-budget", ex.shrink_budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
   explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)")->check(CLI::Range(0, 1000000));
@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   replay->add_option("--schedule", rp.schedule, "schedule file to replay (label-checked)");
   replay->add_option("--save-schedule", rp.save_schedule, "write the replayed execution's schedule file here");
   replay->add_flag("--json", rp.json, "print one JSON object instead of text");
+  replay->add_option("--shard", rp.shard, "K/N: dfs only, --seed numbers the execution within that shard (as explore --shard printed)");
 
   shrink_args sh;
   auto* shrink = app.add_subcommand("shrink", "find the schedule with the fewest preemptions (then steps) showing the same violation; save it");
@@ -86,6 +87,19 @@ int main(int argc, char** argv) {
   merge->add_option("files", mg.files, "shard result files (explore --json output, or run --json files)")->required();
   merge->add_option("--junit", mg.junit, "suites: write the merged JUnit XML report");
   merge->add_option("--json", mg.json, "write the merged JSON here instead of stdout (explore) / as a file (suites)");
+
+  bench_args bn;
+  auto* bench = app.add_subcommand("bench", "measure: context switch limit, scheduling decision cost, clone cost, and per scenario executions/s and time to the first violation");
+  bench->add_option("--scenarios", bn.scenarios, "scenario files or directories (default: the scenarios directory)");
+  bench->add_flag("--json", bn.json, "print one JSON object instead of text");
+  bench->add_option("--seeds", bn.seeds, "base seeds per randomised strategy (medians are reported)")->check(CLI::Range(1, 1000));
+  bench->add_option("--budget", bn.budget, "executions at most while looking for the first violation")->check(CLI::Range(1, 100000000));
+  bench->add_option("--runs", bn.rate_runs, "executions timed for executions/s")->check(CLI::Range(1, 100000000));
+  bench->add_option("--decisions", bn.decisions, "scheduling decisions per ping-pong measurement")->check(CLI::Range(uint64_t{1000}, uint64_t{10000000000}));
+  bench->add_option("--repeat", bn.repeat, "measurements of the scheduler figures (the best is reported)")->check(CLI::Range(1, 100));
+  bench->add_flag("--verify", bn.verify, "also search each fixed variant exhaustively with DFS (slow)");
+  bench->add_option("--verify-bound", bn.verify_bound, "preemption bound of --verify")->check(CLI::Range(0, 16));
+  bench->add_option("--jobs", bn.jobs, "worker threads of the --verify search")->check(CLI::Range(1, 1024));
 
   report_args rt;
   auto* report = app.add_subcommand("report", "render the --json results of run, explore or merge; exit 0 once written, 2 on bad input");
@@ -125,6 +139,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(rn);
     if (*merge) return cmd_merge(mg);
     if (*report) return cmd_report(rt);
+    if (*bench) return cmd_bench(bn);
     if (*validate) return cmd_validate(validate_files);
     if (*list) return cmd_list(list_json);
     if (*make) return cmd_new(new_name, new_output, new_force);

@@ -135,3 +135,76 @@ TEST_CASE("DFS reports a program that is not deterministic as a tool error") {
   } while (dfs.next() && execution < 100);
   CHECK(reported);
 }
+
+namespace {
+
+/// Every execution of a (possibly restricted) search, in the order visited.
+std::vector<Schedule> sequence(const std::vector<int>& steps, DfsStrategy& dfs) {
+  Scheduler sched;
+  std::vector<Schedule> out;
+  do {
+    spawn_independent(sched, steps);
+    const Execution e = sched.run(dfs, 0);
+    REQUIRE(e.finding.kind == FindingKind::None);
+    out.push_back(e.decisions);
+  } while (dfs.next());
+  return out;
+}
+
+/// The prefixes one decision below `prefix`, as the search would try them (children of its first execution).
+std::vector<Schedule> children_of(const std::vector<int>& steps, unsigned bound, const Schedule& prefix) {
+  Scheduler sched;
+  DfsStrategy dfs(bound);
+  dfs.restrict(prefix);
+  spawn_independent(sched, steps);
+  REQUIRE(sched.run(dfs, 0).finding.kind == FindingKind::None);
+  std::vector<Schedule> out;
+  for (FiberId f : dfs.children(prefix.size())) {
+    out.push_back(prefix);
+    out.back().push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("DFS subtrees of a level searched in order give the whole search in the same order") {
+  for (unsigned bound : {0u, 1u, 2u, DfsStrategy::kUnbounded}) {
+    for (const std::vector<int>& steps : {std::vector<int>{3, 3}, std::vector<int>{2, 2, 2}, std::vector<int>{4, 1, 2}}) {
+      INFO("bound " << bound << " fibers " << steps.size());
+      DfsStrategy whole_dfs(bound);
+      const std::vector<Schedule> whole = sequence(steps, whole_dfs);
+      // Cut at depths 1, 2 and 3 (prefixes whose executions end earlier stay whole).
+      std::vector<Schedule> level{Schedule{}};
+      for (int depth = 1; depth <= 3; ++depth) {
+        std::vector<Schedule> next;
+        for (const Schedule& p : level) {
+          auto kids = children_of(steps, bound, p);
+          if (kids.empty()) next.push_back(p);
+          next.insert(next.end(), kids.begin(), kids.end());
+        }
+        level = next;
+        std::vector<Schedule> joined;
+        for (const Schedule& p : level) {
+          DfsStrategy part(bound);
+          part.restrict(p);
+          const std::vector<Schedule> sub = sequence(steps, part);
+          for (const Schedule& s : sub) CHECK(std::equal(p.begin(), p.end(), s.begin()));
+          joined.insert(joined.end(), sub.begin(), sub.end());
+        }
+        CHECK(level.size() > 1);
+        CHECK(joined == whole);
+      }
+    }
+  }
+}
+
+TEST_CASE("DFS restricted to a prefix that cannot be followed ends with a tool error") {
+  Scheduler sched;
+  DfsStrategy dfs(2);
+  dfs.restrict({0, 7});
+  spawn_independent(sched, {2, 2});
+  const Execution e = sched.run(dfs, 0);
+  CHECK(e.finding.kind == FindingKind::ToolError);
+  CHECK(e.finding.message.find("not runnable") != std::string::npos);
+}

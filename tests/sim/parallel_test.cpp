@@ -31,6 +31,36 @@ json without_seconds(json j) {
   return j;
 }
 
+// Three threads incrementing twice each, plus a BUG when the counter passes 3 early: a DFS tree of a few
+// thousand executions with two distinct violations (lost updates and the BUG), enough to split.
+std::unique_ptr<sim::scenario> counter3() {
+  json j = json::parse(test::kCounterScenario);
+  j["threads"] = json::parse(R"([
+    {"name": "a", "ops": [{"op": "inc", "repeat": 2}]},
+    {"name": "b", "ops": [{"op": "inc", "repeat": 2}]},
+    {"name": "c", "ops": [{"op": "inc"}, {"op": "bug_if", "value": 3}]}])");
+  j["invariants"] = json::parse(R"(["user_errors", {"name": "counter_is", "value": 5}])");
+  return sim::parse_scenario(j, "counter3.json", *test::test_binding().cat);
+}
+
+sim::explore_request dfs_request(uint64_t max_violations, bool fixes_on, uint32_t bound) {
+  sim::explore_request req;
+  req.settings.strategy = sim::strategy_kind::dfs;
+  req.settings.runs = 1000000;
+  req.settings.preemptions = bound;
+  req.fixes.on = fixes_on;
+  req.max_violations = max_violations;
+  return req;
+}
+
+// Every execution's decisions of an exploration, in order, by re-walking it with replay_key.
+std::vector<std::vector<sched::FiberId>> schedules_of(const sim::prepared_scenario& p, const sim::explore_request& req,
+                                                      uint64_t executions, const sim::dfs_part& part) {
+  std::vector<std::vector<sched::FiberId>> out;
+  for (uint64_t i = 0; i < executions; ++i) out.push_back(sim::replay_key(p, req.settings, req.fixes, i, part).decisions);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("explorations are identical for any number of worker threads") {
@@ -150,4 +180,121 @@ TEST_CASE("merging suite shards restores the case order") {
   for (uint64_t i = 0; i < 5; ++i) CHECK(merged.cases[i].scenario == "s" + std::to_string(i));
   jb["shard"] = "0/2";
   CHECK_THROWS_AS(sim::merge_suites(std::vector<json>{jb, ja}, {"b.json", "a.json"}), sim::input_error);
+}
+
+TEST_CASE("dfs explorations are identical for any number of worker threads") {
+  auto sc = counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (bool fixes_on : {false, true}) {
+    for (uint64_t max_violations : {0, 1, 2}) {
+      INFO("fixes " << fixes_on << " max_violations " << max_violations);
+      auto req = dfs_request(max_violations, fixes_on, 2);
+      const json one = sim::exploration_json(*sc, sim::explore(prepared, req), max_violations == 0, std::nullopt, 0);
+      if (max_violations == 0) CHECK((one["exhausted"] == true && one["executions"].get<uint64_t>() > 500));
+      CHECK(!one["violations"].empty());
+      for (unsigned jobs : {2u, 3u}) {
+        req.jobs = jobs;
+        CHECK(sim::exploration_json(*sc, sim::explore(prepared, req), max_violations == 0, std::nullopt, 0) == one);
+      }
+    }
+  }
+  // A run limit inside the search: the split stops at the same execution.
+  auto req = dfs_request(0, false, 2);
+  req.settings.runs = 777;
+  const json one = sim::exploration_json(*sc, sim::explore(prepared, req), true, std::nullopt, 0);
+  CHECK(one["executions"] == 777);
+  CHECK(one["exhausted"] == false);
+  req.jobs = 2;
+  CHECK(sim::exploration_json(*sc, sim::explore(prepared, req), true, std::nullopt, 0) == one);
+}
+
+TEST_CASE("the union of dfs shards is the unsharded search") {
+  auto sc = counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (bool fixes_on : {false, true}) {
+    for (uint64_t max_violations : {0, 1}) {
+      for (uint64_t n : {1, 2, 3, 7}) {
+        INFO("fixes " << fixes_on << " max_violations " << max_violations << " shards " << n);
+        auto req = dfs_request(max_violations, fixes_on, 2);
+        const bool keep_going = max_violations == 0;
+        const sim::exploration whole = sim::explore(prepared, req);
+        REQUIRE(whole.executions > 0);
+        std::vector<json> parts;
+        std::vector<std::string> names;
+        uint64_t subtrees = 0;
+        for (uint64_t k = n; k-- > 0;) {  // in reverse: merge must order them
+          req.part = {k, n};
+          req.jobs = 1 + k % 2;
+          const sim::exploration e = sim::explore(prepared, req);
+          if (n > 1) CHECK(e.subtree_count >= n);
+          subtrees += e.subtrees.size();
+          parts.push_back(sim::exploration_json(*sc, e, keep_going, sim::shard_spec{k, n}, 0.5));
+          names.push_back("shard" + std::to_string(k) + ".json");
+        }
+        if (keep_going) CHECK(subtrees == parts[0]["subtree_count"].get<uint64_t>());
+        const json merged = sim::merge_explorations(parts, names);
+        CHECK(without_seconds(merged) == without_seconds(sim::exploration_json(*sc, whole, keep_going, std::nullopt, 0)));
+      }
+    }
+  }
+}
+
+TEST_CASE("dfs shards run exactly the schedules of the unsharded search and replay by shard") {
+  auto sc = counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = dfs_request(0, false, 1);
+  const sim::exploration whole = sim::explore(prepared, req);
+  REQUIRE(whole.exhausted);
+  const auto expected = schedules_of(prepared, req, whole.executions, {});
+  const uint64_t n = 3;
+  std::vector<std::vector<std::vector<sched::FiberId>>> per_shard;  // schedules of each shard, in order
+  for (uint64_t k = 0; k < n; ++k) {
+    req.part = {k, n};
+    const sim::exploration e = sim::explore(prepared, req);
+    CHECK(e.exhausted);
+    per_shard.push_back(schedules_of(prepared, req, e.executions, req.part));
+    // The shard's first violation replays by its shard-local number with the same decisions.
+    if (!e.violations.empty())
+      CHECK(sim::replay_key(prepared, req.settings, req.fixes, e.violations[0].key, req.part).decisions == e.violations[0].decisions);
+    CHECK_THROWS_AS(sim::replay_key(prepared, req.settings, req.fixes, e.executions, req.part), sim::input_error);
+  }
+  // Interleave the shards' subtrees back (subtree i is in shard i mod n) and compare with the whole search.
+  req.part = {0, n};
+  const sim::exploration shard0 = sim::explore(prepared, req);
+  std::vector<std::vector<sched::FiberId>> joined;
+  std::vector<size_t> at(n, 0);
+  std::vector<std::vector<uint64_t>> sizes(n);
+  for (uint64_t k = 0; k < n; ++k) {
+    req.part = {k, n};
+    for (const auto& [id, count] : sim::explore(prepared, req).subtrees) sizes[k].push_back(count);
+  }
+  for (uint64_t id = 0; id < shard0.subtree_count; ++id) {
+    const uint64_t k = id % n;
+    const uint64_t count = sizes[k][id / n];
+    for (uint64_t i = 0; i < count; ++i) joined.push_back(per_shard[k][at[k]++]);
+  }
+  CHECK(joined == expected);
+}
+
+TEST_CASE("merge maps dfs shard violations to global executions and replay commands") {
+  auto sc = counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = dfs_request(0, false, 2);
+  const json whole = sim::exploration_json(*sc, sim::explore(prepared, req), true, std::nullopt, 0);
+  std::vector<json> parts;
+  for (uint64_t k = 0; k < 2; ++k) {
+    req.part = {k, 2};
+    parts.push_back(sim::exploration_json(*sc, sim::explore(prepared, req), true, sim::shard_spec{k, 2}, 0));
+    for (const auto& v : parts.back()["violations"]) CHECK(v["replay"].get<std::string>().find("--shard " + std::to_string(k) + "/2") != std::string::npos);
+  }
+  const json merged = sim::merge_explorations(parts, {"a.json", "b.json"});
+  REQUIRE(merged["violations"].size() >= 2);
+  for (const auto& v : merged["violations"]) CHECK(v["replay"].get<std::string>().find("--shard") == std::string::npos);
+  CHECK(merged["violations"] == whole["violations"]);
+  auto broken = parts;
+  broken[1]["subtree_count"] = 1;
+  CHECK_THROWS_WITH(sim::merge_explorations(broken, {"a.json", "b.json"}), Catch::Contains("b.json: /subtree_count"));
+  broken = parts;
+  broken[1]["subtrees"] = broken[0]["subtrees"];
+  CHECK_THROWS_WITH(sim::merge_explorations(broken, {"a.json", "b.json"}), Catch::Contains("given twice"));
 }

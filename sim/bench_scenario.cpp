@@ -1,0 +1,134 @@
+#include "sim/bench_scenario.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "sim/bench_scheduler.hpp"
+#include "sim/explore.hpp"
+#include "sim/suite.hpp"
+
+namespace fsrace::sim::bench {
+namespace {
+
+const fix_setting kOff{false, {}};
+const fix_setting kOn{true, {}};
+
+// The exploration `fsrace run` uses for a fix setting: its first expectation's, else the scenario's.
+explore_settings settings_of(const scenario& sc, const fix_setting& fixes) {
+  for (const auto& ex : sc.expectations)
+    if (ex.fixes == fixes) return ex.explore;
+  return sc.explore;
+}
+
+first_violation time_to_violation(const prepared_scenario& p, explore_settings s, const scenario_options& o) {
+  first_violation out;
+  out.strategy = describe_strategy(s);
+  s.runs = std::max(o.budget, s.runs);  // at least what the scenario itself allows
+  const uint64_t seeds = s.strategy == strategy_kind::dfs ? 1 : o.seeds;
+  struct sample {
+    double executions, seconds;
+    std::string kind;
+  };
+  std::vector<sample> samples;
+  constexpr double kNever = std::numeric_limits<double>::infinity();
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    explore_request req;
+    req.settings = s;
+    req.settings.seed = seed;
+    req.fixes = kOff;
+    req.max_violations = 1;
+    const auto start = clock::now();
+    const exploration e = explore(p, req);
+    const double seconds = seconds_since(start);
+    if (e.violations.empty()) {
+      samples.push_back({kNever, kNever, ""});
+      continue;
+    }
+    ++out.found;
+    samples.push_back({double(e.violations.front().index + 1), seconds, sched::to_string(e.violations.front().finding.kind)});
+  }
+  out.seeds = seeds;
+  // Lower median; executions and seconds ranked separately (they rank alike up to timing noise).
+  const size_t mid = (samples.size() - 1) / 2;
+  auto by = [&](auto field) {
+    std::vector<double> v;
+    for (const auto& x : samples) v.push_back(x.*field);
+    std::nth_element(v.begin(), v.begin() + mid, v.end());
+    return v[mid];
+  };
+  if (const double ex = by(&sample::executions); ex != kNever) {
+    out.median_executions = static_cast<uint64_t>(ex);
+    out.median_seconds = by(&sample::seconds);
+  }
+  for (const auto& x : samples)
+    if (!x.kind.empty()) {
+      out.kind = x.kind;
+      break;
+    }
+  return out;
+}
+
+}  // namespace
+
+double clone_ns(const prepared_scenario& p, uint64_t n) {
+  auto copy = p.base().clone();
+  return best_of(3, [&] {
+    const auto start = clock::now();
+    for (uint64_t i = 0; i < n; ++i) copy->reset_from(p.base());
+    return seconds_since(start) * 1e9 / static_cast<double>(n);
+  });
+}
+
+scenario_figures measure_scenario(const prepared_scenario& p, const scenario_options& o) {
+  const scenario& sc = p.the_scenario();
+  scenario_figures out;
+  out.name = sc.name;
+  out.file = sc.file;
+  const explore_settings off = settings_of(sc, kOff);
+  out.default_strategy = describe_strategy(off);
+  out.clone_ns = clone_ns(p, 20000);
+
+  {  // executions/s: the random walk over the fixed variant runs every execution to its end
+    executor exec(p, off.max_steps, false);
+    exec.set_fixes(resolve_fixes(sc.fixes, kOn));
+    sched::RandomStrategy random;
+    sched::Execution ex;
+    uint64_t steps = 0;
+    const auto start = clock::now();
+    for (uint64_t i = 0; i < o.rate_runs; ++i) {
+      exec.run(random, sched::execution_seed(1, i), ex);
+      steps += ex.steps;
+    }
+    out.executions_per_second = static_cast<double>(o.rate_runs) / seconds_since(start);
+    out.steps_per_execution = static_cast<double>(steps) / static_cast<double>(o.rate_runs);
+  }
+
+  for (strategy_kind k : {strategy_kind::random, strategy_kind::pct, strategy_kind::dfs}) {
+    explore_settings s = off;
+    s.strategy = k;
+    out.first.push_back(time_to_violation(p, s, o));
+  }
+
+  if (o.verify) {
+    verification v;
+    v.bound = o.verify_bound;
+    explore_request req;
+    req.settings = settings_of(sc, kOn);
+    req.settings.strategy = strategy_kind::dfs;
+    req.settings.preemptions = o.verify_bound;
+    req.settings.runs = 1'000'000'000;
+    req.fixes = kOn;
+    req.jobs = o.jobs;
+    const auto start = clock::now();
+    const exploration e = explore(p, req);
+    v.seconds = seconds_since(start);
+    v.executions = e.executions;
+    v.exhausted = e.exhausted;
+    if (e.tool_error) v.violation = "tool error: " + e.tool_error->finding.message;
+    else if (!e.violations.empty()) v.violation = std::string(sched::to_string(e.violations.front().finding.kind)) + ": " + e.violations.front().finding.message;
+    out.verify = v;
+  }
+  return out;
+}
+
+}  // namespace fsrace::sim::bench
