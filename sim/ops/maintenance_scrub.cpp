@@ -44,10 +44,11 @@ void register_scrub_ops(catalogue& cat) {
 
   cat.add_op("dev_replace", "scrub",
              "btrfs replace start -B (btrfs_dev_replace_start): adds a new, empty device of `size` bytes as the "
-             "target (devid 0), duplicates writes below dev_replace->cursor_left to it, copies every extent of the "
-             "source with scrub in replace mode (f0e9b7d64019: waiting for writers of each block group after "
-             "setting it read-only), then finishing flushes delalloc, commits and makes the target take the "
-             "source's devid; the source leaves the filesystem. -EBUSY while another exclusive operation runs.",
+             "target (devid 0), duplicates writes to the source to it (only below dev_replace->cursor_left before "
+             "22ab04e814f4), copies every extent of the source with scrub in replace mode (f0e9b7d64019: waiting "
+             "for writers of each block group after setting it read-only), then finishing flushes delalloc, "
+             "commits and makes the target take the source's devid; the source leaves the filesystem. -EBUSY "
+             "while another exclusive operation runs.",
              [](exec_context& ctx, const params& p) {
                const std::string& name = p.text("name");
                return model::btrfs_dev_replace_by_ioctl(ctx.fs(), devid_of(p, "dev"), p.size("size"), name);
