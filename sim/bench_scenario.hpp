@@ -26,7 +26,7 @@ struct first_violation {
   std::string strategy;  // "random", "pct depth 3", "dfs preemptions 1"
   uint64_t seeds = 0, found = 0;
   std::optional<uint64_t> median_executions;
-  std::optional<double> median_seconds;
+  std::optional<double> median_seconds;      // CPU seconds of the exploring thread (jobs 1)
   std::string kind;  // the violation's kind (of the median seed's run, or the first that found one)
 };
 
@@ -36,13 +36,15 @@ struct verification {
   uint64_t executions = 0;
   bool exhausted = false;
   std::string violation;  // empty: clean
-  double seconds = 0;
+  double seconds = 0;      // wall-clock
+  double cpu_seconds = 0;  // of the calling thread: all the work when jobs is 1
 };
 
 struct scenario_figures {
   std::string name, file;
   std::string default_strategy;        // the strategy of its fixes-off expectation (what `run` uses)
-  double executions_per_second = 0;    // random walk, fixes on: whole executions incl. invariants
+  double executions_per_second = 0;    // random walk, fixes on: whole executions incl. invariants, per CPU second
+  double executions_per_wall_second = 0;  // the same per wall-clock second (lower when the machine is shared)
   double steps_per_execution = 0;
   double clone_ns = 0;                 // per-execution copy of the prepared world
   std::vector<first_violation> first;  // random, pct, dfs

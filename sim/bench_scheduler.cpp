@@ -20,9 +20,9 @@ double raw_round_trip_ns(uint64_t n) {
     return std::move(main);
   }};
   f = std::move(f).resume();  // warm up: enter the loop once
-  const auto start = clock::now();
+  const double start = thread_cpu_seconds();
   for (uint64_t i = 0; i < n; ++i) f = std::move(f).resume();
-  return seconds_since(start) * 1e9 / static_cast<double>(n);
+  return (thread_cpu_seconds() - start) * 1e9 / static_cast<double>(n);
 }
 
 ping_pong_figures ping_pong(sched::Strategy& strategy, uint64_t decisions_total, uint64_t executions, bool record_trace) {
@@ -33,7 +33,7 @@ ping_pong_figures ping_pong(sched::Strategy& strategy, uint64_t decisions_total,
   const uint64_t per_fiber = decisions_total / executions / 2;
   uint64_t decisions = 0;
   sched::Execution e;
-  const auto start = clock::now();
+  const double start = thread_cpu_seconds();
   for (uint64_t x = 0; x < executions; ++x) {
     for (const char* name : {"ping", "pong"})
       sched.spawn(name, [per_fiber] {
@@ -43,7 +43,7 @@ ping_pong_figures ping_pong(sched::Strategy& strategy, uint64_t decisions_total,
     if (e.finding.kind != sched::FindingKind::None) throw std::runtime_error("ping-pong ended with " + e.finding.message);
     decisions += e.decisions.size();
   }
-  return {seconds_since(start) * 1e9 / static_cast<double>(decisions), decisions};
+  return {(thread_cpu_seconds() - start) * 1e9 / static_cast<double>(decisions), decisions};
 }
 
 }  // namespace fsrace::sim::bench

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "scheduler/strategy.hpp"
 #include "sim/bench_scenario.hpp"
@@ -22,35 +23,36 @@ nlohmann::json to_json(const sim::bench::scenario_figures& f) {
   nlohmann::json first = nlohmann::json::array();
   for (const auto& x : f.first)
     first.push_back({{"strategy", x.strategy}, {"seeds", x.seeds}, {"found", x.found}, {"kind", x.kind},
-                     {"median_executions", or_null(x.median_executions)}, {"median_seconds", or_null(x.median_seconds)}});
+                     {"median_executions", or_null(x.median_executions)}, {"median_cpu_seconds", or_null(x.median_seconds)}});
   nlohmann::json j = {{"scenario", f.name},
                       {"file", f.file},
                       {"default_strategy", f.default_strategy},
-                      {"executions_per_second", f.executions_per_second},
+                      {"executions_per_cpu_second", f.executions_per_second},
+                      {"executions_per_wall_second", f.executions_per_wall_second},
                       {"steps_per_execution", f.steps_per_execution},
                       {"clone_ns", f.clone_ns},
                       {"first_violation_fixes_off", first}};
   if (f.verify)
     j["verify_fixes_on"] = {{"preemptions", f.verify->bound}, {"executions", f.verify->executions},
                             {"exhausted", f.verify->exhausted}, {"violation", f.verify->violation},
-                            {"seconds", f.verify->seconds}};
+                            {"seconds", f.verify->seconds}, {"cpu_seconds", f.verify->cpu_seconds}};
   return j;
 }
 
 void print(const sim::bench::scenario_figures& f) {
   fmt::print("\n{} ({})\n", f.name, f.file);
-  fmt::print("  {:.0f} executions/s (random, fixes on; {:.0f} steps each; clone {:.2f} us)\n", f.executions_per_second,
-             f.steps_per_execution, f.clone_ns / 1e3);
-  fmt::print("  first violation, fixes off (default strategy: {}):\n", f.default_strategy);
+  fmt::print("  {:.0f} executions per CPU second, {:.0f} per wall second (random, fixes on; {:.0f} steps each; clone {:.2f} us)\n",
+             f.executions_per_second, f.executions_per_wall_second, f.steps_per_execution, f.clone_ns / 1e3);
+  fmt::print("  first violation, fixes off (default strategy: {}; CPU seconds):\n", f.default_strategy);
   for (const auto& x : f.first)
     fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{})\n", x.strategy, figure(x.median_executions),
                seconds(x.median_seconds), x.found, x.seeds, x.seeds == 1 ? "" : "s", x.kind.empty() ? "" : ", " + x.kind);
   if (f.verify)
-    fmt::print("  fixed variant, dfs preemptions {}: {} executions, {}, {:.1f} s\n", f.verify->bound, f.verify->executions,
+    fmt::print("  fixed variant, dfs preemptions {}: {} executions, {}, {:.1f} s ({:.1f} CPU s in this thread)\n", f.verify->bound, f.verify->executions,
                !f.verify->violation.empty() ? "violation " + f.verify->violation
                : f.verify->exhausted        ? "clean, space exhausted"
                                             : "clean, NOT exhausted",
-               f.verify->seconds);
+               f.verify->seconds, f.verify->cpu_seconds);
 }
 
 }  // namespace
@@ -92,6 +94,7 @@ int cmd_bench(const bench_args& a) {
   o.jobs = a.jobs;
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& sc : scenarios) {
+    spdlog::info("bench: {}", sc->name);  // progress: a scenario takes seconds, --verify minutes
     sim::prepared_scenario prepared(*sc, b);
     const auto f = bench::measure_scenario(prepared, o);
     if (a.json) rows.push_back(to_json(f));
