@@ -3,8 +3,14 @@
 // the path to it (do_relocation, through reloc trees for subvolumes and snapshots, merged back with
 // replace_path); the model searches each candidate tree for the block and runs a search with COW
 // (btrfs_cow_search: btrfs_search_slot with cow = 1, no item changed) for a key that routes through
-// it: should_cow_block COWs every block of a read-only group, so the block (and any ancestor of it in
-// the group) moves, in read-only snapshots too.
+// it: should_cow_block COWs every block of a read-only group, so the block (and every ancestor of it,
+// in whatever group) moves, in read-only snapshots too.
+//
+// Departure: the kernel stops at the block's level (path->lowest_level); a COW search always ends at a
+// leaf. key_below picks the route under a node so that it only passes through blocks that must move
+// anyway (in the group) or were already COWed in this transaction; when the subtree has no such path
+// one extra leaf (and the nodes above it) is COWed, which the kernel would not do. btrfs_cow_search with
+// a lowest level would remove this.
 #include <cerrno>
 #include <set>
 #include <vector>
