@@ -68,7 +68,7 @@ int btrfs_read_sync(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, int 
   bio->end_io = [done](btrfs_bio&) { done->complete(); };
   btrfs_submit_bio(fs_info, bio);
   done->wait_for_completion();
-  out = *bio->buf;
+  out = std::move(*bio->buf);  // the completed bio's buffer is ours now
   return bio->status;
 }
 

@@ -1,6 +1,7 @@
 #include "model/data/data_oracle.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -108,14 +109,19 @@ void oracle_make_durable(btrfs_fs_info& fs_info, const btrfs_inode* inode, uint3
 bool oracle_expected(const btrfs_fs_info& fs_info, uint64_t root, uint64_t ino, uint64_t offset, std::span<uint8_t> out) {
   const oracle_file* f = file_const(fs_info, root, ino);
   if (!f) return false;
-  std::fill(out.begin(), out.end(), 0);
+  // Sectors the oracle holds are copied, everything between them is zeros (holes, past EOF); each
+  // byte is written once.
   const uint64_t end = std::min<uint64_t>(offset + out.size(), f->size);
+  uint64_t zero_from = offset;
   for (auto it = f->sectors.lower_bound(offset / kSector); it != f->sectors.end() && it->first * kSector < end; ++it) {
     if (!it->second.data) continue;
     const uint64_t s = it->first * kSector;
     const uint64_t from = std::max(offset, s), to = std::min(end, s + kSector);
+    std::fill(out.begin() + (zero_from - offset), out.begin() + (from - offset), 0);
     std::copy(it->second.data->begin() + (from - s), it->second.data->begin() + (to - s), out.begin() + (from - offset));
+    zero_from = to;
   }
+  std::fill(out.begin() + (zero_from - offset), out.end(), 0);
   return true;
 }
 
@@ -131,7 +137,9 @@ std::string oracle_describe_sector(const btrfs_fs_info& fs_info, uint64_t root, 
 std::vector<std::string> oracle_compare(const btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t offset,
                                         std::span<const uint8_t> got, const oracle_snapshot* alternative) {
   std::vector<std::string> out;
-  std::vector<uint8_t> want(got.size());
+  // oracle_expected writes every byte: no zero-initialisation (this runs after every execution).
+  auto want_buf = std::make_unique_for_overwrite<uint8_t[]>(got.size());
+  const std::span<uint8_t> want(want_buf.get(), got.size());
   if (!oracle_expected(fs_info, inode.root, inode.ino, offset, want)) return out;
   // Walk sector pieces; report runs of bad sectors that share the same expected operation.
   uint64_t run_start = 0, run_end = 0;
