@@ -206,7 +206,7 @@ void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64
     sinfo.bytes_used -= num_bytes;
     bg->pinned += num_bytes;
     sinfo.bytes_pinned += num_bytes;
-    fs_info.pinned_extents[bytenr] = num_bytes;  // btrfs_pin_extent: unpinned after this commit
+    fs_info.pinned_extents[bytenr] = {num_bytes, trans.transid};  // btrfs_pin_extent: unpinned after this commit
     if (bg->used == 0) btrfs_mark_bg_unused(fs_info, *bg);
   }
 }

@@ -53,7 +53,12 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   std::vector<btrfs_space_info> space_info;  // DATA, METADATA, SYSTEM
   std::vector<uint64_t> unused_bgs;          // starts, FIFO (fs_info->unused_bgs)
   sched::SpinLock unused_bgs_lock{"fs_info->unused_bgs_lock"};
-  std::map<uint64_t, uint64_t> pinned_extents;  // start -> len, unpinned after the commit that freed them
+  // btrfs_pin_extent: start -> what was pinned. The kernel keeps one pinned tree per transaction; an
+  // extent freed by transaction T is unpinned by T's commit only (T+1 may pin while T finishes).
+  struct pinned_extent {
+    uint64_t len = 0, transid = 0;
+  };
+  std::map<uint64_t, pinned_extent> pinned_extents;
   std::map<std::string, uint64_t> profiles;     // "data"/"metadata"/"system" -> profile flags for new chunks
 
   // Trees. fs_roots holds subvolumes and snapshots by objectid; the rest are the cow-only trees.

@@ -139,10 +139,18 @@ void write_dirty_tree_blocks(btrfs_fs_info& fs_info, uint64_t transid) {
   for (const auto& eb : in_flight) wait_on_extent_buffer_writeback(fs_info, *eb);
 }
 
-// btrfs_finish_extent_commit / unpin_extent_range: freed extents become allocatable again.
-void unpin_extents(btrfs_fs_info& fs_info) {
-  auto pinned = std::move(fs_info.pinned_extents);
-  fs_info.pinned_extents.clear();
+// btrfs_finish_extent_commit / unpin_extent_range: what this transaction (or an earlier one) freed
+// becomes allocatable again.
+void unpin_extents(btrfs_fs_info& fs_info, uint64_t transid) {
+  std::vector<std::pair<uint64_t, uint64_t>> pinned;
+  for (auto it = fs_info.pinned_extents.begin(); it != fs_info.pinned_extents.end();) {
+    if (it->second.transid > transid) {
+      ++it;
+      continue;
+    }
+    pinned.emplace_back(it->first, it->second.len);
+    it = fs_info.pinned_extents.erase(it);
+  }
   for (auto& [start, len] : pinned) {
     block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
     if (!bg) continue;  // the group was removed meanwhile
@@ -231,7 +239,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   fs_info.last_trans_committed = fs_info.generation;
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
-  unpin_extents(fs_info);
+  unpin_extents(fs_info, cur->transid);
   cur->state = trans_state::completed;
   fs_info.commit_wait.wake_up();
   trans.transaction.reset();

@@ -4,10 +4,9 @@
 // the seed PCT found, bounded DFS with the fix, and the file used as a template (full send, two
 // writers). An execution takes about 18 ms (450 files, two-level trees): the budgets are small.
 //
-// The fix-on cases are [!mayfail] until the model core unpins per transaction: btrfs_finish_extent_commit
-// of transaction T unpins the extents the next transaction pinned meanwhile (fs_info.pinned_extents is
-// one map), so a block of the current commit root is reallocated and relocation's commit-root search
-// fails with -EIO ("balance returned -EIO"), whatever the send fixes.
+// The fix-on cases once failed with "balance returned -EIO" whatever the send fixes: the commit of
+// transaction T unpinned what T+1 had pinned meanwhile, so a block of a commit root was reallocated.
+// The model now unpins per transaction, as the kernel does.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -102,7 +101,7 @@ TEST_CASE("send-vs-relocation: fixes off PCT finds send -EIO with parent transid
   CHECK(again.finding.message == v.message);
 }
 
-TEST_CASE("send-vs-relocation: each fix alone is clean under the file's explorations", "[sim][send][!mayfail]") {
+TEST_CASE("send-vs-relocation: each fix alone is clean under the file's explorations", "[sim][send]") {
   loaded l = load();
   for (size_t i = 1; i < l.sc->expectations.size(); ++i) {
     const sim::expectation& e = l.sc->expectations[i];
@@ -146,7 +145,7 @@ TEST_CASE("send-vs-relocation as a template: two writers and more rewritten file
          m.find("invariant received_matches_snapshot: send stream differs from the snapshot") == 0));
 }
 
-TEST_CASE("send-vs-relocation as a template: two writers are clean with 9e967495e0e0", "[sim][send][!mayfail]") {
+TEST_CASE("send-vs-relocation as a template: two writers are clean with 9e967495e0e0", "[sim][send]") {
   json doc = file_json();
   doc["threads"][2]["count"] = 2;
   loaded l = load(&doc);
