@@ -168,8 +168,10 @@ bool overfull(btrfs_fs_info& fs_info, const tree_block& b) {
 // the leaf. Keeps parent keys in sync and propagates splits upward.
 template <class LeafOp>
 int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, const btrfs_key& key, LeafOp& op,
-               split_result* out) {
+               split_result* out, int lowest_level) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  // path->lowest_level: a COW search stops at the level it was asked for (nothing below is touched).
+  if (lowest_level > 0 && cached(fs_info, bytenr)->header.level <= lowest_level) return 0;
   if (mut_block(fs_info, bytenr).is_leaf()) {
     int ret = op(mut_block(fs_info, bytenr));
     if (ret == 0 && overfull(fs_info, mut_block(fs_info, bytenr))) *out = split_block(trans, root, bytenr);
@@ -186,7 +188,7 @@ int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, con
   }
   if (cow) child = cow_block(trans, root, bytenr, slot, child);
   split_result sub;
-  int ret = modify_rec(trans, root, child, key, op, &sub);
+  int ret = modify_rec(trans, root, child, key, op, &sub, lowest_level);
   if (ret != 0) return ret;
   tree_block& n = mut_block(fs_info, bytenr);
   const tree_block& c = *cached(fs_info, child);
@@ -203,7 +205,8 @@ int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, con
 }
 
 template <class LeafOp>
-int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, LeafOp op, const char* what) {
+int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, LeafOp op, const char* what,
+                int lowest_level = 0) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   sched::point(sched::L(what, root.objectid, key.objectid));
   root.lock.down_write();
@@ -211,7 +214,7 @@ int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& ke
   uint64_t top = root.node;
   if (cow) top = cow_block(trans, root, 0, 0, root.node);
   split_result sp;
-  int ret = modify_rec(trans, root, top, key, op, &sp);
+  int ret = modify_rec(trans, root, top, key, op, &sp, lowest_level);
   if (ret == 0 && sp.split) {
     // insert_new_root: the tree grows by one level.
     const int level = cached(fs_info, top)->header.level + 1;
@@ -403,13 +406,13 @@ int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
   }, "btrfs_del_item(root {}, objectid {})");
 }
 
-int btrfs_cow_search(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key) {
+int btrfs_cow_search(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, int lowest_level) {
   bool found = false;
   const int ret = modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
     found = bin_search(leaf, key, &slot) == 0;
     return 0;
-  }, "btrfs_search_slot(cow, root {}, objectid {})");
+  }, "btrfs_search_slot(cow, root {}, objectid {})", lowest_level);
   return ret ? ret : (found ? 0 : 1);
 }
 

@@ -86,10 +86,11 @@ int btrfs_insert_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
 int btrfs_update_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, item_value value);
 // Deletes the item with exactly this key. -ENOENT if absent.
 int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key);
-// btrfs_search_slot(trans, root, key, path, 0, 1): COWs every block on the path a search for `key`
-// takes (should_cow_block decides, so blocks of read-only groups move) without changing an item.
-// Relocation uses it to move tree blocks. 0 if an item has the key, 1 if not.
-int btrfs_cow_search(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key);
+// btrfs_search_slot(trans, root, key, path, 0, 1) with path->lowest_level: COWs every block on the
+// path a search for `key` takes down to `lowest_level` (should_cow_block decides, so blocks of read-only
+// groups move) without changing an item. Relocation uses it to move tree blocks. 0 if the search
+// reached a leaf holding the key, 1 if not (always 1 when it stopped above the leaves).
+int btrfs_cow_search(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, int lowest_level = 0);
 
 // Lookup in the current root without COW; copies the value out. -ENOENT when absent.
 int btrfs_lookup_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& key, item_value* out);
