@@ -20,10 +20,12 @@ explore_settings settings_of(const scenario& sc, const fix_setting& fixes) {
   return sc.explore;
 }
 
-first_violation time_to_violation(const prepared_scenario& p, explore_settings s, const scenario_options& o) {
+first_violation time_to_violation(const prepared_scenario& p, explore_settings s, const scenario_options& o, double rate) {
   first_violation out;
   out.strategy = describe_strategy(s);
-  s.runs = std::max(o.budget, s.runs);  // at least what the scenario itself allows
+  // At least what the scenario itself allows, at most what fits in max_cpu_seconds at the measured rate.
+  const auto fits = static_cast<uint64_t>(std::max(1000.0, rate * o.max_cpu_seconds));
+  s.runs = out.budget = std::min(std::max(o.budget, s.runs), fits);
   const uint64_t seeds = s.strategy == strategy_kind::dfs ? 1 : o.seeds;
   struct sample {
     double executions, seconds;
@@ -111,7 +113,7 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
   for (strategy_kind k : {strategy_kind::random, strategy_kind::pct, strategy_kind::dfs}) {
     explore_settings s = off;
     s.strategy = k;
-    out.first.push_back(time_to_violation(p, s, o));
+    out.first.push_back(time_to_violation(p, s, o, out.executions_per_second));
   }
 
   if (o.verify) {

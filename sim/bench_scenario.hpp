@@ -14,6 +14,7 @@ struct scenario_options {
   uint64_t seeds = 5;          // base seeds per randomised strategy (the median is reported)
   uint64_t budget = 100000;    // executions at most while looking for the first violation (or the scenario's runs)
   uint64_t rate_runs = 2000;   // executions timed for executions/s
+  double max_cpu_seconds = 30; // per first-violation run: the budget shrinks to what fits at the measured rate
   bool verify = false;         // also: DFS of the fixed variant at `verify_bound`
   uint32_t verify_bound = 2;
   unsigned jobs = 1;           // worker threads of the verifying DFS
@@ -28,6 +29,7 @@ struct first_violation {
   std::optional<uint64_t> median_executions;
   std::optional<double> median_seconds;      // CPU seconds of the exploring thread (jobs 1)
   std::string kind;  // the violation's kind (of the median seed's run, or the first that found one)
+  uint64_t budget = 0;  // executions each run was allowed
 };
 
 /// DFS of the fixed variant: the bounded space searched to its end, or the violation that stopped it.

@@ -15,14 +15,16 @@
 namespace fsrace::cli {
 namespace {
 
-std::string figure(const std::optional<uint64_t>& v) { return v ? fmt::format("{}", *v) : "not found"; }
+std::string figure(const std::optional<uint64_t>& v, uint64_t budget) {
+  return v ? fmt::format("{}", *v) : fmt::format("none in {}", budget);
+}
 std::string seconds(const std::optional<double>& v) { return v ? fmt::format("{:.3f} s", *v) : "-"; }
 nlohmann::json or_null(const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 
 nlohmann::json to_json(const sim::bench::scenario_figures& f) {
   nlohmann::json first = nlohmann::json::array();
   for (const auto& x : f.first)
-    first.push_back({{"strategy", x.strategy}, {"seeds", x.seeds}, {"found", x.found}, {"kind", x.kind},
+    first.push_back({{"strategy", x.strategy}, {"seeds", x.seeds}, {"found", x.found}, {"kind", x.kind}, {"budget", x.budget},
                      {"median_executions", or_null(x.median_executions)}, {"median_cpu_seconds", or_null(x.median_seconds)}});
   nlohmann::json j = {{"scenario", f.name},
                       {"file", f.file},
@@ -45,7 +47,7 @@ void print(const sim::bench::scenario_figures& f) {
              f.executions_per_second, f.executions_per_wall_second, f.steps_per_execution, f.clone_ns / 1e3);
   fmt::print("  first violation, fixes off (default strategy: {}; CPU seconds):\n", f.default_strategy);
   for (const auto& x : f.first)
-    fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{})\n", x.strategy, figure(x.median_executions),
+    fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{})\n", x.strategy, figure(x.median_executions, x.budget),
                seconds(x.median_seconds), x.found, x.seeds, x.seeds == 1 ? "" : "s", x.kind.empty() ? "" : ", " + x.kind);
   if (f.verify)
     fmt::print("  fixed variant, dfs preemptions {}: {} executions, {}, {:.1f} s ({:.1f} CPU s in this thread)\n", f.verify->bound, f.verify->executions,
