@@ -6,15 +6,10 @@
 #include "model/fs_info.hpp"
 #include "model/maint/balance.hpp"
 #include "sim/binding.hpp"
+#include "sim/ops/block_group_type.hpp"
 
 namespace fsrace::sim {
 namespace {
-
-uint64_t type_flag(const std::string& type) {
-  if (type == "data") return model::BTRFS_BLOCK_GROUP_DATA;
-  if (type == "metadata") return model::BTRFS_BLOCK_GROUP_METADATA;
-  return model::BTRFS_BLOCK_GROUP_SYSTEM;
-}
 
 model::btrfs_balance_args balance_args(const params& p) {
   model::btrfs_balance_args args;
@@ -69,7 +64,7 @@ void register_balance_ops(catalogue& cat) {
              "the time of the call. 1cea5cf0e664 makes it refuse with -EAGAIN while sends run; before it only "
              "balance checked. -ENOENT when there is no such group.",
              [](exec_context& ctx, const params& p) {
-               return model::btrfs_relocate_nth_block_group(ctx.fs(), type_flag(p.text("type")),
+               return model::btrfs_relocate_nth_block_group(ctx.fs(), block_group_type_flag(p.text("type")),
                                                             uint64_t(p.integer("index")));
              })
       .choice("type", {"data", "metadata", "system"}, "block group type")

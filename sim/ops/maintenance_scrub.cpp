@@ -11,15 +11,10 @@
 #include "model/maint/dev_replace.hpp"
 #include "model/maint/scrub.hpp"
 #include "sim/binding.hpp"
+#include "sim/ops/block_group_type.hpp"
 
 namespace fsrace::sim {
 namespace {
-
-uint64_t type_flag(const std::string& type) {
-  if (type == "data") return model::BTRFS_BLOCK_GROUP_DATA;
-  if (type == "metadata") return model::BTRFS_BLOCK_GROUP_METADATA;
-  return model::BTRFS_BLOCK_GROUP_SYSTEM;
-}
 
 // Devices are named by their index in filesystem.devices; mkfs gives device i the devid i + 1.
 uint64_t devid_of(const params& p, const char* name) { return uint64_t(p.device(name)) + 1; }
@@ -76,7 +71,7 @@ void register_scrub_ops(catalogue& cat) {
              "(btrfs_force_chunk_alloc: btrfs_alloc_chunk in a transaction, committed). -ENOSPC when the devices "
              "have no room.",
              [](exec_context& ctx, const params& p) {
-               return model::btrfs_force_chunk_alloc(ctx.fs(), type_flag(p.text("type")), int(p.integer("count")));
+               return model::btrfs_force_chunk_alloc(ctx.fs(), block_group_type_flag(p.text("type")), int(p.integer("count")));
              })
       .choice("type", {"data", "metadata", "system"}, "block group type")
       .integer("count", "how many chunks")
