@@ -11,28 +11,11 @@
 #include "model/mkfs.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/strategy.hpp"
+#include "tests/bench/bench_fiber.hpp"
 
 using namespace fsrace;
 using namespace fsrace::model;
-
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-void in_fiber(const std::function<void()>& body) {
-  sched::Scheduler s;
-  s.spawn("bench", body);
-  sched::RandomStrategy r;
-  sched::Execution e = s.run(r, 1);
-  if (e.finding.kind != sched::FindingKind::None) {
-    std::fprintf(stderr, "bench set-up failed: %s\n", e.finding.message.c_str());
-    std::exit(1);
-  }
-}
-
-}  // namespace
+using namespace fsrace::bench_support;
 
 int main(int argc, char** argv) {
   long clones = 200000;
