@@ -90,12 +90,9 @@ int compare_kernel_versions(std::string_view a, std::string_view b) {
 }
 
 fix_set fix_set::all_on() {
-  fix_set s;
-  s.bits_ = (kFixes.size() == 64) ? ~0ull : ((1ull << kFixes.size()) - 1);
-  // The send alternatives are mutually exclusive designs; "all on" means the mainline history, where
-  // d96b34248c2f superseded the exclusion and the EXCL_OP review suggestion was never merged.
-  s.set("excl_op", false);
-  return s;
+  // Mainline history up to the declared kernel: d96b34248c2f superseded the send/relocation exclusion,
+  // and the EXCL_OP review suggestion (kernel "99") was never merged, so it stays off.
+  return for_kernel(kDeclaredKernel);
 }
 
 fix_set fix_set::for_kernel(std::string_view version) {

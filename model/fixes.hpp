@@ -9,6 +9,11 @@
 
 namespace fsrace::model {
 
+// The kernel the model follows (README "Declared kernel and audit"): Linux 6.1.192, Debian's
+// linux-source-6.1 6.1.192-3. Every catalogue fix first released up to it is on by default.
+inline constexpr const char* kDeclaredKernel = "6.1";
+inline constexpr const char* kDeclaredKernelExact = "6.1.192 (Debian linux-source-6.1 6.1.192-3)";
+
 struct fix_info {
   const char* id;       // first 12 hex digits of the upstream commit
   const char* title;    // upstream subject line
@@ -25,6 +30,7 @@ int compare_kernel_versions(std::string_view a, std::string_view b);
 
 class fix_set {
  public:
+  // The declared kernel: every fix released up to kDeclaredKernel (never-merged alternatives stay off).
   static fix_set all_on();
   static fix_set all_off() { return fix_set{}; }
   // Every fix first released in `version` or earlier. The version must parse (checked by callers).

@@ -63,7 +63,8 @@ std::string list_text(const catalogue& cat) {
     out += indent_wrapped(inv->doc, 4, 92);
     out += params_text(inv->params);
   }
-  out += "\nFIXES (\"fixes\", --fix ID=on|off)\n";
+  out += fmt::format("\nFIXES (\"fixes\", --fix ID=on|off); declared kernel {}: the fixes released up to {} are on "
+                     "by default\n", model::kDeclaredKernelExact, model::kDeclaredKernel);
   for (const auto& f : model::all_fixes()) {
     out += fmt::format("  {}  kernel {}  {}\n", f.id, f.kernel, f.title);
     out += indent_wrapped(f.changes, 4, 92);
@@ -88,7 +89,7 @@ nlohmann::json list_json(const catalogue& cat) {
                     {"params", params_json(inv->params)}});
   for (const auto& f : model::all_fixes())
     fixes.push_back({{"id", f.id}, {"title", f.title}, {"kernel", f.kernel}, {"changes", f.changes}});
-  return {{"operations", ops}, {"invariants", invs}, {"fixes", fixes}};
+  return {{"declared_kernel", model::kDeclaredKernelExact}, {"operations", ops}, {"invariants", invs}, {"fixes", fixes}};
 }
 
 std::string starter_scenario(const std::string& name, const catalogue& cat) {
