@@ -1,11 +1,15 @@
 // The catalogue of upstream btrfs fixes the model knows. Each is a toggle the model consults exactly
 // where the kernel changed, so a scenario can run "before" and "after" a commit, or as a kernel version.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "model/fix_catalogue.hpp"
+#include "model/fix_info.hpp"
 
 namespace fsrace::model {
 
@@ -14,11 +18,23 @@ namespace fsrace::model {
 inline constexpr const char* kDeclaredKernel = "6.1";
 inline constexpr const char* kDeclaredKernelExact = "6.1.192 (Debian linux-source-6.1 6.1.192-3)";
 
-struct fix_info {
-  const char* id;       // first 12 hex digits of the upstream commit
-  const char* title;    // upstream subject line
-  const char* kernel;   // first mainline release carrying it, e.g. "4.7"
-  const char* changes;  // what the model does differently with the fix on
+// A catalogue fix named in model code: `fixes.has("020d5b7366fc")` converts the literal at compile time,
+// so an id missing from model/fix_catalogue.hpp does not compile, and the lookup is a bit test.
+class fix_id {
+ public:
+  consteval fix_id(std::string_view id) : index_(index_of(id)) {}
+  consteval fix_id(const char* id) : fix_id(std::string_view(id)) {}
+  std::size_t index() const { return index_; }
+
+ private:
+  static void not_in_the_fix_catalogue();  // never defined: reached only for an unknown id, at compile time
+  static consteval std::size_t index_of(std::string_view id) {
+    for (std::size_t i = 0; i < kFixes.size(); ++i)
+      if (std::string_view(kFixes[i].id) == id) return i;
+    not_in_the_fix_catalogue();
+    return 0;
+  }
+  std::size_t index_;
 };
 
 std::span<const fix_info> all_fixes();
@@ -37,7 +53,8 @@ class fix_set {
   static fix_set for_kernel(std::string_view version);
 
   void set(std::string_view id, bool on);  // id must be in the catalogue (asserted)
-  bool has(std::string_view id) const;
+  bool has(fix_id id) const { return (bits_ >> id.index()) & 1; }
+  bool has_named(std::string_view id) const;  // a run-time id (user input, tests); throws when unknown
   std::string describe() const;            // "f0e9b7d64019=on 020d5b7366fc=off ..." in catalogue order
 
  private:

@@ -123,7 +123,7 @@ TEST_CASE("send-vs-relocation: turning off only 9e967495e0e0 is the fixes-off se
   CHECK(only_off.describe() == sim::resolve_fixes(l.sc->fixes, fixes(false)).describe());
   CHECK_FALSE(only_off.has("9e967495e0e0"));
   CHECK(sim::resolve_fixes(l.sc->fixes, fixes(true)).has("9e967495e0e0"));
-  for (const char* alt : {"excl_op", "1cea5cf0e664", "d96b34248c2f"}) CHECK_FALSE(only_off.has(alt));
+  for (const char* alt : {"excl_op", "1cea5cf0e664", "d96b34248c2f"}) CHECK_FALSE(only_off.has_named(alt));
 }
 
 TEST_CASE("send-vs-relocation as a template: two writers and more rewritten files find the race", "[sim][send]") {
