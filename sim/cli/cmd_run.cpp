@@ -19,7 +19,7 @@ namespace fsrace::cli {
 
 int cmd_run(const run_args& a) {
   const sim::binding& b = sim::default_binding();
-  const std::vector<std::string> files = sim::find_scenarios(a.paths.empty() ? std::vector<std::string>{FSRACE_SCENARIO_DIR} : a.paths);
+  const std::vector<std::string> files = sim::find_scenarios(a.paths.empty() ? std::vector<std::string>{FSRACE_SCENARIO_DIR, FSRACE_SCENARIO_DIR "/soak"} : a.paths);
   if (files.empty()) throw sim::input_error("", "", "no scenario files (*.json) found under the paths given");
   // Validate everything first: bad input is reported all at once, before any exploration.
   std::vector<std::unique_ptr<sim::scenario>> scenarios;

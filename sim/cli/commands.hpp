@@ -1,6 +1,7 @@
 #pragma once
 // The subcommands; each returns the process exit code (see common.hpp) and may throw input_error or
 // tool_error, which main() turns into messages and exit codes 2 and 3.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,16 @@ struct bench_args {
   unsigned jobs = 1;
 };
 int cmd_bench(const bench_args&);
+
+struct soak_args {
+  std::vector<std::string> paths;  // default: the scenarios directory's soak/
+  uint64_t executions = 0;         // in total, spread evenly over the workloads' expectations
+  double time_budget = 0;          // seconds, instead of --executions
+  uint64_t round = 2000;           // executions per workload per round-robin turn
+  std::optional<uint64_t> seed;    // base seed instead of each expectation's
+  unsigned jobs = 1;
+};
+int cmd_soak(const soak_args&);
 
 int cmd_validate(const std::vector<std::string>& files);
 int cmd_list(bool json);

@@ -101,6 +101,16 @@ int main(int argc, char** argv) {
   bench->add_option("--verify-bound", bn.verify_bound, "preemption bound of --verify")->check(CLI::Range(0, 16));
   bench->add_option("--jobs", bn.jobs, "worker threads of the --verify search")->check(CLI::Range(1, 1024));
 
+  soak_args sk;
+  std::string soak_seed;
+  auto* soak = app.add_subcommand("soak", "run the soak workloads (scenarios/soak/: every fix on, must stay clean) for N executions or S seconds; print executions per workload and any finding; exit 0 clean, 1 finding, 3 tool error");
+  soak->add_option("paths", sk.paths, "workload files or directories (default: the scenarios directory's soak/)");
+  soak->add_option("--executions", sk.executions, "executions in total, spread evenly over the workloads' expectations")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50));
+  soak->add_option("--time-budget", sk.time_budget, "seconds of wall time instead of --executions (rounds are not cut short)")->check(CLI::Range(0.001, 1e9));
+  soak->add_option("--round", sk.round, "executions per workload per round-robin turn")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  soak->add_option("--seed", soak_seed, "base seed instead of each expectation's (decimal or 0x hex)");
+  soak->add_option("--jobs", sk.jobs, "worker threads per exploration; results are identical for any number")->check(CLI::Range(1, 1024));
+
   report_args rt;
   auto* report = app.add_subcommand("report", "render the --json results of run, explore or merge; exit 0 once written, 2 on bad input");
   report->add_option("files", rt.files, "result files (run --json, explore --json, merge output)")->required();
@@ -140,6 +150,10 @@ int main(int argc, char** argv) {
     if (*merge) return cmd_merge(mg);
     if (*report) return cmd_report(rt);
     if (*bench) return cmd_bench(bn);
+    if (*soak) {
+      if (!soak_seed.empty()) sk.seed = parse_seed(soak_seed, "--seed");
+      return cmd_soak(sk);
+    }
     if (*validate) return cmd_validate(validate_files);
     if (*list) return cmd_list(list_json);
     if (*make) return cmd_new(new_name, new_output, new_force);
