@@ -49,10 +49,14 @@ bool in_readonly_block_group(btrfs_fs_info& fs_info, uint64_t bytenr) {
   return bg && bg->ro;
 }
 
-// should_cow_block: a block already COWed in this transaction is modified in place, unless it lies
-// in a read-only block group (which relocation is emptying: its blocks must move out).
-bool should_cow_block(btrfs_trans_handle& trans, const tree_block& b) {
-  if (b.header.generation == trans.transid && !in_readonly_block_group(*trans.fs_info, b.header.bytenr)) return false;
+// should_cow_block: a block already COWed in this transaction is modified in place, unless the root
+// was snapshotted in this transaction (BTRFS_ROOT_FORCE_COW: the block is shared with the snapshot)
+// or it lies in a read-only block group (the model's stand-in for relocation's
+// BTRFS_HEADER_FLAG_RELOC: the group is being emptied, its blocks must move out).
+bool should_cow_block(btrfs_trans_handle& trans, const btrfs_root& root, const tree_block& b) {
+  if (b.header.generation == trans.transid && !root.force_cow &&
+      !in_readonly_block_group(*trans.fs_info, b.header.bytenr))
+    return false;
   return true;
 }
 
@@ -184,7 +188,7 @@ int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, con
   {
     // Hold no extra reference while descending: mut_block copies blocks that are shared.
     tree_block_ptr cb = writer_block(fs_info, child, node.ptrs[slot].generation, node.header.level - 1);
-    cow = should_cow_block(trans, *cb);
+    cow = should_cow_block(trans, root, *cb);
   }
   if (cow) child = cow_block(trans, root, bytenr, slot, child);
   split_result sub;
@@ -210,7 +214,7 @@ int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& ke
   btrfs_fs_info& fs_info = *trans.fs_info;
   sched::point(sched::L(what, root.objectid, key.objectid));
   root.lock.down_write();
-  const bool cow = should_cow_block(trans, *writer_block(fs_info, root.node, 0, root.level));
+  const bool cow = should_cow_block(trans, root, *writer_block(fs_info, root.node, 0, root.level));
   uint64_t top = root.node;
   if (cow) top = cow_block(trans, root, 0, 0, root.node);
   split_result sp;
@@ -482,6 +486,11 @@ btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid) {
   root->root_item.bytenr = bytenr;
   root->root_item.generation = trans.transid;
   return *root;
+}
+
+void btrfs_cow_root_node(btrfs_trans_handle& trans, btrfs_root& root) {
+  if (should_cow_block(trans, root, *writer_block(*trans.fs_info, root.node, 0, root.level)))
+    cow_block(trans, root, 0, 0, root.node);
 }
 
 uint64_t btrfs_copy_root(btrfs_trans_handle& trans, btrfs_root& root, uint64_t new_root_objectid) {

@@ -30,6 +30,9 @@ struct btrfs_root {
   uint64_t last_trans = 0;        // transid that last changed this root
   bool ref_cows = false;          // fs trees (subvolumes, snapshots): blocks may be shared
   bool dirty = false;             // changed in the running transaction: root item written at commit
+  // BTRFS_ROOT_FORCE_COW: a snapshot was taken of this root in the running transaction, whose blocks
+  // are now shared with it: COW them even if this transaction allocated them (until commit_fs_roots).
+  bool force_cow = false;
   // Writers of this tree serialise on it (the kernel locks each block top-down; one lock per tree is a
   // documented coarsening: no seed race needs finer writer grain). Commit-root readers take no lock.
   sched::RwSemaphore lock{"btrfs_root->node lock"};
@@ -104,6 +107,9 @@ btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid);
 // btrfs_alloc_tree_block / btrfs_free_tree_block.
 uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int level);
 void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level);
+// btrfs_cow_block of the root node (the caller holds root.lock, no scheduling point): snapshot
+// creation COWs the source's root node before copying it.
+void btrfs_cow_root_node(btrfs_trans_handle& trans, btrfs_root& root);
 // btrfs_copy_root: a copy of root's root node owned by new_root_objectid, taking a reference on
 // every child (btrfs_inc_ref). Returns the copy's bytenr. Snapshot creation uses it.
 uint64_t btrfs_copy_root(btrfs_trans_handle& trans, btrfs_root& root, uint64_t new_root_objectid);

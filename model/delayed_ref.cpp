@@ -109,25 +109,37 @@ void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint
   add_ref(trans, bytenr, num_bytes, true, 0, {action, root, ino, offset}, new_extent);
 }
 
-int btrfs_run_delayed_refs(btrfs_trans_handle& trans) {
-  auto& heads = trans.transaction->delayed_refs.heads;
-  // Running refs modifies the extent tree, which queues refs for its own new blocks: loop until
-  // nothing is left (bounded: a block is COWed at most once per transaction).
+int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
+  btrfs_delayed_ref_root& delayed_refs = trans.transaction->delayed_refs;
+  auto& heads = delayed_refs.heads;
+  // Running refs modifies the extent tree, which queues refs for its own new blocks: with `all`, loop
+  // until nothing is left (bounded: a block is COWed at most once per transaction).
   for (int round = 0; !heads.empty(); ++round) {
     FSRACE_ASSERT(round < 64, "delayed refs do not converge");
     sched::point(sched::L("btrfs_run_delayed_refs(transid {}, {} heads)", trans.transid, heads.size()));
-    auto batch = std::move(heads);
-    heads.clear();
-    for (const auto& [bytenr, h] : batch) {
-      int ret = run_one_head(trans, h);
+    std::vector<uint64_t> ready;
+    ready.reserve(heads.size());
+    for (const auto& [bytenr, h] : heads) ready.push_back(bytenr);
+    for (uint64_t bytenr : ready) {
+      auto node = heads.extract(bytenr);
+      if (node.empty()) continue;
+      delayed_refs.running_bytenr = bytenr;
+      const int ret = run_one_head(trans, node.mapped());
+      delayed_refs.running_bytenr = 0;
+      if (trans.fs_info->delayed_refs_wait.has_waiters()) trans.fs_info->delayed_refs_wait.wake_up();
       if (ret) return ret;
     }
+    if (!all) break;
   }
   return 0;
 }
 
 uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  btrfs_delayed_ref_root& delayed_refs = trans.transaction->delayed_refs;
+  // The head is being run (mutex_lock(&head->mutex) in btrfs_lookup_extent_info): wait, then count.
+  if (delayed_refs.running_bytenr == bytenr)
+    fs_info.delayed_refs_wait.wait_event([&] { return delayed_refs.running_bytenr != bytenr; });
   int64_t refs = 0;
   bool found = false;
   btrfs_for_each_item(fs_info, fs_info.extent_root(), {bytenr, 0, 0}, [&](const btrfs_item& it) {
@@ -140,7 +152,7 @@ uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bo
     return true;
   });
   (void)found;
-  auto& heads = trans.transaction->delayed_refs.heads;
+  auto& heads = delayed_refs.heads;
   if (auto it = heads.find(bytenr); it != heads.end()) refs += it->second.ref_mod;
   return refs < 0 ? 0 : uint64_t(refs);
 }

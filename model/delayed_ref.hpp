@@ -25,6 +25,10 @@ struct btrfs_delayed_ref_head {
 };
 struct btrfs_delayed_ref_root {
   std::map<uint64_t, btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order
+  // The head being run (its head->mutex held): taken out of `heads` while the extent tree changes,
+  // so lookups of its bytenr wait for it (btrfs_lookup_extent_info) instead of counting it twice or
+  // not at all. 0: none.
+  uint64_t running_bytenr = 0;
 };
 
 // btrfs_add_delayed_tree_ref / btrfs_add_delayed_data_ref.
@@ -32,8 +36,10 @@ void btrfs_add_delayed_tree_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint
                                 uint64_t root, int action, bool new_extent);
 void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, uint64_t root,
                                 uint64_t ino, uint64_t offset, int action, bool new_extent);
-// btrfs_run_delayed_refs: applies every queued head to the extent tree. 0 or negative errno.
-int btrfs_run_delayed_refs(btrfs_trans_handle& trans);
+// btrfs_run_delayed_refs: applies queued heads to the extent tree, in bytenr order, one head at a
+// time. `all` (count == (unsigned long)-1): until none is left, those queued meanwhile included;
+// otherwise (count == 0, the commit's first pass) the heads queued when it starts. 0 or negative errno.
+int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all = true);
 // Extent refs as the extent tree plus pending delayed refs see them (btrfs_lookup_extent_info).
 uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data);
 

@@ -18,7 +18,12 @@ btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
   for (auto& [start, bg] : o.block_group_cache_tree)
     block_group_cache_tree[start] = std::make_shared<btrfs_block_group_cache>(*bg);
   for (auto& [id, r] : o.roots) roots[id] = std::make_shared<btrfs_root>(*r);
-  if (o.running_transaction) running_transaction = std::make_shared<btrfs_transaction>(*o.running_transaction);
+  for (const auto& t : o.trans_list) {
+    trans_list.push_back(std::make_shared<btrfs_transaction>(*t));
+    if (t == o.running_transaction) running_transaction = trans_list.back();
+  }
+  if (o.running_transaction && !running_transaction)
+    running_transaction = std::make_shared<btrfs_transaction>(*o.running_transaction);
 }
 
 btrfs_root* btrfs_fs_info::get_fs_root(uint64_t objectid) {

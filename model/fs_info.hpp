@@ -80,11 +80,13 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   uint64_t last_trans_committed = 0;
   uint64_t last_transid_started = 0;
   transaction_ptr running_transaction;
+  std::vector<transaction_ptr> trans_list;    // fs_info->trans_list: not yet completed, oldest first
   sched::SpinLock trans_lock{"fs_info->trans_lock"};
   sched::WaitQueue transaction_wait{"fs_info->transaction_wait"};          // waits for the commit's critical section
   sched::WaitQueue transaction_blocked_wait{"fs_info->transaction_blocked_wait"};
   sched::WaitQueue writers_wait{"transaction->writer_wait"};
   sched::WaitQueue commit_wait{"transaction->commit_wait"};
+  sched::WaitQueue delayed_refs_wait{"btrfs_delayed_ref_head->mutex"};  // lookups of a head being run
   sched::Mutex trans_commit_mutex{"fs_info->transaction_kthread_mutex"};  // one committer at a time
   sched::RwSemaphore commit_root_sem{"fs_info->commit_root_sem"};
   sched::Mutex chunk_mutex{"fs_info->chunk_mutex"};

@@ -8,6 +8,7 @@
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
+#include "model/maint/snapshot.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -17,29 +18,80 @@ uint64_t next_transid(btrfs_fs_info& fs_info) {
   return std::max(fs_info.generation, fs_info.last_trans_committed) + 1;
 }
 
-btrfs_trans_handle join(btrfs_fs_info& fs_info, const char* what) {
+// btrfs_blocked_trans_types: the handle types a transaction in this state turns away.
+unsigned blocked_trans_types(trans_state state) {
+  switch (state) {
+    case trans_state::running: return 0;
+    case trans_state::commit_start: return __TRANS_START | __TRANS_ATTACH;
+    default: return __TRANS_START | __TRANS_ATTACH | __TRANS_JOIN;
+  }
+}
+
+// start_transaction for `type`: wait_current_trans (TRANS_START, and any type join_transaction turns
+// away with -EBUSY) until the commit is unblocked, then join_transaction: attach to the running
+// transaction or (not for TRANS_ATTACH) start a new one. The kernel's two trans_lock sections
+// (wait_current_trans, join_transaction) are one here: a state change between them only sends the
+// kernel back to wait_current_trans. -ENOENT: TRANS_ATTACH and no transaction runs.
+int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, btrfs_trans_handle* out) {
   sched::point(sched::L(what));
-  for (int tries = 0;; ++tries) {  // bounded by the scheduler's step limit
+  for (;;) {  // bounded by the scheduler's step limit
     fs_info.trans_lock.lock();
     transaction_ptr cur = fs_info.running_transaction;
-    if (cur && cur->state >= trans_state::commit_doing) {
-      // wait_current_trans: the commit's critical section blocks new handles.
+    if (cur && (blocked_trans_types(cur->state) & type)) {
+      // The model unblocks and clears running_transaction in one step (state >= UNBLOCKED below).
       fs_info.trans_lock.unlock();
-      fs_info.transaction_wait.wait_event([&] {
-        return fs_info.running_transaction != cur || cur->state < trans_state::commit_doing;
-      });
+      fs_info.transaction_wait.wait_event([&] { return cur->state >= trans_state::unblocked; });
+      if (type == TRANS_ATTACH) return -ENOENT;  // attach never catches the next transaction
       continue;
     }
     if (!cur) {
+      if (type == TRANS_ATTACH) {
+        fs_info.trans_lock.unlock();
+        return -ENOENT;
+      }
       cur = std::make_shared<btrfs_transaction>();
       cur->transid = std::max(next_transid(fs_info), fs_info.last_transid_started + 1);
       fs_info.last_transid_started = cur->transid;
       fs_info.running_transaction = cur;
+      fs_info.trans_list.push_back(cur);
     }
     cur->num_writers++;
+    if (type & TRANS_EXTWRITERS) cur->num_extwriters++;  // extwriter_counter_inc
     fs_info.trans_lock.unlock();
-    return btrfs_trans_handle{&fs_info, cur, cur->transid};
+    // The kernel re-checks for COMMIT_START here (a TRANS_START handle then commits and retries): the
+    // join and the check are one step in the model, and join turned TRANS_START away from that state.
+    *out = btrfs_trans_handle{&fs_info, cur, cur->transid, type};
+    return 0;
   }
+}
+
+bool trans_list_holds_up_to(btrfs_fs_info& fs_info, uint64_t transid) {
+  return !fs_info.trans_list.empty() && fs_info.trans_list.front()->transid <= transid;
+}
+
+// wait_for_commit(commit, TRANS_STATE_COMPLETED): the commit and every earlier one completed.
+void wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& commit) {
+  fs_info.commit_wait.wait_event([&] {
+    return commit->state == trans_state::completed && !trans_list_holds_up_to(fs_info, commit->transid);
+  });
+}
+
+// add_pending_snapshot: the handle's pending snapshot joins the transaction's list (state >= COMMIT_START).
+void add_pending_snapshot(btrfs_trans_handle& trans) {
+  if (!trans.pending_snapshot) return;
+  FSRACE_ASSERT(trans.transaction->state >= trans_state::commit_start, "add_pending_snapshot before COMMIT_START");
+  // list_add: at the head, so the commit creates the last one queued first.
+  auto& list = trans.transaction->pending_snapshots;
+  list.insert(list.begin(), trans.pending_snapshot);
+  trans.pending_snapshot = nullptr;
+}
+
+// create_pending_snapshots: every snapshot queued on the transaction, in the commit's critical
+// section (no other writer holds a handle).
+void create_pending_snapshots(btrfs_trans_handle& trans) {
+  auto pending = std::move(trans.transaction->pending_snapshots);
+  trans.transaction->pending_snapshots.clear();
+  for (btrfs_pending_snapshot* p : pending) create_pending_snapshot(trans, *p);
 }
 
 void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
@@ -163,8 +215,29 @@ void unpin_extents(btrfs_fs_info& fs_info, uint64_t transid) {
 
 }  // namespace
 
-btrfs_trans_handle btrfs_start_transaction(btrfs_fs_info& fs_info) { return join(fs_info, "btrfs_start_transaction"); }
-btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info) { return join(fs_info, "btrfs_join_transaction"); }
+btrfs_trans_handle btrfs_start_transaction(btrfs_fs_info& fs_info) {
+  btrfs_trans_handle h;
+  start_transaction(fs_info, TRANS_START, "btrfs_start_transaction", &h);
+  return h;
+}
+
+btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info) {
+  btrfs_trans_handle h;
+  start_transaction(fs_info, TRANS_JOIN, "btrfs_join_transaction", &h);
+  return h;
+}
+
+bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle* out) {
+  if (start_transaction(fs_info, TRANS_ATTACH, "btrfs_attach_transaction_barrier", out) == 0) return true;
+  // btrfs_wait_for_commit(fs_info, 0): the newest transaction in COMMIT_START or later, unless completed.
+  for (auto it = fs_info.trans_list.rbegin(); it != fs_info.trans_list.rend(); ++it) {
+    if ((*it)->state < trans_state::commit_start) continue;
+    const transaction_ptr t = *it;  // wait_for_commit may see it leave the list
+    wait_for_commit(fs_info, t);
+    break;
+  }
+  return false;
+}
 
 void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
   auto& pending = trans.transaction->new_bgs;
@@ -182,6 +255,7 @@ int btrfs_end_transaction(btrfs_trans_handle& trans) {
   sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid));
   fs_info.trans_lock.lock();
   trans.transaction->num_writers--;
+  if (trans.type & TRANS_EXTWRITERS) trans.transaction->num_extwriters--;  // extwriter_counter_dec
   fs_info.trans_lock.unlock();
   fs_info.writers_wait.wake_up();
   trans.transaction.reset();
@@ -192,21 +266,49 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   transaction_ptr cur = trans.transaction;
   sched::point(sched::L("btrfs_commit_transaction(transid {})", trans.transid));
-  if (cur->state != trans_state::running) {
-    // Another task is committing this transaction: wait for it (wait_for_commit).
+  // BTRFS_DELAYED_REFS_FLUSHING: the first committer makes a pass over the delayed refs queued so far.
+  if (!cur->delayed_refs_flushing) {
+    cur->delayed_refs_flushing = true;
+    const int ret = btrfs_run_delayed_refs(trans, false);
+    if (ret) {
+      btrfs_end_transaction(trans);
+      return ret;
+    }
+  }
+  btrfs_create_pending_block_groups(trans);
+  // The state checks and changes below are the kernel's trans_lock sections; each is one step here.
+  if (cur->state >= trans_state::commit_start) {
+    // Another task commits this transaction: queue our snapshot on it, leave, wait for it.
+    add_pending_snapshot(trans);
     btrfs_end_transaction(trans);
-    fs_info.commit_wait.wait_event([&] { return cur->state == trans_state::completed; });
+    wait_for_commit(fs_info, cur);
     return 0;
   }
   cur->state = trans_state::commit_start;
-  btrfs_create_pending_block_groups(trans);
+  // From here TRANS_START and TRANS_ATTACH wait (wait_current_trans); TRANS_JOIN still attaches.
+  // The previous transaction must be completed (written, super block, unpinned) first.
+  for (size_t i = 1; i < fs_info.trans_list.size(); ++i) {
+    if (fs_info.trans_list[i] != cur) continue;
+    const transaction_ptr prev = fs_info.trans_list[i - 1];
+    if (prev->state < trans_state::completed) wait_for_commit(fs_info, prev);
+    break;
+  }
+  if (trans.type & TRANS_EXTWRITERS) cur->num_extwriters--;  // extwriter_counter_dec
+  // btrfs_start_delalloc_flush (flushoncommit) and btrfs_run_delayed_items: not modelled.
+  if (cur->num_extwriters != 0) fs_info.writers_wait.wait_event([&] { return cur->num_extwriters == 0; });
+  btrfs_scrub_pause(fs_info);
+  add_pending_snapshot(trans);
+  cur->state = trans_state::commit_doing;
+  // Handles joined before COMMIT_DOING must end: then only this one remains.
+  if (cur->num_writers != 1) fs_info.writers_wait.wait_event([&] { return cur->num_writers == 1; });
+  // The critical section: no other handle, none can start (reloc_mutex is not taken: no modelled
+  // path contends for it).
+  create_pending_snapshots(trans);
   int ret = btrfs_run_delayed_refs(trans);
   if (ret) return ret;
-  // Wait for the other writers of this transaction to end their handles.
-  fs_info.writers_wait.wait_event([&] { return cur->num_writers == 1; });
-  cur->state = trans_state::commit_doing;
-  btrfs_scrub_pause(fs_info);
-  // commit_cowonly_roots / commit_fs_roots: run what is left until the trees stop changing.
+  // commit_fs_roots clears BTRFS_ROOT_FORCE_COW; commit_cowonly_roots runs what is left until the
+  // trees stop changing.
+  for (auto& [id, root] : fs_info.roots) root->force_cow = false;
   for (int round = 0; commit_work_left(trans); ++round) {
     FSRACE_ASSERT(round < 64, "transaction commit does not converge");
     btrfs_create_pending_block_groups(trans);
@@ -227,7 +329,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     root->commit_root_gen = fs_info.buffer_radix.find(root->node) ? (*fs_info.buffer_radix.find(root->node))->header.generation : 0;
   }
   fs_info.commit_root_sem.up_write();
-  // The transaction is unblocked: new handles start the next one while this commit writes out.
+  // TRANS_STATE_UNBLOCKED: new handles start the next transaction while this commit writes out.
   fs_info.trans_lock.lock();
   cur->state = trans_state::unblocked;
   fs_info.running_transaction = nullptr;
@@ -237,19 +339,28 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
   write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
-  fs_info.last_trans_committed = fs_info.generation;
+  cur->state = trans_state::super_committed;  // only fsync waits for it: not modelled, no wake-up
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
   unpin_extents(fs_info, cur->transid);
+  fs_info.last_trans_committed = cur->transid;
+  // TRANS_STATE_COMPLETED and list_del_init from trans_list (the kernel's spin on trans_lock between
+  // the two is one step here).
   cur->state = trans_state::completed;
+  std::erase(fs_info.trans_list, cur);
   fs_info.commit_wait.wake_up();
   trans.transaction.reset();
-  // Scrubs resume only now: until the tree blocks are written they would read stale copies.
   btrfs_scrub_continue(fs_info);
   return 0;
 }
 
 int btrfs_commit_current(btrfs_fs_info& fs_info) {
   btrfs_trans_handle trans = btrfs_join_transaction(fs_info);
+  return btrfs_commit_transaction(trans);
+}
+
+int btrfs_commit_attached(btrfs_fs_info& fs_info) {
+  btrfs_trans_handle trans;
+  if (!btrfs_attach_transaction_barrier(fs_info, &trans)) return 0;
   return btrfs_commit_transaction(trans);
 }
 

@@ -1,6 +1,8 @@
-// Transactions (fs/btrfs/transaction.c): start / join / end / commit, delayed refs run at commit,
-// switch_commit_roots under commit_root_sem, dirty tree blocks written at commit, pinned extents
-// unpinned after it, and the scrub pause handshake.
+// Transactions (fs/btrfs/transaction.c): start / join / attach / end / commit with the kernel's states
+// (TRANS_STATE_RUNNING .. COMPLETED) and the handle types they block (btrfs_blocked_trans_types),
+// external writers, pending snapshots created in the commit's critical section, delayed refs run at
+// commit, switch_commit_roots under commit_root_sem, dirty tree blocks written after the transaction
+// is unblocked, pinned extents unpinned after the super block, and the scrub pause handshake.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -16,12 +18,31 @@ namespace fsrace::model {
 
 struct btrfs_fs_info;
 
-enum class trans_state { running, commit_start, commit_doing, unblocked, completed };
+struct btrfs_pending_snapshot;
+
+// enum btrfs_trans_state, in order.
+enum class trans_state { running, commit_start, commit_doing, unblocked, super_committed, completed };
+
+// Handle types (transaction.h): which states block them is btrfs_blocked_trans_types.
+enum : unsigned {
+  __TRANS_START = 1u << 9,
+  __TRANS_ATTACH = 1u << 10,
+  __TRANS_JOIN = 1u << 11,
+  TRANS_START = __TRANS_START,
+  TRANS_ATTACH = __TRANS_ATTACH,
+  TRANS_JOIN = __TRANS_JOIN,
+  TRANS_EXTWRITERS = __TRANS_START | __TRANS_ATTACH,  // handles the commit waits for before COMMIT_DOING
+};
 
 struct btrfs_transaction {
   uint64_t transid = 0;
   trans_state state = trans_state::running;
   int num_writers = 0;     // handles open on it (protected by fs_info->trans_lock)
+  int num_extwriters = 0;  // of which TRANS_START / TRANS_ATTACH (extwriter_counter_*)
+  bool delayed_refs_flushing = false;  // BTRFS_DELAYED_REFS_FLUSHING: one committer runs the first pass
+  // pending_snapshots: added by add_pending_snapshot (state >= COMMIT_START), created by the commit
+  // once every other writer left. The ioctls own them and wait for the commit.
+  std::vector<btrfs_pending_snapshot*> pending_snapshots;
   btrfs_delayed_ref_root delayed_refs;
   std::set<uint64_t> dirty_bgs;  // block groups whose item must be updated at commit
   std::vector<uint64_t> new_bgs; // chunks allocated in this transaction whose items are not inserted yet
@@ -32,17 +53,30 @@ struct btrfs_trans_handle {
   btrfs_fs_info* fs_info = nullptr;
   transaction_ptr transaction;
   uint64_t transid = 0;
+  unsigned type = 0;                                    // TRANS_START, TRANS_JOIN, TRANS_ATTACH
+  btrfs_pending_snapshot* pending_snapshot = nullptr;   // trans->pending_snapshot (create_snapshot)
 };
 
-// btrfs_start_transaction / btrfs_join_transaction: join the running transaction or start one
-// (waiting while a commit is in its critical section).
+// start_transaction: btrfs_start_transaction (TRANS_START) waits while a commit is between
+// COMMIT_START and UNBLOCKED (wait_current_trans) and counts as an external writer the commit waits
+// for; btrfs_join_transaction (TRANS_JOIN) attaches to a transaction in COMMIT_START and waits only
+// from COMMIT_DOING on. Both start a new transaction when none runs.
 btrfs_trans_handle btrfs_start_transaction(btrfs_fs_info& fs_info);
 btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info);
+// btrfs_attach_transaction_barrier: attaches to the running transaction (TRANS_ATTACH, blocked like
+// TRANS_START); when none runs, waits for the last committing one to complete (btrfs_wait_for_commit)
+// and returns false.
+bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle* out);
 int btrfs_end_transaction(btrfs_trans_handle& trans);
-// btrfs_commit_transaction: the whole commit. Returns 0 or a negative errno.
+// btrfs_commit_transaction: the whole commit, or the wait for another task's commit of the same
+// transaction (wait_for_commit). Returns 0 or a negative errno.
 int btrfs_commit_transaction(btrfs_trans_handle& trans);
-// Joins and commits the running transaction (or the last one, if none runs): what sync does.
+// Joins and commits the running transaction, starting one if none runs (send's
+// ensure_commit_roots_uptodate, relocation's "get rid of pinned extents").
 int btrfs_commit_current(btrfs_fs_info& fs_info);
+// btrfs_sync_fs's transaction part: attach (barrier) and commit; with no transaction running, only
+// the wait for the last commit (BTRFS_FS_NEED_TRANS_COMMIT is not modelled).
+int btrfs_commit_attached(btrfs_fs_info& fs_info);
 
 // btrfs_create_pending_block_groups: inserts the chunk item, dev extents and block group item of the
 // chunks this transaction allocated (deferred so that allocating a chunk never nests tree locks).

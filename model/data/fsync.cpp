@@ -17,7 +17,9 @@ int btrfs_sync_file(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, 
   inode.i_mutex.lock();
   const int r = btrfs_wait_ordered_range(fs_info, inode, start, end - start);
   if (!ret) ret = r;
-  const int c = btrfs_commit_current(fs_info);
+  // No log tree: the full commit of btrfs_sync_file (btrfs_start_transaction, then commit).
+  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+  const int c = btrfs_commit_transaction(trans);
   if (!ret) ret = c;
   if (!ret) oracle_make_durable(fs_info, &inode, written_before);
   inode.i_mutex.unlock();
@@ -28,7 +30,7 @@ int btrfs_sync_fs(btrfs_fs_info& fs_info) {
   const uint32_t written_before = uint32_t(fs_info.oracle.ops.size());
   btrfs_start_delalloc_roots(fs_info, ~0ull);
   btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
-  const int ret = btrfs_commit_current(fs_info);
+  const int ret = btrfs_commit_attached(fs_info);  // btrfs_attach_transaction_barrier + commit
   if (!ret) oracle_make_durable(fs_info, nullptr, written_before);
   return ret;
 }

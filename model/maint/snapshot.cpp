@@ -16,75 +16,6 @@
 namespace fsrace::model {
 namespace {
 
-// The references a new copy of a block takes on what it points to (btrfs_inc_ref for `owner`).
-void inc_child_refs(btrfs_trans_handle& trans, uint64_t owner, const tree_block& b) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  if (!b.is_leaf()) {
-    for (const auto& p : b.ptrs)
-      btrfs_add_delayed_tree_ref(trans, p.blockptr, fs_info.nodesize, b.header.level - 1, owner, +1, false);
-    return;
-  }
-  for (const auto& it : b.items) {
-    if (it.key.type != BTRFS_EXTENT_DATA_KEY) continue;
-    const auto& fe = std::get<btrfs_file_extent_item>(it.value);
-    if (fe.type == BTRFS_FILE_EXTENT_INLINE || fe.disk_bytenr == 0) continue;
-    btrfs_add_delayed_data_ref(trans, fe.disk_bytenr, fe.disk_num_bytes, owner, it.key.objectid,
-                               it.key.offset - fe.offset, +1, false);
-  }
-}
-
-tree_block_ptr cached_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
-  const tree_block_ptr* p = fs_info.buffer_radix.find(bytenr);
-  FSRACE_ASSERT(p && *p, "snapshot: tree block {} of the running transaction is not cached", bytenr);
-  return *p;
-}
-
-// Copies the block `bytenr` (written in the running transaction) for the snapshot `owner`, and
-// every descendant written in the running transaction too; older descendants are shared.
-uint64_t copy_block_for_snapshot(btrfs_trans_handle& trans, uint64_t owner, uint64_t bytenr);
-
-// The kernel creates snapshots inside the commit, after the last writer of the transaction left,
-// and COWs the source's blocks again afterwards (BTRFS_ROOT_FORCE_COW / BTRFS_HEADER_FLAG_WRITTEN):
-// blocks the running transaction wrote are never shared in place. The model creates the snapshot
-// while other handles may still write, so it gives the snapshot its own copies of those blocks
-// instead: the snapshot sees the source exactly as of the copy, and later in-place changes of the
-// source's new blocks stay private to the source.
-void unshare_running_transaction_blocks(btrfs_trans_handle& trans, uint64_t owner, uint64_t node_bytenr) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  tree_block_ptr node = cached_block(fs_info, node_bytenr);
-  if (node->is_leaf()) return;
-  std::shared_ptr<tree_block> copy;
-  for (size_t i = 0; i < node->ptrs.size(); ++i) {
-    const btrfs_key_ptr& p = node->ptrs[i];
-    if (p.generation != trans.transid) continue;
-    if (!copy) copy = std::make_shared<tree_block>(*node);
-    // btrfs_copy_root took a reference on the shared child: the snapshot gets a copy instead.
-    btrfs_add_delayed_tree_ref(trans, p.blockptr, fs_info.nodesize, node->header.level - 1, owner, -1, false);
-    copy->ptrs[i].blockptr = copy_block_for_snapshot(trans, owner, p.blockptr);
-  }
-  if (copy) fs_info.buffer_radix.put(node_bytenr, copy);
-}
-
-uint64_t copy_block_for_snapshot(btrfs_trans_handle& trans, uint64_t owner, uint64_t bytenr) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  tree_block_ptr old = cached_block(fs_info, bytenr);
-  btrfs_root tmp;
-  tmp.objectid = owner;
-  const uint64_t nb = btrfs_alloc_tree_block(trans, tmp, old->header.level);
-  auto copy = std::make_shared<tree_block>(*old);
-  copy->header = {nb, trans.transid, owner, old->header.level, 0};
-  if (copy->is_leaf()) {
-    inc_child_refs(trans, owner, *copy);
-  } else {
-    for (auto& p : copy->ptrs) {
-      if (p.generation == trans.transid) p.blockptr = copy_block_for_snapshot(trans, owner, p.blockptr);
-      else btrfs_add_delayed_tree_ref(trans, p.blockptr, fs_info.nodesize, copy->header.level - 1, owner, +1, false);
-    }
-  }
-  fs_info.buffer_radix.put(nb, std::move(copy));
-  return nb;
-}
-
 // Serialises subvolume creation like the parent directory's i_rwsem (btrfs_mksubvol) does.
 sched::Mutex& subvol_mutex(btrfs_fs_info& fs_info) { return fs_info.subvol_dir_mutex; }
 
@@ -104,16 +35,26 @@ void create_pending_snapshot(btrfs_trans_handle& trans, btrfs_pending_snapshot& 
   }
   const uint64_t objectid = btrfs_find_free_root_objectid(fs_info);
   sched::point(sched::L("create_pending_snapshot(source {}, objectid {})", pending.source, objectid));
+  // The name was checked under the parent directory's lock; the kernel checks again here.
+  if (btrfs_dir_name_exists(fs_info, *parent, pending.name)) {
+    pending.error = -EEXIST;
+    return;
+  }
   fs_info.highest_root_objectid = objectid;
 
-  // btrfs_lock_root_node: no writer of the source is half-way through a change while we copy.
-  src->lock.down_write();
   // record_root_in_trans + btrfs_set_root_last_snapshot: blocks up to this transid may be shared.
   src->root_item.last_snapshot = trans.transid;
   src->dirty = true;
   src->last_trans = trans.transid;
+  // btrfs_lock_root_node, btrfs_cow_block of the root node, btrfs_copy_root: the snapshot's root is a
+  // copy of the source's and shares every block below it, those of this transaction too. No other
+  // handle is open (the commit's critical section), so no writer is half-way through a change.
+  src->lock.down_write();
+  btrfs_cow_root_node(trans, *src);
   const uint64_t nb = btrfs_copy_root(trans, *src, objectid);
-  unshare_running_transaction_blocks(trans, objectid, nb);
+  src->lock.up_write();
+  // Later changes of the source in this transaction COW the blocks it now shares (should_cow_block).
+  src->force_cow = true;
   auto snap = std::make_shared<btrfs_root>();
   snap->objectid = objectid;
   snap->root_item = src->root_item;  // memcpy(new_root_item, &root->root_item)
@@ -129,7 +70,6 @@ void create_pending_snapshot(btrfs_trans_handle& trans, btrfs_pending_snapshot& 
   snap->last_trans = trans.transid;
   snap->ref_cows = true;
   snap->dirty = true;  // its root item is inserted by the commit (update_root_items)
-  src->lock.up_write();
   fs_info.roots[objectid] = snap;
 
   btrfs_root_send_info& info = fs_info.root_send_info[objectid];
@@ -161,9 +101,10 @@ int btrfs_ioctl_snap_create(btrfs_fs_info& fs_info, uint64_t source_root, uint64
   // snapshot ioctl is in the snapshot.
   btrfs_start_delalloc_inodes(fs_info, source_root, ~0ull);
   btrfs_wait_ordered_extents(fs_info, source_root, ~0ull, 0, ~0ull);
-  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+  // create_snapshot: the snapshot is created by the commit, in its critical section.
   btrfs_pending_snapshot pending{source_root, parent_root, name, readonly};
-  create_pending_snapshot(trans, pending);
+  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+  trans.pending_snapshot = &pending;
   int ret = btrfs_commit_transaction(trans);
   if (pending.error) return pending.error;
   if (ret) return ret;

@@ -17,7 +17,8 @@ int btrfs_ioctl_subvol_create(btrfs_fs_info& fs_info, uint64_t parent_root, std:
                               uint64_t* objectid_out);
 
 // BTRFS_IOC_SNAP_CREATE_V2: flushes the source's delalloc and waits for its ordered extents
-// (btrfs_start_delalloc_snapshot), then creates the snapshot in a transaction and commits it. The
+// (btrfs_start_delalloc_snapshot), then starts a transaction (TRANS_START) with the pending snapshot
+// on its handle and commits it: the commit creates the snapshot in its critical section. The
 // snapshot (read-only with BTRFS_SUBVOL_RDONLY) shares every tree block of the source below its
 // root node; its entry `name` goes into the top directory of `parent_root`. 0 and *objectid_out, or
 // -ENOENT (no such source or parent), -EEXIST, -ENAMETOOLONG.
@@ -32,7 +33,7 @@ struct btrfs_pending_snapshot {
   uint64_t objectid = 0;            // out: the new root
   int error = 0;                    // out
 };
-// create_pending_snapshot: the new root item (a copy of the source's, RDONLY if asked), the copy of
+// create_pending_snapshot (called by the commit, once no other handle is open): the new root item (a copy of the source's, RDONLY if asked), the copy of
 // the source's root node (btrfs_copy_root), source root_item.last_snapshot = transid, ROOT_REF /
 // ROOT_BACKREF in the root tree and the dir entry in the parent's top directory.
 void create_pending_snapshot(btrfs_trans_handle& trans, btrfs_pending_snapshot& pending);

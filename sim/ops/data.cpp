@@ -200,8 +200,9 @@ void register_data_ops(catalogue& cat) {
       .optional(0);
 
   cat.add_op("fsync", "data",
-             "fsync(2) (btrfs_sync_file): writes and waits for the file's data, then commits the transaction (the "
-             "model has no log tree). The oracle marks the file's data durable.",
+             "fsync(2) (btrfs_sync_file): writes and waits for the file's data, then starts a transaction "
+             "(btrfs_start_transaction) and commits it (the model has no log tree). The oracle marks the file's data "
+             "durable.",
              [](exec_context& ctx, const params& p) {
                return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
                  return model::btrfs_sync_file(fs, inode, 0, ~0ull);
@@ -210,7 +211,9 @@ void register_data_ops(catalogue& cat) {
       .ref("file", "file", "the file");
 
   cat.add_op("sync", "data",
-             "sync(2) (btrfs_sync_fs): flush all delalloc, wait for every ordered extent, commit the transaction.",
+             "sync(2) (btrfs_sync_fs): flush all delalloc, wait for every ordered extent, then attach to the running "
+             "transaction and commit it (btrfs_attach_transaction_barrier), or, when none runs, wait for the one "
+             "committing.",
              [](exec_context& ctx, const params&) { return model::btrfs_sync_fs(ctx.fs()); });
 
   cat.add_op("read_verify", "data",

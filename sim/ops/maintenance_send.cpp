@@ -70,9 +70,10 @@ void register_send_ops(catalogue& cat) {
 
   cat.add_op("create_snapshot", "send",
              "btrfs subvolume snapshot [-r] (BTRFS_IOC_SNAP_CREATE_V2): flushes the source's delalloc and waits for "
-             "its ordered extents, then in one transaction copies the source's root node (btrfs_copy_root; every "
-             "other tree block is shared), sets the source's root_item.last_snapshot, adds ROOT_REF/ROOT_BACKREF and "
-             "the entry in the top directory of the top-level subvolume, and commits.",
+             "its ordered extents, then starts a transaction with the pending snapshot and commits it: the commit, "
+             "once every other handle ended (create_pending_snapshot), copies the source's root node "
+             "(btrfs_copy_root; every other tree block is shared), sets the source's root_item.last_snapshot, adds "
+             "ROOT_REF/ROOT_BACKREF and the entry in the top directory of the top-level subvolume.",
              [](exec_context& ctx, const params& p) {
                model::btrfs_fs_info& fs = ctx.fs();
                const uint64_t source = subvol_by_name(fs, p.text("source"));
