@@ -6,9 +6,9 @@
 namespace fsrace::model {
 
 void block_device::write(uint64_t physical, std::span<const uint8_t> bytes) {
-  FSRACE_ASSERT(physical % SECTORSIZE == 0 && bytes.size() % SECTORSIZE == 0, "unaligned write at {} len {}",
+  FSRACE_MODEL_CHECK(physical % SECTORSIZE == 0 && bytes.size() % SECTORSIZE == 0, "unaligned write at {} len {}",
                 physical, bytes.size());
-  FSRACE_ASSERT(physical + bytes.size() <= size_, "write past the end of {}: {} + {}", name_, physical, bytes.size());
+  FSRACE_MODEL_CHECK(physical + bytes.size() <= size_, "write past the end of {}: {} + {}", name_, physical, bytes.size());
   for (size_t off = 0; off < bytes.size(); off += SECTORSIZE) {
     auto data = std::make_shared<std::vector<uint8_t>>(bytes.begin() + off, bytes.begin() + off + SECTORSIZE);
     sectors_.put((physical + off) / SECTORSIZE, sector{std::move(data), nullptr, 0});
@@ -16,7 +16,7 @@ void block_device::write(uint64_t physical, std::span<const uint8_t> bytes) {
 }
 
 void block_device::read(uint64_t physical, std::span<uint8_t> out) const {
-  FSRACE_ASSERT(physical % SECTORSIZE == 0 && out.size() % SECTORSIZE == 0, "unaligned read at {} len {}",
+  FSRACE_MODEL_CHECK(physical % SECTORSIZE == 0 && out.size() % SECTORSIZE == 0, "unaligned read at {} len {}",
                 physical, out.size());
   for (size_t off = 0; off < out.size(); off += SECTORSIZE) {
     const sector* s = sectors_.find((physical + off) / SECTORSIZE);
@@ -33,7 +33,7 @@ void block_device::read(uint64_t physical, std::span<uint8_t> out) const {
 }
 
 void block_device::write_tree_block(uint64_t physical, tree_block_ptr block, uint32_t nodesize) {
-  FSRACE_ASSERT(physical % SECTORSIZE == 0 && physical + nodesize <= size_, "bad tree block write at {} on {}",
+  FSRACE_MODEL_CHECK(physical % SECTORSIZE == 0 && physical + nodesize <= size_, "bad tree block write at {} on {}",
                 physical, name_);
   for (uint32_t part = 0; part < nodesize / SECTORSIZE; ++part)
     sectors_.put(physical / SECTORSIZE + part, sector{nullptr, block, part});

@@ -8,6 +8,7 @@
 #include "model/fs_info.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/sync/wait_var.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 
@@ -32,12 +33,12 @@ block_group_ptr btrfs_lookup_first_block_group(btrfs_fs_info& fs_info, uint64_t 
 btrfs_space_info& btrfs_find_space_info(btrfs_fs_info& fs_info, uint64_t flags) {
   for (auto& s : fs_info.space_info)
     if (s.flags == (flags & BTRFS_BLOCK_GROUP_TYPE_MASK)) return s;
-  FSRACE_ASSERT(false, "no space info for flags {:#x}", flags);
+  FSRACE_MODEL_CHECK(false, "no space info for flags {:#x}", flags);
   __builtin_unreachable();
 }
 
 void btrfs_add_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len) {
-  FSRACE_ASSERT(start >= bg.start && start + len <= bg.end(), "free space {} {} outside bg {}", start, len, bg.start);
+  FSRACE_MODEL_CHECK(start >= bg.start && start + len <= bg.end(), "free space {} {} outside bg {}", start, len, bg.start);
   auto next = bg.free_space.lower_bound(start);
   if (next != bg.free_space.begin()) {
     auto prev = std::prev(next);
@@ -133,7 +134,7 @@ bool btrfs_inc_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr) {
 void btrfs_dec_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr) {
   if (!fs_info.fixes.has("f78c436c3931")) return;
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
-  FSRACE_ASSERT(bg, "no block group for nocow writer at {}", bytenr);
+  FSRACE_MODEL_CHECK(bg, "no block group for nocow writer at {}", bytenr);
   if (bg->nocow_writers.dec_and_test()) sched::wake_up_var(&bg->nocow_writers);
 }
 
@@ -182,7 +183,7 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   const bool item_pending = std::erase(trans.transaction->new_bgs, group_start) > 0;
   if (!item_pending) {
     int ret = btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
-    FSRACE_ASSERT(ret == 0, "block group item {} missing: {}", group_start, ret);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "block group item {} missing: {}", group_start, ret);
   }
   return 0;
 }
@@ -190,18 +191,18 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
 void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool alloc) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
-  FSRACE_BUG_ON(!bg, "btrfs_update_block_group: no block group for {}", bytenr);
+  FSRACE_ABORT_TRANSACTION_IF(!bg, -ENOENT, "btrfs_update_block_group: no block group for {}", bytenr);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
   bg->dirty = true;
   trans.transaction->dirty_bgs.insert(bg->start);
   if (alloc) {
-    FSRACE_BUG_ON(bg->reserved < num_bytes, "bg {} reserved {} < {}", bg->start, bg->reserved, num_bytes);
+    FSRACE_MODEL_CHECK(bg->reserved >= num_bytes, "bg {} reserved {} < {}", bg->start, bg->reserved, num_bytes);
     bg->reserved -= num_bytes;
     sinfo.bytes_reserved -= num_bytes;
     bg->used += num_bytes;
     sinfo.bytes_used += num_bytes;
   } else {
-    FSRACE_BUG_ON(bg->used < num_bytes, "bg {} used {} < {}", bg->start, bg->used, num_bytes);
+    FSRACE_MODEL_CHECK(bg->used >= num_bytes, "bg {} used {} < {}", bg->start, bg->used, num_bytes);
     bg->used -= num_bytes;
     sinfo.bytes_used -= num_bytes;
     bg->pinned += num_bytes;
@@ -219,7 +220,7 @@ void btrfs_mark_bg_unused(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
 
 int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_bytes, btrfs_key_ins& ins,
                          bool is_data_for_reservations, btrfs_trans_handle* caller_trans) {
-  FSRACE_ASSERT(num_bytes > 0 && num_bytes % fs_info.sectorsize == 0, "bad reserve size {}", num_bytes);
+  FSRACE_MODEL_CHECK(num_bytes > 0 && num_bytes % fs_info.sectorsize == 0, "bad reserve size {}", num_bytes);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
   for (int attempt = 0; attempt < 2; ++attempt) {
     sched::point(sched::L("find_free_extent(type {:#x}, {} bytes)", type, num_bytes));
@@ -264,7 +265,7 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
 
 void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t len) {
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
-  FSRACE_BUG_ON(!bg, "btrfs_free_reserved_extent: no block group for {}", start);
+  FSRACE_MODEL_CHECK(bg, "btrfs_free_reserved_extent: no block group for {}", start);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
   bg->reserved -= len;
   sinfo.bytes_reserved -= len;

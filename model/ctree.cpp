@@ -21,7 +21,7 @@ tree_block_ptr cached(btrfs_fs_info& fs_info, uint64_t bytenr) {
 // after a clone copies the block, so the frozen base is never modified.
 tree_block& mut_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
   tree_block_ptr* p = fs_info.buffer_radix.find_mut(bytenr);
-  FSRACE_ASSERT(p && *p, "tree block {} not in the buffer cache", bytenr);
+  FSRACE_MODEL_CHECK(p && *p, "tree block {} not in the buffer cache", bytenr);
   if (p->use_count() > 1) *p = std::make_shared<tree_block>(**p);
   return const_cast<tree_block&>(**p);
 }
@@ -95,7 +95,7 @@ void update_ref_for_cow(btrfs_trans_handle& trans, btrfs_root& root, const tree_
 uint64_t cow_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t parent, int parent_slot, uint64_t bytenr) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   tree_block_ptr old = cached(fs_info, bytenr);
-  FSRACE_ASSERT(old, "COW of uncached tree block {}", bytenr);
+  FSRACE_MODEL_CHECK(old, "COW of uncached tree block {}", bytenr);
   const int level = old->header.level;
   const uint64_t nb = btrfs_alloc_tree_block(trans, root, level);
   auto copy = std::make_shared<tree_block>(*old);
@@ -326,19 +326,19 @@ int btrfs_search_slot(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key&
     bytenr = b->ptrs[slot].blockptr;
     --level;
   }
-  FSRACE_BUG_ON(true, "btrfs_search_slot: tree deeper than BTRFS_MAX_LEVEL in root {}", root.objectid);
+  FSRACE_MODEL_CHECK(false, "btrfs_search_slot: tree deeper than BTRFS_MAX_LEVEL in root {}", root.objectid);
   return -EUCLEAN;
 }
 
 tree_block_ptr read_node_slot(btrfs_fs_info& fs_info, btrfs_path& path, int level, int slot, int* err) {
   tree_block_ptr parent = cached(fs_info, path.nodes[level]);
-  FSRACE_BUG_ON(!parent, "read_node_slot: block {} vanished from the buffer cache", path.nodes[level]);
-  FSRACE_BUG_ON(parent->header.level == 0, "kernel BUG at fs/btrfs/ctree.c read_node_slot: BUG_ON(level == 0) on "
-                "block {} (expected a level {} node; the block was reused as a leaf)", path.nodes[level], level);
+  FSRACE_MODEL_CHECK(parent, "read_node_slot: block {} vanished from the buffer cache", path.nodes[level]);
   if (slot < 0 || slot >= int(parent->nritems())) {
     *err = -ENOENT;
     return nullptr;
   }
+  FSRACE_BUG_ON(parent->header.level == 0, "kernel BUG at fs/btrfs/ctree.c read_node_slot: BUG_ON(level == 0) on "
+                "block {} (expected a level {} node; the block was reused as a leaf)", path.nodes[level], level);
   const auto& p = parent->ptrs[slot];
   if (path.search_commit_root) sched::point(sched::L("read_node_slot({}, slot {})", path.nodes[level], uint64_t(slot)));
   return read_tree_block(fs_info, p.blockptr, p.generation, parent->header.level - 1, err);
@@ -379,7 +379,7 @@ int btrfs_next_item(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path) 
 
 const btrfs_item& btrfs_path_item(btrfs_fs_info& fs_info, const btrfs_path& path) {
   tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
-  FSRACE_ASSERT(leaf && leaf->is_leaf() && path.slots[0] < int(leaf->nritems()), "path points past its leaf");
+  FSRACE_MODEL_CHECK(leaf && leaf->is_leaf() && path.slots[0] < int(leaf->nritems()), "path points past its leaf");
   return leaf->items[path.slots[0]];
 }
 

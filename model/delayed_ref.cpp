@@ -7,13 +7,14 @@
 #include "model/data/file_item.hpp"
 #include "model/fs_info.hpp"
 #include "scheduler/scheduler.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 namespace {
 
 void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool is_data, int level,
              btrfs_delayed_ref_node node, bool new_extent) {
-  FSRACE_ASSERT(trans.transaction, "delayed ref without a transaction");
+  FSRACE_MODEL_CHECK(trans.transaction, "delayed ref without a transaction");
   auto& head = trans.transaction->delayed_refs.heads[bytenr];
   if (head.refs.empty() && head.ref_mod == 0 && !head.must_insert_reserved) {
     head.bytenr = bytenr;
@@ -21,7 +22,10 @@ void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, boo
     head.is_data = is_data;
     head.level = level;
   }
-  FSRACE_ASSERT(head.is_data == is_data && head.num_bytes == num_bytes, "delayed ref mismatch at {}", bytenr);
+  FSRACE_BUG_ON(head.is_data != is_data, "update_existing_head_ref: delayed ref head {} data {} updated as data {}",
+                bytenr, head.is_data, is_data);
+  FSRACE_MODEL_CHECK(head.num_bytes == num_bytes, "delayed ref head {} of {} bytes updated with {}", bytenr,
+                     head.num_bytes, num_bytes);
   head.ref_mod += node.action;
   head.must_insert_reserved |= new_extent;
   head.refs.push_back(node);
@@ -71,7 +75,7 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
     ei.flags = h.is_data ? BTRFS_EXTENT_FLAG_DATA : BTRFS_EXTENT_FLAG_TREE_BLOCK;
     apply_inline_refs(ei, h);
     int ret = btrfs_insert_item(trans, extent_root, key, ei);
-    FSRACE_BUG_ON(ret != 0, "alloc_reserved_extent: insert of extent item {} failed: {}", h.bytenr, ret);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "alloc_reserved_extent: insert of extent item {} failed: {}", h.bytenr, ret);
     btrfs_update_block_group(trans, h.bytenr, h.num_bytes, true);
     return 0;
   }
@@ -81,17 +85,18 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
   if (ret != 0) {
     fs_info.log(fmt::format("BTRFS error: unable to find ref byte nr {} parent 0 root {} owner {}", h.bytenr,
                             h.refs.empty() ? 0 : h.refs[0].root, h.refs.empty() ? 0 : h.refs[0].owner));
-    FSRACE_BUG_ON(true, "__btrfs_free_extent: extent item {} not found", to_string(key));
+    FSRACE_WARN_ON(ret == -ENOENT, "__btrfs_free_extent: extent item {} not found", to_string(key));
+    FSRACE_ABORT_TRANSACTION_IF(true, ret, "__btrfs_free_extent: lookup of extent item {}", to_string(key));
   }
   auto ei = std::get<btrfs_extent_item>(v);
-  FSRACE_BUG_ON(int64_t(ei.refs) + h.ref_mod < 0, "extent {} refs {} dropping {}", h.bytenr, ei.refs, -h.ref_mod);
+  FSRACE_ABORT_TRANSACTION_IF(int64_t(ei.refs) + h.ref_mod < 0, -EUCLEAN, "extent {} refs {} dropping {}", h.bytenr, ei.refs, -h.ref_mod);
   ei.refs = uint64_t(int64_t(ei.refs) + h.ref_mod);
   apply_inline_refs(ei, h);
   if (ei.refs > 0) return btrfs_update_item(trans, extent_root, key, ei);
   // Last reference gone: delete the extent item, give the bytes back (pinned until commit) and drop
   // the data checksums.
   ret = btrfs_delete_item(trans, extent_root, key);
-  FSRACE_BUG_ON(ret != 0, "delete of extent item {} failed: {}", h.bytenr, ret);
+  FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "delete of extent item {} failed: {}", h.bytenr, ret);
   btrfs_update_block_group(trans, h.bytenr, h.num_bytes, false);
   if (h.is_data) return btrfs_del_csums(trans, h.bytenr, h.num_bytes);
   return 0;
@@ -115,7 +120,7 @@ int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
   // Running refs modifies the extent tree, which queues refs for its own new blocks: with `all`, loop
   // until nothing is left (bounded: a block is COWed at most once per transaction).
   for (int round = 0; !heads.empty(); ++round) {
-    FSRACE_ASSERT(round < 64, "delayed refs do not converge");
+    FSRACE_MODEL_CHECK(round < 64, "delayed refs do not converge");
     sched::point(sched::L("btrfs_run_delayed_refs(transid {}, {} heads)", trans.transid, heads.size()));
     std::vector<uint64_t> ready;
     ready.reserve(heads.size());

@@ -38,7 +38,7 @@ btrfs_device* btrfs_fs_info::device(uint64_t devid) {
 }
 
 void freeze(btrfs_fs_info& fs_info) {
-  FSRACE_ASSERT(!fs_info.running_transaction, "freeze with a running transaction: commit the set-up first");
+  FSRACE_MODEL_CHECK(!fs_info.running_transaction, "freeze with a running transaction: commit the set-up first");
   fs_info.buffer_radix.freeze();
   for (auto& [id, d] : fs_info.devices) d->bdev.freeze();
 }

@@ -65,7 +65,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_mkfs(const mkfs_options& opts) {
   for (auto& [devid, d] : fs_info.devices) {
     int ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, devid},
                                 btrfs_dev_item{devid, d->total_bytes, d->bytes_used});
-    FSRACE_ASSERT(ret == 0, "dev item {}: {}", devid, ret);
+    FSRACE_MODEL_CHECK(ret == 0, "dev item {}: {}", devid, ret);
   }
   // The top directory of the default subvolume.
   btrfs_root& fs_root = *fs_info.roots.at(BTRFS_FS_TREE_OBJECTID);
@@ -77,7 +77,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_mkfs(const mkfs_options& opts) {
                     btrfs_inode_ref{0, ".."});
   fs_root.root_item.inode = dir;
   int ret = btrfs_commit_transaction(trans);
-  FSRACE_ASSERT(ret == 0, "mkfs commit failed: {}", ret);
+  FSRACE_MODEL_CHECK(ret == 0, "mkfs commit failed: {}", ret);
   return fs;
 }
 

@@ -10,6 +10,7 @@
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
 #include "scheduler/scheduler.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 namespace {
@@ -103,13 +104,13 @@ void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   chunk.type = map->type;
   for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
   int ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
-  FSRACE_ASSERT(ret == 0, "chunk item {} insert: {}", chunk_offset, ret);
+  FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "chunk item {} insert: {}", chunk_offset, ret);
   for (const auto& s : map->stripes) {
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
     de.length = map->length;
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
-    FSRACE_ASSERT(ret == 0, "dev extent {} {} insert: {}", s.devid, s.physical, ret);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "dev extent {} {} insert: {}", s.devid, s.physical, ret);
     btrfs_device* d = fs_info.device(s.devid);
     btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
                       btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
@@ -117,7 +118,7 @@ void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
   ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
                           btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
-  FSRACE_ASSERT(ret == 0, "block group item {} insert: {}", chunk_offset, ret);
+  FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "block group item {} insert: {}", chunk_offset, ret);
 }
 
 // write_dirty_block_groups: block group items carry the used bytes as of the commit.
@@ -145,7 +146,7 @@ void update_root_items(btrfs_trans_handle& trans) {
     root->dirty = false;
     int ret = btrfs_update_item(trans, fs_info.tree_root(), {id, BTRFS_ROOT_ITEM_KEY, 0}, root->root_item);
     if (ret == -ENOENT) ret = btrfs_insert_item(trans, fs_info.tree_root(), {id, BTRFS_ROOT_ITEM_KEY, 0}, root->root_item);
-    FSRACE_ASSERT(ret == 0, "root item {} update: {}", id, ret);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "root item {} update: {}", id, ret);
   }
 }
 
@@ -250,7 +251,7 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
 
 int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
-  FSRACE_ASSERT(trans.transaction, "btrfs_end_transaction on an ended handle");
+  FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
   if (trans.transaction->state == trans_state::running) btrfs_create_pending_block_groups(trans);
   sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid));
   fs_info.trans_lock.lock();
@@ -310,7 +311,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   // trees stop changing.
   for (auto& [id, root] : fs_info.roots) root->force_cow = false;
   for (int round = 0; commit_work_left(trans); ++round) {
-    FSRACE_ASSERT(round < 64, "transaction commit does not converge");
+    FSRACE_MODEL_CHECK(round < 64, "transaction commit does not converge");
     btrfs_create_pending_block_groups(trans);
     ret = btrfs_run_delayed_refs(trans);
     if (ret) return ret;

@@ -8,6 +8,7 @@
 #include "model/fs_info.hpp"
 #include "model/maint/dev_replace_map.hpp"
 #include "scheduler/scheduler.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 
@@ -200,7 +201,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     if (!items_pending) {
       sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
       int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
-      FSRACE_ASSERT(ret == 0, "dev extent {} {} missing", s.devid, s.physical);
+      FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "dev extent {} {} missing", s.devid, s.physical);
     }
     btrfs_device* d = fs_info.device(s.devid);
     if (!d) continue;
@@ -213,7 +214,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   }
   if (!items_pending) {  // btrfs_free_chunk
     int ret = btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
-    FSRACE_ASSERT(ret == 0, "chunk item {} missing", chunk_offset);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "chunk item {} missing", chunk_offset);
   }
   return btrfs_remove_block_group(trans, chunk_offset);
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Findings end an execution: kernel-like BUG/WARN/ASSERT from model code, invariant violations, deadlock,
-// step bound, replay divergence, or a tool error (a C++ exception escaping model code).
+// step bound, replay divergence, or a tool error (a model self-check that failed, or a C++ exception
+// escaping model code: a bug in fsrace, never a race).
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -66,3 +67,10 @@ std::string opt_message(fmt::format_string<Args...> f, Args&&... args) {
 #define FSRACE_WARN_ON(cond, ...) FSRACE_FINDING_IF_(Warn, "WARN_ON", cond, #cond, __VA_ARGS__)
 /// Fails when cond is FALSE (like the kernel's btrfs ASSERT()).
 #define FSRACE_ASSERT(cond, ...) FSRACE_FINDING_IF_(Assert, "ASSERT", !(cond), #cond, __VA_ARGS__)
+
+/// The model's own consistency check: fails when cond is FALSE, and then it is a bug in fsrace, not a
+/// race. The execution ends as a tool error (exit 3), never counted as a violation. Use the three macros
+/// above only where the declared kernel has that BUG_ON / WARN_ON / ASSERT (or a transaction abort) at
+/// that place with that condition; every other check of model code is a FSRACE_MODEL_CHECK.
+#define FSRACE_MODEL_CHECK(cond, ...) \
+  FSRACE_FINDING_IF_(ToolError, "FSRACE_MODEL_CHECK", !(cond), #cond, __VA_ARGS__)

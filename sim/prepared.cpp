@@ -104,6 +104,11 @@ void executor::check_invariants(sched::Execution& out) {
     std::vector<std::string> problems;
     try {
       problems = inv.spec->check(ctx, inv.args);
+    } catch (const sched::FindingRaised& e) {
+      // Model code the check ran (a read of file data, say) ended it: a kernel BUG/WARN/ASSERT stays a
+      // finding of its kind, a model self-check stays a tool error.
+      out.finding = {e.kind(), fmt::format("invariant {}: {}", inv.spec->name, e.message()), -1, out.steps};
+      return;
     } catch (const std::exception& e) {
       out.finding = {sched::FindingKind::ToolError, fmt::format("invariant {} threw: {}", inv.spec->name, e.what()), -1,
                      out.steps};

@@ -65,7 +65,7 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
     unlock_pages(inode, first, last);
     return 0;
   }
-  FSRACE_BUG_ON(true, "buffered write ino {} off {}: ordered extents never drained", inode.ino, pos);
+  FSRACE_MODEL_CHECK(false, "buffered write ino {} off {}: ordered extents never drained", inode.ino, pos);
   return 0;
 }
 

@@ -26,7 +26,7 @@ void btrfs_clear_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uin
   auto& d = inode.io_tree.delalloc;
   const uint64_t removed = d.bytes_in(start, end);
   d.remove(start, end);
-  FSRACE_BUG_ON(removed > inode.delalloc_bytes, "ino {}: delalloc_bytes {} < {} cleared", inode.ino,
+  FSRACE_MODEL_CHECK(removed <= inode.delalloc_bytes, "ino {}: delalloc_bytes {} < {} cleared", inode.ino,
                 inode.delalloc_bytes, removed);
   inode.delalloc_bytes -= removed;
   if (inode.delalloc_bytes == 0 && inode.on_delalloc_list) {  // btrfs_del_delalloc_inode
@@ -46,7 +46,7 @@ uint64_t btrfs_start_delalloc_inodes(btrfs_fs_info& fs_info, uint64_t root, uint
   for (uint64_t ino : splice) {
     if (count == nr) break;
     btrfs_inode* inode = btrfs_iget(fs_info, root, ino);
-    FSRACE_BUG_ON(!inode, "delalloc inode {} of root {} not cached", ino, root);
+    FSRACE_MODEL_CHECK(inode, "delalloc inode {} of root {} not cached", ino, root);
     if (!btrfs_igrab(*inode)) continue;  // being evicted: its delalloc is dropped
     // btrfs_run_delalloc_work: filemap_flush (WB_SYNC_NONE) of the whole file.
     extent_writepages(fs_info, *inode, 0, ~0ull, wb_sync_mode::none);

@@ -8,6 +8,7 @@
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 namespace {
@@ -16,7 +17,7 @@ constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
 
 btrfs_root& fs_root_of(btrfs_trans_handle& trans, const btrfs_inode& inode) {
   btrfs_root* root = trans.fs_info->get_fs_root(inode.root);
-  FSRACE_ASSERT(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
+  FSRACE_MODEL_CHECK(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
   return *root;
 }
 
@@ -110,7 +111,7 @@ int mark_written_locked(btrfs_trans_handle& trans, btrfs_inode& inode, btrfs_roo
   const auto items = btrfs_lookup_file_extents(*trans.fs_info, root, inode.ino, start, end);
   uint64_t covered = 0;
   for (const file_extent& fe : items) {
-    FSRACE_BUG_ON(fe.fi.type != BTRFS_FILE_EXTENT_PREALLOC, "mark_extent_written ino {} [{}, {}): item at {} is not prealloc",
+    FSRACE_ABORT_TRANSACTION_IF(fe.fi.type != BTRFS_FILE_EXTENT_PREALLOC, -EINVAL, "mark_extent_written ino {} [{}, {}): item at {} is not prealloc",
                   inode.ino, start, end, fe.key_offset);
     const uint64_t ks = fe.key_offset, ke = fe.end();
     const uint64_t s = std::max(start, ks), e = std::min(end, ke);
@@ -139,7 +140,7 @@ int mark_written_locked(btrfs_trans_handle& trans, btrfs_inode& inode, btrfs_roo
     if (ret) return ret;
     for (int i = 0; i < added; i++) add_ref(trans, inode, fe, +1);  // each split piece holds a reference
   }
-  FSRACE_BUG_ON(covered != end - start, "mark_extent_written ino {} [{}, {}): prealloc items cover {} bytes", inode.ino,
+  FSRACE_ABORT_TRANSACTION_IF(covered != end - start, -EINVAL, "mark_extent_written ino {} [{}, {}): prealloc items cover {} bytes", inode.ino,
                 start, end, covered);
   return 0;
 }

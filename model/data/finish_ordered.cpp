@@ -12,6 +12,7 @@
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
 #include "scheduler/scheduler.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 namespace {
@@ -34,7 +35,7 @@ void btrfs_queue_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
 
 int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   btrfs_ordered_extent* oe = btrfs_ordered_extent_by_id(fs_info, id);
-  FSRACE_BUG_ON(!oe || !oe->test(BTRFS_ORDERED_IO_DONE), "finish of ordered extent {} before its IO", id);
+  FSRACE_MODEL_CHECK(oe && oe->test(BTRFS_ORDERED_IO_DONE), "finish of ordered extent {} before its IO", id);
   btrfs_inode& inode = *btrfs_iget(fs_info, oe->root, oe->ino);
   sched::point(sched::L("btrfs_finish_ordered_io(ino {} off {})", inode.ino, oe->file_offset));
   const uint64_t fo = oe->file_offset, end = oe->end();
@@ -65,7 +66,7 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
     if (!ret) ret = btrfs_update_inode(trans, inode);
     unlock_extent(inode, fo, end);
     btrfs_end_transaction(trans);
-    FSRACE_WARN_ON(ret != 0, "btrfs_finish_ordered_io ino {} off {}: {}", inode.ino, fo, ret);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "btrfs_finish_ordered_io ino {} off {}: {}", inode.ino, fo, ret);
   }
   btrfs_remove_ordered_extent(fs_info, inode, id);
   btrfs_put_ordered_extent(fs_info, id);  // once for us

@@ -47,8 +47,10 @@ void btrfs_evict_inode(btrfs_fs_info& fs_info, btrfs_inode& inode) {
     inode.page_waiters.wake_all();
   }
   btrfs_clear_extent_delalloc(fs_info, inode, 0, ~0ull);
-  FSRACE_BUG_ON(!inode.ordered_tree.empty(), "ino {} evicted with {} ordered extents", inode.ino,
-                inode.ordered_tree.size());
+  // Every ordered extent holds an inode reference (igrab in btrfs_add_ordered_extent), so the kernel
+  // cannot evict an inode that still has one.
+  FSRACE_MODEL_CHECK(inode.ordered_tree.empty(), "ino {} evicted with {} ordered extents", inode.ino,
+                     inode.ordered_tree.size());
   auto trans = btrfs_start_transaction(fs_info);
   btrfs_truncate_inode_items(trans, inode, 0, 0);
   btrfs_end_transaction(trans);
@@ -162,13 +164,13 @@ bool btrfs_igrab(btrfs_inode& inode) {
 }
 
 void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode) {
-  FSRACE_BUG_ON(inode.i_count <= 0, "iput of ino {} without a reference", inode.ino);
+  FSRACE_MODEL_CHECK(inode.i_count > 0, "iput of ino {} without a reference", inode.ino);
   if (--inode.i_count == 0 && inode.nlink == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
 }
 
 int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode) {
   btrfs_root* root = trans.fs_info->get_fs_root(inode.root);
-  FSRACE_ASSERT(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
+  FSRACE_MODEL_CHECK(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
   btrfs_inode_item ii;
   ii.generation = inode.generation;
   ii.transid = trans.transid;

@@ -14,7 +14,7 @@ namespace {
 
 uint64_t add_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_offset, uint64_t start, uint64_t len,
                      uint64_t disk_len, uint32_t flags) {
-  FSRACE_ASSERT(len > 0 && !inode.evicted, "ordered extent of {} bytes on ino {}", len, inode.ino);
+  FSRACE_MODEL_CHECK(len > 0 && !inode.evicted, "ordered extent of {} bytes on ino {}", len, inode.ino);
   const uint64_t id = fs_info.next_ordered_id++;
   auto& oe = fs_info.ordered_extents[id];
   oe.id = id;
@@ -37,7 +37,7 @@ uint64_t add_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_o
                   prev.file_offset);
   }
   inode.ordered_tree.emplace(file_offset, id);
-  FSRACE_BUG_ON(!btrfs_igrab(inode), "ordered extent for ino {} under eviction", inode.ino);  // entry->inode
+  FSRACE_MODEL_CHECK(btrfs_igrab(inode), "ordered extent for ino {} under eviction", inode.ino);  // entry->inode
   auto& rd = btrfs_root_data_of(fs_info, inode.root);
   rd.ordered_extents.push_back(id);
   if (rd.nr_ordered_extents++ == 0) fs_info.ordered_roots.push_back(inode.root);
@@ -83,20 +83,20 @@ uint64_t btrfs_ordered_at(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint
 
 void btrfs_put_ordered_extent(btrfs_fs_info& fs_info, uint64_t id) {
   auto it = fs_info.ordered_extents.find(id);
-  FSRACE_BUG_ON(it == fs_info.ordered_extents.end(), "put of freed ordered extent {}", id);
+  FSRACE_MODEL_CHECK(it != fs_info.ordered_extents.end(), "put of freed ordered extent {}", id);
   if (--it->second.refs == 0) {
-    FSRACE_BUG_ON(!it->second.test(BTRFS_ORDERED_COMPLETE), "ordered extent {} freed before completion", id);
+    FSRACE_ASSERT(it->second.test(BTRFS_ORDERED_COMPLETE), "ordered extent {} freed before completion", id);
     fs_info.ordered_extents.erase(it);
   }
 }
 
 bool btrfs_dec_test_ordered_pending(btrfs_fs_info& fs_info, uint64_t id, uint64_t bytes, bool uptodate) {
   auto& oe = fs_info.ordered_extents.at(id);
-  FSRACE_BUG_ON(bytes > oe.bytes_left, "ordered extent {}: {} bytes done, {} left", id, bytes, oe.bytes_left);
+  FSRACE_WARN_ON(bytes > oe.bytes_left, "ordered extent {}: {} bytes done, {} left", id, bytes, oe.bytes_left);
   if (!uptodate) oe.flags |= BTRFS_ORDERED_IOERR;
   oe.bytes_left -= bytes;
   if (oe.bytes_left != 0) return false;
-  FSRACE_BUG_ON(oe.test(BTRFS_ORDERED_IO_DONE), "ordered extent {} completed twice", id);
+  FSRACE_MODEL_CHECK(!oe.test(BTRFS_ORDERED_IO_DONE), "ordered extent {} completed twice", id);
   oe.flags |= BTRFS_ORDERED_IO_DONE;
   oe.refs++;  // for the finish work
   return true;
@@ -108,7 +108,7 @@ void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uin
   inode.ordered_tree.erase(oe.file_offset);
   auto& rd = btrfs_root_data_of(fs_info, oe.root);
   auto pos = std::find(rd.ordered_extents.begin(), rd.ordered_extents.end(), id);
-  FSRACE_BUG_ON(pos == rd.ordered_extents.end(), "ordered extent {} not on root {}'s list", id, oe.root);
+  FSRACE_MODEL_CHECK(pos != rd.ordered_extents.end(), "ordered extent {} not on root {}'s list", id, oe.root);
   rd.ordered_extents.erase(pos);
   if (--rd.nr_ordered_extents == 0) {
     auto r = std::find(fs_info.ordered_roots.begin(), fs_info.ordered_roots.end(), oe.root);
@@ -120,7 +120,7 @@ void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uin
 
 void btrfs_start_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, bool wait) {
   auto* oe = btrfs_ordered_extent_by_id(fs_info, id);
-  FSRACE_BUG_ON(!oe, "start of freed ordered extent {}", id);
+  FSRACE_MODEL_CHECK(oe, "start of freed ordered extent {}", id);
   if (!oe->test(BTRFS_ORDERED_DIRECT)) btrfs_fdatawrite_range(fs_info, inode, oe->file_offset, oe->end());
   if (!wait) return;
   oe = btrfs_ordered_extent_by_id(fs_info, id);  // the caller's reference keeps it
@@ -146,7 +146,7 @@ uint64_t btrfs_wait_ordered_extents(btrfs_fs_info& fs_info, uint64_t root, uint6
   for (uint64_t id : works) {
     const auto& oe = fs_info.ordered_extents.at(id);
     btrfs_inode* inode = btrfs_iget(fs_info, oe.root, oe.ino);
-    FSRACE_BUG_ON(!inode, "ordered extent {} of unknown inode {}", id, oe.ino);
+    FSRACE_MODEL_CHECK(inode, "ordered extent {} of unknown inode {}", id, oe.ino);
     btrfs_start_ordered_extent(fs_info, *inode, id, true);
     btrfs_put_ordered_extent(fs_info, id);
   }

@@ -167,7 +167,7 @@ data_mapping btrfs_get_extent(btrfs_fs_info& fs_info, const btrfs_inode& inode, 
 
 data_read_result btrfs_read_file_extents(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t pos,
                                          std::span<uint8_t> out, bool in_fiber) {
-  FSRACE_ASSERT(pos % kSector == 0 && out.size() % kSector == 0, "unaligned data read {}+{}", pos, out.size());
+  FSRACE_MODEL_CHECK(pos % kSector == 0 && out.size() % kSector == 0, "unaligned data read {}+{}", pos, out.size());
   const uint64_t end = pos + out.size();
   for (uint64_t cur = pos; cur < end;) {  // each pass consumes a mapping of at least one sector
     if (in_fiber) sched::point(sched::L("btrfs_get_extent(ino {} off {})", inode.ino, cur));

@@ -101,7 +101,7 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
 
 int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force) {
   btrfs_root* root = fs_info.get_fs_root(inode.root);
-  FSRACE_ASSERT(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
+  FSRACE_MODEL_CHECK(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
   auto trans = btrfs_join_transaction(fs_info);
   uint64_t cow_start = kNone, cur = start;
   int ret = 0;
@@ -191,7 +191,7 @@ int extent_writepages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start
     if (pg.writeback) wait_on_page_writeback_range(inode, i, i);
     const uint64_t pos = page_offset(i);
     auto range = inode.io_tree.delalloc.first_from(pos);
-    FSRACE_BUG_ON(!range || range->first > pos, "ino {}: dirty page {} without delalloc", inode.ino, i);
+    FSRACE_MODEL_CHECK(range && range->first <= pos, "ino {}: dirty page {} without delalloc", inode.ino, i);
     // writepage_delalloc -> find_lock_delalloc_range: the delalloc range around the page, its other
     // pages locked too; if one of them is locked by someone else, just this page (-EAGAIN retry).
     uint64_t ds = pos - range->first >= BTRFS_MAX_EXTENT_SIZE ? pos : range->first;
@@ -218,7 +218,7 @@ int extent_writepages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start
     for (uint64_t off = ds; off < de;) {
       const uint64_t id = btrfs_ordered_at(fs_info, inode, off);
       if (id == 0) {
-        FSRACE_BUG_ON(r == 0 || pages[page_index(off)].dirty, "ino {} offset {}: written without an ordered extent",
+        FSRACE_MODEL_CHECK(r != 0 && !pages[page_index(off)].dirty, "ino {} offset {}: written without an ordered extent",
                       inode.ino, off);
         off += PAGE_SIZE;
         continue;

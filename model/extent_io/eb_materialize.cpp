@@ -10,7 +10,7 @@ extent_buffer_ptr materialize_dirty_extent_buffer(btrfs_fs_info& fs_info, uint64
   if (!fs_info.dirty_tree_blocks.contains(start)) return nullptr;
   const tree_block_ptr* content = fs_info.buffer_radix.find(start);
   if (!content || !*content) return nullptr;
-  FSRACE_ASSERT(!fs_info.eb_tree.contains(start >> PAGE_SHIFT), "eb {} already in eb_tree", start);
+  FSRACE_MODEL_CHECK(!fs_info.eb_tree.contains(start >> PAGE_SHIFT), "eb {} already in eb_tree", start);
 
   auto eb = std::make_shared<extent_buffer>();
   eb->id = fs_info.next_eb_id++;
@@ -24,7 +24,7 @@ extent_buffer_ptr materialize_dirty_extent_buffer(btrfs_fs_info& fs_info, uint64
   eb->set_bit(EXTENT_BUFFER_IN_TREE);
   for (uint64_t index = start >> PAGE_SHIFT; index < (start + eb->len) >> PAGE_SHIFT; ++index) {
     auto& slot = fs_info.btree_pages[index];
-    FSRACE_ASSERT(!slot || slot->private_eb == 0, "btree page {} of dirty block {} belongs to another buffer", index,
+    FSRACE_MODEL_CHECK(!slot || slot->private_eb == 0, "btree page {} of dirty block {} belongs to another buffer", index,
                   start);
     if (!slot) {
       slot = std::make_shared<btree_page>();

@@ -57,7 +57,7 @@ extent_buffer_ptr find_extent_buffer(btrfs_fs_info& fs_info, uint64_t start) {
 }
 
 int release_extent_buffer(btrfs_fs_info& fs_info, const extent_buffer_ptr& eb) {
-  FSRACE_ASSERT(eb->refs_lock.is_locked(), "release_extent_buffer(eb {}) without refs_lock", eb->start);
+  FSRACE_MODEL_CHECK(eb->refs_lock.is_locked(), "release_extent_buffer(eb {}) without refs_lock", eb->start);
   FSRACE_WARN_ON(eb->refs == 0, "release_extent_buffer(eb {}) with refs 0", eb->start);
   // atomic_dec_and_test shares the step of the caller's last access (its spin_lock, or releasepage's
   // TREE_REF clear): lock-free readers see the same outcomes before the step or after the decrement.
@@ -69,7 +69,7 @@ int release_extent_buffer(btrfs_fs_info& fs_info, const extent_buffer_ptr& eb) {
     eb->refs_lock.spin_unlock();
     fs_info.buffer_lock.spin_lock();
     auto it = fs_info.eb_tree.find(eb->start >> PAGE_SHIFT);
-    FSRACE_ASSERT(it != fs_info.eb_tree.end() && it->second == eb, "eb {} flagged IN_TREE but not in eb_tree",
+    FSRACE_MODEL_CHECK(it != fs_info.eb_tree.end() && it->second == eb, "eb {} flagged IN_TREE but not in eb_tree",
                   eb->start);
     fs_info.eb_tree.erase(it);
     fs_info.buffer_lock.spin_unlock();

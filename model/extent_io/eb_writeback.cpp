@@ -26,7 +26,7 @@ void end_bio_extent_buffer_writepage(btrfs_fs_info& fs_info, btrfs_bio& bio, con
   for (uint64_t index : pages) {
     // Pages under writeback cannot leave the page cache, nor their buffer be freed.
     btree_page& p = btree_page_at(fs_info, index);
-    FSRACE_ASSERT(p.writeback, "btree page {} completes a write it was not under", index);
+    FSRACE_BUG_ON(!p.writeback, "btree page {} completes a write it was not under", index);
     extent_buffer_ptr eb = eb_from_page_private(fs_info, p);
     sched::point(sched::L("end_bio_extent_buffer_writepage(eb {} page {})", eb->start, index));
     eb_check_alive(*eb, "end_bio_extent_buffer_writepage");

@@ -100,7 +100,7 @@ void end_bio_extent_readpage(btrfs_fs_info& fs_info, btrfs_bio& bio, const std::
   const tree_block_ptr found = bio_tree_block(fs_info, bio);
   for (uint64_t index : page_indexes) {
     btree_page& p = btree_page_at(fs_info, index);  // locked for the read: it cannot have left the cache
-    FSRACE_ASSERT(p.locked, "btree page {} under read IO is not locked", index);
+    FSRACE_MODEL_CHECK(p.locked, "btree page {} under read IO is not locked", index);
     bool uptodate = bio.status == 0;
     if (uptodate && btree_readpage_end_io_hook(fs_info, p, found, mirror) != 0) uptodate = false;
     if (!uptodate) btree_io_failed_hook(fs_info, p, mirror);

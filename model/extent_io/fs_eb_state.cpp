@@ -13,7 +13,7 @@ btrfs_fs_eb_state::btrfs_fs_eb_state(const btrfs_fs_eb_state& other)
   for (const auto& [id, eb] : other.allocated_ebs) allocated_ebs.emplace(id, std::make_shared<extent_buffer>(*eb));
   for (const auto& [index, eb] : other.eb_tree) {
     auto it = allocated_ebs.find(eb->id);
-    FSRACE_ASSERT(it != allocated_ebs.end(), "eb_tree holds freed extent buffer {} (start {})", eb->id, eb->start);
+    FSRACE_MODEL_CHECK(it != allocated_ebs.end(), "eb_tree holds freed extent buffer {} (start {})", eb->id, eb->start);
     eb_tree.emplace(index, it->second);
   }
 }

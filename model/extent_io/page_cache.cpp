@@ -11,7 +11,7 @@ namespace fsrace::model {
 
 btree_page& btree_page_at(btrfs_fs_info& fs_info, uint64_t index) {
   auto it = fs_info.btree_pages.find(index);
-  FSRACE_ASSERT(it != fs_info.btree_pages.end(), "btree page {} is not in the page cache", index);
+  FSRACE_MODEL_CHECK(it != fs_info.btree_pages.end(), "btree page {} is not in the page cache", index);
   return *it->second;
 }
 

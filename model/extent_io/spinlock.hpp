@@ -41,7 +41,7 @@ class eb_spinlock {
     spin_lock();  // held: wait like spin_lock, from a point of its own
   }
   void spin_unlock() {
-    FSRACE_ASSERT(locked_, "spin_unlock({}) of an unlocked lock", name_);
+    FSRACE_MODEL_CHECK(locked_, "spin_unlock({}) of an unlocked lock", name_);
     locked_ = false;
     waiters_.wake_all();
   }

@@ -53,7 +53,7 @@ void btrfs_delete_unused_bgs(btrfs_fs_info& fs_info) {
   fs_info.unused_bgs_lock.lock();
   // Bounded: every pass takes one entry off the list, and only this loop's failures could add one back.
   for (size_t pass = 0; !fs_info.unused_bgs.empty(); ++pass) {
-    FSRACE_ASSERT(pass < (1u << 20), "btrfs_delete_unused_bgs does not progress");
+    FSRACE_MODEL_CHECK(pass < (1u << 20), "btrfs_delete_unused_bgs does not progress");
     const uint64_t start = fs_info.unused_bgs.front();
     fs_info.unused_bgs.erase(fs_info.unused_bgs.begin());
     // The list holds a reference in the kernel; by key here, so a group gone meanwhile is just skipped.

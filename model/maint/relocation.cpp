@@ -52,7 +52,7 @@ int find_next_extent(btrfs_fs_info& fs_info, reloc_control& rc, btrfs_key& key_o
     int ret = btrfs_search_slot(fs_info, fs_info.extent_root(), {rc.search_start, BTRFS_EXTENT_ITEM_KEY, 0}, path);
     if (ret < 0) return ret;
     for (uint64_t steps = 0;; ++steps) {
-      FSRACE_ASSERT(steps < kMaxExtentsPerPass, "find_next_extent: runaway scan of bg {}", rc.block_group);
+      FSRACE_MODEL_CHECK(steps < kMaxExtentsPerPass, "find_next_extent: runaway scan of bg {}", rc.block_group);
       const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
       if (!leaf || path.slots[0] >= int(leaf->nritems())) {
         ret = btrfs_next_leaf(fs_info, fs_info.extent_root(), path);
@@ -78,7 +78,7 @@ int find_next_extent(btrfs_fs_info& fs_info, reloc_control& rc, btrfs_key& key_o
       return 0;
     }
   }
-  FSRACE_ASSERT(false, "find_next_extent: too many restarts in bg {}", rc.block_group);
+  FSRACE_MODEL_CHECK(false, "find_next_extent: too many restarts in bg {}", rc.block_group);
   return -EUCLEAN;
 }
 
@@ -95,7 +95,7 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
   int err = prepare_to_relocate(fs_info, rc);
   if (err) return err;
   for (uint64_t n = 0;; ++n) {
-    FSRACE_ASSERT(n < kMaxExtentsPerPass, "relocate_block_group: runaway pass over bg {}", rc.block_group);
+    FSRACE_MODEL_CHECK(n < kMaxExtentsPerPass, "relocate_block_group: runaway pass over bg {}", rc.block_group);
     auto trans = btrfs_start_transaction(fs_info);
     btrfs_key key;
     btrfs_extent_item ei;
@@ -106,7 +106,7 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
       break;
     }
     const bool tree = ei.flags & BTRFS_EXTENT_FLAG_TREE_BLOCK, data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
-    FSRACE_BUG_ON(tree == data, "relocation: extent {} has flags {:#x} (check_extent_flags)", key.objectid, ei.flags);
+    FSRACE_MODEL_CHECK(tree != data, "relocation: extent {} has flags {:#x} (check_extent_flags)", key.objectid, ei.flags);
     bool counted = true;
     std::optional<locked_file_range> busy;
     if (tree) {
@@ -177,7 +177,7 @@ int inc_block_group_ro_for_relocation(btrfs_fs_info& fs_info, btrfs_block_group_
 int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, group_start);
   if (!bg || bg->start != group_start) return -ENOENT;
-  FSRACE_ASSERT(!fs_info.reloc_ctl, "relocation of bg {} while bg {} is being relocated", group_start,
+  FSRACE_MODEL_CHECK(!fs_info.reloc_ctl, "relocation of bg {} while bg {} is being relocated", group_start,
                 fs_info.reloc_ctl ? fs_info.reloc_ctl->block_group : 0);
   if (int ret = inc_block_group_ro_for_relocation(fs_info, *bg)) return ret;
 
@@ -199,7 +199,7 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
 
   int err = 0;
   for (int pass = 0;; ++pass) {
-    FSRACE_ASSERT(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes (stage {}, "
+    FSRACE_MODEL_CHECK(pass < kMaxPasses, "btrfs_relocate_block_group: bg {} still has extents after {} passes (stage {}, "
                   "last pass found {}: {})", bg->start, pass, rc.stage, rc.extents_found, fmt::join(rc.found_sample, " "));
     fs_info.cleaner_mutex.lock();
     const int ret = relocate_block_group(fs_info, rc);

@@ -23,6 +23,7 @@
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
 #include "scheduler/scheduler.hpp"
+#include "model/transaction_abort.hpp"
 
 namespace fsrace::model {
 namespace {
@@ -51,7 +52,7 @@ void reloc_clone_csums(btrfs_fs_info& fs_info, uint64_t old_bytenr, uint64_t new
   auto trans = btrfs_join_transaction(fs_info);
   for (const auto& run : runs) {
     const int ret = btrfs_csum_file_blocks(trans, run);
-    FSRACE_ASSERT(ret == 0, "relocation: cloning checksums to {} failed: {}", run.bytenr, ret);
+    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "relocation: cloning checksums to {} failed: {}", run.bytenr, ret);
   }
   btrfs_end_transaction(trans);
 }
@@ -83,7 +84,7 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
     btrfs_key_ins ins;
     const int ret = btrfs_reserve_extent(fs_info, BTRFS_BLOCK_GROUP_DATA, de.num_bytes, ins, false);
     if (ret) return ret;
-    FSRACE_ASSERT(!reloc_in_group(rc, ins.objectid), "relocation: new extent {} inside the read-only group {}",
+    FSRACE_MODEL_CHECK(!reloc_in_group(rc, ins.objectid), "relocation: new extent {} inside the read-only group {}",
                   ins.objectid, rc.block_group);
     de.new_bytenr = ins.objectid;
   }

@@ -100,7 +100,7 @@ bool relocate_in_root(btrfs_trans_handle& trans, reloc_control& rc, btrfs_root& 
     if (!found) break;
     reached = true;
     const int ret = btrfs_cow_search(trans, root, route.key);
-    FSRACE_ASSERT(ret >= 0, "relocation: the COW search through tree block {} of root {} for {} failed ({})", target,
+    FSRACE_MODEL_CHECK(ret >= 0, "relocation: the COW search through tree block {} of root {} for {} failed ({})", target,
                   root.objectid, to_string(route.key), ret);
     for (uint64_t b : route.blocks)
       if (reloc_in_group(rc, b)) rc.processed_blocks.insert(b);

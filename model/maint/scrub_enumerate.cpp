@@ -64,7 +64,7 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     if (ret < 0) break;
     if (ret > 0) {
       const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
-      FSRACE_ASSERT(leaf, "dev tree commit root leaf {} not cached", path.nodes[0]);
+      FSRACE_MODEL_CHECK(leaf, "dev tree commit root leaf {} not cached", path.nodes[0]);
       if (path.slots[0] >= int(leaf->nritems())) {
         ret = btrfs_next_leaf(fs_info, root, path);
         if (ret < 0) break;

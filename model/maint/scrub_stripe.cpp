@@ -28,7 +28,7 @@ int scrub_lookup_csums(btrfs_fs_info& fs_info, uint64_t start, uint64_t end, std
   if (ret < 0) return ret;
   for (;;) {  // bounded: every step moves to the next item
     const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
-    FSRACE_ASSERT(leaf, "csum tree commit root leaf {} not cached", path.nodes[0]);
+    FSRACE_MODEL_CHECK(leaf, "csum tree commit root leaf {} not cached", path.nodes[0]);
     if (path.slots[0] >= int(leaf->nritems())) {
       ret = btrfs_next_leaf(fs_info, root, path);
       if (ret < 0) return ret;
@@ -56,14 +56,14 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
   uint64_t cursor = chunk_offset;  // everything below is scrubbed
   btrfs_path path(true, true);
   for (uint64_t pass = 0;; ++pass) {
-    FSRACE_ASSERT(pass < (1u << 20), "scrub_stripe of chunk {} does not progress", chunk_offset);
+    FSRACE_MODEL_CHECK(pass < (1u << 20), "scrub_stripe of chunk {} does not progress", chunk_offset);
     if (fs_info.scrub_pause_req) scrub_blocked_if_needed(fs_info);
     int ret = btrfs_search_slot(fs_info, root, {cursor, 0, 0}, path);
     if (ret < 0) return ret;
     bool done = false, pause = false;
     while (!done && !pause) {
       const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
-      FSRACE_ASSERT(leaf, "extent tree commit root leaf {} not cached", path.nodes[0]);
+      FSRACE_MODEL_CHECK(leaf, "extent tree commit root leaf {} not cached", path.nodes[0]);
       if (path.slots[0] >= int(leaf->nritems())) {
         ret = btrfs_next_leaf(fs_info, root, path);
         if (ret < 0) return ret;

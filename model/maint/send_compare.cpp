@@ -47,17 +47,17 @@ btrfs_key_ptr slot_ptr(send_ctx& sctx, const tree_cursor& c, int level) {
 tree_block_ptr read_cloned_node_slot(send_ctx& sctx, tree_cursor& c, int level, int* err) {
   const tree_block_ptr& parent = c.sp.clones[level];
   const int slot = c.sp.path.slots[level];
-  FSRACE_BUG_ON(parent->header.level == 0, "read_node_slot: BUG_ON(level == 0) on cloned block {}", parent->header.bytenr);
   if (slot < 0 || slot >= int(parent->nritems())) {
     *err = -ENOENT;
     return nullptr;
   }
+  FSRACE_BUG_ON(parent->header.level == 0, "read_node_slot: BUG_ON(level == 0) on cloned block {}", parent->header.bytenr);
   sched::point(sched::L("read_node_slot({}, slot {})", parent->header.bytenr, uint64_t(slot)));
   return read_tree_block(sctx.fs_info, parent->ptrs[slot].blockptr, parent->ptrs[slot].generation, level - 1, err);
 }
 
 int tree_move_down(send_ctx& sctx, tree_cursor& c) {
-  FSRACE_BUG_ON(c.level == 0, "tree_move_down at level 0");
+  FSRACE_ASSERT(c.level != 0, "tree_move_down at level 0");
   int err = 0;
   tree_block_ptr eb = c.sp.clones[c.level] ? read_cloned_node_slot(sctx, c, c.level, &err)
                                            : read_node_slot(sctx.fs_info, c.sp.path, c.level, c.sp.path.slots[c.level], &err);
@@ -79,7 +79,7 @@ int tree_move_next_or_upnext(send_ctx& sctx, tree_cursor& c) {
   int ret = 0;
   c.sp.path.slots[c.level]++;
   for (int guard = 0; c.sp.path.slots[c.level] >= nritems; ++guard) {
-    FSRACE_ASSERT(guard <= BTRFS_MAX_LEVEL, "tree_move_next_or_upnext climbed past the root");
+    FSRACE_MODEL_CHECK(guard <= BTRFS_MAX_LEVEL, "tree_move_next_or_upnext climbed past the root");
     if (c.level == c.root_level) {
       if (sctx.cloned_buffers) c.sp.path.slots[c.level] = nritems - 1;
       return kEndReached;
@@ -232,7 +232,7 @@ int compare_loop(send_ctx& sctx, tree_cursor& l, tree_cursor& r) {
 
 int btrfs_compare_trees(send_ctx& sctx) {
   btrfs_fs_info& fs_info = sctx.fs_info;
-  FSRACE_ASSERT(sctx.parent_root, "btrfs_compare_trees without a parent root");
+  FSRACE_MODEL_CHECK(sctx.parent_root, "btrfs_compare_trees without a parent root");
   tree_cursor left(sctx.send_root), right(*sctx.parent_root);
   sched::point(sched::L("btrfs_compare_trees(send root {}, parent root {})", sctx.send_root.objectid,
                         sctx.parent_root->objectid));

@@ -92,7 +92,7 @@ int send_next_item(send_ctx& sctx, btrfs_root& root, send_path& sp) {
     return ret;
   }
   const tree_block_ptr clone = sp.clones[0];
-  FSRACE_ASSERT(clone, "send_next_item without a cloned leaf");
+  FSRACE_MODEL_CHECK(clone, "send_next_item without a cloned leaf");
   if (++sp.path.slots[0] < int(clone->nritems())) return 0;
   if (clone->nritems() == 0) return 1;
   // btrfs_next_old_leaf with need_commit_sem: re-search the clone's last key in the current commit

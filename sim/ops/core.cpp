@@ -1,4 +1,5 @@
 // The core family: scheduler-level operations and invariants that need no filesystem.
+#include "scheduler/finding.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sim/binding.hpp"
 
@@ -27,6 +28,15 @@ void register_core_ops(catalogue& cat) {
                return 0;
              })
       .ref("event", "event", "the name of an event some thread signals");
+  cat.add_op("fail_self_check", "core",
+             "Fails one of fsrace's own consistency checks on purpose (a FSRACE_MODEL_CHECK): the execution ends as "
+             "a tool error, exit code 3, never a race nor a passing result. For testing that a pipeline tells a "
+             "bug in fsrace (exit 3) apart from a race (exit 1).",
+             [](exec_context&, const params&) -> int {
+               sched::point(sched::L("fail_self_check"));
+               FSRACE_MODEL_CHECK(false, "fail_self_check: a self-check failed on purpose");
+               return 0;
+             });
   cat.add_invariant("user_errors", "core",
                     "An operation returning a negative errno to user space is a violation, unless the errno is in the "
                     "op's allowed errors (its catalogue entry or the call's \"allow_errors\"). Checked as each op "

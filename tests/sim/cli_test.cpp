@@ -169,6 +169,40 @@ TEST_CASE("cli: explore exit codes, the replay command it prints works, --json")
   CHECK(fsrace(j["violations"][0]["replay"].get<std::string>().substr(7)).code == 1);
 }
 
+TEST_CASE("cli: a failed model self-check is a tool error: exit 3 everywhere, never a race nor a pass") {
+  const char* threads = R"([{"name": "a", "ops": [{"op": "yield"}]},
+                            {"name": "b", "ops": [{"op": "fail_self_check"}]}])";
+  // A kind-less "violation" expectation would accept any violation: a tool error still does not pass.
+  write_file(workdir() / "selfcheck.json",
+             scenario("selfcheck", threads, R"([{"fixes": "off", "result": "violation"}, {"fixes": "on", "result": "clean"}])"));
+  auto r = fsrace("explore selfcheck.json");
+  CHECK(r.code == 3);
+  CHECK_THAT(r.out + r.err, Catch::Contains("tool error", Catch::CaseSensitive::No) &&
+                                Catch::Contains("FSRACE_MODEL_CHECK(false)") && Catch::Contains("not a race"));
+  CHECK_THAT(r.out + r.err, !Catch::Contains("VIOLATION"));
+  r = fsrace("explore selfcheck.json --json");
+  CHECK(r.code == 3);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["result"] == "tool-error");
+  CHECK(j["violations"].empty());
+  CHECK_THAT(j["tool_error"]["message"].get<std::string>(), Catch::Contains("fail_self_check"));
+
+  const fs::path suite = workdir() / "selfcheck-suite";
+  fs::create_directories(suite);
+  fs::copy_file(workdir() / "selfcheck.json", suite / "selfcheck.json", fs::copy_options::overwrite_existing);
+  r = fsrace("run selfcheck-suite --junit sc.xml --json sc.json --html sc.html");
+  CHECK(r.code == 3);
+  CHECK_THAT(r.out, Catch::Contains("2 cases: 0 passed, 0 failed, 2 tool errors"));
+  CHECK_THAT(read_file(workdir() / "sc.xml"), Catch::Contains("errors=\"2\"") && Catch::Contains("type=\"tool-error\""));
+  const auto rj = nlohmann::json::parse(read_file(workdir() / "sc.json"));
+  CHECK(rj["summary"]["errors"] == 2);
+  CHECK(rj["summary"]["passed"] == 0);
+  for (const auto& c : rj["cases"]) CHECK(c["status"] == "error");
+  CHECK_THAT(read_file(workdir() / "sc.html"), Catch::Contains("tool error"));
+  r = fsrace("replay selfcheck.json --seed 0 --strategy dfs --fixes off");
+  CHECK(r.code == 3);
+}
+
 TEST_CASE("cli: schedule files replay exactly; a tampered one diverges with exit 2") {
   write_scenarios();
   fs::remove(workdir() / "dl.schedule.json");

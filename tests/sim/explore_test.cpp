@@ -204,6 +204,31 @@ TEST_CASE("user errors, BUG_ON and C++ exceptions end executions the right way")
     CHECK(e.violations[0].finding.kind == sched::FindingKind::Bug);
     CHECK_THAT(e.violations[0].finding.message, Catch::Contains("counter is 1"));
   }
+  SECTION("a kernel ASSERT in the model is a violation of kind ASSERT") {
+    doc["threads"][1]["ops"] = {{{"op", "assert_if"}, {"value", 1}}};
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    const auto e = sim::explore(prepared, request(sim::strategy_kind::dfs, false, 1000));
+    CHECK_FALSE(e.tool_error);
+    REQUIRE(e.violations.size() == 1);
+    CHECK(e.violations[0].finding.kind == sched::FindingKind::Assert);
+    CHECK_THAT(e.violations[0].finding.message, Catch::StartsWith("ASSERT(") && Catch::Contains("counter is 1"));
+    CHECK(sim::classify(e.violations[0].finding) == sim::outcome::violation);
+  }
+  SECTION("a failed model self-check is a tool error, not a violation, and stops the exploration") {
+    doc["threads"][1]["ops"] = {{{"op", "model_check_if"}, {"value", 1}}};
+    auto sc = load(doc);
+    sim::prepared_scenario prepared(*sc, test::test_binding());
+    const auto e = sim::explore(prepared, request(sim::strategy_kind::dfs, false, 1000));
+    CHECK(e.violations.empty());
+    CHECK(e.violating_executions == 0);
+    REQUIRE(e.tool_error);
+    CHECK(e.tool_error->finding.kind == sched::FindingKind::ToolError);
+    CHECK_THAT(e.tool_error->finding.message, Catch::StartsWith("FSRACE_MODEL_CHECK(") && Catch::Contains("counter is 1"));
+    CHECK(sim::classify(e.tool_error->finding) == sim::outcome::tool_error);
+    // Executions before it were clean (the check fails only once a increments first).
+    CHECK(e.executions >= 1);
+  }
   SECTION("an exception is a tool error, not a violation, and stops the exploration") {
     doc["threads"][1]["ops"] = {{{"op", "throw"}}};
     auto sc = load(doc);
@@ -265,6 +290,25 @@ TEST_CASE("check_expectation judges expectations") {
   const auto none = sim::check_expectation(p2, wrong->expectations[1]);
   CHECK(none.result == reports::case_result::status::fail);
   CHECK_THAT(none.reason, Catch::Contains("found no violation in 500 executions"));
+}
+
+TEST_CASE("a tool error never satisfies an expectation, not even a violation of any kind") {
+  auto doc = counter_doc();
+  doc["threads"][1]["ops"] = {{{"op", "model_check_if"}, {"value", 1}}};
+  doc["invariants"] = json::array({"user_errors"});
+  doc["expectations"] = json::array({
+      {{"fixes", "off"}, {"result", "violation"}},
+      {{"fixes", "on"}, {"result", "clean"}},
+  });
+  auto sc = load(doc);
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (const auto& ex : sc->expectations) {
+    const auto c = sim::check_expectation(prepared, ex);
+    CHECK(c.result == reports::case_result::status::error);
+    CHECK(c.violations.empty());
+    CHECK_THAT(c.reason, Catch::Contains("tool error") && Catch::Contains("not a race") &&
+                             Catch::Contains("FSRACE_MODEL_CHECK("));
+  }
 }
 
 TEST_CASE("PCT's step estimate depends on the scenario and fixes only") {

@@ -1,7 +1,7 @@
 #pragma once
 // A tiny world for sim tests: one shared counter, incremented non-atomically unless a fix is on, so two
 // threads lose an update in some interleavings. Plus ops that fail in each of the ways the runner must
-// tell apart (user errno, BUG, C++ exception).
+// tell apart (user errno, BUG, ASSERT, a model self-check, C++ exception).
 #include <cerrno>
 #include <stdexcept>
 
@@ -60,6 +60,22 @@ inline void register_test_ops(sim::catalogue& cat) {
        return 0;
      })
       .integer("value", "the value that is a bug");
+  cat.add_op("assert_if", "test", "a kernel ASSERT(counter != value): a finding of kind ASSERT",
+             [](sim::exec_context& ctx, const sim::params& p) {
+               sched::point(sched::L("check counter"));
+               FSRACE_ASSERT(ctx.world_as<counter_world>().counter != p.integer("value"), "counter is {}",
+                             p.integer("value"));
+               return 0;
+             })
+      .integer("value", "the value that fails the assertion");
+  cat.add_op("model_check_if", "test", "a model self-check (counter != value) that fails: a tool error",
+             [](sim::exec_context& ctx, const sim::params& p) {
+               sched::point(sched::L("check counter"));
+               FSRACE_MODEL_CHECK(ctx.world_as<counter_world>().counter != p.integer("value"), "counter is {}",
+                                  p.integer("value"));
+               return 0;
+             })
+      .integer("value", "the value that fails the self-check");
   cat.add_op("throw", "test", "a C++ exception escaping the model (a tool error)", [](sim::exec_context&, const sim::params&) -> int {
     sched::point(sched::L("about to throw"));
     throw std::runtime_error("model state is inconsistent");
