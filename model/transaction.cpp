@@ -80,7 +80,7 @@ void wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& commit) {
 // add_pending_snapshot: the handle's pending snapshot joins the transaction's list (state >= COMMIT_START).
 void add_pending_snapshot(btrfs_trans_handle& trans) {
   if (!trans.pending_snapshot) return;
-  FSRACE_ASSERT(trans.transaction->state >= trans_state::commit_start, "add_pending_snapshot before COMMIT_START");
+  FSRACE_MODEL_CHECK(trans.transaction->state >= trans_state::commit_start, "add_pending_snapshot before COMMIT_START");
   // list_add: at the head, so the commit creates the last one queued first.
   auto& list = trans.transaction->pending_snapshots;
   list.insert(list.begin(), trans.pending_snapshot);
