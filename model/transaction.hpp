@@ -25,6 +25,7 @@ struct btrfs_transaction {
   btrfs_delayed_ref_root delayed_refs;
   std::set<uint64_t> dirty_bgs;  // block groups whose item must be updated at commit
   std::vector<uint64_t> new_bgs; // chunks allocated in this transaction whose items are not inserted yet
+  bool dirty_bg_run = false;     // BTRFS_TRANS_DIRTY_BG_RUN: the commit started writing dirty block groups
 };
 using transaction_ptr = std::shared_ptr<btrfs_transaction>;
 
@@ -41,6 +42,8 @@ btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info);
 int btrfs_end_transaction(btrfs_trans_handle& trans);
 // btrfs_commit_transaction: the whole commit. Returns 0 or a negative errno.
 int btrfs_commit_transaction(btrfs_trans_handle& trans);
+// btrfs_wait_for_commit for a transaction the caller saw: returns once its commit completed.
+int btrfs_wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& cur);
 // Joins and commits the running transaction (or the last one, if none runs): what sync does.
 int btrfs_commit_current(btrfs_fs_info& fs_info);
 
