@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "model/fs_info.hpp"
+#include "model/transaction.hpp"
+#include "model/volumes.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/sync/wait_var.hpp"
 #include "model/transaction_abort.hpp"
@@ -71,23 +73,100 @@ bool btrfs_remove_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64
   return true;
 }
 
-int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool force) {
-  sched::point(sched::L("btrfs_inc_block_group_ro(bg {})", cache.start));
+uint64_t btrfs_space_info_used(const btrfs_space_info& sinfo) {
+  return sinfo.bytes_used + sinfo.bytes_reserved + sinfo.bytes_pinned + sinfo.bytes_readonly;
+}
+
+uint64_t btrfs_free_chunk_space(btrfs_fs_info& fs_info) {
+  uint64_t avail = 0;
+  for (auto& [id, d] : fs_info.devices)
+    if (!d->missing && !d->is_tgtdev_for_dev_replace && d->total_bytes > d->bytes_used) avail += d->total_bytes - d->bytes_used;
+  return avail;
+}
+
+uint64_t btrfs_get_alloc_profile(btrfs_fs_info& fs_info, uint64_t flags) {
+  const uint64_t type = flags & BTRFS_BLOCK_GROUP_TYPE_MASK;
+  const char* kind = (type & BTRFS_BLOCK_GROUP_DATA) ? "data" : (type & BTRFS_BLOCK_GROUP_SYSTEM) ? "system" : "metadata";
+  return type | fs_info.profiles.at(kind);
+}
+
+bool btrfs_can_overcommit(btrfs_fs_info& fs_info, const btrfs_space_info& sinfo, uint64_t bytes) {
+  if (sinfo.flags & BTRFS_BLOCK_GROUP_DATA) return false;
+  // calc_available_free_space: dup and raid1 halve the unallocated space; NO_FLUSH overcommits up to half.
+  const uint64_t profile = btrfs_get_alloc_profile(fs_info, sinfo.flags);
+  const uint64_t avail = btrfs_free_chunk_space(fs_info) / uint64_t(profile_num_stripes(profile)) / 2;
+  return btrfs_space_info_used(sinfo) + bytes < sinfo.total_bytes + avail;
+}
+
+int inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool force) {
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, cache.flags);
-  // inc_block_group_ro under space_info->lock and cache->lock: one step.
+  // Under space_info->lock and cache->lock: one step with the caller's last point. No swap files in the
+  // model, so never -ETXTBSY.
   if (cache.ro) {
     cache.ro++;
     return 0;
   }
   const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.used;
-  const uint64_t sinfo_used = sinfo.bytes_used + sinfo.bytes_reserved + sinfo.bytes_pinned + sinfo.bytes_readonly;
-  if (!force && sinfo_used + num_bytes > sinfo.total_bytes) {
-    // The kernel then allocates a new chunk and retries; callers do that through btrfs_alloc_chunk.
-    return -ENOSPC;
-  }
+  bool ok = force;
+  if (!ok && (sinfo.flags & BTRFS_BLOCK_GROUP_DATA))
+    ok = btrfs_space_info_used(sinfo) + num_bytes <= sinfo.total_bytes;  // data never overcommits
+  else if (!ok)
+    ok = btrfs_can_overcommit(fs_info, sinfo, num_bytes);
+  if (!ok) return -ENOSPC;
   sinfo.bytes_readonly += num_bytes;
   cache.ro++;
   return 0;
+}
+
+namespace {
+
+// btrfs_chunk_alloc(trans, flags, CHUNK_ALLOC_FORCE) as btrfs_inc_block_group_ro calls it.
+int force_chunk_alloc(btrfs_trans_handle& trans, uint64_t flags) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  fs_info.chunk_mutex.lock();
+  const int64_t ret = btrfs_alloc_chunk(trans, flags);
+  fs_info.chunk_mutex.unlock();
+  return ret < 0 ? int(ret) : 0;
+}
+
+}  // namespace
+
+int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool do_chunk_alloc) {
+  sched::point(sched::L("btrfs_inc_block_group_ro(bg {})", cache.start));
+  btrfs_trans_handle trans;
+  for (int tries = 0;; ++tries) {  // bounded: each retry waits for a commit to complete
+    FSRACE_MODEL_CHECK(tries < 64, "btrfs_inc_block_group_ro(bg {}) does not progress", cache.start);
+    trans = btrfs_join_transaction(fs_info);
+    // Not allowed once the dirty block groups started writing: back off and let the transaction commit.
+    fs_info.ro_block_group_mutex.lock();
+    if (!trans.transaction->dirty_bg_run) break;
+    transaction_ptr cur = trans.transaction;
+    fs_info.ro_block_group_mutex.unlock();
+    btrfs_end_transaction(trans);
+    btrfs_wait_for_commit(fs_info, cur);
+  }
+  int ret = 0;
+  if (do_chunk_alloc) {
+    // Changing raid levels: try a chunk of the new profile first; -ENOSPC is fine here.
+    const uint64_t alloc_flags = btrfs_get_alloc_profile(fs_info, cache.flags);
+    if (alloc_flags != (cache.flags & (BTRFS_BLOCK_GROUP_TYPE_MASK | BTRFS_BLOCK_GROUP_PROFILE_MASK))) {
+      ret = force_chunk_alloc(trans, alloc_flags);
+      if (ret == -ENOSPC) ret = 0;
+    }
+  }
+  if (ret == 0) {
+    ret = inc_block_group_ro(fs_info, cache, false);
+    // A SYSTEM group without do_chunk_alloc gets no new chunk (no system chunk allocation storm).
+    if (ret == -ENOSPC && (do_chunk_alloc || !(cache.flags & BTRFS_BLOCK_GROUP_SYSTEM))) {
+      ret = force_chunk_alloc(trans, btrfs_get_alloc_profile(fs_info, cache.flags));
+      if (ret == 0) ret = inc_block_group_ro(fs_info, cache, false);
+    }
+  }
+  // check_system_chunk for a SYSTEM group is not modelled (the model has no system space reservation;
+  // chunk tree COWs find or allocate system space when they happen).
+  fs_info.ro_block_group_mutex.unlock();
+  btrfs_end_transaction(trans);
+  return ret;
 }
 
 void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache) {
@@ -170,20 +249,43 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   FSRACE_BUG_ON(!bg || bg->start != group_start, "btrfs_remove_block_group: no bg at {}", group_start);
   FSRACE_BUG_ON(!bg->ro, "btrfs_remove_block_group: bg {} not read-only", group_start);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
-  // Deleted from block_group_cache_tree, then its extent map from mapping_tree, in one step under
-  // the locks, as in the kernel; a holder of a reference keeps the object alive with removed set.
+  // Off the transaction's dirty list (cache_write_mutex, dirty_bgs_lock), then out of
+  // block_group_cache_tree (write_lock(block_group_cache_lock)): no new lookup finds it. A holder of a
+  // reference keeps the object alive.
+  if (trans.transaction) trans.transaction->dirty_bgs.erase(group_start);
   fs_info.block_group_cache_tree.erase(group_start);
-  bg->removed = true;
+  // The model's unused_bgs holds starts, not references: a group at the same start later must not inherit
+  // the entry (the kernel's list would hold this object, which the cleaner then skips as read-only).
+  std::erase(fs_info.unused_bgs, group_start);
+  bg->on_unused_list = false;
+  // Off the space info's list under groups_sem: allocators no longer see it.
+  sinfo.groups_sem.down_write();
+  std::erase(sinfo.block_groups, group_start);
+  sinfo.groups_sem.up_write();
+  // btrfs_remove_free_space_cache, then the space info's totals under space_info->lock (the step after
+  // up_write).
+  bg->free_space.clear();
   sinfo.total_bytes -= bg->length;
   sinfo.bytes_readonly -= std::min(sinfo.bytes_readonly, bg->length - bg->used - bg->pinned - bg->reserved);
-  std::erase(sinfo.block_groups, group_start);
-  std::erase(fs_info.unused_bgs, group_start);
-  if (trans.transaction) trans.transaction->dirty_bgs.erase(group_start);
-  fs_info.mapping_tree.erase(group_start);
+  // The block group item goes (remove_block_group_item) before the extent map with 8eaf40c0e24e: until the
+  // item is deleted, a chunk allocated at the same logical start (find_next_chunk reads the mapping tree)
+  // would insert the same item key.
   const bool item_pending = std::erase(trans.transaction->new_bgs, group_start) > 0;
-  if (!item_pending) {
-    int ret = btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
-    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "block group item {} missing: {}", group_start, ret);
+  auto remove_block_group_item = [&]() -> int {
+    if (item_pending) return 0;  // allocated in this transaction: its item was never inserted
+    return btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
+  };
+  const bool item_first = fs_info.fixes.has("8eaf40c0e24e");
+  if (item_first) {
+    if (int ret = remove_block_group_item()) return ret;
+  }
+  // Under bg->lock: BLOCK_GROUP_FLAG_REMOVED; then remove_extent_mapping under the mapping tree's lock
+  // (no freeze in the model: the extent map always goes here).
+  sched::point(sched::L("btrfs_remove_block_group(bg {}): remove_extent_mapping", group_start));
+  bg->removed = true;
+  fs_info.mapping_tree.erase(group_start);
+  if (!item_first) {
+    if (int ret = remove_block_group_item()) return ret;
   }
   return 0;
 }

@@ -49,9 +49,28 @@ block_group_ptr btrfs_lookup_block_group(btrfs_fs_info& fs_info, uint64_t bytenr
 block_group_ptr btrfs_lookup_first_block_group(btrfs_fs_info& fs_info, uint64_t bytenr);  // first with start >= bytenr
 btrfs_space_info& btrfs_find_space_info(btrfs_fs_info& fs_info, uint64_t flags);
 
-// Read-only counter. inc fails with -ENOSPC when the rest of the space info could not absorb the
-// group's used + reserved bytes (force: skip that check, as scrub does).
-int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool force = false);
+// btrfs_space_info_used(sinfo, true): what is used, reserved, pinned and read-only (bytes_may_use is
+// not modelled: it is 0).
+uint64_t btrfs_space_info_used(const btrfs_space_info& sinfo);
+// fs_info->free_chunk_space: device space not allocated to chunks, over the writable devices.
+uint64_t btrfs_free_chunk_space(btrfs_fs_info& fs_info);
+// btrfs_can_overcommit(..., BTRFS_RESERVE_NO_FLUSH): metadata and system may overcommit up to half the
+// unallocated space (divided by the profile's copies); data never overcommits.
+bool btrfs_can_overcommit(btrfs_fs_info& fs_info, const btrfs_space_info& sinfo, uint64_t bytes);
+// btrfs_get_alloc_profile: the type's bits with the profile new chunks of that type get.
+uint64_t btrfs_get_alloc_profile(btrfs_fs_info& fs_info, uint64_t flags);
+
+// Read-only counter. inc_block_group_ro (block-group.c, static there; the cleaner calls it directly under
+// groups_sem): one step under space_info->lock and cache->lock. Without `force` it fails with -ENOSPC when
+// the space info could not absorb the group's free bytes (data: straight check; metadata and system:
+// btrfs_can_overcommit with NO_FLUSH).
+int inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool force);
+// btrfs_inc_block_group_ro as 6.1: joins a transaction and takes ro_block_group_mutex, backing off and
+// waiting for the commit when the transaction already writes its dirty block groups
+// (BTRFS_TRANS_DIRTY_BG_RUN); then inc_block_group_ro(cache, 0), and on -ENOSPC a forced chunk of the
+// space info's profile and one retry, except for a SYSTEM group without do_chunk_alloc. do_chunk_alloc
+// (relocation, device replace) also first allocates a chunk when the profile changes.
+int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, bool do_chunk_alloc);
 void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache);
 
 // 9cfa3e34e20e: extents reserved by find_free_extent whose ordered extent does not exist yet.

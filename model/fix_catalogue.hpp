@@ -13,6 +13,14 @@ inline constexpr std::array kFixes{
     fix_info{"020d5b7366fc", "Btrfs: fix race between scrub and block group deletion", "4.4",
              "scrub_chunk: a missing extent map for a block group marked removed means it was deleted "
              "concurrently; skip it instead of returning -EINVAL"},
+    fix_info{"758f2dfcf8a2", "Btrfs: fix scrub preventing unused block groups from being deleted", "4.4",
+             "scrub_enumerate_chunks puts a block group back on fs_info->unused_bgs after scrubbing it when it is "
+             "still unused, writable and not removed: the cleaner may have taken it off the list and skipped it "
+             "because scrub had set it read-only"},
+    fix_info{"8eaf40c0e24e", "Btrfs: fix race between block group removal and block group allocation", "4.6",
+             "btrfs_remove_block_group deletes the block group item before it removes the chunk's extent map; "
+             "before it the extent map went first, so a chunk allocated meanwhile got the same logical start "
+             "(find_next_chunk) and its pending block group item insert failed with -EEXIST (transaction abort)"},
     fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
              "relocation waits only for ordered extents inside the block group's range "
              "(btrfs_wait_ordered_roots with a range) instead of all of them"},

@@ -90,9 +90,10 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   sched::Mutex trans_commit_mutex{"fs_info->transaction_kthread_mutex"};  // one committer at a time
   sched::RwSemaphore commit_root_sem{"fs_info->commit_root_sem"};
   sched::Mutex chunk_mutex{"fs_info->chunk_mutex"};
+  sched::Mutex ro_block_group_mutex{"fs_info->ro_block_group_mutex"};
   sched::Mutex balance_mutex{"fs_info->balance_mutex"};
   sched::Mutex cleaner_mutex{"fs_info->cleaner_mutex"};
-  sched::Mutex delete_unused_bgs_mutex{"fs_info->delete_unused_bgs_mutex"};
+  sched::Mutex reclaim_bgs_lock{"fs_info->reclaim_bgs_lock"};
   sched::Mutex reloc_mutex{"fs_info->reloc_mutex"};
 
   // Scrub pause handshake: a commit raises scrub_pause_req and waits until every running scrub has

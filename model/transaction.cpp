@@ -9,6 +9,7 @@
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
+#include "model/trans_abort.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 
@@ -95,30 +96,32 @@ void create_pending_snapshots(btrfs_trans_handle& trans) {
   for (btrfs_pending_snapshot* p : pending) create_pending_snapshot(trans, *p);
 }
 
+// One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item
+// (the model inserts every chunk item here), the dev extents. A failed insert aborts the transaction.
 void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
   if (!map || map->start != chunk_offset) return;  // removed before its items were inserted
+  block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
+  int ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
+                              btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
+  if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_block_group_item
   btrfs_chunk chunk;
   chunk.length = map->length;
   chunk.type = map->type;
   for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
-  int ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
-  FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "chunk item {} insert: {}", chunk_offset, ret);
+  ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
+  if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // btrfs_chunk_alloc_add_chunk_item
   for (const auto& s : map->stripes) {
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
     de.length = map->length;
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
-    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "dev extent {} {} insert: {}", s.devid, s.physical, ret);
+    if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
     btrfs_device* d = fs_info.device(s.devid);
     btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
                       btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
   }
-  block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
-  ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
-                          btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
-  FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "block group item {} insert: {}", chunk_offset, ret);
 }
 
 // write_dirty_block_groups: block group items carry the used bytes as of the commit.
@@ -277,6 +280,14 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     }
   }
   btrfs_create_pending_block_groups(trans);
+  // BTRFS_TRANS_DIRTY_BG_RUN, set under ro_block_group_mutex by the first committer: from here
+  // btrfs_inc_block_group_ro backs off and waits for this commit (btrfs_start_dirty_block_groups is not
+  // modelled separately).
+  if (!cur->dirty_bg_run) {
+    fs_info.ro_block_group_mutex.lock();
+    cur->dirty_bg_run = true;
+    fs_info.ro_block_group_mutex.unlock();
+  }
   // The state checks and changes below are the kernel's trans_lock sections; each is one step here.
   if (cur->state >= trans_state::commit_start) {
     // Another task commits this transaction: queue our snapshot on it, leave, wait for it.
@@ -351,6 +362,11 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.commit_wait.wake_up();
   trans.transaction.reset();
   btrfs_scrub_continue(fs_info);
+  return 0;
+}
+
+int btrfs_wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& cur) {
+  wait_for_commit(fs_info, cur);
   return 0;
 }
 

@@ -46,6 +46,7 @@ struct btrfs_transaction {
   btrfs_delayed_ref_root delayed_refs;
   std::set<uint64_t> dirty_bgs;  // block groups whose item must be updated at commit
   std::vector<uint64_t> new_bgs; // chunks allocated in this transaction whose items are not inserted yet
+  bool dirty_bg_run = false;     // BTRFS_TRANS_DIRTY_BG_RUN: the commit started writing dirty block groups
 };
 using transaction_ptr = std::shared_ptr<btrfs_transaction>;
 
@@ -77,6 +78,9 @@ int btrfs_commit_current(btrfs_fs_info& fs_info);
 // btrfs_sync_fs's transaction part: attach (barrier) and commit; with no transaction running, only
 // the wait for the last commit (BTRFS_FS_NEED_TRANS_COMMIT is not modelled).
 int btrfs_commit_attached(btrfs_fs_info& fs_info);
+// btrfs_wait_for_commit for a transaction the caller saw: returns once its commit (and every earlier
+// one) completed.
+int btrfs_wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& cur);
 
 // btrfs_create_pending_block_groups: inserts the chunk item, dev extents and block group item of the
 // chunks this transaction allocated (deferred so that allocating a chunk never nests tree locks).

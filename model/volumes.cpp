@@ -7,6 +7,7 @@
 
 #include "model/fs_info.hpp"
 #include "model/maint/dev_replace_map.hpp"
+#include "model/trans_abort.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 
@@ -126,6 +127,24 @@ bool find_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev, uint64_t si
   return true;
 }
 
+constexpr uint64_t kStripeLen = 64 * 1024;  // BTRFS_STRIPE_LEN
+
+// The largest hole on the device outside every chunk stripe in the mapping tree and the reserved MiB.
+uint64_t largest_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev) {
+  std::vector<std::pair<uint64_t, uint64_t>> used;
+  for (auto& [logical, map] : fs_info.mapping_tree)
+    for (const auto& s : map->stripes)
+      if (s.devid == dev.devid) used.push_back({s.physical, map->length});
+  std::sort(used.begin(), used.end());
+  uint64_t cursor = kDevReserved, best = 0;
+  for (auto& [s, l] : used) {
+    if (s > cursor) best = std::max(best, s - cursor);
+    cursor = std::max(cursor, s + l);
+  }
+  if (dev.total_bytes > cursor) best = std::max(best, dev.total_bytes - cursor);
+  return best;
+}
+
 uint64_t find_next_chunk(btrfs_fs_info& fs_info) {
   if (fs_info.mapping_tree.empty()) return MiB;
   const auto& last = std::prev(fs_info.mapping_tree.end())->second;
@@ -166,8 +185,23 @@ int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
   for (;;) {  // bounded: size halves down to 8 MiB
     stripes = pick(size);
     if (!stripes.empty()) break;
-    if (size / 2 < 8 * MiB) return -ENOSPC;
+    if (size / 2 < 8 * MiB) break;
     size /= 2;
+  }
+  if (stripes.empty()) {
+    // Short of space the kernel takes what the devices have (decide_stripe_size: the smallest usable
+    // hole, per dev_stripes, aligned down to BTRFS_STRIPE_LEN, at least dev_extent_min). Tried from the
+    // largest hole down, one stripe length at a time would be slow: try each device's largest hole.
+    uint64_t best = 0;
+    for (auto* d : devs) {
+      const uint64_t hole = largest_free_dev_extent(fs_info, *d);
+      best = std::max(best, (dup ? hole / 2 : hole) / kStripeLen * kStripeLen);
+    }
+    for (uint64_t sz = best; sz >= kStripeLen && stripes.empty(); sz = sz > kStripeLen ? (sz / 2) / kStripeLen * kStripeLen : 0) {
+      stripes = pick(sz);
+      if (!stripes.empty()) size = sz;
+    }
+    if (stripes.empty()) return -ENOSPC;
   }
   const uint64_t logical = find_next_chunk(fs_info);
 
@@ -189,34 +223,43 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   sched::point(sched::L("btrfs_remove_chunk(chunk {})", chunk_offset));
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
   if (!map || map->start != chunk_offset) {
+    // ASSERT(0) in the kernel (compiled out without CONFIG_BTRFS_ASSERT), then the error.
     fs_info.log(fmt::format("BTRFS error: btrfs_remove_chunk: no chunk at {}", chunk_offset));
     return -EINVAL;
   }
   // A chunk allocated in this transaction has no items yet (btrfs_create_pending_block_groups).
   const auto& pending = trans.transaction->new_bgs;
   const bool items_pending = std::find(pending.begin(), pending.end(), chunk_offset) != pending.end();
-  // chunk_mutex covers only the device's bytes_used update: the tree edits below may COW blocks and
-  // allocate a new system chunk, which takes chunk_mutex itself.
+  // First the dev extents (device_list_mutex, not modelled: the model's device replace never renumbers a
+  // device while chunks are removed), each device's bytes_used under chunk_mutex.
   for (const auto& s : map->stripes) {
     if (!items_pending) {
       sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
       int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
-      FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "dev extent {} {} missing", s.devid, s.physical);
+      if (ret) btrfs_abort_transaction(trans, ret);
     }
     btrfs_device* d = fs_info.device(s.devid);
-    if (!d) continue;
+    if (!d || d->bytes_used == 0) continue;
     fs_info.chunk_mutex.lock();
     d->bytes_used -= map->length;
     fs_info.chunk_mutex.unlock();
-    if (!items_pending)  // btrfs_update_device
+  }
+  // remove_chunk_item: the device items, then the chunk item. The kernel holds chunk_mutex here after
+  // reserving system space (check_system_chunk); the model has no system space reservation and lets
+  // the chunk tree COW allocate a system chunk on demand, which takes chunk_mutex itself.
+  if (!items_pending) {
+    for (const auto& s : map->stripes) {
+      btrfs_device* d = fs_info.device(s.devid);
+      if (!d) continue;
       btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
                         btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
-  }
-  if (!items_pending) {  // btrfs_free_chunk
+    }
     int ret = btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
-    FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "chunk item {} missing", chunk_offset);
+    if (ret) btrfs_abort_transaction(trans, ret);
   }
-  return btrfs_remove_block_group(trans, chunk_offset);
+  int ret = btrfs_remove_block_group(trans, chunk_offset);
+  if (ret) btrfs_abort_transaction(trans, ret);
+  return 0;
 }
 
 }  // namespace fsrace::model

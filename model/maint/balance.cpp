@@ -80,21 +80,21 @@ int __btrfs_balance(btrfs_fs_info& fs_info) {
   uint64_t cursor = ~0ull;
   int enospc_errors = 0;
   for (uint64_t n = 0; n < kMaxChunks; ++n) {
-    fs_info.delete_unused_bgs_mutex.lock();
+    fs_info.reclaim_bgs_lock.lock();
     const std::optional<chunk_ref> chunk = chunk_before(fs_info, cursor);
     if (!chunk) {
-      fs_info.delete_unused_bgs_mutex.unlock();
+      fs_info.reclaim_bgs_lock.unlock();
       break;
     }
     cursor = chunk->offset;
     bctl.stat.considered++;
     if (!should_balance_chunk(fs_info, bctl, *chunk, taken_per_type)) {
-      fs_info.delete_unused_bgs_mutex.unlock();
+      fs_info.reclaim_bgs_lock.unlock();
       continue;
     }
     bctl.stat.expected++;
     const int ret = btrfs_relocate_chunk(fs_info, chunk->offset);
-    fs_info.delete_unused_bgs_mutex.unlock();
+    fs_info.reclaim_bgs_lock.unlock();
     if (ret == -ENOSPC) {
       enospc_errors++;
       continue;
@@ -178,7 +178,7 @@ int btrfs_balance(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl_in) 
 }
 
 int btrfs_relocate_nth_block_group(btrfs_fs_info& fs_info, uint64_t type_flag, uint64_t index) {
-  fs_info.delete_unused_bgs_mutex.lock();
+  fs_info.reclaim_bgs_lock.lock();
   uint64_t seen = 0, target = 0;
   bool found = false;
   for (const auto& [start, bg] : fs_info.block_group_cache_tree) {
@@ -190,7 +190,7 @@ int btrfs_relocate_nth_block_group(btrfs_fs_info& fs_info, uint64_t type_flag, u
     }
   }
   const int ret = found ? btrfs_relocate_chunk(fs_info, target) : -ENOENT;
-  fs_info.delete_unused_bgs_mutex.unlock();
+  fs_info.reclaim_bgs_lock.unlock();
   return ret;
 }
 

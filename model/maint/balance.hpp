@@ -26,7 +26,7 @@ struct btrfs_fs_info;
 int btrfs_balance(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl);
 
 // btrfs_relocate_chunk: relocates the block group of the chunk at chunk_offset and removes the chunk.
-// The caller holds fs_info.delete_unused_bgs_mutex (so the cleaner cannot remove it meanwhile).
+// The caller holds fs_info.reclaim_bgs_lock (so the cleaner cannot remove it meanwhile).
 // 0, -EAGAIN (1cea5cf0e664: sends running), or the relocation's error.
 int btrfs_relocate_chunk(btrfs_fs_info& fs_info, uint64_t chunk_offset);
 

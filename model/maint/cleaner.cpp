@@ -13,9 +13,9 @@
 namespace fsrace::model {
 namespace {
 
-// "We could have pending pinned extents for this block group, just delete them, we don't care about
-// them anymore" (clear_extent_bits on freed_extents), and reset pinned so the group's space goes away
-// with it.
+// clean_pinned_extents and "Reset pinned so btrfs_put_block_group doesn't complain": pending pinned
+// extents of the group are dropped and its pinned bytes become read-only bytes, which go with the group.
+// (6.1.192 skips a group with pinned bytes before this, so there is normally nothing to drop.)
 void drop_pinned_extents(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
   for (auto it = fs_info.pinned_extents.lower_bound(bg.start); it != fs_info.pinned_extents.end() && it->first < bg.end();)
     it = fs_info.pinned_extents.erase(it);
@@ -25,33 +25,52 @@ void drop_pinned_extents(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
   bg.pinned = 0;
 }
 
-// Tries to remove one group taken off unused_bgs. The caller holds delete_unused_bgs_mutex.
-void delete_one_unused_bg(btrfs_fs_info& fs_info, const block_group_ptr& bg) {
+enum class outcome { skipped, retry_later, removed };
+
+// One group taken off unused_bgs, as the body of 6.1's loop. The caller holds reclaim_bgs_lock.
+outcome delete_one_unused_bg(btrfs_fs_info& fs_info, const block_group_ptr& bg, int& ret) {
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
-  // Don't race with allocators: take groups_sem; the checks run under bg->lock in the same step.
+  // Don't race with allocators: groups_sem; the checks run under space_info->lock and bg->lock, one step.
   sinfo.groups_sem.down_write();
   const bool last_of_kind = sinfo.block_groups.size() == 1;  // list_is_singular(&block_group->list)
-  if (bg->removed || bg->reserved || bg->used || bg->ro || last_of_kind) {
-    // New allocations, outstanding reservations, or balance / scrub acting on it.
+  // btrfs_is_block_group_used (used, reserved or pinned), or balance / scrub acting on it (ro).
+  if (bg->removed || bg->used || bg->reserved || bg->pinned || bg->ro || last_of_kind) {
     sinfo.groups_sem.up_write();
-    return;
+    return outcome::skipped;
   }
-  // Only flip to read-only if the space info can absorb it (inc_block_group_ro(cache, 0)).
-  int ret = btrfs_inc_block_group_ro(fs_info, *bg, false);
+  // Tasks may rely on this group's space (the space info's use exceeds what is left without it):
+  // try again at the next pass. bytes_may_use is not modelled (0).
+  if (sinfo.total_bytes - bg->length < btrfs_space_info_used(sinfo)) {
+    sinfo.groups_sem.up_write();
+    return outcome::retry_later;
+  }
+  // "We don't want to force the issue, only flip if it's ok": inc_block_group_ro(cache, 0), no transaction.
+  ret = inc_block_group_ro(fs_info, *bg, false);
   sinfo.groups_sem.up_write();
-  if (ret < 0) return;
+  if (ret < 0) {
+    ret = 0;
+    return outcome::skipped;
+  }
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);  // btrfs_start_trans_remove_block_group
+  // clean_pinned_extents under unused_bg_unpin_mutex: one step here, as the model's unpin at commit is.
   drop_pinned_extents(fs_info, *bg);
+  // "Btrfs_remove_chunk will abort the transaction if things go horribly wrong."
   ret = btrfs_remove_chunk(trans, bg->start);
-  if (ret) fs_info.log(fmt::format("BTRFS error: btrfs_remove_chunk({}) failed: {}", bg->start, ret));
   btrfs_end_transaction(trans);
+  return outcome::removed;
 }
 
 }  // namespace
 
 void btrfs_delete_unused_bgs(btrfs_fs_info& fs_info) {
+  // "Long running balances can keep us blocked here for eternity, so simply skip deletion if we're unable
+  // to get the mutex."
+  if (!fs_info.reclaim_bgs_lock.trylock()) return;
+  std::vector<uint64_t> retry_list;
+  int ret = 0;  // once an error happened, the rest of the list is only emptied
   fs_info.unused_bgs_lock.lock();
-  // Bounded: every pass takes one entry off the list, and only this loop's failures could add one back.
+  // Bounded: every pass takes one entry off the list; only a concurrent scrub or free adds entries, and
+  // the groups they add are finite.
   for (size_t pass = 0; !fs_info.unused_bgs.empty(); ++pass) {
     FSRACE_MODEL_CHECK(pass < (1u << 20), "btrfs_delete_unused_bgs does not progress");
     const uint64_t start = fs_info.unused_bgs.front();
@@ -60,13 +79,20 @@ void btrfs_delete_unused_bgs(btrfs_fs_info& fs_info) {
     block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
     if (!bg || bg->start != start) continue;
     bg->on_unused_list = false;  // list_del_init(&block_group->bg_list)
+    if (ret) continue;
     fs_info.unused_bgs_lock.unlock();
-    fs_info.delete_unused_bgs_mutex.lock();
-    delete_one_unused_bg(fs_info, bg);
-    fs_info.delete_unused_bgs_mutex.unlock();
+    if (delete_one_unused_bg(fs_info, bg, ret) == outcome::retry_later) retry_list.push_back(start);
     fs_info.unused_bgs_lock.lock();
   }
+  // list_splice_tail(&retry_list, &fs_info->unused_bgs)
+  for (uint64_t start : retry_list) {
+    block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
+    if (!bg || bg->start != start || bg->on_unused_list) continue;
+    bg->on_unused_list = true;
+    fs_info.unused_bgs.push_back(start);
+  }
   fs_info.unused_bgs_lock.unlock();
+  fs_info.reclaim_bgs_lock.unlock();
 }
 
 int btrfs_mark_empty_bgs_unused(btrfs_fs_info& fs_info) {

@@ -156,22 +156,6 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
   return err ? err : ret;
 }
 
-// btrfs_inc_block_group_ro as relocation calls it: when the rest of the space info cannot absorb the
-// group, a chunk of the same type is allocated (do_chunk_alloc, CHUNK_ALLOC_FORCE) and it is retried.
-int inc_block_group_ro_for_relocation(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
-  int ret = btrfs_inc_block_group_ro(fs_info, bg);
-  if (ret != -ENOSPC) return ret;
-  const uint64_t type = bg.flags & BTRFS_BLOCK_GROUP_TYPE_MASK;
-  const char* kind = (type & BTRFS_BLOCK_GROUP_DATA) ? "data" : (type & BTRFS_BLOCK_GROUP_SYSTEM) ? "system" : "metadata";
-  auto trans = btrfs_join_transaction(fs_info);
-  fs_info.chunk_mutex.lock();
-  const int64_t chunk = btrfs_alloc_chunk(trans, type | fs_info.profiles.at(kind));
-  fs_info.chunk_mutex.unlock();
-  btrfs_end_transaction(trans);
-  if (chunk < 0) return int(chunk);
-  return btrfs_inc_block_group_ro(fs_info, bg);
-}
-
 }  // namespace
 
 int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
@@ -179,7 +163,7 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
   if (!bg || bg->start != group_start) return -ENOENT;
   FSRACE_MODEL_CHECK(!fs_info.reloc_ctl, "relocation of bg {} while bg {} is being relocated", group_start,
                 fs_info.reloc_ctl ? fs_info.reloc_ctl->block_group : 0);
-  if (int ret = inc_block_group_ro_for_relocation(fs_info, *bg)) return ret;
+  if (int ret = btrfs_inc_block_group_ro(fs_info, *bg, true)) return ret;  // with chunk preallocation
 
   reloc_control& rc = fs_info.reloc_ctl.emplace();
   rc.block_group = bg->start;

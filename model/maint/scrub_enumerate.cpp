@@ -92,10 +92,13 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     sched::point(sched::L("btrfs_lookup_block_group({})", chunk_offset));
     block_group_ptr cache = btrfs_lookup_block_group(fs_info, chunk_offset);
     if (!cache) continue;  // removed but not committed yet: the dev tree commit root still shows it
+    // A group deleted in this transaction whose logical range a new group now covers: skip the new one.
+    if (cache->start < chunk_offset) continue;
 
     // btrfs_inc_block_group_ro with scrubs paused, so that a commit it may wait for is not blocked on us.
+    // No chunk preallocation for scrub (do_chunk_alloc only for device replace, which must get ro).
     scrub_pause_on(fs_info);
-    ret = btrfs_inc_block_group_ro(fs_info, *cache, true);
+    ret = btrfs_inc_block_group_ro(fs_info, *cache, sctx.is_dev_replace);
     if (ret == 0 && sctx.is_dev_replace && fs_info.fixes.has("f0e9b7d64019")) {
       ret = wait_for_writers_before_copy(sctx, *cache);
       if (ret) {
@@ -103,14 +106,18 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
         break;  // as in 4.7: the group stays read-only (a later fix dropped this wait)
       }
     }
-    scrub_pause_off(fs_info);
     bool ro_set = false;
     if (ret == 0) {
       ro_set = true;
-    } else if (ret != -ENOSPC) {
+    } else if (ret == -ENOSPC && !sctx.is_dev_replace) {
+      // "metadata are always cowed, and our scrub paused commit_transactions": go on without read-only.
+      ro_set = false;
+    } else {
       fs_info.log(fmt::format("BTRFS warning: failed setting block group ro: {}", ret));
+      scrub_pause_off(fs_info);
       break;
     }
+    scrub_pause_off(fs_info);
     ret = 0;
 
     if (sctx.is_dev_replace) {
@@ -135,6 +142,10 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
       dev_replace.rwsem.up_write();
     }
     if (ro_set && cursor_first) btrfs_dec_block_group_ro(fs_info, *cache);
+    // 758f2dfcf8a2: the cleaner may have skipped this group because we had set it read-only; put it back
+    // on unused_bgs if it is still unused (checked under cache->lock, same step as the dec).
+    if (fs_info.fixes.has("758f2dfcf8a2") && !cache->removed && !cache->ro && cache->reserved == 0 && cache->used == 0)
+      btrfs_mark_bg_unused(fs_info, *cache);
     if (ret) break;
     if (sctx.is_dev_replace && dev_replace.num_write_errors > 0) {
       ret = -EIO;

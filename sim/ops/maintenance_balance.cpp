@@ -60,7 +60,7 @@ void register_balance_ops(catalogue& cat) {
 
   cat.add_op("relocate_block_group", "balance",
              "Relocates one block group and removes its chunk as device shrink and removal do (btrfs_relocate_chunk "
-             "under delete_unused_bgs_mutex, no balance state): the index-th group of the type in logical order at "
+             "under reclaim_bgs_lock, no balance state): the index-th group of the type in logical order at "
              "the time of the call. 1cea5cf0e664 makes it refuse with -EAGAIN while sends run; before it only "
              "balance checked. -ENOENT when there is no such group.",
              [](exec_context& ctx, const params& p) {

@@ -47,9 +47,9 @@ void populate_data(btrfs_fs_info& fs) {
 int relocate_group(btrfs_fs_info& fs, uint64_t start) {
   int ret = 1;
   run_in_fiber([&] {
-    fs.delete_unused_bgs_mutex.lock();
+    fs.reclaim_bgs_lock.lock();
     ret = btrfs_relocate_chunk(fs, start);
-    fs.delete_unused_bgs_mutex.unlock();
+    fs.reclaim_bgs_lock.unlock();
     REQUIRE(btrfs_commit_current(fs) == 0);
   });
   return ret;

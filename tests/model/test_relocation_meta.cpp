@@ -49,9 +49,9 @@ uint64_t populate_with_snapshot(btrfs_fs_info& fs, int items) {
 int relocate(btrfs_fs_info& fs, uint64_t chunk) {
   int ret = 1;
   run_in_fiber([&] {
-    fs.delete_unused_bgs_mutex.lock();
+    fs.reclaim_bgs_lock.lock();
     ret = btrfs_relocate_chunk(fs, chunk);
-    fs.delete_unused_bgs_mutex.unlock();
+    fs.reclaim_bgs_lock.unlock();
     REQUIRE(btrfs_commit_current(fs) == 0);
   });
   return ret;
@@ -199,9 +199,9 @@ TEST_CASE("metadata relocation racing with file writes and snapshot creation lea
       snap = btrfs_ioctl_snap_create(fs, BTRFS_FS_TREE_OBJECTID, BTRFS_FS_TREE_OBJECTID, "snap2", true, nullptr);
     });
     s.spawn("balance", [&fs, &relocated, start] {
-      fs.delete_unused_bgs_mutex.lock();
+      fs.reclaim_bgs_lock.lock();
       relocated = btrfs_relocate_chunk(fs, start);
-      fs.delete_unused_bgs_mutex.unlock();
+      fs.reclaim_bgs_lock.unlock();
     });
     const sched::Execution ex = s.run(pct, sched::execution_seed(31, i));
     INFO("execution " << i << ": " << sched::to_string(ex.finding.kind) << " " << ex.finding.message);

@@ -1,0 +1,135 @@
+// btrfs_inc_block_group_ro as 6.1 has it (joins a transaction, ro_block_group_mutex, no forced read-only:
+// inc_block_group_ro's space checks, a chunk allocated and one retry on -ENOSPC except for a SYSTEM group
+// without do_chunk_alloc), and the transaction abort as a finding.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+
+#include "model/block_group.hpp"
+#include "model/maint/cleaner.hpp"
+#include "model/trans_abort.hpp"
+#include "model/transaction.hpp"
+#include "tests/model/test_scrub_fixture.hpp"
+
+using namespace fsrace;
+using namespace fsrace::model;
+using namespace fsrace::test;
+
+namespace {
+
+std::vector<block_group_ptr> groups_of(btrfs_fs_info& fs, uint64_t type) {
+  std::vector<block_group_ptr> out;
+  for (auto& [start, bg] : fs.block_group_cache_tree)
+    if (bg->flags & type) out.push_back(bg);
+  return out;
+}
+
+// A 128 MiB device filled with data chunks: no unallocated space left for a new chunk of any type.
+std::unique_ptr<btrfs_fs_info> full_device_fs() {
+  mkfs_options o;
+  o.device_sizes = {128ull << 20};
+  auto fs = make_fs(o);
+  run_in_fiber([&] {
+    for (int i = 0; i < 64; ++i)
+      if (btrfs_force_chunk_alloc(*fs, BTRFS_BLOCK_GROUP_DATA, 1) != 0) break;
+  });
+  return fs;
+}
+
+// btrfs_abort_transaction reports the function it is called in.
+void abort_in_create_pending(btrfs_trans_handle& trans, int err) { btrfs_abort_transaction(trans, err); }
+
+}  // namespace
+
+TEST_CASE("inc_block_group_ro: a SYSTEM group that the space info cannot absorb stays writable without a new chunk",
+          "[model][block_group]") {
+  auto fs = full_device_fs();
+  auto sys = groups_of(*fs, BTRFS_BLOCK_GROUP_SYSTEM);
+  REQUIRE(sys.size() == 1);
+  // Not even half of a dup system chunk is unallocated: no overcommit room.
+  REQUIRE(btrfs_free_chunk_space(*fs) < 2 * sys[0]->length);
+  int scrub_like = 1, relocation_like = 1;
+  run_in_fiber([&] {
+    scrub_like = btrfs_inc_block_group_ro(*fs, *sys[0], false);
+    relocation_like = btrfs_inc_block_group_ro(*fs, *sys[0], true);
+  });
+  CHECK(scrub_like == -ENOSPC);
+  CHECK(relocation_like == -ENOSPC);  // tried a new system chunk: no room
+  CHECK(sys[0]->ro == 0);
+  CHECK(groups_of(*fs, BTRFS_BLOCK_GROUP_SYSTEM).size() == 1);
+  CHECK(btrfs_find_space_info(*fs, BTRFS_BLOCK_GROUP_SYSTEM).bytes_readonly == 0);
+}
+
+TEST_CASE("inc_block_group_ro: with unallocated space metadata overcommits and the group goes read-only once per call",
+          "[model][block_group]") {
+  auto fs = make_fs();
+  auto sys = groups_of(*fs, BTRFS_BLOCK_GROUP_SYSTEM);
+  auto meta = groups_of(*fs, BTRFS_BLOCK_GROUP_METADATA);
+  REQUIRE(sys.size() == 1);
+  REQUIRE(meta.size() == 1);
+  const size_t chunks_before = fs->mapping_tree.size();
+  run_in_fiber([&] {
+    REQUIRE(btrfs_inc_block_group_ro(*fs, *sys[0], false) == 0);
+    REQUIRE(btrfs_inc_block_group_ro(*fs, *meta[0], false) == 0);
+    REQUIRE(btrfs_inc_block_group_ro(*fs, *meta[0], false) == 0);  // counter
+  });
+  CHECK(sys[0]->ro == 1);
+  CHECK(meta[0]->ro == 2);
+  CHECK(fs->mapping_tree.size() == chunks_before);  // no chunk was needed
+  const auto& msinfo = btrfs_find_space_info(*fs, BTRFS_BLOCK_GROUP_METADATA);
+  CHECK(msinfo.bytes_readonly == meta[0]->length - meta[0]->used - meta[0]->reserved - meta[0]->pinned);
+  run_in_fiber([&] {
+    btrfs_dec_block_group_ro(*fs, *meta[0]);
+    btrfs_dec_block_group_ro(*fs, *meta[0]);
+    btrfs_dec_block_group_ro(*fs, *sys[0]);
+  });
+  CHECK(msinfo.bytes_readonly == 0);
+}
+
+TEST_CASE("inc_block_group_ro never deadlocks with a commit and waits for one that writes dirty block groups",
+          "[model][block_group][race]") {
+  auto prepared = make_fs();
+  const uint64_t meta_start = groups_of(*prepared, BTRFS_BLOCK_GROUP_METADATA).at(0)->start;
+  freeze(*prepared);
+  std::vector<op_thread> threads = {
+      {"ro", [meta_start](btrfs_fs_info& fs) {
+         return btrfs_inc_block_group_ro(fs, *btrfs_lookup_block_group(fs, meta_start), false);
+       }},
+      {"commit", [](btrfs_fs_info& fs) { return btrfs_commit_current(fs); }},
+  };
+  uint64_t backed_off = 0;  // executions where the ro task joined twice: it found DIRTY_BG_RUN and waited
+  race_checker check = [meta_start, &backed_off](const btrfs_fs_info& fs, const std::vector<int>& rets,
+                                                 const sched::Execution& e) {
+    std::vector<std::string> problems;
+    if (rets[0] != 0 || rets[1] != 0) problems.push_back(fmt::format("returned {} {}", rets[0], rets[1]));
+    auto it = fs.block_group_cache_tree.find(meta_start);
+    if (it == fs.block_group_cache_tree.end() || it->second->ro != 1) problems.push_back("group not read-only");
+    int joins = 0;
+    for (const auto& step : e.trace)
+      if (e.fiber_names.at(step.fiber) == "ro" && sched::format_label(step.label) == "btrfs_join_transaction") joins++;
+    backed_off += joins > 1;
+    return problems;
+  };
+  auto x = explore_dfs(*prepared, fix_set::all_on(), threads, check, 2, 200000, true);
+  INFO(x.problem);
+  CHECK_FALSE(x.found);
+  CHECK(x.exhausted);
+  CHECK(backed_off > 0);
+}
+
+TEST_CASE("a transaction abort is a finding naming the errno and the aborting function", "[model][transaction]") {
+  auto fs = make_fs();
+  for (int err : {-EEXIST, -EIO}) {
+    sched::Scheduler s;
+    s.spawn("t", [&] {
+      btrfs_trans_handle trans = btrfs_join_transaction(*fs);
+      abort_in_create_pending(trans, err);
+    });
+    sched::RandomStrategy r;
+    const sched::Execution e = s.run(r, 1);
+    INFO(e.finding.message);
+    CHECK(e.finding.kind == (err == -EIO ? sched::FindingKind::Violation : sched::FindingKind::Warn));
+    CHECK_THAT(e.finding.message, Catch::Contains(fmt::format("Transaction aborted (error {})", err)));
+    CHECK_THAT(e.finding.message, Catch::Contains("in abort_in_create_pending"));
+  }
+}
