@@ -39,6 +39,9 @@ std::string violation_article(const violation_entry& v, size_t i, size_t j) {
       "<dt>length</dt><dd>{}, {}</dd><dt>seen</dt><dd>{}</dd></dl>\n",
       v.seed, v.execution, plural(v.steps, "step"), plural(v.preemptions, "preemption"), plural(v.occurrences, "time"));
   out += fmt::format("<div class=\"cmd\"><pre><code>{}</code></pre></div>\n", html_escape(v.replay_command));
+  if (!v.found_replay_command.empty())
+    out += fmt::format("<p class=\"note\">{}. As found (seed {}):</p>\n<div class=\"cmd\"><pre><code>{}</code></pre></div>\n",
+                       html_escape(v.shrink_note), v.seed, html_escape(v.found_replay_command));
   if (v.trace) {
     if (!v.trace->note.empty()) out += fmt::format("<p class=\"note\">{}</p>\n", html_escape(v.trace->note));
     out += html_swimlanes(*v.trace, finding);
@@ -90,6 +93,8 @@ std::string render_html(const suite_result& s, const html_options& o) {
       "<body>\n<header>\n<h1>fsrace report</h1>\n",
       html_escape(title), kHtmlStyle);
   if (!o.origin.empty()) out += fmt::format("<p class=\"sources\">{}</p>\n", html_escape(o.origin));
+  if (s.interrupted)
+    out += "<p class=\"interrupted\">INTERRUPTED (Ctrl-C): these are partial results; the cases after the last one listed did not run.</p>\n";
   out += "<div class=\"totals\">";
   out += fmt::format("<span class=\"badge\">{}</span>", plural(s.cases.size(), "case"));
   for (size_t k = 0; k < 5; ++k)

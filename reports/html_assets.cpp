@@ -13,6 +13,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 header { background: #1d2330; color: #fff; padding: 18px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; font-weight: 600; }
 header .sources { margin: 0; color: #aeb6c4; font-size: 12px; }
+header .interrupted { margin: 8px 0 0; color: #fecaca; font-weight: 600; }
 header .totals { margin-top: 10px; display: flex; gap: 8px; flex-wrap: wrap; }
 main { padding: 20px 32px 48px; max-width: 1500px; }
 h2 { font-size: 18px; margin: 24px 0 10px; }
@@ -65,6 +66,11 @@ table.lanes tr.violating td { background: var(--fail-bg); }
 table.lanes tr.violating td.step { box-shadow: inset 3px 0 0 var(--fail); outline: 2px solid var(--fail); outline-offset: -2px; }
 table.lanes tr.violating td.n { color: var(--fail); font-weight: 700; }
 table.lanes tr.violating td.n::before { content: "\25B6\00a0"; }
+table.lanes tr.folded td { color: var(--muted); font-style: italic; padding: 5px 8px; border-left: 0; background: repeating-linear-gradient(135deg, #f6f7f9, #f6f7f9 6px, #eef1f5 6px, #eef1f5 12px); }
+table.lanes tr.folded td.n { font-style: normal; font-size: 11px; white-space: nowrap; }
+table.lanes tr.preempt td { border-top: 2px solid #f59e0b; }
+table.lanes .preempt-mark { color: #b45309; font: 600 11.5px system-ui, sans-serif; margin: 1px 0 2px; }
+table.lanes .obj.finding-obj { background: #fee2e2; box-shadow: 0 0 0 1px var(--fail) inset; }
 table.lanes tr.omitted td, table.lanes tr.fold td { color: var(--muted); font-style: italic; padding: 4px 8px; border-left: 0; }
 table.lanes.collapsed tr.early { display: none; }
 table.lanes tr.fold button { font: inherit; font-style: normal; font-size: 12px; margin-left: 8px; padding: 1px 8px; border: 1px solid var(--line); border-radius: 4px; background: #fff; cursor: pointer; }
@@ -129,6 +135,13 @@ const char* const kHtmlScript = R"JS(
     cell.appendChild(button);
     row.appendChild(cell);
     early[0].parentNode.insertBefore(row, early[0]);
+  });
+  // The objects named in the finding are marked when the page opens.
+  document.querySelectorAll("table.lanes[data-finding]").forEach(function (table) {
+    var named = table.dataset.finding.split(" ");
+    table.querySelectorAll(".obj").forEach(function (o) {
+      if (named.indexOf(o.dataset.obj) >= 0) { o.classList.add("finding-obj"); o.closest("tr").classList.add("touch"); }
+    });
   });
   // Clicking an object (a block group, bytenr, inode, lock) highlights every step of the table touching it.
   document.querySelectorAll("table.lanes").forEach(function (table) {

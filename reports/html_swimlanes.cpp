@@ -1,12 +1,15 @@
 #include "reports/html_swimlanes.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "reports/html_escape.hpp"
+#include "reports/race_window.hpp"
 
 namespace fsrace::reports {
 namespace {
@@ -14,25 +17,50 @@ namespace {
 bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-std::string obj(std::string_view text) {
-  const std::string e = html_escape(text);
-  return fmt::format("<span class=\"obj\" data-obj=\"{}\">{}</span>", e, e);
+std::string obj(std::string_view type, std::string_view text) {
+  const std::string e = html_escape(text), t = html_escape(type);
+  return fmt::format("<span class=\"obj\" data-obj=\"{}:{}\" title=\"{} {}\">{}</span>", t, e, t, e, e);
 }
 
 bool standalone_number_at(std::string_view s, size_t i) {
   return std::isdigit(static_cast<unsigned char>(s[i])) && (i == 0 || !ident_char(s[i - 1]));
 }
 
-// The arguments of a label: numbers (decimal or 0x hex: bytenrs, block groups, inodes) become objects,
-// and so does a lone argument without numbers ("(fs_info->chunk_mutex)", "(btrfs_root->node lock)").
-std::string html_args(std::string_view s) {
-  if (s.size() > 2 && s.front() == '(' && s.back() == ')') {
-    const std::string_view inner = s.substr(1, s.size() - 2);
-    bool lone = inner.find_first_of(",()") == std::string_view::npos && ident_start(inner.front());
-    for (size_t i = 0; lone && i < inner.size(); ++i) lone = !standalone_number_at(inner, i);
-    if (lone) return "(" + obj(inner) + ")";
+// What a number is, from the words before it ("bg 5", "send root 5", "tree block 30408704") or, for a
+// bare first argument, from the function ("find_extent_buffer(30408704)"). Empty: not an object.
+std::string number_type(std::string_view fn, std::string_view word, std::string_view before, bool first_arg) {
+  if (word == "bg" || word == "chunk") return "bg";
+  if (word == "devid") return "devid";
+  if (word == "root") return before == "commit" ? "bytenr" : "root";
+  if (word == "source" || word == "objectid" || (word == "parent" && fn.find("snap") != std::string_view::npos) ||
+      (word == "parent" && fn.find("subvol") != std::string_view::npos))
+    return "root";
+  if (word == "eb" || word == "bytenr" || (word == "block" && before == "tree")) return "bytenr";
+  if (word == "ino" || word == "inode") return "inode";
+  if (word == "logical") return "logical";
+  if (word == "transid") return "transid";
+  if ((word == "page" || word == "index") && before == "btree") return "page";
+  if (word == "ordered") return "ordered";
+  if (word.empty() && first_arg) {
+    if (fn == "find_extent_buffer" || fn == "read_tree_block" || fn == "read_node_slot" || fn == "free_extent_buffer")
+      return "bytenr";
+    if (fn == "btrfs_lookup_block_group") return "bg";
   }
-  std::string out;
+  return "";
+}
+
+std::string lone_type(std::string_view fn) {
+  auto starts = [&](std::string_view p) { return fn.substr(0, p.size()) == p; };
+  if (starts("atomic_") || starts("wait_var_event") || starts("wake_up_var")) return "var";
+  if (starts("wait_event") || starts("wake_up") || starts("complete") || starts("wait_for_completion")) return "wq";
+  return "lock";
+}
+
+// Walks `s`: calls text(piece) for plain text and object(type, value) for each typed object.
+template <class Text, class Object>
+void scan(std::string_view fn, std::string_view s, Text text, Object object) {
+  std::string_view word, before;  // the last two words
+  bool first_arg = false;
   size_t i = 0;
   while (i < s.size()) {
     if (standalone_number_at(s, i)) {
@@ -40,27 +68,62 @@ std::string html_args(std::string_view s) {
       if (s[i] == '0' && j < s.size() && s[j] == 'x') ++j;
       while (j < s.size() && std::isxdigit(static_cast<unsigned char>(s[j]))) ++j;
       if (j == s.size() || !ident_char(s[j])) {
-        out += obj(s.substr(i, j - i));
+        const std::string type = number_type(fn, word, before, first_arg);
+        if (type.empty()) text(s.substr(i, j - i));
+        else object(type, s.substr(i, j - i));
+        before = word = {};
+        first_arg = false;
         i = j;
         continue;
       }
     }
-    out += html_escape(s.substr(i, 1));
+    if (ident_start(s[i])) {
+      size_t j = i;
+      while (j < s.size() && ident_char(s[j])) ++j;
+      before = word;
+      word = s.substr(i, j - i);
+      first_arg = false;
+      text(s.substr(i, j - i));
+      i = j;
+      continue;
+    }
+    if (s[i] == '(') first_arg = true, before = word = {};
+    else if (s[i] == ',' || s[i] == ')' || s[i] == ':') first_arg = false, before = word = {};
+    else if (s[i] != ' ') first_arg = false;
+    text(s.substr(i, 1));
     ++i;
   }
+}
+
+std::string html_args(std::string_view fn, std::string_view s) {
+  if (s.size() > 2 && s.front() == '(' && s.back() == ')') {  // a lone argument: a lock, a wait queue, a counter
+    const std::string_view inner = s.substr(1, s.size() - 2);
+    bool lone = inner.find_first_of(",() ") == std::string_view::npos && ident_start(inner.front());
+    for (size_t i = 0; lone && i < inner.size(); ++i) lone = !standalone_number_at(inner, i);
+    if (lone) return "(" + obj(lone_type(fn), inner) + ")";
+  }
+  std::string out;
+  scan(fn, s, [&](std::string_view t) { out += html_escape(t); }, [&](const std::string& type, std::string_view v) { out += obj(type, v); });
   return out;
 }
 
 }  // namespace
 
+std::vector<std::string> typed_objects(const std::string& text) {
+  std::vector<std::string> out;
+  scan("", text, [](std::string_view) {}, [&](const std::string& type, std::string_view v) { out.push_back(type + ":" + std::string(v)); });
+  return out;
+}
+
 std::string html_label(const std::string& label) {
   size_t fn = 0;
   if (!label.empty() && ident_start(label[0]))
     while (fn < label.size() && ident_char(label[fn])) ++fn;
+  const std::string_view name = std::string_view(label).substr(0, fn);
   std::string out;
-  if (fn) out += fmt::format("<span class=\"fn\">{}</span>", html_escape(std::string_view(label).substr(0, fn)));
+  if (fn) out += fmt::format("<span class=\"fn\">{}</span>", html_escape(name));
   if (fn && fn < label.size()) out += "<wbr>";  // a narrow lane breaks before the arguments, not inside the name
-  if (fn < label.size()) out += fmt::format("<span class=\"args\">{}</span>", html_args(std::string_view(label).substr(fn)));
+  if (fn < label.size()) out += fmt::format("<span class=\"args\">{}</span>", html_args(name, std::string_view(label).substr(fn)));
   return out;
 }
 
@@ -74,41 +137,69 @@ std::string html_swimlanes(const trace_record& t, const std::string& finding, si
     if (column[th] == 0) column[th] = lanes.size(), lanes.push_back(th);
   // Many lanes scroll sideways instead of squeezing labels into a few characters.
   const bool wide = lanes.size() > 6;
-  std::string out = wide ? fmt::format("<div class=\"lanes-scroll\"><table class=\"lanes\" style=\"min-width: {}em\">\n",
+  std::string finding_objs;
+  for (const auto& o : t.finding_objects) finding_objs += (finding_objs.empty() ? "" : " ") + html_escape(o);
+  const std::string attrs = finding_objs.empty() ? "" : fmt::format(" data-finding=\"{}\"", finding_objs);
+  std::string out = wide ? fmt::format("<div class=\"lanes-scroll\"><table class=\"lanes\"{} style=\"min-width: {}em\">\n", attrs,
                                        5 + 18 * lanes.size())
-                         : std::string("<table class=\"lanes\">\n");
+                         : fmt::format("<table class=\"lanes\"{}>\n", attrs);
   out += "<colgroup><col class=\"n\">";
   for (size_t c = 0; c < lanes.size(); ++c) out += "<col>";
   out += "</colgroup>\n<thead><tr><th class=\"n\">step</th>";
   for (size_t th : lanes) out += fmt::format("<th class=\"lane t{}\">{}</th>", th % 8, html_escape(t.threads[th]));
   out += "</tr></thead>\n<tbody>\n";
-  if (!t.steps.empty() && t.steps.front().index > 0) {
+  const size_t span = lanes.size() + 1;
+  if (!t.steps.empty() && t.steps.front().index > 0 && (t.folds.empty() || t.folds.front().first != 0)) {
     const uint64_t omitted = t.steps.front().index;
-    out += fmt::format("<tr class=\"omitted\"><td colspan=\"{}\">&hellip; {} earlier step{} not kept</td></tr>\n",
-                       lanes.size() + 1, omitted, omitted == 1 ? "" : "s");
+    out += fmt::format("<tr class=\"omitted\"><td colspan=\"{}\">&hellip; {} earlier step{} not kept</td></tr>\n", span, omitted,
+                       omitted == 1 ? "" : "s");
   }
+  std::vector<bool> preempts;  // by position in t.steps
+  for (const auto& s : t.steps)
+    preempts.push_back(std::binary_search(t.preemptions.begin(), t.preemptions.end(), s.index));
   const trace_record::step* previous = nullptr;
+  size_t fold = 0;
+  auto fold_row = [&](const trace_record::fold& f) {
+    window_part part{f.first, f.end, true, f.threads};
+    out += fmt::format("<tr class=\"folded\"><td class=\"n\">{}&ndash;{}</td><td colspan=\"{}\">&hellip; {}</td></tr>\n", f.first,
+                       f.end - 1, span - 1, html_escape(describe_fold(part, t.threads)));
+  };
   const size_t early = t.steps.size() > visible ? t.steps.size() - visible : 0;
-  for (const auto& s : t.steps) {
+  for (size_t k = 0; k < t.steps.size(); ++k) {
+    const auto& s = t.steps[k];
+    while (fold < t.folds.size() && t.folds[fold].end <= s.index) {
+      fold_row(t.folds[fold++]);
+      previous = nullptr;
+    }
     const bool here = t.violating && *t.violating == s.index;
     std::string cls = here ? "violating" : "";
-    if (previous && previous->thread != s.thread) cls += cls.empty() ? "switch" : " switch";
-    if (static_cast<size_t>(&s - t.steps.data()) < early && !here) cls += cls.empty() ? "early" : " early";
-    previous = &s;
+    auto add = [&](const char* c) { cls += cls.empty() ? c : std::string(" ") + c; };
+    if (previous && previous->thread != s.thread) add("switch");
+    if (preempts[k]) add("preempt");
+    if (k < early && !here) add("early");
     out += cls.empty() ? "<tr>" : fmt::format("<tr class=\"{}\">", cls);
     out += fmt::format("<td class=\"n\">{}</td>", s.index);
     for (size_t c = 0; c < column[s.thread]; ++c) out += "<td></td>";
-    out += fmt::format("<td class=\"step t{}\">{}", s.thread % 8, html_label(s.label));
+    out += fmt::format("<td class=\"step t{}\">", s.thread % 8);
+    if (preempts[k]) {
+      const bool known = previous && previous->index + 1 == s.index;
+      out += fmt::format("<div class=\"preempt-mark\" title=\"a preemption: the scheduler switched away from a thread that could go on\">"
+                         "&#x21B7; preempts {}</div>",
+                         known ? html_escape(t.threads[previous->thread]) : std::string("the thread before"));
+    }
+    out += html_label(s.label);
     if (here) out += fmt::format("<div class=\"finding\">{}</div>", html_escape(finding));
     out += "</td>";
     for (size_t c = column[s.thread] + 1; c < lanes.size(); ++c) out += "<td></td>";
     out += "</tr>\n";
+    previous = &s;
   }
+  while (fold < t.folds.size()) fold_row(t.folds[fold++]);
   out += wide ? "</tbody>\n</table></div>\n" : "</tbody>\n</table>\n";
   std::string idle;
   for (size_t th = 0; th < t.threads.size(); ++th)
     if (column[th] == SIZE_MAX) idle += (idle.empty() ? "" : ", ") + html_escape(t.threads[th]);
-  if (!idle.empty()) out += fmt::format("<p class=\"note\">Threads without a step here: {}.</p>\n", idle);
+  if (!idle.empty()) out += fmt::format("<p class=\"note\">Threads without a step shown: {}.</p>\n", idle);
   if (!t.violating && !finding.empty())
     out += fmt::format("<p class=\"finding after\">the execution ended: {}</p>\n", html_escape(finding));
   return out;

@@ -46,11 +46,20 @@ const nlohmann::json& array(const nlohmann::json& j, const std::string& path, co
 nlohmann::json to_json(const trace_record& t) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : t.steps) steps.push_back({s.index, s.thread, s.label});
+  nlohmann::json folds = nlohmann::json::array();
+  for (const auto& f : t.folds) {
+    nlohmann::json by = nlohmann::json::array();
+    for (const auto& [thread, n] : f.threads) by.push_back({thread, n});
+    folds.push_back({{"first", f.first}, {"end", f.end}, {"threads", by}});
+  }
   return {{"threads", t.threads},
           {"total_steps", t.total_steps},
           {"violating", t.violating ? nlohmann::json(*t.violating) : nlohmann::json(nullptr)},
           {"note", t.note},
-          {"steps", steps}};
+          {"steps", steps},
+          {"preemptions", t.preemptions},
+          {"folds", folds},
+          {"finding_objects", t.finding_objects}};
 }
 
 nlohmann::json to_json(const case_result& c) {
@@ -64,6 +73,8 @@ nlohmann::json to_json(const case_result& c) {
                         {"steps", x.steps},
                         {"preemptions", x.preemptions},
                         {"replay", x.replay_command}};
+    if (!x.found_replay_command.empty()) e["replay_as_found"] = x.found_replay_command;
+    if (!x.shrink_note.empty()) e["shrunk"] = x.shrink_note;
     if (!x.diagram.empty()) e["diagram"] = x.diagram;
     if (x.trace) e["trace"] = to_json(*x.trace);
     v.push_back(std::move(e));
@@ -81,6 +92,7 @@ nlohmann::json to_json(const case_result& c) {
           {"status", to_string(c.result)},
           {"reason", c.reason},
           {"seconds", c.seconds},
+          {"interrupted", c.interrupted},
           {"violations", v}};
 }
 
@@ -88,6 +100,7 @@ nlohmann::json to_json(const suite_result& s) {
   nlohmann::json cases = nlohmann::json::array();
   for (const auto& c : s.cases) cases.push_back(to_json(c));
   return {{"summary", {{"cases", s.cases.size()}, {"passed", s.passed()}, {"failed", s.failed()}, {"errors", s.errors()}}},
+          {"interrupted", s.interrupted},
           {"cases", cases}};
 }
 
@@ -118,6 +131,41 @@ trace_record trace_from_json(const nlohmann::json& j, const std::string& path) {
                                                      t.total_steps, step.index));
     t.steps.push_back(std::move(step));
   }
+  // Optional (results written before race windows have none).
+  if (j.contains("preemptions")) {
+    const auto& p = array(j, path, "preemptions");
+    for (size_t i = 0; i < p.size(); ++i) {
+      if (!is_count(p[i]) || p[i].get<uint64_t>() >= t.total_steps)
+        throw json_report_error(fmt::format("{}/preemptions/{}", path, i), "expected a step index below total_steps, got " + got(p[i]));
+      t.preemptions.push_back(p[i].get<uint64_t>());
+    }
+  }
+  if (j.contains("folds")) {
+    const auto& folds = array(j, path, "folds");
+    for (size_t i = 0; i < folds.size(); ++i) {
+      const std::string at = fmt::format("{}/folds/{}", path, i);
+      trace_record::fold f;
+      f.first = uint(folds[i], at, "first");
+      f.end = uint(folds[i], at, "end");
+      if (f.first >= f.end || f.end > t.total_steps)
+        throw json_report_error(at, fmt::format("expected first < end <= total_steps {}", t.total_steps));
+      const auto& by = array(folds[i], at, "threads");
+      for (size_t k = 0; k < by.size(); ++k) {
+        if (!by[k].is_array() || by[k].size() != 2 || !is_count(by[k][0]) || !is_count(by[k][1]) ||
+            by[k][0].get<uint64_t>() >= t.threads.size())
+          throw json_report_error(fmt::format("{}/threads/{}", at, k), "expected [thread index, steps], got " + got(by[k]));
+        f.threads.emplace_back(static_cast<uint32_t>(by[k][0].get<uint64_t>()), by[k][1].get<uint64_t>());
+      }
+      t.folds.push_back(std::move(f));
+    }
+  }
+  if (j.contains("finding_objects")) {
+    const auto& objs = array(j, path, "finding_objects");
+    for (size_t i = 0; i < objs.size(); ++i) {
+      if (!objs[i].is_string()) throw json_report_error(fmt::format("{}/finding_objects/{}", path, i), "expected a string");
+      t.finding_objects.push_back(objs[i].get<std::string>());
+    }
+  }
   return t;
 }
 
@@ -144,6 +192,10 @@ case_result case_from_json(const nlohmann::json& j, const std::string& path) {
   const auto& seconds = member(j, path, "seconds", "a number");
   if (!seconds.is_number()) throw json_report_error(path + "/seconds", "expected a number, got " + got(seconds));
   c.seconds = seconds.get<double>();
+  if (j.contains("interrupted")) {
+    if (!j["interrupted"].is_boolean()) throw json_report_error(path + "/interrupted", "expected true or false, got " + got(j["interrupted"]));
+    c.interrupted = j["interrupted"].get<bool>();
+  }
   const auto& violations = array(j, path, "violations");
   for (size_t i = 0; i < violations.size(); ++i) {
     const auto& x = violations[i];
@@ -158,6 +210,8 @@ case_result case_from_json(const nlohmann::json& j, const std::string& path) {
     e.preemptions = uint(x, at, "preemptions");
     e.replay_command = str(x, at, "replay");
     if (x.contains("diagram")) e.diagram = str(x, at, "diagram");
+    if (x.contains("replay_as_found")) e.found_replay_command = str(x, at, "replay_as_found");
+    if (x.contains("shrunk")) e.shrink_note = str(x, at, "shrunk");
     if (x.contains("trace")) e.trace = trace_from_json(x["trace"], at + "/trace");
     c.violations.push_back(std::move(e));
   }
@@ -168,6 +222,7 @@ suite_result suite_from_json(const nlohmann::json& j) {
   suite_result s;
   const auto& cases = array(j, "", "cases");
   for (size_t i = 0; i < cases.size(); ++i) s.cases.push_back(case_from_json(cases[i], fmt::format("/cases/{}", i)));
+  if (j.contains("interrupted") && j["interrupted"].is_boolean()) s.interrupted = j["interrupted"].get<bool>();
   return s;
 }
 

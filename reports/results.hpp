@@ -21,6 +21,15 @@ struct trace_record {
   uint64_t total_steps = 0;           // steps of the whole execution (steps.front().index = omitted ones)
   std::optional<uint64_t> violating;  // index of the step the finding happened in; none for deadlocks and such
   std::string note;                   // how this execution relates to the seed ("shrunk to 1 preemption, ...")
+  std::vector<uint64_t> preemptions;  // steps (of the whole execution) that preempted a thread that could go on
+  /// Stretches not kept (the race window folds them): steps [first, end) and their count by thread.
+  struct fold {
+    uint64_t first = 0, end = 0;
+    std::vector<std::pair<uint32_t, uint64_t>> threads;  // (thread, steps), most first
+  };
+  std::vector<fold> folds;
+  /// Typed objects the finding names ("bg:22020096", "devid:3"), highlighted when the page opens.
+  std::vector<std::string> finding_objects;
 };
 
 struct violation_entry {
@@ -30,7 +39,9 @@ struct violation_entry {
   uint64_t execution = 0;      // index of the execution in its run
   uint64_t occurrences = 1;    // executions that ended the same way
   uint64_t steps = 0, preemptions = 0;
-  std::string replay_command;  // one line that replays it
+  std::string replay_command;  // one line that replays it (the shrunk execution when it was shrunk)
+  std::string found_replay_command;  // the execution as found (its seed), when replay_command is the shrunk one
+  std::string shrink_note;     // "shrunk from 9 preemptions, 311 steps to 2 preemptions, 157 steps ..."
   std::string diagram;         // optional: the interleaving diagram
   std::optional<trace_record> trace;  // optional: its steps, for swimlanes
 };
@@ -49,12 +60,14 @@ struct case_result {
   enum class status { pass, fail, error } result = status::pass;
   std::string reason;    // why it failed or errored (empty on pass)
   std::vector<violation_entry> violations;
-  double seconds = 0;    // wall-clock, informational only (never part of a decision)
+  double seconds = 0;    // wall-clock, informational only (never part of a decision); shrinking included
+  bool interrupted = false;  // Ctrl-C stopped it: the executions counted are those done
 };
 const char* to_string(case_result::status);
 
 struct suite_result {
   std::vector<case_result> cases;
+  bool interrupted = false;  // Ctrl-C: the cases after the last one listed did not run
   size_t passed() const;
   size_t failed() const;
   size_t errors() const;

@@ -82,6 +82,14 @@ void Scheduler::fail_current(Finding f) {
 }
 
 const Label& Scheduler::pending_label(FiberId f) const { return impl_->fibers.at(f)->pending; }
+const char* Scheduler::fiber_state(FiberId f) const {
+  switch (impl_->fibers.at(f)->state) {
+    case FiberState::Runnable: return "runnable";
+    case FiberState::Blocked: return "blocked";
+    case FiberState::Finished: return "finished";
+  }
+  return "?";
+}
 const std::string& Scheduler::fiber_name(FiberId f) const { return impl_->fibers.at(f)->name; }
 size_t Scheduler::fiber_count() const { return impl_->fibers.size(); }
 size_t Scheduler::stacks_mapped() const { return impl_->pool.mapped(); }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "sim/dfs_split.hpp"
+#include "sim/interrupt.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -29,8 +30,9 @@ violation_record record_of(uint64_t index, uint64_t key, const sched::Execution&
 // Files one finished execution; returns false when the exploration must stop.
 bool account(exploration& out, const explore_request& req, violation_record&& rec) {
   ++out.executions;
+  if (interrupt_requested()) out.interrupted = true;  // Ctrl-C: this execution counts, then stop
   switch (classify(rec.finding)) {
-    case outcome::clean: return true;
+    case outcome::clean: return !out.interrupted;
     case outcome::tool_error:
       out.tool_error = std::move(rec);
       return false;
@@ -48,6 +50,7 @@ bool account(exploration& out, const explore_request& req, violation_record&& re
   const bool is_wanted = req.wanted && req.wanted(rec.finding);
   const bool room = req.max_violations == 0 || out.violations.size() < req.max_violations;
   if (room || is_wanted) out.violations.push_back(std::move(rec));
+  if (out.interrupted) return false;
   if (req.wanted) return !is_wanted;
   return req.max_violations == 0 || out.violations.size() < req.max_violations;
 }

@@ -57,6 +57,7 @@ struct exploration {
   uint64_t violating_executions = 0;
   uint64_t pct_steps = 0;  // k used by PCT (steps of the non-preemptive execution)
   bool exhausted = false;  // dfs: the whole bounded space (of this part) was explored
+  bool interrupted = false;  // Ctrl-C (sim/interrupt.hpp) stopped it
   /// dfs split into subtrees (a part, or --jobs > 1): (subtree, executions accounted) in order, and how
   /// many subtrees the whole search was cut into. Merging parts maps their indexes back to the whole.
   std::vector<std::pair<uint64_t, uint64_t>> subtrees;

@@ -42,6 +42,8 @@ class executor {
   /// `strategy` started at `seed`, then check the invariants if it ended clean. `out.finding` says how
   /// it ended (invariant failures are FindingKind::Violation with step = out.steps).
   void run(sched::Strategy& strategy, uint64_t seed, sched::Execution& out);
+  /// The world of the execution running (or last run): for state dumps from a strategy (replay --until).
+  const world& current_world() const { return *world_; }
 
  private:
   void thread_body(size_t index);

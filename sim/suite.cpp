@@ -8,6 +8,7 @@
 
 #include "reports/diagram.hpp"
 #include "reports/trace_record.hpp"
+#include "sim/shrink.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -46,6 +47,39 @@ std::string replay_command(const scenario& sc, const explore_settings& s, const 
   return cmd + " " + fixes.cli_args();
 }
 
+std::string switches_replay_command(const scenario& sc, const explore_settings& s, const fix_setting& fixes,
+                                    const std::string& switches) {
+  std::string cmd = fmt::format("fsrace replay {} --switches {}", shell_quote(sc.file), switches.empty() ? "''" : switches);
+  if (s.max_steps != explore_settings{}.max_steps) cmd += fmt::format(" --max-steps {}", s.max_steps);
+  return cmd + " " + fixes.cli_args();
+}
+
+std::optional<shrink_result> show_violation(const prepared_scenario& prepared, const explore_settings& s,
+                                            const fix_setting& fixes, const std::vector<sched::FiberId>& decisions,
+                                            const show_options& o, reports::violation_entry& entry) {
+  std::optional<shrink_result> shrunk;
+  std::vector<sched::FiberId> drawn = decisions;
+  if (o.shrink) {
+    shrink_request req{fixes, s.max_steps, o.shrink_budget, o.shrink_seconds, o.shrink_progress};
+    shrunk = shrink(prepared, decisions, req);
+    drawn = shrunk->decisions;
+  }
+  const marked_execution m = rerun_marked(prepared, fixes, drawn, s.max_steps);
+  reports::diagram_options d{0, 120, o.diagram_steps, true, m.preemptions, o.footer};
+  entry.diagram = reports::render_diagram(m.ex, d);
+  std::string note;
+  if (shrunk) {
+    entry.shrink_note = describe_shrink(*shrunk);
+    entry.found_replay_command = entry.replay_command;
+    entry.replay_command = switches_replay_command(prepared.the_scenario(), s, fixes, format_switches(m.switches));
+    entry.steps = m.ex.steps;
+    entry.preemptions = m.ex.preemptions;
+    note = fmt::format("Drawn {}; the seed's command replays it as found.", entry.shrink_note);
+  }
+  entry.trace = reports::window_trace_of(m.ex, m.preemptions, reports::kTraceStepsShown, note);
+  return shrunk;
+}
+
 reports::case_result case_of(const scenario& sc, const exploration& e, const std::string& expected, double seconds) {
   reports::case_result c;
   c.scenario = sc.name;
@@ -82,6 +116,14 @@ reports::case_result case_of(const scenario& sc, const exploration& e, const std
 
 reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, size_t diagram_steps,
                                        unsigned jobs) {
+  show_options o;
+  o.diagrams = diagram_steps > 0;
+  o.diagram_steps = diagram_steps;
+  return check_expectation(prepared, ex, o, jobs);
+}
+
+reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, const show_options& o,
+                                       unsigned jobs) {
   const scenario& sc = prepared.the_scenario();
   explore_request req;
   req.settings = ex.explore;
@@ -89,18 +131,22 @@ reports::case_result check_expectation(const prepared_scenario& prepared, const 
   req.max_violations = ex.violation ? 8 : 1;
   req.jobs = jobs;
   if (ex.violation) req.wanted = [&ex](const sched::Finding& f) { return matches(ex, f); };
+  if (o.progress) req.progress = o.progress;
   const auto start = std::chrono::steady_clock::now();
   const exploration e = explore(prepared, req);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  reports::case_result c = case_of(sc, e, ex.describe(), seconds);
-  if (diagram_steps)
-    for (size_t i = 0; i < e.violations.size(); ++i) {
-      const sched::Execution full = rerun(prepared, ex.fixes, e.violations[i].decisions, ex.explore.max_steps);
-      c.violations[i].diagram = reports::render_diagram(full, {0, 120, diagram_steps, true});
-      c.violations[i].trace = reports::trace_of(full);
-    }
-  if (c.result == reports::case_result::status::error) return c;
+  reports::case_result c = case_of(sc, e, ex.describe(), 0);
+  c.interrupted = e.interrupted;
   const auto found = std::find_if(e.violations.begin(), e.violations.end(), [&](const auto& v) { return matches(ex, v.finding); });
+  // The violation the case is about (the matching one, else the first) is shrunk; the others drawn as found.
+  const size_t main = found != e.violations.end() ? static_cast<size_t>(found - e.violations.begin()) : 0;
+  if (o.diagrams && !e.interrupted)
+    for (size_t i = 0; i < e.violations.size(); ++i) {
+      show_options each = o;
+      each.shrink = o.shrink && i == main;
+      show_violation(prepared, ex.explore, ex.fixes, e.violations[i].decisions, each, c.violations[i]);
+    }
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();  // shrinking included
+  if (c.result == reports::case_result::status::error) return c;
   if (!ex.violation) {
     if (!e.violations.empty()) {
       c.result = reports::case_result::status::fail;

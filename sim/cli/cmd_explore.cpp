@@ -17,11 +17,10 @@
 #include "sim/shard.hpp"
 #include "sim/schedule_file.hpp"
 #include "sim/shrink.hpp"
+#include "sim/interrupt.hpp"
 #include "sim/suite.hpp"
 
 namespace fsrace::cli {
-
-std::string describe_shrink(const sim::shrink_result& r);
 
 void save_schedule_file(const std::string& path, const sim::schedule& s) {
   try {
@@ -33,9 +32,10 @@ void save_schedule_file(const std::string& path, const sim::schedule& s) {
 
 int cmd_explore(const explore_args& a) {
   const sim::binding& b = sim::default_binding();
-  auto sc = sim::load_scenario(a.file, *b.cat);
+  auto sc = load_scenario_arg(a.file, *b.cat);
   const sim::fix_setting setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
   const sim::explore_settings s = settings_for(*sc, setting, a.flags);
+  const auto start = std::chrono::steady_clock::now();
   sim::prepared_scenario prepared(*sc, b);
   spdlog::debug("{}: prepared in {} setup steps; fixes {} ({})", sc->file, prepared.setup_steps(), setting.describe(),
                 sim::resolve_fixes(sc->fixes, setting).describe());
@@ -51,57 +51,69 @@ int cmd_explore(const explore_args& a) {
     if (s.strategy == sim::strategy_kind::dfs) req.part = {shard->index, shard->count};  // disjoint subtrees
     else std::tie(req.first, req.end) = sim::shard_range(s.runs, *shard);
   }
-  progress_line progress(sc->name, (req.end ? req.end : s.runs) - req.first);
-  req.progress = [&](uint64_t done, uint64_t violations) { progress.update(done, violations); };
-  const auto start = std::chrono::steady_clock::now();
+  std::optional<progress_line> progress(std::in_place, sc->name, (req.end ? req.end : s.runs) - req.first);
+  req.progress = [&](uint64_t done, uint64_t violations) { progress->update(done, violations); };
   const sim::exploration e = sim::explore(prepared, req);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  progress.finish();
-  reports::case_result c = sim::case_of(*sc, e, "", seconds);
+  progress.reset();
+  const double explore_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  reports::case_result c = sim::case_of(*sc, e, "", explore_seconds);
+  c.interrupted = e.interrupted;
 
-  // The first violation (or the tool error), re-run with its trace for the diagram and schedule file.
+  // The first violation (or the tool error), shrunk (fewest preemptions, then steps) unless --no-shrink or
+  // interrupted, and drawn as its race window.
   const sim::violation_record* shown = e.tool_error ? &*e.tool_error : e.violations.empty() ? nullptr : &e.violations.front();
-  // A violation is shown shrunk (fewest preemptions, then steps) unless --no-shrink.
-  std::string diagram, shrink_note;
   std::optional<sim::shrink_result> shrunk;
+  reports::violation_entry tool_entry;
   if (shown) {
-    std::vector<sched::FiberId> decisions = shown->decisions;
-    std::string origin = fmt::format("explore {} seed {}", sim::describe_strategy(s), shown->key);
-    if (!e.tool_error && !a.no_shrink) {
-      shrunk = sim::shrink(prepared, decisions, {setting, s.max_steps, a.shrink_budget});
-      decisions = shrunk->decisions;
-      shrink_note = describe_shrink(*shrunk);
-      origin += "; " + shrink_note;
+    sim::show_options o;
+    o.diagrams = true;
+    o.diagram_steps = a.diagram_steps;
+    o.footer = false;  // the message is printed above the diagram
+    o.shrink = !e.tool_error && !a.no_shrink && !e.interrupted;
+    o.shrink_budget = a.shrink_budget;
+    o.shrink_seconds = a.shrink_seconds;
+    shrink_line line(sc->name);
+    o.shrink_progress = [&](uint64_t n, uint64_t p, uint64_t st, const char* phase) { line.update(n, p, st, phase); };
+    reports::violation_entry& entry = e.tool_error ? tool_entry : c.violations.front();
+    if (e.tool_error) entry.replay_command = sim::replay_command(*sc, s, setting, e.tool_error->key);
+    shrunk = sim::show_violation(prepared, s, setting, shown->decisions, o, entry);
+    if (!a.save_schedule.empty()) {
+      const sim::marked_execution m = sim::rerun_marked(prepared, setting, shrunk ? shrunk->decisions : shown->decisions, s.max_steps);
+      std::string origin = fmt::format("explore {} seed {}", sim::describe_strategy(s), shown->key);
+      if (shrunk) origin += "; " + sim::describe_shrink(*shrunk);
+      save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, m.ex, origin));
     }
-    const sched::Execution full = sim::rerun(prepared, setting, decisions, s.max_steps);
-    diagram = reports::render_diagram(full, {0, 120, a.diagram_steps, true});
-    if (!e.tool_error) {
-      c.violations.front().diagram = diagram;
-      c.violations.front().trace = reports::trace_of(
-          full, reports::kTraceStepsKept,
-          shrunk ? fmt::format("Drawn {}; the seed replays the interleaving as found.", shrink_note) : "");
-    }
-    if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, full, origin));
   }
-  const int code = e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  c.seconds = seconds;  // exploring, shrinking and drawing: what the user waited for
+  const int code = e.interrupted ? kInterrupted : e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
   // A DFS shard numbers executions within its subtrees: its replay commands name the shard.
   const bool dfs_shard = shard && s.strategy == sim::strategy_kind::dfs;
   const std::string replay_suffix = dfs_shard ? " --shard " + shard->describe() : "";
   // JSON and HTML results carry every violation's steps (the first one as drawn above).
-  for (size_t i = 1; i < c.violations.size() && (a.json || !a.html.empty()); ++i)
-    c.violations[i].trace = reports::trace_of(sim::rerun(prepared, setting, e.violations[i].decisions, s.max_steps));
+  for (size_t i = 1; i < c.violations.size() && (a.json || !a.html.empty()); ++i) {
+    sim::show_options o;
+    o.diagrams = true;
+    o.diagram_steps = a.diagram_steps;
+    sim::show_violation(prepared, s, setting, e.violations[i].decisions, o, c.violations[i]);
+  }
   if (!a.html.empty()) {
     reports::suite_result one;
     one.cases.push_back(c);
+    one.interrupted = e.interrupted;
     write_report_file("--html", a.html, reports::render_html(one, {fmt::format("fsrace explore {}", sc->file)}));
   }
   if (a.json) {
     nlohmann::json j = sim::exploration_json(*sc, e, a.keep_going, shard, seconds);
-    for (size_t i = 0; i < c.violations.size(); ++i)
+    for (size_t i = 0; i < c.violations.size(); ++i) {
       if (c.violations[i].trace) j["violations"][i]["trace"] = reports::to_json(*c.violations[i].trace);
+      if (!c.violations[i].found_replay_command.empty()) j["violations"][i]["replay_shrunk"] = c.violations[i].replay_command;
+    }
     if (shrunk)
       j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
-                     {"preemptions_minimal", shrunk->preemptions_minimal}, {"steps_minimal", shrunk->steps_minimal}};
+                     {"seconds", shrunk->seconds}, {"preemptions_minimal", shrunk->preemptions_minimal},
+                     {"steps_minimal", shrunk->steps_minimal}, {"stopped_early", shrunk->out_of_time || shrunk->out_of_executions}};
+    j["interrupted"] = e.interrupted;
     fmt::print("{}\n", j.dump(2));
     return code;
   }
@@ -111,26 +123,37 @@ int cmd_explore(const explore_args& a) {
              : dfs_shard ? fmt::format(", shard {} (subtrees i of {} with i mod {} = {}; executions numbered within the shard)",
                                        shard->describe(), e.subtree_count, shard->count, shard->index)
                          : fmt::format(", shard {} (executions {}..{})", shard->describe(), e.first, e.end - 1));
+  const std::string timing = fmt::format("[{:.2f}s: exploring {:.2f}s{}]", seconds, explore_seconds,
+                                         shrunk ? fmt::format(", shrinking {:.2f}s", shrunk->seconds) : std::string());
   if (e.tool_error) {
     fmt::print("TOOL ERROR at execution {} (seed {}): {}\nThis is a bug in fsrace or its model, not a race.\n{}\nreplay: {}\n",
-               e.tool_error->index, e.tool_error->key, e.tool_error->finding.message, diagram,
+               e.tool_error->index, e.tool_error->key, e.tool_error->finding.message, tool_entry.diagram,
                sim::replay_command(*sc, s, setting, e.tool_error->key) + replay_suffix);
     return code;
   }
+  if (e.interrupted)
+    fmt::print("INTERRUPTED after {} execution{} ({} violating){}\n", e.executions, e.executions == 1 ? "" : "s",
+               e.violating_executions, e.violations.empty() ? ": no violation so far" : "");
   if (e.violations.empty()) {
-    fmt::print("clean: {} execution{}, no violation{} [{:.2f}s]\n", e.executions, e.executions == 1 ? "" : "s",
-               e.exhausted ? " (the bounded space is exhausted)" : "", seconds);
+    if (!e.interrupted)
+      fmt::print("clean: {} execution{}, no violation{} {}\n", e.executions, e.executions == 1 ? "" : "s",
+                 e.exhausted ? " (the bounded space is exhausted)" : "", timing);
     return code;
   }
-  fmt::print("{} distinct violation{} in {} executions ({} violating) [{:.2f}s]\n", e.violations.size(),
-             e.violations.size() == 1 ? "" : "s", e.executions, e.violating_executions, seconds);
+  fmt::print("{} distinct violation{} in {} executions ({} violating) {}\n", e.violations.size(),
+             e.violations.size() == 1 ? "" : "s", e.executions, e.violating_executions, timing);
   for (size_t i = 0; i < c.violations.size(); ++i) {
     const auto& v = c.violations[i];
-    fmt::print("\nVIOLATION {}: {}\n  seed {} (execution {}, {} steps, {} preemptions, seen {} time{})\n  replay: {}\n", v.kind,
-               v.message, v.seed, v.execution, v.steps, v.preemptions, v.occurrences, v.occurrences == 1 ? "" : "s",
-               v.replay_command + replay_suffix);
-    if (i == 0 && !shrink_note.empty()) fmt::print("  {}\n", shrink_note);
-    if (i == 0) fmt::print("\n{}", diagram);
+    const auto& found = e.violations[i];
+    fmt::print("\nVIOLATION {}: {}\n  found at execution {} (seed {}, {} steps, {} preemptions, seen {} time{})\n", v.kind, v.message,
+               v.execution, v.seed, found.steps, found.preemptions, v.occurrences, v.occurrences == 1 ? "" : "s");
+    if (i == 0 && shrunk) {
+      fmt::print("  {}\n  replay (shrunk, as drawn below): {}\n  replay (as found): {}\n", v.shrink_note, v.replay_command,
+                 v.found_replay_command + replay_suffix);
+    } else {
+      fmt::print("  replay: {}\n", v.replay_command + replay_suffix);
+    }
+    if (i == 0) fmt::print("\n{}", v.diagram);
   }
   if (!a.save_schedule.empty()) fmt::print("\nschedule saved: {} (fsrace replay {} --schedule {})\n", a.save_schedule, sc->file, a.save_schedule);
   return code;

@@ -20,7 +20,7 @@ int cmd_merge(const merge_args& a) {
                                                         a.files.front()));
   if (suites) {
     const reports::suite_result merged = sim::merge_suites(docs, a.files);
-    if (!a.junit.empty()) write_report_file("--junit", a.junit, reports::to_junit(merged));
+    if (!a.junit.empty()) write_report_file("--junit", a.junit, reports::to_junit(merged, "fsrace", junit_context()));
     if (!a.json.empty()) {
       nlohmann::json j = reports::to_json(merged);
       j["shard"] = nullptr;

@@ -10,35 +10,73 @@
 #include "sim/schedule_file.hpp"
 #include "sim/shard.hpp"
 #include "sim/suite.hpp"
+#include "sim/shrink.hpp"
+#include "sim/state_dump.hpp"
 
 namespace fsrace::cli {
 
 void save_schedule_file(const std::string& path, const sim::schedule& s);
 
+namespace {
+
+// replay --until N: the steps before N, then the model's state there (the execution is re-run to step N).
+int print_until(const sim::scenario& sc, const sim::prepared_scenario& prepared, const sim::fix_setting& setting,
+                const sched::Execution& ex, const std::vector<uint64_t>& preemptions, const std::string& origin, uint64_t until) {
+  if (sim::classify(ex.finding) == sim::outcome::divergence)
+    throw sim::input_error("", "--until", "the replay diverged before step " + std::to_string(until) + ": " + ex.finding.message);
+  if (until >= ex.trace.size())
+    throw sim::input_error("", "--until", fmt::format("the execution has {} steps (0..{}); there is no step {}", ex.trace.size(),
+                                                      ex.trace.size() ? ex.trace.size() - 1 : 0, until));
+  const auto state = sim::state_before_step(prepared, setting, ex.decisions, ex.decisions.size() + 1, until);
+  if (!state) throw sim::tool_error(fmt::format("replay --until {}: the re-run did not reach the step", until));
+  sched::Execution before = ex;
+  before.trace.resize(until);
+  before.finding = {};
+  reports::diagram_options d;
+  d.preemptions = preemptions;
+  fmt::print("{} ({}): fixes {}, {}, stopped before step {} of {}\n\n", sc.name, sc.file, setting.describe(), origin, until,
+             ex.trace.size());
+  if (until > 0) fmt::print("{}\n", reports::render_diagram(before, d));
+  const auto& next = ex.trace[until];
+  fmt::print("NEXT (step {}): {} is about to run {}\n\nmodel state before step {}:\n{}", until, ex.fiber_names.at(next.fiber),
+             sched::format_label(next.label), until, *state);
+  return kClean;
+}
+
+}  // namespace
+
 int cmd_replay(const replay_args& a) {
   const sim::binding& b = sim::default_binding();
-  auto sc = sim::load_scenario(a.file, *b.cat);
-  const bool by_schedule = !a.schedule.empty();
-  if (by_schedule && !a.flags.seed.empty())
-    throw sim::input_error("", "--schedule", "give either --seed or --schedule, not both");
-  if (!by_schedule && a.flags.seed.empty())
-    throw sim::input_error("", "--seed", "replay needs --seed S (the execution seed, or the DFS index) or --schedule FILE");
-  if (by_schedule && (!a.flags.fixes.empty() || !a.flags.fix.empty() || !a.flags.strategy.empty() || !a.flags.depth.empty() ||
-                      !a.flags.preemptions.empty() || !a.flags.runs.empty()))
+  auto sc = load_scenario_arg(a.file, *b.cat);
+  const bool by_schedule = !a.schedule.empty(), by_switches = !a.switches.empty();
+  if (by_schedule + by_switches + !a.flags.seed.empty() > 1)
+    throw sim::input_error("", by_schedule ? "--schedule" : "--switches", "give one of --seed, --schedule or --switches");
+  if (!by_schedule && !by_switches && a.flags.seed.empty())
+    throw sim::input_error("", "--seed", "replay needs --seed S (the execution seed, or the DFS index), --schedule FILE or --switches LIST");
+  if (by_switches && (!a.flags.strategy.empty() || a.flags.depth || a.flags.preemptions || a.flags.runs || !a.shard.empty()))
+    throw sim::input_error("", "--switches", "switches give every decision; drop --strategy, --depth, --preemptions, --runs and --shard");
+  if (by_schedule && (!a.flags.fixes.empty() || !a.flags.fix.empty() || !a.flags.strategy.empty() || a.flags.depth ||
+                      a.flags.preemptions || a.flags.runs))
     throw sim::input_error("", "--schedule", "a schedule file fixes the fix setting and the decisions; drop --fixes, --fix, "
                                              "--strategy, --depth, --preemptions and --runs");
   sim::prepared_scenario prepared(*sc, b);
   sched::Execution ex;
+  std::vector<uint64_t> preemptions;
   sim::fix_setting setting;
   std::string origin;
   if (by_schedule) {
     const sim::schedule s = sim::load_schedule(a.schedule, *sc);
     setting = s.fixes;
-    const uint64_t max_steps = a.flags.max_steps.empty()
-                                   ? std::max<uint64_t>(sc->explore.max_steps, s.decisions.size() + 1)
-                                   : parse_uint(a.flags.max_steps, "--max-steps", 1, ~0ULL);
+    const uint64_t max_steps = a.flags.max_steps ? *a.flags.max_steps : std::max<uint64_t>(sc->explore.max_steps, s.decisions.size() + 1);
     ex = sim::replay_schedule(prepared, s, max_steps);
     origin = fmt::format("schedule {}", a.schedule);
+  } else if (by_switches) {
+    setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
+    const sim::explore_settings s = settings_for(*sc, setting, a.flags);
+    sim::marked_execution m = sim::run_switches(prepared, setting, sim::parse_switches(a.switches, "--switches"), s.max_steps);
+    ex = std::move(m.ex);
+    preemptions = std::move(m.preemptions);
+    origin = fmt::format("switches {}", a.switches);
   } else {
     setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
     const sim::explore_settings s = settings_for(*sc, setting, a.flags);
@@ -53,7 +91,10 @@ int cmd_replay(const replay_args& a) {
     ex = sim::replay_key(prepared, s, setting, key, part);
     origin = fmt::format("{} seed {}", sim::describe_strategy(s), key);
   }
+  if (preemptions.empty() && sim::classify(ex.finding) != sim::outcome::divergence)  // mark them: re-run by its decisions
+    preemptions = sim::rerun_marked(prepared, setting, ex.decisions, std::max<uint64_t>(ex.decisions.size() + 1, sc->explore.max_steps)).preemptions;
   if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, ex, origin));
+  if (a.until) return print_until(*sc, prepared, setting, ex, preemptions, origin, *a.until);
   const sim::outcome o = sim::classify(ex.finding);
   const int code = o == sim::outcome::clean ? kClean
                    : o == sim::outcome::violation ? kViolation
@@ -76,7 +117,11 @@ int cmd_replay(const replay_args& a) {
   }
   fmt::print("{} ({}): fixes {}, {}, {} steps, {} preemptions\n\n", sc->name, sc->file, setting.describe(), origin, ex.steps,
              ex.preemptions);
-  fmt::print("{}\n", reports::render_diagram(ex));
+  reports::diagram_options d;
+  d.max_steps = a.diagram_steps;
+  d.preemptions = preemptions;
+  d.footer = false;  // the finding is printed below
+  fmt::print("{}\n", reports::render_diagram(ex, d));
   switch (o) {
     case sim::outcome::clean: fmt::print("clean: the execution ended without a finding\n"); break;
     case sim::outcome::violation: fmt::print("VIOLATION {}: {}\n", sched::to_string(ex.finding.kind), ex.finding.message); break;

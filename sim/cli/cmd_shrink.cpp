@@ -7,24 +7,15 @@
 #include "sim/schedule_file.hpp"
 #include "sim/shrink.hpp"
 #include "sim/suite.hpp"
+#include "sim/cli/progress.hpp"
 
 namespace fsrace::cli {
 
 void save_schedule_file(const std::string& path, const sim::schedule& s);
 
-/// "shrunk from 5 preemptions, 240 steps to 2 preemptions, 31 steps in 812 executions (fewest preemptions proven)".
-std::string describe_shrink(const sim::shrink_result& r) {
-  return fmt::format("shrunk from {} preemption{}, {} steps to {} preemption{}, {} steps in {} executions ({})",
-                     r.original_preemptions, r.original_preemptions == 1 ? "" : "s", r.original_steps, r.preemptions,
-                     r.preemptions == 1 ? "" : "s", r.steps, r.executions,
-                     r.preemptions_minimal ? (r.steps_minimal ? "fewest preemptions and steps proven"
-                                                              : "fewest preemptions proven")
-                                           : "not proven minimal within the budget");
-}
-
 int cmd_shrink(const shrink_args& a) {
   const sim::binding& b = sim::default_binding();
-  auto sc = sim::load_scenario(a.file, *b.cat);
+  auto sc = load_scenario_arg(a.file, *b.cat);
   const bool by_schedule = !a.schedule.empty();
   if (by_schedule == !a.flags.seed.empty())
     throw sim::input_error("", by_schedule ? "--schedule" : "--seed", "shrink needs exactly one of --seed S or --schedule FILE");
@@ -51,13 +42,23 @@ int cmd_shrink(const shrink_args& a) {
     }
     decisions = ex.decisions;
   }
-  const sim::shrink_result r = sim::shrink(prepared, decisions, {setting, max_steps, a.budget});
-  const sched::Execution shrunk = sim::rerun(prepared, setting, r.decisions, max_steps);
+  std::optional<shrink_line> line(std::in_place, sc->name);
+  const sim::shrink_result r = sim::shrink(prepared, decisions, {setting, max_steps, a.budget, a.seconds,
+      [&](uint64_t n, uint64_t p, uint64_t st, const char* phase) { line->update(n, p, st, phase); }});
+  line.reset();
+  const sim::marked_execution m = sim::rerun_marked(prepared, setting, r.decisions, max_steps);
+  const sched::Execution& shrunk = m.ex;
   const std::string output = a.output.empty() ? sc->name + ".shrunk.schedule.json" : a.output;
-  save_schedule_file(output, sim::schedule_of(*sc, setting, shrunk, "shrink: " + describe_shrink(r)));
-  fmt::print("{} ({}): fixes {}\n{}\n\n{}\nVIOLATION {}: {}\n\nschedule saved: {}\nreplay: fsrace replay {} --schedule {}\n", sc->name,
-             sc->file, setting.describe(), describe_shrink(r), reports::render_diagram(shrunk),
-             sched::to_string(shrunk.finding.kind), shrunk.finding.message, output, sc->file, output);
+  save_schedule_file(output, sim::schedule_of(*sc, setting, shrunk, "shrink: " + sim::describe_shrink(r)));
+  sim::explore_settings es = sc->explore;
+  es.max_steps = max_steps;
+  reports::diagram_options d;
+  d.preemptions = m.preemptions;
+  d.footer = false;
+  fmt::print("{} ({}): fixes {}\n{}\nVIOLATION {}: {}\n\n{}\nschedule saved: {}\nreplay: fsrace replay {} --schedule {}\n"
+             "   or: {}\n", sc->name, sc->file, setting.describe(), sim::describe_shrink(r), sched::to_string(shrunk.finding.kind),
+             shrunk.finding.message, reports::render_diagram(shrunk, d), output, sc->file, output,
+             sim::switches_replay_command(*sc, es, setting, sim::format_switches(m.switches)));
   return kViolation;
 }
 

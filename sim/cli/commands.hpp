@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/cli/common.hpp"
+#include "sim/shrink.hpp"
 
 namespace fsrace::cli {
 
@@ -14,17 +15,20 @@ struct explore_args {
   explore_flags flags;
   bool json = false, keep_going = false, no_shrink = false;
   std::string save_schedule, html;
-  size_t diagram_steps = 60;
-  uint64_t shrink_budget = 100000;
+  size_t diagram_steps = 100;
+  uint64_t shrink_budget = 20000;
+  double shrink_seconds = 10;
   unsigned jobs = 1;
   std::string shard;
 };
 int cmd_explore(const explore_args&);
 
 struct replay_args {
-  std::string file, schedule, save_schedule, shard;
+  std::string file, schedule, save_schedule, shard, switches;
   explore_flags flags;
   bool json = false;
+  std::optional<uint64_t> until;  // stop before step N and print the model's state
+  size_t diagram_steps = 0;
 };
 int cmd_replay(const replay_args&);
 
@@ -32,13 +36,17 @@ struct shrink_args {
   std::string file, schedule, output;
   explore_flags flags;
   uint64_t budget = 100000;
+  double seconds = 0;
 };
 int cmd_shrink(const shrink_args&);
 
 struct run_args {
   std::vector<std::string> paths;
   std::string junit, json, html;
-  size_t diagram_steps = 40;
+  size_t diagram_steps = 100;
+  uint64_t shrink_budget = 2000;
+  double shrink_seconds = 5;
+  bool no_shrink = false;
   unsigned jobs = 1;
   std::string shard;
 };
@@ -76,6 +84,17 @@ struct soak_args {
   unsigned jobs = 1;
 };
 int cmd_soak(const soak_args&);
+
+struct diff_args {
+  std::string file;                          // a scenario (then seeds and fix settings), or the first of two schedule files
+  std::string second;                        // the second schedule file
+  std::vector<std::string> seeds, fixes;     // one or two each
+  std::string strategy;
+  std::optional<uint32_t> depth, preemptions;
+  std::optional<uint64_t> max_steps;
+  size_t context = 6;
+};
+int cmd_diff(const diff_args&);
 
 int cmd_validate(const std::vector<std::string>& files);
 int cmd_list(bool json);

@@ -1,6 +1,9 @@
 #include "sim/cli/common.hpp"
 
 #include <charconv>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -75,14 +78,42 @@ sim::explore_settings settings_for(const sim::scenario& sc, const sim::fix_setti
     s.strategy = *k;
   }
   if (!f.seed.empty()) s.seed = parse_seed(f.seed, "--seed");
-  if (!f.runs.empty()) s.runs = parse_uint(f.runs, "--runs", 1, 1'000'000'000'000ULL);
-  if (!f.max_steps.empty()) s.max_steps = parse_uint(f.max_steps, "--max-steps", 1, 1'000'000'000ULL);
-  if (!f.depth.empty()) s.depth = static_cast<uint32_t>(parse_uint(f.depth, "--depth", 1, 16));
-  if (!f.preemptions.empty()) s.preemptions = static_cast<uint32_t>(parse_uint(f.preemptions, "--preemptions", 0, 16));
+  if (f.runs) s.runs = *f.runs;
+  if (f.max_steps) s.max_steps = *f.max_steps;
+  if (f.depth) s.depth = *f.depth;
+  if (f.preemptions) s.preemptions = *f.preemptions;
   return s;
+}
+
+std::unique_ptr<sim::scenario> load_scenario_arg(const std::string& file, const sim::catalogue& cat) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw sim::input_error(file, "", "is a directory, not a scenario file; `fsrace run " + file +
+                                         "` runs every scenario in it, or name one file (" + file + "/NAME.json)");
+  if (std::ifstream in(file); in) {  // a schedule file: say what it is and how it is used
+    char head[4096] = {};
+    in.read(head, sizeof head - 1);
+    if (std::string_view(head).find("\"fsrace_schedule\"") != std::string_view::npos)
+      throw sim::input_error(file, "", "is a schedule file, not a scenario; replay it with `fsrace replay SCENARIO.json --schedule " +
+                                           file + "`");
+  }
+  return sim::load_scenario(file, cat);
 }
 
 bool progress_enabled() { return !g_quiet && ::isatty(STDERR_FILENO); }
 void set_quiet(bool q) { g_quiet = q; }
+bool quiet() { return g_quiet; }
+
+reports::junit_context junit_context() {
+  reports::junit_context c;
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  if (std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc)) c.timestamp = stamp;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) c.hostname = host;
+  return c;
+}
 
 }  // namespace fsrace::cli

@@ -1,23 +1,60 @@
 // fsrace: deterministic exploration of btrfs maintenance races. Thin: parses flags, calls sim.
+#include <csignal>
+#include <cstring>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "sim/cli/commands.hpp"
+#include "sim/interrupt.hpp"
+
+#ifndef FSRACE_VERSION
+#define FSRACE_VERSION "0.0.0"
+#endif
 
 namespace {
 
 using namespace fsrace::cli;
 
+// Unsigned numbers as typed: no sign (CLI11 would wrap "-4" into a huge unsigned) and no leading zero
+// (strtoull would read "010" as octal); decimal or 0x hex.
+const CLI::Validator kUnsigned(
+    [](std::string& s) -> std::string {
+      if (!s.empty() && (s[0] == '-' || s[0] == '+')) return "expected an unsigned integer, got \"" + s + "\"";
+      if (s.size() > 1 && s[0] == '0' && std::isdigit(static_cast<unsigned char>(s[1])))
+        return "expected a decimal integer without leading zeros (or 0x hex), got \"" + s + "\"";
+      return {};
+    },
+    "UINT");
+
 void add_explore_flags(CLI::App* cmd, explore_flags& f) {
-  cmd->add_option("--strategy", f.strategy, "random | pct | dfs (default: the scenario's)");
+  cmd->add_option("--strategy", f.strategy, "random | pct | dfs (default: the scenario's)")
+      ->check(CLI::IsMember({"random", "pct", "dfs"}));
   cmd->add_option("--seed", f.seed, "base seed (explore) or execution seed / DFS index (replay); decimal or 0x hex");
-  cmd->add_option("--runs", f.runs, "executions at most");
-  cmd->add_option("--depth", f.depth, "PCT bug depth d (1..16)");
-  cmd->add_option("--preemptions", f.preemptions, "DFS preemption bound (0..16)");
-  cmd->add_option("--max-steps", f.max_steps, "steps per execution before it ends as step-limit");
-  cmd->add_option("--fixes", f.fixes, "on | off: the scenario's fixes under test (explore default: off)");
+  cmd->add_option("--runs", f.runs, "executions at most")->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000'000'000}));
+  cmd->add_option("--depth", f.depth, "PCT bug depth d")->check(kUnsigned & CLI::Range(1u, 16u));
+  cmd->add_option("--preemptions", f.preemptions, "DFS preemption bound")->check(kUnsigned & CLI::Range(0u, 16u));
+  cmd->add_option("--max-steps", f.max_steps, "steps per execution before it ends as step-limit")
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}));
+  cmd->add_option("--fixes", f.fixes, "on | off: the scenario's fixes under test (default: off)")->check(CLI::IsMember({"on", "off"}));
   cmd->add_option("--fix", f.fix, "ID=on|off: one fix, after --fixes (repeatable)");
+}
+
+CLI::Option* add_diagram_steps(CLI::App* cmd, size_t& steps) {
+  return cmd->add_option("--diagram-steps", steps, "steps a diagram shows at most: a longer execution shows its race window (0 = all)")
+      ->check(kUnsigned & CLI::Range(size_t{0}, size_t{1'000'000}))
+      ->capture_default_str();
+}
+
+void add_shrink_budget(CLI::App* cmd, uint64_t& executions, double& seconds, const char* executions_flag, const char* seconds_flag) {
+  cmd->add_option(executions_flag, executions, "executions the shrinking may use")
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{100'000'000}))
+      ->capture_default_str();
+  cmd->add_option(seconds_flag, seconds, "seconds the shrinking may take (0 = no limit); it says when it stopped early")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
 }
 
 void setup_logging(int verbose, bool quiet) {
@@ -31,38 +68,70 @@ void setup_logging(int verbose, bool quiet) {
   set_quiet(quiet);
 }
 
+// Ctrl-C: the first one asks the running exploration to stop (it finishes its execution, prints its
+// summary and writes the partial reports, marked interrupted); a second one ends the process at once.
+void on_interrupt(int) { fsrace::sim::request_interrupt(); }
+
+void install_interrupt_handler() {
+  struct sigaction sa;
+  std::memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_interrupt;
+  sa.sa_flags = SA_RESETHAND;  // the second Ctrl-C gets the default action
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+// "fsrace explor ...": the first word that is not a global flag names an unknown subcommand.
+std::string unknown_subcommand(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!arg.empty() && arg[0] == '-') continue;
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), arg) != names.end()) return {};
+    return "unknown command \"" + arg + "\"" + fsrace::sim::did_you_mean(arg, names) + "; `fsrace --help` lists the commands";
+  }
+  return {};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"fsrace: deterministic concurrency simulator for btrfs maintenance races"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags are accepted after the subcommand too
+  app.set_version_flag("--version", std::string("fsrace ") + FSRACE_VERSION + " (models Linux 6.1.192)");
   int verbose = 0;
   bool quiet = false;
   app.add_flag("-v,--verbose", verbose, "more log output (-vv: trace)");
   app.add_flag("-q,--quiet", quiet, "errors only, no progress");
 
   explore_args ex;
-  auto* explore = app.add_subcommand("explore", "explore interleavings of a scenario; exit 0 clean, 1 violation, 2 bad input, 3 tool error");
+  auto* explore = app.add_subcommand("explore", "explore interleavings of a scenario; exit 0 clean, 1 violation, 2 bad input, 3 tool error, 130 interrupted");
   explore->add_option("scenario", ex.file, "scenario file")->required();
   add_explore_flags(explore, ex.flags);
   explore->add_flag("--json", ex.json, "print one JSON object instead of text");
   explore->add_option("--html", ex.html, "also write an HTML report with the violations as swimlanes (atomically)");
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
-  explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
+  explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here (shrunk, as drawn)");
   explore->add_option("--jobs", ex.jobs, "worker threads; results are identical for any number")->check(CLI::Range(1, 1024));
   explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
-  explore->add_option("--shrink-budget", ex.shrink_budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
-  explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)")->check(CLI::Range(0, 1000000));
+  add_shrink_budget(explore, ex.shrink_budget, ex.shrink_seconds, "--shrink-budget", "--shrink-time");
+  add_diagram_steps(explore, ex.diagram_steps);
 
   replay_args rp;
   auto* replay = app.add_subcommand("replay", "re-run one execution and print its interleaving diagram and finding");
   replay->add_option("scenario", rp.file, "scenario file")->required();
   add_explore_flags(replay, rp.flags);
   replay->add_option("--schedule", rp.schedule, "schedule file to replay (label-checked)");
+  replay->add_option("--switches", rp.switches, "STEP:THREAD,...: the decisions that differ from 'keep the running thread, else the lowest id' (as explore prints for a shrunk race)");
   replay->add_option("--save-schedule", rp.save_schedule, "write the replayed execution's schedule file here");
   replay->add_flag("--json", rp.json, "print one JSON object instead of text");
   replay->add_option("--shard", rp.shard, "K/N: dfs only, --seed numbers the execution within that shard (as explore --shard printed)");
+  replay->add_option("--until", rp.until, "stop before step N and print the model's state there (block groups, trees, ordered extents, locks, transaction)")
+      ->check(kUnsigned);
+  add_diagram_steps(replay, rp.diagram_steps);
 
   shrink_args sh;
   auto* shrink = app.add_subcommand("shrink", "find the schedule with the fewest preemptions (then steps) showing the same violation; save it");
@@ -70,17 +139,31 @@ int main(int argc, char** argv) {
   add_explore_flags(shrink, sh.flags);
   shrink->add_option("--schedule", sh.schedule, "shrink this schedule file instead of --seed");
   shrink->add_option("-o,--output", sh.output, "schedule file to write (default: NAME.shrunk.schedule.json)");
-  shrink->add_option("--budget", sh.budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
+  add_shrink_budget(shrink, sh.budget, sh.seconds, "--shrink-budget", "--shrink-time");
 
   run_args rn;
-  auto* run = app.add_subcommand("run", "run every scenario under each of its expectations; exit 0 only if all hold");
-  run->add_option("paths", rn.paths, "scenario files or directories (default: the scenarios directory)");
+  auto* run = app.add_subcommand("run", "run every scenario under each of its expectations; exit 0 only if all hold, 130 interrupted");
+  run->add_option("paths", rn.paths, "scenario files or directories (default: ./scenarios)");
   run->add_option("--junit", rn.junit, "write a JUnit XML report (atomically)");
   run->add_option("--json", rn.json, "write a JSON report (atomically)");
   run->add_option("--html", rn.html, "write an HTML report: summary table, violations as swimlanes (atomically)");
   run->add_option("--jobs", rn.jobs, "worker threads per exploration; results are identical for any number")->check(CLI::Range(1, 1024));
   run->add_option("--shard", rn.shard, "K/N: run only the cases c with c mod N = K; N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
-  run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)")->check(CLI::Range(0, 1000000));
+  run->add_flag("--no-shrink", rn.no_shrink, "draw the violations as found, not shrunk");
+  add_shrink_budget(run, rn.shrink_budget, rn.shrink_seconds, "--shrink-budget", "--shrink-time");
+  add_diagram_steps(run, rn.diagram_steps);
+
+  diff_args df;
+  auto* diff = app.add_subcommand("diff", "where two executions part: a scenario under two fix settings or two seeds, or two schedule files");
+  diff->add_option("first", df.file, "scenario file, or the first schedule file")->required();
+  diff->add_option("second", df.second, "the second schedule file (when the first is one)");
+  diff->add_option("--seed", df.seeds, "execution seed (or DFS index); twice for two seeds")->expected(1, 2);
+  diff->add_option("--fixes", df.fixes, "on | off; twice for two fix settings (default: off)")->expected(1, 2)->check(CLI::IsMember({"on", "off"}));
+  diff->add_option("--strategy", df.strategy, "random | pct | dfs (default: the scenario's)")->check(CLI::IsMember({"random", "pct", "dfs"}));
+  diff->add_option("--depth", df.depth, "PCT bug depth d")->check(kUnsigned & CLI::Range(1u, 16u));
+  diff->add_option("--preemptions", df.preemptions, "DFS preemption bound")->check(kUnsigned & CLI::Range(0u, 16u));
+  diff->add_option("--max-steps", df.max_steps, "steps per execution")->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}));
+  diff->add_option("--context", df.context, "steps shown before and after where they part")->check(kUnsigned & CLI::Range(size_t{0}, size_t{1000}))->capture_default_str();
 
   merge_args mg;
   auto* merge = app.add_subcommand("merge", "combine the --json results of every shard into the result of one unsharded run");
@@ -92,13 +175,13 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "measure: context switch limit, scheduling decision cost, clone cost, and per scenario executions/s and time to the first violation");
   bench->add_option("--scenarios", bn.scenarios, "scenario files or directories (default: the scenarios directory)");
   bench->add_flag("--json", bn.json, "print one JSON object instead of text");
-  bench->add_option("--seeds", bn.seeds, "base seeds per randomised strategy (medians are reported)")->check(CLI::Range(1, 1000));
-  bench->add_option("--budget", bn.budget, "executions at most while looking for the first violation")->check(CLI::Range(1, 100000000));
-  bench->add_option("--runs", bn.rate_runs, "executions timed for executions/s")->check(CLI::Range(1, 100000000));
-  bench->add_option("--decisions", bn.decisions, "scheduling decisions per ping-pong measurement")->check(CLI::Range(uint64_t{1000}, uint64_t{10000000000}));
-  bench->add_option("--repeat", bn.repeat, "measurements of the scheduler figures (the best is reported)")->check(CLI::Range(1, 100));
+  bench->add_option("--seeds", bn.seeds, "base seeds per randomised strategy (medians are reported)")->check(kUnsigned & CLI::Range(1, 1000));
+  bench->add_option("--budget", bn.budget, "executions at most while looking for the first violation")->check(kUnsigned & CLI::Range(1, 100000000));
+  bench->add_option("--runs", bn.rate_runs, "executions timed for executions/s")->check(kUnsigned & CLI::Range(1, 100000000));
+  bench->add_option("--decisions", bn.decisions, "scheduling decisions per ping-pong measurement")->check(kUnsigned & CLI::Range(uint64_t{1000}, uint64_t{10000000000}));
+  bench->add_option("--repeat", bn.repeat, "measurements of the scheduler figures (the best is reported)")->check(kUnsigned & CLI::Range(1, 100));
   bench->add_flag("--verify", bn.verify, "also search each fixed variant exhaustively with DFS (slow)");
-  bench->add_option("--verify-bound", bn.verify_bound, "preemption bound of --verify")->check(CLI::Range(0, 16));
+  bench->add_option("--verify-bound", bn.verify_bound, "preemption bound of --verify")->check(kUnsigned & CLI::Range(0, 16));
   bench->add_option("--jobs", bn.jobs, "worker threads of the --verify search")->check(CLI::Range(1, 1024));
 
   soak_args sk;
@@ -131,22 +214,24 @@ int main(int argc, char** argv) {
   make->add_option("-o,--output", new_output, "file to write (default: NAME.json)");
   make->add_flag("--force", new_force, "overwrite an existing file");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);  // prints the message
+  if (const std::string unknown = unknown_subcommand(app, argc, argv); !unknown.empty()) {
+    fmt::print(stderr, "fsrace: error: {}\n", unknown);
     return kBadInput;
   }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, the version or the message
+    return code == 0 ? 0 : kBadInput;
+  }
   setup_logging(verbose, quiet);
+  install_interrupt_handler();
   try {
     if (*explore) return cmd_explore(ex);
     if (*replay) return cmd_replay(rp);
     if (*shrink) return cmd_shrink(sh);
     if (*run) return cmd_run(rn);
+    if (*diff) return cmd_diff(df);
     if (*merge) return cmd_merge(mg);
     if (*report) return cmd_report(rt);
     if (*bench) return cmd_bench(bn);

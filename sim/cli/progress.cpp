@@ -30,4 +30,22 @@ void progress_line::finish() {
   drawn_ = false;
 }
 
+shrink_line::shrink_line(std::string what)
+    : what_(std::move(what)), enabled_(progress_enabled()), start_(std::chrono::steady_clock::now()), last_(start_) {}
+
+shrink_line::~shrink_line() {
+  if (drawn_) fmt::print(stderr, "\r\033[K");
+}
+
+void shrink_line::update(uint64_t executions, uint64_t preemptions, uint64_t steps, const char* phase) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_ < std::chrono::milliseconds(100)) return;
+  last_ = now;
+  fmt::print(stderr, "\r\033[K{}: shrinking ({}): {} executions, best {} preemption{}, {} steps, {:.1f}s", what_, phase, executions,
+             preemptions, preemptions == 1 ? "" : "s", steps, std::chrono::duration<double>(now - start_).count());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
 }  // namespace fsrace::cli

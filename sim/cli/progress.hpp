@@ -21,4 +21,17 @@ class progress_line {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
+/// The shrinking's progress line: executions, the best schedule so far, the phase, time spent.
+class shrink_line {
+ public:
+  explicit shrink_line(std::string what);
+  ~shrink_line();
+  void update(uint64_t executions, uint64_t preemptions, uint64_t steps, const char* phase);
+
+ private:
+  std::string what_;
+  bool enabled_, drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
 }  // namespace fsrace::cli

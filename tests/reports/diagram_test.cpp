@@ -138,11 +138,42 @@ TEST_CASE("wrap_text breaks at spaces, keeps every word, hard-breaks words longe
   CHECK(hard[1] == "  " + std::string(18, 'x'));
 }
 
-TEST_CASE("max_steps keeps the last steps and says how many were left out") {
-  const auto text = reports::render_diagram(three_threads(), {30, 100, 2, true});
-  CHECK_THAT(text, Catch::Contains("... 5 earlier steps not shown"));
-  CHECK_THAT(text, !Catch::Contains("start cleaner"));
-  CHECK_THAT(text, Catch::Contains("scrub_chunk"));
+TEST_CASE("a long execution shows its race window: preemptions marked, other stretches folded by thread") {
+  sched::Execution ex;
+  ex.fiber_names = {"scrub", "cleaner", "writer", "worker"};
+  for (int i = 0; i < 200; ++i) ex.trace.push_back({2, sched::L("btrfs_commit_transaction(transid {})", 7)});
+  ex.trace.push_back({0, sched::L("scrub_enumerate_chunks: found the dev extent of bg {} on devid {}", 13631488, 1)});  // 200
+  ex.trace.push_back({1, sched::L("btrfs_remove_chunk(bg {})", 13631488)});  // 201: preempts scrub
+  for (int i = 0; i < 100; ++i) ex.trace.push_back({1, sched::L("btrfs_remove_block_group(bg {})", 13631488)});
+  ex.trace.push_back({0, sched::L("scrub_chunk(bg {})", 13631488)});  // 302: scrub comes back
+  ex.finding = {sched::FindingKind::Violation, "scrub returned -EINVAL (-22) to user space", 0, 302};
+  reports::diagram_options o;
+  o.max_steps = 40;
+  o.preemptions = {201};
+  const std::string text = reports::render_diagram(ex, o);
+  CHECK_THAT(text, Catch::Contains("~~ preempts scrub ~~"));
+  CHECK_THAT(text, Catch::Contains("... 197 steps of writer"));
+  CHECK_THAT(text, Catch::Contains("... 92 steps of cleaner"));
+  CHECK_THAT(text, Catch::Contains("scrub_enumerate_chunks"));
+  CHECK_THAT(text, Catch::Contains("=> 302"));
+  // The worker took no step: no column, named under the header.
+  CHECK_THAT(text, Catch::Contains("(threads without a step shown: worker)"));
+  CHECK(lines_of(text)[0].find("worker") == std::string::npos);
+  // Fewer than max_steps: everything is shown, nothing folded.
+  o.max_steps = 0;
+  CHECK_THAT(reports::render_diagram(ex, o), !Catch::Contains("..."));
+  // No footer when the caller prints the finding itself.
+  o.footer = false;
+  CHECK_THAT(reports::render_diagram(ex, o), !Catch::Contains("scrub returned -EINVAL"));
+}
+
+TEST_CASE("diagram columns widen to the longest word rather than break inside an identifier") {
+  sched::Execution ex;
+  ex.fiber_names = {"a", "b", "c", "d", "e"};
+  for (sched::FiberId f = 0; f < 5; ++f) ex.trace.push_back({f, sched::Ls("spin_lock({})", "fs_info->unused_bgs_lock")});
+  const std::string text = reports::render_diagram(ex);
+  CHECK_THAT(text, Catch::Contains("(fs_info->unused_bgs_lock)"));
+  CHECK_THAT(text, !Catch::Contains("unused_bgs_\n"));
 }
 
 TEST_CASE("findings not raised by a step (invariants, deadlock) are shown after the diagram") {

@@ -88,7 +88,15 @@ TEST_CASE("JUnit: one testcase per scenario and fix setting, failures and errors
   CHECK(std::count(xml.begin(), xml.end(), '\n') > 10);
   std::regex testcase("<testcase ");
   CHECK(std::distance(std::sregex_iterator(xml.begin(), xml.end(), testcase), std::sregex_iterator()) == 3);
-  CHECK_THAT(xml, Catch::Contains("classname=\"fsrace.scrub-vs-bg-deletion\" name=\"fixes=on [pct depth 3]: expect clean\""));
+  // Stable names: the scenario and the fix setting only; one testsuite per scenario with its properties.
+  CHECK_THAT(xml, Catch::Contains("classname=\"fsrace.scrub-vs-bg-deletion\" name=\"fixes=on\""));
+  CHECK_THAT(xml, Catch::Contains("<testsuite name=\"fsrace.scrub-vs-bg-deletion\" tests=\"3\""));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"strategy\" value=\"pct depth 3\"/>"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"seed\" value=\"42\"/>"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"replay\" value=\"fsrace replay scenarios/scrub-vs-bg-deletion.json --seed 42"));
+  const std::string stamped = reports::to_junit(sample(), "fsrace", {"2026-12-04T22:13:09", "ci-7"});
+  CHECK_THAT(stamped, Catch::Contains("timestamp=\"2026-12-04T22:13:09\" hostname=\"ci-7\">"));
+  check_well_formed(stamped);
   CHECK_THAT(xml, Catch::Contains("<failure message=\"expected clean, found violation"));
   CHECK_THAT(xml, Catch::Contains("type=\"violation\""));
   CHECK_THAT(xml, Catch::Contains("seed 42"));

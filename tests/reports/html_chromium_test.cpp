@@ -73,8 +73,37 @@ TEST_CASE("html report of scrub-vs-bg-deletion with fixes off as headless Chromi
   CHECK(std::regex_search(violating, std::regex("<td class=\"n\">[0-9]+</td><td class=\"step t0\">")));
   CHECK_THAT(violating, Catch::Contains("<div class=\"finding\">violation: scrub returned -EINVAL (-22) to user space"));
 
-  // What replays it: the seed and the command.
+  // The shrunk race: its preemptions are marked; its command replays it by its switches.
+  CHECK(std::regex_search(dom, std::regex("<div class=\"preempt-mark\"[^>]*>\u21b7 preempts (scrub|cleaner)</div>")));
+  CHECK_THAT(dom, Catch::Contains("--switches "));
+
+  // What replays it as found: the seed and the command.
   std::smatch seed;
   REQUIRE(std::regex_search(dom, seed, std::regex("<code class=\"seed\">([0-9]+)</code>")));
   CHECK_THAT(dom, Catch::Contains("--seed " + seed[1].str() + " --strategy pct --depth 3 --fixes off</code>"));
+}
+
+TEST_CASE("html report of send-vs-relocation with fixes off shows send, balance and writer around the race") {
+  const std::string chromium = chromium_binary();
+  if (chromium.empty() || !std::filesystem::exists(chromium))
+    FAIL("chromium not found: this test loads the HTML report in headless Chromium (bash .ci/install-deps installs it).");
+  const std::string scenario = FSRACE_SCENARIO_DIR "/send-vs-relocation.json";
+  // The default exploration finds it; a small shrink budget keeps the test short.
+  auto r = run_shell(fsrace_cmd("explore '" + scenario + "' --fixes off --shrink-budget 200 --html send.html"));
+  REQUIRE(r.code == 1);
+  const std::string dom = dump_dom(chromium, scratch_dir() / "send.html");
+  CHECK(std::regex_search(dom, std::regex("<body[^>]* data-ready=\"1\"")));
+  // Every thread of the race keeps its lane around it, the rest of the 10,000 steps folded by thread.
+  CHECK_THAT(dom, Catch::Contains("<th class=\"lane t0\">send</th><th class=\"lane t1\">balance</th><th class=\"lane t2\">writer</th>"));
+  CHECK(std::regex_search(dom, std::regex("<td class=\"step t0\"><(div|span) class=\"(fn|preempt-mark)")));
+  CHECK(std::regex_search(dom, std::regex("<td class=\"step t1\"><(div|span) class=\"(fn|preempt-mark)")));
+  CHECK(std::regex_search(dom, std::regex("<td class=\"step t2\"><(div|span) class=\"(fn|preempt-mark)")));
+  CHECK(std::regex_search(dom, std::regex("<tr class=\"folded\">.*steps of (send|balance|writer)")));
+  CHECK(std::regex_search(dom, std::regex("preempts (send|balance|writer)")));
+  CHECK(std::regex_search(dom, std::regex("<tr class=\"violating")));
+  // At most the window's steps, not thousands of rows.
+  size_t rows = 0;
+  for (size_t at = dom.find("<td class=\"step "); at != std::string::npos; at = dom.find("<td class=\"step ", at + 1)) ++rows;
+  CHECK(rows <= 160);
+  CHECK(rows >= 10);
 }

@@ -83,21 +83,63 @@ TEST_CASE("trace_of keeps the last steps with their threads and marks the violat
   CHECK_FALSE(reports::trace_of(other_fiber, 0).violating);
 }
 
-TEST_CASE("a label shows its kernel function apart from the objects it touches") {
+TEST_CASE("a label shows its kernel function apart from the typed objects it touches") {
   CHECK(reports::html_label("btrfs_remove_chunk(bg 13631488)") ==
         "<span class=\"fn\">btrfs_remove_chunk</span><wbr><span class=\"args\">(bg <span class=\"obj\" "
-        "data-obj=\"13631488\">13631488</span>)</span>");
+        "data-obj=\"bg:13631488\" title=\"bg 13631488\">13631488</span>)</span>");
   const std::string lock = reports::html_label("mutex_lock(cleaner_mutex)");
-  CHECK_THAT(lock, Catch::Contains("<span class=\"obj\" data-obj=\"cleaner_mutex\">cleaner_mutex</span>"));
-  CHECK_THAT(reports::html_label("down_write(btrfs_root->node lock)"),
-             Catch::Contains("(<span class=\"obj\" data-obj=\"btrfs_root-&gt;node lock\">btrfs_root-&gt;node lock</span>)"));
-  const std::string hex = reports::html_label("find_free_extent(type 0x1, 4096 bytes)");
-  CHECK_THAT(hex, Catch::Contains("data-obj=\"0x1\""));
-  CHECK_THAT(hex, Catch::Contains("data-obj=\"4096\""));
+  CHECK_THAT(lock, Catch::Contains("data-obj=\"lock:cleaner_mutex\""));
+  CHECK_THAT(reports::html_label("wait_event(fs_info->transaction_wait)"), Catch::Contains("data-obj=\"wq:fs_info-&gt;transaction_wait\""));
+  CHECK_THAT(reports::html_label("atomic_dec(block_group->reservations)"), Catch::Contains("data-obj=\"var:block_group-&gt;reservations\""));
+  // The same number means different objects by the word before it; sizes and offsets are no objects.
+  const std::string dev = reports::html_label("btrfs_free_dev_extent(devid 3, physical 3)");
+  CHECK_THAT(dev, Catch::Contains("data-obj=\"devid:3\""));
+  CHECK(count(dev, "class=\"obj\"") == 1);
+  CHECK_THAT(reports::html_label("btrfs_compare_trees(send root 5, parent root 3)"), Catch::Contains("data-obj=\"root:3\""));
+  CHECK_THAT(reports::html_label("read_tree_block(30408704) of commit root 30441472"), Catch::Contains("data-obj=\"bytenr:30408704\""));
+  CHECK_THAT(reports::html_label("read_tree_block(30408704) of commit root 30441472"), Catch::Contains("data-obj=\"bytenr:30441472\""));
+  CHECK_THAT(reports::html_label("btrfs_finish_ordered_io(ino 257 off 4096)"), Catch::Contains("data-obj=\"inode:257\""));
+  CHECK(count(reports::html_label("btrfs_finish_ordered_io(ino 257 off 4096)"), "class=\"obj\"") == 1);
+  CHECK(count(reports::html_label("find_free_extent(type 0x1, 16384 bytes)"), "class=\"obj\"") == 0);
+  CHECK_THAT(reports::html_label("btrfs_commit_transaction(transid 7)"), Catch::Contains("data-obj=\"transid:7\""));
   // Digits inside identifiers are not objects; markup in a label is escaped.
   CHECK(count(reports::html_label("raid1c3_write<x>"), "class=\"obj\"") == 0);
   CHECK_THAT(reports::html_label("raid1c3_write<x>"), Catch::Contains("&lt;x&gt;"));
   CHECK(reports::html_label("yield") == "<span class=\"fn\">yield</span>");
+  // A finding's message names typed objects the same way.
+  CHECK(reports::typed_objects("scrub_enumerate_chunks: dev extent of bg 13631488 on devid 1 is gone (3 bytes)") ==
+        std::vector<std::string>{"bg:13631488", "devid:1"});
+}
+
+TEST_CASE("a long execution's lanes show its race window: folds counted by thread, preemptions marked, finding objects") {
+  sched::Execution ex;
+  ex.fiber_names = {"send", "balance", "writer", "idle"};
+  for (int i = 0; i < 300; ++i) ex.trace.push_back({1, sched::L("relocate_tree_blocks(bytenr {} level {})", 1000 + i, 0)});
+  ex.trace.push_back({0, sched::L("btrfs_compare_trees(send root {}, parent root {})", 257, 256)});  // 300: preempts balance
+  for (int i = 0; i < 200; ++i) ex.trace.push_back({2, sched::L("btrfs_commit_transaction(transid {})", 9)});
+  ex.trace.push_back({0, sched::L("read_tree_block({}) of commit root {}", 30408704, 30441472)});  // 501
+  ex.finding = {sched::FindingKind::Violation, "send: parent transid verify failed on bytenr 30408704 in root 257", 0, 501};
+  const auto t = reports::window_trace_of(ex, {300}, 40);
+  CHECK(t.steps.size() <= 40);
+  CHECK(t.total_steps == 502);
+  REQUIRE(t.violating);
+  CHECK(*t.violating == 501);
+  CHECK(t.finding_objects == std::vector<std::string>{"bytenr:30408704", "root:257"});
+  REQUIRE(!t.folds.empty());
+  CHECK(t.folds.front().first == 0);
+  CHECK(t.folds.front().threads == std::vector<std::pair<uint32_t, uint64_t>>{{1, 296}});
+  const std::string html = reports::html_swimlanes(t, "violation: x");
+  CHECK_THAT(html, Catch::Contains("&hellip; 296 steps of balance</td>"));
+  CHECK_THAT(html, Catch::Contains("steps of writer"));
+  CHECK_THAT(html, Catch::Contains("&#x21B7; preempts balance"));
+  CHECK(count(html, "<tr class=\"switch preempt\">") + count(html, "<tr class=\"preempt\">") == 1);
+  CHECK_THAT(html, Catch::Contains("data-finding=\"bytenr:30408704 root:257\""));
+  // Every thread with a step shown keeps its lane; one without is named under the table.
+  CHECK_THAT(html, Catch::Contains("<th class=\"lane t0\">send</th><th class=\"lane t1\">balance</th><th class=\"lane t2\">writer</th>"));
+  CHECK_THAT(html, Catch::Contains("Threads without a step shown: idle."));
+  // A JSON round trip keeps the window.
+  const auto back = reports::trace_from_json(nlohmann::json::parse(reports::to_json(t).dump()), "");
+  CHECK(reports::to_json(back) == reports::to_json(t));
 }
 
 TEST_CASE("swimlanes have a column per thread and a row per step with the violating step highlighted") {
@@ -118,7 +160,7 @@ TEST_CASE("swimlanes have a column per thread and a row per step with the violat
   CHECK_THAT(last, Catch::Contains("3 earlier steps not kept"));
   // A thread without a step among those kept gets no lane, only a mention.
   CHECK_THAT(last, Catch::Contains("<th class=\"n\">step</th><th class=\"lane t0\">scrub</th></tr>"));
-  CHECK_THAT(last, Catch::Contains("<p class=\"note\">Threads without a step here: cleaner.</p>"));
+  CHECK_THAT(last, Catch::Contains("<p class=\"note\">Threads without a step shown: cleaner.</p>"));
   // Many lanes scroll sideways, each wide enough for its labels; colours follow the thread.
   auto many = scrub_race();
   many.fiber_names = {"scrub", "cleaner", "endio", "endio", "endio", "endio", "endio", "writer"};

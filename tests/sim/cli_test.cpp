@@ -146,14 +146,26 @@ TEST_CASE("cli: explore exit codes, the replay command it prints works, --json")
   r = fsrace("explore deadlock.json");
   CHECK(r.code == 1);
   CHECK_THAT(r.out, Catch::Contains("VIOLATION deadlock"));
-  const auto pos = r.out.find("replay: fsrace replay ");
-  REQUIRE(pos != std::string::npos);
-  const std::string replay = r.out.substr(pos + 15, r.out.find('\n', pos) - pos - 15);
+  auto command_after = [&](const std::string& text, const std::string& tag) {
+    const auto pos = text.find(tag + "fsrace replay ");
+    REQUIRE(pos != std::string::npos);
+    const size_t from = pos + tag.size() + 7;
+    return text.substr(from, text.find('\n', pos) - from);
+  };
+  const std::string replay = command_after(r.out, "replay (as found): ");
   CHECK_THAT(replay, Catch::StartsWith("replay deadlock.json --seed ") && Catch::EndsWith("--strategy random --fixes off"));
   auto again = fsrace(replay);
   CHECK(again.code == 1);
   CHECK_THAT(again.out, Catch::Contains("VIOLATION deadlock"));
   CHECK_THAT(again.out, Catch::Contains("start a") && Catch::Contains("wait_for_completion(b_go)"));
+  // The shrunk execution drawn is what its command replays: the same diagram.
+  const std::string shrunk = command_after(r.out, "replay (shrunk, as drawn below): ");
+  CHECK_THAT(shrunk, Catch::StartsWith("replay deadlock.json --switches ") && Catch::EndsWith("--fixes off"));
+  again = fsrace(shrunk);
+  CHECK(again.code == 1);
+  const std::string drawn = r.out.substr(r.out.find("\n\n", r.out.find("replay (shrunk")) + 2);
+  CHECK_THAT(again.out, Catch::Contains(drawn.substr(0, drawn.find("*** deadlock"))));
+  CHECK_THAT(r.out, Catch::Contains("shrunk from") && Catch::Contains("shrinking"));
 
   r = fsrace("explore deadlock.json --json --strategy dfs --preemptions 1");
   CHECK(r.code == 1);
@@ -258,7 +270,8 @@ TEST_CASE("cli: run checks every expectation and writes JUnit and JSON reports")
   r = fsrace("run suite --junit out.xml");
   CHECK(r.code == 1);
   CHECK_THAT(read_file(workdir() / "out.xml"), Catch::Contains("<failure message=\"expected clean, found deadlock") &&
-                                                   Catch::Contains("replay: fsrace replay suite/wrong.json --seed"));
+                                                   Catch::Contains("replay as found: fsrace replay suite/wrong.json --seed") &&
+                                                   Catch::Contains("replay: fsrace replay suite/wrong.json --switches"));
   // A malformed file anywhere: exit 2 before anything runs.
   write_file(suite / "zbroken.json", "[]");
   r = fsrace("run suite");
@@ -306,4 +319,73 @@ TEST_CASE("cli: sharded runs merge into the unsharded report") {
   CHECK(merged == whole_explore);
   CHECK(merged["executions"] == 30);
   CHECK(merged["violations"][0]["occurrences"] == 30);
+}
+
+TEST_CASE("cli: --version, did you mean, global flags anywhere, typed numbers") {
+  write_scenarios();
+  auto r = fsrace("--version");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("fsrace "));
+  r = fsrace("explor ordered.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("unknown command \"explor\" (did you mean 'explore'?)"));
+  CHECK(fsrace("explore ordered.json -q").code == 0);
+  CHECK(fsrace("explore ordered.json --quiet -v").code == 0);
+  r = fsrace("explore ordered.json --runs -4");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--runs") && Catch::Contains("unsigned"));
+  r = fsrace("explore ordered.json --depth 17");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--depth"));
+  CHECK(fsrace("explore ordered.json --runs 010").code == 2);  // no octal surprise
+  CHECK(fsrace("explore ordered.json --runs 0x10 --json").code == 0);
+  CHECK(nlohmann::json::parse(fsrace("explore ordered.json --runs 0x10 --json").out)["executions"] == 16);
+}
+
+TEST_CASE("cli: a directory or a schedule file given as a scenario says so") {
+  write_scenarios();
+  fs::create_directories(workdir() / "adir");
+  auto r = fsrace("explore adir");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("adir: is a directory, not a scenario file; `fsrace run adir`"));
+  CHECK(r.err.find('\n') == r.err.size() - 1);  // one clear error
+  fs::remove(workdir() / "dl2.schedule.json");
+  REQUIRE(fsrace("explore deadlock.json --save-schedule dl2.schedule.json").code == 1);
+  r = fsrace("replay dl2.schedule.json --seed 1");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("dl2.schedule.json: is a schedule file, not a scenario; replay it with `fsrace replay SCENARIO.json --schedule dl2.schedule.json`"));
+  CHECK(r.err.find('\n') == r.err.size() - 1);
+}
+
+TEST_CASE("cli: run without paths runs ./scenarios of the current directory and says so") {
+  write_scenarios();
+  const fs::path here = workdir() / "project";
+  fs::create_directories(here / "scenarios");
+  fs::copy_file(workdir() / "ordered.json", here / "scenarios" / "ordered.json", fs::copy_options::overwrite_existing);
+  const fs::path out = workdir() / "run-out.txt", err = workdir() / "run-err.txt";
+  const std::string cmd = "cd '" + here.string() + "' && '" FSRACE_BINARY "' run >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK_THAT(read_file(err), Catch::Contains("fsrace run: 1 scenario file from scenarios"));
+  CHECK_THAT(read_file(out), Catch::Contains("2 cases: 2 passed"));
+}
+
+TEST_CASE("cli: replay --until prints the state there; diff shows where two executions part") {
+  write_scenarios();
+  auto r = fsrace("replay deadlock.json --seed 0 --strategy dfs --until 2");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("stopped before step 2 of"));
+  CHECK_THAT(r.out, Catch::Contains("NEXT (step 2):"));
+  CHECK_THAT(r.out, Catch::Contains("model state before step 2:") && Catch::Contains("threads:"));
+  r = fsrace("replay deadlock.json --seed 0 --strategy dfs --until 999");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--until: the execution has"));
+  r = fsrace("diff deadlock.json --seed 1 --seed 2 --strategy random");
+  CHECK((r.code == 0 || r.code == 1));
+  CHECK_THAT(r.out, Catch::Contains("A: random seed 1, fixes off") && Catch::Contains("B: random seed 2, fixes off"));
+  r = fsrace("diff deadlock.json --seed 0 --strategy dfs --fixes off --fixes off");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("the same"));
+  CHECK(fsrace("diff deadlock.json --seed 1").code == 2);
 }

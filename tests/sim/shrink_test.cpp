@@ -93,3 +93,65 @@ TEST_CASE("the lenient follower never diverges: it keeps the current fiber where
   CHECK(ex.decisions[0] == 2);
   CHECK(ex.decisions[3] == 2);  // kept the current fiber instead of the impossible 7
 }
+
+TEST_CASE("a shrunk schedule is its switches: they replay it step for step, and fit a command line") {
+  auto sc = noisy_counter();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  sim::explore_request req;
+  req.settings.strategy = sim::strategy_kind::random;
+  req.settings.runs = 10000;
+  req.settings.seed = 3;
+  req.fixes.on = false;
+  const auto e = sim::explore(prepared, req);
+  REQUIRE(e.violations.size() == 1);
+  const auto r = sim::shrink(prepared, e.violations[0].decisions, {req.fixes, 10000, 100000});
+  const sim::marked_execution m = sim::rerun_marked(prepared, req.fixes, r.decisions, 10000);
+  CHECK(m.preemptions.size() == r.preemptions);
+  CHECK(m.switches.size() <= 8);  // a few decisions, not one per step
+  const std::string text = sim::format_switches(m.switches);
+  CHECK(sim::parse_switches(text, "--switches") == m.switches);
+  const sim::marked_execution again = sim::run_switches(prepared, req.fixes, sim::parse_switches(text, "--switches"), 10000);
+  CHECK(again.ex.trace_hash() == m.ex.trace_hash());
+  CHECK(again.ex.finding.message == r.finding.message);
+  CHECK(again.preemptions == m.preemptions);
+  // Malformed switches are bad input naming the flag.
+  CHECK_THROWS_AS(sim::parse_switches("5:1,3:0", "--switches"), sim::input_error);
+  CHECK_THROWS_AS(sim::parse_switches("5", "--switches"), sim::input_error);
+  CHECK_THROWS_AS(sim::parse_switches("5:x", "--switches"), sim::input_error);
+  CHECK(sim::parse_switches("", "--switches").empty());
+}
+
+TEST_CASE("shrinking reports its progress, stops at its time budget and says so") {
+  auto sc = noisy_counter();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  sim::explore_request req;
+  req.settings.strategy = sim::strategy_kind::random;
+  req.settings.runs = 10000;
+  req.settings.seed = 3;
+  req.fixes.on = false;
+  const auto e = sim::explore(prepared, req);
+  REQUIRE(e.violations.size() == 1);
+  uint64_t calls = 0, last = 0;
+  sim::shrink_request shrink_req{req.fixes, 10000, 100000};
+  shrink_req.progress = [&](uint64_t n, uint64_t, uint64_t, const char*) {
+    ++calls;
+    CHECK(n > last);
+    last = n;
+  };
+  const auto r = sim::shrink(prepared, e.violations[0].decisions, shrink_req);
+  CHECK(calls == r.executions);
+  CHECK_FALSE(r.out_of_time);
+  // A time budget already spent: it stops after the re-run of the original and says why.
+  shrink_req.progress = nullptr;
+  shrink_req.seconds = 1e-9;
+  const auto quick = sim::shrink(prepared, e.violations[0].decisions, shrink_req);
+  CHECK(quick.out_of_time);
+  CHECK_FALSE(quick.preemptions_minimal);
+  CHECK(quick.executions == 1);
+  CHECK_THAT(sim::describe_shrink(quick), Catch::Contains("stopped early at the time budget"));
+  CHECK(quick.finding.message == e.violations[0].finding.message);
+  // The execution budget is said too.
+  const auto few = sim::shrink(prepared, e.violations[0].decisions, {req.fixes, 10000, 2});
+  CHECK(few.out_of_executions);
+  CHECK_THAT(sim::describe_shrink(few), Catch::Contains("stopped early at the execution budget"));
+}

@@ -1,0 +1,35 @@
+#pragma once
+// The race window: which steps of an execution a person needs to see. Around every preemption (the
+// preempted thread's last steps, the preempting thread's first ones, the preempted thread's return) and
+// the violating step, a few steps of context are kept; every other stretch is folded into one line that
+// counts its steps by thread ("... 312 steps of balance, 4 of writer"). Used by the text diagram and the
+// HTML page, so both show the same window.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace fsrace::reports {
+
+struct window_options {
+  size_t context = 4;    // steps kept on each side of a point of interest
+  size_t max_shown = 0;  // at most this many steps shown (0 = no limit); the context shrinks first, then
+                         // the points farthest from the end are dropped
+};
+
+/// One row of the window: a stretch of shown steps [first, end), or a fold of hidden ones.
+struct window_part {
+  uint64_t first = 0, end = 0;
+  bool folded = false;
+  std::vector<std::pair<uint32_t, uint64_t>> threads;  // folded: (thread, steps), most steps first
+};
+
+/// `thread_of[i]`: the thread of step i. `preemptions`: steps that switched away from a thread that could
+/// go on. Without preemptions or a violating step the last steps are kept (the end is where it shows).
+std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, const std::vector<uint64_t>& preemptions,
+                                     std::optional<uint64_t> violating, const window_options& = {});
+
+/// "312 steps of balance, 4 of writer" for a fold.
+std::string describe_fold(const window_part&, const std::vector<std::string>& thread_names);
+
+}  // namespace fsrace::reports

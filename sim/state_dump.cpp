@@ -1,0 +1,190 @@
+#include "sim/state_dump.hpp"
+
+#include <fmt/format.h>
+
+#include "model/fs_info.hpp"
+#include "model/key.hpp"
+
+namespace fsrace::sim {
+namespace {
+
+std::string bg_flags(uint64_t f) {
+  std::string out;
+  auto add = [&](uint64_t bit, const char* name) {
+    if (f & bit) out += (out.empty() ? "" : "|") + std::string(name);
+  };
+  add(model::BTRFS_BLOCK_GROUP_DATA, "DATA");
+  add(model::BTRFS_BLOCK_GROUP_SYSTEM, "SYSTEM");
+  add(model::BTRFS_BLOCK_GROUP_METADATA, "METADATA");
+  add(model::BTRFS_BLOCK_GROUP_RAID0, "RAID0");
+  add(model::BTRFS_BLOCK_GROUP_RAID1, "RAID1");
+  add(model::BTRFS_BLOCK_GROUP_DUP, "DUP");
+  if (!(f & model::BTRFS_BLOCK_GROUP_PROFILE_MASK)) out += "|single";
+  return out;
+}
+
+std::string root_name(uint64_t id) {
+  switch (id) {
+    case model::BTRFS_ROOT_TREE_OBJECTID: return "root tree";
+    case model::BTRFS_EXTENT_TREE_OBJECTID: return "extent tree";
+    case model::BTRFS_CHUNK_TREE_OBJECTID: return "chunk tree";
+    case model::BTRFS_DEV_TREE_OBJECTID: return "dev tree";
+    case model::BTRFS_FS_TREE_OBJECTID: return "fs tree";
+    case model::BTRFS_CSUM_TREE_OBJECTID: return "csum tree";
+    case model::BTRFS_DATA_RELOC_TREE_OBJECTID: return "data reloc tree";
+  }
+  return id >= model::BTRFS_FIRST_FREE_OBJECTID ? "subvolume" : "tree";
+}
+
+const char* trans_state_name(model::trans_state s) {
+  switch (s) {
+    case model::trans_state::running: return "TRANS_STATE_RUNNING";
+    case model::trans_state::commit_start: return "TRANS_STATE_COMMIT_START";
+    case model::trans_state::commit_doing: return "TRANS_STATE_COMMIT_DOING";
+    case model::trans_state::unblocked: return "TRANS_STATE_UNBLOCKED";
+    case model::trans_state::completed: return "TRANS_STATE_COMPLETED";
+  }
+  return "?";
+}
+
+std::string ordered_flags(uint32_t f) {
+  std::string out;
+  auto add = [&](uint32_t bit, const char* name) {
+    if (f & bit) out += (out.empty() ? "" : "|") + std::string(name);
+  };
+  add(model::BTRFS_ORDERED_IO_DONE, "IO_DONE");
+  add(model::BTRFS_ORDERED_COMPLETE, "COMPLETE");
+  add(model::BTRFS_ORDERED_NOCOW, "NOCOW");
+  add(model::BTRFS_ORDERED_PREALLOC, "PREALLOC");
+  add(model::BTRFS_ORDERED_DIRECT, "DIRECT");
+  add(model::BTRFS_ORDERED_IOERR, "IOERR");
+  return out.empty() ? "-" : out;
+}
+
+class lock_lister {
+ public:
+  explicit lock_lister(const sched::Scheduler& s) : sched_(s) {}
+  template <class L>
+  void exclusive(const L& lock) {
+    if (lock.is_locked()) out_ += fmt::format("  {}: held by {}\n", lock.name(), who(lock.owner()));
+  }
+  void rw(const sched::RwSemaphore& sem) {
+    if (sem.write_locked()) out_ += fmt::format("  {}: held for writing\n", sem.name());
+    else if (sem.readers()) out_ += fmt::format("  {}: held for reading by {} reader{}\n", sem.name(), sem.readers(), sem.readers() == 1 ? "" : "s");
+  }
+  const std::string& text() const { return out_; }
+
+ private:
+  std::string who(sched::FiberId f) const {
+    return f < sched_.fiber_count() ? sched_.fiber_name(f) : fmt::format("fiber {}", f);
+  }
+  const sched::Scheduler& sched_;
+  std::string out_;
+};
+
+// Ends nothing: it only looks before the chosen step and lets `inner` choose.
+class until_step final : public sched::Strategy {
+ public:
+  until_step(sched::Strategy& inner, uint64_t step, const executor& exec) : inner_(inner), step_(step), exec_(exec) {}
+  void begin(uint64_t seed) override { inner_.begin(seed); }
+  size_t choose(const sched::Decision& d) override {
+    if (d.step == step_ && !dump_ && d.scheduler) dump_ = describe_state(exec_.current_world().fs(), *d.scheduler);
+    return inner_.choose(d);
+  }
+  void end(const sched::Execution& ex) override { inner_.end(ex); }
+  void no_runnable(uint64_t step, sched::Scheduler& s) override { inner_.no_runnable(step, s); }
+  std::optional<std::string> dump_;
+
+ private:
+  sched::Strategy& inner_;
+  uint64_t step_;
+  const executor& exec_;
+};
+
+}  // namespace
+
+std::string describe_state(const model::btrfs_fs_info* fs, const sched::Scheduler& scheduler) {
+  std::string out = "threads:\n";
+  for (sched::FiberId f = 0; f < scheduler.fiber_count(); ++f) {
+    const std::string state = scheduler.fiber_state(f);
+    out += fmt::format("  {:<16} {:<9} {}\n", scheduler.fiber_name(f), state,
+                       state == "finished" ? std::string()
+                       : state == "blocked" ? "waits in " + sched::format_label(scheduler.pending_label(f))
+                                            : "next: " + sched::format_label(scheduler.pending_label(f)));
+  }
+  if (!fs) return out;
+  lock_lister locks(scheduler);
+  // Transaction.
+  out += fmt::format("\ntransaction: generation (last committed) {}, last started {}\n", fs->generation, fs->last_transid_started);
+  if (const auto& t = fs->running_transaction)
+    out += fmt::format("  running transid {}: {}, {} writer{}, {} delayed ref head{}, {} dirty block group{}, {} new block group{}\n",
+                       t->transid, trans_state_name(t->state), t->num_writers, t->num_writers == 1 ? "" : "s",
+                       t->delayed_refs.heads.size(), t->delayed_refs.heads.size() == 1 ? "" : "s", t->dirty_bgs.size(),
+                       t->dirty_bgs.size() == 1 ? "" : "s", t->new_bgs.size(), t->new_bgs.size() == 1 ? "" : "s");
+  else
+    out += "  no running transaction\n";
+  if (fs->flags || fs->send_in_progress || fs->last_reloc_trans)
+    out += fmt::format("  fs_info: flags{}{}, send_in_progress {}, last_reloc_trans {}\n",
+                       fs->flags & model::BTRFS_FS_BALANCE_RUNNING ? " BALANCE_RUNNING" : "",
+                       fs->flags & model::BTRFS_FS_EXCL_OP ? " EXCL_OP" : (fs->flags ? "" : " 0"), fs->send_in_progress,
+                       fs->last_reloc_trans);
+  // Block groups.
+  out += fmt::format("\nblock groups ({}):\n", fs->block_group_cache_tree.size());
+  for (const auto& [start, bg] : fs->block_group_cache_tree) {
+    out += fmt::format("  bg {} {} length {} used {} pinned {} reserved {} free {} ro {} reservations {} nocow_writers {}{}{}{}\n",
+                       start, bg_flags(bg->flags), bg->length, bg->used, bg->pinned, bg->reserved, bg->free_bytes(), bg->ro,
+                       bg->reservations.peek(), bg->nocow_writers.peek(), bg->removed ? " REMOVED" : "",
+                       bg->dirty ? " dirty" : "", bg->on_unused_list ? " on unused_bgs" : "");
+    locks.exclusive(bg->lock);
+  }
+  if (!fs->unused_bgs.empty()) {
+    out += "  unused_bgs:";
+    for (uint64_t s : fs->unused_bgs) out += fmt::format(" {}", s);
+    out += "\n";
+  }
+  if (!fs->pinned_extents.empty()) out += fmt::format("  pinned extents: {}\n", fs->pinned_extents.size());
+  // Trees.
+  out += fmt::format("\ntrees ({}):\n", fs->roots.size());
+  for (const auto& [id, root] : fs->roots) {
+    out += fmt::format("  root {} ({}): node {} level {}, commit root {} level {} gen {}, last_trans {}{}{}\n", id, root_name(id),
+                       root->node, root->level, root->commit_root, root->commit_root_level, root->commit_root_gen, root->last_trans,
+                       root->dirty ? ", dirty" : "", root->is_readonly() ? ", read-only" : "");
+    locks.rw(root->lock);
+  }
+  // Ordered extents.
+  out += fmt::format("\nordered extents ({}):\n", fs->ordered_extents.size());
+  for (const auto& [id, oe] : fs->ordered_extents)
+    out += fmt::format("  ordered {}: root {} ino {} file {}+{} disk {}+{} bytes_left {} flags {} refs {}\n", id, oe.root, oe.ino,
+                       oe.file_offset, oe.len, oe.start, oe.disk_len, oe.bytes_left, ordered_flags(oe.flags), oe.refs);
+  // Locks of fs_info (those of block groups and roots were collected above).
+  locks.exclusive(fs->unused_bgs_lock);
+  locks.exclusive(fs->trans_lock);
+  locks.exclusive(fs->trans_commit_mutex);
+  locks.rw(fs->commit_root_sem);
+  locks.exclusive(fs->chunk_mutex);
+  locks.exclusive(fs->balance_mutex);
+  locks.exclusive(fs->cleaner_mutex);
+  locks.exclusive(fs->delete_unused_bgs_mutex);
+  locks.exclusive(fs->reloc_mutex);
+  locks.exclusive(fs->scrub_lock);
+  locks.exclusive(fs->ordered_operations_mutex);
+  locks.exclusive(fs->send_reloc_lock);
+  locks.exclusive(fs->subvol_dir_mutex);
+  for (const auto& si : fs->space_info) locks.rw(si.groups_sem);
+  out += "\nlocks held:\n" + (locks.text().empty() ? std::string("  none\n") : locks.text());
+  out += "(waits: the blocked threads above, each in the operation it waits in)\n";
+  return out;
+}
+
+std::optional<std::string> state_before_step(const prepared_scenario& prepared, const fix_setting& fixes,
+                                             const std::vector<sched::FiberId>& decisions, uint64_t max_steps, uint64_t step) {
+  executor exec(prepared, max_steps, false);
+  exec.set_fixes(resolve_fixes(prepared.the_scenario().fixes, fixes));
+  decision_follower follow(decisions);
+  until_step until(follow, step, exec);
+  sched::Execution ex;
+  exec.run(until, 0, ex);
+  return until.dump_;
+}
+
+}  // namespace fsrace::sim
