@@ -107,7 +107,12 @@ int cmd_explore(const explore_args& a) {
     nlohmann::json j = sim::exploration_json(*sc, e, a.keep_going, shard, seconds);
     for (size_t i = 0; i < c.violations.size(); ++i) {
       if (c.violations[i].trace) j["violations"][i]["trace"] = reports::to_json(*c.violations[i].trace);
-      if (!c.violations[i].found_replay_command.empty()) j["violations"][i]["replay_shrunk"] = c.violations[i].replay_command;
+      if (!c.violations[i].found_replay_command.empty()) {  // the shrunk race is the race: its command is "replay"
+        auto& jv = j["violations"][i];
+        jv["replay"] = c.violations[i].replay_command;
+        jv["replay_as_found"] = c.violations[i].found_replay_command;
+        if (!c.violations[i].shrink_note.empty()) jv["shrunk"] = c.violations[i].shrink_note;
+      }
     }
     if (shrunk)
       j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
