@@ -146,3 +146,8 @@ TEST_CASE("send-vs-relocation with 1800 files: relocation empties the group with
   loaded l = load(scaled(1800, 4));
   check_clean(run(l, sim::strategy_kind::random, 10, 1, true), 10);
 }
+
+TEST_CASE("send-vs-relocation scaled to 900 files (trees one level deeper) is clean with fixes on", "[sim][send]") {
+  loaded l = load(scaled(900, 3));
+  check_clean(run(l, sim::strategy_kind::pct, 10, 1, true), 10);
+}
