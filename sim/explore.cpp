@@ -10,8 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "sim/memory_meter.hpp"
-
 #include "sim/dfs_split.hpp"
 
 namespace fsrace::sim {
@@ -237,7 +235,6 @@ uint64_t pct_estimate(executor& exec) {
 
 exploration explore(const prepared_scenario& prepared, const explore_request& req) {
   const scenario& sc = prepared.the_scenario();
-  memory::take_execution_peak();  // measure this exploration's executions only
   exploration out;
   out.settings = req.settings;
   out.fixes = req.fixes;
@@ -282,7 +279,6 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
     explore_seeded(prepared, req, fixes, out);
   }
   if (req.progress) req.progress(out.executions, out.violations.size());
-  out.peak_execution_bytes = memory::take_execution_peak();
   return out;
 }
 
@@ -354,7 +350,7 @@ namespace fsrace::sim {
 sched::Execution replay_schedule(const prepared_scenario& prepared, const schedule& s, uint64_t max_steps) {
   executor exec(prepared, max_steps, true);
   exec.set_fixes(resolve_fixes(prepared.the_scenario().fixes, s.fixes));
-  sched::ReplayStrategy replay(s.decisions, s.label_hashes, s.labels, "/steps");
+  sched::ReplayStrategy replay(s.decisions, s.label_hashes, s.labels);
   sched::Execution ex;
   exec.run(replay, 0, ex);
   return ex;
