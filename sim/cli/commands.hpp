@@ -18,7 +18,6 @@ struct explore_args {
   uint64_t shrink_budget = 100000;
   unsigned jobs = 1;
   std::string shard;
-  double time_budget = 0;  // CPU seconds; 0 = none
 };
 int cmd_explore(const explore_args&);
 
@@ -42,7 +41,6 @@ struct run_args {
   size_t diagram_steps = 40;
   unsigned jobs = 1;
   std::string shard;
-  double time_budget = 0;  // CPU seconds per exploration; 0 = none
 };
 int cmd_run(const run_args&);
 
@@ -59,17 +57,12 @@ struct report_args {
 int cmd_report(const report_args&);
 /// Writes a report atomically; a path that cannot be written is bad input naming `flag` (exit 2).
 void write_report_file(const std::string& flag, const std::string& path, const std::string& content);
-/// Checks every (flag, path) given (empty paths are skipped) before any work: each must be writable and
-/// hold nothing but a regular file, and no two flags may name the same file. Throws input_error listing all.
-void check_output_paths(const std::vector<std::pair<std::string, std::string>>& flag_paths);
 
 struct bench_args {
   std::vector<std::string> scenarios;  // files or directories (default: the scenarios directory)
   bool json = false, verify = false;
   uint64_t seeds = 5, budget = 100000, rate_runs = 2000, decisions = 20'000'000, repeat = 5;
   uint32_t verify_bound = 2;
-  std::string verify_strategy;   // dfs (default) or dpor
-  double verify_budget = 120;    // CPU seconds per verifying search
   unsigned jobs = 1;
 };
 int cmd_bench(const bench_args&);

@@ -213,19 +213,11 @@ TEST_CASE("cli: schedule files replay exactly; a tampered one diverges with exit
   CHECK(r.code == 1);
   CHECK_THAT(r.out, Catch::Contains("VIOLATION deadlock"));
   auto doc = nlohmann::json::parse(read_file(workdir() / "dl.schedule.json"));
-  // The hash is informational: the whole recorded label is what a replay checks.
   doc["steps"][1]["hash"] = "00000000000000ff";
-  write_file(workdir() / "rehashed.json", doc.dump());
-  r = fsrace("replay deadlock.json --schedule rehashed.json");
-  CHECK(r.code == 1);
-  const std::string recorded = doc["steps"][1]["label"];
-  doc["steps"][1]["label"] = recorded + " (edited)";
   write_file(workdir() / "tampered.json", doc.dump());
   r = fsrace("replay deadlock.json --schedule tampered.json");
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("tampered.json: /steps/1: replay diverged at step 1: recorded \"" + recorded +
-                                    " (edited)\" by "));
-  CHECK_THAT(r.err, Catch::Contains(", got \"" + recorded + "\" by "));
+  CHECK_THAT(r.err, Catch::Contains("tampered.json: replay diverged at step 1"));
   r = fsrace("replay ordered.json --schedule dl.schedule.json");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("dl.schedule.json: /scenario: the schedule was recorded for scenario \"deadlock\""));
@@ -311,8 +303,6 @@ TEST_CASE("cli: sharded runs merge into the unsharded report") {
   auto whole_explore = nlohmann::json::parse(fsrace("explore deadlock.json --strategy random --runs 30 --keep-going --no-shrink --json").out);
   merged.erase("seconds");
   whole_explore.erase("seconds");
-  merged.erase("peak_execution_bytes");  // measured like the time
-  whole_explore.erase("peak_execution_bytes");
   CHECK(merged == whole_explore);
   CHECK(merged["executions"] == 30);
   CHECK(merged["violations"][0]["occurrences"] == 30);
