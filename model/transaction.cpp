@@ -9,7 +9,6 @@
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
-#include "model/trans_abort.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 

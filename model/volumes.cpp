@@ -7,7 +7,6 @@
 
 #include "model/fs_info.hpp"
 #include "model/maint/dev_replace_map.hpp"
-#include "model/trans_abort.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 

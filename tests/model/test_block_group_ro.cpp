@@ -7,7 +7,7 @@
 
 #include "model/block_group.hpp"
 #include "model/maint/cleaner.hpp"
-#include "model/trans_abort.hpp"
+#include "model/transaction_abort.hpp"
 #include "model/transaction.hpp"
 #include "tests/model/test_scrub_fixture.hpp"
 
@@ -38,6 +38,8 @@ std::unique_ptr<btrfs_fs_info> full_device_fs() {
 
 // btrfs_abort_transaction reports the function it is called in.
 void abort_in_create_pending(btrfs_trans_handle& trans, int err) { btrfs_abort_transaction(trans, err); }
+// The handle-less form reports the same way, with what failed.
+void abort_if_in_insert(int err) { FSRACE_ABORT_TRANSACTION_IF(err != 0, err, "item {}", 7); }
 
 }  // namespace
 
@@ -136,5 +138,11 @@ TEST_CASE("a transaction abort is a finding naming the errno and the aborting fu
     CHECK(e.finding.kind == (err == -EIO ? sched::FindingKind::Violation : sched::FindingKind::Warn));
     CHECK_THAT(e.finding.message, Catch::Contains(fmt::format("Transaction aborted (error {})", err)));
     CHECK_THAT(e.finding.message, Catch::Contains("in abort_in_create_pending"));
+    sched::Scheduler s2;
+    s2.spawn("t", [&] { abort_if_in_insert(err); });
+    const sched::Execution e2 = s2.run(r, 1);
+    CHECK(e2.finding.kind == e.finding.kind);
+    CHECK_THAT(e2.finding.message,
+               Catch::Contains(fmt::format("Transaction aborted (error {}) in abort_if_in_insert: item 7", err)));
   }
 }
