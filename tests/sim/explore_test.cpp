@@ -379,7 +379,7 @@ TEST_CASE("Knuth's estimate of a bounded DFS space is close to its size") {
   }
 }
 
-TEST_CASE("--time-budget stops any strategy and says so") {
+TEST_CASE("a CPU time budget (--time-budget) stops any strategy and says so") {
   auto sc = load(counter_doc());
   sim::prepared_scenario prepared(*sc, test::test_binding());
   for (auto k : {sim::strategy_kind::random, sim::strategy_kind::dfs, sim::strategy_kind::dpor}) {
