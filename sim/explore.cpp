@@ -8,12 +8,40 @@
 #include <optional>
 #include <thread>
 
+#include <malloc.h>
+#include <time.h>
+
 #include <fmt/format.h>
 
 #include "sim/dfs_split.hpp"
 
 namespace fsrace::sim {
 namespace {
+
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The CPU time budget of one exploration (explore_request::cpu_budget), shared by its workers.
+class cpu_deadline {
+ public:
+  explicit cpu_deadline(double budget) : end_(budget > 0 ? process_cpu_seconds() + budget : 0) {}
+  /// True once the budget is spent; stays true (workers and the accounting agree on it).
+  bool passed() const {
+    if (end_ == 0) return false;
+    if (hit_.load(std::memory_order_relaxed)) return true;
+    if (process_cpu_seconds() < end_) return false;
+    hit_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+  bool hit() const { return hit_.load(std::memory_order_relaxed); }
+
+ private:
+  double end_;
+  mutable std::atomic<bool> hit_{false};
+};
 
 violation_record record_of(uint64_t index, uint64_t key, const sched::Execution& ex) {
   violation_record r;
@@ -75,27 +103,41 @@ struct seeded_worker {
 // Random and PCT: executions are independent given their seeds, so workers run a round of indexes in
 // parallel and the results are accounted in index order, stopping where one worker would have stopped.
 void explore_seeded(const prepared_scenario& prepared, const explore_request& req, const model::fix_set& fixes,
-                    exploration& out) {
+                    exploration& out, const cpu_deadline& deadline) {
   const auto& s = req.settings;
   const unsigned jobs = std::max(1u, req.jobs);
   std::vector<std::unique_ptr<seeded_worker>> workers;
   for (unsigned w = 0; w < jobs; ++w) workers.push_back(std::make_unique<seeded_worker>(prepared, s, fixes, out.pct_steps));
   const uint64_t round = jobs == 1 ? 1 : uint64_t{jobs} * 256;
   std::vector<std::optional<violation_record>> results(round);
+  std::vector<char> ran(round, 0);  // ran[i]: execution base + i ran (the time budget may stop a round early)
   for (uint64_t base = out.first; base < out.end;) {
     const uint64_t count = std::min(round, out.end - base);
+    if (deadline.passed()) {
+      out.time_up = true;
+      return;
+    }
     if (jobs == 1) {
       results[0] = workers[0]->run(s.seed, base);
+      ran[0] = 1;
     } else {
       std::vector<std::thread> threads;
       for (unsigned w = 0; w < jobs; ++w)
         threads.emplace_back([&, w] {
-          for (uint64_t i = w; i < count; i += jobs) results[i] = workers[w]->run(s.seed, base + i);
+          for (uint64_t i = w; i < count && !deadline.passed(); i += jobs) {
+            results[i] = workers[w]->run(s.seed, base + i);
+            ran[i] = 1;
+          }
         });
       for (auto& t : threads) t.join();
     }
     for (uint64_t i = 0; i < count; ++i) {
       const uint64_t index = base + i;
+      if (!ran[i]) {  // the first execution the budget left out: accounting stops where it did
+        out.time_up = true;
+        return;
+      }
+      ran[i] = 0;
       violation_record rec;
       if (results[i]) rec = std::move(*results[i]);
       else rec.index = index, rec.key = sched::execution_seed(s.seed, index);
@@ -120,12 +162,16 @@ struct subtree_run {
 };
 
 subtree_run run_subtree(executor& exec, sched::DfsStrategy& dfs, const std::vector<sched::FiberId>& prefix,
-                        const explore_request& req, const std::atomic<bool>& cancel) {
+                        const explore_request& req, std::atomic<bool>& cancel, const cpu_deadline& deadline) {
   subtree_run out;
   exploration local;  // the subtree on its own: where it stops, the whole exploration has stopped too
   sched::Execution ex;
   dfs.restrict(prefix);
   while (out.executions < req.settings.runs && !cancel.load(std::memory_order_relaxed)) {
+    if (deadline.passed()) {
+      cancel = true;
+      break;
+    }
     exec.run(dfs, 0, ex);
     const uint64_t i = out.executions++;
     bool go_on = true;
@@ -150,7 +196,7 @@ subtree_run run_subtree(executor& exec, sched::DfsStrategy& dfs, const std::vect
 // Split DFS: the subtrees of the part are searched by `jobs` workers and accounted in order, so the
 // executions, their indexes and the violations are those of the unsplit search (of that part).
 void explore_dfs_split(const prepared_scenario& prepared, const explore_request& req, const model::fix_set& fixes,
-                       exploration& out) {
+                       exploration& out, const cpu_deadline& deadline) {
   const auto& s = req.settings;
   const unsigned jobs = std::max(1u, req.jobs);
   executor probe(prepared, s.max_steps, false);
@@ -168,8 +214,9 @@ void explore_dfs_split(const prepared_scenario& prepared, const explore_request&
   std::atomic<bool> cancel{false};
   auto work = [&](executor& exec) {
     sched::DfsStrategy dfs(s.preemptions);
-    for (uint64_t t; (t = next_task.fetch_add(1)) < mine.size() && !cancel.load();) {
-      subtree_run r = run_subtree(exec, dfs, all[mine[t]], req, cancel);
+    // Every task gets a result (an empty one once cancelled): the accounting waits for them in order.
+    for (uint64_t t; (t = next_task.fetch_add(1)) < mine.size();) {
+      subtree_run r = run_subtree(exec, dfs, all[mine[t]], req, cancel, deadline);
       std::lock_guard<std::mutex> guard(lock);
       results[t] = std::move(r);
       ready.notify_all();
@@ -189,7 +236,7 @@ void explore_dfs_split(const prepared_scenario& prepared, const explore_request&
     subtree_run r;
     if (jobs == 1) {
       sched::DfsStrategy dfs(s.preemptions);
-      r = run_subtree(probe, dfs, all[mine[t]], req, cancel);
+      r = run_subtree(probe, dfs, all[mine[t]], req, cancel, deadline);
     } else {
       std::unique_lock<std::mutex> guard(lock);
       ready.wait(guard, [&] { return results[t].has_value(); });
@@ -222,9 +269,90 @@ void explore_dfs_split(const prepared_scenario& prepared, const explore_request&
   }
   cancel = true;
   for (auto& th : threads) th.join();
+  out.time_up = !out.exhausted && deadline.hit();
+}
+
+// A systematic search on one thread, executions numbered in the order of the search.
+template <class Systematic>
+void explore_in_order(const prepared_scenario& prepared, const explore_request& req, const model::fix_set& fixes,
+                      Systematic& strategy, const cpu_deadline& deadline, exploration& out) {
+  const auto& s = req.settings;
+  executor exec(prepared, s.max_steps, false);
+  exec.set_fixes(fixes);
+  sched::Execution ex;
+  for (uint64_t i = 0; i < s.runs; ++i) {
+    if (deadline.passed()) {
+      out.time_up = true;
+      break;
+    }
+    exec.run(strategy, 0, ex);
+    violation_record rec = ex.finding.kind == sched::FindingKind::None ? violation_record{} : record_of(i, i, ex);
+    rec.index = rec.key = i;
+    const bool go_on = account(out, req, std::move(rec));
+    if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
+      req.progress(out.executions, out.violations.size());
+    if (!strategy.next()) {
+      out.exhausted = true;
+      break;
+    }
+    if (!go_on) break;
+  }
 }
 
 }  // namespace
+
+void tune_allocator_once() {
+  // Each execution frees what the previous one allocated and allocates it again: by default glibc gives
+  // the top of the heap back (brk) after the frees and asks for it again (about two system calls per
+  // execution, and page faults on the fresh pages), and serves buffers above the dynamic mmap threshold
+  // with mmap/munmap. Keep the memory instead: no trimming, no mmap below 32 MiB, heap grown in 16 MiB steps.
+  static const bool tuned = [] {
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // the largest glibc accepts on 64-bit
+    mallopt(M_TOP_PAD, 16 << 20);
+    return true;
+  }();
+  (void)tuned;
+}
+
+double estimate_dfs_executions(executor& exec, unsigned bound, uint64_t probes) {
+  sched::KnuthProbe probe(bound);
+  sched::Execution ex;
+  double sum = 0;
+  for (uint64_t i = 0; i < probes; ++i) {  // fixed seeds: the estimate is deterministic
+    exec.run(probe, sched::execution_seed(0x6b6e757468ULL, i), ex);
+    sum += probe.product();
+  }
+  return probes ? sum / static_cast<double>(probes) : 0;
+}
+
+namespace {
+std::string about(double n) {
+  if (n >= 1e9) return fmt::format("{:.1f} billion", n / 1e9);
+  if (n >= 1e6) return fmt::format("{:.1f} million", n / 1e6);
+  return fmt::format("{:.0f}", n);
+}
+}  // namespace
+
+std::string describe_coverage(const exploration& e) {
+  std::string out;
+  const uint64_t n = e.executions;
+  if (e.exhausted) out = "the bounded space is exhausted";
+  else if (!is_systematic(e.settings.strategy)) out = fmt::format("a sample of {} execution{}", n, n == 1 ? "" : "s");
+  else if (e.settings.strategy == strategy_kind::dpor && e.estimated_executions > 0)
+    out = fmt::format("not exhausted: {} executions; the bounded DFS space it reduces holds about {}", n,
+                      about(e.estimated_executions));
+  else if (e.estimated_executions > static_cast<double>(n))
+    // Knuth's estimator is unbiased but skewed: on deep preemption-bounded trees most probes run low.
+    out = fmt::format("not exhausted: {} of about {} executions (random-probe estimate, often low for deep searches)",
+                      n, about(e.estimated_executions));
+  else if (e.estimated_executions > 0)
+    out = fmt::format("not exhausted: {} executions and more remain (the random probes estimated only {})", n,
+                      about(e.estimated_executions));
+  else out = fmt::format("not exhausted: {} executions", n);
+  if (e.time_up) out += "; stopped by the time budget";
+  return out;
+}
 
 uint64_t pct_estimate(executor& exec) {
   sched::DfsStrategy non_preemptive(0);
@@ -234,6 +362,7 @@ uint64_t pct_estimate(executor& exec) {
 }
 
 exploration explore(const prepared_scenario& prepared, const explore_request& req) {
+  tune_allocator_once();
   const scenario& sc = prepared.the_scenario();
   exploration out;
   out.settings = req.settings;
@@ -245,38 +374,40 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
   out.end = req.end ? req.end : s.runs;
   if (out.first > out.end) throw tool_error(fmt::format("explore: empty range [{}, {})", out.first, out.end));
   out.part = req.part;
+  const cpu_deadline deadline(req.cpu_budget);
   if (s.strategy == strategy_kind::dfs && (req.part.count > 0 || req.jobs > 1)) {
     if (out.first != 0 || out.end != s.runs)
       throw tool_error("explore: dfs is split by subtrees (explore_request::part), not index ranges");
     if (req.part.count && req.part.index >= req.part.count) throw tool_error("explore: dfs part index out of range");
-    explore_dfs_split(prepared, req, fixes, out);
+    explore_dfs_split(prepared, req, fixes, out, deadline);
   } else if (s.strategy == strategy_kind::dfs) {
     if (out.first != 0 || out.end != s.runs)
       throw input_error("", "--shard", "dfs explores one tree in order; it cannot be split into index ranges");
-    executor exec(prepared, s.max_steps, false);
-    exec.set_fixes(fixes);
     sched::DfsStrategy strategy(s.preemptions);
-    sched::Execution ex;
-    for (uint64_t i = 0; i < s.runs; ++i) {
-      exec.run(strategy, 0, ex);
-      violation_record rec = ex.finding.kind == sched::FindingKind::None ? violation_record{} : record_of(i, i, ex);
-      rec.index = rec.key = i;
-      const bool go_on = account(out, req, std::move(rec));
-      if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
-        req.progress(out.executions, out.violations.size());
-      if (!strategy.next()) {
-        out.exhausted = true;
-        break;
-      }
-      if (!go_on) break;
-    }
+    explore_in_order(prepared, req, fixes, strategy, deadline, out);
+  } else if (s.strategy == strategy_kind::dpor) {
+    // Backtrack points come from races seen in later executions anywhere in the tree: the search is
+    // one sequence and cannot be cut into independent subtrees or index ranges.
+    if (req.part.count > 0 || req.jobs > 1 || out.first != 0 || out.end != s.runs)
+      throw input_error("", req.jobs > 1 ? "--jobs" : "--shard",
+                        "dpor runs as one sequential search (each execution adds backtrack points to earlier states); "
+                        "use one job and no shard, or dfs to split the search");
+    sched::DporStrategy strategy(s.preemptions);
+    explore_in_order(prepared, req, fixes, strategy, deadline, out);
+    out.redundant = strategy.redundant();
   } else {
     if (s.strategy == strategy_kind::pct) {
       executor probe(prepared, s.max_steps, false);
       probe.set_fixes(fixes);
       out.pct_steps = pct_estimate(probe);
     }
-    explore_seeded(prepared, req, fixes, out);
+    explore_seeded(prepared, req, fixes, out, deadline);
+  }
+  // A systematic search that ended clean without exhausting its space: about how large is the space?
+  if (is_systematic(s.strategy) && !out.exhausted && out.violations.empty() && !out.tool_error && out.executions > 0) {
+    executor probe(prepared, s.max_steps, false);
+    probe.set_fixes(fixes);
+    out.estimated_executions = estimate_dfs_executions(probe, s.preemptions, std::clamp<uint64_t>(out.executions / 16, 32, 256));
   }
   if (req.progress) req.progress(out.executions, out.violations.size());
   return out;
@@ -298,6 +429,20 @@ sched::Execution replay_key(const prepared_scenario& prepared, const explore_set
       sched::PctStrategy strategy(s.depth, pct_estimate(exec));
       exec.run(strategy, key, ex);
       return ex;
+    }
+    case strategy_kind::dpor: {
+      executor walker(prepared, s.max_steps, false);
+      walker.set_fixes(resolve_fixes(sc.fixes, fixes));
+      sched::DporStrategy strategy(s.preemptions);
+      for (uint64_t i = 0; i < key; ++i) {
+        walker.run(strategy, 0, ex);
+        if (!strategy.next())
+          throw input_error("", "--seed",
+                            fmt::format("DPOR with preemption bound {} has only {} executions; there is no execution {}",
+                                        s.preemptions, i + 1, key));
+      }
+      walker.run(strategy, 0, ex);
+      return rerun(prepared, fixes, ex.decisions, s.max_steps);
     }
     case strategy_kind::dfs: {
       // The enumeration is deterministic: walk it (without traces) up to the execution asked for.

@@ -472,9 +472,9 @@ class scenario_parser {
     object_view obj(sink_, v, path, "exploration settings");
     if (const json* s = obj.optional("strategy")) {
       std::string name;
-      if (get_string(sink_, *s, obj.child("strategy"), name, "\"random\", \"pct\" or \"dfs\"")) {
+      if (get_string(sink_, *s, obj.child("strategy"), name, "\"random\", \"pct\", \"dfs\" or \"dpor\"")) {
         if (auto k = parse_strategy(name)) e.strategy = *k;
-        else sink_.error(obj.child("strategy"), "expected \"random\", \"pct\" or \"dfs\", got \"{}\"", name);
+        else sink_.error(obj.child("strategy"), "expected \"random\", \"pct\", \"dfs\" or \"dpor\", got \"{}\"", name);
       }
     }
     uint64_t n = 0;
@@ -488,6 +488,10 @@ class scenario_parser {
       if (get_uint(sink_, *x, obj.child("max_steps"), 1, 1'000'000'000ULL, n)) e.max_steps = n;
     if (const json* x = obj.optional("seed"))
       if (get_uint(sink_, *x, obj.child("seed"), 0, ~0ULL, n)) e.seed = n;
+    if (const json* x = obj.optional("exhaustive")) {
+      if (!x->is_boolean()) sink_.error(obj.child("exhaustive"), "expected true or false, got {}", describe_json(*x));
+      else e.exhaustive = x->get<bool>();
+    }
     allow_comment(sink_, obj);
     obj.reject_unknown("the exploration settings");
   }
@@ -553,6 +557,9 @@ class scenario_parser {
           sink_.error(obj.child("message_contains"), "expected a non-empty string");
       }
       if (const json* e = obj.optional("explore")) parse_explore(*e, obj.child("explore"), ex.explore);
+      if (ex.explore.exhaustive.value_or(false) && !is_systematic(ex.explore.strategy))
+        sink_.error(obj.child("explore"), "\"exhaustive\": true needs a strategy that can exhaust the space (dfs, dpor); "
+                                          "{} samples it", to_string(ex.explore.strategy));
       allow_comment(sink_, obj);
       obj.reject_unknown("an expectation");
       if (!fixes_given_ && ex.fixes.overrides.empty() && !ex.fixes.on)

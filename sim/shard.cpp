@@ -71,6 +71,28 @@ void require_same(const std::vector<nlohmann::json>& shards, const std::vector<s
                                       shards[i].contains(key) ? shards[i][key].dump() : "nothing"));
 }
 
+// The coverage of merged shards, as describe_coverage() words it for one run.
+void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& shards) {
+  const uint64_t n = out["executions"].get<uint64_t>();
+  double estimate = 0;
+  bool time_up = false;
+  for (const auto& s : shards) {
+    if (s.contains("estimated_executions") && s["estimated_executions"].is_number())
+      estimate = std::max(estimate, s["estimated_executions"].get<double>());
+    time_up = time_up || (s.contains("time_up") && s["time_up"].is_boolean() && s["time_up"].get<bool>());
+  }
+  const bool systematic = out["strategy"].get<std::string>().rfind("dfs", 0) == 0;
+  std::string c;
+  if (out["exhausted"].get<bool>()) c = "the bounded space is exhausted", estimate = 0;
+  else if (!systematic) c = fmt::format("a sample of {} execution{}", n, n == 1 ? "" : "s");
+  else if (estimate > static_cast<double>(n)) c = fmt::format("not exhausted: {} of about {:.3g} executions", n, estimate);
+  else c = fmt::format("not exhausted: {} executions", n);
+  if (time_up) c += "; stopped by the time budget";
+  out["coverage"] = c;
+  out["estimated_executions"] = estimate;
+  out["time_up"] = time_up;
+}
+
 // DFS shards hold interleaved subtrees (subtree i in shard i mod N). Walking the subtrees in order gives
 // each one's first index in the whole search, and with it the global index of every execution named.
 nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
@@ -162,6 +184,7 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     out["shard"] = nullptr;
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
+    merged_coverage(out, shards);
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
@@ -218,6 +241,7 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
   j["end"] = e.end;
   j["keep_going"] = keep_going;
   j["max_steps"] = e.settings.max_steps;
+  j["time_up"] = e.time_up;
   if (e.settings.strategy == strategy_kind::pct) j["pct_steps"] = e.pct_steps;
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
   // Where an unsharded run would have stopped, for merging: the index of the execution that ended it.
@@ -284,6 +308,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
     (void)keep_going;
+    merged_coverage(out, shards);
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));

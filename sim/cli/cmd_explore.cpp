@@ -45,6 +45,7 @@ int cmd_explore(const explore_args& a) {
   req.fixes = setting;
   req.max_violations = a.keep_going ? 0 : 1;
   req.jobs = a.jobs;
+  req.cpu_budget = a.time_budget;
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
@@ -118,8 +119,8 @@ int cmd_explore(const explore_args& a) {
     return code;
   }
   if (e.violations.empty()) {
-    fmt::print("clean: {} execution{}, no violation{} [{:.2f}s]\n", e.executions, e.executions == 1 ? "" : "s",
-               e.exhausted ? " (the bounded space is exhausted)" : "", seconds);
+    fmt::print("clean: {} execution{}, no violation ({}) [{:.2f}s]\n", e.executions, e.executions == 1 ? "" : "s",
+               sim::describe_coverage(e), seconds);
     return code;
   }
   fmt::print("{} distinct violation{} in {} executions ({} violating) [{:.2f}s]\n", e.violations.size(),

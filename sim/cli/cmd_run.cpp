@@ -48,7 +48,7 @@ int cmd_run(const run_args& a) {
       if (shard && !sim::shard_owns_case(case_ordinal, *shard)) continue;
       if (!prepared) prepared.emplace(*sc, b);
       spdlog::debug("{}: fixes {}: expecting {}", sc->name, ex.fixes.describe(), ex.describe());
-      suite.cases.push_back(sim::check_expectation(*prepared, ex, a.diagram_steps, a.jobs));
+      suite.cases.push_back(sim::check_expectation(*prepared, ex, a.diagram_steps, a.jobs, a.time_budget));
       suite.cases.back().ordinal = case_ordinal;
       if (progress_enabled()) fmt::print(stderr, "{}\n", reports::console_line(suite.cases.back()));
     }

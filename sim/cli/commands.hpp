@@ -18,6 +18,7 @@ struct explore_args {
   uint64_t shrink_budget = 100000;
   unsigned jobs = 1;
   std::string shard;
+  double time_budget = 0;  // CPU seconds; 0 = none
 };
 int cmd_explore(const explore_args&);
 
@@ -41,6 +42,7 @@ struct run_args {
   size_t diagram_steps = 40;
   unsigned jobs = 1;
   std::string shard;
+  double time_budget = 0;  // CPU seconds per exploration; 0 = none
 };
 int cmd_run(const run_args&);
 
@@ -63,6 +65,8 @@ struct bench_args {
   bool json = false, verify = false;
   uint64_t seeds = 5, budget = 100000, rate_runs = 2000, decisions = 20'000'000, repeat = 5;
   uint32_t verify_bound = 2;
+  std::string verify_strategy;   // dfs (default) or dpor
+  double verify_budget = 120;    // CPU seconds per verifying search
   unsigned jobs = 1;
 };
 int cmd_bench(const bench_args&);

@@ -10,7 +10,7 @@ namespace {
 using namespace fsrace::cli;
 
 void add_explore_flags(CLI::App* cmd, explore_flags& f) {
-  cmd->add_option("--strategy", f.strategy, "random | pct | dfs (default: the scenario's)");
+  cmd->add_option("--strategy", f.strategy, "random | pct | dfs | dpor (default: the scenario's)");
   cmd->add_option("--seed", f.seed, "base seed (explore) or execution seed / DFS index (replay); decimal or 0x hex");
   cmd->add_option("--runs", f.runs, "executions at most");
   cmd->add_option("--depth", f.depth, "PCT bug depth d (1..16)");
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here");
   explore->add_option("--jobs", ex.jobs, "worker threads; results are identical for any number")->check(CLI::Range(1, 1024));
   explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+  explore->add_option("--time-budget", ex.time_budget, "CPU seconds the exploration may use (all threads); it reports what it covered")->check(CLI::Range(0.001, 1e9));
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
   explore->add_option("--shrink-budget", ex.shrink_budget, "executions the shrinking may use")->check(CLI::Range(1, 100000000));
   explore->add_option("--diagram-steps", ex.diagram_steps, "steps of the diagram shown (the last ones; 0 = all)")->check(CLI::Range(0, 1000000));
@@ -80,6 +81,7 @@ int main(int argc, char** argv) {
   run->add_option("--html", rn.html, "write an HTML report: summary table, violations as swimlanes (atomically)");
   run->add_option("--jobs", rn.jobs, "worker threads per exploration; results are identical for any number")->check(CLI::Range(1, 1024));
   run->add_option("--shard", rn.shard, "K/N: run only the cases c with c mod N = K; N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+  run->add_option("--time-budget", rn.time_budget, "CPU seconds each exploration may use; a search it stops does not prove a clean expectation")->check(CLI::Range(0.001, 1e9));
   run->add_option("--diagram-steps", rn.diagram_steps, "steps of each violation's diagram in reports (0 = none)")->check(CLI::Range(0, 1000000));
 
   merge_args mg;
@@ -99,6 +101,8 @@ int main(int argc, char** argv) {
   bench->add_option("--repeat", bn.repeat, "measurements of the scheduler figures (the best is reported)")->check(CLI::Range(1, 100));
   bench->add_flag("--verify", bn.verify, "also search each fixed variant exhaustively with DFS (slow)");
   bench->add_option("--verify-bound", bn.verify_bound, "preemption bound of --verify")->check(CLI::Range(0, 16));
+  bench->add_option("--verify-strategy", bn.verify_strategy, "dfs (default) or dpor: the search of --verify");
+  bench->add_option("--verify-budget", bn.verify_budget, "CPU seconds each --verify search may use (default 120); then it reports what it covered")->check(CLI::Range(0.001, 1e9));
   bench->add_option("--jobs", bn.jobs, "worker threads of the --verify search")->check(CLI::Range(1, 1024));
 
   soak_args sk;
