@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/memory_meter.hpp"
+
 #include "sim/dfs_split.hpp"
 
 namespace fsrace::sim {
@@ -364,6 +366,7 @@ uint64_t pct_estimate(executor& exec) {
 exploration explore(const prepared_scenario& prepared, const explore_request& req) {
   tune_allocator_once();
   const scenario& sc = prepared.the_scenario();
+  memory::take_execution_peak();  // measure this exploration's executions only
   exploration out;
   out.settings = req.settings;
   out.fixes = req.fixes;
@@ -410,6 +413,7 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
     out.estimated_executions = estimate_dfs_executions(probe, s.preemptions, std::clamp<uint64_t>(out.executions / 16, 32, 256));
   }
   if (req.progress) req.progress(out.executions, out.violations.size());
+  out.peak_execution_bytes = memory::take_execution_peak();
   return out;
 }
 
@@ -495,7 +499,7 @@ namespace fsrace::sim {
 sched::Execution replay_schedule(const prepared_scenario& prepared, const schedule& s, uint64_t max_steps) {
   executor exec(prepared, max_steps, true);
   exec.set_fixes(resolve_fixes(prepared.the_scenario().fixes, s.fixes));
-  sched::ReplayStrategy replay(s.decisions, s.label_hashes, s.labels);
+  sched::ReplayStrategy replay(s.decisions, s.label_hashes, s.labels, "/steps");
   sched::Execution ex;
   exec.run(replay, 0, ex);
   return ex;

@@ -73,6 +73,9 @@ struct exploration {
   std::vector<violation_record> violations;  // distinct, in order of discovery
   std::optional<violation_record> tool_error;
   std::optional<violation_record> divergence;  // only from replay; never expected here
+  /// Most heap bytes one execution held above the prepared state (sim/memory_meter.hpp; 0 when not
+  /// metered). A measurement, like a timing: not identical across --jobs.
+  uint64_t peak_execution_bytes = 0;
 };
 
 /// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).

@@ -20,6 +20,12 @@ class model_world final : public world {
     fs_.emplace(*static_cast<const model_world&>(prepared).fs_);
   }
   void freeze() override { model::freeze(*fs_); }
+  std::string unfinished_setup() const override {
+    if (fs_->running_transaction)
+      return "the setup ends with a running transaction (model::freeze needs a committed filesystem); end "
+             "filesystem.setup with {\"op\": \"sync\"}";
+    return {};
+  }
   void set_fixes(const model::fix_set& fixes) override { fs_->fixes = fixes; }
   model::btrfs_fs_info* fs() override { return &*fs_; }
   const model::btrfs_fs_info* fs() const override { return &*fs_; }

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/memory_meter.hpp"
 #include "sim/units.hpp"
 
 namespace fsrace::sim {
@@ -54,6 +55,8 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
     throw tool_error(fmt::format("{}: setup (single-threaded, before any race) ended with {}: {}", sc.file,
                                  sched::to_string(ex.finding.kind), ex.finding.message));
   if (!base_) throw tool_error(fmt::format("binding '{}' built no world", b.name));
+  if (std::string why = base_->unfinished_setup(); !why.empty())
+    throw input_error(sc.file, sc.filesystem.setup.empty() ? "/filesystem" : "/filesystem/setup", why);
   base_->freeze();
 }
 
@@ -85,6 +88,11 @@ void executor::thread_body(size_t index) {
 }
 
 void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& out) {
+  const memory::execution_meter meter;  // the clone of the prepared state, the run, the checks
+  struct noter {
+    const memory::execution_meter& m;
+    ~noter() { memory::note_execution_peak(m.peak()); }
+  } note{meter};
   world_->reset_from(prepared_->base());
   world_->set_fixes(fixes_);
   for (size_t i = 0; i < states_.size(); ++i) {

@@ -241,6 +241,8 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
   j["end"] = e.end;
   j["keep_going"] = keep_going;
   j["max_steps"] = e.settings.max_steps;
+  // Measured like "seconds" (sim/memory_meter.hpp): the most heap bytes one execution held.
+  j["peak_execution_bytes"] = e.peak_execution_bytes;
   j["time_up"] = e.time_up;
   if (e.settings.strategy == strategy_kind::pct) j["pct_steps"] = e.pct_steps;
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
@@ -302,6 +304,9 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
     out["violations"] = violations;
     out["seconds"] = seconds;
     out["exhausted"] = exhausted;
+    uint64_t peak = 0;
+    for (const auto& s : shards) peak = std::max<uint64_t>(peak, s.value("peak_execution_bytes", uint64_t{0}));
+    out["peak_execution_bytes"] = peak;
     out["first"] = 0;
     out["end"] = first["runs"];
     out["shard"] = nullptr;
