@@ -41,12 +41,12 @@ void check_target(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {
     if (!S_ISREG(st.st_mode))
-      throw output_path_error(fmt::format("{}: refusing to replace it with a report: it is {}; expected a regular "
-                                          "file or a new name", path, kind_of(st.st_mode)));
+      throw output_path_error(fmt::format("cannot write {}: refusing to replace it with a report: it is {}; expected "
+                                          "a regular file or a new name", path, kind_of(st.st_mode)));
     return;
   }
   if (errno != ENOENT)
-    throw output_path_error(fmt::format("{}: cannot check the output path: {}", path, std::strerror(errno)));
+    throw output_path_error(fmt::format("cannot write {}: cannot check the output path: {}", path, std::strerror(errno)));
 }
 
 [[noreturn]] void fail(const std::string& path, const char* what, int err) {
@@ -58,14 +58,14 @@ void check_target(const std::string& path) {
 void check_output_path(const std::string& path) {
   check_target(path);
   if (!path.empty() && path.back() == '/')
-    throw output_path_error(fmt::format("{}: is a directory name; expected a file name", path));
+    throw output_path_error(fmt::format("cannot write {}: it is a directory name; expected a file name", path));
   const std::string dir = directory_of(path);
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0)
-    throw output_path_error(fmt::format("{}: its directory {} cannot be used: {}", path, dir, std::strerror(errno)));
-  if (!S_ISDIR(st.st_mode)) throw output_path_error(fmt::format("{}: {} is not a directory", path, dir));
+    throw output_path_error(fmt::format("cannot write {}: its directory {} cannot be used: {}", path, dir, std::strerror(errno)));
+  if (!S_ISDIR(st.st_mode)) throw output_path_error(fmt::format("cannot write {}: {} is not a directory", path, dir));
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw output_path_error(fmt::format("{}: its directory {} is not writable: {}", path, dir, std::strerror(errno)));
+    throw output_path_error(fmt::format("cannot write {}: its directory {} is not writable: {}", path, dir, std::strerror(errno)));
 }
 
 void write_file_atomic(const std::string& path, const std::string& content) {

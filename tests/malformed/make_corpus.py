@@ -105,8 +105,7 @@ case("invariant-unknown", V, "/invariants/0", ["unknown invariant \"fsk\"", "did
 # mistakes the model would only catch later
 case("setup-uncommitted", V, "/filesystem/setup", ["running transaction", "sync"],
      edit=lambda d: d["filesystem"]["setup"].pop())
-case("setup-enospc", V, "/filesystem/setup/0", ["ENOSPC", "cannot be prepared"],
-     edit=lambda d: (d["filesystem"].__setitem__("devices", ["128MiB"]), d["filesystem"]["setup"][0].__setitem__("size", "160MiB")))
+
 # schedule files (replayed against scenarios/scrub-vs-bg-deletion.json)
 S = "schedule"
 GOOD_SCHEDULE = {"fsrace_schedule": 1, "scenario": "scrub-vs-bg-deletion", "fixes": "off", "fix": {},

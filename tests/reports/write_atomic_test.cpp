@@ -87,8 +87,8 @@ TEST_CASE("fsrace run checks every output path before the first scenario runs") 
       "run '" + scenario + "' --junit '" + (d / "missing-dir" / "r.xml").string() + "' --json '" + (d / "good.json").string() +
       "' --html '" + (d / "fifo.xml").string() + "'"));
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("--junit: " + (d / "missing-dir" / "r.xml").string() + ": its directory"));
-  CHECK_THAT(r.err, Catch::Contains("--html: " + (d / "fifo.xml").string() + ": refusing to replace it with a report: it is a FIFO"));
+  CHECK_THAT(r.err, Catch::Contains("--junit: cannot write " + (d / "missing-dir" / "r.xml").string() + ": its directory"));
+  CHECK_THAT(r.err, Catch::Contains("--html: cannot write " + (d / "fifo.xml").string() + ": refusing to replace it with a report: it is a FIFO"));
   CHECK(r.out.empty());  // nothing ran: no summary
   CHECK(!fs::exists(d / "good.json"));
   CHECK(fs::is_fifo(d / "fifo.xml"));
