@@ -24,6 +24,7 @@ inline constexpr uint64_t kFileBytes = 256ULL << 20;      // file offset + data 
 inline constexpr uint64_t kDeviceBytes = 1ULL << 40;      // one device
 inline constexpr uint64_t kMaxSteps = 10000000;           // "max_steps" of an execution
 inline constexpr uint64_t kScheduleSteps = kMaxSteps;     // steps of a schedule file
+inline constexpr uint64_t kModelStateBytes = 2ULL << 30;  // model state of one execution (sim/model_state_bytes.hpp)
 
 /// Every limit with its name and meaning, for `fsrace list` and its --json.
 struct limit_info {
@@ -46,6 +47,7 @@ inline constexpr limit_info kAll[] = {
     {"file_bytes", kFileBytes, "file offset + bytes of one data operation"},
     {"device_bytes", kDeviceBytes, "size of one device"},
     {"max_steps", kMaxSteps, "steps of one execution (\"max_steps\", --max-steps) and of a schedule file"},
+    {"model_state_bytes", kModelStateBytes, "bytes of model state one execution may hold (device sectors, tree blocks, page caches, fiber stacks): checked after every operation, more ends the execution as a tool error"},
 };
 
 }  // namespace fsrace::sim::limits

@@ -65,12 +65,24 @@ TEST_CASE("hostile inputs that are not JSON files: a directory, a FIFO, a missin
 }
 
 TEST_CASE("an unknown key of 1 MB is refused at once without echoing it") {
+  // 1,000,000 bytes: a key of 1 MB in a file under the scenario file limit (1 MiB), so that the key
+  // limit, not the file limit, refuses it.
   const auto big = fsrace::test::scratch_dir() / "big-key.json";
-  std::ofstream(big) << "{\"" << std::string(1 << 20, 'k') << "\": 1}";
+  std::ofstream(big) << "{\"" << std::string(1000000, 'k') << "\": 1}";
+  REQUIRE(std::filesystem::file_size(big) < (1u << 20));
   const auto r = fsrace::test::run_shell(fsrace::test::fsrace_cmd("validate '" + big.string() + "'"));
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("a key of 1048576 bytes"));
+  CHECK_THAT(r.err, Catch::Contains("a key of 1000000 bytes"));
+  CHECK_THAT(r.err, !Catch::Contains("scenario file"));
   CHECK(r.err.size() < 2000);
+  // In a result file (a 256 MiB file limit) a 5 MB key meets the key limit too, and is not echoed.
+  const auto big_result = fsrace::test::scratch_dir() / "big-key-result.json";
+  std::ofstream(big_result) << "{\"" << std::string(5000000, 'k') << "\": 1}";
+  const auto rr = fsrace::test::run_shell(fsrace::test::fsrace_cmd("report '" + big_result.string() + "'"));
+  CHECK(rr.code == 2);
+  CHECK_THAT(rr.err, Catch::Contains("a key of"));
+  CHECK(rr.err.size() < 2000);
+  std::filesystem::remove(big_result);
   const auto huge = fsrace::test::scratch_dir() / "huge.json";  // over the file limit: refused before reading
   std::ofstream(huge) << "{\"comment\": \"" << std::string(2 << 20, 'c') << "\"}";
   const auto h = fsrace::test::run_shell(fsrace::test::fsrace_cmd("validate '" + huge.string() + "'"));

@@ -28,7 +28,6 @@ sim::explore_request request(sim::strategy_kind k, uint64_t max_violations) {
 
 json without_seconds(json j) {
   j.erase("seconds");
-  j.erase("peak_execution_bytes");  // measured like the time (sim/memory_meter.hpp)
   return j;
 }
 
