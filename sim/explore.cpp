@@ -43,8 +43,9 @@ class cpu_deadline {
   mutable std::atomic<bool> hit_{false};
 };
 
-violation_record record_of(uint64_t index, uint64_t key, const sched::Execution& ex) {
+violation_record record_of(uint64_t index, uint64_t key, const sched::Execution& ex, const executor& exec) {
   violation_record r;
+  r.model_bytes = exec.peak_state_bytes();
   r.index = index;
   r.key = key;
   r.finding = ex.finding;
@@ -57,6 +58,7 @@ violation_record record_of(uint64_t index, uint64_t key, const sched::Execution&
 // Files one finished execution; returns false when the exploration must stop.
 bool account(exploration& out, const explore_request& req, violation_record&& rec) {
   ++out.executions;
+  out.peak_model_bytes = std::max(out.peak_model_bytes, rec.model_bytes);
   switch (classify(rec.finding)) {
     case outcome::clean: return true;
     case outcome::tool_error:
@@ -88,12 +90,14 @@ struct seeded_worker {
     if (s.strategy == strategy_kind::pct) strategy = std::make_unique<sched::PctStrategy>(s.depth, pct_steps);
     else strategy = std::make_unique<sched::RandomStrategy>();
   }
-  // Runs execution `index`; a record only when it did not end clean.
-  std::optional<violation_record> run(uint64_t base_seed, uint64_t index) {
+  // Runs execution `index`; a clean one's record holds no decisions.
+  violation_record run(uint64_t base_seed, uint64_t index) {
     const uint64_t seed = sched::execution_seed(base_seed, index);
     exec.run(*strategy, seed, ex);
-    if (ex.finding.kind == sched::FindingKind::None) return std::nullopt;
-    return record_of(index, seed, ex);
+    if (ex.finding.kind != sched::FindingKind::None) return record_of(index, seed, ex, exec);
+    violation_record clean;
+    clean.index = index, clean.key = seed, clean.model_bytes = exec.peak_state_bytes();
+    return clean;
   }
   executor exec;
   std::unique_ptr<sched::Strategy> strategy;
@@ -132,15 +136,12 @@ void explore_seeded(const prepared_scenario& prepared, const explore_request& re
       for (auto& t : threads) t.join();
     }
     for (uint64_t i = 0; i < count; ++i) {
-      const uint64_t index = base + i;
       if (!ran[i]) {  // the first execution the budget left out: accounting stops where it did
         out.time_up = true;
         return;
       }
       ran[i] = 0;
-      violation_record rec;
-      if (results[i]) rec = std::move(*results[i]);
-      else rec.index = index, rec.key = sched::execution_seed(s.seed, index);
+      violation_record rec = std::move(*results[i]);
       results[i].reset();
       const bool go_on = account(out, req, std::move(rec));
       if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
@@ -159,6 +160,9 @@ struct subtree_run {
   uint64_t executions = 0;
   bool complete = false;  // searched to its end (not stopped by a violation, tool error or the run limit)
   std::vector<violation_record> records;
+  // (execution, peak model bytes of the executions up to it) where that running peak grows: the peak of
+  // any prefix the accounting keeps, in a few entries.
+  std::vector<std::pair<uint64_t, uint64_t>> peak_steps;
 };
 
 subtree_run run_subtree(executor& exec, sched::DfsStrategy& dfs, const std::vector<sched::FiberId>& prefix,
@@ -174,9 +178,11 @@ subtree_run run_subtree(executor& exec, sched::DfsStrategy& dfs, const std::vect
     }
     exec.run(dfs, 0, ex);
     const uint64_t i = out.executions++;
+    if (out.peak_steps.empty() || exec.peak_state_bytes() > out.peak_steps.back().second)
+      out.peak_steps.emplace_back(i, exec.peak_state_bytes());
     bool go_on = true;
     if (ex.finding.kind != sched::FindingKind::None) {
-      violation_record rec = record_of(i, i, ex);
+      violation_record rec = record_of(i, i, ex, exec);
       const bool seen = std::any_of(out.records.begin(), out.records.end(), [&](const violation_record& r) {
         return r.finding.kind == rec.finding.kind && r.finding.message == rec.finding.message;
       });
@@ -244,16 +250,19 @@ void explore_dfs_split(const prepared_scenario& prepared, const explore_request&
       results[t].reset();
     }
     const uint64_t offset = out.executions;
-    size_t next_record = 0;
+    size_t next_record = 0, next_peak = 0;
+    uint64_t peak = 0;
     uint64_t i = 0;
     for (; i < r.executions; ++i) {
       if (out.executions >= s.runs) {
         stopped = true;
         break;
       }
+      if (next_peak < r.peak_steps.size() && r.peak_steps[next_peak].first == i) peak = r.peak_steps[next_peak++].second;
       violation_record rec;
       if (next_record < r.records.size() && r.records[next_record].index == i) rec = std::move(r.records[next_record++]);
       rec.index = rec.key = offset + i;
+      rec.model_bytes = peak;
       const bool go_on = account(out, req, std::move(rec));
       if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
         req.progress(out.executions, out.violations.size());
@@ -286,8 +295,9 @@ void explore_in_order(const prepared_scenario& prepared, const explore_request& 
       break;
     }
     exec.run(strategy, 0, ex);
-    violation_record rec = ex.finding.kind == sched::FindingKind::None ? violation_record{} : record_of(i, i, ex);
+    violation_record rec = ex.finding.kind == sched::FindingKind::None ? violation_record{} : record_of(i, i, ex, exec);
     rec.index = rec.key = i;
+    rec.model_bytes = exec.peak_state_bytes();
     const bool go_on = account(out, req, std::move(rec));
     if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
       req.progress(out.executions, out.violations.size());
@@ -495,7 +505,7 @@ namespace fsrace::sim {
 sched::Execution replay_schedule(const prepared_scenario& prepared, const schedule& s, uint64_t max_steps) {
   executor exec(prepared, max_steps, true);
   exec.set_fixes(resolve_fixes(prepared.the_scenario().fixes, s.fixes));
-  sched::ReplayStrategy replay(s.decisions, s.label_hashes, s.labels);
+  sched::ReplayStrategy replay(s.decisions, s.label_hashes, s.labels, "/steps");
   sched::Execution ex;
   exec.run(replay, 0, ex);
   return ex;

@@ -49,6 +49,7 @@ struct violation_record {
   std::vector<sched::FiberId> decisions;  // replays it exactly with any strategy
   uint64_t steps = 0, preemptions = 0;
   uint64_t occurrences = 1;  // executions that ended with the same kind and message
+  uint64_t model_bytes = 0;  // the execution's peak bytes of model state (executor::peak_state_bytes)
 };
 
 struct exploration {
@@ -73,6 +74,9 @@ struct exploration {
   std::vector<violation_record> violations;  // distinct, in order of discovery
   std::optional<violation_record> tool_error;
   std::optional<violation_record> divergence;  // only from replay; never expected here
+  /// The most bytes of model state one accounted execution held (sim/model_state_bytes.hpp): counted by
+  /// the model, so identical across runs, machines and --jobs.
+  uint64_t peak_model_bytes = 0;
 };
 
 /// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).

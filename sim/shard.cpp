@@ -179,6 +179,10 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     out["violations"] = violations;
     out["seconds"] = seconds;
     out["exhausted"] = exhausted;
+    // Exact when no part stopped; after a stop, parts may have searched subtrees past it: an upper bound.
+    uint64_t peak = 0;
+    for (size_t i : order) peak = std::max<uint64_t>(peak, shards[i].value("peak_model_bytes", uint64_t{0}));
+    out["peak_model_bytes"] = peak;
     out["stopped_at"] = stop ? nlohmann::json(*stop) : nlohmann::json(nullptr);
     out["end"] = first["runs"];
     out["shard"] = nullptr;
@@ -241,6 +245,8 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
   j["end"] = e.end;
   j["keep_going"] = keep_going;
   j["max_steps"] = e.settings.max_steps;
+  // Counted by the model (sim/model_state_bytes.hpp): the most bytes of model state one execution held.
+  j["peak_model_bytes"] = e.peak_model_bytes;
   j["time_up"] = e.time_up;
   if (e.settings.strategy == strategy_kind::pct) j["pct_steps"] = e.pct_steps;
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
@@ -267,7 +273,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
   try {
     nlohmann::json out = first;
     const bool keep_going = first["keep_going"].get<bool>();
-    uint64_t executions = 0, violating = 0;
+    uint64_t executions = 0, violating = 0, peak = 0;
     double seconds = 0;
     bool exhausted = true;
     nlohmann::json violations = nlohmann::json::array();
@@ -289,6 +295,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
       }
       violating += s.at("violating_executions").get<uint64_t>();
       executions += s.at("executions").get<uint64_t>();
+      peak = std::max<uint64_t>(peak, s.value("peak_model_bytes", uint64_t{0}));  // shards after a stop do not count
       if (!s.at("stopped_at").is_null()) {  // one machine would have stopped here
         out["stopped_at"] = s["stopped_at"];
         if (s.contains("tool_error")) out["tool_error"] = s["tool_error"], out["reason"] = s["reason"], out["status"] = s["status"];
@@ -302,6 +309,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
     out["violations"] = violations;
     out["seconds"] = seconds;
     out["exhausted"] = exhausted;
+    out["peak_model_bytes"] = peak;
     out["first"] = 0;
     out["end"] = first["runs"];
     out["shard"] = nullptr;

@@ -33,6 +33,7 @@ void save_schedule_file(const std::string& path, const sim::schedule& s) {
 
 int cmd_explore(const explore_args& a) {
   const sim::binding& b = sim::default_binding();
+  check_output_paths({{"--html", a.html}, {"--save-schedule", a.save_schedule}});
   auto sc = sim::load_scenario(a.file, *b.cat);
   const sim::fix_setting setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
   const sim::explore_settings s = settings_for(*sc, setting, a.flags);

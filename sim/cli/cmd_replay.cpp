@@ -6,6 +6,7 @@
 #include "reports/write_atomic.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/explore.hpp"
+#include "sim/limits.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/schedule_file.hpp"
 #include "sim/shard.hpp"
@@ -17,6 +18,7 @@ void save_schedule_file(const std::string& path, const sim::schedule& s);
 
 int cmd_replay(const replay_args& a) {
   const sim::binding& b = sim::default_binding();
+  check_output_paths({{"--save-schedule", a.save_schedule}});
   auto sc = sim::load_scenario(a.file, *b.cat);
   const bool by_schedule = !a.schedule.empty();
   if (by_schedule && !a.flags.seed.empty())
@@ -36,7 +38,7 @@ int cmd_replay(const replay_args& a) {
     setting = s.fixes;
     const uint64_t max_steps = a.flags.max_steps.empty()
                                    ? std::max<uint64_t>(sc->explore.max_steps, s.decisions.size() + 1)
-                                   : parse_uint(a.flags.max_steps, "--max-steps", 1, ~0ULL);
+                                   : parse_uint(a.flags.max_steps, "--max-steps", 1, sim::limits::kMaxSteps);
     ex = sim::replay_schedule(prepared, s, max_steps);
     origin = fmt::format("schedule {}", a.schedule);
   } else {

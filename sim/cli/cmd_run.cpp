@@ -19,6 +19,7 @@ namespace fsrace::cli {
 
 int cmd_run(const run_args& a) {
   const sim::binding& b = sim::default_binding();
+  check_output_paths({{"--junit", a.junit}, {"--json", a.json}, {"--html", a.html}});  // before anything runs
   const std::vector<std::string> files = sim::find_scenarios(a.paths.empty() ? std::vector<std::string>{FSRACE_SCENARIO_DIR, FSRACE_SCENARIO_DIR "/soak"} : a.paths);
   if (files.empty()) throw sim::input_error("", "", "no scenario files (*.json) found under the paths given");
   // Validate everything first: bad input is reported all at once, before any exploration.
@@ -53,14 +54,25 @@ int cmd_run(const run_args& a) {
       if (progress_enabled()) fmt::print(stderr, "{}\n", reports::console_line(suite.cases.back()));
     }
   }
-  if (!a.junit.empty()) write_report_file("--junit", a.junit, reports::to_junit(suite));
-  if (!a.html.empty()) write_report_file("--html", a.html, reports::render_html(suite, {"fsrace run"}));
-  if (!a.json.empty()) {
+  // One report that cannot be written (the disk filled, the path changed meanwhile) costs no other.
+  std::vector<sim::diagnostic> unwritten;
+  auto write = [&](const std::string& flag, const std::string& path, auto render) {
+    if (path.empty()) return;
+    try {
+      write_report_file(flag, path, render());
+    } catch (const sim::input_error& e) {
+      unwritten.insert(unwritten.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+  };
+  write("--junit", a.junit, [&] { return reports::to_junit(suite); });
+  write("--html", a.html, [&] { return reports::render_html(suite, {"fsrace run"}); });
+  write("--json", a.json, [&] {
     nlohmann::json j = reports::to_json(suite);
     j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
-    write_report_file("--json", a.json, j.dump(2) + "\n");
-  }
+    return j.dump(2) + "\n";
+  });
   fmt::print("{}", reports::console_summary(suite));
+  if (!unwritten.empty()) throw sim::input_error(std::move(unwritten));
   if (suite.errors()) return kToolError;
   return suite.failed() ? kViolation : kClean;
 }

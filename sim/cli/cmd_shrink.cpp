@@ -25,6 +25,7 @@ std::string describe_shrink(const sim::shrink_result& r) {
 int cmd_shrink(const shrink_args& a) {
   const sim::binding& b = sim::default_binding();
   auto sc = sim::load_scenario(a.file, *b.cat);
+  check_output_paths({{"--output", a.output.empty() ? sc->name + ".shrunk.schedule.json" : a.output}});
   const bool by_schedule = !a.schedule.empty();
   if (by_schedule == !a.flags.seed.empty())
     throw sim::input_error("", by_schedule ? "--schedule" : "--seed", "shrink needs exactly one of --seed S or --schedule FILE");

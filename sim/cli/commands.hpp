@@ -59,6 +59,9 @@ struct report_args {
 int cmd_report(const report_args&);
 /// Writes a report atomically; a path that cannot be written is bad input naming `flag` (exit 2).
 void write_report_file(const std::string& flag, const std::string& path, const std::string& content);
+/// Checks every (flag, path) given (empty paths are skipped) before any work: each must be writable and
+/// hold nothing but a regular file, and no two flags may name the same file. Throws input_error listing all.
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& flag_paths);
 
 struct bench_args {
   std::vector<std::string> scenarios;  // files or directories (default: the scenarios directory)

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/fixes.hpp"
+#include "sim/limits.hpp"
 #include "sim/scenario_load.hpp"
 
 namespace fsrace::cli {
@@ -76,7 +77,7 @@ sim::explore_settings settings_for(const sim::scenario& sc, const sim::fix_setti
   }
   if (!f.seed.empty()) s.seed = parse_seed(f.seed, "--seed");
   if (!f.runs.empty()) s.runs = parse_uint(f.runs, "--runs", 1, 1'000'000'000'000ULL);
-  if (!f.max_steps.empty()) s.max_steps = parse_uint(f.max_steps, "--max-steps", 1, 1'000'000'000ULL);
+  if (!f.max_steps.empty()) s.max_steps = parse_uint(f.max_steps, "--max-steps", 1, sim::limits::kMaxSteps);
   if (!f.depth.empty()) s.depth = static_cast<uint32_t>(parse_uint(f.depth, "--depth", 1, 16));
   if (!f.preemptions.empty()) s.preemptions = static_cast<uint32_t>(parse_uint(f.preemptions, "--preemptions", 0, 16));
   return s;
