@@ -108,13 +108,14 @@ void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   btrfs_chunk chunk;
   chunk.length = map->length;
   chunk.type = map->type;
+  chunk.sub_stripes = uint16_t(map->sub_stripes);
   for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
   ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
   if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // btrfs_chunk_alloc_add_chunk_item
   for (const auto& s : map->stripes) {
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
-    de.length = map->length;
+    de.length = map_stripe_size(*map);
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
     btrfs_device* d = fs_info.device(s.devid);
