@@ -183,7 +183,7 @@ uint64_t largest_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev) {
   std::vector<std::pair<uint64_t, uint64_t>> used;
   for (auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == dev.devid) used.push_back({s.physical, map->length});
+      if (s.devid == dev.devid) used.push_back({s.physical, map_stripe_size(*map)});
   std::sort(used.begin(), used.end());
   uint64_t cursor = kDevReserved, best = 0;
   for (auto& [s, l] : used) {
