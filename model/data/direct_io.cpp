@@ -67,11 +67,8 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
   if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC &&
       inode.io_tree.delalloc.intersects(offset, round_up_page(offset + num_bytes)))
     return -EAGAIN;
-  auto trans = btrfs_join_transaction(fs_info);
-  const bool cross =
-      btrfs_cross_ref_exist(trans, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes);
-  btrfs_end_transaction(trans);
-  if (cross) return 0;
+  if (btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes))
+    return 0;
   if (csum_exist_in_range(fs_info, fe.disk_at(offset), num_bytes)) return 0;
   *len = num_bytes;
   return 1;
