@@ -249,6 +249,10 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
     uint64_t start = pending.front();
     pending.erase(pending.begin());
     insert_pending_chunk(trans, start);
+    // list_del_init(&block_group->bg_list), clear_bit(BLOCK_GROUP_FLAG_NEW) under unused_bgs_lock, after
+    // the inserts: only now may the group go on unused_bgs.
+    if (block_group_ptr bg = btrfs_lookup_block_group(*trans.fs_info, start); bg && bg->start == start)
+      bg->on_new_bgs = false;
   }
 }
 

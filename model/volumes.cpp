@@ -270,8 +270,10 @@ int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
   map->sub_stripes = raid10 ? 2 : 1;
   map->stripes = stripes;
   fs_info.mapping_tree[logical] = map;
-  btrfs_make_block_group(trans, 0, type, logical, map->length);
-  // Chunk item, dev extents and block group item are inserted by btrfs_create_pending_block_groups.
+  block_group_ptr bg = btrfs_make_block_group(trans, 0, type, logical, map->length);
+  // Chunk item, dev extents and block group item are inserted by btrfs_create_pending_block_groups;
+  // until then the group is on new_bgs (BLOCK_GROUP_FLAG_NEW), never on unused_bgs.
+  bg->on_new_bgs = true;
   trans.transaction->new_bgs.push_back(logical);
   return int64_t(logical);
 }

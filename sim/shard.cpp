@@ -154,7 +154,8 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     nlohmann::json violations = nlohmann::json::array();
     uint64_t violating = 0;
-    for (auto& [g, v] : found) {
+    for (auto& found_one : found) {
+      nlohmann::json& v = found_one.second;  // not a structured binding: clang 14 cannot capture those
       violating += v["occurrences"].get<uint64_t>();
       auto it = std::find_if(violations.begin(), violations.end(), [&](const nlohmann::json& w) { return w["kind"] == v["kind"] && w["message"] == v["message"]; });
       if (it == violations.end()) violations.push_back(std::move(v));
