@@ -1,5 +1,6 @@
 #include "model/bio.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -44,14 +45,21 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
   s->spawn("endio", [fs, bio] {
     sched::point(sched::L("bio_endio({} logical {})", bio->logical, bio->len));
     if (bio->status == 0) {
-      int ok = 0;
+      // A piece of the IO (btrfs_map_block splits it at stripe boundaries) succeeds if any mirror
+      // took it; the bio fails if one of its pieces failed everywhere.
+      std::vector<std::pair<uint64_t, bool>> pieces;  // (offset into the IO, some mirror ok)
       for (const auto& st : bio->stripes) {
+        FSRACE_ASSERT(!bio->block || (st.offset == 0 && st.length == bio->len), "tree block bio {} split", bio->logical);
+        const uint8_t* data = bio->buf ? bio->buf->data() + st.offset : nullptr;
         int r = bio->block                  ? btrfs_dev_write_tree_block(*fs, st, bio->block)
-                : bio->op == map_op::write ? btrfs_dev_write(*fs, st, bio->len, bio->buf->data())
-                                           : btrfs_dev_read(*fs, st, bio->len, bio->buf->data());
-        if (r == 0) ++ok;
+                : bio->op == map_op::write ? btrfs_dev_write(*fs, st, st.length, data)
+                                           : btrfs_dev_read(*fs, st, st.length, bio->buf->data() + st.offset);
+        auto it = std::find_if(pieces.begin(), pieces.end(), [&](const auto& p) { return p.first == st.offset; });
+        if (it == pieces.end()) pieces.push_back({st.offset, r == 0});
+        else it->second |= (r == 0);
       }
-      if (ok == 0) bio->status = -EIO;  // a write succeeds if any mirror took it
+      const bool all = !pieces.empty() && std::all_of(pieces.begin(), pieces.end(), [](const auto& p) { return p.second; });
+      if (!all) bio->status = -EIO;
     }
     if (bio->end_io) bio->end_io(*bio);
   });

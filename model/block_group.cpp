@@ -315,7 +315,9 @@ void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64
 }
 
 void btrfs_mark_bg_unused(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
-  if (bg.on_unused_list) return;
+  // list_empty(&bg->bg_list) fails for a group on unused_bgs and for a new one on trans->new_bgs
+  // (BLOCK_GROUP_FLAG_NEW): neither is added.
+  if (bg.on_unused_list || bg.on_new_bgs) return;
   bg.on_unused_list = true;
   fs_info.unused_bgs.push_back(bg.start);
 }

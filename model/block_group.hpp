@@ -25,6 +25,9 @@ struct btrfs_block_group_cache {
   bool removed = false; // set by btrfs_remove_block_group
   bool dirty = false;   // on the transaction's dirty_bgs list: its item is updated at commit
   bool on_unused_list = false;  // on fs_info->unused_bgs
+  // BLOCK_GROUP_FLAG_NEW, bg_list on trans->new_bgs: from btrfs_make_block_group until
+  // btrfs_create_pending_block_groups inserted its items; btrfs_mark_bg_unused leaves it alone.
+  bool on_new_bgs = false;
   sched::SpinLock lock{"block_group->lock"};
   sched::Atomic reservations{"block_group->reservations"};  // 9cfa3e34e20e
   sched::Atomic nocow_writers{"block_group->nocow_writers"};  // f78c436c3931

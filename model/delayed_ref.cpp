@@ -140,11 +140,13 @@ int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
 }
 
 uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  btrfs_delayed_ref_root& delayed_refs = trans.transaction->delayed_refs;
+  return btrfs_lookup_extent_refs(*trans.fs_info, trans.transaction.get(), bytenr, is_data);
+}
+
+uint64_t btrfs_lookup_extent_refs(btrfs_fs_info& fs_info, btrfs_transaction* cur_trans, uint64_t bytenr, bool is_data) {
   // The head is being run (mutex_lock(&head->mutex) in btrfs_lookup_extent_info): wait, then count.
-  if (delayed_refs.running_bytenr == bytenr)
-    fs_info.delayed_refs_wait.wait_event([&] { return delayed_refs.running_bytenr != bytenr; });
+  if (cur_trans && cur_trans->delayed_refs.running_bytenr == bytenr)
+    fs_info.delayed_refs_wait.wait_event([&] { return cur_trans->delayed_refs.running_bytenr != bytenr; });
   int64_t refs = 0;
   bool found = false;
   btrfs_for_each_item(fs_info, fs_info.extent_root(), {bytenr, 0, 0}, [&](const btrfs_item& it) {
@@ -157,8 +159,10 @@ uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bo
     return true;
   });
   (void)found;
-  auto& heads = delayed_refs.heads;
-  if (auto it = heads.find(bytenr); it != heads.end()) refs += it->second.ref_mod;
+  if (cur_trans) {
+    auto& heads = cur_trans->delayed_refs.heads;
+    if (auto it = heads.find(bytenr); it != heads.end()) refs += it->second.ref_mod;
+  }
   return refs < 0 ? 0 : uint64_t(refs);
 }
 

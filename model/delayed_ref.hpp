@@ -8,6 +8,8 @@
 namespace fsrace::model {
 
 struct btrfs_trans_handle;
+struct btrfs_transaction;
+struct btrfs_fs_info;
 
 struct btrfs_delayed_ref_node {
   int action = +1;          // +1 BTRFS_ADD_DELAYED_REF, -1 BTRFS_DROP_DELAYED_REF
@@ -42,5 +44,8 @@ void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint
 int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all = true);
 // Extent refs as the extent tree plus pending delayed refs see them (btrfs_lookup_extent_info).
 uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data);
+// The same without a handle: the delayed refs of cur_trans (none when null), as check_delayed_ref reads
+// the running transaction under trans_lock.
+uint64_t btrfs_lookup_extent_refs(btrfs_fs_info& fs_info, btrfs_transaction* cur_trans, uint64_t bytenr, bool is_data);
 
 }  // namespace fsrace::model

@@ -144,12 +144,14 @@ struct checker {
       auto c = chunks.find(logical);
       if (c == chunks.end()) { problem("chunk {} is mapped but has no chunk item", logical); continue; }
       if (c->second.length != map->length) problem("chunk {}: item length {} but mapping {}", logical, c->second.length, map->length);
+      if (c->second.sub_stripes != map->sub_stripes)
+        problem("chunk {}: item sub_stripes {} but mapping {}", logical, c->second.sub_stripes, map->sub_stripes);
       for (const auto& s : map->stripes) {
         auto de = dev_extents.find({s.devid, s.physical});
         if (de == dev_extents.end()) problem("chunk {}: stripe on devid {} at {} has no dev extent", logical, s.devid, s.physical);
-        else if (de->second.chunk_offset != logical || de->second.length != map->length)
+        else if (de->second.chunk_offset != logical || de->second.length != map_stripe_size(*map))
           problem("dev extent devid {} at {} points at chunk {} len {}, expected chunk {} len {}", s.devid, s.physical,
-                  de->second.chunk_offset, de->second.length, logical, map->length);
+                  de->second.chunk_offset, de->second.length, logical, map_stripe_size(*map));
       }
       if (!fs.block_group_cache_tree.count(logical)) problem("chunk {} has no block group", logical);
     }

@@ -88,6 +88,7 @@ struct btrfs_dev_item {
 struct btrfs_stripe { uint64_t devid = 0, offset = 0; };
 struct btrfs_chunk {
   uint64_t length = 0, owner = BTRFS_EXTENT_TREE_OBJECTID, stripe_len = 64 * 1024, type = 0;
+  uint16_t sub_stripes = 1;  // 2 for RAID10
   std::vector<btrfs_stripe> stripes;
   uint32_t size() const { return 48 + 32 * uint32_t(stripes.size()); }
 };

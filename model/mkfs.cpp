@@ -13,9 +13,10 @@ constexpr uint64_t kMinDeviceSize = 128 * MiB;
 uint64_t checked_profile(const std::string& name, const char* what, size_t ndevs) {
   bool ok = false;
   uint64_t p = profile_from_name(name, &ok);
-  if (!ok) throw bad_config(fmt::format("unknown {} profile '{}' (expected single, dup or raid1)", what, name));
-  if ((p & BTRFS_BLOCK_GROUP_RAID1) && ndevs < 2)
-    throw bad_config(fmt::format("{} profile raid1 needs at least 2 devices, have {}", what, ndevs));
+  if (!ok) throw bad_config(fmt::format("unknown {} profile '{}' (expected single, dup, raid1 or raid10)", what, name));
+  // btrfs_raid_array devs_min: raid1 2, raid10 2 (a raid10 on 2 or 3 devices has one data stripe).
+  if ((p & (BTRFS_BLOCK_GROUP_RAID1 | BTRFS_BLOCK_GROUP_RAID10)) && ndevs < 2)
+    throw bad_config(fmt::format("{} profile {} needs at least 2 devices, have {}", what, name, ndevs));
   return p;
 }
 

@@ -9,7 +9,6 @@
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
-#include "model/trans_abort.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 
@@ -109,13 +108,14 @@ void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   btrfs_chunk chunk;
   chunk.length = map->length;
   chunk.type = map->type;
+  chunk.sub_stripes = uint16_t(map->sub_stripes);
   for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
   ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
   if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // btrfs_chunk_alloc_add_chunk_item
   for (const auto& s : map->stripes) {
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
-    de.length = map->length;
+    de.length = map_stripe_size(*map);
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
     btrfs_device* d = fs_info.device(s.devid);
@@ -249,6 +249,10 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
     uint64_t start = pending.front();
     pending.erase(pending.begin());
     insert_pending_chunk(trans, start);
+    // list_del_init(&block_group->bg_list), clear_bit(BLOCK_GROUP_FLAG_NEW) under unused_bgs_lock, after
+    // the inserts: only now may the group go on unused_bgs.
+    if (block_group_ptr bg = btrfs_lookup_block_group(*trans.fs_info, start); bg && bg->start == start)
+      bg->on_new_bgs = false;
   }
 }
 

@@ -1,13 +1,13 @@
 #include "model/volumes.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 #include <fmt/format.h>
 
 #include "model/fs_info.hpp"
 #include "model/maint/dev_replace_map.hpp"
-#include "model/trans_abort.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 
@@ -18,6 +18,7 @@ uint64_t profile_from_name(const std::string& name, bool* ok) {
   if (name == "single") return 0;
   if (name == "dup") return BTRFS_BLOCK_GROUP_DUP;
   if (name == "raid1") return BTRFS_BLOCK_GROUP_RAID1;
+  if (name == "raid10") return BTRFS_BLOCK_GROUP_RAID10;
   *ok = false;
   return 0;
 }
@@ -25,6 +26,7 @@ uint64_t profile_from_name(const std::string& name, bool* ok) {
 const char* profile_name(uint64_t flags) {
   if (flags & BTRFS_BLOCK_GROUP_DUP) return "dup";
   if (flags & BTRFS_BLOCK_GROUP_RAID1) return "raid1";
+  if (flags & BTRFS_BLOCK_GROUP_RAID10) return "raid10";
   return "single";
 }
 
@@ -34,8 +36,46 @@ int profile_num_stripes(uint64_t flags) {
 
 std::string block_group_type_name(uint64_t flags) {
   std::string t = (flags & BTRFS_BLOCK_GROUP_DATA) ? "DATA" : (flags & BTRFS_BLOCK_GROUP_SYSTEM) ? "SYSTEM" : "METADATA";
-  if (flags & BTRFS_BLOCK_GROUP_PROFILE_MASK) t += std::string("|") + (flags & BTRFS_BLOCK_GROUP_DUP ? "DUP" : "RAID1");
+  if (flags & BTRFS_BLOCK_GROUP_PROFILE_MASK) {
+    std::string p = profile_name(flags);
+    for (auto& c : p) c = char(std::toupper(static_cast<unsigned char>(c)));
+    t += "|" + p;
+  }
   return t;
+}
+
+uint64_t map_stripe_size(const map_lookup& map) {
+  if (!(map.type & BTRFS_BLOCK_GROUP_RAID10)) return map.length;
+  return map.length / (map.stripes.size() / size_t(map.sub_stripes));
+}
+
+int map_num_copies(const map_lookup& map) {
+  return (map.type & BTRFS_BLOCK_GROUP_RAID10) ? map.sub_stripes : int(map.stripes.size());
+}
+
+stripe_piece map_stripe_piece(const map_lookup& map, uint64_t off, int mirror) {
+  FSRACE_ASSERT(off < map.length && mirror >= 1 && mirror <= map_num_copies(map), "chunk {} offset {} mirror {}",
+                map.start, off, mirror);
+  if (!(map.type & BTRFS_BLOCK_GROUP_RAID10)) {
+    const size_t index = size_t(mirror - 1);
+    return {index, map.stripes[index].physical + off, map.length - off};
+  }
+  // __btrfs_map_block for RAID10: stripe_nr counts BTRFS_STRIPE_LEN units, spread over the data stripes.
+  const uint64_t factor = map.stripes.size() / size_t(map.sub_stripes);
+  const uint64_t stripe_nr = off / BTRFS_STRIPE_LEN, stripe_offset = off % BTRFS_STRIPE_LEN;
+  const size_t index = size_t(stripe_nr % factor) * size_t(map.sub_stripes) + size_t(mirror - 1);
+  return {index, map.stripes[index].physical + (stripe_nr / factor) * BTRFS_STRIPE_LEN + stripe_offset,
+          BTRFS_STRIPE_LEN - stripe_offset};
+}
+
+uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t physical) {
+  if (index >= map.stripes.size() || physical < map.stripes[index].physical) return ~0ull;
+  const uint64_t dev_off = physical - map.stripes[index].physical;
+  if (dev_off >= map_stripe_size(map)) return ~0ull;
+  if (!(map.type & BTRFS_BLOCK_GROUP_RAID10)) return dev_off;
+  const uint64_t factor = map.stripes.size() / size_t(map.sub_stripes);
+  const uint64_t row = dev_off / BTRFS_STRIPE_LEN;
+  return (row * factor + index / size_t(map.sub_stripes)) * BTRFS_STRIPE_LEN + dev_off % BTRFS_STRIPE_LEN;
 }
 
 map_lookup_ptr btrfs_get_chunk_map(btrfs_fs_info& fs_info, uint64_t logical) {
@@ -49,7 +89,7 @@ map_lookup_ptr btrfs_get_chunk_map(btrfs_fs_info& fs_info, uint64_t logical) {
 
 int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical) {
   auto m = btrfs_get_chunk_map(fs_info, logical);
-  return m ? int(m->stripes.size()) : 1;
+  return m ? map_num_copies(*m) : 1;
 }
 
 static bool stripe_usable(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s) {
@@ -70,27 +110,36 @@ int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_
                             m->start + m->length));
     return -EINVAL;
   }
+  // The IO in pieces that each stay on one stripe (the kernel splits bios at stripe boundaries before
+  // mapping them; the model maps one bio into pieces, transferred in one completion step).
   const uint64_t off = logical - m->start;
-  if (op == map_op::write) {
-    for (const auto& s : m->stripes)
-      if (stripe_usable(fs_info, s)) out.push_back({s.devid, s.physical + off});
-    btrfs_dev_replace_dup_stripes(fs_info, op, logical, out);
-    return out.empty() ? -EIO : 0;
-  }
-  if (mirror_num > 0) {
-    if (size_t(mirror_num) > m->stripes.size()) return -EINVAL;
-    const auto& s = m->stripes[mirror_num - 1];
-    if (!stripe_usable(fs_info, s)) return -EIO;
-    out.push_back({s.devid, s.physical + off});
-    return 0;
-  }
-  for (const auto& s : m->stripes) {
-    if (stripe_usable(fs_info, s)) {
-      out.push_back({s.devid, s.physical + off});
-      return 0;
+  const int copies = map_num_copies(*m);
+  if (op == map_op::read && mirror_num > copies) return -EINVAL;
+  for (uint64_t done = 0; done < len;) {  // bounded: each piece is at least a sector
+    const uint64_t piece_len = std::min(len - done, map_stripe_piece(*m, off + done, 1).len);
+    if (op == map_op::write) {
+      const size_t before = out.size();
+      for (int mirror = 1; mirror <= copies; ++mirror) {
+        const stripe_piece p = map_stripe_piece(*m, off + done, mirror);
+        if (stripe_usable(fs_info, m->stripes[p.index])) out.push_back({m->stripes[p.index].devid, p.physical, piece_len, done});
+      }
+      if (out.size() == before) return -EIO;
+    } else {
+      bool found = false;
+      for (int mirror = mirror_num > 0 ? mirror_num : 1; mirror <= copies && !found; ++mirror) {
+        const stripe_piece p = map_stripe_piece(*m, off + done, mirror);
+        if (stripe_usable(fs_info, m->stripes[p.index])) {
+          out.push_back({m->stripes[p.index].devid, p.physical, piece_len, done});
+          found = true;
+        }
+        if (mirror_num > 0) break;  // that mirror or nothing
+      }
+      if (!found) return -EIO;
     }
+    done += piece_len;
   }
-  return -EIO;
+  if (op == map_op::write) btrfs_dev_replace_dup_stripes(fs_info, op, logical, out);
+  return 0;
 }
 
 namespace {
@@ -115,7 +164,7 @@ bool find_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev, uint64_t si
   std::vector<std::pair<uint64_t, uint64_t>> used = also_taken;
   for (auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == dev.devid) used.push_back({s.physical, map->length});
+      if (s.devid == dev.devid) used.push_back({s.physical, map_stripe_size(*map)});
   std::sort(used.begin(), used.end());
   uint64_t cursor = kDevReserved;
   for (auto& [s, l] : used) {
@@ -134,7 +183,7 @@ uint64_t largest_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev) {
   std::vector<std::pair<uint64_t, uint64_t>> used;
   for (auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == dev.devid) used.push_back({s.physical, map->length});
+      if (s.devid == dev.devid) used.push_back({s.physical, map_stripe_size(*map)});
   std::sort(used.begin(), used.end());
   uint64_t cursor = kDevReserved, best = 0;
   for (auto& [s, l] : used) {
@@ -156,9 +205,9 @@ uint64_t find_next_chunk(btrfs_fs_info& fs_info) {
 int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   sched::point(sched::L("btrfs_alloc_chunk(type {:#x})", type));
-  uint64_t size = chunk_size_for(fs_info, type);
-  const int nstripes = profile_num_stripes(type);
+  uint64_t size = chunk_size_for(fs_info, type);  // the stripe size (dev extent length)
   const bool dup = type & BTRFS_BLOCK_GROUP_DUP;
+  const bool raid10 = type & BTRFS_BLOCK_GROUP_RAID10;
   // Devices with the most free space first, devid breaking ties (deterministic).
   std::vector<btrfs_device*> devs;
   for (auto& [id, d] : fs_info.devices)
@@ -166,6 +215,14 @@ int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
   std::stable_sort(devs.begin(), devs.end(), [](auto* a, auto* b) {
     return a->total_bytes - a->bytes_used > b->total_bytes - b->bytes_used;
   });
+  // RAID10 (btrfs_raid_array: devs_max 0, devs_min 2, devs_increment 2, sub_stripes 2): a stripe on as
+  // many devices as have room, rounded down to an even count; the others a fixed count.
+  const int nstripes = raid10 ? int(devs.size() / 2 * 2) : profile_num_stripes(type);
+  if (raid10 && nstripes < 2) return -ENOSPC;
+  if (raid10) {  // decide_stripe_size: the chunk (stripe size x data stripes) within the type's chunk size
+    const uint64_t data_stripes = uint64_t(nstripes) / 2;
+    size = std::max<uint64_t>(8 * MiB, size / data_stripes / MiB * MiB);
+  }
   auto pick = [&](uint64_t sz) {
     std::vector<btrfs_bio_stripe> picked;
     for (auto* d : devs) {
@@ -208,12 +265,15 @@ int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
   for (auto& st : stripes) fs_info.device(st.devid)->bytes_used += size;
   auto map = std::make_shared<map_lookup>();
   map->start = logical;
-  map->length = size;
+  map->length = raid10 ? size * (stripes.size() / 2) : size;
   map->type = type;
+  map->sub_stripes = raid10 ? 2 : 1;
   map->stripes = stripes;
   fs_info.mapping_tree[logical] = map;
-  btrfs_make_block_group(trans, 0, type, logical, size);
-  // Chunk item, dev extents and block group item are inserted by btrfs_create_pending_block_groups.
+  block_group_ptr bg = btrfs_make_block_group(trans, 0, type, logical, map->length);
+  // Chunk item, dev extents and block group item are inserted by btrfs_create_pending_block_groups;
+  // until then the group is on new_bgs (BLOCK_GROUP_FLAG_NEW), never on unused_bgs.
+  bg->on_new_bgs = true;
   trans.transaction->new_bgs.push_back(logical);
   return int64_t(logical);
 }
@@ -241,7 +301,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     btrfs_device* d = fs_info.device(s.devid);
     if (!d || d->bytes_used == 0) continue;
     fs_info.chunk_mutex.lock();
-    d->bytes_used -= map->length;
+    d->bytes_used -= map_stripe_size(*map);
     fs_info.chunk_mutex.unlock();
   }
   // remove_chunk_item: the device items, then the chunk item. The kernel holds chunk_mutex here after

@@ -23,20 +23,42 @@ struct btrfs_device {
   block_device bdev;
 };
 
-// One stripe of a chunk: where on which device the chunk's bytes live.
+constexpr uint64_t BTRFS_STRIPE_LEN = 64 * 1024;
+
+// One stripe of a chunk (where on which device the chunk's bytes live), or, as btrfs_map_block fills it,
+// one piece of an IO on one device: `length` bytes at `offset` into the IO's buffer (0, 0: all of it).
 struct btrfs_bio_stripe {
   uint64_t devid = 0;
   uint64_t physical = 0;
+  uint64_t length = 0;
+  uint64_t offset = 0;
 };
 
-// fs_info->mapping_tree entry: the extent map of a chunk and its map_lookup.
+// fs_info->mapping_tree entry: the extent map of a chunk and its map_lookup. RAID10 stripes the
+// chunk over num_stripes / sub_stripes data stripes, BTRFS_STRIPE_LEN at a time, each mirrored on
+// sub_stripes consecutive stripes; the other profiles keep the whole chunk on every stripe.
 struct map_lookup {
   uint64_t start = 0, length = 0, type = 0;
+  int sub_stripes = 1;
   std::vector<btrfs_bio_stripe> stripes;
 };
 using map_lookup_ptr = std::shared_ptr<const map_lookup>;
 
-// Profiles by name: "single", "dup", "raid1". Returns 0 for unknown names.
+// Bytes of the chunk on each of its stripes (the dev extent length): calc_stripe_length.
+uint64_t map_stripe_size(const map_lookup& map);
+// Copies of every byte of the chunk (btrfs_num_copies).
+int map_num_copies(const map_lookup& map);
+// Where mirror `mirror` (1-based) of chunk offset `off` lives: stripe `index` at `physical`, for `len`
+// bytes (to the next stripe boundary or the chunk's end).
+struct stripe_piece {
+  size_t index = 0;
+  uint64_t physical = 0, len = 0;
+};
+stripe_piece map_stripe_piece(const map_lookup& map, uint64_t off, int mirror);
+// The chunk offset stripe `index` holds at `physical`, or ~0 when that stripe does not hold it.
+uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t physical);
+
+// Profiles by name: "single", "dup", "raid1", "raid10". Returns 0 for unknown names.
 uint64_t profile_from_name(const std::string& name, bool* ok);
 const char* profile_name(uint64_t flags);
 int profile_num_stripes(uint64_t flags);

@@ -12,7 +12,7 @@ std::string console_line(const case_result& c) {
     found = fmt::format("found {} at execution {} (seed {})", v.kind, v.execution, v.seed);
   } else {
     found = fmt::format("clean in {} execution{}{}", c.executions, c.executions == 1 ? "" : "s",
-                        c.exhausted ? " (space exhausted)" : "");
+                        !c.coverage.empty() ? " (" + c.coverage + ")" : c.exhausted ? " (space exhausted)" : "");
   }
   return fmt::format("{} {}  fixes={}  expected {}  {}  [{}, {:.2f}s]", tag, c.scenario, c.fixes,
                      c.expected.empty() ? "nothing" : c.expected, found, c.strategy, c.seconds);

@@ -20,7 +20,10 @@ std::string summary_row(const case_result& c, size_t i, bool has_section) {
                      has_section ? fmt::format("<a href=\"#case-{}\">{}</a>", i, name) : name, html_escape(c.file));
   row += fmt::format("<td><code>{}</code></td>", html_escape(c.fixes));
   row += fmt::format("<td>{}<div class=\"sub\">base seed {}</div></td>", html_escape(c.strategy), c.base_seed);
-  row += fmt::format("<td class=\"num\">{}{}</td>", c.executions, c.exhausted ? "<div class=\"sub\">space exhausted</div>" : "");
+  row += fmt::format("<td class=\"num\">{}{}</td>", c.executions,
+                     !c.coverage.empty() ? "<div class=\"sub\">" + html_escape(c.coverage) + "</div>"
+                     : c.exhausted       ? "<div class=\"sub\">space exhausted</div>"
+                                         : "");
   row += fmt::format("<td class=\"num\">{}{}</td>", c.violations.size(),
                      c.violating_executions ? fmt::format("<div class=\"sub\">in {}</div>", plural(c.violating_executions, "execution"))
                                             : std::string());

@@ -89,6 +89,8 @@ nlohmann::json to_json(const case_result& c) {
           {"executions", c.executions},
           {"violating_executions", c.violating_executions},
           {"exhausted", c.exhausted},
+          {"estimated_executions", c.estimated_executions},
+          {"coverage", c.coverage},
           {"status", to_string(c.result)},
           {"reason", c.reason},
           {"seconds", c.seconds},
@@ -183,6 +185,10 @@ case_result case_from_json(const nlohmann::json& j, const std::string& path) {
   const auto& exhausted = member(j, path, "exhausted", "true or false");
   if (!exhausted.is_boolean()) throw json_report_error(path + "/exhausted", "expected true or false, got " + got(exhausted));
   c.exhausted = exhausted.get<bool>();
+  // Results written before coverage was reported have neither key.
+  if (j.contains("estimated_executions") && j["estimated_executions"].is_number())
+    c.estimated_executions = j["estimated_executions"].get<double>();
+  if (j.contains("coverage") && j["coverage"].is_string()) c.coverage = j["coverage"].get<std::string>();
   const std::string st = str(j, path, "status");
   if (st == "pass") c.result = case_result::status::pass;
   else if (st == "fail") c.result = case_result::status::fail;

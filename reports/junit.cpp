@@ -29,7 +29,8 @@ namespace {
 std::string case_details(const case_result& c) {
   std::string out = fmt::format("scenario {} ({})\nfixes {}, expected {}\nstrategy {}, base seed {}, {} executions{}\n",
                                 c.scenario, c.file, c.fixes, c.expected.empty() ? "nothing" : c.expected, c.strategy,
-                                c.base_seed, c.executions, c.exhausted ? " (bounded space exhausted)" : "");
+                                c.base_seed, c.executions,
+                                !c.coverage.empty() ? " (" + c.coverage + ")" : c.exhausted ? " (bounded space exhausted)" : "");
   if (!c.reason.empty()) out += c.reason + "\n";
   for (const auto& v : c.violations) {
     out += fmt::format("\n{}: {}\nseed {} (execution {}, {} step{}, {} preemption{}, seen {} time{})\nreplay: {}\n", v.kind,

@@ -90,6 +90,21 @@ const char* Scheduler::fiber_state(FiberId f) const {
   }
   return "?";
 }
+
+namespace detail {
+const Footprint& pending_footprint(FiberId f) {
+  Scheduler::Impl* s = running_impl();
+  if (s == nullptr || f >= s->fibers.size()) throw std::logic_error("fsrace: pending_footprint() outside run()");
+  return s->fibers[f]->pending_footprint;
+}
+}  // namespace detail
+
+void declare_footprint(const Footprint& touches) {
+  Scheduler::Impl* s = t_running;
+  if (s == nullptr || s->running_slot == nullptr) return;  // outside a fiber: no step to describe
+  s->running_slot->declared = touches;
+  s->running_slot->has_declared = true;
+}
 const std::string& Scheduler::fiber_name(FiberId f) const { return impl_->fibers.at(f)->name; }
 size_t Scheduler::fiber_count() const { return impl_->fibers.size(); }
 size_t Scheduler::stacks_mapped() const { return impl_->pool.mapped(); }
@@ -104,6 +119,7 @@ FiberId Scheduler::Impl::add_fiber(std::string name, std::function<void()> body)
   slot->name = std::move(name);
   slot->body = std::move(body);
   slot->pending = Ls("start {}", intern_name(slot->name));
+  slot->pending_footprint = Footprint{};
   slot->state = FiberState::Runnable;
   slot->started = false;
   fibers.push_back(slot);
@@ -216,6 +232,9 @@ inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
   running_slot = slot;
   hot.pending = &slot->pending;
   slot->ctx = std::move(slot->ctx).resume();  // runs the fiber until its next point, block or end
+  // What its next step touches: declared just before the point (footprint.hpp), else everything.
+  slot->pending_footprint = slot->has_declared ? slot->declared : Footprint{};
+  slot->has_declared = false;
   hot.pending = nullptr;
   running_slot = nullptr;
   current = kNoFiber;

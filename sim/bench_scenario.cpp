@@ -24,9 +24,9 @@ first_violation time_to_violation(const prepared_scenario& p, explore_settings s
   first_violation out;
   out.strategy = describe_strategy(s);
   // At least what the scenario itself allows, at most what fits in max_cpu_seconds at the measured rate.
-  const auto fits = static_cast<uint64_t>(std::max(1000.0, rate * o.max_cpu_seconds));
+  const auto fits = static_cast<uint64_t>(std::max(100.0, rate * o.max_cpu_seconds));
   s.runs = out.budget = std::min(std::max(o.budget, s.runs), fits);
-  const uint64_t seeds = s.strategy == strategy_kind::dfs ? 1 : o.seeds;
+  const uint64_t seeds = is_systematic(s.strategy) ? 1 : o.seeds;
   struct sample {
     double executions, seconds;
     std::string kind;
@@ -75,9 +75,9 @@ first_violation time_to_violation(const prepared_scenario& p, explore_settings s
 double clone_ns(const prepared_scenario& p, uint64_t n) {
   auto copy = p.base().clone();
   return best_of(3, [&] {
-    const auto start = clock::now();
+    const double start = thread_cpu_seconds();
     for (uint64_t i = 0; i < n; ++i) copy->reset_from(p.base());
-    return seconds_since(start) * 1e9 / static_cast<double>(n);
+    return (thread_cpu_seconds() - start) * 1e9 / static_cast<double>(n);
   });
 }
 
@@ -86,9 +86,12 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
   scenario_figures out;
   out.name = sc.name;
   out.file = sc.file;
+  tune_allocator_once();  // as explore() does: the rates below are those of explorations
   const explore_settings off = settings_of(sc, kOff);
   out.default_strategy = describe_strategy(off);
-  out.clone_ns = clone_ns(p, 20000);
+  // A fixed CPU time rather than a fixed count: clones of large scenarios cost 1000x those of small ones.
+  out.clone_ns = clone_ns(p, 200);
+  if (out.clone_ns < 50'000) out.clone_ns = std::min(out.clone_ns, clone_ns(p, 20000));
 
   {  // executions/s: the random walk over the fixed variant runs every execution to its end; best of 3
     executor exec(p, off.max_steps, false);
@@ -110,7 +113,7 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
     }
   }
 
-  for (strategy_kind k : {strategy_kind::random, strategy_kind::pct, strategy_kind::dfs}) {
+  for (strategy_kind k : {strategy_kind::random, strategy_kind::pct, strategy_kind::dfs, strategy_kind::dpor}) {
     explore_settings s = off;
     s.strategy = k;
     out.first.push_back(time_to_violation(p, s, o, out.executions_per_second));
@@ -121,18 +124,21 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
     v.bound = o.verify_bound;
     explore_request req;
     req.settings = settings_of(sc, kOn);
-    req.settings.strategy = strategy_kind::dfs;
+    req.settings.strategy = o.verify_strategy;
     req.settings.preemptions = o.verify_bound;
     req.settings.runs = 1'000'000'000;
     req.fixes = kOn;
-    req.jobs = o.jobs;
+    req.jobs = o.verify_strategy == strategy_kind::dfs ? o.jobs : 1;
+    req.cpu_budget = o.verify_cpu_seconds;
+    v.strategy = describe_strategy(req.settings);
     const auto start = clock::now();
-    const double cpu_start = thread_cpu_seconds();
+    const double cpu_start = process_cpu_seconds();  // every worker thread's time, not only the waiting one's
     const exploration e = explore(p, req);
     v.seconds = seconds_since(start);
-    v.cpu_seconds = thread_cpu_seconds() - cpu_start;
+    v.cpu_seconds = process_cpu_seconds() - cpu_start;
     v.executions = e.executions;
     v.exhausted = e.exhausted;
+    v.coverage = describe_coverage(e);
     if (e.tool_error) v.violation = "tool error: " + e.tool_error->finding.message;
     else if (!e.violations.empty()) v.violation = std::string(sched::to_string(e.violations.front().finding.kind)) + ": " + e.violations.front().finding.message;
     out.verify = v;

@@ -14,10 +14,12 @@ struct scenario_options {
   uint64_t seeds = 5;          // base seeds per randomised strategy (the median is reported)
   uint64_t budget = 100000;    // executions at most while looking for the first violation (or the scenario's runs)
   uint64_t rate_runs = 2000;   // executions timed for executions/s
-  double max_cpu_seconds = 30; // per first-violation run: the budget shrinks to what fits at the measured rate
-  bool verify = false;         // also: DFS of the fixed variant at `verify_bound`
+  double max_cpu_seconds = 2;  // per first-violation run: the budget shrinks to what fits at the measured rate
+  bool verify = false;         // also: search the fixed variant at `verify_bound`
   uint32_t verify_bound = 2;
-  unsigned jobs = 1;           // worker threads of the verifying DFS
+  strategy_kind verify_strategy = strategy_kind::dfs;  // dfs or dpor
+  double verify_cpu_seconds = 120;  // CPU budget of each verifying search (all its threads)
+  unsigned jobs = 1;           // worker threads of the verifying search (dfs)
 };
 
 /// Executions and seconds until the first violation, median over base seeds 1..seeds (dfs: one run,
@@ -32,14 +34,17 @@ struct first_violation {
   uint64_t budget = 0;  // executions each run was allowed
 };
 
-/// DFS of the fixed variant: the bounded space searched to its end, or the violation that stopped it.
+/// Search of the fixed variant: the bounded space searched to its end, the violation that stopped it,
+/// or the CPU budget that did (then `coverage` says how much of the space was covered).
 struct verification {
+  std::string strategy;  // "dfs preemptions 2", "dpor preemptions 2"
   uint32_t bound = 0;
   uint64_t executions = 0;
   bool exhausted = false;
+  std::string coverage;   // describe_coverage()
   std::string violation;  // empty: clean
   double seconds = 0;      // wall-clock
-  double cpu_seconds = 0;  // of the calling thread: all the work when jobs is 1
+  double cpu_seconds = 0;  // of the whole process: every worker thread
 };
 
 struct scenario_figures {
@@ -48,12 +53,12 @@ struct scenario_figures {
   double executions_per_second = 0;    // random walk, fixes on: whole executions incl. invariants, per CPU second
   double executions_per_wall_second = 0;  // the same per wall-clock second (lower when the machine is shared)
   double steps_per_execution = 0;
-  double clone_ns = 0;                 // per-execution copy of the prepared world
-  std::vector<first_violation> first;  // random, pct, dfs
+  double clone_ns = 0;                 // per-execution copy of the prepared world, CPU ns
+  std::vector<first_violation> first;  // random, pct, dfs, dpor
   std::optional<verification> verify;
 };
 
-/// Per-execution clone of the prepared world (reset_from), ns; best of three rounds of `n`.
+/// Per-execution clone of the prepared world (reset_from), CPU ns of this thread; best of three rounds of `n`.
 double clone_ns(const prepared_scenario&, uint64_t n);
 
 scenario_figures measure_scenario(const prepared_scenario&, const scenario_options&);

@@ -24,6 +24,13 @@ inline double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+/// CPU time of the whole process (every thread): what a multi-threaded search (--jobs) costs.
+inline double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 /// main -> fiber -> main, `n` times; CPU ns per round trip.
 double raw_round_trip_ns(uint64_t n);
 

@@ -91,6 +91,16 @@ class param_builder {
     last().size_max = max;
     return self();
   }
+  /// Data bytes the call writes, allocates or reads: counted against the scenario's data limit.
+  Self& data_bytes() {
+    last().data = param_spec::data_role::bytes;
+    return self();
+  }
+  /// A file offset: offset + the call's data bytes must stay within the file size limit.
+  Self& file_offset() {
+    last().data = param_spec::data_role::file_offset;
+    return self();
+  }
   Self& align(uint64_t bytes) {
     last().align = bytes;
     return self();

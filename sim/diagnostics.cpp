@@ -49,6 +49,8 @@ void diagnostics_sink::throw_if_any() {
 }
 
 std::vector<std::string> close_names(std::string_view given, const std::vector<std::string>& known) {
+  // Known names are short: a long string is no typo of one (and would cost a large distance matrix).
+  if (given.size() > 64) return {};
   // Distance allowed grows with the length: a typo or two in a long name, one in a short one.
   const size_t allowed = std::max<size_t>(1, given.size() / 3);
   std::vector<std::pair<size_t, size_t>> scored;  // (distance, index in known)

@@ -36,6 +36,9 @@ struct explore_request {
   uint64_t first = 0, end = 0;
   /// dfs: the part of the search to explore (a shard); its executions are numbered from 0 in order.
   dfs_part part;
+  /// Process CPU seconds the exploration may use (all its threads together); 0 = no limit. Where it stops
+  /// is not deterministic: the result says that the time budget ended it (exploration::time_up).
+  double cpu_budget = 0;
 };
 
 /// One distinct violation (or the tool error) of an exploration, with what replays it.
@@ -46,6 +49,7 @@ struct violation_record {
   std::vector<sched::FiberId> decisions;  // replays it exactly with any strategy
   uint64_t steps = 0, preemptions = 0;
   uint64_t occurrences = 1;  // executions that ended with the same kind and message
+  uint64_t model_bytes = 0;  // the execution's peak bytes of model state (executor::peak_state_bytes)
 };
 
 struct exploration {
@@ -58,6 +62,11 @@ struct exploration {
   uint64_t pct_steps = 0;  // k used by PCT (steps of the non-preemptive execution)
   bool exhausted = false;  // dfs: the whole bounded space (of this part) was explored
   bool interrupted = false;  // Ctrl-C (sim/interrupt.hpp) stopped it
+  bool time_up = false;    // explore_request::cpu_budget ended it
+  uint64_t redundant = 0;  // dpor: executions that became equivalent to explored ones (sleep sets); in `executions`
+  /// dfs not exhausted: about how many executions the whole bounded space holds (Knuth's estimate from
+  /// random probes; see sched::KnuthProbe); 0 when not estimated.
+  double estimated_executions = 0;
   /// dfs split into subtrees (a part, or --jobs > 1): (subtree, executions accounted) in order, and how
   /// many subtrees the whole search was cut into. Merging parts maps their indexes back to the whole.
   std::vector<std::pair<uint64_t, uint64_t>> subtrees;
@@ -66,10 +75,24 @@ struct exploration {
   std::vector<violation_record> violations;  // distinct, in order of discovery
   std::optional<violation_record> tool_error;
   std::optional<violation_record> divergence;  // only from replay; never expected here
+  /// The most bytes of model state one accounted execution held (sim/model_state_bytes.hpp): counted by
+  /// the model, so identical across runs, machines and --jobs.
+  uint64_t peak_model_bytes = 0;
 };
 
 /// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).
 exploration explore(const prepared_scenario&, const explore_request&);
+
+/// What a clean result covered, for people: "the bounded space is exhausted", "not exhausted: 20000 of
+/// about 1.1 million executions", "a sample of 1000 executions", plus "; stopped by the time budget".
+std::string describe_coverage(const exploration&);
+
+/// Sets glibc's allocator up for many executions in a row (no heap trimming and regrowing per execution).
+/// Called by explore(); idempotent.
+void tune_allocator_once();
+
+/// Knuth's estimate of the executions of a bounded DFS: the mean of `probes` random probes.
+double estimate_dfs_executions(executor&, unsigned preemption_bound, uint64_t probes);
 
 /// k for PCT: the step count of the execution that never preempts (depends on scenario and fixes only).
 uint64_t pct_estimate(executor&);

@@ -4,6 +4,7 @@
 
 #include "model/fixes.hpp"
 #include "reports/diagram.hpp"
+#include "sim/limits.hpp"
 #include "sim/units.hpp"
 
 namespace fsrace::sim {
@@ -69,6 +70,8 @@ std::string list_text(const catalogue& cat) {
     out += fmt::format("  {}  kernel {}  {}\n", f.id, f.kernel, f.title);
     out += indent_wrapped(f.changes, 4, 92);
   }
+  out += "\nLIMITS (validation refuses more, naming the limit: what an execution may cost is bounded)\n";
+  for (const auto& l : limits::kAll) out += fmt::format("  {:<22} {:>12}  {}\n", l.name, l.value, l.what);
   return out;
 }
 
@@ -89,7 +92,10 @@ nlohmann::json list_json(const catalogue& cat) {
                     {"params", params_json(inv->params)}});
   for (const auto& f : model::all_fixes())
     fixes.push_back({{"id", f.id}, {"title", f.title}, {"kernel", f.kernel}, {"changes", f.changes}});
-  return {{"declared_kernel", model::kDeclaredKernelExact}, {"operations", ops}, {"invariants", invs}, {"fixes", fixes}};
+  nlohmann::json lims = nlohmann::json::object();
+  for (const auto& l : limits::kAll) lims[l.name] = {{"value", l.value}, {"meaning", l.what}};
+  return {{"declared_kernel", model::kDeclaredKernelExact}, {"operations", ops}, {"invariants", invs}, {"fixes", fixes},
+          {"limits", lims}};
 }
 
 std::string starter_scenario(const std::string& name, const catalogue& cat) {

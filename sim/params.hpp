@@ -33,6 +33,9 @@ struct param_spec {
   uint64_t size_min = 0, size_max = std::numeric_limits<uint64_t>::max(), align = 0;
   std::vector<std::string> choices;
   std::string kind;  // object kind for name / ref
+  /// For size parameters of data operations: bytes the call writes, allocates or reads (summed against
+  /// limits::kDataBytes), or a file offset (offset + those bytes within limits::kFileBytes).
+  enum class data_role : uint8_t { none, bytes, file_offset } data = data_role::none;
 
   /// What a value must look like: "integer in 0..100", "size, multiple of 4KiB", "one of single|dup".
   std::string expectation() const;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/limits.hpp"
 #include "sim/units.hpp"
 
 namespace fsrace::sim {
@@ -54,15 +55,34 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
     throw tool_error(fmt::format("{}: setup (single-threaded, before any race) ended with {}: {}", sc.file,
                                  sched::to_string(ex.finding.kind), ex.finding.message));
   if (!base_) throw tool_error(fmt::format("binding '{}' built no world", b.name));
+  if (std::string why = base_->unfinished_setup(); !why.empty())
+    throw input_error(sc.file, sc.filesystem.setup.empty() ? "/filesystem" : "/filesystem/setup", why);
   base_->freeze();
+}
+
+namespace {
+constexpr uint32_t kFiberStackBytes = 256 * 1024;  // one scenario thread's fiber stack
 }
 
 executor::executor(const prepared_scenario& prepared, uint64_t max_steps, bool record_trace)
     : prepared_(&prepared),
       sc_(&prepared.the_scenario()),
-      sched_(sched::Options{max_steps, 256 * 1024, record_trace}),
+      sched_(sched::Options{max_steps, kFiberStackBytes, record_trace}),
       world_(prepared.base().clone()),
-      states_(sc_->threads.size()) {}
+      states_(sc_->threads.size()),
+      stack_bytes_(uint64_t{kFiberStackBytes} * sc_->threads.size()),
+      state_limit_(limits::kModelStateBytes) {}
+
+void executor::note_state_bytes() {
+  const uint64_t bytes = stack_bytes_ + world_->state_bytes();
+  if (bytes > peak_state_bytes_) peak_state_bytes_ = bytes;
+  if (bytes > state_limit_)
+    sched::fail(sched::FindingKind::ToolError,
+                fmt::format("this execution holds {} bytes of model state, over the limit model_state_bytes = {} "
+                            "(fsrace list); the scenario asks for more data or metadata than one "
+                            "execution may hold",
+                            bytes, state_limit_));
+}
 
 void executor::thread_body(size_t index) {
   const thread_spec& th = sc_->threads[index];
@@ -76,6 +96,7 @@ void executor::thread_body(size_t index) {
       if (!first) sched::point(sched::Ls("{}", call.display.c_str()));
       first = false;
       const int ret = call.spec->run(ctx, call.args);
+      note_state_bytes();
       if (ret >= 0 || !sc_->check_user_errors || allowed(call, ret)) continue;
       sched::fail(sched::FindingKind::Violation,
                   fmt::format("{} returned {} ({}) to user space (thread {}, {})", call.spec->name, format_errno(ret),
@@ -86,6 +107,7 @@ void executor::thread_body(size_t index) {
 
 void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& out) {
   world_->reset_from(prepared_->base());
+  peak_state_bytes_ = 0;
   world_->set_fixes(fixes_);
   for (size_t i = 0; i < states_.size(); ++i) {
     states_[i].index = static_cast<uint32_t>(i);
@@ -95,6 +117,7 @@ void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& o
   shared_.events.clear();
   for (size_t i = 0; i < sc_->threads.size(); ++i) sched_.spawn(sc_->threads[i].name, [this, i] { thread_body(i); });
   sched_.run_into(strategy, seed, out);
+  peak_state_bytes_ = std::max(peak_state_bytes_, stack_bytes_ + world_->state_bytes());
   if (out.finding.kind == sched::FindingKind::None) check_invariants(out);
 }
 

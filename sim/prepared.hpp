@@ -44,9 +44,15 @@ class executor {
   void run(sched::Strategy& strategy, uint64_t seed, sched::Execution& out);
   /// The world of the execution running (or last run): for state dumps from a strategy (replay --until).
   const world& current_world() const { return *world_; }
+  /// The most bytes of model state the last execution held (world::state_bytes at every operation's
+  /// end and at the execution's end, plus the fiber stacks): deterministic.
+  uint64_t peak_state_bytes() const { return peak_state_bytes_; }
+  /// Bytes of model state beyond which an execution ends as a tool error (tests lower it).
+  void set_state_limit(uint64_t bytes) { state_limit_ = bytes; }
 
  private:
   void thread_body(size_t index);
+  void note_state_bytes();
   void check_invariants(sched::Execution& out);
 
   const prepared_scenario* prepared_;
@@ -56,6 +62,9 @@ class executor {
   std::vector<thread_state> states_;
   execution_state shared_;
   model::fix_set fixes_;
+  uint64_t stack_bytes_ = 0;  // the fiber stacks of the scenario's threads
+  uint64_t peak_state_bytes_ = 0;
+  uint64_t state_limit_;
 };
 
 /// Follows a decision list without checking labels (re-running a recorded execution to get its trace).

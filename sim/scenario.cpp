@@ -45,6 +45,7 @@ const char* to_string(strategy_kind k) {
     case strategy_kind::random: return "random";
     case strategy_kind::pct: return "pct";
     case strategy_kind::dfs: return "dfs";
+    case strategy_kind::dpor: return "dpor";
   }
   return "?";
 }
@@ -53,6 +54,7 @@ std::optional<strategy_kind> parse_strategy(std::string_view s) {
   if (s == "random") return strategy_kind::random;
   if (s == "pct") return strategy_kind::pct;
   if (s == "dfs") return strategy_kind::dfs;
+  if (s == "dpor") return strategy_kind::dpor;
   return std::nullopt;
 }
 

@@ -67,17 +67,23 @@ struct fix_setting {
 /// The concrete fixes of one execution.
 model::fix_set resolve_fixes(const fixes_spec&, const fix_setting&);
 
-enum class strategy_kind { random, pct, dfs };
+enum class strategy_kind { random, pct, dfs, dpor };
 const char* to_string(strategy_kind);
 std::optional<strategy_kind> parse_strategy(std::string_view);
+/// A systematic strategy enumerates a space it can exhaust (dfs, dpor); the others sample it.
+inline bool is_systematic(strategy_kind k) { return k == strategy_kind::dfs || k == strategy_kind::dpor; }
 
 struct explore_settings {
   strategy_kind strategy = strategy_kind::pct;
   uint64_t runs = 1000;          // executions at most (dfs: stops earlier when the space is exhausted)
   uint32_t depth = 3;            // pct: bug depth d (d-1 priority change points)
-  uint32_t preemptions = 2;      // dfs: preemption bound
+  uint32_t preemptions = 2;      // dfs, dpor: preemption bound
   uint64_t max_steps = 200000;   // steps per execution before it ends as step-limit (livelock)
   uint64_t seed = 0;             // base seed: execution i runs with sched::execution_seed(seed, i)
+  /// "exhaustive": must a clean verdict cover the whole (bounded) space? Default: yes for the systematic
+  /// strategies (dfs), no for the sampling ones (random, pct), which can never cover it.
+  std::optional<bool> exhaustive;
+  bool requires_exhaustive() const { return exhaustive.value_or(is_systematic(strategy)); }
   bool operator==(const explore_settings&) const = default;
 };
 

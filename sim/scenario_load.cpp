@@ -10,6 +10,7 @@
 #include "model/fixes.hpp"
 #include "sim/json_view.hpp"
 #include "sim/scenario_load.hpp"
+#include "sim/limits.hpp"
 #include "sim/units.hpp"
 
 namespace fsrace::sim {
@@ -18,8 +19,8 @@ namespace {
 using json = nlohmann::json;
 
 constexpr const char* kProfiles[] = {"single", "dup", "raid0", "raid1", "raid1c3", "raid1c4", "raid10", "raid5", "raid6"};
-constexpr uint64_t kMaxThreads = 64;
-constexpr uint64_t kMaxRepeat = 100000;
+constexpr uint64_t kMaxThreads = limits::kThreads;
+constexpr uint64_t kMaxRepeat = limits::kRepeat;
 
 std::vector<std::string> fix_ids() {
   std::vector<std::string> out;
@@ -82,6 +83,7 @@ class scenario_parser {
     allow_comment(sink_, top);
     top.reject_unknown("the scenario");
     check_references();
+    check_budget(*sc);
     sink_.throw_if_any();
     return sc;
   }
@@ -156,6 +158,7 @@ class scenario_parser {
         param_spec spec;
         spec.type = param_type::size;
         spec.size_min = 1 << 20;
+        spec.size_max = limits::kDeviceBytes;
         spec.align = 4096;
         for (size_t i = 0; i < devs->size(); ++i) {
           param_value pv;
@@ -270,6 +273,7 @@ class scenario_parser {
       return;
     }
     std::map<std::string, std::string> names;  // name -> path of first use
+    uint64_t total = 0;                         // threads after "count" (expanded only up to the limit)
     for (size_t t = 0; t < v.size(); ++t) {
       const std::string path = json_child("/threads", t);
       object_view obj(sink_, v[t], path, "a thread {\"name\": ..., \"ops\": [...]}");
@@ -297,7 +301,8 @@ class scenario_parser {
       }
       allow_comment(sink_, obj);
       obj.reject_unknown("a thread");
-      for (uint64_t c = 0; c < count; ++c) {
+      total += count;
+      for (uint64_t c = 0; c < count && sc.threads.size() < kMaxThreads; ++c) {
         thread_spec th;
         th.name = count == 1 ? name : fmt::format("{}.{}", name, c);
         th.ops = ops;
@@ -305,9 +310,9 @@ class scenario_parser {
         sc.threads.push_back(std::move(th));
       }
     }
-    if (sc.threads.size() > kMaxThreads)
-      sink_.error("/threads", "expected at most {} threads in all (after \"count\"), got {}", kMaxThreads,
-                  sc.threads.size());
+    if (total > kMaxThreads)
+      sink_.error("/threads", "expected at most {} threads in all (after \"count\"; the limit), got {}", kMaxThreads,
+                  total);
   }
 
   bool parse_fix_id(const json& v, const std::string& path, std::string& out) {
@@ -472,9 +477,9 @@ class scenario_parser {
     object_view obj(sink_, v, path, "exploration settings");
     if (const json* s = obj.optional("strategy")) {
       std::string name;
-      if (get_string(sink_, *s, obj.child("strategy"), name, "\"random\", \"pct\" or \"dfs\"")) {
+      if (get_string(sink_, *s, obj.child("strategy"), name, "\"random\", \"pct\", \"dfs\" or \"dpor\"")) {
         if (auto k = parse_strategy(name)) e.strategy = *k;
-        else sink_.error(obj.child("strategy"), "expected \"random\", \"pct\" or \"dfs\", got \"{}\"", name);
+        else sink_.error(obj.child("strategy"), "expected \"random\", \"pct\", \"dfs\" or \"dpor\", got \"{}\"", name);
       }
     }
     uint64_t n = 0;
@@ -485,9 +490,13 @@ class scenario_parser {
     if (const json* x = obj.optional("preemptions"))
       if (get_uint(sink_, *x, obj.child("preemptions"), 0, 16, n)) e.preemptions = static_cast<uint32_t>(n);
     if (const json* x = obj.optional("max_steps"))
-      if (get_uint(sink_, *x, obj.child("max_steps"), 1, 1'000'000'000ULL, n)) e.max_steps = n;
+      if (get_uint(sink_, *x, obj.child("max_steps"), 1, limits::kMaxSteps, n)) e.max_steps = n;
     if (const json* x = obj.optional("seed"))
       if (get_uint(sink_, *x, obj.child("seed"), 0, ~0ULL, n)) e.seed = n;
+    if (const json* x = obj.optional("exhaustive")) {
+      if (!x->is_boolean()) sink_.error(obj.child("exhaustive"), "expected true or false, got {}", describe_json(*x));
+      else e.exhaustive = x->get<bool>();
+    }
     allow_comment(sink_, obj);
     obj.reject_unknown("the exploration settings");
   }
@@ -553,6 +562,9 @@ class scenario_parser {
           sink_.error(obj.child("message_contains"), "expected a non-empty string");
       }
       if (const json* e = obj.optional("explore")) parse_explore(*e, obj.child("explore"), ex.explore);
+      if (ex.explore.exhaustive.value_or(false) && !is_systematic(ex.explore.strategy))
+        sink_.error(obj.child("explore"), "\"exhaustive\": true needs a strategy that can exhaust the space (dfs, dpor); "
+                                          "{} samples it", to_string(ex.explore.strategy));
       allow_comment(sink_, obj);
       obj.reject_unknown("an expectation");
       if (!fixes_given_ && ex.fixes.overrides.empty() && !ex.fixes.on)
@@ -568,6 +580,45 @@ class scenario_parser {
       }
       sc.expectations.push_back(std::move(ex));
     }
+  }
+
+  // What one execution (and the setup) may cost: operation calls, data bytes, file sizes. Refused here,
+  // with the limit named, rather than found out as memory or time the machine does not have.
+  void check_budget(const scenario& sc) {
+    uint64_t data = 0, calls = 0, setup_calls = 0;
+    std::string data_path;  // the call that crossed the data limit
+    auto count_data = [&](const op_call& call, uint64_t times) {
+      uint64_t bytes = 0, offset = 0;
+      for (size_t i = 0; i < call.args.count(); ++i) {
+        if (call.args.spec(i).data == param_spec::data_role::bytes) bytes += call.args.value(i).bytes;
+        if (call.args.spec(i).data == param_spec::data_role::file_offset) offset = call.args.value(i).bytes;
+      }
+      if (offset + bytes > limits::kFileBytes)
+        sink_.error(call.path, "offset {} + {} bytes reach past the file size limit of {}", format_size(offset),
+                    format_size(bytes), format_size(limits::kFileBytes));
+      const uint64_t before = data;
+      data += std::min<uint64_t>(bytes, limits::kDataBytes + 1) * times;  // no overflow: both bounded
+      if (before <= limits::kDataBytes && data > limits::kDataBytes) data_path = call.path;
+    };
+    for (const op_call& call : sc.filesystem.setup) {
+      setup_calls += call.repeat;
+      count_data(call, call.repeat);
+    }
+    for (const thread_spec& th : sc.threads)
+      for (const op_call& call : th.ops) {
+        calls += call.repeat;
+        count_data(call, call.repeat);
+      }
+    if (setup_calls > limits::kSetupOpCalls)
+      sink_.error("/filesystem/setup", "{} operation calls (ops x repeat); the limit is {}", setup_calls,
+                  limits::kSetupOpCalls);
+    if (calls > limits::kOpCalls)
+      sink_.error("/threads", "{} operation calls per execution (threads x ops x repeat); the limit is {}", calls,
+                  limits::kOpCalls);
+    if (data > limits::kDataBytes)
+      sink_.error(data_path, "the operations write, allocate or read {} bytes in all (setup and every thread, "
+                             "with repeat and count); the limit is {}, reached by this call",
+                  data, format_size(limits::kDataBytes));
   }
 
   void check_references() {

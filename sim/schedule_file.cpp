@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "sim/json_view.hpp"
+#include "sim/limits.hpp"
 #include "sim/scenario_load.hpp"
 
 namespace fsrace::sim {
@@ -87,6 +88,9 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
   if (const auto* v = top.required("steps", "the recorded steps [{\"thread\", \"label\", \"hash\"}]")) {
     if (!v->is_array() || v->empty()) {
       sink.error("/steps", "expected a non-empty array of steps, got {}", describe_json(*v));
+    } else if (v->size() > limits::kScheduleSteps) {
+      sink.error("/steps", "{} steps; the limit of a schedule is {} (the step limit of an execution)", v->size(),
+                 limits::kScheduleSteps);
     } else {
       for (size_t i = 0; i < v->size(); ++i) {
         const std::string path = json_child("/steps", i);
@@ -95,18 +99,21 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
         std::string thread, label, hash;
         const auto* t = st.required("thread", "the name of the thread that ran the step");
         const auto* l = st.required("label", "the step's label");
-        const auto* h = st.required("hash", "the label's hash, 16 hex digits");
+        // Informational since replay compares whole labels; still checked when present.
+        const auto* h = st.optional("hash");
         st.reject_unknown("a step");
-        if (!t || !l || !h) continue;
+        if (!t || !l) continue;
         if (!get_string(sink, *t, st.child("thread"), thread, "a thread name") ||
             !get_string(sink, *l, st.child("label"), label, "the step's label") ||
-            !get_string(sink, *h, st.child("hash"), hash, "16 hex digits"))
+            (h && !get_string(sink, *h, st.child("hash"), hash, "16 hex digits")))
           continue;
         uint64_t hv = 0;
-        auto [p, ec] = std::from_chars(hash.data(), hash.data() + hash.size(), hv, 16);
-        if (hash.size() != 16 || ec != std::errc{} || p != hash.data() + hash.size()) {
-          sink.error(st.child("hash"), "expected 16 hex digits, got \"{}\"", hash);
-          continue;
+        if (h) {
+          auto [p, ec] = std::from_chars(hash.data(), hash.data() + hash.size(), hv, 16);
+          if (hash.size() != 16 || ec != std::errc{} || p != hash.data() + hash.size()) {
+            sink.error(st.child("hash"), "expected 16 hex digits, got \"{}\"", hash);
+            continue;
+          }
         }
         size_t fiber = 0;
         while (fiber < sc.threads.size() && sc.threads[fiber].name != thread) ++fiber;
@@ -144,6 +151,6 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
   return s;
 }
 
-schedule load_schedule(const std::string& file, const scenario& sc) { return parse_schedule(read_json_file(file), file, sc); }
+schedule load_schedule(const std::string& file, const scenario& sc) { return parse_schedule(read_json_file(file, result_file_limits("a schedule file")), file, sc); }
 
 }  // namespace fsrace::sim

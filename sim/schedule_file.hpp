@@ -8,6 +8,7 @@
 //    "finding": {"kind": "violation", "message": "..."},         (optional: what it showed when saved)
 //    "origin": "pct depth 3 seed 123",                          (optional, informational)
 //    "steps": [{"thread": "scrub", "label": "start scrub", "hash": "9f0c..."}, ...]}
+// Replay compares each step's whole label; "hash" (sched::label_hash) is informational and optional.
 #include <optional>
 #include <string>
 #include <vector>

@@ -71,6 +71,28 @@ void require_same(const std::vector<nlohmann::json>& shards, const std::vector<s
                                       shards[i].contains(key) ? shards[i][key].dump() : "nothing"));
 }
 
+// The coverage of merged shards, as describe_coverage() words it for one run.
+void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& shards) {
+  const uint64_t n = out["executions"].get<uint64_t>();
+  double estimate = 0;
+  bool time_up = false;
+  for (const auto& s : shards) {
+    if (s.contains("estimated_executions") && s["estimated_executions"].is_number())
+      estimate = std::max(estimate, s["estimated_executions"].get<double>());
+    time_up = time_up || (s.contains("time_up") && s["time_up"].is_boolean() && s["time_up"].get<bool>());
+  }
+  const bool systematic = out["strategy"].get<std::string>().rfind("dfs", 0) == 0;
+  std::string c;
+  if (out["exhausted"].get<bool>()) c = "the bounded space is exhausted", estimate = 0;
+  else if (!systematic) c = fmt::format("a sample of {} execution{}", n, n == 1 ? "" : "s");
+  else if (estimate > static_cast<double>(n)) c = fmt::format("not exhausted: {} of about {:.3g} executions", n, estimate);
+  else c = fmt::format("not exhausted: {} executions", n);
+  if (time_up) c += "; stopped by the time budget";
+  out["coverage"] = c;
+  out["estimated_executions"] = estimate;
+  out["time_up"] = time_up;
+}
+
 // DFS shards hold interleaved subtrees (subtree i in shard i mod N). Walking the subtrees in order gives
 // each one's first index in the whole search, and with it the global index of every execution named.
 nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
@@ -132,7 +154,8 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     nlohmann::json violations = nlohmann::json::array();
     uint64_t violating = 0;
-    for (auto& [g, v] : found) {
+    for (auto& found_one : found) {
+      nlohmann::json& v = found_one.second;  // not a structured binding: clang 14 cannot capture those
       violating += v["occurrences"].get<uint64_t>();
       auto it = std::find_if(violations.begin(), violations.end(), [&](const nlohmann::json& w) { return w["kind"] == v["kind"] && w["message"] == v["message"]; });
       if (it == violations.end()) violations.push_back(std::move(v));
@@ -157,11 +180,16 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     out["violations"] = violations;
     out["seconds"] = seconds;
     out["exhausted"] = exhausted;
+    // Exact when no part stopped; after a stop, parts may have searched subtrees past it: an upper bound.
+    uint64_t peak = 0;
+    for (size_t i : order) peak = std::max<uint64_t>(peak, shards[i].value("peak_model_bytes", uint64_t{0}));
+    out["peak_model_bytes"] = peak;
     out["stopped_at"] = stop ? nlohmann::json(*stop) : nlohmann::json(nullptr);
     out["end"] = first["runs"];
     out["shard"] = nullptr;
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
+    merged_coverage(out, shards);
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
@@ -218,6 +246,9 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
   j["end"] = e.end;
   j["keep_going"] = keep_going;
   j["max_steps"] = e.settings.max_steps;
+  // Counted by the model (sim/model_state_bytes.hpp): the most bytes of model state one execution held.
+  j["peak_model_bytes"] = e.peak_model_bytes;
+  j["time_up"] = e.time_up;
   if (e.settings.strategy == strategy_kind::pct) j["pct_steps"] = e.pct_steps;
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
   // Where an unsharded run would have stopped, for merging: the index of the execution that ended it.
@@ -243,7 +274,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
   try {
     nlohmann::json out = first;
     const bool keep_going = first["keep_going"].get<bool>();
-    uint64_t executions = 0, violating = 0;
+    uint64_t executions = 0, violating = 0, peak = 0;
     double seconds = 0;
     bool exhausted = true;
     nlohmann::json violations = nlohmann::json::array();
@@ -265,6 +296,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
       }
       violating += s.at("violating_executions").get<uint64_t>();
       executions += s.at("executions").get<uint64_t>();
+      peak = std::max<uint64_t>(peak, s.value("peak_model_bytes", uint64_t{0}));  // shards after a stop do not count
       if (!s.at("stopped_at").is_null()) {  // one machine would have stopped here
         out["stopped_at"] = s["stopped_at"];
         if (s.contains("tool_error")) out["tool_error"] = s["tool_error"], out["reason"] = s["reason"], out["status"] = s["status"];
@@ -278,12 +310,14 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
     out["violations"] = violations;
     out["seconds"] = seconds;
     out["exhausted"] = exhausted;
+    out["peak_model_bytes"] = peak;
     out["first"] = 0;
     out["end"] = first["runs"];
     out["shard"] = nullptr;
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
     (void)keep_going;
+    merged_coverage(out, shards);
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));

@@ -164,7 +164,7 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
   locks.exclusive(fs->chunk_mutex);
   locks.exclusive(fs->balance_mutex);
   locks.exclusive(fs->cleaner_mutex);
-  locks.exclusive(fs->delete_unused_bgs_mutex);
+  locks.exclusive(fs->reclaim_bgs_lock);
   locks.exclusive(fs->reloc_mutex);
   locks.exclusive(fs->scrub_lock);
   locks.exclusive(fs->ordered_operations_mutex);

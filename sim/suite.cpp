@@ -35,6 +35,7 @@ std::string describe_strategy(const explore_settings& s) {
     case strategy_kind::random: return "random";
     case strategy_kind::pct: return fmt::format("pct depth {}", s.depth);
     case strategy_kind::dfs: return fmt::format("dfs preemptions {}", s.preemptions);
+    case strategy_kind::dpor: return fmt::format("dpor preemptions {}", s.preemptions);
   }
   return "?";
 }
@@ -42,7 +43,7 @@ std::string describe_strategy(const explore_settings& s) {
 std::string replay_command(const scenario& sc, const explore_settings& s, const fix_setting& fixes, uint64_t key) {
   std::string cmd = fmt::format("fsrace replay {} --seed {} --strategy {}", shell_quote(sc.file), key, to_string(s.strategy));
   if (s.strategy == strategy_kind::pct) cmd += fmt::format(" --depth {}", s.depth);
-  if (s.strategy == strategy_kind::dfs) cmd += fmt::format(" --preemptions {}", s.preemptions);
+  if (is_systematic(s.strategy)) cmd += fmt::format(" --preemptions {}", s.preemptions);
   if (s.max_steps != explore_settings{}.max_steps) cmd += fmt::format(" --max-steps {}", s.max_steps);
   return cmd + " " + fixes.cli_args();
 }
@@ -91,6 +92,8 @@ reports::case_result case_of(const scenario& sc, const exploration& e, const std
   c.executions = e.executions;
   c.violating_executions = e.violating_executions;
   c.exhausted = e.exhausted;
+  c.estimated_executions = e.estimated_executions;
+  c.coverage = describe_coverage(e);
   c.seconds = seconds;
   for (const auto& v : e.violations) {
     reports::violation_entry entry;
@@ -115,21 +118,22 @@ reports::case_result case_of(const scenario& sc, const exploration& e, const std
 }
 
 reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, size_t diagram_steps,
-                                       unsigned jobs) {
+                                       unsigned jobs, double cpu_budget) {
   show_options o;
   o.diagrams = diagram_steps > 0;
   o.diagram_steps = diagram_steps;
-  return check_expectation(prepared, ex, o, jobs);
+  return check_expectation(prepared, ex, o, jobs, cpu_budget);
 }
 
 reports::case_result check_expectation(const prepared_scenario& prepared, const expectation& ex, const show_options& o,
-                                       unsigned jobs) {
+                                       unsigned jobs, double cpu_budget) {
   const scenario& sc = prepared.the_scenario();
   explore_request req;
   req.settings = ex.explore;
   req.fixes = ex.fixes;
   req.max_violations = ex.violation ? 8 : 1;
   req.jobs = jobs;
+  req.cpu_budget = cpu_budget;
   if (ex.violation) req.wanted = [&ex](const sched::Finding& f) { return matches(ex, f); };
   if (o.progress) req.progress = o.progress;
   const auto start = std::chrono::steady_clock::now();
@@ -153,6 +157,14 @@ reports::case_result check_expectation(const prepared_scenario& prepared, const 
       const auto& v = e.violations.front();
       c.reason = fmt::format("expected clean, found {} at execution {}: {}", sched::to_string(v.finding.kind), v.index,
                              v.finding.message);
+    } else if (ex.explore.requires_exhaustive() && !e.exhausted) {
+      // No violation in part of the space proves nothing about the rest: an unearned "clean" is the worst
+      // verdict this tool can give.
+      c.result = reports::case_result::status::fail;
+      c.reason = fmt::format("expected clean over the whole bounded space, but the search stopped before its end ({}); "
+                             "raise \"runs\"{}, lower \"preemptions\", or say that a sample is enough with "
+                             "\"exhaustive\": false",
+                             c.coverage, e.time_up ? " or the time budget" : "");
     }
     return c;
   }
@@ -164,8 +176,8 @@ reports::case_result check_expectation(const prepared_scenario& prepared, const 
   }
   c.result = reports::case_result::status::fail;
   if (e.violations.empty()) {
-    c.reason = fmt::format("expected {}, found no violation in {} execution{}{}", ex.describe(), e.executions,
-                           e.executions == 1 ? "" : "s", e.exhausted ? " (the bounded space was exhausted)" : "");
+    c.reason = fmt::format("expected {}, found no violation in {} execution{} ({})", ex.describe(), e.executions,
+                           e.executions == 1 ? "" : "s", c.coverage);
   } else {
     c.reason = fmt::format("expected {}, found only other violations in {} executions, first: {}: {}", ex.describe(),
                            e.executions, sched::to_string(e.violations.front().finding.kind),

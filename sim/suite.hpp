@@ -35,9 +35,12 @@ struct show_options {
 /// Explores one expectation and judges it: pass when it held, fail with the reason otherwise, error on a
 /// tool error. `diagram_steps` > 0 adds the diagram (last N steps) of each violation.
 /// `jobs` worker threads explore it (random and pct); the result does not depend on their number.
+/// `cpu_budget` > 0 bounds it by process CPU seconds. A clean expectation whose settings require an
+/// exhaustive search (dfs unless "exhaustive": false) fails when the search stopped before the end.
 reports::case_result check_expectation(const prepared_scenario&, const expectation&, size_t diagram_steps = 0,
-                                       unsigned jobs = 1);
-reports::case_result check_expectation(const prepared_scenario&, const expectation&, const show_options&, unsigned jobs);
+                                       unsigned jobs = 1, double cpu_budget = 0);
+reports::case_result check_expectation(const prepared_scenario&, const expectation&, const show_options&, unsigned jobs,
+                                        double cpu_budget = 0);
 
 struct shrink_result;
 /// Draws one violation into `entry` (the diagram, the trace of its race window): re-run as found, or shrunk

@@ -25,6 +25,12 @@ class world {
   virtual void reset_from(const world& prepared) = 0;
   /// Called once after the setup operations: the current state becomes the shared base of every copy.
   virtual void freeze() {}
+  /// Why the state after the setup cannot be frozen (a mistake of the scenario, such as a transaction
+  /// left running); empty when it can.
+  virtual std::string unfinished_setup() const { return {}; }
+  /// Bytes of model state held now (sim/model_state_bytes.hpp): deterministic, for the per-execution
+  /// peak reported in --json and bounded by limits::kModelStateBytes. 0 for worlds that do not count.
+  virtual uint64_t state_bytes() const { return 0; }
   /// The fixes the model consults during this execution.
   virtual void set_fixes(const model::fix_set& fixes) = 0;
   /// The filesystem, for operation families of the model; nullptr for worlds that have none.

@@ -10,6 +10,7 @@
 #include "model/data/page_cache.hpp"
 #include "scheduler/sync/blocking.hpp"
 #include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/rw_semaphore.hpp"
 
 namespace fsrace::model {
 
@@ -47,7 +48,9 @@ struct btrfs_inode {
   bool freeing = false;           // I_FREEING: btrfs_evict_inode started, igrab fails
   bool evicted = false;           // unlinked and evicted: no further IO
 
-  sched::Mutex i_mutex{"inode->i_mutex"};
+  // inode->i_rwsem (btrfs_inode_lock): exclusive for buffered writes, truncate, fallocate, fsync and
+  // unlink; shared for direct IO overwrites inside i_size (BTRFS_ILOCK_SHARED, 6.1 btrfs_direct_write).
+  sched::RwSemaphore i_rwsem{"inode->i_rwsem"};
   // Edits of the file extent items take several tree operations here; the kernel makes each one under
   // the leaf's write lock. This lock stands for that leaf lock so concurrent edits of one file's items
   // (finish_ordered_io of disjoint ranges) do not interleave. Lookups do not take it.

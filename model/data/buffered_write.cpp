@@ -87,9 +87,9 @@ int btrfs_buffered_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t po
                          std::string_view origin) {
   if (data.empty()) return 0;
   const uint32_t op = oracle_note_op(fs_info, origin);
-  inode.i_mutex.lock();
+  inode.i_rwsem.down_write();
   const int ret = btrfs_write_pages(fs_info, inode, pos, data, op, true);
-  inode.i_mutex.unlock();
+  inode.i_rwsem.up_write();
   return ret;
 }
 

@@ -67,11 +67,8 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
   if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC &&
       inode.io_tree.delalloc.intersects(offset, round_up_page(offset + num_bytes)))
     return -EAGAIN;
-  auto trans = btrfs_join_transaction(fs_info);
-  const bool cross =
-      btrfs_cross_ref_exist(trans, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes);
-  btrfs_end_transaction(trans);
-  if (cross) return 0;
+  if (btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes))
+    return 0;
   if (csum_exist_in_range(fs_info, fe.disk_at(offset), num_bytes)) return 0;
   *len = num_bytes;
   return 1;
@@ -153,14 +150,20 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   if (data.empty()) return 0;
   const uint32_t op = oracle_note_op(fs_info, origin);
   const uint64_t end = pos + data.size();
-  inode.i_mutex.lock();
-  // generic_file_direct_write: write back and drop cached pages of the range first.
+  // btrfs_direct_write: overwrites inside i_size take i_rwsem shared (BTRFS_ILOCK_SHARED), re-checked
+  // under the lock; everything else exclusive. The lock is held until the IO completed.
+  bool shared = end <= inode.i_size;
+  for (int attempt = 0;; ++attempt) {  // at most one retry: the second lock is exclusive
+    if (shared) inode.i_rwsem.down_read(); else inode.i_rwsem.down_write();
+    if (!shared || end <= inode.i_size) break;
+    FSRACE_ASSERT(attempt == 0, "direct write relock loop on ino {}", inode.ino);
+    inode.i_rwsem.up_read();
+    shared = false;
+  }
+  // __iomap_dio_rw: write back and drop cached pages of the range first.
   filemap_write_and_wait_range(fs_info, inode, pos, end);
   invalidate_inode_pages_range(inode, pos, end);
-  // btrfs_direct_IO: overwrites inside i_size run without i_mutex.
-  inode.dio_count++;
-  const bool relock = end <= inode.i_size;
-  if (relock) inode.i_mutex.unlock();
+  inode.dio_count++;  // inode_dio_begin
   auto status = std::make_shared<int>(0);
   std::vector<std::shared_ptr<sched::Completion>> bios;
   uint64_t cur = pos;
@@ -180,15 +183,19 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   }
   for (auto& done : bios) done->wait_for_completion();  // dio_await_completion
   if (--inode.dio_count == 0) inode.dio_waiters.wake_all();  // inode_dio_end
-  if (relock) inode.i_mutex.lock();
   if (!ret && *status) ret = *status;
+  if (!ret && cur < end && shared) {  // the buffered fallback needs the lock exclusive (btrfs_buffered_write)
+    inode.i_rwsem.up_read();
+    inode.i_rwsem.down_write();
+    shared = false;
+  }
   if (!ret && cur < end) {
     // -ENOTBLK: the rest goes through the page cache, written and dropped (__btrfs_direct_write).
     ret = btrfs_write_pages(fs_info, inode, cur, data.subspan(cur - pos), op, true);
     if (!ret) ret = filemap_write_and_wait_range(fs_info, inode, cur, end);
     if (!ret) invalidate_inode_pages_range(inode, cur, end);
   }
-  inode.i_mutex.unlock();
+  if (shared) inode.i_rwsem.up_read(); else inode.i_rwsem.up_write();
   return ret;
 }
 

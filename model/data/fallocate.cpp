@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "model/block_group.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
@@ -26,14 +27,17 @@ int btrfs_prealloc_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, bool k
   while (cur < start + num_bytes) {  // each pass reserves at least one sector or fails
     auto trans = btrfs_start_transaction(fs_info);
     btrfs_key_ins ins;
-    // Not a delalloc reservation (the kernel passes delalloc = 0): bg->reservations is not raised.
-    int ret = btrfs_reserve_data_extent(fs_info, std::min(start + num_bytes - cur, kMaxPreallocChunk), ins, false);
+    // 6.1 find_free_extent counts every data reservation in bg->reservations (not only delalloc ones),
+    // and __btrfs_prealloc_file_range drops it once the prealloc item is in the tree: "if we did it
+    // before, we could race with relocation and have relocation miss the reserved extent".
+    int ret = btrfs_reserve_data_extent(fs_info, std::min(start + num_bytes - cur, kMaxPreallocChunk), ins, true);
     if (ret) {
       btrfs_end_transaction(trans);
       return ret;
     }
     sched::point(sched::L("insert_reserved_file_extent(ino {} off {} prealloc)", inode.ino, cur));
     ret = insert_reserved_file_extent(trans, inode, cur, ins.objectid, ins.offset, ins.offset, BTRFS_FILE_EXTENT_PREALLOC);
+    btrfs_dec_block_group_reservations(fs_info, ins.objectid);
     if (ret) {
       btrfs_end_transaction(trans);
       return ret;
@@ -60,7 +64,7 @@ int btrfs_fallocate(btrfs_fs_info& fs_info, btrfs_inode& inode, bool keep_size, 
   const uint64_t alloc_start = offset / sector * sector;
   const uint64_t alloc_end = (offset + len + sector - 1) / sector * sector;
   const uint32_t op = oracle_note_op(fs_info, origin);
-  inode.i_mutex.lock();
+  inode.i_rwsem.down_write();
   int ret = btrfs_wait_ordered_range(fs_info, inode, alloc_start, alloc_end - alloc_start);
   // Lock the range with no ordered extent in it.
   for (size_t attempt = 0; !ret && attempt < (1u << 16); attempt++) {
@@ -72,7 +76,7 @@ int btrfs_fallocate(btrfs_fs_info& fs_info, btrfs_inode& inode, bool keep_size, 
     btrfs_put_ordered_extent(fs_info, id);
   }
   if (ret) {
-    inode.i_mutex.unlock();
+    inode.i_rwsem.up_write();
     return ret;
   }
   const uint64_t old_size = inode.i_size;
@@ -93,7 +97,7 @@ int btrfs_fallocate(btrfs_fs_info& fs_info, btrfs_inode& inode, bool keep_size, 
   }
   if (inode.i_size != old_size) oracle_set_size(fs_info, inode, inode.i_size, op);
   unlock_extent(inode, alloc_start, alloc_end);
-  inode.i_mutex.unlock();
+  inode.i_rwsem.up_write();
   return ret;
 }
 

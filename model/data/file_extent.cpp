@@ -194,10 +194,13 @@ int btrfs_truncate_inode_items(btrfs_trans_handle& trans, btrfs_inode& inode, ui
   return 0;
 }
 
-bool btrfs_cross_ref_exist(btrfs_trans_handle& trans, uint64_t root, uint64_t ino, uint64_t offset,
+bool btrfs_cross_ref_exist(btrfs_fs_info& fs_info, uint64_t root, uint64_t ino, uint64_t offset,
                            uint64_t disk_bytenr, uint64_t disk_num_bytes) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  const uint64_t total = btrfs_lookup_extent_refs(trans, disk_bytenr, true);
+  // check_delayed_ref: refcount_inc on the running transaction under trans_lock.
+  fs_info.trans_lock.lock();
+  const transaction_ptr cur_trans = fs_info.running_transaction;
+  fs_info.trans_lock.unlock();
+  const uint64_t total = btrfs_lookup_extent_refs(fs_info, cur_trans.get(), disk_bytenr, true);
   int64_t ours = 0;
   item_value v;
   if (btrfs_lookup_item(fs_info, fs_info.extent_root(), {disk_bytenr, BTRFS_EXTENT_ITEM_KEY, disk_num_bytes}, &v) == 0) {
@@ -210,11 +213,13 @@ bool btrfs_cross_ref_exist(btrfs_trans_handle& trans, uint64_t root, uint64_t in
       if (ref.type == BTRFS_EXTENT_DATA_REF_KEY && ref.root == root && ref.objectid == ino && ref.offset == offset)
         ours += ref.count;
   }
-  // check_delayed_ref: pending references of this transaction.
-  auto& heads = trans.transaction->delayed_refs.heads;
-  if (auto h = heads.find(disk_bytenr); h != heads.end())
-    for (const auto& node : h->second.refs)
-      if (node.root == root && node.owner == ino && node.offset == offset) ours += node.action;
+  // check_delayed_ref: pending references of the running transaction.
+  if (cur_trans) {
+    auto& heads = cur_trans->delayed_refs.heads;
+    if (auto h = heads.find(disk_bytenr); h != heads.end())
+      for (const auto& node : h->second.refs)
+        if (node.root == root && node.owner == ino && node.offset == offset) ours += node.action;
+  }
   return int64_t(total) != ours;
 }
 

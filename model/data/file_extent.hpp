@@ -46,7 +46,9 @@ int btrfs_truncate_inode_items(btrfs_trans_handle& trans, btrfs_inode& inode, ui
 // btrfs_cross_ref_exist: true if the extent at disk_bytenr may be referenced by anything other than
 // (root, ino, offset): several references (extent tree plus delayed refs), or the extent is older
 // than the root's last snapshot.
-bool btrfs_cross_ref_exist(btrfs_trans_handle& trans, uint64_t root, uint64_t ino, uint64_t offset,
+// As 6.1, it holds no transaction handle: check_delayed_ref reads the running transaction (taking a
+// reference under trans_lock), so a nocow writer never blocks a commit nor waits for one here.
+bool btrfs_cross_ref_exist(btrfs_fs_info& fs_info, uint64_t root, uint64_t ino, uint64_t offset,
                            uint64_t disk_bytenr, uint64_t disk_num_bytes);
 // btrfs_extent_readonly: the block group holding bytenr is read-only (or gone).
 bool btrfs_extent_readonly(btrfs_fs_info& fs_info, uint64_t bytenr);

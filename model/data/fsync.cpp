@@ -14,7 +14,7 @@ namespace fsrace::model {
 int btrfs_sync_file(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
   const uint32_t written_before = uint32_t(fs_info.oracle.ops.size());
   int ret = btrfs_fdatawrite_range(fs_info, inode, start, end);  // start_ordered_ops
-  inode.i_mutex.lock();
+  inode.i_rwsem.down_write();
   const int r = btrfs_wait_ordered_range(fs_info, inode, start, end - start);
   if (!ret) ret = r;
   // No log tree: the full commit of btrfs_sync_file (btrfs_start_transaction, then commit).
@@ -22,7 +22,7 @@ int btrfs_sync_file(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, 
   const int c = btrfs_commit_transaction(trans);
   if (!ret) ret = c;
   if (!ret) oracle_make_durable(fs_info, &inode, written_before);
-  inode.i_mutex.unlock();
+  inode.i_rwsem.up_write();
   return ret;
 }
 

@@ -135,10 +135,10 @@ int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_root* root = fs_info.get_fs_root(root_objectid);
   if (!ino || !root) return -ENOENT;
   btrfs_inode& inode = *btrfs_iget(fs_info, root_objectid, ino);
-  inode.i_mutex.lock();
+  inode.i_rwsem.down_write();
   auto& rd = btrfs_root_data_of(fs_info, root_objectid);
-  if (!rd.dcache.count(name)) {  // unlinked by someone else while we slept on i_mutex
-    inode.i_mutex.unlock();
+  if (!rd.dcache.count(name)) {  // unlinked by someone else while we slept on i_rwsem
+    inode.i_rwsem.up_write();
     return -ENOENT;
   }
   auto trans = btrfs_start_transaction(fs_info);
@@ -152,7 +152,7 @@ int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_update_inode(trans, inode);  // the kernel also adds an orphan item (not modelled)
   btrfs_end_transaction(trans);
   oracle_unlink(fs_info, inode);
-  inode.i_mutex.unlock();
+  inode.i_rwsem.up_write();
   if (inode.i_count == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
   return 0;
 }

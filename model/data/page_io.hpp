@@ -15,7 +15,7 @@ struct btrfs_fs_info;
 // waiting for ordered extents in the range (btrfs_lock_and_flush_ordered_range). Pages past i_size
 // read as zeros. 0 or -EIO.
 int btrfs_readpages_locked(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t first, uint64_t last);
-// __btrfs_buffered_write without i_mutex (the caller holds it): copies `data` to the file at `pos`
+// __btrfs_buffered_write without i_rwsem (the caller holds it): copies `data` to the file at `pos`
 // through the page cache, marks it delalloc and records it in the oracle as operation `op`.
 // extend: grow i_size to pos + size (truncate's zeroing of a partial page does not).
 int btrfs_write_pages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::span<const uint8_t> data,

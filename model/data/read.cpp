@@ -25,19 +25,23 @@ int read_copy_direct(const btrfs_fs_info& fs_info, uint64_t logical, uint64_t le
   auto it = fs_info.mapping_tree.upper_bound(logical);
   if (it == fs_info.mapping_tree.begin()) return -EINVAL;
   const map_lookup& map = *std::prev(it)->second;
-  if (logical + len > map.start + map.length) return -EINVAL;
-  if (mirror < 1 || size_t(mirror) > map.stripes.size()) return -EIO;
-  const auto& stripe = map.stripes[mirror - 1];
-  auto dev = fs_info.devices.find(stripe.devid);
-  if (dev == fs_info.devices.end() || dev->second->missing) return -EIO;
-  dev->second->bdev.read(stripe.physical + (logical - map.start), {out, len});
+  if (logical < map.start || logical + len > map.start + map.length) return -EINVAL;
+  if (mirror < 1 || mirror > map_num_copies(map)) return -EIO;
+  for (uint64_t done = 0; done < len;) {  // one piece per stripe the range crosses (RAID10)
+    const stripe_piece p = map_stripe_piece(map, logical - map.start + done, mirror);
+    const uint64_t n = std::min(len - done, p.len);
+    auto dev = fs_info.devices.find(map.stripes[p.index].devid);
+    if (dev == fs_info.devices.end() || dev->second->missing) return -EIO;
+    dev->second->bdev.read(p.physical, {out + done, n});
+    done += n;
+  }
   return 0;
 }
 
 int num_copies_direct(const btrfs_fs_info& fs_info, uint64_t logical) {
   auto it = fs_info.mapping_tree.upper_bound(logical);
   if (it == fs_info.mapping_tree.begin()) return 0;
-  return int(std::prev(it)->second->stripes.size());
+  return map_num_copies(*std::prev(it)->second);
 }
 
 bool sector_ok(std::span<const uint8_t> data, const std::map<uint64_t, uint32_t>& csums, uint64_t logical,

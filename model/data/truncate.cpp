@@ -17,7 +17,7 @@ namespace fsrace::model {
 
 int btrfs_setsize(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t new_size, std::string_view origin) {
   const uint32_t op = oracle_note_op(fs_info, origin);
-  inode.i_mutex.lock();
+  inode.i_rwsem.down_write();
   const uint64_t old_size = inode.i_size;
   int ret = 0;
   if (new_size > old_size) {  // btrfs_cont_expand: the new range reads as a hole (NO_HOLES: no hole items)
@@ -57,7 +57,7 @@ int btrfs_setsize(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t new_size,
     btrfs_end_transaction(trans);
   }
   if (new_size != old_size) oracle_set_size(fs_info, inode, new_size, op);
-  inode.i_mutex.unlock();
+  inode.i_rwsem.up_write();
   return ret;
 }
 

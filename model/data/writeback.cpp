@@ -102,7 +102,7 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
 int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force) {
   btrfs_root* root = fs_info.get_fs_root(inode.root);
   FSRACE_MODEL_CHECK(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
-  auto trans = btrfs_join_transaction(fs_info);
+  // As 6.1: no transaction handle across the loop (cow_file_range may allocate a chunk, which joins).
   uint64_t cow_start = kNone, cur = start;
   int ret = 0;
   // Each pass either ends the loop or writes one nocow range; ranges are at least a sector.
@@ -122,7 +122,7 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
                         fe.fi.disk_bytenr != 0;
       if (real && !(fe.fi.type == BTRFS_FILE_EXTENT_REG && !force) &&
           !btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr) &&
-          !btrfs_cross_ref_exist(trans, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes)) {
+          !btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes)) {
         disk = fe.disk_at(cur);
         num = std::min(end, extent_end) - cur;
         // f78c436c3931: refuses (with the fix) once the block group is read-only.
@@ -159,7 +159,6 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
     }
   }
   if (!ret && cow_start != kNone) ret = cow_file_range(fs_info, inode, cow_start, end);
-  btrfs_end_transaction(trans);
   return ret;
 }
 

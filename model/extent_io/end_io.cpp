@@ -19,10 +19,9 @@ int bio_mirror(btrfs_fs_info& fs_info, const btrfs_bio& bio) {
   if (bio.mirror_num > 0 || bio.stripes.empty()) return bio.mirror_num;
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, bio.logical);
   if (!map) return 0;
-  for (size_t i = 0; i < map->stripes.size(); ++i) {
-    const auto& s = map->stripes[i];
-    if (s.devid == bio.stripes[0].devid && s.physical + (bio.logical - map->start) == bio.stripes[0].physical)
-      return int(i + 1);
+  for (int mirror = 1; mirror <= map_num_copies(*map); ++mirror) {
+    const stripe_piece p = map_stripe_piece(*map, bio.logical - map->start, mirror);
+    if (map->stripes[p.index].devid == bio.stripes[0].devid && p.physical == bio.stripes[0].physical) return mirror;
   }
   return 0;
 }

@@ -13,8 +13,9 @@ tree_block_ptr peek_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
   if (const tree_block_ptr* cached = fs_info.buffer_radix.find(bytenr)) return *cached;
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, bytenr);
   if (!map || map->stripes.empty()) return nullptr;
-  btrfs_device* dev = fs_info.device(map->stripes[0].devid);
-  return dev ? dev->bdev.read_tree_block(map->stripes[0].physical + (bytenr - map->start)) : nullptr;
+  const stripe_piece p = map_stripe_piece(*map, bytenr - map->start, 1);
+  btrfs_device* dev = fs_info.device(map->stripes[p.index].devid);
+  return dev ? dev->bdev.read_tree_block(p.physical) : nullptr;
 }
 
 }  // namespace

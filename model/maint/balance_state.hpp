@@ -50,7 +50,9 @@ struct reloc_data_extent {
   uint64_t new_bytenr = 0;                              // the reserved prealloc extent outside the group
   std::shared_ptr<const std::vector<uint8_t>> pages;    // content read from the old location (dirty pages)
   bool written = false;     // the reloc inode's ordered extent finished: get_new_location finds it
-  bool referenced = false;  // a file extent item points at new_bytenr (its extent item is queued)
+  // The reloc inode's prealloc file extent item references new_bytenr (root BTRFS_DATA_RELOC_TREE_OBJECTID):
+  // its extent item is queued, and lives until the reloc inode is evicted (reloc_release_data_inode).
+  bool reloc_ref = false;
 };
 
 // struct file_extent_cluster: contiguous data extents relocated together.

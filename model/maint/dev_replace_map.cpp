@@ -22,7 +22,7 @@ void btrfs_dev_replace_dup_stripes(btrfs_fs_info& fs_info, map_op op, uint64_t l
   const size_t n = stripes.size();
   for (size_t i = 0; i < n; ++i)
     if (stripes[i].devid == r.srcdev && (every_write || stripes[i].physical < r.cursor_left))
-      stripes.push_back({r.tgtdev, stripes[i].physical});
+      stripes.push_back({r.tgtdev, stripes[i].physical, stripes[i].length, stripes[i].offset});
 }
 
 }  // namespace fsrace::model

@@ -152,6 +152,7 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.create_reloc_tree = false;
   // "get rid of pinned extents": what this pass freed is unpinned by the commit.
   auto trans = btrfs_join_transaction(fs_info);
+  reloc_add_data_inode_refs(trans, rc);
   const int ret = btrfs_commit_transaction(trans);
   return err ? err : ret;
 }

@@ -155,9 +155,9 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
       }
       if (inode) inode->items_lock.unlock();
       if (ret == 0) {
-        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.objectid, ref.offset, +1,
-                                   !de.referenced);
-        de.referenced = true;
+        FSRACE_MODEL_CHECK(de.reloc_ref, "replace_file_extents: new extent {} without the reloc inode's reference",
+                           de.new_bytenr);
+        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.objectid, ref.offset, +1, false);
         btrfs_add_delayed_data_ref(trans, bytenr, fi.disk_num_bytes, ref.root, ref.objectid, ref.offset, -1, false);
         fs_info.reloc_stats.file_extents_updated++;
       }
@@ -174,16 +174,31 @@ void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& r
   unlock_extent(*inode, range.start, range.end);
 }
 
-void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc) {
+void reloc_add_data_inode_refs(btrfs_trans_handle& trans, reloc_control& rc) {
   for (auto& [old_bytenr, de] : rc.data_extents) {
-    if (!de.new_bytenr || de.referenced) continue;
-    if (de.written && csum_exist_in_range(fs_info, de.new_bytenr, de.num_bytes)) {
-      auto trans = btrfs_join_transaction(fs_info);
-      btrfs_del_csums(trans, de.new_bytenr, de.num_bytes);
-      btrfs_end_transaction(trans);
-    }
-    btrfs_free_reserved_extent(fs_info, de.new_bytenr, de.num_bytes);
+    if (!de.new_bytenr || de.reloc_ref) continue;
+    btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, BTRFS_DATA_RELOC_TREE_OBJECTID, rc.data_inode,
+                               old_bytenr - rc.block_group, +1, true);
+    de.reloc_ref = true;
   }
+}
+
+void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc) {
+  // iput(rc->data_inode): the orphan reloc inode is evicted, btrfs_truncate_inode_items drops its
+  // references (the extent goes with the last one, its checksums with it).
+  const bool any_ref = std::any_of(rc.data_extents.begin(), rc.data_extents.end(),
+                                   [](const auto& e) { return e.second.reloc_ref; });
+  if (any_ref) {
+    auto trans = btrfs_join_transaction(fs_info);
+    for (auto& [old_bytenr, de] : rc.data_extents)
+      if (de.reloc_ref)
+        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, BTRFS_DATA_RELOC_TREE_OBJECTID, rc.data_inode,
+                                   old_bytenr - rc.block_group, -1, false);
+    btrfs_end_transaction(trans);
+  }
+  // Reserved by a pass that failed before its extents were inserted: given back.
+  for (auto& [old_bytenr, de] : rc.data_extents)
+    if (de.new_bytenr && !de.reloc_ref) btrfs_free_reserved_extent(fs_info, de.new_bytenr, de.num_bytes);
   rc.data_extents.clear();
 }
 

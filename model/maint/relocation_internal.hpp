@@ -47,8 +47,15 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
 // Sleeps until nobody holds the range (lock_extent + unlock_extent).
 void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range);
 
-// End of relocation: the reloc inode is evicted; its preallocated extents that no file took over
-// (the old extent was freed meanwhile) are given back, with their cloned checksums.
+// The reloc inode's references to the extents preallocated by this pass (insert_prealloc_file_extent:
+// btrfs_alloc_reserved_file_extent with root BTRFS_DATA_RELOC_TREE_OBJECTID, owner the reloc inode,
+// offset its file offset). The kernel queues each in its prealloc's own transaction; the model queues
+// them in the pass's last transaction, before the commit that inserts them in both (until then the
+// extents are only reserved and nothing else can see them).
+void reloc_add_data_inode_refs(btrfs_trans_handle& trans, reloc_control& rc);
+
+// End of relocation: iput of the reloc inode drops its references; an extent no file took over (or
+// whose file dropped it meanwhile) goes with its cloned checksums when they run.
 void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc);
 
 }  // namespace fsrace::model

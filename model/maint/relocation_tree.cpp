@@ -3,14 +3,9 @@
 // the path to it (do_relocation, through reloc trees for subvolumes and snapshots, merged back with
 // replace_path); the model searches each candidate tree for the block and runs a search with COW
 // (btrfs_cow_search: btrfs_search_slot with cow = 1, no item changed) for a key that routes through
-// it: should_cow_block COWs every block of a read-only group, so the block (and every ancestor of it,
-// in whatever group) moves, in read-only snapshots too.
-//
-// Departure: the kernel stops at the block's level (path->lowest_level); a COW search always ends at a
-// leaf. key_below picks the route under a node so that it only passes through blocks that must move
-// anyway (in the group) or were already COWed in this transaction; when the subtree has no such path
-// one extra leaf (and the nodes above it) is COWed, which the kernel would not do. btrfs_cow_search with
-// a lowest level would remove this.
+// it down to the block's level (path->lowest_level, as do_relocation does): should_cow_block COWs every
+// block of a read-only group, so the block (and every ancestor of it, in whatever group) moves, in
+// read-only snapshots too; nothing below it is touched.
 #include <cerrno>
 #include <set>
 #include <vector>
@@ -38,49 +33,22 @@ struct block_route {
   btrfs_key key;
 };
 
-// A block a COW search may pass through without relocation moving anything the kernel would not: it
-// lies in the group being relocated (it has to move anyway) or was already COWed in this transaction
-// (should_cow_block leaves it in place).
-bool free_to_cow(btrfs_trans_handle& trans, const reloc_control& rc, const tree_block& b) {
-  return reloc_in_group(rc, b.header.bytenr) || b.header.generation == trans.transid;
-}
-
-// The kernel COWs the path down to the block being relocated and stops there (do_relocation with
-// path->lowest_level); a COW search always ends at a leaf. Below a node target the key is chosen so the
-// search only passes through blocks that are free to COW, if the subtree has such a path: then the
-// search moves exactly what the kernel moves. Returns whether it found one (`key` is set either way:
-// the first key below `b`, when none is free).
-bool key_below(btrfs_trans_handle& trans, const reloc_control& rc, const tree_block_ptr& b, const btrfs_key& first,
-               btrfs_key& key) {
-  key = first;
-  if (b->is_leaf()) return true;
-  for (const auto& p : b->ptrs) {
-    tree_block_ptr c = current_block(*trans.fs_info, p.blockptr, p.generation, b->header.level - 1);
-    btrfs_key k;
-    if (free_to_cow(trans, rc, *c) && key_below(trans, rc, c, p.key, k)) {
-      key = k;
-      return true;
-    }
-  }
-  return false;
-}
-
 // Depth-first search of the subtree at `bytenr` for `target` (at `target_level`); blocks at or below
 // that level are not read unless they are the target. `key` is the parent's key for this block (parent
 // keys are the first keys of their subtrees, so a search for it routes through this block). The caller
 // holds the tree's lock for reading.
-bool find_route(btrfs_trans_handle& trans, const reloc_control& rc, uint64_t bytenr, uint64_t gen, int level,
+bool find_route(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t gen, int level,
                 const btrfs_key& key, uint64_t target, int target_level, block_route& route) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   route.blocks.push_back(bytenr);
   if (bytenr == target) {
-    key_below(trans, rc, current_block(fs_info, bytenr, gen, level), key, route.key);
+    route.key = key;
     return true;
   }
   if (level > target_level) {
     tree_block_ptr b = current_block(fs_info, bytenr, gen, level);
     for (const auto& p : b->ptrs)
-      if (find_route(trans, rc, p.blockptr, p.generation, level - 1, p.key, target, target_level, route)) return true;
+      if (find_route(trans, p.blockptr, p.generation, level - 1, p.key, target, target_level, route)) return true;
   }
   route.blocks.pop_back();
   return false;
@@ -95,11 +63,11 @@ bool relocate_in_root(btrfs_trans_handle& trans, reloc_control& rc, btrfs_root& 
     block_route route;
     root.lock.down_read();
     const bool found =
-        root.level >= level && find_route(trans, rc, root.node, 0, root.level, btrfs_key{}, target, level, route);
+        root.level >= level && find_route(trans, root.node, 0, root.level, btrfs_key{}, target, level, route);
     root.lock.up_read();
     if (!found) break;
     reached = true;
-    const int ret = btrfs_cow_search(trans, root, route.key);
+    const int ret = btrfs_cow_search(trans, root, route.key, level);
     FSRACE_MODEL_CHECK(ret >= 0, "relocation: the COW search through tree block {} of root {} for {} failed ({})", target,
                   root.objectid, to_string(route.key), ret);
     for (uint64_t b : route.blocks)

@@ -1,7 +1,7 @@
 // scrub_stripe: the extents of one chunk stripe on the scrubbed device, found in the extent tree's
 // commit root. The kernel walks the stripe 64 KiB (stripe_len) at a time and checks for a pause
-// request at each step; for the profiles modelled (single, dup, raid1: no striping) walking extent by
-// extent and checking before each one gives the same behaviour with fewer steps. After a pause the walk
+// request at each step; walking extent by extent (for RAID10, the pieces of each extent this stripe
+// holds) and checking before each one gives the same behaviour with fewer steps. After a pause the walk
 // searches again from where it stopped, as the kernel does on its next 64 KiB step, so it sees the
 // commit root of the transaction that paused it.
 #include <algorithm>
@@ -52,7 +52,8 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
   btrfs_fs_info& fs_info = sctx.fs_info;
   btrfs_root& root = fs_info.extent_root();
   const uint64_t physical = map.stripes[num].physical;
-  const uint64_t logic_end = chunk_offset + length;
+  // `length` is the dev extent's; the stripe covers the chunk's whole logical range.
+  const uint64_t logic_end = chunk_offset + map.length;
   uint64_t cursor = chunk_offset;  // everything below is scrubbed
   btrfs_path path(true, true);
   for (uint64_t pass = 0;; ++pass) {
@@ -94,16 +95,29 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
                                 chunk_offset));
         sctx.stat.uncorrectable_errors++;
       } else {
-        // Trim the extent to this stripe.
-        ext.logical = std::max(key.objectid, chunk_offset);
-        ext.len = std::min(key.objectid + bytes, logic_end) - ext.logical;
-        ext.physical = ext.logical - chunk_offset + physical;
-        ext.mirror_num = num + 1;
-        ret = scrub_extent(sctx, ext);  // yields: the leaf is looked up again afterwards
-        if (ret) return ret;
+        // Trim the extent to this stripe: the chunk's bytes this stripe holds (for RAID10, every
+        // factor-th BTRFS_STRIPE_LEN unit, from offset stripe_len * (num / sub_stripes), mirror
+        // num % sub_stripes + 1, as scrub_simple_stripe walks them; the whole chunk otherwise).
+        const uint64_t from = std::max({key.objectid, chunk_offset, cursor});
+        const uint64_t to = std::min(key.objectid + bytes, logic_end);
+        const int mirror = (map.type & BTRFS_BLOCK_GROUP_RAID10) ? num % map.sub_stripes + 1 : num + 1;
+        for (uint64_t at = from; at < to;) {  // bounded: each piece is at least a sector
+          const stripe_piece piece = map_stripe_piece(map, at - chunk_offset, mirror);
+          const uint64_t n = std::min(to - at, piece.len);
+          if (piece.index == size_t(num)) {
+            ext.logical = at;
+            ext.len = n;
+            ext.physical = piece.physical;
+            ext.mirror_num = mirror;
+            ret = scrub_extent(sctx, ext);  // yields: the leaf is looked up again afterwards
+            if (ret) return ret;
+          }
+          at += n;
+        }
       }
       cursor = key.objectid + bytes;
-      sctx.stat.last_physical = physical + (std::min(cursor, logic_end) - chunk_offset);
+      if (!(map.type & BTRFS_BLOCK_GROUP_RAID10))
+        sctx.stat.last_physical = physical + (std::min(cursor, logic_end) - chunk_offset);
       path.slots[0]++;
       pause = fs_info.scrub_pause_req != 0;
     }

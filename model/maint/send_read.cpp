@@ -17,8 +17,10 @@ int send_read_logical(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, ui
   int ret = btrfs_map_block(fs_info, map_op::read, start, end - start, 0, stripes);
   if (ret) return ret;
   std::vector<uint8_t> buf(end - start);
-  ret = btrfs_dev_read(fs_info, stripes.at(0), buf.size(), buf.data());
-  if (ret) return ret;
+  for (const auto& s : stripes) {  // one piece per stripe the range crosses (RAID10)
+    ret = btrfs_dev_read(fs_info, s, s.length, buf.data() + s.offset);
+    if (ret) return ret;
+  }
   std::memcpy(out, buf.data() + (logical - start), len);
   return 0;
 }

@@ -57,15 +57,13 @@ int send_search_for_read(send_ctx& sctx, btrfs_root& root, const btrfs_key& key,
   btrfs_fs_info& fs_info = sctx.fs_info;
   sp.release();
   if (!sctx.cloned_buffers) {
-    // need_commit_sem (alloc_path_for_send, since v4.2): btrfs_search_slot_get_root clones the commit
-    // root under commit_root_sem; the blocks below it are read by reference, unprotected. The model's
-    // search re-reads the root by bytenr, so it holds commit_root_sem for the search (from the root
-    // down to the leaf: stronger than the kernel below the root).
-    fs_info.commit_root_sem.down_read();
+    // need_commit_sem before d96b34248c2f (btrfs_search_slot_get_root): only root->commit_root is
+    // taken under commit_root_sem (with a reference on its extent buffer); the blocks below are read
+    // without it, by reference, and a commit may switch the roots and free them meanwhile. The model's
+    // search reads the commit root's bytenr and level in one step at its start, which is what the
+    // semaphore guarantees; it is not held across the descent.
     int ret = btrfs_search_slot(fs_info, root, key, sp.path);
-    ret = to_first_item_at_or_after(sctx, root, sp, ret);
-    fs_info.commit_root_sem.up_read();
-    return ret;
+    return to_first_item_at_or_after(sctx, root, sp, ret);
   }
   // need_commit_sem: no commit can switch the commit roots (and free what we walk) meanwhile.
   fs_info.commit_root_sem.down_read();
@@ -80,16 +78,14 @@ int send_next_item(send_ctx& sctx, btrfs_root& root, send_path& sp) {
   btrfs_fs_info& fs_info = sctx.fs_info;
   if (!sctx.cloned_buffers) {
     // The next slot of the leaf the path holds, read by reference (its content now); at its end
-    // btrfs_next_leaf searches again from the commit root, cloned under commit_root_sem (see above).
+    // btrfs_next_leaf searches again from the commit root, taken as above (before d96b34248c2f,
+    // btrfs_next_old_leaf did not hold commit_root_sem).
     tree_block_ptr leaf = send_path_block(sctx, sp, 0);
     if (leaf && sp.path.slots[0] + 1 < int(leaf->nritems())) {
       sp.path.slots[0]++;
       return 0;
     }
-    fs_info.commit_root_sem.down_read();
-    const int ret = btrfs_next_leaf(fs_info, root, sp.path);
-    fs_info.commit_root_sem.up_read();
-    return ret;
+    return btrfs_next_leaf(fs_info, root, sp.path);
   }
   const tree_block_ptr clone = sp.clones[0];
   FSRACE_MODEL_CHECK(clone, "send_next_item without a cloned leaf");

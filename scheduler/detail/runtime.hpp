@@ -10,6 +10,7 @@
 #include <boost/context/fiber.hpp>
 
 #include "scheduler/detail/stack_pool.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/sync/blocking.hpp"
 
@@ -19,6 +20,9 @@ enum class FiberState : uint8_t { Runnable, Blocked, Finished };
 
 struct FiberSlot {
   Label pending;               // what the fiber is about to do (its next step)
+  Footprint pending_footprint;  // what that step touches (default: everything)
+  Footprint declared;           // declared by declare_footprint() during the running step, for the next one
+  bool has_declared = false;
   FiberState state = FiberState::Runnable;
   bool started = false;
   boost::context::fiber ctx;   // suspended fiber (empty while it runs, before its start, after its end)
@@ -70,6 +74,8 @@ struct Scheduler::Impl {
 namespace detail {
 /// The scheduler running on this thread (inside run()), else nullptr.
 Scheduler::Impl* running_impl();
+/// What fiber `f`'s pending step declared it touches (inside run(), e.g. from a strategy's choose()).
+const Footprint& pending_footprint(FiberId f);
 }  // namespace detail
 
 }  // namespace fsrace::sched

@@ -1,5 +1,7 @@
 #include "scheduler/detail/stack_pool.hpp"
 
+#include "scheduler/detail/fiber_switch.hpp"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,6 +38,9 @@ boost::context::stack_context StackPool::allocate() {
   return sctx;
 }
 
-void StackPool::deallocate(boost::context::stack_context& sctx) noexcept { free_.push_back(sctx); }
+void StackPool::deallocate(boost::context::stack_context& sctx) noexcept {
+  asan_unpoison_stack(static_cast<char*>(sctx.sp) - sctx.size, sctx.size);
+  free_.push_back(sctx);
+}
 
 }  // namespace fsrace::sched::detail

@@ -35,8 +35,8 @@ nlohmann::json to_json(const sim::bench::scenario_figures& f) {
                       {"clone_ns", f.clone_ns},
                       {"first_violation_fixes_off", first}};
   if (f.verify)
-    j["verify_fixes_on"] = {{"preemptions", f.verify->bound}, {"executions", f.verify->executions},
-                            {"exhausted", f.verify->exhausted}, {"violation", f.verify->violation},
+    j["verify_fixes_on"] = {{"strategy", f.verify->strategy}, {"preemptions", f.verify->bound}, {"executions", f.verify->executions},
+                            {"exhausted", f.verify->exhausted}, {"coverage", f.verify->coverage}, {"violation", f.verify->violation},
                             {"seconds", f.verify->seconds}, {"cpu_seconds", f.verify->cpu_seconds}};
   return j;
 }
@@ -50,11 +50,9 @@ void print(const sim::bench::scenario_figures& f) {
     fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{})\n", x.strategy, figure(x.median_executions, x.budget),
                seconds(x.median_seconds), x.found, x.seeds, x.seeds == 1 ? "" : "s", x.kind.empty() ? "" : ", " + x.kind);
   if (f.verify)
-    fmt::print("  fixed variant, dfs preemptions {}: {} executions, {}, {:.1f} s ({:.1f} CPU s in this thread)\n", f.verify->bound, f.verify->executions,
-               !f.verify->violation.empty() ? "violation " + f.verify->violation
-               : f.verify->exhausted        ? "clean, space exhausted"
-                                            : "clean, NOT exhausted",
-               f.verify->seconds, f.verify->cpu_seconds);
+    fmt::print("  fixed variant, {}: {} executions, {}, {:.1f} CPU s ({:.1f} s wall)\n", f.verify->strategy, f.verify->executions,
+               !f.verify->violation.empty() ? "violation " + f.verify->violation : "clean, " + f.verify->coverage,
+               f.verify->cpu_seconds, f.verify->seconds);
 }
 
 }  // namespace
@@ -93,6 +91,13 @@ int cmd_bench(const bench_args& a) {
   o.rate_runs = a.rate_runs;
   o.verify = a.verify;
   o.verify_bound = a.verify_bound;
+  if (!a.verify_strategy.empty()) {
+    const auto k = sim::parse_strategy(a.verify_strategy);
+    if (!k || !sim::is_systematic(*k))
+      throw sim::input_error("", "--verify-strategy", fmt::format("expected dfs or dpor, got \"{}\"", a.verify_strategy));
+    o.verify_strategy = *k;
+  }
+  o.verify_cpu_seconds = a.verify_budget;
   o.jobs = a.jobs;
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& sc : scenarios) {

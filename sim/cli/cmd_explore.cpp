@@ -32,6 +32,7 @@ void save_schedule_file(const std::string& path, const sim::schedule& s) {
 
 int cmd_explore(const explore_args& a) {
   const sim::binding& b = sim::default_binding();
+  check_output_paths({{"--html", a.html}, {"--save-schedule", a.save_schedule}});
   auto sc = load_scenario_arg(a.file, *b.cat);
   const sim::fix_setting setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
   const sim::explore_settings s = settings_for(*sc, setting, a.flags);
@@ -45,6 +46,7 @@ int cmd_explore(const explore_args& a) {
   req.fixes = setting;
   req.max_violations = a.keep_going ? 0 : 1;
   req.jobs = a.jobs;
+  req.cpu_budget = a.time_budget;
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
@@ -141,8 +143,8 @@ int cmd_explore(const explore_args& a) {
                e.violating_executions, e.violations.empty() ? ": no violation so far" : "");
   if (e.violations.empty()) {
     if (!e.interrupted)
-      fmt::print("clean: {} execution{}, no violation{} {}\n", e.executions, e.executions == 1 ? "" : "s",
-                 e.exhausted ? " (the bounded space is exhausted)" : "", timing);
+      fmt::print("clean: {} execution{}, no violation ({}) {}\n", e.executions, e.executions == 1 ? "" : "s",
+                 sim::describe_coverage(e), timing);
     return code;
   }
   fmt::print("{} distinct violation{} in {} executions ({} violating) {}\n", e.violations.size(),

@@ -11,8 +11,9 @@
 namespace fsrace::cli {
 
 int cmd_merge(const merge_args& a) {
+  check_output_paths({{"--junit", a.junit}, {"--json", a.json}});
   std::vector<nlohmann::json> docs;
-  for (const auto& f : a.files) docs.push_back(sim::read_json_file(f));
+  for (const auto& f : a.files) docs.push_back(sim::read_json_file(f, sim::result_file_limits("a result file")));
   const bool suites = docs.front().is_object() && docs.front().contains("summary");
   for (size_t i = 0; i < docs.size(); ++i)
     if ((docs[i].is_object() && docs[i].contains("summary")) != suites)

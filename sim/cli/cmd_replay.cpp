@@ -6,6 +6,7 @@
 #include "reports/write_atomic.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/explore.hpp"
+#include "sim/limits.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/schedule_file.hpp"
 #include "sim/shard.hpp"
@@ -47,8 +48,9 @@ int print_until(const sim::scenario& sc, const sim::prepared_scenario& prepared,
 
 int cmd_replay(const replay_args& a) {
   const sim::binding& b = sim::default_binding();
+  check_output_paths({{"--save-schedule", a.save_schedule}});
   auto sc = load_scenario_arg(a.file, *b.cat);
-  const bool by_schedule = !a.schedule.empty(), by_switches = !a.switches.empty();
+  const bool by_schedule = !a.schedule.empty(), by_switches = a.switches.has_value();
   if (by_schedule + by_switches + !a.flags.seed.empty() > 1)
     throw sim::input_error("", by_schedule ? "--schedule" : "--switches", "give one of --seed, --schedule or --switches");
   if (!by_schedule && !by_switches && a.flags.seed.empty())
@@ -73,10 +75,10 @@ int cmd_replay(const replay_args& a) {
   } else if (by_switches) {
     setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
     const sim::explore_settings s = settings_for(*sc, setting, a.flags);
-    sim::marked_execution m = sim::run_switches(prepared, setting, sim::parse_switches(a.switches, "--switches"), s.max_steps);
+    sim::marked_execution m = sim::run_switches(prepared, setting, sim::parse_switches(*a.switches, "--switches"), s.max_steps);
     ex = std::move(m.ex);
     preemptions = std::move(m.preemptions);
-    origin = fmt::format("switches {}", a.switches);
+    origin = fmt::format("switches {}", a.switches->empty() ? "(none)" : *a.switches);
   } else {
     setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
     const sim::explore_settings s = settings_for(*sc, setting, a.flags);

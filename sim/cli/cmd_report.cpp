@@ -18,6 +18,24 @@ void write_report_file(const std::string& flag, const std::string& path, const s
   }
 }
 
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& flag_paths) {
+  std::vector<sim::diagnostic> problems;
+  for (size_t i = 0; i < flag_paths.size(); ++i) {
+    const auto& [flag, path] = flag_paths[i];
+    if (path.empty()) continue;
+    try {
+      reports::check_output_path(path);
+    } catch (const reports::output_path_error& e) {
+      problems.push_back({"", flag, e.what()});
+    }
+    for (size_t j = 0; j < i; ++j)
+      if (flag_paths[j].second == path)
+        problems.push_back({"", flag, fmt::format("{} is also the path of {}; give each output its own file", path,
+                                                  flag_paths[j].first)});
+  }
+  if (!problems.empty()) throw sim::input_error(std::move(problems));
+}
+
 namespace {
 
 // A suite (run --json, merge of suites) has "cases"; an exploration (explore --json, merge of explore
@@ -36,9 +54,10 @@ std::vector<reports::case_result> cases_of(const nlohmann::json& doc, const std:
 }  // namespace
 
 int cmd_report(const report_args& a) {
+  check_output_paths({{"--html", a.html}});
   reports::suite_result all;
   for (const auto& f : a.files) {
-    auto cases = cases_of(sim::read_json_file(f), f);
+    auto cases = cases_of(sim::read_json_file(f, sim::result_file_limits("a result file")), f);
     all.cases.insert(all.cases.end(), std::make_move_iterator(cases.begin()), std::make_move_iterator(cases.end()));
   }
   if (!a.html.empty()) {

@@ -22,6 +22,7 @@ namespace fsrace::cli {
 
 int cmd_run(const run_args& a) {
   const sim::binding& b = sim::default_binding();
+  check_output_paths({{"--junit", a.junit}, {"--json", a.json}, {"--html", a.html}});  // before anything runs
   std::vector<std::string> paths = a.paths;
   if (paths.empty()) {  // ./scenarios of the current directory, else the directory this fsrace was built with: said either way
     std::error_code ec;
@@ -77,7 +78,7 @@ int cmd_run(const run_args& a) {
         if (!shrinking) shrinking.emplace(what);
         shrinking->update(n, p, st, phase);
       };
-      suite.cases.push_back(sim::check_expectation(*prepared, ex, o, a.jobs));
+      suite.cases.push_back(sim::check_expectation(*prepared, ex, o, a.jobs, a.time_budget));
       progress.reset();
       shrinking.reset();
       suite.cases.back().ordinal = case_ordinal;
@@ -86,18 +87,29 @@ int cmd_run(const run_args& a) {
     }
   }
   if (sim::interrupt_requested()) suite.interrupted = true;
-  if (!a.junit.empty()) write_report_file("--junit", a.junit, reports::to_junit(suite, "fsrace", junit_context()));
-  if (!a.html.empty()) write_report_file("--html", a.html, reports::render_html(suite, {"fsrace run"}));
-  if (!a.json.empty()) {
+  // One report that cannot be written (the disk filled, the path changed meanwhile) costs no other.
+  std::vector<sim::diagnostic> unwritten;
+  auto write = [&](const std::string& flag, const std::string& path, auto render) {
+    if (path.empty()) return;
+    try {
+      write_report_file(flag, path, render());
+    } catch (const sim::input_error& e) {
+      unwritten.insert(unwritten.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+  };
+  write("--junit", a.junit, [&] { return reports::to_junit(suite, "fsrace", junit_context()); });
+  write("--html", a.html, [&] { return reports::render_html(suite, {"fsrace run"}); });
+  write("--json", a.json, [&] {
     nlohmann::json j = reports::to_json(suite);
     j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
-    write_report_file("--json", a.json, j.dump(2) + "\n");
-  }
+    return j.dump(2) + "\n";
+  });
   fmt::print("{}", reports::console_summary(suite));
   if (suite.interrupted) {
     fmt::print("INTERRUPTED: the cases above ran (the last one possibly in part); the reports written say so\n");
-    return kInterrupted;
+    if (unwritten.empty()) return kInterrupted;
   }
+  if (!unwritten.empty()) throw sim::input_error(std::move(unwritten));
   if (suite.errors()) return kToolError;
   return suite.failed() ? kViolation : kClean;
 }

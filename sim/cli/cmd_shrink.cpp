@@ -16,6 +16,7 @@ void save_schedule_file(const std::string& path, const sim::schedule& s);
 int cmd_shrink(const shrink_args& a) {
   const sim::binding& b = sim::default_binding();
   auto sc = load_scenario_arg(a.file, *b.cat);
+  check_output_paths({{"--output", a.output.empty() ? sc->name + ".shrunk.schedule.json" : a.output}});
   const bool by_schedule = !a.schedule.empty();
   if (by_schedule == !a.flags.seed.empty())
     throw sim::input_error("", by_schedule ? "--schedule" : "--seed", "shrink needs exactly one of --seed S or --schedule FILE");

@@ -20,11 +20,13 @@ struct explore_args {
   double shrink_seconds = 10;
   unsigned jobs = 1;
   std::string shard;
+  double time_budget = 0;  // CPU seconds; 0 = none
 };
 int cmd_explore(const explore_args&);
 
 struct replay_args {
-  std::string file, schedule, save_schedule, shard, switches;
+  std::string file, schedule, save_schedule, shard;
+  std::optional<std::string> switches;  // given (possibly empty: the schedule that never switches)
   explore_flags flags;
   bool json = false;
   std::optional<uint64_t> until;  // stop before step N and print the model's state
@@ -49,6 +51,7 @@ struct run_args {
   bool no_shrink = false;
   unsigned jobs = 1;
   std::string shard;
+  double time_budget = 0;  // CPU seconds per exploration; 0 = none
 };
 int cmd_run(const run_args&);
 
@@ -65,12 +68,17 @@ struct report_args {
 int cmd_report(const report_args&);
 /// Writes a report atomically; a path that cannot be written is bad input naming `flag` (exit 2).
 void write_report_file(const std::string& flag, const std::string& path, const std::string& content);
+/// Checks every (flag, path) given (empty paths are skipped) before any work: each must be writable and
+/// hold nothing but a regular file, and no two flags may name the same file. Throws input_error listing all.
+void check_output_paths(const std::vector<std::pair<std::string, std::string>>& flag_paths);
 
 struct bench_args {
   std::vector<std::string> scenarios;  // files or directories (default: the scenarios directory)
   bool json = false, verify = false;
   uint64_t seeds = 5, budget = 100000, rate_runs = 2000, decisions = 20'000'000, repeat = 5;
   uint32_t verify_bound = 2;
+  std::string verify_strategy;   // dfs (default) or dpor
+  double verify_budget = 120;    // CPU seconds per verifying search
   unsigned jobs = 1;
 };
 int cmd_bench(const bench_args&);

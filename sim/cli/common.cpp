@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "model/fixes.hpp"
+#include "sim/limits.hpp"
 #include "sim/scenario_load.hpp"
 
 namespace fsrace::cli {
@@ -74,7 +75,7 @@ sim::explore_settings settings_for(const sim::scenario& sc, const sim::fix_setti
     }
   if (!f.strategy.empty()) {
     auto k = sim::parse_strategy(f.strategy);
-    if (!k) throw sim::input_error("", "--strategy", fmt::format("expected random, pct or dfs, got \"{}\"", f.strategy));
+    if (!k) throw sim::input_error("", "--strategy", fmt::format("expected random, pct, dfs or dpor, got \"{}\"", f.strategy));
     s.strategy = *k;
   }
   if (!f.seed.empty()) s.seed = parse_seed(f.seed, "--seed");

@@ -9,6 +9,7 @@
 
 #include "sim/cli/commands.hpp"
 #include "sim/interrupt.hpp"
+#include "sim/limits.hpp"
 
 #ifndef FSRACE_VERSION
 #define FSRACE_VERSION "0.0.0"
@@ -30,14 +31,14 @@ const CLI::Validator kUnsigned(
     "UINT");
 
 void add_explore_flags(CLI::App* cmd, explore_flags& f) {
-  cmd->add_option("--strategy", f.strategy, "random | pct | dfs (default: the scenario's)")
-      ->check(CLI::IsMember({"random", "pct", "dfs"}));
+  cmd->add_option("--strategy", f.strategy, "random | pct | dfs | dpor (default: the scenario's)")
+      ->check(CLI::IsMember({"random", "pct", "dfs", "dpor"}));
   cmd->add_option("--seed", f.seed, "base seed (explore) or execution seed / DFS index (replay); decimal or 0x hex");
   cmd->add_option("--runs", f.runs, "executions at most")->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000'000'000}));
   cmd->add_option("--depth", f.depth, "PCT bug depth d")->check(kUnsigned & CLI::Range(1u, 16u));
   cmd->add_option("--preemptions", f.preemptions, "DFS preemption bound")->check(kUnsigned & CLI::Range(0u, 16u));
   cmd->add_option("--max-steps", f.max_steps, "steps per execution before it ends as step-limit")
-      ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}));
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, fsrace::sim::limits::kMaxSteps));
   cmd->add_option("--fixes", f.fixes, "on | off: the scenario's fixes under test (default: off)")->check(CLI::IsMember({"on", "off"}));
   cmd->add_option("--fix", f.fix, "ID=on|off: one fix, after --fixes (repeatable)");
 }
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here (shrunk, as drawn)");
   explore->add_option("--jobs", ex.jobs, "worker threads; results are identical for any number")->check(CLI::Range(1, 1024));
   explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+  explore->add_option("--time-budget", ex.time_budget, "CPU seconds the exploration may use (all threads); it reports what it covered")->check(CLI::Range(0.001, 1e9));
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
   add_shrink_budget(explore, ex.shrink_budget, ex.shrink_seconds, "--shrink-budget", "--shrink-time");
   add_diagram_steps(explore, ex.diagram_steps);
@@ -149,6 +151,7 @@ int main(int argc, char** argv) {
   run->add_option("--html", rn.html, "write an HTML report: summary table, violations as swimlanes (atomically)");
   run->add_option("--jobs", rn.jobs, "worker threads per exploration; results are identical for any number")->check(CLI::Range(1, 1024));
   run->add_option("--shard", rn.shard, "K/N: run only the cases c with c mod N = K; N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+  run->add_option("--time-budget", rn.time_budget, "CPU seconds each exploration may use; a search it stops does not prove a clean expectation")->check(CLI::Range(0.001, 1e9));
   run->add_flag("--no-shrink", rn.no_shrink, "draw the violations as found, not shrunk");
   add_shrink_budget(run, rn.shrink_budget, rn.shrink_seconds, "--shrink-budget", "--shrink-time");
   add_diagram_steps(run, rn.diagram_steps);
@@ -159,10 +162,10 @@ int main(int argc, char** argv) {
   diff->add_option("second", df.second, "the second schedule file (when the first is one)");
   diff->add_option("--seed", df.seeds, "execution seed (or DFS index); twice for two seeds")->expected(1, 2);
   diff->add_option("--fixes", df.fixes, "on | off; twice for two fix settings (default: off)")->expected(1, 2)->check(CLI::IsMember({"on", "off"}));
-  diff->add_option("--strategy", df.strategy, "random | pct | dfs (default: the scenario's)")->check(CLI::IsMember({"random", "pct", "dfs"}));
+  diff->add_option("--strategy", df.strategy, "random | pct | dfs | dpor (default: the scenario's)")->check(CLI::IsMember({"random", "pct", "dfs", "dpor"}));
   diff->add_option("--depth", df.depth, "PCT bug depth d")->check(kUnsigned & CLI::Range(1u, 16u));
   diff->add_option("--preemptions", df.preemptions, "DFS preemption bound")->check(kUnsigned & CLI::Range(0u, 16u));
-  diff->add_option("--max-steps", df.max_steps, "steps per execution")->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000'000}));
+  diff->add_option("--max-steps", df.max_steps, "steps per execution")->check(kUnsigned & CLI::Range(uint64_t{1}, fsrace::sim::limits::kMaxSteps));
   diff->add_option("--context", df.context, "steps shown before and after where they part")->check(kUnsigned & CLI::Range(size_t{0}, size_t{1000}))->capture_default_str();
 
   merge_args mg;
@@ -182,6 +185,8 @@ int main(int argc, char** argv) {
   bench->add_option("--repeat", bn.repeat, "measurements of the scheduler figures (the best is reported)")->check(kUnsigned & CLI::Range(1, 100));
   bench->add_flag("--verify", bn.verify, "also search each fixed variant exhaustively with DFS (slow)");
   bench->add_option("--verify-bound", bn.verify_bound, "preemption bound of --verify")->check(kUnsigned & CLI::Range(0, 16));
+  bench->add_option("--verify-strategy", bn.verify_strategy, "dfs (default) or dpor: the search of --verify");
+  bench->add_option("--verify-budget", bn.verify_budget, "CPU seconds each --verify search may use (default 120); then it reports what it covered")->check(CLI::Range(0.001, 1e9));
   bench->add_option("--jobs", bn.jobs, "worker threads of the --verify search")->check(CLI::Range(1, 1024));
 
   soak_args sk;

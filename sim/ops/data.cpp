@@ -101,6 +101,7 @@ void register_data_ops(catalogue& cat) {
       .size("size", "bytes of initial content (buffered write of pattern `seed`)")
       .optional(0)
       .size_range(0, 1ull << 32)
+      .data_bytes()
       .integer("seed", "data pattern of the initial content")
       .optional(1)
       .range(0, int64_t(1) << 40);
@@ -118,8 +119,10 @@ void register_data_ops(catalogue& cat) {
       .size("offset", "file offset")
       .optional(0)
       .size_range(0, 1ull << 40)
+      .file_offset()
       .size("length", "bytes written")
       .size_range(1, 1ull << 32)
+      .data_bytes()
       .integer("seed", "data pattern: the byte at file offset x depends only on (seed, x)")
       .optional(1)
       .range(0, int64_t(1) << 40);
@@ -139,9 +142,11 @@ void register_data_ops(catalogue& cat) {
       .optional(0)
       .size_range(0, 1ull << 40)
       .align(4096)
+      .file_offset()
       .size("length", "bytes written, multiple of 4KiB")
       .size_range(4096, 1ull << 32)
       .align(4096)
+      .data_bytes()
       .integer("seed", "data pattern: the byte at file offset x depends only on (seed, x)")
       .optional(1)
       .range(0, int64_t(1) << 40);
@@ -159,8 +164,10 @@ void register_data_ops(catalogue& cat) {
       .size("offset", "start of the range")
       .optional(0)
       .size_range(0, 1ull << 40)
+      .file_offset()
       .size("length", "bytes of the range")
       .size_range(1, 1ull << 36)
+      .data_bytes()
       .flag("keep_size", "FALLOC_FL_KEEP_SIZE: do not change the file size")
       .optional(false);
 
@@ -224,8 +231,10 @@ void register_data_ops(catalogue& cat) {
       .ref("file", "file", "the file read")
       .size("offset", "file offset")
       .optional(0)
+      .file_offset()
       .size("length", "bytes; 0 = to the end of the file")
       .optional(0)
+      .data_bytes()
       .flag("direct", "O_DIRECT: write back the range, then read the disk")
       .optional(false);
 
@@ -239,7 +248,8 @@ void register_data_ops(catalogue& cat) {
              })
       .ref("file", "file", "the file")
       .size("size", "the new size")
-      .size_range(0, 1ull << 40);
+      .size_range(0, 1ull << 40)
+      .data_bytes();
 
   cat.add_op("unlink", "data",
              "unlink(2) (btrfs_unlink): removes the name; once no operation holds the file, btrfs_evict_inode drops "

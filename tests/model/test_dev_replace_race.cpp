@@ -72,9 +72,22 @@ struct replace_vs_write {
     };
   }
 
+  // The step in which X went read-only: btrfs_inc_block_group_ro(X) sets it in the step that takes
+  // ro_block_group_mutex (the last time, after any DIRTY_BG_RUN back-off) before the walk.
+  size_t ro_step(const sched::Execution& e, size_t walk) const {
+    const size_t entry = find_step(e, "replace", fmt::format("btrfs_inc_block_group_ro(bg {})", x_start));
+    if (entry == std::string::npos) return entry;
+    size_t ro = std::string::npos;
+    for (size_t i = entry; i < e.trace.size() && i < walk; ++i)
+      if (e.fiber_names.at(e.trace[i].fiber) == "replace" &&
+          sched::format_label(e.trace[i].label) == "mutex_lock(fs_info->ro_block_group_mutex)")
+        ro = i;
+    return ro;
+  }
+
   at_walk classify(const sched::Execution& e) const {
-    const size_t ro = find_step(e, "replace", fmt::format("btrfs_inc_block_group_ro(bg {})", x_start));
     const size_t walk = find_step(e, "replace", fmt::format("scrub_chunk(chunk {})", x_start));
+    const size_t ro = ro_step(e, walk);
     const size_t reserve = find_step(e, "writer", "find_free_extent(type 0x1");
     const size_t counted = find_step(e, "writer", "atomic_inc(block_group->reservations)");
     const size_t done = find_step(e, "", "btrfs_remove_ordered_extent(ino 257");

@@ -69,7 +69,7 @@ inline run_result run_on_copy(const btrfs_fs_info& prepared, fix_set fixes, sche
   r.fs = std::make_unique<btrfs_fs_info>(prepared);
   r.fs->fixes = fixes;
   btrfs_fs_info* fs = r.fs.get();
-  for (const auto& [name, body] : bodies) s.spawn(name, [fs, body] { body(*fs); });
+  for (const auto& named : bodies) s.spawn(named.first, [fs, body = named.second] { body(*fs); });
   r.ex = s.run(strategy, seed);
   return r;
 }

@@ -55,9 +55,9 @@ inline uint64_t file_logical(model::btrfs_fs_info& fs, const std::string& name, 
 inline model::btrfs_bio_stripe mirror_of(model::btrfs_fs_info& fs, uint64_t logical, int mirror) {
   auto map = model::btrfs_get_chunk_map(fs, logical);
   REQUIRE(map);
-  REQUIRE(size_t(mirror) <= map->stripes.size());
-  const auto& s = map->stripes[mirror - 1];
-  return {s.devid, s.physical + (logical - map->start)};
+  REQUIRE(mirror <= model::map_num_copies(*map));
+  const model::stripe_piece p = model::map_stripe_piece(*map, logical - map->start, mirror);
+  return {map->stripes[p.index].devid, p.physical};
 }
 
 inline std::vector<uint8_t> read_dev(model::btrfs_fs_info& fs, const model::btrfs_bio_stripe& at, uint64_t len) {

@@ -27,7 +27,7 @@ reports::suite_result sample() {
   pass.violating_executions = 1;
   pass.violations.push_back({"violation", "scrub returned -EINVAL <&> \"quoted\" 'x' \x01", 42, 11, 1, 30, 1,
                              "fsrace replay scenarios/scrub-vs-bg-deletion.json --seed 42 --strategy pct --depth 3 --fixes off",
-                             "   scrub   cleaner\n", std::nullopt});
+                             "", "", "   scrub   cleaner\n", std::nullopt});
   s.cases.push_back(pass);
   reports::case_result fail = pass;
   fail.fixes = "on";

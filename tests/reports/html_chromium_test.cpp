@@ -53,12 +53,14 @@ TEST_CASE("html report of scrub-vs-bg-deletion with fixes off as headless Chromi
   CHECK_THAT(dom, Catch::Contains("<button class=\"copy\" type=\"button\">copy</button>"));
   CHECK_THAT(dom, Catch::Contains("<span id=\"shown\">1 of 1 case shown</span>"));
 
-  // The summary row: scenario, fix setting, strategy, executions, violations, verdict.
+  // The summary row: scenario, fix setting, strategy, executions and coverage, violations, verdict.
   const std::string row = row_matching(dom, "<tr class=\"case found problem\"");
   CHECK_THAT(row, Catch::Contains(">scrub-vs-bg-deletion</a>"));
   CHECK_THAT(row, Catch::Contains("<td><code>off</code></td>"));
   CHECK_THAT(row, Catch::Contains("pct depth 3"));
-  CHECK(std::regex_search(row, std::regex("<td class=\"num\">[1-9][0-9]*</td><td class=\"num\">1<div")));
+  // Executions, with what they covered (a PCT run is a sample), then the one violation.
+  CHECK(std::regex_search(row, std::regex("<td class=\"num\">([1-9][0-9]*)<div class=\"sub\">a sample of \\1 executions?</div></td>"
+                                          "<td class=\"num\">1<div")));
   CHECK_THAT(row, Catch::Contains("<span class=\"badge found\">violation found</span>"));
 
   // Swimlanes: a column per thread, named after the scenario's threads.
@@ -100,7 +102,9 @@ TEST_CASE("html report of send-vs-relocation with fixes off shows send, balance 
   CHECK(std::regex_search(dom, std::regex("<td class=\"step t2\"><(div|span) class=\"(fn|preempt-mark)")));
   CHECK(std::regex_search(dom, std::regex("<tr class=\"folded\">.*steps of (send|balance|writer)")));
   CHECK(std::regex_search(dom, std::regex("preempts (send|balance|writer)")));
-  CHECK(std::regex_search(dom, std::regex("<tr class=\"violating")));
+  // The finding: at its step, or (an invariant checked when the execution ended) after the last step.
+  CHECK(std::regex_search(dom, std::regex("<tr class=\"violating|<p class=\"finding after\">the execution ended: violation: invariant "
+                                          "received_matches_snapshot")));
   // At most the window's steps, not thousands of rows.
   size_t rows = 0;
   for (size_t at = dom.find("<td class=\"step "); at != std::string::npos; at = dom.find("<td class=\"step ", at + 1)) ++rows;

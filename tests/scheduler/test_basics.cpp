@@ -1,6 +1,8 @@
 // Basic behaviour of the scheduler: steps, labels, trace, findings, step bound, tool errors.
 #include <catch2/catch.hpp>
 
+#include "scheduler/detail/fiber_switch.hpp"
+
 #include <stdexcept>
 
 #include "scheduler/scheduler.hpp"
@@ -253,5 +255,7 @@ TEST_CASE("suspended fibers are unwound at the end: destructors run and stacks a
     REQUIRE(e.finding.kind == FindingKind::Violation);
   }
   CHECK(destroyed == 3 * 2000);
-  CHECK(sched.stacks_mapped() == 4);  // one stack per fiber alive at once, reused by every execution
+  // One stack per fiber alive at once, reused by every execution. The sanitizer build's ucontext switch
+  // (scheduler/detail/fiber_switch.hpp) maps one more (measured: 5 after 2000 executions, not growing).
+  CHECK(sched.stacks_mapped() == 4 + FSRACE_ASAN_FIBERS);
 }

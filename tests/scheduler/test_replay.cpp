@@ -69,8 +69,8 @@ TEST_CASE("a replay with altered decisions diverges") {
   const Execution e = sched.run(replay, 0);
   REQUIRE(e.finding.kind == FindingKind::Divergence);
   CHECK(e.finding.message ==
-        fmt::format("replay diverged at step 0: expected {} by {}, got start {}", texts[0],
-                    other == 0 ? "T0" : "T1", other == 0 ? "T0" : "T1"));
+        fmt::format("replay diverged at step 0: recorded \"{}\" by {}, got \"start {}\" by {}", texts[0],
+                    other == 0 ? "T0" : "T1", other == 0 ? "T0" : "T1", other == 0 ? "T0" : "T1"));
   CHECK(e.steps == 0);
 }
 
@@ -81,8 +81,8 @@ TEST_CASE("a replay against a changed program diverges and names the step") {
   spawn_lost_update(sched, false, "store counter");  // same shape, another operation
   const Execution e = sched.run(replay, 0);
   REQUIRE(e.finding.kind == FindingKind::Divergence);
-  CHECK(e.finding.message.find("expected write counter by T") != std::string::npos);
-  CHECK(e.finding.message.find(", got store counter") != std::string::npos);
+  CHECK(e.finding.message.find("recorded \"write counter\" by T") != std::string::npos);
+  CHECK(e.finding.message.find(", got \"store counter\" by T") != std::string::npos);
   // The divergence is at the first step where the recording says "write counter".
   size_t first_write = 0;
   while (format_label(recorded.trace[first_write].label) != "write counter") ++first_write;

@@ -22,7 +22,7 @@ TEST_CASE("bench figures of a scenario agree with its explorations") {
   const auto f = sim::bench::measure_scenario(prepared, o);
   CHECK(f.name == "counter-race");
   CHECK(f.default_strategy == "pct depth 2");
-  REQUIRE(f.first.size() == 3);
+  REQUIRE(f.first.size() == 4);
   for (const auto& x : f.first) {
     INFO(x.strategy);
     CHECK(x.found == x.seeds);
@@ -31,6 +31,8 @@ TEST_CASE("bench figures of a scenario agree with its explorations") {
   }
   CHECK(f.first[2].strategy == "dfs preemptions 2");
   CHECK(f.first[2].seeds == 1);
+  CHECK(f.first[3].strategy == "dpor preemptions 2");
+  CHECK(f.first[3].seeds == 1);
   // DFS is deterministic: its figure is the index of the first violation of the search, plus one.
   sim::explore_request req;
   req.settings = sc->expectations[0].explore;
@@ -44,10 +46,29 @@ TEST_CASE("bench figures of a scenario agree with its explorations") {
   REQUIRE(f.verify.has_value());
   CHECK(f.verify->bound == 2);
   CHECK(f.verify->exhausted);
+  CHECK(f.verify->coverage == "the bounded space is exhausted");
   CHECK(f.verify->violation.empty());
   CHECK(f.verify->executions > 1);
   CHECK(f.executions_per_second > 0);
   CHECK(f.steps_per_execution >= 6);  // two threads: start, load, store each at least
+  CHECK(f.clone_ns > 0);
+}
+
+TEST_CASE("bench verifies with dpor when asked, under its CPU budget") {
+  auto sc = sim::parse_scenario(nlohmann::json::parse(test::kCounterScenario), "counter.json", *test::test_binding().cat);
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  sim::bench::scenario_options o;
+  o.seeds = 1;
+  o.budget = 200;
+  o.rate_runs = 10;
+  o.verify = true;
+  o.verify_strategy = sim::strategy_kind::dpor;
+  const auto f = sim::bench::measure_scenario(prepared, o);
+  REQUIRE(f.verify.has_value());
+  CHECK(f.verify->strategy == "dpor preemptions 2");
+  CHECK(f.verify->exhausted);
+  CHECK(f.verify->violation.empty());
+  CHECK(f.verify->cpu_seconds >= 0);
 }
 
 TEST_CASE("ping-pong counts every decision of its executions") {

@@ -225,11 +225,19 @@ TEST_CASE("cli: schedule files replay exactly; a tampered one diverges with exit
   CHECK(r.code == 1);
   CHECK_THAT(r.out, Catch::Contains("VIOLATION deadlock"));
   auto doc = nlohmann::json::parse(read_file(workdir() / "dl.schedule.json"));
+  // The hash is informational: the whole recorded label is what a replay checks.
   doc["steps"][1]["hash"] = "00000000000000ff";
+  write_file(workdir() / "rehashed.json", doc.dump());
+  r = fsrace("replay deadlock.json --schedule rehashed.json");
+  CHECK(r.code == 1);
+  const std::string recorded = doc["steps"][1]["label"];
+  doc["steps"][1]["label"] = recorded + " (edited)";
   write_file(workdir() / "tampered.json", doc.dump());
   r = fsrace("replay deadlock.json --schedule tampered.json");
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("tampered.json: replay diverged at step 1"));
+  CHECK_THAT(r.err, Catch::Contains("tampered.json: /steps/1: replay diverged at step 1: recorded \"" + recorded +
+                                    " (edited)\" by "));
+  CHECK_THAT(r.err, Catch::Contains(", got \"" + recorded + "\" by "));
   r = fsrace("replay ordered.json --schedule dl.schedule.json");
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("dl.schedule.json: /scenario: the schedule was recorded for scenario \"deadlock\""));

@@ -114,11 +114,18 @@ TEST_CASE("a schedule file round-trips and replays the same trace; a changed sch
   }
   SECTION("a label that no longer matches the model") {
     json changed = file;
-    changed["steps"][3]["hash"] = "0000000000000000";
+    const std::string recorded = changed["steps"][3]["label"];
+    changed["steps"][3]["label"] = recorded + " (edited)";
     const auto ex = sim::replay_schedule(prepared, sim::parse_schedule(changed, "s.json", *sc), 1000);
     CHECK(ex.finding.kind == sched::FindingKind::Divergence);
-    CHECK_THAT(ex.finding.message, Catch::Contains("replay diverged at step 3"));
-    CHECK_THAT(ex.finding.message, Catch::Contains(changed["steps"][3]["label"].get<std::string>()));
+    CHECK_THAT(ex.finding.message, Catch::StartsWith("/steps/3: replay diverged at step 3: recorded \"" + recorded + " (edited)\" by "));
+    CHECK_THAT(ex.finding.message, Catch::Contains(", got \"" + recorded + "\" by "));
+  }
+  SECTION("an edited hash alone is no divergence: the whole label is what is compared") {
+    json changed = file;
+    changed["steps"][3]["hash"] = "0000000000000000";
+    const auto ex = sim::replay_schedule(prepared, sim::parse_schedule(changed, "s.json", *sc), 1000);
+    CHECK(ex.finding.kind != sched::FindingKind::Divergence);
   }
   SECTION("a recording longer than the execution") {
     json changed = file;
@@ -317,4 +324,105 @@ TEST_CASE("PCT's step estimate depends on the scenario and fixes only") {
   sim::executor a(prepared, 1000, false), b(prepared, 1000, false);
   CHECK(sim::pct_estimate(a) == sim::pct_estimate(b));
   CHECK(sim::pct_estimate(a) >= 6);  // two starts, two loads, two stores
+}
+
+TEST_CASE("a clean expectation over a DFS stopped by its run limit fails unless a sample is enough") {
+  auto doc = counter_doc();
+  auto full = load(doc);
+  sim::prepared_scenario p_full(*full, test::test_binding());
+  const sim::exploration whole = sim::explore(p_full, request(sim::strategy_kind::dfs, true, 100000));
+  REQUIRE(whole.exhausted);
+  REQUIRE(whole.executions > 4);
+  CHECK(sim::describe_coverage(whole) == "the bounded space is exhausted");
+
+  doc["expectations"][1]["explore"]["runs"] = 3;
+  auto capped = load(doc);
+  sim::prepared_scenario p_capped(*capped, test::test_binding());
+  const auto fail = sim::check_expectation(p_capped, capped->expectations[1]);
+  CHECK(fail.result == reports::case_result::status::fail);
+  CHECK(fail.executions == 3);
+  CHECK_FALSE(fail.exhausted);
+  CHECK_THAT(fail.reason, Catch::Contains("not exhausted: 3 of about") && Catch::Contains("\"exhaustive\": false"));
+  CHECK_THAT(fail.coverage, Catch::StartsWith("not exhausted: 3 of about"));
+  CHECK(fail.estimated_executions > 3);
+
+  doc["expectations"][1]["explore"]["exhaustive"] = false;
+  auto sample = load(doc);
+  sim::prepared_scenario p_sample(*sample, test::test_binding());
+  const auto pass = sim::check_expectation(p_sample, sample->expectations[1]);
+  CHECK(pass.result == reports::case_result::status::pass);
+  CHECK_THAT(pass.coverage, Catch::StartsWith("not exhausted: 3 of about"));
+
+  // PCT samples: it passes a clean expectation and says so; "exhaustive": true with it is an input error.
+  doc["expectations"][1]["explore"] = {{"strategy", "pct"}, {"runs", 20}};
+  auto pct = load(doc);
+  sim::prepared_scenario p_pct(*pct, test::test_binding());
+  const auto sampled = sim::check_expectation(p_pct, pct->expectations[1]);
+  CHECK(sampled.result == reports::case_result::status::pass);
+  CHECK(sampled.coverage == "a sample of 20 executions");
+  doc["expectations"][1]["explore"]["exhaustive"] = true;
+  try {
+    load(doc);
+    FAIL("expected an input error");
+  } catch (const sim::input_error& e) {
+    CHECK_THAT(std::string(e.what()), Catch::Contains("/expectations/1/explore") && Catch::Contains("samples it"));
+  }
+}
+
+TEST_CASE("Knuth's estimate of a bounded DFS space is close to its size") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (unsigned bound : {1u, 3u}) {
+    auto req = request(sim::strategy_kind::dfs, true, 100000);
+    req.settings.preemptions = bound;
+    const sim::exploration e = sim::explore(prepared, req);
+    REQUIRE(e.exhausted);
+    sim::executor exec(prepared, 1000, false);
+    exec.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
+    const double estimate = sim::estimate_dfs_executions(exec, bound, 2000);
+    INFO("bound " << bound << ": " << e.executions << " executions, estimate " << estimate);
+    CHECK(estimate > 0.8 * static_cast<double>(e.executions));
+    CHECK(estimate < 1.25 * static_cast<double>(e.executions));
+  }
+}
+
+TEST_CASE("a CPU time budget (--time-budget) stops any strategy and says so") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (auto k : {sim::strategy_kind::random, sim::strategy_kind::dfs, sim::strategy_kind::dpor}) {
+    INFO(sim::to_string(k));
+    auto req = request(k, true, 1'000'000'000);
+    req.settings.preemptions = 16;
+    req.cpu_budget = 0.05;
+    const sim::exploration e = sim::explore(prepared, req);
+    if (e.exhausted) continue;  // the whole space fit in the budget (dfs, dpor on a fast machine)
+    CHECK(e.time_up);
+    CHECK(e.executions < 1'000'000'000);
+    CHECK_THAT(sim::describe_coverage(e), Catch::EndsWith("stopped by the time budget"));
+  }
+}
+
+TEST_CASE("dpor finds the lost update, replays it from its index, and is clean with the fix on") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = request(sim::strategy_kind::dpor, false);
+  const sim::exploration off = sim::explore(prepared, req);
+  REQUIRE(off.violations.size() == 1);
+  CHECK(off.violations[0].finding.message == "invariant counter_is: counter is 1, expected 2");
+  const sched::Execution again = sim::replay_key(prepared, req.settings, req.fixes, off.violations[0].key);
+  CHECK(again.decisions == off.violations[0].decisions);
+  for (unsigned bound : {0u, 1u, 2u, 3u}) {
+    auto on = request(sim::strategy_kind::dpor, true, 100000);
+    on.settings.preemptions = bound;
+    auto dfs = on;
+    dfs.settings.strategy = sim::strategy_kind::dfs;
+    const sim::exploration a = sim::explore(prepared, on), b = sim::explore(prepared, dfs);
+    INFO("bound " << bound);
+    CHECK(a.exhausted);
+    CHECK(a.violations.empty());
+    CHECK(a.executions <= b.executions);
+  }
+  auto split = req;
+  split.jobs = 2;
+  CHECK_THROWS_AS(sim::explore(prepared, split), sim::input_error);
 }

@@ -275,7 +275,7 @@ TEST_CASE("expectations: bad result, kind without violation, unknown kind, dupli
 TEST_CASE("explore settings: bad strategy, zero runs, bad depth") {
   auto doc = valid();
   doc["explore"]["strategy"] = "bfs";
-  expect_error(errors_of(doc), "/explore/strategy", {"\"random\", \"pct\" or \"dfs\"", "\"bfs\""});
+  expect_error(errors_of(doc), "/explore/strategy", {"\"random\", \"pct\", \"dfs\" or \"dpor\"", "\"bfs\""});
   doc = valid();
   doc["explore"]["runs"] = 0;
   expect_error(errors_of(doc), "/explore/runs", {"1..", "integer 0"});

@@ -122,6 +122,19 @@ std::vector<variation> relocation_variations() {
          d["threads"].push_back(second);
        }},
       {"a 2GiB device", [](json& d) { d["filesystem"]["devices"] = json::array({"2GiB"}); }},
+      // Scaled (issue 11): a 1MiB file written in its middle for 64KiB, and raid1 on two devices.
+      {"a 1MiB file written at 512KiB for 64KiB",
+       [](json& d) {
+         d["filesystem"]["setup"][0]["size"] = "1MiB";
+         auto& w = thread_named(d, "dio")["ops"][0];
+         w["offset"] = "512KiB";
+         w["length"] = "64KiB";
+       }},
+      {"raid1 data and metadata on two devices",
+       [](json& d) {
+         d["filesystem"]["devices"] = json::array({"1GiB", "1GiB"});
+         d["filesystem"]["profiles"] = json{{"data", "raid1"}, {"metadata", "raid1"}, {"system", "raid1"}};
+       }},
   };
 }
 

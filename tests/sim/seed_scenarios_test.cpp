@@ -41,13 +41,13 @@ struct seed_case {
 const std::vector<seed_case>& seed_cases() {
   static const std::vector<seed_case> cases = {
       {"scrub-vs-bg-deletion", 1, 2, 2983, true},
-      {"dev-replace-vs-write", 1, 1, 509055, true},
+      {"dev-replace-vs-write", 1, 1, 484234, true},
       // PCT needs 5 priority change points at exact steps for this one (reader1 must stay parked while
       // reader0, lowered to let reclaim lock the page, runs again): about 1 run in 25 million at depth 6.
       // Its default exploration is DFS with 4 preemptions, which finds it within 35362 schedules.
       {"releasepage-vs-eb-readahead", 4, 4, 263060, false},
-      {"relocation-vs-nocow-write", 1, 1, 65672, true},
-      {"relocation-vs-dio-reserve", 1, 1, 76488, true},
+      {"relocation-vs-nocow-write", 1, 1, 64800, true},
+      {"relocation-vs-dio-reserve", 1, 1, 76072, true},
   };
   return cases;
 }

@@ -1,0 +1,263 @@
+#include "scheduler/strategies/dpor_strategy.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "scheduler/detail/runtime.hpp"
+
+namespace fsrace::sched {
+namespace {
+
+bool contains(const std::vector<FiberId>& v, FiberId f) { return std::find(v.begin(), v.end(), f) != v.end(); }
+
+void join(std::vector<uint32_t>& into, const std::vector<uint32_t>& other) {
+  for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], other[i]);
+}
+
+}  // namespace
+
+DporStrategy::DporStrategy(unsigned preemption_bound) : bound_(preemption_bound) {}
+
+bool DporStrategy::runnable_at(const Node& n, FiberId f) const {
+  const auto* ids = runnable_.data() + n.first;
+  return std::binary_search(ids, ids + n.count, f);
+}
+
+uint32_t DporStrategy::preempts_after(const Node& n, FiberId f) const {
+  return n.preempts_before + (n.current != kNoFiber && f != n.current ? 1 : 0);
+}
+
+bool DporStrategy::allowed(const Node& n, FiberId f) const {
+  return bound_ == kUnbounded || preempts_after(n, f) <= bound_;
+}
+
+bool DporStrategy::asleep(const Node& n, FiberId f) const { return contains(n.sleep, f); }
+
+size_t DporStrategy::choose(const Decision& d) {
+  const uint64_t depth = d.step;
+  Scheduler& s = *d.scheduler;
+  auto index_of = [&](FiberId f) { return static_cast<size_t>(std::find(d.runnable, d.runnable + d.count, f) - d.runnable); };
+  if (depth < stack_.size()) {  // replaying the prefix next() chose
+    Node& n = stack_[depth];
+    const bool same = n.count == d.count && n.current == d.current &&
+                      std::equal(d.runnable, d.runnable + d.count, runnable_.begin() + n.first);
+    if (!same) {
+      s.fail_current({FindingKind::ToolError,
+                      fmt::format("dpor: re-execution differs at step {}: the program is not deterministic for a "
+                                  "given schedule",
+                                  depth),
+                      -1, depth});
+      return 0;
+    }
+    n.step = detail::pending_footprint(n.chosen);
+  } else {
+    Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}};
+    if (!stack_.empty()) n.preempts_before = preempts_after(stack_.back(), stack_.back().chosen);
+    runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
+    if (bound_ == kUnbounded)
+      for (FiberId q : next_sleep_)
+        if (runnable_at(n, q)) n.sleep.push_back(q);
+    // Default: keep running the current fiber (no preemption), else the lowest awake fiber.
+    FiberId pick = kNoFiber;
+    if (d.current != kNoFiber && !asleep(n, d.current)) pick = d.current;
+    for (size_t i = 0; i < d.count && pick == kNoFiber; ++i)
+      if (!asleep(n, d.runnable[i]) && allowed(n, d.runnable[i])) pick = d.runnable[i];
+    stack_.push_back(std::move(n));
+    if (pick == kNoFiber) {
+      // Every fiber asleep: each continuation is equivalent to one explored already. The execution runs
+      // on (the scheduler has no way to cut it short without its end-of-run checks) with the default
+      // choice, but from here on it adds no backtrack point and races are not analysed.
+      if (redundant_from_ == kNotRedundant) redundant_from_ = depth;
+      pick = d.current != kNoFiber ? d.current : d.runnable[0];
+    }
+    Node& fresh = stack_.back();
+    fresh.chosen = pick;
+    fresh.backtrack.push_back(pick);
+    fresh.done.push_back(pick);
+    fresh.step = detail::pending_footprint(pick);
+  }
+  Node& n = stack_[depth];
+  if (depth + 1 == stack_.size() && bound_ == kUnbounded) {  // the next node is new: its sleep set
+    next_sleep_.clear();
+    auto keep = [&](FiberId q) {
+      if (q != n.chosen && !dependent(detail::pending_footprint(q), n.step) && !contains(next_sleep_, q)) next_sleep_.push_back(q);
+    };
+    for (FiberId q : n.sleep) keep(q);
+    for (FiberId q : n.done) keep(q);
+  }
+  return index_of(n.chosen);
+}
+
+void DporStrategy::begin(uint64_t) { redundant_from_ = kNotRedundant; }
+
+void DporStrategy::end(const Execution& ex) {
+  ++executions_;
+  if (ex.finding.kind == FindingKind::ToolError) return;  // nothing trustworthy to analyse
+  if (redundant_from_ != kNotRedundant) {
+    ++redundant_;
+    for (size_t i = redundant_from_; i < stack_.size(); ++i) stack_[i].backtrack = {stack_[i].chosen};
+  }
+  analyse_races();
+}
+
+void DporStrategy::add_backtrack(size_t at, FiberId q) {
+  Node& n = stack_[at];
+  if (!runnable_at(n, q)) {  // cannot start the reversed order here: try every fiber (classic DPOR)
+    for (uint32_t i = 0; i < n.count; ++i)
+      if (!contains(n.backtrack, runnable_[n.first + i])) n.backtrack.push_back(runnable_[n.first + i]);
+    return;
+  }
+  if (!contains(n.backtrack, q)) n.backtrack.push_back(q);
+}
+
+// Happens-before by vector clocks over the steps of the execution just run (stack_[0, steps)): program
+// order, dependent steps in execution order, and the step that made a fiber runnable before that
+// fiber's next step. Dependent predecessors are found through the last "everything" step and, per
+// object, the last write and the reads since.
+void DporStrategy::analyse_races() {
+  const size_t steps = std::min(stack_.size(), redundant_from_);  // a redundant tail adds nothing
+  if (steps == 0) return;
+  FiberId fibers = 0;
+  for (FiberId f : runnable_) fibers = std::max(fibers, f + 1);
+  if (clock_.size() < steps) clock_.resize(steps);
+  local_.assign(steps, 0);
+  std::vector<uint32_t> count(fibers, 0);                              // steps so far per fiber
+  std::vector<std::vector<uint32_t>> fiber_clock(fibers, std::vector<uint32_t>(fibers, 0));
+  std::vector<std::vector<uint32_t>> enable_clock(fibers, std::vector<uint32_t>(fibers, 0));
+  std::vector<uint32_t> global(fibers, 0);
+  std::vector<int64_t> latest(fibers, -1);
+  struct access {
+    int64_t last_write = -1;
+    std::vector<uint32_t> reads;
+  };
+  std::unordered_map<uint64_t, access> objects;  // lookups only, never iterated
+  int64_t last_all = -1;
+  std::vector<uint32_t> deps, races, before;
+  std::vector<int64_t> first_in_v(fibers, -1);
+
+  auto happens_before = [&](uint32_t i, const std::vector<uint32_t>& c) { return c[stack_[i].chosen] > local_[i]; };
+
+  for (uint32_t j = 0; j < steps; ++j) {
+    const Node& nj = stack_[j];
+    const FiberId p = nj.chosen;
+    std::vector<uint32_t>& c = clock_[j];
+    c.assign(fibers, 0);
+    join(c, fiber_clock[p]);
+    join(c, enable_clock[p]);
+    before = c;  // what p's step follows regardless of its dependences
+    deps.clear();
+    if (nj.step.everything()) {
+      for (FiberId q = 0; q < fibers; ++q)
+        if (q != p && latest[q] >= 0) deps.push_back(static_cast<uint32_t>(latest[q]));
+      join(c, global);
+    } else {
+      if (last_all >= 0) deps.push_back(static_cast<uint32_t>(last_all));
+      for (uint8_t o = 0; o < nj.step.count; ++o) {
+        auto it = objects.find(nj.step.objects[o]);
+        if (it == objects.end()) continue;
+        if (it->second.last_write >= 0) deps.push_back(static_cast<uint32_t>(it->second.last_write));
+        if ((nj.step.writes >> o) & 1u) deps.insert(deps.end(), it->second.reads.begin(), it->second.reads.end());
+      }
+      for (uint32_t i : deps) join(c, clock_[i]);
+    }
+    // Races: dependent steps of other fibers that p's step does not already follow, maximal ones only.
+    races.clear();
+    for (uint32_t i : deps)
+      if (stack_[i].chosen != p && !happens_before(i, before) && !contains(races, i)) races.push_back(i);
+    for (size_t a = 0; a < races.size();) {
+      bool covered = false;
+      for (size_t b = 0; b < races.size() && !covered; ++b)
+        covered = b != a && happens_before(races[a], clock_[races[b]]);
+      if (covered) races.erase(races.begin() + static_cast<std::ptrdiff_t>(a));
+      else ++a;
+    }
+    local_[j] = count[p]++;
+    c[p] = local_[j] + 1;
+    for (uint32_t i : races) {
+      // v = the steps after i that do not follow it, then p's step; its initials can start the reversal.
+      std::fill(first_in_v.begin(), first_in_v.end(), -1);
+      std::vector<FiberId> initials;
+      auto consider = [&](uint32_t k, const std::vector<uint32_t>& ck) {
+        const FiberId q = stack_[k].chosen;
+        if (first_in_v[q] >= 0) return;
+        bool first = true;
+        for (FiberId r = 0; r < fibers && first; ++r)
+          if (r != q && first_in_v[r] >= 0 && happens_before(static_cast<uint32_t>(first_in_v[r]), ck)) first = false;
+        first_in_v[q] = k;
+        if (first) initials.push_back(q);
+      };
+      // Every step after an undeclared step follows it: then v is p's step alone.
+      if (!stack_[i].step.everything())
+        for (uint32_t k = i + 1; k < j; ++k)
+          if (!happens_before(i, clock_[k])) consider(k, clock_[k]);
+      consider(j, c);
+      if (initials.empty()) continue;  // cannot happen: the first step of v is an initial
+      const Node& ni = stack_[i];
+      bool covered = false;
+      for (FiberId q : initials)
+        if (contains(ni.backtrack, q) && (bound_ == kUnbounded || allowed(ni, q))) covered = true;
+      if (!covered) {
+        FiberId q = contains(initials, p) ? p : *std::min_element(initials.begin(), initials.end());
+        if (bound_ != kUnbounded && !allowed(ni, q))
+          for (FiberId r : initials)
+            if (allowed(ni, r)) {
+              q = r;
+              break;
+            }
+        add_backtrack(i, q);
+      }
+      if (bound_ != kUnbounded) {  // Coons et al.: also where the block of steps holding i began
+        size_t b = i;
+        while (b > 0 && stack_[b - 1].chosen == ni.chosen) --b;
+        if (b != i) add_backtrack(b, contains(initials, p) ? p : initials.front());
+      }
+    }
+    fiber_clock[p] = c;
+    latest[p] = j;
+    join(global, c);
+    // Fibers this step made runnable (woken, spawned) follow it.
+    if (j + 1 < stack_.size()) {
+      const Node& next = stack_[j + 1];
+      for (uint32_t k = 0; k < next.count; ++k) {
+        const FiberId q = runnable_[next.first + k];
+        if (q >= fibers) continue;
+        if (!runnable_at(nj, q)) join(enable_clock[q], c);
+      }
+    }
+    if (nj.step.everything()) {
+      objects.clear();
+      last_all = j;
+    } else {
+      for (uint8_t o = 0; o < nj.step.count; ++o) {
+        access& a = objects[nj.step.objects[o]];
+        if ((nj.step.writes >> o) & 1u) {
+          a.last_write = j;
+          a.reads.clear();
+        } else {
+          a.reads.push_back(j);
+        }
+      }
+    }
+  }
+}
+
+bool DporStrategy::next() {
+  while (!stack_.empty()) {  // bounded by the stack depth
+    Node& n = stack_.back();
+    FiberId best = kNoFiber;
+    for (FiberId q : n.backtrack)
+      if (!contains(n.done, q) && !asleep(n, q) && allowed(n, q) && q < best) best = q;
+    if (best != kNoFiber) {
+      n.chosen = best;
+      n.done.push_back(best);
+      return true;
+    }
+    runnable_.resize(n.first);
+    stack_.pop_back();
+  }
+  exhausted_ = true;
+  return false;
+}
+
+}  // namespace fsrace::sched

@@ -1,0 +1,79 @@
+#pragma once
+#include <cstdint>
+#include <limits>
+#include <unordered_map>
+#include <vector>
+
+#include "scheduler/footprint.hpp"
+#include "scheduler/strategies/strategy_interface.hpp"
+
+namespace fsrace::sched {
+
+/// Dynamic partial-order reduction by stateless re-execution: source-set DPOR with sleep sets (Abdulla,
+/// Aronis, Jonsson, Sagonas, "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1). Two
+/// steps are dependent when their declared footprints conflict (footprint.hpp; undeclared = dependent on
+/// everything); a step that makes a fiber runnable (a wake-up, a spawn) happens before that fiber's next
+/// step. After each execution every race (two dependent steps of different fibers with no step between
+/// them in happens-before order) adds to the backtrack set of the state before the first one an initial
+/// of the reversed order, unless the set already holds one. Every Mazurkiewicz trace (every class of
+/// executions that differ only in the order of independent steps) is explored at least once, and with
+/// sleep sets most of them once.
+///
+/// With a preemption bound (Coons, Musuvathi, McKinley, "Bounded partial-order reduction", OOPSLA 2013)
+/// choices beyond the bound are not taken, each race also adds its fiber at the start of the run of
+/// steps (thread block) containing the first step, where switching costs no extra preemption, and sleep
+/// sets are off (a sleeping fiber stands for an equivalent execution that the bound may have pruned).
+///
+/// Usage like DfsStrategy: do { spawn...; sched.run(dpor, 0); } while (dpor.next());
+class DporStrategy final : public Strategy {
+ public:
+  static constexpr unsigned kUnbounded = std::numeric_limits<unsigned>::max();
+  explicit DporStrategy(unsigned preemption_bound = kUnbounded);
+
+  void begin(uint64_t seed) override;
+  size_t choose(const Decision&) override;
+  void end(const Execution&) override;
+
+  /// Prepares the next execution; false when every backtrack point has been explored.
+  bool next();
+  bool exhausted() const { return exhausted_; }
+  uint64_t executions() const { return executions_; }
+  /// Executions that reached a state where every runnable fiber was asleep (sleep-set blocked): from
+  /// there they are equivalent to executions explored already; they run to their end all the same.
+  uint64_t redundant() const { return redundant_; }
+  /// Whether the last execution was such a redundant one.
+  bool last_was_redundant() const { return redundant_from_ != kNotRedundant; }
+  unsigned preemption_bound() const { return bound_; }
+
+ private:
+  struct Node {
+    uint32_t first, count;          // runnable ids: runnable_[first, first + count)
+    FiberId current;                // kNoFiber when any choice costs no preemption
+    uint32_t preempts_before;
+    FiberId chosen;                 // the fiber that runs this step in the current execution
+    Footprint step;                 // what the chosen step touches (this execution)
+    std::vector<FiberId> backtrack; // fibers to explore here
+    std::vector<FiberId> done;      // fibers explored here (chosen included)
+    std::vector<FiberId> sleep;     // asleep on arrival (unbounded search only)
+  };
+  bool runnable_at(const Node&, FiberId) const;
+  bool allowed(const Node&, FiberId) const;  // within the preemption bound
+  bool asleep(const Node&, FiberId) const;
+  uint32_t preempts_after(const Node&, FiberId) const;
+  void add_backtrack(size_t node, FiberId);
+  void analyse_races();
+
+  unsigned bound_;
+  std::vector<Node> stack_;
+  std::vector<FiberId> runnable_;
+  std::vector<FiberId> next_sleep_;  // sleep set of the node after the one chosen last
+  static constexpr size_t kNotRedundant = ~size_t{0};
+  size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep
+  uint64_t executions_ = 0, redundant_ = 0;
+  bool exhausted_ = false;
+  // Race analysis scratch (kept for their capacity).
+  std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows
+  std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
+};
+
+}  // namespace fsrace::sched
