@@ -100,11 +100,15 @@ void register_scrub_ops(catalogue& cat) {
 
   cat.add_op("mark_empty_bgs_unused", "scrub",
              "What mounting does with empty block groups (btrfs_read_block_groups): every group with nothing used "
-             "goes on fs_info->unused_bgs, where the cleaner (delete_unused_bgs) finds it.",
+             "goes on fs_info->unused_bgs, where the cleaner (delete_unused_bgs) finds it. Setup only: mounting "
+             "ends before the threads start.",
              [](exec_context& ctx, const params&) {
                model::btrfs_mark_empty_bgs_unused(ctx.fs());
                return 0;
-             });
+             })
+      // Mounting ends before any thread runs: in a thread the scan would race writers' new chunks, which
+      // the kernel never puts on unused_bgs (BLOCK_GROUP_FLAG_NEW), and invent a cleaner deleting them.
+      .scope(op_scope::setup_only);
 
   cat.add_invariant("unused_bgs_complete", "scrub",
                     "After every thread ended: every data block group that is empty (nothing used, reserved or pinned), "
