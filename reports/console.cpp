@@ -5,7 +5,10 @@
 namespace fsrace::reports {
 
 std::string console_line(const case_result& c) {
-  const char* tag = c.result == case_result::status::pass ? "PASS " : c.result == case_result::status::fail ? "FAIL " : "ERROR";
+  const char* tag = c.undecided()                              ? "STOP "  // Ctrl-C before the verdict
+                    : c.result == case_result::status::pass   ? "PASS "
+                    : c.result == case_result::status::fail   ? "FAIL "
+                                                              : "ERROR";
   std::string found;
   if (!c.violations.empty()) {
     const auto& v = c.violations.front();
@@ -29,8 +32,11 @@ std::string console_summary(const suite_result& s) {
       if (!v.replay_command.empty()) out += "      replay: " + v.replay_command + '\n';
     }
   }
-  out += fmt::format("{} case{}: {} passed, {} failed, {} tool error{}\n", s.cases.size(), s.cases.size() == 1 ? "" : "s",
-                     s.passed(), s.failed(), s.errors(), s.errors() == 1 ? "" : "s");
+  size_t stopped = 0;
+  for (const auto& c : s.cases) stopped += c.undecided();
+  out += fmt::format("{} case{}: {} passed, {} failed{}, {} tool error{}\n", s.cases.size(), s.cases.size() == 1 ? "" : "s",
+                     s.passed(), s.failed(), stopped ? fmt::format(" ({} stopped by Ctrl-C before a verdict)", stopped) : "",
+                     s.errors(), s.errors() == 1 ? "" : "s");
   return out;
 }
 

@@ -123,9 +123,10 @@ std::string render_diagram(const sched::Execution& ex, const diagram_options& op
   }
   emit("", 0, names);
   emit("", 0, rules);
-  std::string hidden;
+  std::vector<std::string> idle;
   for (size_t t = 0; t < threads && t < ex.fiber_names.size(); ++t)
-    if (column[t] == SIZE_MAX) hidden += (hidden.empty() ? "" : ", ") + ex.fiber_names[t];
+    if (column[t] == SIZE_MAX) idle.push_back(ex.fiber_names[t]);
+  const std::string hidden = count_names(idle);
   if (!hidden.empty())
     for (const auto& line : wrap_text(fmt::format("(threads without a step shown: {})", hidden),
                                       std::max(opts.total_width, gutter + width) - gutter))

@@ -196,9 +196,10 @@ std::string html_swimlanes(const trace_record& t, const std::string& finding, si
   }
   while (fold < t.folds.size()) fold_row(t.folds[fold++]);
   out += wide ? "</tbody>\n</table></div>\n" : "</tbody>\n</table>\n";
-  std::string idle;
+  std::vector<std::string> idle_names;
   for (size_t th = 0; th < t.threads.size(); ++th)
-    if (column[th] == SIZE_MAX) idle += (idle.empty() ? "" : ", ") + html_escape(t.threads[th]);
+    if (column[th] == SIZE_MAX) idle_names.push_back(t.threads[th]);
+  const std::string idle = html_escape(count_names(idle_names));
   if (!idle.empty()) out += fmt::format("<p class=\"note\">Threads without a step shown: {}.</p>\n", idle);
   if (!t.violating && !finding.empty())
     out += fmt::format("<p class=\"finding after\">the execution ended: {}</p>\n", html_escape(finding));

@@ -74,14 +74,13 @@ std::string testcase(const case_result& c, size_t nth) {
   if (c.interrupted) prop("interrupted", "true");
   out += "      </properties>\n";
   const std::string details = xml_escape(case_details(c));
-  if (c.result == case_result::status::fail) {
+  if (c.undecided()) {
+    out += fmt::format("      <skipped message=\"{}\"/>\n      <system-out>{}</system-out>\n", xml_escape(c.reason), details);
+  } else if (c.result == case_result::status::fail) {
     const std::string type = c.violations.empty() ? "no-violation" : c.violations.front().kind;
     out += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n", xml_escape(c.reason), xml_escape(type), details);
   } else if (c.result == case_result::status::error) {
     out += fmt::format("      <error message=\"{}\" type=\"tool-error\">{}</error>\n", xml_escape(c.reason), details);
-  } else if (c.interrupted) {
-    out += fmt::format("      <skipped message=\"interrupted (Ctrl-C) after {} executions\"/>\n      <system-out>{}</system-out>\n",
-                       c.executions, details);
   } else {
     out += fmt::format("      <system-out>{}</system-out>\n", details);
   }
@@ -93,10 +92,11 @@ std::string testcase(const case_result& c, size_t nth) {
 std::string to_junit(const suite_result& s, const std::string& suite_name, const junit_context& ctx) {
   double total = 0;
   size_t skipped = 0;
-  for (const auto& c : s.cases) total += c.seconds, skipped += c.interrupted && c.result == case_result::status::pass;
+  size_t failed = 0;
+  for (const auto& c : s.cases) total += c.seconds, skipped += c.undecided(), failed += c.result == case_result::status::fail && !c.undecided();
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
-                     xml_escape(suite_name), s.cases.size(), s.failed(), s.errors(), skipped, total);
+                     xml_escape(suite_name), s.cases.size(), failed, s.errors(), skipped, total);
   // One testsuite per scenario, in the order the scenarios first appear.
   std::vector<std::string> order;
   for (const auto& c : s.cases)
@@ -108,9 +108,9 @@ std::string to_junit(const suite_result& s, const std::string& suite_name, const
     for (const auto& c : s.cases)
       if (c.scenario == name) {
         ++tests;
-        failures += c.result == case_result::status::fail;
+        failures += c.result == case_result::status::fail && !c.undecided();
         errors += c.result == case_result::status::error;
-        skips += c.interrupted && c.result == case_result::status::pass;
+        skips += c.undecided();
         time += c.seconds;
         file = c.file;
       }

@@ -17,7 +17,8 @@ struct junit_context {
 /// the test's history), with <properties> (scenario file, fixes, expected, strategy, base seed,
 /// executions, and for a violation its seed and replay command). A failed expectation is a <failure>
 /// carrying the violation (or its absence), the seed and the replay command; a tool error is an <error>;
-/// an interrupted run marks the cases it cut short as <skipped>.
+/// a case Ctrl-C stopped before its verdict (case_result::undecided) is <skipped>, neither a failure nor
+/// a pass; one interrupted after it found a violation it did not expect is still a <failure>.
 std::string to_junit(const suite_result&, const std::string& suite_name = "fsrace", const junit_context& = {});
 
 /// Escapes text for XML 1.0 attributes and content; characters XML cannot carry become U+FFFD.

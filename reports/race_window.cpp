@@ -78,6 +78,18 @@ std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, con
   return parts;
 }
 
+std::string count_names(const std::vector<std::string>& names) {
+  std::vector<std::pair<std::string, size_t>> counted;  // small: a scenario has at most 64 threads
+  for (const auto& n : names) {
+    auto it = std::find_if(counted.begin(), counted.end(), [&](const auto& c) { return c.first == n; });
+    if (it == counted.end()) counted.emplace_back(n, 1);
+    else ++it->second;
+  }
+  std::string out;
+  for (const auto& [name, n] : counted) out += (out.empty() ? "" : ", ") + (n == 1 ? name : fmt::format("{} x{}", name, n));
+  return out;
+}
+
 std::string describe_fold(const window_part& part, const std::vector<std::string>& names) {
   std::string out;
   for (const auto& [thread, steps] : part.threads) {

@@ -29,6 +29,10 @@ struct window_part {
 std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, const std::vector<uint64_t>& preemptions,
                                      std::optional<uint64_t> violating, const window_options& = {});
 
+/// "endio x5, btrfs-endio-write x5, send": names in order of first appearance, repeats counted (a
+/// scenario's "count" gives several threads one name).
+std::string count_names(const std::vector<std::string>& names);
+
 /// "312 steps of balance, 4 of writer" for a fold.
 std::string describe_fold(const window_part&, const std::vector<std::string>& thread_names);
 

@@ -13,6 +13,10 @@ const char* to_string(case_result::status s) {
   return "?";
 }
 
+bool case_result::undecided() const {
+  return interrupted && result == status::fail && !(expected == "clean" && !violations.empty());
+}
+
 namespace {
 size_t count(const suite_result& s, case_result::status st) {
   return static_cast<size_t>(std::count_if(s.cases.begin(), s.cases.end(), [&](const case_result& c) { return c.result == st; }));

@@ -64,6 +64,9 @@ struct case_result {
   std::vector<violation_entry> violations;
   double seconds = 0;    // wall-clock, informational only (never part of a decision); shrinking included
   bool interrupted = false;  // Ctrl-C stopped it: the executions counted are those done
+  /// Ctrl-C stopped it before its verdict was known: it fails (nothing unproven passes) but is no
+  /// regression either; JUnit calls it skipped. A violation found where none was expected is decided.
+  bool undecided() const;
 };
 const char* to_string(case_result::status);
 

@@ -24,7 +24,7 @@ object_view::object_view(diagnostics_sink& sink, const nlohmann::json& j, std::s
 }
 
 const nlohmann::json* object_view::optional(const std::string& key) {
-  known_.push_back(key);
+  if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);  // asked twice, listed once
   if (!valid_) return nullptr;
   auto it = j_.find(key);
   return it == j_.end() ? nullptr : &*it;

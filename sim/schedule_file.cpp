@@ -92,6 +92,9 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
       sink.error("/steps", "{} steps; the limit of a schedule is {} (the step limit of an execution)", v->size(),
                  limits::kScheduleSteps);
     } else {
+      // A thread the scenario lacks (renamed since the recording) is named once, with how many steps name it.
+      std::vector<std::pair<std::string, std::string>> unknown_threads;  // (name, path of its first step)
+      std::vector<uint64_t> unknown_steps;
       for (size_t i = 0; i < v->size(); ++i) {
         const std::string path = json_child("/steps", i);
         object_view st(sink, (*v)[i], path, "a step {\"thread\", \"label\", \"hash\"}");
@@ -118,14 +121,26 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
         size_t fiber = 0;
         while (fiber < sc.threads.size() && sc.threads[fiber].name != thread) ++fiber;
         if (fiber == sc.threads.size()) {
-          std::vector<std::string> names;
-          for (const auto& th : sc.threads) names.push_back(th.name);
-          sink.error(st.child("thread"), "no thread \"{}\" in scenario \"{}\"{}", thread, sc.name, did_you_mean(thread, names));
+          size_t k = 0;
+          while (k < unknown_threads.size() && unknown_threads[k].first != thread) ++k;
+          if (k == unknown_threads.size()) {
+            unknown_threads.emplace_back(thread, st.child("thread"));
+            unknown_steps.push_back(0);
+          }
+          ++unknown_steps[k];
           continue;
         }
         s.decisions.push_back(static_cast<sched::FiberId>(fiber));
         s.label_hashes.push_back(hv);
         s.labels.push_back(label);
+      }
+      std::vector<std::string> names;
+      for (const auto& th : sc.threads) names.push_back(th.name);
+      for (size_t k = 0; k < unknown_threads.size(); ++k) {
+        const auto& [thread, first] = unknown_threads[k];
+        sink.error(first, "no thread \"{}\" in scenario \"{}\"{}{}", thread, sc.name, did_you_mean(thread, names),
+                   unknown_steps[k] == 1 ? std::string()
+                                         : fmt::format(" ({} steps name it; this is the first)", unknown_steps[k]));
       }
     }
   }

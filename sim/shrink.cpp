@@ -86,7 +86,7 @@ class shrinker {
 
   bool budget_left() {
     if (interrupt_requested()) {
-      out_of_time_ = true;
+      out_of_time_ = interrupted_ = true;
       return false;
     }
     if (used_ >= req_.budget) {
@@ -101,6 +101,7 @@ class shrinker {
   }
   uint64_t used() const { return used_; }
   bool out_of_time() const { return out_of_time_; }
+  bool interrupted() const { return interrupted_; }
   bool out_of_executions() const { return out_of_executions_ && !out_of_time_; }
   double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
@@ -171,7 +172,7 @@ class shrinker {
   const shrink_request& req_;
   std::chrono::steady_clock::time_point start_;  // for the time budget only, never for a choice inside an execution
   uint64_t used_ = 0, best_preemptions_ = 0, best_steps_ = 0;
-  bool out_of_time_ = false, out_of_executions_ = false;
+  bool out_of_time_ = false, out_of_executions_ = false, interrupted_ = false;
 };
 
 }  // namespace
@@ -204,6 +205,7 @@ size_t lenient_follower::choose(const sched::Decision& d) {
 
 std::string describe_shrink(const shrink_result& r) {
   const char* proof = r.preemptions_minimal ? (r.steps_minimal ? "fewest preemptions and steps proven" : "fewest preemptions proven")
+                      : r.interrupted        ? "stopped early by Ctrl-C: not proven minimal"
                       : r.out_of_time        ? "stopped early at the time budget: not proven minimal"
                       : r.out_of_executions  ? "stopped early at the execution budget: not proven minimal"
                                              : "not proven minimal";
@@ -312,6 +314,7 @@ shrink_result shrink(const prepared_scenario& prepared, const std::vector<sched:
     out.steps_minimal = exhausted;
   }
   out.out_of_time = s.out_of_time();
+  out.interrupted = s.interrupted();
   out.out_of_executions = s.out_of_executions();
   out.seconds = s.seconds();
   out.decisions = best.decisions;

@@ -37,6 +37,7 @@ struct shrink_result {
   bool preemptions_minimal = false;  // DFS exhausted every smaller bound
   bool steps_minimal = false;        // DFS exhausted the best bound too
   bool out_of_time = false;          // the time budget stopped it (the result depends on the machine)
+  bool interrupted = false;          // Ctrl-C stopped it (out_of_time is set too: the result is partial)
   bool out_of_executions = false;    // the execution budget stopped it
   double seconds = 0;
 };

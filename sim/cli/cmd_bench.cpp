@@ -63,7 +63,7 @@ int cmd_bench(const bench_args& a) {
   const auto files = sim::find_scenarios(a.scenarios.empty() ? std::vector<std::string>{FSRACE_SCENARIO_DIR} : a.scenarios);
   // Load everything first: bad input is reported before minutes of measuring.
   std::vector<std::unique_ptr<sim::scenario>> scenarios;
-  for (const auto& f : files) scenarios.push_back(sim::load_scenario(f, *b.cat));
+  for (const auto& f : files) scenarios.push_back(load_scenario_arg(f, *b.cat));
 
   const uint64_t n = a.decisions;
   const double raw = bench::best_of(a.repeat, [&] { return bench::raw_round_trip_ns(n); });

@@ -15,7 +15,7 @@ int cmd_validate(const std::vector<std::string>& files) {
   int code = kClean;
   for (const auto& f : files) {
     try {
-      auto sc = sim::load_scenario(f, *b.cat);
+      auto sc = load_scenario_arg(f, *b.cat);
       sim::prepared_scenario prepared(*sc, b);  // builds the filesystem and runs the setup
       fmt::print("ok: {} ({}: {} thread{}, {} expectation{}, setup {} steps)\n", f, sc->name, sc->threads.size(),
                  sc->threads.size() == 1 ? "" : "s", sc->expectations.size(), sc->expectations.size() == 1 ? "" : "s",

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "sim/cli/commands.hpp"
+#include "sim/interrupt.hpp"
 #include "sim/explore.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/suite.hpp"
@@ -35,7 +36,7 @@ std::vector<std::unique_ptr<sim::scenario>> load_workloads(const std::vector<std
   std::map<std::string, std::string> names;
   for (const auto& f : files) {
     try {
-      auto sc = sim::load_scenario(f, *b.cat);
+      auto sc = load_scenario_arg(f, *b.cat);
       if (auto [it, fresh] = names.emplace(sc->name, f); !fresh)
         problems.push_back({f, "/name", fmt::format("scenario name \"{}\" is also used by {}", sc->name, it->second)});
       for (const auto& ex : sc->expectations) {
@@ -123,6 +124,7 @@ int cmd_soak(const soak_args& a) {
   for (;;) {
     bool any = false;
     for (auto& c : cases) {
+      if (sim::interrupt_requested()) break;  // Ctrl-C: the round in progress ended; summarise
       if (c.finding) continue;
       uint64_t n = round;
       if (a.executions) {
@@ -161,7 +163,12 @@ int cmd_soak(const soak_args& a) {
                v.index, v.key, v.steps, v.preemptions, sim::replay_command(*c.sc, c.ex->explore, c.ex->fixes, v.key));
   }
   if (tool_errors) return kToolError;
-  return findings ? kViolation : kClean;
+  if (findings) return kViolation;
+  if (sim::interrupt_requested()) {
+    fmt::print("INTERRUPTED (Ctrl-C): the executions above ran, the rest of the budget did not\n");
+    return kInterrupted;
+  }
+  return kClean;
 }
 
 }  // namespace fsrace::cli

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "reports/diagram.hpp"
+#include "reports/race_window.hpp"
 
 using namespace fsrace;
 
@@ -189,4 +190,14 @@ TEST_CASE("findings not raised by a step (invariants, deadlock) are shown after 
 TEST_CASE("the default width fits the target width") {
   const auto lines = lines_of(reports::render_diagram(three_threads()));
   for (const auto& l : lines) CHECK(l.size() <= 120);
+}
+
+TEST_CASE("threads without a step shown are named once each, repeats counted") {
+  CHECK(reports::count_names({"endio", "btrfs-endio-write", "endio", "btrfs-endio-write", "endio", "send"}) ==
+        "endio x3, btrfs-endio-write x2, send");
+  CHECK(reports::count_names({}) == "");
+  sched::Execution ex;
+  ex.fiber_names = {"send", "endio", "endio", "endio"};
+  ex.trace.push_back({0, sched::L("btrfs_ioctl_send(send root {})", 257)});
+  CHECK_THAT(reports::render_diagram(ex), Catch::Contains("(threads without a step shown: endio x3)"));
 }

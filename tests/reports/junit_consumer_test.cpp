@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "reports/junit.hpp"
 #include "tests/reports/process.hpp"
 
 using namespace fsrace::test;
@@ -68,4 +69,44 @@ TEST_CASE("JUnit reports read by python3-junitparser: a suite per scenario, stab
   r = run_shell("/usr/bin/python3 consumer.py c.xml");
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("CASE fsrace.jother | fixes=off | passed | off | pct depth 3 | "));
+}
+
+TEST_CASE("JUnit of an interrupted run: a case stopped before its verdict is skipped, a decided one keeps it") {
+  if (run_shell("/usr/bin/python3 -c 'import junitparser'").code != 0) {
+    FAIL("python3-junitparser is missing: bash .ci/install-deps installs it");
+  }
+  using fsrace::reports::case_result;
+  fsrace::reports::suite_result s;
+  s.interrupted = true;
+  case_result base;
+  base.scenario = "jint";
+  base.file = "jint.json";
+  base.strategy = "random";
+  case_result passed = base;  // found the violation it expected, then Ctrl-C
+  passed.fixes = "off";
+  passed.expected = "violation deadlock";
+  passed.interrupted = true;
+  passed.violations.push_back({"deadlock", "a waits on b", 3, 3, 1, 10, 1, "fsrace replay jint.json --seed 3", "", "", "", std::nullopt});
+  case_result unproven = base;  // expected clean, stopped part-way: unproven
+  unproven.fixes = "on";
+  unproven.expected = "clean";
+  unproven.interrupted = true;
+  unproven.result = case_result::status::fail;
+  unproven.reason = "interrupted (Ctrl-C) after 7 executions, before the search could decide: expected clean, unproven";
+  case_result contradicted = unproven;  // expected clean, found a violation before Ctrl-C: decided
+  contradicted.fixes = "on+f78c436c3931=off";
+  contradicted.reason = "expected clean, found deadlock at execution 3: a waits on b";
+  contradicted.violations = passed.violations;
+  s.cases = {passed, unproven, contradicted};
+  CHECK(!passed.undecided());
+  CHECK(unproven.undecided());
+  CHECK(!contradicted.undecided());
+  write("int.xml", fsrace::reports::to_junit(s, "fsrace", {"2026-12-05T06:00:00", "host"}));
+  write("consumer.py", kConsumer);
+  auto r = run_shell("/usr/bin/python3 consumer.py int.xml");
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("SUITE fsrace.jint 3 1 0 True True jint.json"));
+  CHECK_THAT(r.out, Catch::Contains("CASE fsrace.jint | fixes=off | passed |"));
+  CHECK_THAT(r.out, Catch::Contains("CASE fsrace.jint | fixes=on | Skipped |"));
+  CHECK_THAT(r.out, Catch::Contains("CASE fsrace.jint | fixes=on+f78c436c3931=off | Failure |"));
 }

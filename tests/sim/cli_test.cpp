@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -363,6 +364,93 @@ TEST_CASE("cli: a directory or a schedule file given as a scenario says so") {
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("dl2.schedule.json: is a schedule file, not a scenario; replay it with `fsrace replay SCENARIO.json --schedule dl2.schedule.json`"));
   CHECK(r.err.find('\n') == r.err.size() - 1);
+}
+
+TEST_CASE("cli: validate, run and soak say so too; a renamed thread is named once, not once per step") {
+  write_scenarios();
+  fs::create_directories(workdir() / "adir");
+  fs::remove(workdir() / "dl3.schedule.json");
+  REQUIRE(fsrace("explore deadlock.json --save-schedule dl3.schedule.json").code == 1);
+  for (const char* cmd : {"validate", "run", "soak --executions 10"}) {
+    auto r = fsrace(std::string(cmd) + " dl3.schedule.json");
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("dl3.schedule.json: is a schedule file, not a scenario"));
+    CHECK(r.err.find('\n') == r.err.size() - 1);  // one error, not the scenario schema's complaints
+  }
+  auto r = fsrace("validate adir");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("adir: is a directory, not a scenario file"));
+  // The threads of the recording renamed: the /threads mismatch, then each unknown name once with its count.
+  nlohmann::json s = nlohmann::json::parse(read_file(workdir() / "dl3.schedule.json"));
+  const std::string first = s["threads"][0];
+  size_t steps = 0;
+  for (auto& st : s["steps"])
+    if (st["thread"] == first) st["thread"] = first + "-renamed", ++steps;
+  s["threads"][0] = first + "-renamed";
+  REQUIRE(steps >= 2);
+  write_file(workdir() / "dl3-renamed.schedule.json", s.dump(2));
+  r = fsrace("replay deadlock.json --schedule dl3-renamed.schedule.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("/threads: expected the scenario's threads"));
+  CHECK_THAT(r.err, Catch::Contains("no thread \"" + first + "-renamed\"") &&
+                        Catch::Contains("(" + std::to_string(steps) + " steps name it; this is the first)"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 2);
+}
+
+TEST_CASE("cli: a scenario's unknown key lists each allowed key once") {
+  write_scenarios();
+  nlohmann::json s = nlohmann::json::parse(read_file(workdir() / "ordered.json"));
+  s["fixess"] = "on";
+  write_file(workdir() / "typo.json", s.dump());
+  auto r = fsrace("validate typo.json");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("did you mean 'fixes'?"));
+  CHECK_THAT(r.err, !Catch::Contains("fixes, fixes") && !Catch::Contains("'fixes' or 'fixes'"));
+}
+
+// Ctrl-C (SIGINT) while `run` explores: the cases done are summarised, the reports are written and say
+// "interrupted", a case stopped before its verdict neither passes nor counts as a regression, exit 130.
+TEST_CASE("cli: Ctrl-C during run writes the partial reports, marked interrupted; soak stops too") {
+  write_scenarios();
+  const fs::path dir = workdir();
+  fs::remove(dir / "int.xml");
+  fs::remove(dir / "int.json");
+  // ordered.json's expectations finish at once; the long dfs search below is still running at the signal.
+  nlohmann::json slow = nlohmann::json::parse(read_file(dir / "ordered.json"));
+  slow["name"] = "slow";
+  slow["explore"] = {{"strategy", "random"}, {"runs", 1000000000}, {"seed", 1}};
+  slow["expectations"] = nlohmann::json::array({{{"fixes", "on"}, {"result", "clean"}, {"explore", {{"strategy", "random"}, {"runs", 1000000000}, {"seed", 1}, {"exhaustive", false}}}}});
+  write_file(dir / "slow.json", slow.dump(2));
+  REQUIRE(fsrace("validate slow.json").code == 0);
+  const std::string cmd = "cd '" + dir.string() + "' && timeout --preserve-status -s INT 3 '" FSRACE_BINARY
+                          "' run ordered.json slow.json --junit int.xml --json int.json >int-out.txt 2>int-err.txt";
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  const std::string out = read_file(dir / "int-out.txt");
+  INFO(out << read_file(dir / "int-err.txt"));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK_THAT(out, Catch::Contains("INTERRUPTED"));
+  CHECK_THAT(out, Catch::Contains("STOP  slow  fixes=on  expected clean"));
+  CHECK_THAT(out, Catch::Contains("(1 stopped by Ctrl-C before a verdict)"));
+  const auto j = nlohmann::json::parse(read_file(dir / "int.json"));
+  CHECK(j["interrupted"] == true);
+  REQUIRE(j["cases"].size() == 3);
+  CHECK(j["cases"][0]["status"] == "pass");
+  CHECK(j["cases"][2]["interrupted"] == true);
+  CHECK(j["cases"][2]["status"] == "fail");  // nothing unproven passes
+  CHECK_THAT(j["cases"][2]["reason"].get<std::string>(), Catch::Contains("interrupted (Ctrl-C) after"));
+  const std::string xml = read_file(dir / "int.xml");
+  CHECK_THAT(xml, Catch::Contains("<testsuite name=\"fsrace.slow\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\""));
+  CHECK_THAT(xml, Catch::Contains("<skipped message=\"interrupted (Ctrl-C) after"));
+  CHECK_THAT(xml, Catch::Contains("<property name=\"interrupted\" value=\"true\"/>"));
+
+  const std::string soak = "cd '" + dir.string() + "' && timeout --preserve-status -s INT 2 '" FSRACE_BINARY
+                           "' soak slow.json --executions 1000000000 >soak-out.txt 2>&1";
+  const int soak_status = std::system(soak.c_str());
+  REQUIRE(WIFEXITED(soak_status));
+  INFO(read_file(dir / "soak-out.txt"));
+  CHECK(WEXITSTATUS(soak_status) == 130);
+  CHECK_THAT(read_file(dir / "soak-out.txt"), Catch::Contains("INTERRUPTED (Ctrl-C)") && Catch::Contains("slow [random]"));
 }
 
 TEST_CASE("cli: run without paths runs ./scenarios of the current directory and says so") {
