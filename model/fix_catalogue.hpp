@@ -17,10 +17,6 @@ inline constexpr std::array kFixes{
              "scrub_enumerate_chunks puts a block group back on fs_info->unused_bgs after scrubbing it when it is "
              "still unused, writable and not removed: the cleaner may have taken it off the list and skipped it "
              "because scrub had set it read-only"},
-    fix_info{"8eaf40c0e24e", "Btrfs: fix race between block group removal and block group allocation", "4.6",
-             "btrfs_remove_block_group deletes the block group item before it removes the chunk's extent map; "
-             "before it the extent map went first, so a chunk allocated meanwhile got the same logical start "
-             "(find_next_chunk) and its pending block group item insert failed with -EEXIST (transaction abort)"},
     fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
              "relocation waits only for ordered extents inside the block group's range "
              "(btrfs_wait_ordered_roots with a range) instead of all of them"},
@@ -42,10 +38,14 @@ inline constexpr std::array kFixes{
              "runs, instead of only writes below dev_replace->cursor_left: writes into block groups the copy has "
              "not reached, has already passed without seeing their extents, or that were allocated during the "
              "replace (after the device tree commit root the copy walks) reach the target"},
+    fix_info{"8eaf40c0e24e", "Btrfs: fix race between block group removal and block group allocation", "5.2",
+             "btrfs_remove_block_group deletes the block group item before it removes the chunk's extent map; "
+             "before it the extent map went first, so a chunk allocated meanwhile got the same logical start "
+             "(find_next_chunk) and its pending block group item insert failed with -EEXIST (transaction abort)"},
     fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
              "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
              "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},
-    fix_info{"6bf9cd2eed9a", "btrfs: fix extent buffer readahead vs releasepage race", "5.8",
+    fix_info{"6bf9cd2eed9a", "btrfs: fix fatal extent_buffer readahead vs releasepage race", "5.8",
              "read_extent_buffer_pages calls check_buffer_tree_ref after setting io_pages, so releasepage "
              "cannot drop the tree reference of a buffer about to be under IO"},
     fix_info{"1cea5cf0e664", "btrfs: ensure relocation never runs while we have send operations running", "5.14",
