@@ -89,9 +89,11 @@ sim::explore_settings settings_for(const sim::scenario& sc, const sim::fix_setti
 std::unique_ptr<sim::scenario> load_scenario_arg(const std::string& file, const sim::catalogue& cat) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))
-    throw sim::input_error(file, "", "is a directory, not a scenario file; `fsrace run " + file +
+    throw sim::input_error(file, "", "is a directory; expected a JSON file (a scenario): `fsrace run " + file +
                                          "` runs every scenario in it, or name one file (" + file + "/NAME.json)");
-  if (std::ifstream in(file); in) {  // a schedule file: say what it is and how it is used
+  // A schedule file: say what it is and how it is used. Regular files only: opening a FIFO would block
+  // (load_scenario refuses what is not a regular file).
+  if (std::ifstream in; std::filesystem::is_regular_file(file, ec) && (in.open(file), in)) {
     char head[4096] = {};
     in.read(head, sizeof head - 1);
     if (std::string_view(head).find("\"fsrace_schedule\"") != std::string_view::npos)

@@ -356,7 +356,7 @@ TEST_CASE("cli: a directory or a schedule file given as a scenario says so") {
   fs::create_directories(workdir() / "adir");
   auto r = fsrace("explore adir");
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("adir: is a directory, not a scenario file; `fsrace run adir`"));
+  CHECK_THAT(r.err, Catch::Contains("adir: is a directory; expected a JSON file (a scenario): `fsrace run adir`"));
   CHECK(r.err.find('\n') == r.err.size() - 1);  // one clear error
   fs::remove(workdir() / "dl2.schedule.json");
   REQUIRE(fsrace("explore deadlock.json --save-schedule dl2.schedule.json").code == 1);
@@ -379,7 +379,7 @@ TEST_CASE("cli: validate, run and soak say so too; a renamed thread is named onc
   }
   auto r = fsrace("validate adir");
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("adir: is a directory, not a scenario file"));
+  CHECK_THAT(r.err, Catch::Contains("adir: is a directory; expected a JSON file (a scenario)"));
   // The threads of the recording renamed: the /threads mismatch, then each unknown name once with its count.
   nlohmann::json s = nlohmann::json::parse(read_file(workdir() / "dl3.schedule.json"));
   const std::string first = s["threads"][0];
