@@ -77,19 +77,21 @@ int cmd_diff(const diff_args& a) {
     const sim::binding& b = sim::default_binding();
     auto sc = load_scenario_arg(a.file, *b.cat);
     sim::prepared_scenario prepared(*sc, b);
+    explore_flags f;
+    f.strategy = a.strategy;
+    f.depth = a.depth;
+    f.preemptions = a.preemptions;
+    f.max_steps = a.max_steps;
+    const std::string f0 = a.fixes.empty() ? "off" : a.fixes[0];
+    // One exploration for both sides, A's (its expectation's strategy, as explore printed the seed): with
+    // the fixes on a scenario often explores with dfs, where a pct seed means nothing.
+    const sim::explore_settings s = settings_for(*sc, parse_fix_flags(f0, {}, sim::fix_setting{false, {}}), f);
     auto run_side = [&](const std::string& seed, const std::string& fixes) {
-      explore_flags f;
-      f.strategy = a.strategy;
-      f.depth = a.depth;
-      f.preemptions = a.preemptions;
-      f.max_steps = a.max_steps;
       const sim::fix_setting setting = parse_fix_flags(fixes, {}, sim::fix_setting{false, {}});
-      const sim::explore_settings s = settings_for(*sc, setting, f);
       const uint64_t key = parse_seed(seed, "--seed");
       return side_of(fmt::format("{} seed {}, fixes {}", sim::describe_strategy(s), key, setting.describe()),
                      sim::replay_key(prepared, s, setting, key));
     };
-    const std::string f0 = a.fixes.empty() ? "off" : a.fixes[0];
     left = run_side(a.seeds[0], f0);
     right = run_side(a.seeds.size() == 2 ? a.seeds[1] : a.seeds[0], a.fixes.size() == 2 ? a.fixes[1] : f0);
   }

@@ -484,4 +484,14 @@ TEST_CASE("cli: replay --until prints the state there; diff shows where two exec
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("the same"));
   CHECK(fsrace("diff deadlock.json --seed 1").code == 2);
+  // Fixes on explored with dfs, off with random: the seed explore printed for off means the same on both sides.
+  nlohmann::json mixed = nlohmann::json::parse(read_file(workdir() / "deadlock.json"));
+  mixed["expectations"] = nlohmann::json::array(
+      {{{"fixes", "off"}, {"result", "violation"}, {"kind", "deadlock"}},
+       {{"fixes", "on"}, {"result", "violation"}, {"kind", "deadlock"}, {"explore", {{"strategy", "dfs"}, {"preemptions", 1}}}}});
+  write_file(workdir() / "mixed.json", mixed.dump(2));
+  r = fsrace("diff mixed.json --seed 6038094601263162090 --fixes off --fixes on");
+  CHECK((r.code == 0 || r.code == 1));
+  CHECK_THAT(r.out, Catch::Contains("A: random seed 6038094601263162090, fixes off") &&
+                        Catch::Contains("B: random seed 6038094601263162090, fixes on"));
 }
