@@ -55,6 +55,11 @@ inline constexpr std::array kFixes{
              "send and relocation run concurrently again: relocation records fs_info->last_reloc_trans; send, "
              "under commit_root_sem, notices a relocation committed since it started and restarts its tree "
              "search from the last key it processed, re-reading the new commit roots"},
+    fix_info{"67c5e7d464bc", "Btrfs: fix race between balance and unused block group deletion", "4.2",
+             "__btrfs_balance holds the cleaner's mutex (delete_unused_bgs_mutex, 6.1 reclaim_bgs_lock) from the "
+             "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "
+             "balance could both remove the same empty chunk and the second btrfs_remove_chunk found no extent "
+             "map (ASSERT(0) in btrfs_remove_chunk)"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},

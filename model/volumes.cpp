@@ -282,8 +282,13 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   sched::point(sched::L("btrfs_remove_chunk(chunk {})", chunk_offset));
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
-  if (!map || map->start != chunk_offset) {
-    // ASSERT(0) in the kernel (compiled out without CONFIG_BTRFS_ASSERT), then the error.
+  if (!map) {
+    // btrfs_get_chunk_map found no mapping: "a logic error", ASSERT(0) (a finding, as every ASSERT of the
+    // model: the kernel's CONFIG_BTRFS_ASSERT), and -EINVAL where ASSERT is compiled out.
+    fs_info.log(fmt::format("BTRFS critical: unable to find chunk map for logical {} length 1", chunk_offset));
+    FSRACE_ASSERT(0, "btrfs_remove_chunk: unable to find chunk map for logical {}", chunk_offset);
+  }
+  if (map->start != chunk_offset) {
     fs_info.log(fmt::format("BTRFS error: btrfs_remove_chunk: no chunk at {}", chunk_offset));
     return -EINVAL;
   }

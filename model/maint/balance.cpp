@@ -79,22 +79,27 @@ int __btrfs_balance(btrfs_fs_info& fs_info) {
   std::map<uint64_t, uint64_t> taken_per_type;
   uint64_t cursor = ~0ull;
   int enospc_errors = 0;
+  // 67c5e7d464bc: the cleaner's mutex (reclaim_bgs_lock) from the search of each chunk until its
+  // relocation returned, so that the cleaner cannot remove the same empty chunk meanwhile.
+  const bool exclude_cleaner = fs_info.fixes.has("67c5e7d464bc");
+  auto lock = [&] { if (exclude_cleaner) fs_info.reclaim_bgs_lock.lock(); };
+  auto unlock = [&] { if (exclude_cleaner) fs_info.reclaim_bgs_lock.unlock(); };
   for (uint64_t n = 0; n < kMaxChunks; ++n) {
-    fs_info.reclaim_bgs_lock.lock();
+    lock();
     const std::optional<chunk_ref> chunk = chunk_before(fs_info, cursor);
     if (!chunk) {
-      fs_info.reclaim_bgs_lock.unlock();
+      unlock();
       break;
     }
     cursor = chunk->offset;
     bctl.stat.considered++;
     if (!should_balance_chunk(fs_info, bctl, *chunk, taken_per_type)) {
-      fs_info.reclaim_bgs_lock.unlock();
+      unlock();
       continue;
     }
     bctl.stat.expected++;
     const int ret = btrfs_relocate_chunk(fs_info, chunk->offset);
-    fs_info.reclaim_bgs_lock.unlock();
+    unlock();
     if (ret == -ENOSPC) {
       enospc_errors++;
       continue;
