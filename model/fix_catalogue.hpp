@@ -60,6 +60,10 @@ inline constexpr std::array kFixes{
              "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "
              "balance could both remove the same empty chunk and the second btrfs_remove_chunk found no extent "
              "map (ASSERT(0) in btrfs_remove_chunk)"},
+    fix_info{"a692e13d87cb", "btrfs: fix assertion failure during scrub due to block group reallocation", "5.18",
+             "scrub_enumerate_chunks skips a block group that starts below the chunk offset of the device extent "
+             "found in the commit root (a group allocated in this transaction over the logical range of one "
+             "removed in it); before it, ASSERT(cache->start == chunk_offset) failed before scrub_chunk"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},
