@@ -10,6 +10,11 @@
 namespace fsrace::model {
 
 inline constexpr std::array kFixes{
+    fix_info{"67c5e7d464bc", "Btrfs: fix race between balance and unused block group deletion", "4.2",
+             "__btrfs_balance holds the cleaner's mutex (delete_unused_bgs_mutex, 6.1 reclaim_bgs_lock) from the "
+             "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "
+             "balance could both remove the same empty chunk and the second btrfs_remove_chunk found no extent "
+             "map (ASSERT(0) in btrfs_remove_chunk)"},
     fix_info{"020d5b7366fc", "Btrfs: fix race between scrub and block group deletion", "4.4",
              "scrub_chunk: a missing extent map for a block group marked removed means it was deleted "
              "concurrently; skip it instead of returning -EINVAL"},
@@ -55,11 +60,6 @@ inline constexpr std::array kFixes{
              "send and relocation run concurrently again: relocation records fs_info->last_reloc_trans; send, "
              "under commit_root_sem, notices a relocation committed since it started and restarts its tree "
              "search from the last key it processed, re-reading the new commit roots"},
-    fix_info{"67c5e7d464bc", "Btrfs: fix race between balance and unused block group deletion", "4.2",
-             "__btrfs_balance holds the cleaner's mutex (delete_unused_bgs_mutex, 6.1 reclaim_bgs_lock) from the "
-             "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "
-             "balance could both remove the same empty chunk and the second btrfs_remove_chunk found no extent "
-             "map (ASSERT(0) in btrfs_remove_chunk)"},
     fix_info{"a692e13d87cb", "btrfs: fix assertion failure during scrub due to block group reallocation", "5.18",
              "scrub_enumerate_chunks skips a block group that starts below the chunk offset of the device extent "
              "found in the commit root (a group allocated in this transaction over the logical range of one "
