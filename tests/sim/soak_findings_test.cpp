@@ -18,6 +18,18 @@ namespace {
 
 const std::filesystem::path kSoak = std::filesystem::path(FSRACE_SOURCE_DIR) / "scenarios" / "soak";
 
+// Executions [0, runs) of expectation `ex`'s exploration, every one clean.
+void require_runs_clean(const sim::prepared_scenario& prepared, const sim::expectation& ex, uint64_t runs) {
+  sim::explore_request req;
+  req.settings = ex.explore;
+  req.settings.runs = runs;
+  req.fixes = ex.fixes;
+  const sim::exploration e = sim::explore(prepared, req);
+  if (e.tool_error) FAIL("tool error: " << e.tool_error->finding.message);
+  if (!e.violations.empty()) FAIL("violation: " << e.violations.front().finding.message);
+  CHECK(e.executions == runs);
+}
+
 // The workload's first expectation (PCT, as `fsrace soak` runs it) with fixes on: the recorded
 // execution seed replayed, then executions [0, runs) of the soak run that found it (runs 0: none).
 void require_clean_with_fixes(const std::string& file, uint64_t seed, uint64_t runs) {
@@ -30,15 +42,7 @@ void require_clean_with_fixes(const std::string& file, uint64_t seed, uint64_t r
   INFO("replayed seed " << seed << ": " << one.finding.message);
   CHECK(one.finding.kind == sched::FindingKind::None);
   CHECK(one.steps > 100);
-  if (runs == 0) return;
-  sim::explore_request req;
-  req.settings = ex.explore;
-  req.settings.runs = runs;
-  req.fixes = ex.fixes;
-  const sim::exploration e = sim::explore(prepared, req);
-  if (e.tool_error) FAIL("tool error: " << e.tool_error->finding.message);
-  if (!e.violations.empty()) FAIL("violation: " << e.violations.front().finding.message);
-  CHECK(e.executions == runs);
+  if (runs > 0) require_runs_clean(prepared, ex, runs);
 }
 
 }  // namespace
@@ -102,12 +106,5 @@ TEST_CASE("soak: mounting's empty-group scan cannot race the threads", "[sim][so
   // The workload as it stands: its first 2,000 PCT executions, clean.
   auto sc = sim::load_scenario(file, *sim::default_binding().cat);
   sim::prepared_scenario prepared(*sc, sim::default_binding());
-  sim::explore_request req;
-  req.settings = sc->expectations.at(0).explore;
-  req.settings.runs = 2000;
-  req.fixes = sc->expectations.at(0).fixes;
-  const sim::exploration e = sim::explore(prepared, req);
-  if (e.tool_error) FAIL("tool error: " << e.tool_error->finding.message);
-  if (!e.violations.empty()) FAIL("violation: " << e.violations.front().finding.message);
-  CHECK(e.executions == 2000);
+  require_runs_clean(prepared, sc->expectations.at(0), 2000);
 }
