@@ -43,10 +43,13 @@ std::string violation_article(const violation_entry& v, size_t i, size_t j) {
       v.seed, v.execution, plural(v.steps, "step"), plural(v.preemptions, "preemption"), plural(v.occurrences, "time"));
   out += fmt::format("<div class=\"cmd\"><pre><code>{}</code></pre></div>\n", html_escape(v.replay_command));
   if (!v.found_replay_command.empty())
-    out += fmt::format("<p class=\"note\">{}. As found (seed {}):</p>\n<div class=\"cmd\"><pre><code>{}</code></pre></div>\n",
+    out += fmt::format("<p class=\"note\">Drawn below {}; the command above replays it. As found (seed {}):</p>\n"
+                       "<div class=\"cmd\"><pre><code>{}</code></pre></div>\n",
                        html_escape(v.shrink_note), v.seed, html_escape(v.found_replay_command));
   if (v.trace) {
-    if (!v.trace->note.empty()) out += fmt::format("<p class=\"note\">{}</p>\n", html_escape(v.trace->note));
+    // The trace's note repeats the shrink note of the lines above ("Drawn shrunk from ..."): once is enough.
+    const bool repeats = !v.shrink_note.empty() && v.trace->note.find(v.shrink_note) != std::string::npos;
+    if (!v.trace->note.empty() && !repeats) out += fmt::format("<p class=\"note\">{}</p>\n", html_escape(v.trace->note));
     out += html_swimlanes(*v.trace, finding);
     if (!v.diagram.empty())  // the plain-text form, for a commit message
       out += fmt::format("<details class=\"text\"><summary>as text, for a commit message</summary><pre class=\"diagram\">{}</pre></details>\n",

@@ -16,7 +16,9 @@ schedule schedule_of(const scenario& sc, const fix_setting& fixes, const sched::
   s.scenario = sc.name;
   s.fixes = fixes;
   for (const auto& th : sc.threads) s.threads.push_back(th.name);
+  for (size_t f = s.threads.size(); f < ex.fiber_names.size(); ++f) s.spawned.push_back(ex.fiber_names[f]);
   for (const auto& step : ex.trace) {
+    if (step.fiber >= s.threads.size() + s.spawned.size()) throw tool_error("schedule_of: a step of a fiber without a name");
     s.decisions.push_back(step.fiber);
     s.label_hashes.push_back(sched::label_hash(step.label));
     s.labels.push_back(sched::format_label(step.label));
@@ -30,10 +32,14 @@ nlohmann::json to_json(const schedule& s) {
   nlohmann::json fix = nlohmann::json::object();
   for (const auto& [id, on] : s.fixes.overrides) fix[id] = on ? "on" : "off";
   nlohmann::json steps = nlohmann::json::array();
-  for (size_t i = 0; i < s.decisions.size(); ++i)
-    steps.push_back({{"thread", s.threads.at(s.decisions[i])},
-                     {"label", s.labels[i]},
-                     {"hash", fmt::format("{:016x}", s.label_hashes[i])}});
+  for (size_t i = 0; i < s.decisions.size(); ++i) {
+    const size_t f = s.decisions[i];
+    nlohmann::json step = {{"thread", f < s.threads.size() ? s.threads[f] : s.spawned.at(f - s.threads.size())}};
+    if (f >= s.threads.size()) step["fiber"] = f;  // a kernel worker: its name may be shared
+    step["label"] = s.labels[i];
+    step["hash"] = fmt::format("{:016x}", s.label_hashes[i]);
+    steps.push_back(std::move(step));
+  }
   nlohmann::json j = {{"fsrace_schedule", 1}, {"scenario", s.scenario}, {"fixes", s.fixes.on ? "on" : "off"},
                       {"fix", fix},           {"threads", s.threads},   {"steps", steps}};
   if (s.finding)
@@ -104,6 +110,7 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
         const auto* l = st.required("label", "the step's label");
         // Informational since replay compares whole labels; still checked when present.
         const auto* h = st.optional("hash");
+        const auto* fb = st.optional("fiber");
         st.reject_unknown("a step");
         if (!t || !l) continue;
         if (!get_string(sink, *t, st.child("thread"), thread, "a thread name") ||
@@ -120,7 +127,16 @@ schedule parse_schedule(const nlohmann::json& doc, const std::string& file, cons
         }
         size_t fiber = 0;
         while (fiber < sc.threads.size() && sc.threads[fiber].name != thread) ++fiber;
-        if (fiber == sc.threads.size()) {
+        if (fb) {  // a kernel worker's fiber id: after the scenario's threads, below the step limit
+          const bool ok = fb->is_number_unsigned() && fb->get<uint64_t>() >= sc.threads.size() &&
+                          fb->get<uint64_t>() < limits::kScheduleSteps && fiber == sc.threads.size();
+          if (!ok) {
+            sink.error(st.child("fiber"), "expected the fiber id of a kernel worker (an integer from {}, for a thread the "
+                       "scenario does not have), got {}", sc.threads.size(), describe_json(*fb));
+            continue;
+          }
+          fiber = fb->get<uint64_t>();
+        } else if (fiber == sc.threads.size()) {
           size_t k = 0;
           while (k < unknown_threads.size() && unknown_threads[k].first != thread) ++k;
           if (k == unknown_threads.size()) {

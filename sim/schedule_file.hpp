@@ -9,6 +9,9 @@
 //    "origin": "pct depth 3 seed 123",                          (optional, informational)
 //    "steps": [{"thread": "scrub", "label": "start scrub", "hash": "9f0c..."}, ...]}
 // Replay compares each step's whole label; "hash" (sched::label_hash) is informational and optional.
+// A step of a kernel worker the model spawned (end_io fibers: not a scenario thread, and several may share
+// a name) also carries its fiber id, which spawning in a deterministic order gives: {"thread": "endio",
+// "fiber": 4, ...}.
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +27,7 @@ struct schedule {
   std::string scenario;
   fix_setting fixes;
   std::vector<std::string> threads;
+  std::vector<std::string> spawned;  // names of the fibers after the scenario's threads (kernel workers), by id
   std::vector<sched::FiberId> decisions;
   std::vector<uint64_t> label_hashes;
   std::vector<std::string> labels;

@@ -204,11 +204,16 @@ size_t lenient_follower::choose(const sched::Decision& d) {
 }
 
 std::string describe_shrink(const shrink_result& r) {
-  const char* proof = r.preemptions_minimal ? (r.steps_minimal ? "fewest preemptions and steps proven" : "fewest preemptions proven")
-                      : r.interrupted        ? "stopped early by Ctrl-C: not proven minimal"
-                      : r.out_of_time        ? "stopped early at the time budget: not proven minimal"
-                      : r.out_of_executions  ? "stopped early at the execution budget: not proven minimal"
-                                             : "not proven minimal";
+  // What was proven, and what stopped the search for fewer steps (or preemptions) when something did.
+  const char* stop = r.steps_minimal          ? nullptr
+                     : r.interrupted          ? "stopped early by Ctrl-C"
+                     : r.out_of_time          ? "stopped early at the time budget"
+                     : r.out_of_executions    ? "stopped early at the execution budget"
+                                              : nullptr;
+  const std::string proof = !r.preemptions_minimal ? (stop ? fmt::format("{}: not proven minimal", stop) : "not proven minimal")
+                            : r.steps_minimal       ? "fewest preemptions and steps proven"
+                            : stop                  ? fmt::format("fewest preemptions proven; {}: steps not proven minimal", stop)
+                                                    : "fewest preemptions proven";
   return fmt::format("shrunk from {} preemption{}, {} steps to {} preemption{}, {} steps in {} executions, {:.1f}s ({})",
                      r.original_preemptions, r.original_preemptions == 1 ? "" : "s", r.original_steps, r.preemptions,
                      r.preemptions == 1 ? "" : "s", r.steps, r.executions, r.seconds, proof);

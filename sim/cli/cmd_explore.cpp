@@ -78,6 +78,8 @@ int cmd_explore(const explore_args& a) {
     o.shrink_progress = [&](uint64_t n, uint64_t p, uint64_t st, const char* phase) { line.update(n, p, st, phase); };
     reports::violation_entry& entry = e.tool_error ? tool_entry : c.violations.front();
     if (e.tool_error) entry.replay_command = sim::replay_command(*sc, s, setting, e.tool_error->key);
+    if (o.shrink)
+      spdlog::debug("{}: shrinking execution {} ({} steps, {} preemptions)", sc->name, shown->index, shown->steps, shown->preemptions);
     shrunk = sim::show_violation(prepared, s, setting, shown->decisions, o, entry);
     if (!a.save_schedule.empty()) {
       const sim::marked_execution m = sim::rerun_marked(prepared, setting, shrunk ? shrunk->decisions : shown->decisions, s.max_steps);
@@ -88,7 +90,12 @@ int cmd_explore(const explore_args& a) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   c.seconds = seconds;  // exploring, shrinking and drawing: what the user waited for
-  const int code = e.interrupted ? kInterrupted : e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
+  // Ctrl-C while shrinking stops the shrink at the smallest schedule so far: the violation is shown as
+  // shrunk that far, and the run counts as interrupted like one stopped while exploring.
+  const bool shrink_interrupted = shrunk && shrunk->interrupted;
+  const bool interrupted = e.interrupted || shrink_interrupted;
+  c.interrupted = interrupted;
+  const int code = interrupted ? kInterrupted : e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
   // A DFS shard numbers executions within its subtrees: its replay commands name the shard.
   const bool dfs_shard = shard && s.strategy == sim::strategy_kind::dfs;
   const std::string replay_suffix = dfs_shard ? " --shard " + shard->describe() : "";
@@ -102,7 +109,7 @@ int cmd_explore(const explore_args& a) {
   if (!a.html.empty()) {
     reports::suite_result one;
     one.cases.push_back(c);
-    one.interrupted = e.interrupted;
+    one.interrupted = interrupted;
     write_report_file("--html", a.html, reports::render_html(one, {fmt::format("fsrace explore {}", sc->file)}));
   }
   if (a.json) {
@@ -120,7 +127,7 @@ int cmd_explore(const explore_args& a) {
       j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
                      {"seconds", shrunk->seconds}, {"preemptions_minimal", shrunk->preemptions_minimal},
                      {"steps_minimal", shrunk->steps_minimal}, {"stopped_early", shrunk->out_of_time || shrunk->out_of_executions}};
-    j["interrupted"] = e.interrupted;
+    j["interrupted"] = interrupted;
     fmt::print("{}\n", j.dump(2));
     return code;
   }
@@ -162,6 +169,8 @@ int cmd_explore(const explore_args& a) {
     }
     if (i == 0) fmt::print("\n{}", v.diagram);
   }
+  if (shrink_interrupted)
+    fmt::print("\nINTERRUPTED (Ctrl-C) while shrinking: the violation is drawn as shrunk so far (not proven minimal)\n");
   if (!a.save_schedule.empty()) fmt::print("\nschedule saved: {} (fsrace replay {} --schedule {})\n", a.save_schedule, sc->file, a.save_schedule);
   return code;
 }

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "reports/diagram.hpp"
 #include "sim/cli/commands.hpp"
@@ -43,6 +44,7 @@ int cmd_shrink(const shrink_args& a) {
     }
     decisions = ex.decisions;
   }
+  spdlog::debug("{}: shrinking execution {} ({} decisions)", sc->name, by_schedule ? a.schedule : a.flags.seed, decisions.size());
   std::optional<shrink_line> line(std::in_place, sc->name);
   const sim::shrink_result r = sim::shrink(prepared, decisions, {setting, max_steps, a.budget, a.seconds,
       [&](uint64_t n, uint64_t p, uint64_t st, const char* phase) { line->update(n, p, st, phase); }});
@@ -60,6 +62,10 @@ int cmd_shrink(const shrink_args& a) {
              "   or: {}\n", sc->name, sc->file, setting.describe(), sim::describe_shrink(r), sched::to_string(shrunk.finding.kind),
              shrunk.finding.message, reports::render_diagram(shrunk, d), output, sc->file, output,
              sim::switches_replay_command(*sc, es, setting, sim::format_switches(m.switches)));
+  if (r.interrupted) {  // Ctrl-C: the schedule saved is the smallest found so far
+    fmt::print("INTERRUPTED (Ctrl-C) while shrinking: the schedule saved is the smallest so far (not proven minimal)\n");
+    return kInterrupted;
+  }
   return kViolation;
 }
 

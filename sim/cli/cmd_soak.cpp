@@ -2,6 +2,10 @@
 // executions, or as long, as asked, round-robin in rounds, and prints executions per workload and any
 // finding with the command that replays it. Executions are numbered per workload and expectation, so
 // execution i always runs seed execution_seed(base seed, i): a finding replays whatever the budget was.
+// --time-budget is wall-clock time (soak runs for as long as asked, however loaded the machine); each
+// workload's wall and CPU seconds (all its worker threads) are printed, and its rate per CPU second.
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -26,6 +30,7 @@ struct soak_case {
   uint64_t budget = 0;     // executions to run (--executions); unbounded with --time-budget
   uint64_t done = 0;       // executions run: the next index
   double seconds = 0;      // wall time spent in this case
+  double cpu_seconds = 0;  // process CPU time spent in this case (every worker thread; cases run one at a time)
   std::optional<sim::violation_record> finding;  // the first violation or tool error: the case stops
   bool tool_error = false;
 };
@@ -54,6 +59,12 @@ std::vector<std::unique_ptr<sim::scenario>> load_workloads(const std::vector<std
   return out;
 }
 
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
 // Runs executions [c.done, c.done + n) of the case; records its first finding.
 void run_round(soak_case& c, uint64_t n, unsigned jobs) {
   sim::explore_request req;
@@ -64,8 +75,10 @@ void run_round(soak_case& c, uint64_t n, unsigned jobs) {
   req.end = c.done + n;
   req.settings.runs = req.end;
   const auto start = std::chrono::steady_clock::now();
+  const double cpu_start = process_cpu_seconds();
   const sim::exploration e = sim::explore(*c.prepared, req);
   c.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  c.cpu_seconds += process_cpu_seconds() - cpu_start;
   c.done += e.executions;
   if (e.tool_error) {
     c.finding = *e.tool_error;
@@ -144,15 +157,21 @@ int cmd_soak(const soak_args& a) {
 
   uint64_t total = 0, findings = 0;
   bool tool_errors = false;
-  fmt::print("{:<58} {:>12} {:>10} {:>12}  {}\n", "workload [strategy]", "executions", "seconds", "executions/s", "result");
+  double cpu_total = 0;
+  fmt::print("{:<58} {:>12} {:>8} {:>8} {:>10}  {}\n", "workload [strategy]", "executions", "wall s", "CPU s", "exec/CPU s",
+             "result");
   for (const auto& c : cases) {
     total += c.done;
+    cpu_total += c.cpu_seconds;
     const std::string result = !c.finding ? "clean" : c.tool_error ? "TOOL ERROR" : "FINDING";
-    fmt::print("{:<58} {:>12} {:>10.1f} {:>12.0f}  {}\n", case_name(c), c.done, c.seconds,
-               c.seconds > 0 ? double(c.done) / c.seconds : 0.0, result);
+    fmt::print("{:<58} {:>12} {:>8.1f} {:>8.1f} {:>10.0f}  {}\n", case_name(c), c.done, c.seconds, c.cpu_seconds,
+               c.cpu_seconds > 0 ? double(c.done) / c.cpu_seconds : 0.0, result);
   }
-  fmt::print("total: {} executions in {:.1f} s over {} workloads ({} cases), fixes as each expectation says\n", total,
-             elapsed(), scenarios.size(), cases.size());
+  fmt::print("total: {} executions in {:.1f} s of wall time ({:.1f} s of CPU, {} worker thread{} per workload) over {} "
+             "workloads ({} cases), fixes as each expectation says\n",
+             total, elapsed(), cpu_total, a.jobs, a.jobs == 1 ? "" : "s", scenarios.size(), cases.size());
+  if (!a.executions)
+    fmt::print("budget: --time-budget {:g} s of wall time (a round in progress when it ran out was finished)\n", a.time_budget);
   for (const auto& c : cases) {
     if (!c.finding) continue;
     ++findings;

@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
 
   soak_args sk;
   std::string soak_seed;
-  auto* soak = app.add_subcommand("soak", "run the soak workloads (scenarios/soak/: every fix on, must stay clean) for N executions or S seconds; print executions per workload and any finding; exit 0 clean, 1 finding, 3 tool error");
+  auto* soak = app.add_subcommand("soak", "run the soak workloads (scenarios/soak/: every fix on, must stay clean) for N executions or S seconds of wall time; print executions, wall and CPU seconds per workload and any finding; exit 0 clean, 1 finding, 3 tool error");
   soak->add_option("paths", sk.paths, "workload files or directories (default: the scenarios directory's soak/)");
   soak->add_option("--executions", sk.executions, "executions in total, spread evenly over the workloads' expectations")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 50));
   soak->add_option("--time-budget", sk.time_budget, "seconds of wall time instead of --executions (rounds are not cut short)")->check(CLI::Range(0.001, 1e9));

@@ -228,6 +228,24 @@ TEST_CASE("the page: summary row per case with its verdict and a section per vio
   CHECK_THAT(reports::render_html(s), Catch::Contains("<summary>as text, for a commit message</summary><pre class=\"diagram\">scrub      cleaner\n&lt;x&gt;\n</pre>"));
 }
 
+TEST_CASE("a shrunk violation's page states the shrink once, with both replay commands") {
+  reports::suite_result s;
+  s.cases.push_back(found_case());
+  auto& v = s.cases[0].violations[0];
+  v.shrink_note = "shrunk from 9 preemptions, 311 steps to 2 preemptions, 157 steps in 388 executions, 1.0s";
+  v.found_replay_command = v.replay_command;
+  v.replay_command = "fsrace replay scenarios/scrub-vs-bg-deletion.json --switches 3:1 --fixes off";
+  v.trace->note = "Drawn " + v.shrink_note + "; the seed's command replays it as found.";  // as sim::show_violation writes it
+  const std::string html = reports::render_html(s);
+  CHECK(count(html, "shrunk from 9 preemptions, 311 steps") == 1);
+  CHECK_THAT(html, Catch::Contains("<pre><code>fsrace replay scenarios/scrub-vs-bg-deletion.json --switches 3:1 --fixes off</code>"));
+  CHECK_THAT(html, Catch::Contains("As found (seed 42):</p>"));
+  CHECK_THAT(html, Catch::Contains("<pre><code>fsrace replay scenarios/scrub-vs-bg-deletion.json --seed 42"));
+  // A trace note that says something else is still shown.
+  v.trace->note = "kept the last 2000 steps";
+  CHECK_THAT(reports::render_html(s), Catch::Contains("<p class=\"note\">kept the last 2000 steps</p>"));
+}
+
 TEST_CASE("verdicts: as expected or not and explorations without an expectation") {
   auto c = found_case();
   CHECK(std::string(reports::verdict_of(c).cls) == "pass");

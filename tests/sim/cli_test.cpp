@@ -453,6 +453,60 @@ TEST_CASE("cli: Ctrl-C during run writes the partial reports, marked interrupted
   CHECK_THAT(read_file(dir / "soak-out.txt"), Catch::Contains("INTERRUPTED (Ctrl-C)") && Catch::Contains("slow [random]"));
 }
 
+// Ctrl-C while explore shrinks the violation it found: the shrink keeps its smallest schedule so far, the
+// summary and the reports say "interrupted", exit 130 (as Ctrl-C while exploring). The signal is sent once
+// the debug log says the shrink started; the budgets given would keep it shrinking for minutes.
+TEST_CASE("cli: Ctrl-C while explore shrinks exits 130 with the violation shrunk so far, marked interrupted") {
+  const fs::path dir = workdir();
+  const std::string scenario = FSRACE_SOURCE_DIR "/scenarios/relocation-vs-nocow-write.json";
+  auto interrupted_explore = [&](const std::string& flags, const std::string& tag) {
+    const std::string out = tag + "-out.txt", err = tag + "-err.txt";
+    const std::string cmd = "cd '" + dir.string() + "' && rm -f " + out + " " + err + " && ('" FSRACE_BINARY "' -v explore '" +
+                            scenario + "' --shrink-budget 100000000 --shrink-time 3600 " + flags + " >" + out + " 2>" + err +
+                            " </dev/null & pid=$!; for i in $(seq 1200); do grep -q 'shrinking execution' " + err +
+                            " && break; sleep 0.1; done; kill -INT $pid; wait $pid)";
+    const int status = std::system(cmd.c_str());
+    REQUIRE(WIFEXITED(status));
+    INFO(read_file(dir / out) << read_file(dir / err));
+    CHECK_THAT(read_file(dir / err), Catch::Contains("shrinking execution"));
+    CHECK(WEXITSTATUS(status) == 130);
+    return read_file(dir / out);
+  };
+  const std::string text = interrupted_explore("", "shrink-int");
+  CHECK_THAT(text, Catch::Contains("VIOLATION "));
+  CHECK_THAT(text, Catch::Contains("stopped early by Ctrl-C"));
+  CHECK_THAT(text, Catch::Contains("replay (shrunk, as drawn below): fsrace replay"));
+  CHECK_THAT(text, Catch::Contains("INTERRUPTED (Ctrl-C) while shrinking"));
+
+  fs::remove(dir / "shrink-int.html");
+  const auto j = nlohmann::json::parse(interrupted_explore("--json --html shrink-int.html", "shrink-int-json"));
+  CHECK(j["interrupted"] == true);
+  CHECK(j["shrunk"]["stopped_early"] == true);
+  REQUIRE(j["violations"].size() == 1);
+  CHECK_THAT(j["violations"][0]["shrunk"].get<std::string>(), Catch::Contains("stopped early by Ctrl-C"));
+  CHECK_THAT(read_file(dir / "shrink-int.html"), Catch::Contains("INTERRUPTED (Ctrl-C)"));
+
+  // `fsrace shrink` too: the schedule saved is the smallest so far, exit 130.
+  fs::remove(dir / "shrink-int.schedule.json");
+  const std::string as_found = j["violations"][0]["replay_as_found"];  // fsrace replay FILE --seed S --strategy ...
+  REQUIRE(as_found.rfind("fsrace replay ", 0) == 0);
+  const std::string cmd = "cd '" + dir.string() + "' && rm -f sh-err.txt && ('" FSRACE_BINARY "' -v shrink " + as_found.substr(14) +
+                          " --shrink-budget 100000000 --shrink-time 3600 -o shrink-int.schedule.json >sh-out.txt 2>sh-err.txt"
+                          " </dev/null & pid=$!; for i in $(seq 1200); do grep -q 'shrinking execution' sh-err.txt && break; "
+                          "sleep 0.1; done; kill -INT $pid; wait $pid)";
+  const int status = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(status));
+  INFO(read_file(dir / "sh-out.txt") << read_file(dir / "sh-err.txt"));
+  CHECK(WEXITSTATUS(status) == 130);
+  CHECK_THAT(read_file(dir / "sh-out.txt"), Catch::Contains("stopped early by Ctrl-C") && Catch::Contains("INTERRUPTED (Ctrl-C) while shrinking"));
+  // The schedule names the kernel workers' steps by fiber id, and replays.
+  const auto saved = nlohmann::json::parse(read_file(dir / "shrink-int.schedule.json"));
+  CHECK(std::any_of(saved["steps"].begin(), saved["steps"].end(), [](const auto& st) { return st.contains("fiber"); }));
+  auto r = fsrace("replay '" + scenario + "' --schedule shrink-int.schedule.json");
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("VIOLATION"));
+}
+
 TEST_CASE("cli: run without paths runs ./scenarios of the current directory and says so") {
   write_scenarios();
   const fs::path here = workdir() / "project";

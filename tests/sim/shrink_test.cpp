@@ -154,4 +154,13 @@ TEST_CASE("shrinking reports its progress, stops at its time budget and says so"
   const auto few = sim::shrink(prepared, e.violations[0].decisions, {req.fixes, 10000, 2});
   CHECK(few.out_of_executions);
   CHECK_THAT(sim::describe_shrink(few), Catch::Contains("stopped early at the execution budget"));
+  // Fewest preemptions proven, then stopped while looking for fewer steps: both are said.
+  sim::shrink_result steps_cut = few;
+  steps_cut.preemptions_minimal = true;
+  steps_cut.steps_minimal = false;
+  steps_cut.interrupted = true;
+  CHECK_THAT(sim::describe_shrink(steps_cut),
+             Catch::EndsWith("(fewest preemptions proven; stopped early by Ctrl-C: steps not proven minimal)"));
+  steps_cut.steps_minimal = true;
+  CHECK_THAT(sim::describe_shrink(steps_cut), Catch::EndsWith("(fewest preemptions and steps proven)"));
 }

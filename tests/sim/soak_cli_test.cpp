@@ -55,6 +55,15 @@ TEST_CASE("soak: --executions spreads evenly over every workload and expectation
   r = run_shell(fsrace_cmd("soak calm.json --time-budget 0.2 --round 50"));
   CHECK(r.code == 0);
   CHECK(executions_of(r.out, "calm [pct]") >= 50);
+  // --time-budget is wall time, said so; each workload shows its wall and CPU seconds (one worker thread:
+  // its CPU time cannot exceed its wall time).
+  CHECK_THAT(r.out, Catch::Contains("budget: --time-budget 0.2 s of wall time"));
+  std::smatch m;
+  REQUIRE(std::regex_search(r.out, m, std::regex(R"(total: \d+ executions in ([0-9.]+) s of wall time \(([0-9.]+) s of CPU, 1 worker thread per workload\))")));
+  CHECK(std::stod(m[1]) >= 0.2);
+  REQUIRE(std::regex_search(r.out, m, std::regex(R"(calm \[pct\]\s+(\d+)\s+([0-9.]+)\s+([0-9.]+)\s+(\d+)  clean)")));
+  CHECK(std::stod(m[3]) <= std::stod(m[2]) + 0.1);
+  CHECK(std::stod(m[2]) > 0);
 }
 
 TEST_CASE("soak: a finding stops its workload, is printed with a replay command that reproduces it") {
