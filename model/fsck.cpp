@@ -193,6 +193,15 @@ std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const) {
   c.tree_refs[fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->node]++;  // referenced by the super block
   c.check_extents();
   c.check_chunks();
+  // Device bytes_used (btrfs_device::bytes_used) against the stripes of the mapped chunks.
+  std::map<uint64_t, uint64_t> allocated;
+  for (const auto& [logical, map] : fs.mapping_tree)
+    for (const auto& s : map->stripes) allocated[s.devid] += map->length;
+  for (const auto& [devid, d] : fs.devices)
+    if (!d->is_tgtdev_for_dev_replace && d->bytes_used != allocated[devid])
+      c.problem("devid {}: bytes_used {} but its chunk stripes add up to {}", devid, d->bytes_used, allocated[devid]);
+  auto committed = btrfs_check_committed(fs);
+  c.problems.insert(c.problems.end(), std::make_move_iterator(committed.begin()), std::make_move_iterator(committed.end()));
   return c.problems;
 }
 

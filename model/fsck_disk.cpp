@@ -1,0 +1,366 @@
+// btrfs check of the committed state as read back from the devices: what a mount after a crash (or
+// `btrfs check` on the unmounted devices) would see. The super block's roots are the last committed
+// root pointers (the commit roots of the root tree and the chunk tree); the chunk tree is read through
+// the system chunks of the mapping (the super block's sys_chunk_array), every other tree through the
+// committed chunk items. Every tree block is read from every mirror: the mirrors must hold the same
+// block, its checksum must verify and its header must match what the parent pointer expects.
+#include <algorithm>
+#include <functional>
+
+#include "model/data/csum.hpp"
+#include "model/fs_info.hpp"
+#include "model/fsck.hpp"
+#include "model/fsck_internal.hpp"
+
+namespace fsrace::model {
+namespace {
+
+using fsck::problem_list;
+
+struct committed_chunk {
+  uint64_t start = 0, length = 0, type = 0;
+  std::vector<btrfs_stripe> stripes;
+};
+
+struct disk_checker {
+  const btrfs_fs_info& fs;
+  problem_list& out;
+  uint64_t super_generation = 0;
+  std::map<uint64_t, committed_chunk> chunks;  // the chunk map reads go through, by logical start
+  std::set<uint64_t> visited;                  // tree blocks already walked (shared by snapshots)
+  std::map<uint64_t, uint64_t> tree_refs;      // tree block -> referencing blocks and root pointers
+  // data extent -> (root, inode, offset) -> file extent items referring to it, one per distinct leaf
+  std::map<uint64_t, std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t>> data_refs;
+  std::map<uint64_t, uint64_t> data_len;
+
+  // Collected items of the cow-only trees.
+  std::map<uint64_t, std::pair<uint64_t, btrfs_extent_item>> extents;  // bytenr -> (length, item)
+  std::map<uint64_t, btrfs_block_group_item> block_groups;             // start -> item
+  std::map<uint64_t, uint64_t> block_group_len;
+  std::map<std::pair<uint64_t, uint64_t>, btrfs_dev_extent> dev_extents;
+  std::map<uint64_t, btrfs_dev_item> dev_items;
+  std::map<uint64_t, btrfs_root_item> root_items;
+  std::vector<fsck::subvol_link> root_refs, root_backrefs;
+  std::map<uint64_t, btrfs_csum_item> csums;  // logical start -> csums
+
+  const committed_chunk* chunk_of(uint64_t logical, uint64_t len) const {
+    auto it = chunks.upper_bound(logical);
+    if (it == chunks.begin()) return nullptr;
+    --it;
+    return logical + len <= it->second.start + it->second.length ? &it->second : nullptr;
+  }
+
+  // read_tree_block from every mirror: each must hold the same verified block.
+  tree_block_ptr read(uint64_t root_id, uint64_t bytenr, uint64_t expect_gen, bool gen_exact, int expect_level) {
+    const committed_chunk* c = chunk_of(bytenr, fs.nodesize);
+    if (!c) {
+      out.problem("tree block {} of root {} is not mapped by any committed chunk", bytenr, root_id);
+      return nullptr;
+    }
+    tree_block_ptr first;
+    for (size_t m = 0; m < c->stripes.size(); ++m) {
+      const btrfs_stripe& s = c->stripes[m];
+      auto d = fs.devices.find(s.devid);
+      if (d == fs.devices.end() || d->second->missing) continue;  // degraded: nothing to read there
+      const uint64_t physical = s.offset + (bytenr - c->start);
+      tree_block_ptr b = d->second->bdev.read_tree_block(physical);
+      if (!b) {
+        out.problem("tree block {} of root {}: mirror {} (devid {} physical {}) holds no tree block", bytenr, root_id,
+                    m + 1, s.devid, physical);
+        continue;
+      }
+      if (b->header.csum != b->content_csum()) {
+        out.problem("tree block {} of root {}: mirror {} (devid {}) fails its checksum", bytenr, root_id, m + 1, s.devid);
+        continue;
+      }
+      if (!first) {
+        first = b;
+      } else if (b != first && (b->header.csum != first->header.csum || b->header.generation != first->header.generation ||
+                                b->header.bytenr != first->header.bytenr)) {
+        out.problem("tree block {} of root {}: mirror {} (devid {}) holds generation {}, mirror 1 generation {}", bytenr,
+                    root_id, m + 1, s.devid, b->header.generation, first->header.generation);
+      }
+    }
+    if (!first) {
+      out.problem("tree block {} of root {}: no mirror holds a valid copy", bytenr, root_id);
+      return nullptr;
+    }
+    const auto& h = first->header;
+    if (h.bytenr != bytenr) out.problem("tree block {} of root {}: header bytenr {}", bytenr, root_id, h.bytenr);
+    if (gen_exact ? h.generation != expect_gen : h.generation > expect_gen)
+      out.problem("tree block {} of root {}: parent transid verify failed: wanted {} found {}", bytenr, root_id,
+                  expect_gen, h.generation);
+    if (h.generation > super_generation)
+      out.problem("tree block {} of root {}: generation {} is newer than the super block's {}", bytenr, root_id,
+                  h.generation, super_generation);
+    if (h.level != expect_level)
+      out.problem("tree block {} of root {}: level {} but expected {}", bytenr, root_id, h.level, expect_level);
+    return first;
+  }
+
+  // Walks a tree from its root pointer; `visit` sees every leaf item of blocks walked for the first time.
+  template <class Visit>
+  void walk(uint64_t root_id, uint64_t bytenr, uint64_t gen, bool gen_exact, int level, const btrfs_key* first_key,
+            Visit&& visit) {
+    tree_block_ptr b = read(root_id, bytenr, gen, gen_exact, level);
+    if (!b) return;
+    for (uint32_t i = 1; i < b->nritems(); ++i)
+      if (!(b->key_at(i - 1) < b->key_at(i)))
+        out.problem("tree block {} of root {}: keys out of order at slot {}", bytenr, root_id, i);
+    if (first_key && b->nritems() && b->key_at(0) != *first_key)
+      out.problem("tree block {} of root {}: first key {} but the parent says {}", bytenr, root_id,
+                  to_string(b->key_at(0)), to_string(*first_key));
+    if (!visited.insert(bytenr).second) return;
+    if (!b->is_leaf()) {
+      for (const auto& p : b->ptrs) {
+        tree_refs[p.blockptr]++;
+        walk(root_id, p.blockptr, p.generation, true, b->header.level - 1, &p.key, visit);
+      }
+      return;
+    }
+    for (const auto& it : b->items) {
+      if (it.key.type == BTRFS_EXTENT_DATA_KEY) {
+        const auto& fe = std::get<btrfs_file_extent_item>(it.value);
+        if (fe.type != BTRFS_FILE_EXTENT_INLINE && fe.disk_bytenr != 0) {
+          data_refs[fe.disk_bytenr][{root_id, it.key.objectid, it.key.offset - fe.offset}]++;
+          data_len[fe.disk_bytenr] = fe.disk_num_bytes;
+        }
+      }
+      visit(it);
+    }
+  }
+
+  // Every item of one tree in key order, shared blocks included (for the per-root checks).
+  void for_each_item(uint64_t root_id, uint64_t bytenr, int level, const std::function<void(const btrfs_item&)>& fn) {
+    const committed_chunk* c = chunk_of(bytenr, fs.nodesize);
+    if (!c) return;  // reported by the walk
+    tree_block_ptr b;
+    for (const auto& s : c->stripes) {
+      auto d = fs.devices.find(s.devid);
+      if (d == fs.devices.end() || d->second->missing) continue;
+      if ((b = d->second->bdev.read_tree_block(s.offset + (bytenr - c->start))) && b->header.csum == b->content_csum())
+        break;
+      b = nullptr;
+    }
+    if (!b || b->header.level != level) return;  // reported by the walk
+    if (b->is_leaf()) {
+      for (const auto& it : b->items) fn(it);
+      return;
+    }
+    for (const auto& p : b->ptrs) for_each_item(root_id, p.blockptr, level - 1, fn);
+  }
+
+  void collect(uint64_t root_id, const btrfs_item& it) {
+    switch (root_id) {
+      case BTRFS_EXTENT_TREE_OBJECTID:
+        if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
+          extents[it.key.objectid] = {it.key.offset, std::get<btrfs_extent_item>(it.value)};
+        else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
+          extents[it.key.objectid] = {fs.nodesize, std::get<btrfs_extent_item>(it.value)};
+        else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) {
+          block_groups[it.key.objectid] = std::get<btrfs_block_group_item>(it.value);
+          block_group_len[it.key.objectid] = it.key.offset;
+        }
+        break;
+      case BTRFS_DEV_TREE_OBJECTID:
+        if (it.key.type == BTRFS_DEV_EXTENT_KEY)
+          dev_extents[{it.key.objectid, it.key.offset}] = std::get<btrfs_dev_extent>(it.value);
+        break;
+      case BTRFS_CSUM_TREE_OBJECTID:
+        if (it.key.type == BTRFS_EXTENT_CSUM_KEY) csums[it.key.offset] = std::get<btrfs_csum_item>(it.value);
+        break;
+      case BTRFS_ROOT_TREE_OBJECTID:
+        if (it.key.type == BTRFS_ROOT_ITEM_KEY) root_items[it.key.objectid] = std::get<btrfs_root_item>(it.value);
+        if (it.key.type == BTRFS_ROOT_REF_KEY || it.key.type == BTRFS_ROOT_BACKREF_KEY) {
+          const auto& r = std::get<btrfs_root_ref>(it.value);
+          const bool fwd = it.key.type == BTRFS_ROOT_REF_KEY;
+          const uint64_t parent = fwd ? it.key.objectid : it.key.offset, child = fwd ? it.key.offset : it.key.objectid;
+          (fwd ? root_refs : root_backrefs).push_back({parent, child, r.dirid, r.sequence, r.name});
+        }
+        break;
+      default: break;
+    }
+  }
+
+  void check_extents(bool snapshots) {
+    for (const auto& [bytenr, e] : extents) {
+      const auto& [len, ei] = e;
+      const bool data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
+      uint64_t want = 0;
+      if (data) {
+        if (auto r = data_refs.find(bytenr); r != data_refs.end())
+          for (const auto& [who, n] : r->second) want += n;
+      } else if (auto r = tree_refs.find(bytenr); r != tree_refs.end()) {
+        want = r->second;
+      }
+      if (ei.refs != want)
+        out.problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, len,
+                    data ? "data" : "tree block", ei.refs, want);
+      if (data) check_data_backrefs(bytenr, ei, snapshots);
+    }
+    for (const auto& [bytenr, n] : tree_refs)
+      if (!extents.count(bytenr)) out.problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
+    for (const auto& [bytenr, refs] : data_refs)
+      if (!extents.count(bytenr)) out.problem("data extent {} is referenced but has no extent item", bytenr);
+      else if (extents[bytenr].first != data_len[bytenr])
+        out.problem("data extent {}: extent item of {} bytes but file extents say {}", bytenr, extents[bytenr].first,
+                    data_len[bytenr]);
+    // Block group items: used bytes against the extent items inside the group.
+    std::map<uint64_t, uint64_t> used;
+    for (const auto& [bytenr, e] : extents) {
+      auto bg = block_groups.upper_bound(bytenr);
+      if (bg == block_groups.begin()) {
+        out.problem("extent {} lies in no block group", bytenr);
+        continue;
+      }
+      --bg;
+      if (bytenr + e.first > bg->first + block_group_len[bg->first]) {
+        out.problem("extent {} lies outside block group {}", bytenr, bg->first);
+        continue;
+      }
+      used[bg->first] += e.first;
+    }
+    for (const auto& [start, item] : block_groups) {
+      if (item.used != used[start])
+        out.problem("block group {}: item says used {} but its extents add up to {}", start, item.used, used[start]);
+      if (!chunks.count(start)) out.problem("block group item {} has no chunk item", start);
+    }
+  }
+
+  // Back references of a data extent by identity: each (root, inode, offset) with its count. With
+  // snapshots, a leaf shared by several roots holds the reference of the root that created it (the
+  // model has no shared backrefs), so only (inode, offset) is compared.
+  void check_data_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool snapshots) {
+    std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t> have, want;
+    for (const auto& r : ei.inline_refs)
+      if (r.type == BTRFS_EXTENT_DATA_REF_KEY) have[{snapshots ? 0 : r.root, r.objectid, r.offset}] += r.count;
+    if (auto it = data_refs.find(bytenr); it != data_refs.end())
+      for (const auto& [who, n] : it->second)
+        want[{snapshots ? 0 : std::get<0>(who), std::get<1>(who), std::get<2>(who)}] += n;
+    if (have == want) return;
+    for (const auto& [who, n] : want) {
+      const uint64_t h = have.count(who) ? have[who] : 0;
+      if (h != n) {
+        out.problem("data extent {}: {} file extent item{} of root {} ino {} offset {} but the extent item has {} such "
+                    "back reference{}",
+                    bytenr, n, n == 1 ? "" : "s", std::get<0>(who), std::get<1>(who), std::get<2>(who), h,
+                    h == 1 ? "" : "s");
+        return;
+      }
+    }
+    for (const auto& [who, n] : have)
+      if (!want.count(who)) {
+        out.problem("data extent {}: back reference root {} ino {} offset {} (count {}) without a file extent item",
+                    bytenr, std::get<0>(who), std::get<1>(who), std::get<2>(who), n);
+        return;
+      }
+  }
+
+  void check_devices() {
+    std::map<uint64_t, uint64_t> allocated;
+    for (const auto& [k, de] : dev_extents) {
+      allocated[k.first] += de.length;
+      auto c = chunks.find(de.chunk_offset);
+      const bool found = c != chunks.end() && std::any_of(c->second.stripes.begin(), c->second.stripes.end(), [&](const auto& s) {
+                           return s.devid == k.first && s.offset == k.second;
+                         });
+      if (!found) out.problem("dev extent devid {} at {} (chunk {}) belongs to no chunk", k.first, k.second, de.chunk_offset);
+    }
+    for (const auto& [start, c] : chunks) {
+      for (const auto& s : c.stripes)
+        if (!dev_extents.count({s.devid, s.offset}))
+          out.problem("chunk {}: stripe on devid {} at {} has no dev extent", start, s.devid, s.offset);
+      if (!block_groups.count(start)) out.problem("chunk {} has no block group item", start);
+    }
+    for (const auto& [devid, di] : dev_items)
+      if (di.bytes_used != allocated[devid])
+        out.problem("dev item {}: bytes_used {} but its dev extents add up to {}", devid, di.bytes_used, allocated[devid]);
+  }
+
+  // Every committed data checksum against the data on every mirror.
+  void check_csums() {
+    std::vector<uint8_t> buf(fs.sectorsize);
+    for (const auto& [start, item] : csums) {
+      for (size_t i = 0; i < item.csums.size(); ++i) {
+        const uint64_t logical = start + i * fs.sectorsize;
+        const committed_chunk* c = chunk_of(logical, fs.sectorsize);
+        if (!c) {
+          out.problem("csum item for {} is not mapped by any committed chunk", logical);
+          break;
+        }
+        for (size_t m = 0; m < c->stripes.size(); ++m) {
+          const btrfs_stripe& s = c->stripes[m];
+          auto d = fs.devices.find(s.devid);
+          if (d == fs.devices.end() || d->second->missing) continue;
+          d->second->bdev.read(s.offset + (logical - c->start), buf);
+          if (btrfs_csum_sector(buf) != item.csums[i]) {
+            out.problem("data at {} mirror {} (devid {}): checksum {:#x} but the csum tree says {:#x}", logical, m + 1,
+                        s.devid, btrfs_csum_sector(buf), item.csums[i]);
+            return;  // one is enough: the rest usually follows
+          }
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs) {
+  problem_list out;
+  out.prefix = "on disk: ";
+  disk_checker c{fs, out};
+  const btrfs_root& tree_root = *fs.roots.at(BTRFS_ROOT_TREE_OBJECTID);
+  const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
+  c.super_generation = fs.generation;
+  // The super block's sys_chunk_array: the system chunks, to read the chunk tree with.
+  for (const auto& [logical, map] : fs.mapping_tree)
+    if (map->type & BTRFS_BLOCK_GROUP_SYSTEM) {
+      committed_chunk cc{map->start, map->length, map->type, {}};
+      for (const auto& s : map->stripes) cc.stripes.push_back({s.devid, s.physical});
+      c.chunks[logical] = std::move(cc);
+    }
+  std::map<uint64_t, committed_chunk> chunk_items;
+  c.tree_refs[chunk_root.commit_root]++;  // the super block's chunk_root
+  c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,
+         chunk_root.commit_root_level, nullptr, [&](const btrfs_item& it) {
+           if (it.key.type == BTRFS_CHUNK_ITEM_KEY) {
+             const auto& ch = std::get<btrfs_chunk>(it.value);
+             chunk_items[it.key.offset] = {it.key.offset, ch.length, ch.type, ch.stripes};
+           } else if (it.key.type == BTRFS_DEV_ITEM_KEY) {
+             c.dev_items[it.key.offset] = std::get<btrfs_dev_item>(it.value);
+           }
+         });
+  for (const auto& [logical, ch] : c.chunks)
+    if (!chunk_items.count(logical)) out.problem("system chunk {} of the super block has no chunk item", logical);
+  c.chunks = std::move(chunk_items);
+  // The super block's root: the root tree, then every tree its root items point at.
+  c.tree_refs[tree_root.commit_root]++;
+  c.walk(BTRFS_ROOT_TREE_OBJECTID, tree_root.commit_root, tree_root.commit_root_gen, true, tree_root.commit_root_level,
+         nullptr, [&](const btrfs_item& it) { c.collect(BTRFS_ROOT_TREE_OBJECTID, it); });
+  bool snapshots = false;
+  std::set<uint64_t> root_ids{BTRFS_ROOT_TREE_OBJECTID, BTRFS_CHUNK_TREE_OBJECTID};
+  for (const auto& [id, ri] : c.root_items) {
+    root_ids.insert(id);
+    if (ri.last_snapshot) snapshots = true;
+  }
+  snapshots |= !c.root_refs.empty();
+  std::vector<fsck::subvol_link> dir_links;
+  for (const auto& [id, ri] : c.root_items) {
+    if (id == BTRFS_CHUNK_TREE_OBJECTID) continue;  // read from the super block's chunk_root above
+    c.tree_refs[ri.bytenr]++;
+    c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&](const btrfs_item& it) { c.collect(id, it); });
+    const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
+    if (!fs_tree) continue;
+    fsck::fs_tree_checker fc(id, out);
+    c.for_each_item(id, ri.bytenr, ri.level, [&](const btrfs_item& it) { fc.item(it); });
+    fc.finish(dir_links);
+  }
+  c.check_extents(snapshots);
+  c.check_devices();
+  fsck::check_root_refs(out, c.root_refs, c.root_backrefs, dir_links, root_ids);
+  c.check_csums();
+  return std::move(out.problems);
+}
+
+}  // namespace fsrace::model
