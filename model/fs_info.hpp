@@ -77,6 +77,9 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
 
   // Transactions.
   uint64_t generation = 0;                    // last committed transid (super block generation)
+  // The super block's sys_chunk_array as the last commit wrote it (super_for_commit, copied in the
+  // commit's critical section): the system chunks a reader of the devices finds the chunk tree with.
+  std::map<uint64_t, map_lookup_ptr> super_sys_chunk_array;
   uint64_t last_trans_committed = 0;
   uint64_t last_transid_started = 0;
   transaction_ptr running_transaction;

@@ -327,13 +327,13 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs) {
   const btrfs_root& tree_root = *fs.roots.at(BTRFS_ROOT_TREE_OBJECTID);
   const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
   c.super_generation = fs.generation;
-  // The super block's sys_chunk_array: the system chunks, to read the chunk tree with.
-  for (const auto& [logical, map] : fs.mapping_tree)
-    if (map->type & BTRFS_BLOCK_GROUP_SYSTEM) {
-      committed_chunk cc{map->start, map->length, map->type, {}};
-      for (const auto& s : map->stripes) cc.stripes.push_back({s.devid, s.physical});
-      c.chunks[logical] = std::move(cc);
-    }
+  // The super block's sys_chunk_array as the last commit wrote it: the system chunks to read the chunk
+  // tree with (a system chunk allocated or removed since is not on disk yet).
+  for (const auto& [logical, map] : fs.super_sys_chunk_array) {
+    committed_chunk cc{map->start, map->length, map->type, {}};
+    for (const auto& s : map->stripes) cc.stripes.push_back({s.devid, s.physical});
+    c.chunks[logical] = std::move(cc);
+  }
   std::map<uint64_t, committed_chunk> chunk_items;
   c.tree_refs[chunk_root.commit_root]++;  // the super block's chunk_root
   c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,

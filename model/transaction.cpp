@@ -344,6 +344,11 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     root->commit_root_level = root->level;
     root->commit_root_gen = fs_info.buffer_radix.find(root->node) ? (*fs_info.buffer_radix.find(root->node))->header.generation : 0;
   }
+  // memcpy(super_for_commit, super_copy): the system chunks as of this commit (btrfs_add_system_chunk
+  // adds to super_copy when a system chunk is allocated, btrfs_del_sys_chunk removes it).
+  fs_info.super_sys_chunk_array.clear();
+  for (const auto& [logical, map] : fs_info.mapping_tree)
+    if (map->type & BTRFS_BLOCK_GROUP_SYSTEM) fs_info.super_sys_chunk_array.emplace(logical, map);
   fs_info.commit_root_sem.up_write();
   // TRANS_STATE_UNBLOCKED: new handles start the next transaction while this commit writes out.
   fs_info.trans_lock.lock();
