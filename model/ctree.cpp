@@ -401,6 +401,16 @@ int btrfs_update_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
   }, "btrfs_update_item(root {}, objectid {})");
 }
 
+int btrfs_update_item_at_leaf(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key,
+                              const std::function<item_value()>& value) {
+  return modify_tree(trans, root, key, [&](tree_block& leaf) {
+    int slot;
+    if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
+    leaf.items[slot].value = value();
+    return 0;
+  }, "btrfs_update_item(root {}, objectid {})");
+}
+
 int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key) {
   return modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
@@ -464,7 +474,11 @@ uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int
 void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   btrfs_add_delayed_tree_ref(trans, bytenr, fs_info.nodesize, level, root.objectid, -1, false);
-  fs_info.dirty_tree_blocks.erase(bytenr);  // never written if it lived only in this transaction
+  // Never written if it lived only in this transaction (btrfs_free_tree_block: generation == transid,
+  // btrfs_clean_tree_block). A block of the transaction still committing (the next one may COW it once
+  // the commit is unblocked) stays on the dirty list: that commit writes it.
+  const tree_block_ptr* b = fs_info.buffer_radix.find(bytenr);
+  if (b && (*b)->header.generation == trans.transid) fs_info.dirty_tree_blocks.erase(bytenr);
 }
 
 btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid) {

@@ -87,6 +87,10 @@ const btrfs_item& btrfs_path_item(btrfs_fs_info& fs_info, const btrfs_path& path
 int btrfs_insert_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, item_value value);
 // Replaces the value of an existing item (the size may change). -ENOENT if absent.
 int btrfs_update_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, item_value value);
+// The same, with the value made once the search reached the leaf (after its scheduling points), as
+// kernel code that fills an item from live state while it holds the leaf (btrfs_update_device).
+int btrfs_update_item_at_leaf(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key,
+                              const std::function<item_value()>& value);
 // Deletes the item with exactly this key. -ENOENT if absent.
 int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key);
 // btrfs_search_slot(trans, root, key, path, 0, 1) with path->lowest_level: COWs every block on the

@@ -118,9 +118,7 @@ void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     de.length = map_stripe_size(*map);
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
-    btrfs_device* d = fs_info.device(s.devid);
-    btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
-                      btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
+    btrfs_update_device(trans, s.devid);
   }
 }
 

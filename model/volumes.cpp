@@ -316,8 +316,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     for (const auto& s : map->stripes) {
       btrfs_device* d = fs_info.device(s.devid);
       if (!d) continue;
-      btrfs_update_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, d->devid},
-                        btrfs_dev_item{d->devid, d->total_bytes, d->bytes_used});
+      btrfs_update_device(trans, d->devid);
     }
     int ret = btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
     if (ret) btrfs_abort_transaction(trans, ret);
@@ -325,6 +324,16 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   int ret = btrfs_remove_block_group(trans, chunk_offset);
   if (ret) btrfs_abort_transaction(trans, ret);
   return 0;
+}
+
+int btrfs_update_device(btrfs_trans_handle& trans, uint64_t devid) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  return btrfs_update_item_at_leaf(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, devid},
+                                   [&]() -> item_value {
+                                     const btrfs_device* d = fs_info.device(devid);
+                                     FSRACE_MODEL_CHECK(d, "btrfs_update_device: devid {} is gone", devid);
+                                     return btrfs_dev_item{devid, d->total_bytes, d->bytes_used};
+                                   });
 }
 
 }  // namespace fsrace::model

@@ -81,5 +81,9 @@ int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical);
 int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type);
 // btrfs_remove_chunk: deletes dev extents, the chunk item and the block group (btrfs_remove_block_group).
 int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset);
+// btrfs_update_device: the device item takes the device's size and bytes_used as they are when the
+// search holds its leaf (btrfs_device_get_bytes_used after btrfs_search_slot), not when the caller
+// started: a chunk allocated meanwhile is counted.
+int btrfs_update_device(btrfs_trans_handle& trans, uint64_t devid);
 
 }  // namespace fsrace::model
