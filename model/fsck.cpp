@@ -196,7 +196,7 @@ std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const) {
   // Device bytes_used (btrfs_device::bytes_used) against the stripes of the mapped chunks.
   std::map<uint64_t, uint64_t> allocated;
   for (const auto& [logical, map] : fs.mapping_tree)
-    for (const auto& s : map->stripes) allocated[s.devid] += map->length;
+    for (const auto& s : map->stripes) allocated[s.devid] += map_stripe_size(*map);
   for (const auto& [devid, d] : fs.devices)
     if (!d->is_tgtdev_for_dev_replace && d->bytes_used != allocated[devid])
       c.problem("devid {}: bytes_used {} but its chunk stripes add up to {}", devid, d->bytes_used, allocated[devid]);

@@ -17,10 +17,28 @@ namespace {
 
 using fsck::problem_list;
 
-struct committed_chunk {
-  uint64_t start = 0, length = 0, type = 0;
-  std::vector<btrfs_stripe> stripes;
+// A chunk as a reader of the devices maps it: from the super block's system chunk array or a
+// committed chunk item (the model's map_lookup, so RAID10 maps as the IO paths do).
+using committed_chunk = map_lookup;
+
+committed_chunk chunk_from_item(uint64_t start, const btrfs_chunk& ch) {
+  committed_chunk c;
+  c.start = start;
+  c.length = ch.length;
+  c.type = ch.type;
+  c.sub_stripes = ch.sub_stripes;
+  for (const auto& s : ch.stripes) c.stripes.push_back({s.devid, s.offset, 0, 0});
+  return c;
+}
+
+// Where mirror m (1-based) of `logical` lives in chunk c.
+struct mirror_location {
+  uint64_t devid = 0, physical = 0;
 };
+mirror_location locate(const committed_chunk& c, uint64_t logical, int m) {
+  const stripe_piece p = map_stripe_piece(c, logical - c.start, m);
+  return {c.stripes[p.index].devid, p.physical};
+}
 
 struct disk_checker {
   disk_checker(const btrfs_fs_info& f, problem_list& o) : fs(f), out(o) {}
@@ -59,19 +77,18 @@ struct disk_checker {
       return nullptr;
     }
     tree_block_ptr first;
-    for (size_t m = 0; m < c->stripes.size(); ++m) {
-      const btrfs_stripe& s = c->stripes[m];
-      auto d = fs.devices.find(s.devid);
+    for (int m = 1; m <= map_num_copies(*c); ++m) {
+      const mirror_location at = locate(*c, bytenr, m);
+      auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;  // degraded: nothing to read there
-      const uint64_t physical = s.offset + (bytenr - c->start);
-      tree_block_ptr b = d->second->bdev.read_tree_block(physical);
+      tree_block_ptr b = d->second->bdev.read_tree_block(at.physical);
       if (!b) {
         out.problem("tree block {} of root {}: mirror {} (devid {} physical {}) holds no tree block", bytenr, root_id,
-                    m + 1, s.devid, physical);
+                    m, at.devid, at.physical);
         continue;
       }
       if (b->header.csum != b->content_csum()) {
-        out.problem("tree block {} of root {}: mirror {} (devid {}) fails its checksum", bytenr, root_id, m + 1, s.devid);
+        out.problem("tree block {} of root {}: mirror {} (devid {}) fails its checksum", bytenr, root_id, m, at.devid);
         continue;
       }
       if (!first) {
@@ -79,7 +96,7 @@ struct disk_checker {
       } else if (b != first && (b->header.csum != first->header.csum || b->header.generation != first->header.generation ||
                                 b->header.bytenr != first->header.bytenr)) {
         out.problem("tree block {} of root {}: mirror {} (devid {}) holds generation {}, mirror 1 generation {}", bytenr,
-                    root_id, m + 1, s.devid, b->header.generation, first->header.generation);
+                    root_id, m, at.devid, b->header.generation, first->header.generation);
       }
     }
     if (!first) {
@@ -136,11 +153,11 @@ struct disk_checker {
     const committed_chunk* c = chunk_of(bytenr, fs.nodesize);
     if (!c) return;  // reported by the walk
     tree_block_ptr b;
-    for (const auto& s : c->stripes) {
-      auto d = fs.devices.find(s.devid);
+    for (int m = 1; m <= map_num_copies(*c); ++m) {
+      const mirror_location at = locate(*c, bytenr, m);
+      auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;
-      if ((b = d->second->bdev.read_tree_block(s.offset + (bytenr - c->start))) && b->header.csum == b->content_csum())
-        break;
+      if ((b = d->second->bdev.read_tree_block(at.physical)) && b->header.csum == b->content_csum()) break;
       b = nullptr;
     }
     if (!b || b->header.level != level) return;  // reported by the walk
@@ -276,14 +293,14 @@ struct disk_checker {
       allocated[k.first] += de.length;
       auto c = chunks.find(de.chunk_offset);
       const bool found = c != chunks.end() && std::any_of(c->second.stripes.begin(), c->second.stripes.end(), [&](const auto& s) {
-                           return s.devid == k.first && s.offset == k.second;
+                           return s.devid == k.first && s.physical == k.second;
                          });
       if (!found) out.problem("dev extent devid {} at {} (chunk {}) belongs to no chunk", k.first, k.second, de.chunk_offset);
     }
     for (const auto& [start, c] : chunks) {
       for (const auto& s : c.stripes)
-        if (!dev_extents.count({s.devid, s.offset}))
-          out.problem("chunk {}: stripe on devid {} at {} has no dev extent", start, s.devid, s.offset);
+        if (!dev_extents.count({s.devid, s.physical}))
+          out.problem("chunk {}: stripe on devid {} at {} has no dev extent", start, s.devid, s.physical);
       if (!block_groups.count(start)) out.problem("chunk {} has no block group item", start);
     }
     for (const auto& [devid, di] : dev_items)
@@ -302,14 +319,14 @@ struct disk_checker {
           out.problem("csum item for {} is not mapped by any committed chunk", logical);
           break;
         }
-        for (size_t m = 0; m < c->stripes.size(); ++m) {
-          const btrfs_stripe& s = c->stripes[m];
-          auto d = fs.devices.find(s.devid);
+        for (int m = 1; m <= map_num_copies(*c); ++m) {
+          const mirror_location at = locate(*c, logical, m);
+          auto d = fs.devices.find(at.devid);
           if (d == fs.devices.end() || d->second->missing) continue;
-          d->second->bdev.read(s.offset + (logical - c->start), buf);
+          d->second->bdev.read(at.physical, buf);
           if (btrfs_csum_sector(buf) != item.csums[i]) {
-            out.problem("data at {} mirror {} (devid {}): checksum {:#x} but the csum tree says {:#x}", logical, m + 1,
-                        s.devid, btrfs_csum_sector(buf), item.csums[i]);
+            out.problem("data at {} mirror {} (devid {}): checksum {:#x} but the csum tree says {:#x}", logical, m,
+                        at.devid, btrfs_csum_sector(buf), item.csums[i]);
             return;  // one is enough: the rest usually follows
           }
         }
@@ -329,18 +346,14 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs) {
   c.super_generation = fs.generation;
   // The super block's sys_chunk_array as the last commit wrote it: the system chunks to read the chunk
   // tree with (a system chunk allocated or removed since is not on disk yet).
-  for (const auto& [logical, map] : fs.super_sys_chunk_array) {
-    committed_chunk cc{map->start, map->length, map->type, {}};
-    for (const auto& s : map->stripes) cc.stripes.push_back({s.devid, s.physical});
-    c.chunks[logical] = std::move(cc);
-  }
+  for (const auto& [logical, map] : fs.super_sys_chunk_array) c.chunks[logical] = *map;
   std::map<uint64_t, committed_chunk> chunk_items;
   c.tree_refs[chunk_root.commit_root]++;  // the super block's chunk_root
   c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,
          chunk_root.commit_root_level, nullptr, [&](const btrfs_item& it) {
            if (it.key.type == BTRFS_CHUNK_ITEM_KEY) {
              const auto& ch = std::get<btrfs_chunk>(it.value);
-             chunk_items[it.key.offset] = {it.key.offset, ch.length, ch.type, ch.stripes};
+             chunk_items[it.key.offset] = chunk_from_item(it.key.offset, ch);
            } else if (it.key.type == BTRFS_DEV_ITEM_KEY) {
              c.dev_items[it.key.offset] = std::get<btrfs_dev_item>(it.value);
            }

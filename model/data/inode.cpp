@@ -171,14 +171,21 @@ void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode) {
 int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode) {
   btrfs_root* root = trans.fs_info->get_fs_root(inode.root);
   FSRACE_MODEL_CHECK(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
-  btrfs_inode_item ii;
-  ii.generation = inode.generation;
-  ii.transid = trans.transid;
-  ii.size = inode.disk_i_size;
-  ii.nbytes = inode.nbytes;
-  ii.nlink = inode.nlink;
-  ii.flags = inode.flags;
-  return btrfs_update_item(trans, *root, {inode.ino, BTRFS_INODE_ITEM_KEY, 0}, ii);
+  // 6.1 copies the inode into its delayed node (btrfs_delayed_update_inode) and the last copy is what
+  // the commit writes: the item takes the inode's fields when the search holds the leaf, so two updates
+  // whose searches interleave cannot leave the older copy behind (the model used to copy before the
+  // search: the on-disk fsck found a committed nbytes one concurrent extent behind).
+  const uint64_t transid = trans.transid;
+  return btrfs_update_item_at_leaf(trans, *root, {inode.ino, BTRFS_INODE_ITEM_KEY, 0}, [&inode, transid]() -> item_value {
+    btrfs_inode_item ii;
+    ii.generation = inode.generation;
+    ii.transid = transid;
+    ii.size = inode.disk_i_size;
+    ii.nbytes = inode.nbytes;
+    ii.nlink = inode.nlink;
+    ii.flags = inode.flags;
+    return ii;
+  });
 }
 
 }  // namespace fsrace::model

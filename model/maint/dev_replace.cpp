@@ -124,8 +124,13 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   // new device, as btrfs_rm_dev_replace_blocked waiting for bios in flight makes sure in the kernel.
   auto tgt = fs_info.devices.at(BTRFS_DEV_REPLACE_DEVID);
   fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID);
+  const btrfs_device& src = *fs_info.devices.at(srcdevid);
   tgt->devid = srcdevid;
   tgt->is_tgtdev_for_dev_replace = false;
+  // The target takes the source's sizes as they are now (btrfs_device_set_total_bytes,
+  // btrfs_device_set_bytes_used): chunks allocated or removed on the source while the copy ran count.
+  tgt->total_bytes = src.total_bytes;
+  tgt->bytes_used = src.bytes_used;
   fs_info.devices[srcdevid] = std::move(tgt);
   r.rwsem.up_write();
   fs_info.chunk_mutex.unlock();
