@@ -182,7 +182,7 @@ struct checker {
 
 }  // namespace
 
-std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const) {
+std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_scope scope) {
   // The checker only reads; the tree walkers take a non-const fs_info for the cache lookups.
   auto& fs = const_cast<btrfs_fs_info&>(fs_info_const);
   checker c{fs, {}, {}, {}, {}, {}};
@@ -200,7 +200,7 @@ std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const) {
   for (const auto& [devid, d] : fs.devices)
     if (!d->is_tgtdev_for_dev_replace && d->bytes_used != allocated[devid])
       c.problem("devid {}: bytes_used {} but its chunk stripes add up to {}", devid, d->bytes_used, allocated[devid]);
-  auto committed = btrfs_check_committed(fs);
+  auto committed = btrfs_check_committed(fs, scope);
   c.problems.insert(c.problems.end(), std::make_move_iterator(committed.begin()), std::make_move_iterator(committed.end()));
   return c.problems;
 }

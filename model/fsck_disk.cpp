@@ -337,7 +337,7 @@ struct disk_checker {
 
 }  // namespace
 
-std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs) {
+std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_scope scope) {
   problem_list out;
   out.prefix = "on disk: ";
   disk_checker c(fs, out);
@@ -378,14 +378,14 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs) {
     c.tree_refs[ri.bytenr]++;
     c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&](const btrfs_item& it) { c.collect(id, it); });
     const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
-    if (!fs_tree) continue;
+    if (!fs_tree || scope == fsck_scope::trees) continue;
     fsck::fs_tree_checker fc(id, out);
     c.for_each_item(id, ri.bytenr, ri.level, [&](const btrfs_item& it) { fc.item(it); });
     fc.finish(dir_links);
   }
   c.check_extents(snapshots);
   c.check_devices();
-  fsck::check_root_refs(out, c.root_refs, c.root_backrefs, dir_links, root_ids);
+  if (scope == fsck_scope::filesystem) fsck::check_root_refs(out, c.root_refs, c.root_backrefs, dir_links, root_ids);
   c.check_csums();
   return std::move(out.problems);
 }

@@ -169,7 +169,7 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
   locks.exclusive(fs->scrub_lock);
   locks.exclusive(fs->ordered_operations_mutex);
   locks.exclusive(fs->send_reloc_lock);
-  locks.exclusive(fs->subvol_dir_mutex);
+  for (const auto& [id, rd] : fs->data_roots) locks.rw(rd.dir_i_rwsem);  // each root's top directory
   for (const auto& si : fs->space_info) locks.rw(si.groups_sem);
   out += "\nlocks held:\n" + (locks.text().empty() ? std::string("  none\n") : locks.text());
   out += "(waits: the blocked threads above, each in the operation it waits in)\n";

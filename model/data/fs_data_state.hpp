@@ -16,6 +16,7 @@
 #include "model/data/data_oracle.hpp"
 #include "model/data/ordered_extent.hpp"
 #include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/rw_semaphore.hpp"
 
 namespace fsrace::model {
 
@@ -29,6 +30,10 @@ struct btrfs_root_data {
   uint64_t highest_objectid = 256;        // root->highest_objectid (256 is the top directory)
   uint64_t dir_index = 2;                 // next DIR_INDEX of the top directory
   std::map<std::string, uint64_t, std::less<>> dcache;  // the top directory's dentries: name -> ino
+  // The top directory's inode->i_rwsem. The VFS holds it for writing across create (open_last_lookups)
+  // and unlink (do_unlinkat, before the file's own i_rwsem), btrfs_mksubvol across snapshot and
+  // subvolume creation: the directory's entries and its i_size change one name at a time.
+  sched::RwSemaphore dir_i_rwsem{"dir->i_rwsem"};
 };
 
 struct btrfs_fs_data_state {

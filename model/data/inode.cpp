@@ -87,6 +87,7 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_root* root = fs_info.get_fs_root(root_objectid);
   if (!root) return -ENOENT;
   auto& rd = btrfs_root_data_of(fs_info, root_objectid);
+  sched::WriteGuard dir_lock(rd.dir_i_rwsem);  // the VFS's inode_lock(dir) around ->create
   auto trans = btrfs_start_transaction(fs_info);
   sched::point(sched::L("btrfs_create(root {} ino {})", root_objectid, rd.highest_objectid + 1));
   if (rd.dcache.count(name)) {
@@ -131,16 +132,19 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
 }
 
 int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_view name) {
-  const uint64_t ino = btrfs_lookup_name(fs_info, root_objectid, name);
   btrfs_root* root = fs_info.get_fs_root(root_objectid);
-  if (!ino || !root) return -ENOENT;
-  btrfs_inode& inode = *btrfs_iget(fs_info, root_objectid, ino);
-  inode.i_rwsem.down_write();
+  if (!root) return -ENOENT;
   auto& rd = btrfs_root_data_of(fs_info, root_objectid);
-  if (!rd.dcache.count(name)) {  // unlinked by someone else while we slept on i_rwsem
-    inode.i_rwsem.up_write();
+  // do_unlinkat: the directory's i_rwsem, the lookup of the name under it, then (vfs_unlink) the
+  // file's i_rwsem.
+  rd.dir_i_rwsem.down_write();
+  const uint64_t ino = btrfs_lookup_name(fs_info, root_objectid, name);
+  if (!ino) {
+    rd.dir_i_rwsem.up_write();
     return -ENOENT;
   }
+  btrfs_inode& inode = *btrfs_iget(fs_info, root_objectid, ino);
+  inode.i_rwsem.down_write();
   auto trans = btrfs_start_transaction(fs_info);
   sched::point(sched::L("btrfs_unlink_inode(root {} ino {})", root_objectid, ino));
   btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(name)});
@@ -153,6 +157,7 @@ int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_end_transaction(trans);
   oracle_unlink(fs_info, inode);
   inode.i_rwsem.up_write();
+  rd.dir_i_rwsem.up_write();
   if (inode.i_count == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
   return 0;
 }

@@ -23,9 +23,6 @@ struct btrfs_root_send_info {
 };
 
 struct btrfs_fs_send_state {
-  // The parent directory's i_rwsem taken by btrfs_mksubvol; one for all parents (a coarsening: only
-  // subvolume creations serialise on it).
-  sched::Mutex subvol_dir_mutex{"dir->i_rwsem (btrfs_mksubvol)"};
   std::map<uint64_t, btrfs_root_send_info> root_send_info;  // by root objectid
   std::map<std::string, send_stream_ptr> send_streams;      // user space: streams by name
   std::map<uint64_t, received_subvol> received_subvols;     // user space: received subvolumes by uuid

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/data/delalloc.hpp"
+#include "model/data/inode.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/snapshot_internal.hpp"
@@ -16,8 +17,11 @@
 namespace fsrace::model {
 namespace {
 
-// Serialises subvolume creation like the parent directory's i_rwsem (btrfs_mksubvol) does.
-sched::Mutex& subvol_mutex(btrfs_fs_info& fs_info) { return fs_info.subvol_dir_mutex; }
+// btrfs_mksubvol: down_write of the parent directory's i_rwsem (its top directory in the model), which
+// file creation and unlink in that directory take too.
+sched::RwSemaphore& mksubvol_dir_sem(btrfs_fs_info& fs_info, uint64_t parent_root) {
+  return btrfs_root_data_of(fs_info, parent_root).dir_i_rwsem;
+}
 
 }  // namespace
 
@@ -95,7 +99,7 @@ int btrfs_ioctl_snap_create(btrfs_fs_info& fs_info, uint64_t source_root, uint64
   btrfs_root* parent = fs_info.get_fs_root(parent_root);
   if (!src || !parent) return -ENOENT;
   sched::point(sched::L("btrfs_ioctl_snap_create(source {}, parent {})", source_root, parent_root));
-  sched::LockGuard guard(subvol_mutex(fs_info));
+  sched::WriteGuard dir_lock(mksubvol_dir_sem(fs_info, parent_root));
   if (btrfs_dir_name_exists(fs_info, *parent, name)) return -EEXIST;
   // btrfs_start_delalloc_snapshot + btrfs_wait_ordered_extents: what was written before the
   // snapshot ioctl is in the snapshot.
@@ -118,7 +122,7 @@ int btrfs_ioctl_subvol_create(btrfs_fs_info& fs_info, uint64_t parent_root, std:
   btrfs_root* parent = fs_info.get_fs_root(parent_root);
   if (!parent) return -ENOENT;
   sched::point(sched::L("btrfs_ioctl_subvol_create(parent {})", parent_root));
-  sched::LockGuard guard(subvol_mutex(fs_info));
+  sched::WriteGuard dir_lock(mksubvol_dir_sem(fs_info, parent_root));
   if (btrfs_dir_name_exists(fs_info, *parent, name)) return -EEXIST;
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
   const uint64_t objectid = btrfs_find_free_root_objectid(fs_info);

@@ -11,7 +11,7 @@
 namespace fsrace::model {
 
 void snapshot_init_data_state(btrfs_fs_info& fs_info, uint64_t source, uint64_t snapshot) {
-  const btrfs_root_data src = btrfs_root_data_of(fs_info, source);
+  const btrfs_root_data& src = btrfs_root_data_of(fs_info, source);  // std::map: stays valid below
   btrfs_root_data& rd = btrfs_root_data_of(fs_info, snapshot);
   rd.highest_objectid = src.highest_objectid;
   rd.dir_index = src.dir_index;

@@ -36,4 +36,16 @@ class RwSemaphore {
   uint64_t epoch_ = 0;
 };
 
+/// down_write for a scope.
+class WriteGuard {
+ public:
+  explicit WriteGuard(RwSemaphore& sem) : sem_(sem) { sem_.down_write(); }
+  ~WriteGuard() { sem_.up_write(); }
+  WriteGuard(const WriteGuard&) = delete;
+  WriteGuard& operator=(const WriteGuard&) = delete;
+
+ private:
+  RwSemaphore& sem_;
+};
+
 }  // namespace fsrace::sched

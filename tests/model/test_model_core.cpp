@@ -105,6 +105,8 @@ TEST_CASE("btrfs_map_block maps reads to one mirror and writes to all, per profi
   }
 }
 
+// Raw inode items without refs: the fsck checks the trees as trees (fsck_scope::trees) here and in the
+// clone and concurrent-writer tests below.
 TEST_CASE("tree insert, search, delete and COW with commit-root isolation", "[model][ctree]") {
   auto fs = make_fs();
   btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
@@ -122,7 +124,7 @@ TEST_CASE("tree insert, search, delete and COW with commit-root isolation", "[mo
     CHECK(root.commit_root == commit_root_before);
     CHECK(root.level >= 1);
   });
-  CHECK(btrfs_check(*fs).empty());
+  CHECK(btrfs_check(*fs, fsck_scope::trees).empty());
   run_in_fiber([&] {
     REQUIRE(btrfs_commit_current(*fs) == 0);
     btrfs_path p(true, true);
@@ -155,7 +157,7 @@ TEST_CASE("tree insert, search, delete and COW with commit-root isolation", "[mo
     btrfs_path d(true, true);
     CHECK(btrfs_search_slot(*fs, root, {1000, BTRFS_INODE_ITEM_KEY, 0}, d) == 1);
   });
-  CHECK(btrfs_check(*fs).empty());
+  CHECK(btrfs_check(*fs, fsck_scope::trees).empty());
 }
 
 TEST_CASE("a freed tree block reused after commit fails parent transid verification", "[model][ctree]") {
@@ -325,8 +327,8 @@ TEST_CASE("a clone shares the prepared state and diverges privately", "[model][c
   CHECK(btrfs_lookup_item(a, *a.roots.at(BTRFS_FS_TREE_OBJECTID), {400, BTRFS_INODE_ITEM_KEY, 0}, &v) == 0);
   CHECK(btrfs_lookup_item(b, *b.roots.at(BTRFS_FS_TREE_OBJECTID), {400, BTRFS_INODE_ITEM_KEY, 0}, &v) == -ENOENT);
   CHECK(btrfs_lookup_item(*fs, *fs->roots.at(BTRFS_FS_TREE_OBJECTID), {400, BTRFS_INODE_ITEM_KEY, 0}, &v) == -ENOENT);
-  CHECK(btrfs_check(a).empty());
-  CHECK(btrfs_check(b).empty());
+  CHECK(btrfs_check(a, fsck_scope::trees).empty());
+  CHECK(btrfs_check(b, fsck_scope::trees).empty());
   CHECK(b.buffer_radix.delta_size() == 0);
 }
 
@@ -358,7 +360,7 @@ TEST_CASE("random concurrent tree writers and committers keep fsck clean, reprod
       sched::Execution e = s.run(r, seed);
       INFO("seed " << seed << ": " << e.finding.message);
       REQUIRE(e.finding.kind == sched::FindingKind::None);
-      auto problems = btrfs_check(fs);
+      auto problems = btrfs_check(fs, fsck_scope::trees);
       INFO("seed " << seed << " fsck: " << (problems.empty() ? "" : problems[0]));
       REQUIRE(problems.empty());
       hash[rep] = e.trace_hash();

@@ -1,5 +1,6 @@
 // Metadata (and system) block group relocation: every tree block moves out of the group, read-only
-// snapshots included, and the group disappears.
+// snapshots included, and the group disappears. The trees hold raw inode items (no inode refs), so
+// the fsck checks them as trees (fsck_scope::trees).
 #include <catch2/catch.hpp>
 
 #include <cerrno>
@@ -76,7 +77,7 @@ TEST_CASE("relocating the metadata group moves every tree block out of it, read-
 
   REQUIRE(relocate(*fs, start) == 0);
 
-  const auto problems = btrfs_check(*fs);
+  const auto problems = btrfs_check(*fs, fsck_scope::trees);
   INFO(fmt::format("{}", fmt::join(problems, "\n")));
   CHECK(problems.empty());
   const auto after = test::all_tree_blocks(*fs);
@@ -104,7 +105,7 @@ TEST_CASE("relocating the system group moves the chunk tree", "[model][relocatio
   const uint64_t start = sys->start, len = sys->length;
   REQUIRE(!test::blocks_in(test::all_tree_blocks(*fs), start, len).empty());
   REQUIRE(relocate(*fs, start) == 0);
-  const auto problems = btrfs_check(*fs);
+  const auto problems = btrfs_check(*fs, fsck_scope::trees);
   INFO(fmt::format("{}", fmt::join(problems, "\n")));
   CHECK(problems.empty());
   CHECK(test::blocks_in(test::all_tree_blocks(*fs), start, len).empty());
@@ -135,7 +136,7 @@ TEST_CASE("balance of metadata relocates metadata groups only and leaves a consi
   CHECK(fs->block_group_cache_tree.count(data_start) == 1);
   CHECK(!(fs->flags & (BTRFS_FS_BALANCE_RUNNING | BTRFS_FS_EXCL_OP)));
   CHECK(!fs->balance_ctl);
-  const auto problems = btrfs_check(*fs);
+  const auto problems = btrfs_check(*fs, fsck_scope::trees);
   INFO(fmt::format("{}", fmt::join(problems, "\n")));
   CHECK(problems.empty());
 }
@@ -209,7 +210,7 @@ TEST_CASE("metadata relocation racing with file writes and snapshot creation lea
     REQUIRE(relocated == 0);
     REQUIRE(snap == 0);
     run_in_fiber([&] { REQUIRE(btrfs_commit_current(fs) == 0); });
-    const auto problems = btrfs_check(fs);
+    const auto problems = btrfs_check(fs, fsck_scope::trees);
     INFO(fmt::format("{}", fmt::join(problems, "\n")));
     REQUIRE(problems.empty());
     REQUIRE(test::blocks_in(test::all_tree_blocks(fs), start, len).empty());

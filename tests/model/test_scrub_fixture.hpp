@@ -78,10 +78,12 @@ inline int scrub_device(model::btrfs_fs_info& fs, uint64_t devid, bool readonly,
   return ret;
 }
 
-// Every check an execution's end state must pass: fsck and the data oracle.
+// Every check an execution's end state must pass: the data oracle, then fsck. The oracle comes first
+// because lost data is what user space sees; the fsck of the committed state names the same damage as
+// a mirror whose data no longer matches its checksum.
 inline std::vector<std::string> end_state_problems(const model::btrfs_fs_info& fs) {
-  auto problems = model::btrfs_check(fs);
-  for (auto& p : model::btrfs_check_data_against_oracle(fs)) problems.push_back(p);
+  auto problems = model::btrfs_check_data_against_oracle(fs);
+  for (auto& p : model::btrfs_check(fs)) problems.push_back(p);
   return problems;
 }
 
