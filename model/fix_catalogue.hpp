@@ -60,6 +60,12 @@ inline constexpr std::array kFixes{
              "send and relocation run concurrently again: relocation records fs_info->last_reloc_trans; send, "
              "under commit_root_sem, notices a relocation committed since it started and restarts its tree "
              "search from the last key it processed, re-reading the new commit roots"},
+    fix_info{"5fd76bf31ccf", "btrfs: fix relocation crash due to premature return from btrfs_commit_transaction()", "5.17",
+             "wait_for_commit for TRANS_STATE_COMPLETED also waits for every earlier transaction to complete: an "
+             "fsync's commit (trans->in_fsync) waits only for the previous transaction's SUPER_COMMITTED, so a "
+             "commit that waited for it returned before the previous transaction unpinned its extents "
+             "(relocation: WARN_ON(pinned > 0) in btrfs_relocate_block_group, then BUG_ON(!cache) in "
+             "unpin_extent_range)"},
     fix_info{"a692e13d87cb", "btrfs: fix assertion failure during scrub due to block group reallocation", "5.18",
              "scrub_enumerate_chunks skips a block group that starts below the chunk offset of the device extent "
              "found in the commit root (a group allocated in this transaction over the logical range of one "

@@ -70,11 +70,18 @@ bool trans_list_holds_up_to(btrfs_fs_info& fs_info, uint64_t transid) {
   return !fs_info.trans_list.empty() && fs_info.trans_list.front()->transid <= transid;
 }
 
-// wait_for_commit(commit, TRANS_STATE_COMPLETED): the commit and every earlier one completed.
-void wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& commit) {
+// wait_for_commit(commit, min_state). 5fd76bf31ccf: for TRANS_STATE_COMPLETED, also every earlier
+// transaction completed ("a transaction isn't really completed until all of the previous transactions
+// are completed, but with fsync we can end up with SUPER_COMMITTED transactions before a COMPLETED
+// transaction"); before it, only the state of this one.
+void wait_for_commit(btrfs_fs_info& fs_info, const transaction_ptr& commit,
+                     trans_state min_state = trans_state::completed) {
+  const bool wait_earlier = min_state == trans_state::completed && fs_info.fixes.has("5fd76bf31ccf");
+  if (min_state == trans_state::super_committed) commit->super_committed_waiters++;
   fs_info.commit_wait.wait_event([&] {
-    return commit->state == trans_state::completed && !trans_list_holds_up_to(fs_info, commit->transid);
+    return commit->state >= min_state && (!wait_earlier || !trans_list_holds_up_to(fs_info, commit->transid));
   });
+  if (min_state == trans_state::super_committed) commit->super_committed_waiters--;
 }
 
 // add_pending_snapshot: the handle's pending snapshot joins the transaction's list (state >= COMMIT_START).
@@ -193,12 +200,13 @@ void write_dirty_tree_blocks(btrfs_fs_info& fs_info, uint64_t transid) {
   for (const auto& eb : in_flight) wait_on_extent_buffer_writeback(fs_info, *eb);
 }
 
-// btrfs_finish_extent_commit / unpin_extent_range: what this transaction (or an earlier one) freed
-// becomes allocatable again.
+// btrfs_finish_extent_commit / unpin_extent_range: what this transaction freed becomes allocatable
+// again. Only this transaction's: the kernel unpins trans->transaction->pinned_extents, so an fsync's
+// commit that finished before the previous transaction (SUPER_COMMITTED) leaves that one's pinned.
 void unpin_extents(btrfs_fs_info& fs_info, uint64_t transid) {
   std::vector<std::pair<uint64_t, uint64_t>> pinned;
   for (auto it = fs_info.pinned_extents.begin(); it != fs_info.pinned_extents.end();) {
-    if (it->second.transid > transid) {
+    if (it->second.transid != transid) {
       ++it;
       continue;
     }
@@ -207,7 +215,10 @@ void unpin_extents(btrfs_fs_info& fs_info, uint64_t transid) {
   }
   for (auto& [start, len] : pinned) {
     block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
-    if (!bg) continue;  // the group was removed meanwhile
+    // The cleaner drops a removed group's pinned extents first (clean_pinned_extents); relocation
+    // removes its group only after the commit that unpinned them (5fd76bf31ccf).
+    FSRACE_BUG_ON(!bg, "kernel BUG at extent-tree.c unpin_extent_range: no block group for pinned extent {} "
+                  "(transid {})", start, transid);
     btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
     bg->pinned -= len;
     sinfo.bytes_pinned -= len;
@@ -294,17 +305,20 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   if (cur->state >= trans_state::commit_start) {
     // Another task commits this transaction: queue our snapshot on it, leave, wait for it.
     add_pending_snapshot(trans);
+    const trans_state want = trans.in_fsync ? trans_state::super_committed : trans_state::completed;
     btrfs_end_transaction(trans);
-    wait_for_commit(fs_info, cur);
+    wait_for_commit(fs_info, cur, want);
     return 0;
   }
   cur->state = trans_state::commit_start;
   // From here TRANS_START and TRANS_ATTACH wait (wait_current_trans); TRANS_JOIN still attaches.
-  // The previous transaction must be completed (written, super block, unpinned) first.
+  // The previous transaction must be completed (written, super block, unpinned) first; an fsync's
+  // commit waits only until its super block is written (SUPER_COMMITTED, d0c2f4fa555e, v5.12).
+  const trans_state want_prev = trans.in_fsync ? trans_state::super_committed : trans_state::completed;
   for (size_t i = 1; i < fs_info.trans_list.size(); ++i) {
     if (fs_info.trans_list[i] != cur) continue;
     const transaction_ptr prev = fs_info.trans_list[i - 1];
-    if (prev->state < trans_state::completed) wait_for_commit(fs_info, prev);
+    if (prev->state < want_prev) wait_for_commit(fs_info, prev, want_prev);
     break;
   }
   if (trans.type & TRANS_EXTWRITERS) cur->num_extwriters--;  // extwriter_counter_dec
@@ -358,7 +372,8 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
   write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
-  cur->state = trans_state::super_committed;  // only fsync waits for it: not modelled, no wake-up
+  cur->state = trans_state::super_committed;
+  if (cur->super_committed_waiters) fs_info.commit_wait.wake_up();  // wake_up(&cur_trans->commit_wait)
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
   unpin_extents(fs_info, cur->transid);
   fs_info.last_trans_committed = cur->transid;

@@ -47,6 +47,10 @@ struct btrfs_transaction {
   std::set<uint64_t> dirty_bgs;  // block groups whose item must be updated at commit
   std::vector<uint64_t> new_bgs; // chunks allocated in this transaction whose items are not inserted yet
   bool dirty_bg_run = false;     // BTRFS_TRANS_DIRTY_BG_RUN: the commit started writing dirty block groups
+  // Tasks waiting for this transaction to reach SUPER_COMMITTED (fsync commits, trans->in_fsync). The
+  // commit wakes commit_wait at SUPER_COMMITTED only for them: every other waiter wants COMPLETED and
+  // would sleep again, so the wake-up is not a scheduling point of commits nobody waits on that way.
+  int super_committed_waiters = 0;
 };
 using transaction_ptr = std::shared_ptr<btrfs_transaction>;
 
@@ -56,6 +60,7 @@ struct btrfs_trans_handle {
   uint64_t transid = 0;
   unsigned type = 0;                                    // TRANS_START, TRANS_JOIN, TRANS_ATTACH
   btrfs_pending_snapshot* pending_snapshot = nullptr;   // trans->pending_snapshot (create_snapshot)
+  bool in_fsync = false;  // trans->in_fsync (btrfs_sync_file): its commit waits for SUPER_COMMITTED only
 };
 
 // start_transaction: btrfs_start_transaction (TRANS_START) waits while a commit is between

@@ -19,6 +19,7 @@ int btrfs_sync_file(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, 
   if (!ret) ret = r;
   // No log tree: the full commit of btrfs_sync_file (btrfs_start_transaction, then commit).
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+  trans.in_fsync = true;
   const int c = btrfs_commit_transaction(trans);
   if (!ret) ret = c;
   if (!ret) oracle_make_durable(fs_info, &inode, written_before);
