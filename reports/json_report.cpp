@@ -90,6 +90,8 @@ nlohmann::json to_json(const case_result& c) {
           {"violating_executions", c.violating_executions},
           {"exhausted", c.exhausted},
           {"estimated_executions", c.estimated_executions},
+          {"estimate_error", c.estimate_error},
+          {"estimate_settled", c.estimate_settled},
           {"coverage", c.coverage},
           {"status", to_string(c.result)},
           {"reason", c.reason},
@@ -188,6 +190,8 @@ case_result case_from_json(const nlohmann::json& j, const std::string& path) {
   // Results written before coverage was reported have neither key.
   if (j.contains("estimated_executions") && j["estimated_executions"].is_number())
     c.estimated_executions = j["estimated_executions"].get<double>();
+  if (j.contains("estimate_error") && j["estimate_error"].is_number()) c.estimate_error = j["estimate_error"].get<double>();
+  if (j.contains("estimate_settled") && j["estimate_settled"].is_boolean()) c.estimate_settled = j["estimate_settled"].get<bool>();
   if (j.contains("coverage") && j["coverage"].is_string()) c.coverage = j["coverage"].get<std::string>();
   const std::string st = str(j, path, "status");
   if (st == "pass") c.result = case_result::status::pass;

@@ -57,7 +57,9 @@ struct case_result {
   uint64_t executions = 0;
   uint64_t violating_executions = 0;
   bool exhausted = false;  // dfs covered the bounded space
-  double estimated_executions = 0;  // dfs not exhausted: Knuth's estimate of its space (0: none)
+  double estimated_executions = 0;  // dfs/dpor not exhausted: the estimated size of its space (0: none)
+  double estimate_error = 0;        // its relative standard error
+  bool estimate_settled = false;    // whether it may be given as "about M" (else the total is unknown)
   std::string coverage;    // "the bounded space is exhausted", "not exhausted: N of about M executions", ...
   enum class status { pass, fail, error } result = status::pass;
   std::string reason;    // why it failed or errored (empty on pass)

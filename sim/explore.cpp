@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "sim/coverage.hpp"
 #include "sim/dfs_split.hpp"
 #include "sim/interrupt.hpp"
 
@@ -328,43 +329,26 @@ void tune_allocator_once() {
   (void)tuned;
 }
 
-double estimate_dfs_executions(executor& exec, unsigned bound, uint64_t probes) {
-  sched::KnuthProbe probe(bound);
-  sched::Execution ex;
-  double sum = 0;
-  for (uint64_t i = 0; i < probes; ++i) {  // fixed seeds: the estimate is deterministic
-    exec.run(probe, sched::execution_seed(0x6b6e757468ULL, i), ex);
-    sum += probe.product();
-  }
-  return probes ? sum / static_cast<double>(probes) : 0;
+sched::TreeEstimate estimate_dfs_executions(executor& exec, unsigned bound, uint64_t run_budget) {
+  sched::EstimateLimits limits;
+  limits.run_budget = run_budget;
+  // An unbounded search has no depth a probe must reach: past 64 non-default choices its estimate is unsettled.
+  limits.max_levels = bound == sched::DfsStrategy::kUnbounded ? 64 : 64 + 4 * bound;
+  return sched::estimate_bounded_dfs([&exec](sched::Strategy& s, sched::Execution& ex) { exec.run(s, 0, ex); }, bound,
+                                     limits, 0x6b6e757468ULL);
 }
-
-namespace {
-std::string about(double n) {
-  if (n >= 1e9) return fmt::format("{:.1f} billion", n / 1e9);
-  if (n >= 1e6) return fmt::format("{:.1f} million", n / 1e6);
-  return fmt::format("{:.0f}", n);
-}
-}  // namespace
 
 std::string describe_coverage(const exploration& e) {
-  std::string out;
-  const uint64_t n = e.executions;
-  if (e.exhausted) out = "the bounded space is exhausted";
-  else if (!is_systematic(e.settings.strategy)) out = fmt::format("a sample of {} execution{}", n, n == 1 ? "" : "s");
-  else if (e.settings.strategy == strategy_kind::dpor && e.estimated_executions > 0)
-    out = fmt::format("not exhausted: {} executions; the bounded DFS space it reduces holds about {}", n,
-                      about(e.estimated_executions));
-  else if (e.estimated_executions > static_cast<double>(n))
-    // Knuth's estimator is unbiased but skewed: on deep preemption-bounded trees most probes run low.
-    out = fmt::format("not exhausted: {} of about {} executions (random-probe estimate, often low for deep searches)",
-                      n, about(e.estimated_executions));
-  else if (e.estimated_executions > 0)
-    out = fmt::format("not exhausted: {} executions and more remain (the random probes estimated only {})", n,
-                      about(e.estimated_executions));
-  else out = fmt::format("not exhausted: {} executions", n);
-  if (e.time_up) out += "; stopped by the time budget";
-  return out;
+  coverage_facts f;
+  f.executions = e.executions;
+  f.exhausted = e.exhausted;
+  f.systematic = is_systematic(e.settings.strategy);
+  f.reduced = e.settings.strategy == strategy_kind::dpor;
+  f.time_up = e.time_up;
+  f.estimate = e.estimated_executions;
+  f.estimate_error = e.estimate_error;
+  f.estimate_settled = e.estimate_settled;
+  return coverage_phrase(f);
 }
 
 uint64_t pct_estimate(executor& exec) {
@@ -422,7 +406,13 @@ exploration explore(const prepared_scenario& prepared, const explore_request& re
       out.executions > 0) {
     executor probe(prepared, s.max_steps, false);
     probe.set_fixes(fixes);
-    out.estimated_executions = estimate_dfs_executions(probe, s.preemptions, std::clamp<uint64_t>(out.executions / 16, 32, 256));
+    // The probes may run a quarter of the run limit, at most 20,000 executions (and at least 8 probes of a
+    // few executions each; fewer than 64 cannot settle). Not the executions done: every shard and job count
+    // must get the same estimate.
+    const sched::TreeEstimate est = estimate_dfs_executions(probe, s.preemptions, std::min<uint64_t>(s.runs / 4, 20000));
+    out.estimated_executions = est.executions;
+    out.estimate_error = est.relative_error;
+    out.estimate_settled = est.settled();
   }
   if (req.progress) req.progress(out.executions, out.violations.size());
   return out;

@@ -64,9 +64,12 @@ struct exploration {
   bool interrupted = false;  // Ctrl-C (sim/interrupt.hpp) stopped it
   bool time_up = false;    // explore_request::cpu_budget ended it
   uint64_t redundant = 0;  // dpor: executions that became equivalent to explored ones (sleep sets); in `executions`
-  /// dfs not exhausted: about how many executions the whole bounded space holds (Knuth's estimate from
-  /// random probes; see sched::KnuthProbe); 0 when not estimated.
+  /// dfs/dpor ended clean and not exhausted: about how many executions the whole bounded DFS space holds
+  /// (sched::estimate_bounded_dfs); 0 when not estimated. Its relative standard error, and whether it is
+  /// settled enough to be reported as "about M" (else the total is reported as unknown).
   double estimated_executions = 0;
+  double estimate_error = 0;
+  bool estimate_settled = false;
   /// dfs split into subtrees (a part, or --jobs > 1): (subtree, executions accounted) in order, and how
   /// many subtrees the whole search was cut into. Merging parts maps their indexes back to the whole.
   std::vector<std::pair<uint64_t, uint64_t>> subtrees;
@@ -83,16 +86,16 @@ struct exploration {
 /// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).
 exploration explore(const prepared_scenario&, const explore_request&);
 
-/// What a clean result covered, for people: "the bounded space is exhausted", "not exhausted: 20000 of
-/// about 1.1 million executions", "a sample of 1000 executions", plus "; stopped by the time budget".
+/// What a result covered, for people (sim/coverage.hpp words it).
 std::string describe_coverage(const exploration&);
 
 /// Sets glibc's allocator up for many executions in a row (no heap trimming and regrowing per execution).
 /// Called by explore(); idempotent.
 void tune_allocator_once();
 
-/// Knuth's estimate of the executions of a bounded DFS: the mean of `probes` random probes.
-double estimate_dfs_executions(executor&, unsigned preemption_bound, uint64_t probes);
+/// The estimated executions of a bounded DFS (sched::estimate_bounded_dfs): at least 8 probes, more
+/// until the probes ran `run_budget` executions (at most 4000 probes).
+sched::TreeEstimate estimate_dfs_executions(executor&, unsigned preemption_bound, uint64_t run_budget);
 
 /// k for PCT: the step count of the execution that never preempts (depends on scenario and fixes only).
 uint64_t pct_estimate(executor&);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "reports/json_report.hpp"
+#include "sim/coverage.hpp"
 #include "sim/suite.hpp"
 
 namespace fsrace::sim {
@@ -71,26 +72,30 @@ void require_same(const std::vector<nlohmann::json>& shards, const std::vector<s
                                       shards[i].contains(key) ? shards[i][key].dump() : "nothing"));
 }
 
-// The coverage of merged shards, as describe_coverage() words it for one run.
+// The coverage of merged shards, worded as for one run. Every DFS shard that estimated the space ran the
+// same deterministic probes of the whole space: their estimates agree; take the largest.
 void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& shards) {
-  const uint64_t n = out["executions"].get<uint64_t>();
-  double estimate = 0;
-  bool time_up = false;
+  coverage_facts f;
+  f.executions = out["executions"].get<uint64_t>();
   for (const auto& s : shards) {
-    if (s.contains("estimated_executions") && s["estimated_executions"].is_number())
-      estimate = std::max(estimate, s["estimated_executions"].get<double>());
-    time_up = time_up || (s.contains("time_up") && s["time_up"].is_boolean() && s["time_up"].get<bool>());
+    if (s.contains("estimated_executions") && s["estimated_executions"].is_number() &&
+        s["estimated_executions"].get<double>() > f.estimate) {
+      f.estimate = s["estimated_executions"].get<double>();
+      f.estimate_error = s.contains("estimate_error") && s["estimate_error"].is_number() ? s["estimate_error"].get<double>() : 0;
+      f.estimate_settled = s.contains("estimate_settled") && s["estimate_settled"].is_boolean() && s["estimate_settled"].get<bool>();
+    }
+    f.time_up = f.time_up || (s.contains("time_up") && s["time_up"].is_boolean() && s["time_up"].get<bool>());
   }
-  const bool systematic = out["strategy"].get<std::string>().rfind("dfs", 0) == 0;
-  std::string c;
-  if (out["exhausted"].get<bool>()) c = "the bounded space is exhausted", estimate = 0;
-  else if (!systematic) c = fmt::format("a sample of {} execution{}", n, n == 1 ? "" : "s");
-  else if (estimate > static_cast<double>(n)) c = fmt::format("not exhausted: {} of about {:.3g} executions", n, estimate);
-  else c = fmt::format("not exhausted: {} executions", n);
-  if (time_up) c += "; stopped by the time budget";
-  out["coverage"] = c;
-  out["estimated_executions"] = estimate;
-  out["time_up"] = time_up;
+  const std::string strategy = out["strategy"].get<std::string>();
+  f.systematic = strategy.rfind("dfs", 0) == 0 || strategy.rfind("dpor", 0) == 0;
+  f.reduced = strategy.rfind("dpor", 0) == 0;
+  f.exhausted = out["exhausted"].get<bool>();
+  if (f.exhausted) f = coverage_facts{f.executions, true, f.systematic, f.reduced, f.time_up};
+  out["coverage"] = coverage_phrase(f);
+  out["estimated_executions"] = f.estimate;
+  out["estimate_error"] = f.estimate_error;
+  out["estimate_settled"] = f.estimate_settled;
+  out["time_up"] = f.time_up;
 }
 
 // DFS shards hold interleaved subtrees (subtree i in shard i mod N). Walking the subtrees in order gives

@@ -93,6 +93,8 @@ reports::case_result case_of(const scenario& sc, const exploration& e, const std
   c.violating_executions = e.violating_executions;
   c.exhausted = e.exhausted;
   c.estimated_executions = e.estimated_executions;
+  c.estimate_error = e.estimate_error;
+  c.estimate_settled = e.estimate_settled;
   c.coverage = describe_coverage(e);
   c.seconds = seconds;
   for (const auto& v : e.violations) {
