@@ -42,6 +42,7 @@ const char* trans_state_name(model::trans_state s) {
     case model::trans_state::commit_start: return "TRANS_STATE_COMMIT_START";
     case model::trans_state::commit_doing: return "TRANS_STATE_COMMIT_DOING";
     case model::trans_state::unblocked: return "TRANS_STATE_UNBLOCKED";
+    case model::trans_state::super_committed: return "TRANS_STATE_SUPER_COMMITTED";
     case model::trans_state::completed: return "TRANS_STATE_COMPLETED";
   }
   return "?";
