@@ -34,7 +34,7 @@ int btrfs_dev_write_tree_block(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s
 }
 
 void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
-  sched::point(sched::L("submit_bio({} logical {})", bio->logical, bio->len));
+  sched::point(sched::L("submit_bio(logical {} len {})", bio->logical, bio->len));
   FSRACE_MODEL_CHECK((bio->buf && bio->buf->size() == bio->len) || (bio->block && bio->op == map_op::write),
                 "bio buffer of {} bytes for len {}", bio->buf ? bio->buf->size() : 0, bio->len);
   // btrfs_map_bio at submission: the stripes are fixed now, whatever happens to the chunk later.
@@ -43,7 +43,7 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
   sched::Scheduler* s = sched::current_scheduler();
   FSRACE_MODEL_CHECK(s, "btrfs_submit_bio outside a scheduler");
   s->spawn("endio", [fs, bio] {
-    sched::point(sched::L("bio_endio({} logical {})", bio->logical, bio->len));
+    sched::point(sched::L("bio_endio(logical {} len {})", bio->logical, bio->len));
     if (bio->status == 0) {
       // A piece of the IO (btrfs_map_block splits it at stripe boundaries) succeeds if any mirror
       // took it; the bio fails if one of its pieces failed everywhere.

@@ -1,6 +1,7 @@
 #include "reports/diagram.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include <fmt/format.h>
@@ -12,9 +13,30 @@ namespace {
 
 constexpr size_t kMinColumn = 24, kMaxColumn = 48, kGap = 2;
 
-// Preferred break points: after a space or comma, or before '('. Fallbacks inside identifiers and paths.
-bool soft_break_after(char c) { return c == ' ' || c == ','; }
-bool hard_break_after(char c) { return c == '_' || c == '/' || c == '.' || c == '>'; }
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+// Where a line may end: before text[i] (text[i - 1] is the line's last character). Tiers, best first:
+//   1 after a space or a comma;
+//   2 after punctuation outside identifiers ('(' '/' '.' '=' ':' "->", '-' inside a hyphenated word);
+//   3 after '_', inside an identifier longer than the line;
+//   4 anywhere.
+// Never before '(' (a function name stays with its argument list), nor before a closing ')' or ','.
+bool may_break(const std::string& text, size_t i, int tier) {
+  if (i == 0 || i >= text.size()) return false;
+  size_t next = i;
+  while (next < text.size() && text[next] == ' ') ++next;
+  if (next < text.size() && (text[next] == '(' || text[next] == ')' || text[next] == ',')) return false;
+  const char c = text[i - 1], n = text[i];
+  switch (tier) {
+    case 1: return c == ' ' || c == ',';
+    case 2:
+      if (ident_char(c) || c == ' ') return false;
+      if (c == '-') return n != '>' && ident_char(n) && i >= 2 && ident_char(text[i - 2]);  // "long-name", not "->" or "-22"
+      return n != ' ';
+    case 3: return c == '_';
+    default: return true;
+  }
+}
 
 std::string pad(const std::string& s, size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
@@ -32,16 +54,11 @@ std::vector<std::string> wrap_text(const std::string& text, size_t width) {
       lines.push_back(rest);
       break;
     }
-    // The last good break at or before avail that keeps at least a third of the line: a soft one if
-    // any, else one inside an identifier, else a hard break.
-    auto last_break = [&](bool soft) {
-      for (size_t i = avail; i > (soft ? 0 : avail / 3); --i)
-        if (soft ? (soft_break_after(rest[i - 1]) || (i < rest.size() && rest[i] == '(')) : hard_break_after(rest[i - 1]))
-          return i;
-      return size_t{0};
-    };
-    size_t cut = last_break(true);
-    if (cut == 0) cut = last_break(false);
+    // The last break of the best tier at or before avail; below tier 1 it must keep a third of the line.
+    size_t cut = 0;
+    for (int tier = 1; tier <= 4 && cut == 0; ++tier)
+      for (size_t i = avail; i > (tier == 1 ? 0 : avail / 3) && cut == 0; --i)
+        if (may_break(rest, i, tier)) cut = i;
     if (cut == 0) cut = avail;
     std::string line = rest.substr(0, cut);
     while (!line.empty() && line.back() == ' ') line.pop_back();
@@ -57,15 +74,19 @@ std::vector<std::string> wrap_text(const std::string& text, size_t width) {
 
 namespace {
 
-// The longest run of characters wrap_text will not break (plus the continuation indent).
+// The longest run of characters wrap_text keeps on one line when the line is wide enough (between tier 1
+// breaks), plus the continuation indent: a column this wide breaks labels only at spaces and commas.
 size_t longest_word(const std::string& text) {
-  size_t longest = 0, run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '(' && run) longest = std::max(longest, run), run = 0;
-    ++run;
-    if (soft_break_after(text[i])) longest = std::max(longest, run), run = 0;
-  }
-  return std::max(longest, run) + 2;
+  size_t longest = 0, from = 0;
+  for (size_t i = 1; i <= text.size(); ++i)
+    if (i == text.size() || may_break(text, i, 1)) {
+      size_t to = i;
+      while (to > from && text[to - 1] == ' ') --to;
+      longest = std::max(longest, to - from);
+      from = i;
+      while (from < text.size() && text[from] == ' ') ++from;
+    }
+  return longest + 2;
 }
 
 }  // namespace
@@ -83,23 +104,27 @@ std::string render_diagram(const sched::Execution& ex, const diagram_options& op
   std::vector<bool> preempts(ex.trace.size(), false);
   for (uint64_t p : opts.preemptions)
     if (p < preempts.size()) preempts[p] = true;
-  // Columns for the threads with a step shown (and every thread of a trace without steps).
   const size_t threads = std::max<size_t>({1, ex.fiber_names.size()});
+  for (auto& t : thread_of) t = static_cast<uint32_t>(std::min<size_t>(t, threads - 1));
+  const size_t gutter = opts.step_numbers ? std::max<size_t>(4, fmt::formatted_size("{}", ex.trace.size()) + 4) : 0;
+  // Columns: every thread with a step shown when they fit the width, else the threads of the race (a wide
+  // diagram folds the steps of the others into the "..." lines).
+  const size_t usable = opts.total_width > gutter ? opts.total_width - gutter : 0;
+  const size_t max_lanes = std::max<size_t>(2, usable / (kMinColumn + kGap));  // as many as fit at the narrowest
+  std::vector<bool> lane = race_lanes(thread_of, parts, opts.preemptions,
+                                      marked ? std::optional<uint64_t>(ex.finding.step) : std::nullopt, max_lanes);
+  parts = fold_other_threads(thread_of, parts, lane);
+  lane.resize(threads, false);
+  if (ex.trace.empty()) std::fill(lane.begin(), lane.end(), true);  // a trace without steps: every thread
   std::vector<size_t> column(threads, SIZE_MAX);
   std::vector<size_t> lanes;
-  for (const auto& part : parts)
-    if (!part.folded)
-      for (uint64_t i = part.first; i < part.end; ++i) column[std::min<size_t>(ex.trace[i].fiber, threads - 1)] = 0;
-  if (ex.trace.empty()) std::fill(column.begin(), column.end(), 0);
   for (size_t t = 0; t < threads; ++t)
-    if (column[t] == 0) column[t] = lanes.size(), lanes.push_back(t);
+    if (lane[t]) column[t] = lanes.size(), lanes.push_back(t);
   const size_t columns = std::max<size_t>(1, lanes.size());
-  const size_t gutter = opts.step_numbers ? std::max<size_t>(4, fmt::formatted_size("{}", ex.trace.size()) + 4) : 0;
   auto name_of = [&](size_t t) { return t < ex.fiber_names.size() ? ex.fiber_names[t] : fmt::format("fiber {}", t); };
   size_t width = opts.column_width;
   if (width == 0) {
-    const size_t usable = opts.total_width > gutter ? opts.total_width - gutter : 0;
-    width = std::clamp<size_t>(usable / columns - kGap, kMinColumn, kMaxColumn);
+    width = std::clamp<size_t>(usable / columns > kGap ? usable / columns - kGap : 0, kMinColumn, kMaxColumn);
     // Wider, up to the maximum, rather than breaking inside a word.
     for (const auto& part : parts)
       if (!part.folded)
@@ -123,12 +148,12 @@ std::string render_diagram(const sched::Execution& ex, const diagram_options& op
   }
   emit("", 0, names);
   emit("", 0, rules);
-  std::vector<std::string> idle;
+  // The threads without a column, named once under the header.
+  std::vector<std::string> undrawn;
   for (size_t t = 0; t < threads && t < ex.fiber_names.size(); ++t)
-    if (column[t] == SIZE_MAX) idle.push_back(ex.fiber_names[t]);
-  const std::string hidden = count_names(idle);
-  if (!hidden.empty())
-    for (const auto& line : wrap_text(fmt::format("(threads without a step shown: {})", hidden),
+    if (column[t] == SIZE_MAX) undrawn.push_back(ex.fiber_names[t]);
+  if (!undrawn.empty())
+    for (const auto& line : wrap_text(fmt::format("(no column: {}; no step among those drawn)", count_names(undrawn)),
                                       std::max(opts.total_width, gutter + width) - gutter))
       emit("", 0, line);
 
@@ -136,7 +161,14 @@ std::string render_diagram(const sched::Execution& ex, const diagram_options& op
   for (const auto& part : parts) {
     if (part.folded) {
       out += '\n';
-      emit("", 0, fmt::format("... {}", describe_fold(part, ex.fiber_names)));
+      // A fold that starts with a preemption (by a thread without a column) says so.
+      const std::string preemption =
+          part.first > 0 && part.first < preempts.size() && preempts[part.first]
+              ? fmt::format(" ({} preempts {})", name_of(thread_of[part.first]), name_of(thread_of[part.first - 1]))
+              : std::string();
+      for (const auto& line : wrap_text(fmt::format("... {}{}", describe_fold(part, ex.fiber_names), preemption),
+                                        std::max(opts.total_width, gutter + width) - gutter))
+        emit("", 0, line);
       previous = sched::kNoFiber;
       continue;
     }

@@ -2,6 +2,7 @@
 // A violating execution drawn as swimlanes: one column per thread, one row per step in execution order,
 // the kernel function of each step set apart from the objects it touches, the violating step highlighted
 // with the finding. The HTML counterpart of the text diagram (diagram.hpp).
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,12 @@ std::string html_swimlanes(const trace_record& t, const std::string& finding, si
 /// One step label as HTML: the leading kernel function in <span class="fn">, the rest in
 /// <span class="args">, each typed object wrapped in <span class="obj" data-obj="TYPE:VALUE"> so the page
 /// can highlight every step touching the same object. Types: bg (block groups and their chunks), devid,
-/// root (tree/subvolume ids), bytenr (tree blocks), inode, logical, transid, page (btree pages), ordered,
-/// and for a lone argument without numbers lock (locks, semaphores, exclusive operations), var (atomics,
-/// wait_var_event) or wq (wait queues, completions). Other numbers (sizes, offsets, slots) are no objects.
-std::string html_label(const std::string& label);
+/// root (tree/subvolume ids), bytenr (tree blocks, extent items), inode, logical, transid, page (btree
+/// pages), ordered, and for the argument of a lock, wait or counter primitive (or a lone word) lock (locks,
+/// semaphores, exclusive operations), var (atomics, wait_var_event) or wq (wait queues, completions). An
+/// item's objectid is typed by its tree ("btrfs_del_item(root 4, objectid 3)": devid 3); in the extent tree
+/// it is a bg when `block_groups` (the bg values the trace names) has it. Sizes, offsets, slots: no objects.
+std::string html_label(const std::string& label, const std::set<std::string>* block_groups = nullptr);
 
 /// The typed objects of a text (a finding's message) in order, with repeats: "bg 5 on devid 1" ->
 /// {"bg:5", "devid:1"}.

@@ -8,6 +8,13 @@
 namespace fsrace::reports {
 namespace {
 
+// Counts of a fold by thread, most steps first (ties: lower thread id first).
+std::vector<std::pair<uint32_t, uint64_t>> sorted_counts(const std::map<uint32_t, uint64_t>& count) {
+  std::vector<std::pair<uint32_t, uint64_t>> out(count.begin(), count.end());
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return out;
+}
+
 // Steps whose neighbourhood matters: each preemption and the step before it, the preempted thread's
 // return, the violating step and the last step.
 std::vector<uint64_t> points_of_interest(const std::vector<uint32_t>& thread_of, const std::vector<uint64_t>& preemptions,
@@ -69,13 +76,84 @@ std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, con
     if (part.folded) {
       std::map<uint32_t, uint64_t> count;
       for (uint64_t k = i; k < j; ++k) ++count[thread_of[k]];
-      part.threads.assign(count.begin(), count.end());
-      std::stable_sort(part.threads.begin(), part.threads.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      part.threads = sorted_counts(count);
     }
     parts.push_back(std::move(part));
     i = j;
   }
   return parts;
+}
+
+std::vector<bool> race_lanes(const std::vector<uint32_t>& thread_of, const std::vector<window_part>& parts,
+                             const std::vector<uint64_t>& preemptions, std::optional<uint64_t> violating, size_t max_lanes) {
+  const uint64_t n = thread_of.size();
+  uint32_t threads = 0;
+  for (uint32_t t : thread_of) threads = std::max(threads, t + 1);
+  std::vector<bool> shown(threads, false);
+  for (const auto& part : parts)
+    if (!part.folded)
+      for (uint64_t i = part.first; i < part.end && i < n; ++i) shown[thread_of[i]] = true;
+  if (static_cast<size_t>(std::count(shown.begin(), shown.end(), true)) <= max_lanes) return shown;
+  // Too many: the threads of the race first, then whole groups while they fit.
+  std::vector<bool> lane(threads, false), preempting(threads, false);
+  auto add = [&](uint32_t t) { lane[t] = shown[t]; };
+  if (violating && *violating < n) add(thread_of[*violating]);
+  for (uint64_t p : preemptions)
+    if (p > 0 && p < n) add(thread_of[p - 1]), preempting[thread_of[p]] = shown[thread_of[p]];
+  auto lanes = [&] { return static_cast<size_t>(std::count(lane.begin(), lane.end(), true)); };
+  if (lanes() == 0) {  // nothing marks the race: the threads of the last steps shown
+    for (auto part = parts.rbegin(); part != parts.rend() && lanes() < max_lanes; ++part)
+      if (!part->folded)
+        for (uint64_t i = std::min(part->end, n); i > part->first && lanes() < max_lanes; --i) lane[thread_of[i - 1]] = true;
+    return lane;
+  }
+  auto add_group = [&](const std::vector<bool>& group) {
+    size_t more = 0;
+    for (uint32_t t = 0; t < threads; ++t) more += group[t] && !lane[t];
+    if (lanes() + more > max_lanes) return;
+    for (uint32_t t = 0; t < threads; ++t) lane[t] = lane[t] || group[t];
+  };
+  add_group(preempting);
+  add_group(shown);
+  return lane;
+}
+
+std::vector<window_part> fold_other_threads(const std::vector<uint32_t>& thread_of, const std::vector<window_part>& parts,
+                                            const std::vector<bool>& lane) {
+  std::vector<window_part> out;
+  std::map<uint32_t, uint64_t> pending;  // counts of the fold being built
+  uint64_t fold_first = 0;
+  bool folding = false;
+  auto flush = [&](uint64_t end) {
+    if (!folding) return;
+    out.push_back({fold_first, end, true, sorted_counts(pending)});
+    pending.clear();
+    folding = false;
+  };
+  auto fold_step = [&](uint64_t i, uint64_t steps, uint32_t thread) {
+    if (!folding) fold_first = i, folding = true;
+    pending[thread] += steps;
+  };
+  for (const auto& part : parts) {
+    if (part.folded) {
+      for (const auto& [thread, steps] : part.threads) fold_step(part.first, steps, thread);
+      continue;
+    }
+    for (uint64_t i = part.first; i < part.end;) {
+      const bool drawn = thread_of[i] < lane.size() && lane[thread_of[i]];
+      uint64_t j = i;
+      while (j < part.end && (thread_of[j] < lane.size() && lane[thread_of[j]]) == drawn) ++j;
+      if (drawn) {
+        flush(i);
+        out.push_back({i, j, false, {}});
+      } else {
+        for (uint64_t k = i; k < j; ++k) fold_step(i, 1, thread_of[k]);
+      }
+      i = j;
+    }
+  }
+  flush(parts.empty() ? 0 : parts.back().end);
+  return out;
 }
 
 std::string count_names(const std::vector<std::string>& names) {
@@ -91,10 +169,19 @@ std::string count_names(const std::vector<std::string>& names) {
 }
 
 std::string describe_fold(const window_part& part, const std::vector<std::string>& names) {
-  std::string out;
+  struct named { std::string name; uint64_t steps = 0; size_t threads = 0; };
+  std::vector<named> by_name;  // in order of part.threads (most steps first); small: at most 64 threads
   for (const auto& [thread, steps] : part.threads) {
     const std::string name = thread < names.size() ? names[thread] : fmt::format("thread {}", thread);
-    out += out.empty() ? fmt::format("{} step{} of {}", steps, steps == 1 ? "" : "s", name) : fmt::format(", {} of {}", steps, name);
+    auto it = std::find_if(by_name.begin(), by_name.end(), [&](const named& x) { return x.name == name; });
+    if (it == by_name.end()) by_name.push_back({name, steps, 1});
+    else it->steps += steps, ++it->threads;
+  }
+  std::stable_sort(by_name.begin(), by_name.end(), [](const named& a, const named& b) { return a.steps > b.steps; });
+  std::string out;
+  for (const auto& x : by_name) {
+    const std::string who = x.threads == 1 ? x.name : fmt::format("{} x{}", x.name, x.threads);
+    out += out.empty() ? fmt::format("{} step{} of {}", x.steps, x.steps == 1 ? "" : "s", who) : fmt::format(", {} of {}", x.steps, who);
   }
   return out;
 }

@@ -29,11 +29,25 @@ struct window_part {
 std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, const std::vector<uint64_t>& preemptions,
                                      std::optional<uint64_t> violating, const window_options& = {});
 
+/// The threads that get a lane (a column of the diagram, a lane of the page), by thread id. Every thread
+/// with a step shown when at most `max_lanes` have one; else the threads that took part in the race: the
+/// one whose step raised the finding and every thread a preemption switched away from, then the
+/// preempting threads and then the others, each group only when all of it still fits in `max_lanes`.
+/// (Without a finding's step or a preemption, the threads of the last steps shown, up to `max_lanes`.)
+std::vector<bool> race_lanes(const std::vector<uint32_t>& thread_of, const std::vector<window_part>& parts,
+                             const std::vector<uint64_t>& preemptions, std::optional<uint64_t> violating, size_t max_lanes);
+
+/// `parts` with the shown steps of threads without a lane folded (a run of them becomes a fold, merged
+/// with the folds next to it), so that only lanes' steps are drawn.
+std::vector<window_part> fold_other_threads(const std::vector<uint32_t>& thread_of, const std::vector<window_part>& parts,
+                                            const std::vector<bool>& lane);
+
 /// "endio x5, btrfs-endio-write x5, send": names in order of first appearance, repeats counted (a
 /// scenario's "count" gives several threads one name).
 std::string count_names(const std::vector<std::string>& names);
 
-/// "312 steps of balance, 4 of writer" for a fold.
+/// "312 steps of balance, 160 of btrfs-endio-write x4, 4 of writer" for a fold: threads sharing a name
+/// (a scenario's "count", kernel workers) are counted together, most steps first.
 std::string describe_fold(const window_part&, const std::vector<std::string>& thread_names);
 
 }  // namespace fsrace::reports

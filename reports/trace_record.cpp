@@ -35,6 +35,8 @@ trace_record window_trace_of(const sched::Execution& ex, const std::vector<uint6
   std::vector<window_part> parts;
   if (ex.trace.size() <= max_shown) parts.push_back({0, ex.trace.size(), false, {}});
   else parts = race_window(thread_of, preemptions, t.violating, {4, max_shown});
+  // A lane for each thread shown, or, past kTraceLanes, for the threads of the race; the others' steps fold.
+  parts = fold_other_threads(thread_of, parts, race_lanes(thread_of, parts, preemptions, t.violating, kTraceLanes));
   for (const auto& part : parts) {
     if (part.folded) {
       t.folds.push_back({part.first, part.end, part.threads});

@@ -1,6 +1,8 @@
 // The CPU-column diagram: columns per thread, one row per step in order, groups, marking, wrapping.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "reports/diagram.hpp"
@@ -130,9 +132,10 @@ TEST_CASE("wrap_text breaks at spaces, keeps every word, hard-breaks words longe
   }
   CHECK(joined == "scrub_enumerate_ chunks: search the device tree commit root for bg 13631488");
   CHECK(reports::wrap_text("short", 20) == std::vector<std::string>{"short"});
-  // "->" is not split when a better break exists; identifiers break after '_' rather than anywhere.
-  CHECK(reports::wrap_text("spin_lock(fs_info->buffer_lock)", 22) ==
-        std::vector<std::string>{"spin_lock", "  (fs_info->buffer_", "  lock)"});
+  // Without a space: after "->" or '(' (never before '(', never inside an identifier or "->").
+  CHECK(reports::wrap_text("spin_lock(fs_info->buffer_lock)", 22) == std::vector<std::string>{"spin_lock(fs_info->", "  buffer_lock)"});
+  CHECK(reports::wrap_text("btrfs_remove_chunk(chunk 277872640)", 20) ==
+        std::vector<std::string>{"btrfs_remove_chunk(", "  chunk 277872640)"});
   const auto hard = reports::wrap_text(std::string(50, 'x'), 20);
   REQUIRE(hard.size() == 3);
   CHECK(hard[0] == std::string(20, 'x'));
@@ -158,7 +161,7 @@ TEST_CASE("a long execution shows its race window: preemptions marked, other str
   CHECK_THAT(text, Catch::Contains("scrub_enumerate_chunks"));
   CHECK_THAT(text, Catch::Contains("=> 302"));
   // The worker took no step: no column, named under the header.
-  CHECK_THAT(text, Catch::Contains("(threads without a step shown: worker)"));
+  CHECK_THAT(text, Catch::Contains("(no column: worker; no step among those drawn)"));
   CHECK(lines_of(text)[0].find("worker") == std::string::npos);
   // Fewer than max_steps: everything is shown, nothing folded.
   o.max_steps = 0;
@@ -199,5 +202,105 @@ TEST_CASE("threads without a step shown are named once each, repeats counted") {
   sched::Execution ex;
   ex.fiber_names = {"send", "endio", "endio", "endio"};
   ex.trace.push_back({0, sched::L("btrfs_ioctl_send(send root {})", 257)});
-  CHECK_THAT(reports::render_diagram(ex), Catch::Contains("(threads without a step shown: endio x3)"));
+  CHECK_THAT(reports::render_diagram(ex), Catch::Contains("(no column: endio x3; no step among those drawn)"));
+}
+
+TEST_CASE("wrap_text never breaks inside an identifier nor before '(' when the line can hold the identifier") {
+  const std::vector<std::string> labels = {
+      "spin_lock(fs_info->unused_bgs_lock)",
+      "btrfs_remove_block_group(bg 277872640): remove_extent_mapping",
+      "write(file=file002-long-name-long-name-long-name-long-name-long-name-end offset=0 length=4KiB seed=2001)",
+      "scrub_enumerate_chunks: found the dev extent of bg 13631488 on devid 1",
+      "wait_event(ordered 464 ino 259 complete)",
+      "btrfs_ioctl_send(send root 257, parent root 256)",
+      "mutex_unlock(fs_info->ordered_operations_mutex)",
+      "scrub returned -EINVAL (-22) to user space",
+  };
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (const auto& label : labels)
+    for (size_t width = 28; width <= 60; width += 4) {  // wide enough for the longest identifier and its '(' ')'
+
+      INFO(label << " at width " << width);
+      const auto lines = reports::wrap_text(label, width);
+      size_t at = 0;  // where the current piece starts in the label
+      for (size_t k = 0; k < lines.size(); ++k) {
+        CHECK(lines[k].size() <= width);
+        const std::string piece = k ? lines[k].substr(2) : lines[k];
+        REQUIRE_FALSE(piece.empty());
+        while (at < label.size() && label[at] == ' ') ++at;
+        REQUIRE(label.compare(at, piece.size(), piece) == 0);  // every character kept, in order
+        CHECK(piece.front() != '(');                            // a name keeps its argument list
+        if (k && label[at - 1] != ' ') {                        // a break not at a space:
+          const char last = label[at - 1], first = label[at];
+          CHECK_FALSE((ident(last) && ident(first)));  // never inside an identifier
+          CHECK_FALSE((last == '-' && first == '>'));  // nor inside "->"
+        }
+        at += piece.size();
+      }
+      CHECK(at == label.size());
+    }
+}
+
+TEST_CASE("a wide diagram draws the threads of the race and folds the others' steps") {
+  // send, balance and writer race; five endio workers run a step each between them. With every thread a
+  // column the diagram would be 8 columns wide.
+  sched::Execution ex;
+  ex.fiber_names = {"send", "balance", "writer", "endio", "endio", "endio", "endio", "endio"};
+  auto add = [&](sched::FiberId f, int n, const char* what) {
+    for (int i = 0; i < n; ++i) ex.trace.push_back({f, sched::Ls("{}", what)});
+  };
+  add(1, 3, "relocate_tree_blocks");      // 0..2
+  add(2, 2, "btrfs_commit_transaction");  // 3..4: preempts balance
+  add(3, 1, "bio_endio");                 // 5: preempts writer
+  add(2, 1, "btrfs_commit_transaction");  // 6
+  add(4, 1, "bio_endio");                 // 7: preempts writer
+  add(2, 1, "wait_event");                // 8: writer waits
+  for (sched::FiberId e = 5; e < 8; ++e) add(e, 1, "bio_endio");  // 9..11
+  add(2, 1, "btrfs_end_transaction");     // 12
+  add(0, 2, "btrfs_compare_trees");       // 13..14: preempts writer
+  add(1, 1, "relocate_tree_blocks");      // 15
+  add(0, 1, "receive");                   // 16
+  ex.finding = {sched::FindingKind::Violation, "send stream differs from the snapshot", 0, 16};
+  reports::diagram_options o;
+  o.preemptions = {3, 5, 7, 13};
+  const std::string text = reports::render_diagram(ex, o);
+  const auto lines = lines_of(text);
+  INFO(text);
+  // Columns for send, balance and writer only; the workers are named once and their steps counted.
+  CHECK(lines[0].find("send") != std::string::npos);
+  CHECK(lines[0].find("balance") != std::string::npos);
+  CHECK(lines[0].find("writer") != std::string::npos);
+  CHECK(lines[0].find("endio") == std::string::npos);
+  CHECK_THAT(text, Catch::Contains("(no column: endio x5; no step among those drawn)"));
+  CHECK_THAT(text, Catch::Contains("... 1 step of endio (endio preempts writer)"));
+  CHECK_THAT(text, Catch::Contains("... 3 steps of endio x3\n"));
+  for (const auto& l : lines) CHECK(l.size() <= 120);
+  CHECK_THAT(text, Catch::Contains("=> 16"));
+  CHECK_THAT(text, Catch::Contains("~~ preempts balance ~~") && Catch::Contains("~~ preempts writer ~~"));
+  // Wide enough for every thread: each gets its column.
+  o.total_width = 300;
+  const std::string wide = reports::render_diagram(ex, o);
+  CHECK(lines_of(wide)[0].find("endio") != std::string::npos);
+  CHECK_THAT(wide, !Catch::Contains("no column"));
+}
+
+TEST_CASE("race_lanes keeps the race's threads, then whole groups that fit") {
+  // Threads 0..5; 0 preempts 1 at step 2; 2 preempts 0 at step 4; the finding is 3's step 6.
+  const std::vector<uint32_t> thread_of = {1, 1, 0, 0, 2, 2, 3, 4, 5};
+  const std::vector<reports::window_part> all = {{0, 9, false, {}}};
+  CHECK(reports::race_lanes(thread_of, all, {2, 4}, 6, 6) == std::vector<bool>(6, true));  // everything fits
+  // Preempted (1, 0) and the finding's thread (3); the preempting ones (0, 2) fit in 4 lanes, the rest not.
+  CHECK(reports::race_lanes(thread_of, all, {2, 4}, 6, 4) == std::vector<bool>{true, true, true, true, false, false});
+  CHECK(reports::race_lanes(thread_of, all, {2, 4}, 6, 3) == std::vector<bool>{true, true, false, true, false, false});
+  // The race's threads are kept even beyond the limit.
+  CHECK(reports::race_lanes(thread_of, all, {2, 4}, 6, 2) == std::vector<bool>{true, true, false, true, false, false});
+  // Steps of threads without a lane fold, merged with the folds next to them.
+  const auto parts = reports::fold_other_threads(thread_of, {{0, 5, false, {}}, {5, 7, true, {{2, 1}, {3, 1}}}, {7, 9, false, {}}},
+                                                 {true, true, false, false, false, true});
+  REQUIRE(parts.size() == 3);
+  CHECK((!parts[0].folded && parts[0].first == 0 && parts[0].end == 4));
+  CHECK((parts[1].folded && parts[1].first == 4 && parts[1].end == 8));
+  CHECK(parts[1].threads == std::vector<std::pair<uint32_t, uint64_t>>{{2, 2}, {3, 1}, {4, 1}});
+  CHECK((!parts[2].folded && parts[2].first == 8 && parts[2].end == 9));
+  CHECK(reports::describe_fold(parts[1], {"a", "b", "endio", "endio", "worker"}) == "3 steps of endio x2, 1 of worker");
 }
