@@ -84,7 +84,7 @@ void Scheduler::fail_current(Finding f) {
 const Label& Scheduler::pending_label(FiberId f) const { return impl_->fibers.at(f)->pending; }
 const char* Scheduler::fiber_state(FiberId f) const {
   switch (impl_->fibers.at(f)->state) {
-    case FiberState::Runnable: return "runnable";
+    case FiberState::Runnable: return impl_->fibers.at(f)->woken ? "woken" : "runnable";
     case FiberState::Blocked: return "blocked";
     case FiberState::Finished: return "finished";
   }
@@ -121,6 +121,7 @@ FiberId Scheduler::Impl::add_fiber(std::string name, std::function<void()> body)
   slot->pending = Ls("start {}", intern_name(slot->name));
   slot->pending_footprint = Footprint{};
   slot->state = FiberState::Runnable;
+  slot->woken = false;
   slot->started = false;
   fibers.push_back(slot);
   runnable.push_back(id);  // the highest id so far: stays ascending
@@ -230,6 +231,7 @@ inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
   if (!slot->started) create_context(f);
   current = f;
   running_slot = slot;
+  slot->woken = false;
   hot.pending = &slot->pending;
   slot->ctx = std::move(slot->ctx).resume();  // runs the fiber until its next point, block or end
   // What its next step touches: declared just before the point (footprint.hpp), else everything.
@@ -337,6 +339,7 @@ void wake(FiberId f) {
   FiberSlot* slot = s->fibers[f];
   if (slot->state != FiberState::Blocked) return;
   slot->state = FiberState::Runnable;
+  slot->woken = true;
   --s->blocked;
   s->make_runnable(f);
 }

@@ -70,7 +70,8 @@ class Scheduler {
   const Label& pending_label(FiberId) const;    // what the fiber is about to do
   const std::string& fiber_name(FiberId) const;
   size_t fiber_count() const;
-  /// "runnable", "blocked" or "finished" (for state dumps: replay --until).
+  /// "runnable", "woken" (runnable, and its next step returns from the wait it blocked in: a lock handed
+  /// to it, an event it waited for), "blocked" or "finished" (for state dumps: replay --until).
   const char* fiber_state(FiberId) const;
   /// Fiber stacks mapped so far: the most fibers ever alive at once (stacks are pooled, never per run).
   size_t stacks_mapped() const;

@@ -62,22 +62,53 @@ std::string ordered_flags(uint32_t f) {
   return out.empty() ? "-" : out;
 }
 
+// Every lock that is held or waited on, with who holds it and who waits, oldest first. A lock handed over
+// on release to a waiter that has not run since is held by that waiter (the primitives hand off FIFO): its
+// thread is "woken" and its next step returns from the wait holding the lock.
 class lock_lister {
  public:
   explicit lock_lister(const sched::Scheduler& s) : sched_(s) {}
   template <class L>
-  void exclusive(const L& lock) {
-    if (lock.is_locked()) out_ += fmt::format("  {}: held by {}\n", lock.name(), who(lock.owner()));
+  void exclusive(const L& lock, const std::string& prefix = {}) {
+    const auto waiting = lock.waiters();
+    if (!lock.is_locked() && waiting.empty()) return;
+    std::string line = fmt::format("  {}{}: ", prefix, lock.name());
+    line += lock.is_locked() ? "held by " + holder(lock.owner()) : std::string("free");
+    if (!waiting.empty()) {
+      line += "; waiting:";
+      for (sched::FiberId f : waiting) line += " " + who(f);
+    }
+    out_ += line + "\n";
   }
-  void rw(const sched::RwSemaphore& sem) {
-    if (sem.write_locked()) out_ += fmt::format("  {}: held for writing\n", sem.name());
-    else if (sem.readers()) out_ += fmt::format("  {}: held for reading by {} reader{}\n", sem.name(), sem.readers(), sem.readers() == 1 ? "" : "s");
+  void rw(const sched::RwSemaphore& sem, const std::string& prefix = {}) {
+    const auto waiting = sem.waiters();
+    if (!sem.write_locked() && !sem.readers() && waiting.empty()) return;
+    std::string line = fmt::format("  {}{}: ", prefix, sem.name());
+    if (sem.write_locked()) {
+      line += "held for writing by " + holder(sem.writer());
+    } else if (sem.readers()) {
+      line += fmt::format("held for reading by {} reader{}:", sem.readers(), sem.readers() == 1 ? "" : "s");
+      for (sched::FiberId f : sem.reader_fibers()) line += " " + holder(f);
+    } else {
+      line += "free";
+    }
+    if (!waiting.empty()) {
+      line += "; waiting:";
+      for (const auto& [f, write] : waiting) line += fmt::format(" {} ({})", who(f), write ? "write" : "read");
+    }
+    out_ += line + "\n";
   }
   const std::string& text() const { return out_; }
 
  private:
   std::string who(sched::FiberId f) const {
     return f < sched_.fiber_count() ? sched_.fiber_name(f) : fmt::format("fiber {}", f);
+  }
+  std::string holder(sched::FiberId f) const {
+    if (f < sched_.fiber_count() && std::string_view(sched_.fiber_state(f)) == "woken")
+      return who(f) + " (handed over while it waited; its next step returns from " +
+             sched::format_label(sched_.pending_label(f)) + " holding it)";
+    return who(f);
   }
   const sched::Scheduler& sched_;
   std::string out_;
@@ -89,12 +120,16 @@ class until_step final : public sched::Strategy {
   until_step(sched::Strategy& inner, uint64_t step, const executor& exec) : inner_(inner), step_(step), exec_(exec) {}
   void begin(uint64_t seed) override { inner_.begin(seed); }
   size_t choose(const sched::Decision& d) override {
-    if (d.step == step_ && !dump_ && d.scheduler) dump_ = describe_state(exec_.current_world().fs(), *d.scheduler);
+    if (d.step == step_ && !dump_ && d.scheduler) {
+      dump_ = state_at_step{describe_state(exec_.current_world().fs(), *d.scheduler), {}};
+      for (sched::FiberId f = 0; f < d.scheduler->fiber_count(); ++f)
+        dump_->woken.push_back(std::string_view(d.scheduler->fiber_state(f)) == "woken");
+    }
     return inner_.choose(d);
   }
   void end(const sched::Execution& ex) override { inner_.end(ex); }
   void no_runnable(uint64_t step, sched::Scheduler& s) override { inner_.no_runnable(step, s); }
-  std::optional<std::string> dump_;
+  std::optional<state_at_step> dump_;
 
  private:
   sched::Strategy& inner_;
@@ -108,10 +143,12 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
   std::string out = "threads:\n";
   for (sched::FiberId f = 0; f < scheduler.fiber_count(); ++f) {
     const std::string state = scheduler.fiber_state(f);
+    const std::string label = sched::format_label(scheduler.pending_label(f));
     out += fmt::format("  {:<16} {:<9} {}\n", scheduler.fiber_name(f), state,
-                       state == "finished" ? std::string()
-                       : state == "blocked" ? "waits in " + sched::format_label(scheduler.pending_label(f))
-                                            : "next: " + sched::format_label(scheduler.pending_label(f)));
+                       state == "finished"  ? std::string()
+                       : state == "blocked" ? "waits in " + label
+                       : state == "woken"   ? "its wait in " + label + " ended; its next step returns from it"
+                                            : "next: " + label);
   }
   if (!fs) return out;
   lock_lister locks(scheduler);
@@ -136,7 +173,7 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
                        start, bg_flags(bg->flags), bg->length, bg->used, bg->pinned, bg->reserved, bg->free_bytes(), bg->ro,
                        bg->reservations.peek(), bg->nocow_writers.peek(), bg->removed ? " REMOVED" : "",
                        bg->dirty ? " dirty" : "", bg->on_unused_list ? " on unused_bgs" : "");
-    locks.exclusive(bg->lock);
+    locks.exclusive(bg->lock, fmt::format("bg {} ", start));
   }
   if (!fs->unused_bgs.empty()) {
     out += "  unused_bgs:";
@@ -150,7 +187,7 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
     out += fmt::format("  root {} ({}): node {} level {}, commit root {} level {} gen {}, last_trans {}{}{}\n", id, root_name(id),
                        root->node, root->level, root->commit_root, root->commit_root_level, root->commit_root_gen, root->last_trans,
                        root->dirty ? ", dirty" : "", root->is_readonly() ? ", read-only" : "");
-    locks.rw(root->lock);
+    locks.rw(root->lock, fmt::format("root {} ({}) ", id, root_name(id)));
   }
   // Ordered extents.
   out += fmt::format("\nordered extents ({}):\n", fs->ordered_extents.size());
@@ -170,14 +207,17 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
   locks.exclusive(fs->scrub_lock);
   locks.exclusive(fs->ordered_operations_mutex);
   locks.exclusive(fs->send_reloc_lock);
-  for (const auto& [id, rd] : fs->data_roots) locks.rw(rd.dir_i_rwsem);  // each root's top directory
-  for (const auto& si : fs->space_info) locks.rw(si.groups_sem);
-  out += "\nlocks held:\n" + (locks.text().empty() ? std::string("  none\n") : locks.text());
-  out += "(waits: the blocked threads above, each in the operation it waits in)\n";
+  for (const auto& [id, rd] : fs->data_roots)  // each root's top directory
+    locks.rw(rd.dir_i_rwsem, fmt::format("root {} ({}) ", id, root_name(id)));
+  for (const auto& si : fs->space_info) locks.rw(si.groups_sem, si.flags & model::BTRFS_BLOCK_GROUP_DATA       ? "DATA "
+                                                            : si.flags & model::BTRFS_BLOCK_GROUP_METADATA ? "METADATA "
+                                                                                                           : "SYSTEM ");
+  out += "\nlocks held or waited on (waiters oldest first):\n" + (locks.text().empty() ? std::string("  none\n") : locks.text());
+  out += "(other waits: the blocked threads above, each in the operation it waits in)\n";
   return out;
 }
 
-std::optional<std::string> state_before_step(const prepared_scenario& prepared, const fix_setting& fixes,
+std::optional<state_at_step> state_before_step(const prepared_scenario& prepared, const fix_setting& fixes,
                                              const std::vector<sched::FiberId>& decisions, uint64_t max_steps, uint64_t step) {
   executor exec(prepared, max_steps, false);
   exec.set_fixes(resolve_fixes(prepared.the_scenario().fixes, fixes));

@@ -19,8 +19,13 @@ namespace fsrace::sim {
 /// The state of `fs` (may be null: a world without a filesystem) with the scheduler's threads, as text.
 std::string describe_state(const model::btrfs_fs_info* fs, const sched::Scheduler& scheduler);
 
+struct state_at_step {
+  std::string text;         // describe_state's
+  std::vector<bool> woken;  // by fiber: woken from a wait, its next step returns from it
+};
+
 /// Re-runs `decisions` and describes the state before step `step` (nullopt when the execution ended first).
-std::optional<std::string> state_before_step(const prepared_scenario&, const fix_setting&,
+std::optional<state_at_step> state_before_step(const prepared_scenario&, const fix_setting&,
                                              const std::vector<sched::FiberId>& decisions, uint64_t max_steps, uint64_t step);
 
 }  // namespace fsrace::sim

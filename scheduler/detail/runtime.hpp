@@ -23,6 +23,7 @@ struct FiberSlot {
   Footprint pending_footprint;  // what that step touches (default: everything)
   Footprint declared;           // declared by declare_footprint() during the running step, for the next one
   bool has_declared = false;
+  bool woken = false;          // woken from a block and not yet resumed (state dumps say so)
   FiberState state = FiberState::Runnable;
   bool started = false;
   boost::context::fiber ctx;   // suspended fiber (empty while it runs, before its start, after its end)

@@ -41,5 +41,6 @@ FiberId WaitList::front() {
 
 bool WaitList::empty() const { return epoch_ != detail::run_epoch() || waiters_.empty(); }
 size_t WaitList::size() const { return epoch_ != detail::run_epoch() ? 0 : waiters_.size(); }
+std::vector<FiberId> WaitList::fibers() const { return epoch_ != detail::run_epoch() ? std::vector<FiberId>{} : waiters_; }
 
 }  // namespace fsrace::sched

@@ -42,6 +42,8 @@ class WaitList {
   FiberId front();
   bool empty() const;
   size_t size() const;
+  /// The waiters, oldest first (state dumps).
+  std::vector<FiberId> fibers() const;
 
  private:
   void drop_stale();

@@ -19,6 +19,7 @@ class ExclusiveLock {
   bool is_locked() const { return locked_; }
   FiberId owner() const { return owner_; }
   const char* name() const { return name_; }
+  std::vector<FiberId> waiters() const { return waiters_.fibers(); }
 
  private:
   const char* name_;
@@ -39,6 +40,7 @@ class Mutex {
   bool is_locked() const { return core_.is_locked(); }
   FiberId owner() const { return core_.owner(); }
   const char* name() const { return core_.name(); }
+  std::vector<FiberId> waiters() const { return core_.waiters(); }
 
  private:
   detail::ExclusiveLock core_;
@@ -58,6 +60,7 @@ class SpinLock {
   bool is_locked() const { return core_.is_locked(); }
   FiberId owner() const { return core_.owner(); }
   const char* name() const { return core_.name(); }
+  std::vector<FiberId> waiters() const { return core_.waiters(); }
 
  private:
   detail::ExclusiveLock core_;

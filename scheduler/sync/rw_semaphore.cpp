@@ -1,5 +1,6 @@
 #include "scheduler/sync/rw_semaphore.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -19,7 +20,16 @@ RwSemaphore& RwSemaphore::operator=(const RwSemaphore& other) {
   name_ = fresh.name_;
   readers_ = 0;
   writer_ = false;
+  writer_owner_ = kNoFiber;
+  reader_fibers_.clear();
   return *this;
+}
+
+std::vector<std::pair<FiberId, bool>> RwSemaphore::waiters() const {
+  std::vector<std::pair<FiberId, bool>> out;
+  if (epoch_ == detail::run_epoch())
+    for (const auto& w : queue_) out.emplace_back(w.fiber, w.write);
+  return out;
 }
 
 void RwSemaphore::drop_stale() {
@@ -37,13 +47,14 @@ void RwSemaphore::hand_off() {
     if (readers_ != 0) return;
     writer_ = true;
     const FiberId f = queue_.front().fiber;
+    writer_owner_ = f;
     queue_.erase(queue_.begin());
     detail::wake(f);
     return;
   }
   size_t granted = 0;
   while (granted < queue_.size() && !queue_[granted].write) {
-    ++readers_;
+    add_reader(queue_[granted].fiber);
     detail::wake(queue_[granted].fiber);
     ++granted;
   }
@@ -55,7 +66,7 @@ void RwSemaphore::down_read() {
   point(op);
   drop_stale();
   if (!writer_ && queue_.empty()) {  // a waiting writer holds new readers back (fairness)
-    ++readers_;
+    add_reader(self());
     return;
   }
   detail::require_fiber(op);
@@ -67,7 +78,7 @@ bool RwSemaphore::down_read_trylock() {
   point(Ls("down_read_trylock({})", name_));
   drop_stale();
   if (writer_ || !queue_.empty()) return false;
-  ++readers_;
+  add_reader(self());
   return true;
 }
 
@@ -76,6 +87,10 @@ void RwSemaphore::up_read() {
   drop_stale();
   if (readers_ <= 0) fail(FindingKind::Warn, fmt::format("up_read({}) without a reader holding it", name_));
   --readers_;
+  // The reader leaving (the kernel lets another task release a read lock: then the oldest reader).
+  auto it = std::find(reader_fibers_.begin(), reader_fibers_.end(), self());
+  if (it == reader_fibers_.end()) it = reader_fibers_.begin();
+  if (it != reader_fibers_.end()) reader_fibers_.erase(it);
   if (readers_ == 0) hand_off();
 }
 
@@ -85,6 +100,7 @@ void RwSemaphore::down_write() {
   drop_stale();
   if (!writer_ && readers_ == 0 && queue_.empty()) {
     writer_ = true;
+    writer_owner_ = self();
     return;
   }
   detail::require_fiber(op);
@@ -97,6 +113,7 @@ bool RwSemaphore::down_write_trylock() {
   drop_stale();
   if (writer_ || readers_ != 0 || !queue_.empty()) return false;
   writer_ = true;
+  writer_owner_ = self();
   return true;
 }
 
@@ -105,6 +122,7 @@ void RwSemaphore::up_write() {
   drop_stale();
   if (!writer_) fail(FindingKind::Warn, fmt::format("up_write({}) without a writer holding it", name_));
   writer_ = false;
+  writer_owner_ = kNoFiber;
   hand_off();
 }
 

@@ -24,14 +24,22 @@ class RwSemaphore {
   int readers() const { return readers_; }
   bool write_locked() const { return writer_; }
   const char* name() const { return name_; }
+  /// Who holds it (state dumps): the writer, or the readers in the order they got it.
+  FiberId writer() const { return writer_owner_; }
+  const std::vector<FiberId>& reader_fibers() const { return reader_fibers_; }
+  /// Who waits, oldest first, and for what (true: writing).
+  std::vector<std::pair<FiberId, bool>> waiters() const;
 
  private:
   struct Waiter { FiberId fiber; bool write; };
   void drop_stale();
   void hand_off();
+  void add_reader(FiberId f) { ++readers_, reader_fibers_.push_back(f); }
   const char* name_;
   int readers_ = 0;
   bool writer_ = false;
+  FiberId writer_owner_ = kNoFiber;
+  std::vector<FiberId> reader_fibers_;  // readers_ of them
   std::vector<Waiter> queue_;
   uint64_t epoch_ = 0;
 };

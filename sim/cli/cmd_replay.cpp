@@ -39,8 +39,11 @@ int print_until(const sim::scenario& sc, const sim::prepared_scenario& prepared,
              ex.trace.size());
   if (until > 0) fmt::print("{}\n", reports::render_diagram(before, d));
   const auto& next = ex.trace[until];
-  fmt::print("NEXT (step {}): {} is about to run {}\n\nmodel state before step {}:\n{}", until, ex.fiber_names.at(next.fiber),
-             sched::format_label(next.label), until, *state);
+  // A thread woken from a wait (a lock handed to it, an event it waited for) returns from it at its step:
+  // its label is still the operation it waited in.
+  const bool returns = state->woken.size() > next.fiber && state->woken[next.fiber];
+  fmt::print("NEXT (step {}): {} {} {}\n\nmodel state before step {}:\n{}", until, ex.fiber_names.at(next.fiber),
+             returns ? "returns from its wait in" : "is about to run", sched::format_label(next.label), until, state->text);
   return kClean;
 }
 

@@ -110,4 +110,19 @@ TEST_CASE("html report of send-vs-relocation with fixes off shows send, balance 
   for (size_t at = dom.find("<td class=\"step "); at != std::string::npos; at = dom.find("<td class=\"step ", at + 1)) ++rows;
   CHECK(rows <= 160);
   CHECK(rows >= 10);
+  // The shrink is stated once; locks and trees are typed objects.
+  const std::regex shrunk_note("shrunk from [0-9]+ preemptions?");
+  CHECK(std::distance(std::sregex_iterator(dom.begin(), dom.end(), shrunk_note), std::sregex_iterator()) == 1);
+  CHECK(std::regex_search(dom, std::regex("data-obj=\"lock:btrfs_root-(&gt;|>)node lock\"")));
+  CHECK(std::regex_search(dom, std::regex("data-obj=\"root:2\"")));
+
+  // As found (9 preemptions among 13 threads, kernel workers preempting the writer): only the race's
+  // threads get lanes; the workers' steps are counted in the folds and the workers named once.
+  r = run_shell(fsrace_cmd("explore '" + scenario + "' --fixes off --no-shrink --html send-found.html"));
+  REQUIRE(r.code == 1);
+  const std::string found = dump_dom(chromium, scratch_dir() / "send-found.html");
+  CHECK_THAT(found, Catch::Contains("<th class=\"n\">step</th><th class=\"lane t0\">send</th><th class=\"lane t1\">balance</th>"
+                                    "<th class=\"lane t2\">writer</th></tr>"));
+  CHECK_THAT(found, Catch::Contains("No lane: endio x5, btrfs-endio-write x5"));
+  CHECK(std::regex_search(found, std::regex("<tr class=\"folded preempt\">.*of endio.*\\(the first preempts writer\\)")));
 }
