@@ -59,6 +59,7 @@ table.lanes td.step { background: #fbfcfd; box-shadow: inset 3px 0 0 var(--lane)
 table.lanes .fn { font-weight: 600; }
 table.lanes .args { color: #374151; }
 table.lanes .obj { color: #0b5cad; cursor: pointer; border-radius: 3px; }
+table.lanes .nb { white-space: nowrap; }
 table.lanes .obj:hover { background: #e5efff; }
 table.lanes .obj.hl { background: #fde68a; color: #111; }
 table.lanes tr.touch td.n { color: #111; font-weight: 600; }

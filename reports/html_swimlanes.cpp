@@ -20,9 +20,19 @@ namespace {
 bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// Shown text: "->" never split by a line break (browsers break after a hyphen), a break allowed after it.
+std::string shown(std::string_view text) {
+  std::string out = html_escape(text);
+  for (size_t at = out.find("-&gt;"); at != std::string::npos; at = out.find("-&gt;", at + 1)) {
+    out.replace(at, 5, "<span class=\"nb\">-&gt;</span><wbr>");
+    at += 33;
+  }
+  return out;
+}
+
 std::string obj(std::string_view type, std::string_view text) {
   const std::string e = html_escape(text), t = html_escape(type);
-  return fmt::format("<span class=\"obj\" data-obj=\"{}:{}\" title=\"{} {}\">{}</span>", t, e, t, e, e);
+  return fmt::format("<span class=\"obj\" data-obj=\"{}:{}\" title=\"{} {}\">{}</span>", t, e, t, e, shown(text));
 }
 
 bool standalone_number_at(std::string_view s, size_t i) {
@@ -54,7 +64,8 @@ std::string number_type(std::string_view fn, std::string_view word, std::string_
   if (word == "source" || (word == "parent" && fn.find("snap") != std::string_view::npos) ||
       (word == "parent" && fn.find("subvol") != std::string_view::npos))
     return "root";
-  if (word == "eb" || word == "bytenr" || (word == "block" && before == "tree")) return "bytenr";
+  if (word == "eb" || word == "bytenr" || (word == "block" && before == "tree") || (word == "buffer" && before == "extent"))
+    return "bytenr";
   if (word == "ino" || word == "inode") return "inode";
   if (word == "logical") return "logical";
   if (word == "transid") return "transid";
@@ -140,9 +151,11 @@ std::string html_args(std::string_view fn, std::string_view s, const std::set<st
     for (size_t i = 0; lone && i < inner.size(); ++i) lone = !standalone_number_at(inner, i);
     if (lone) return "(" + obj(lone_type(fn), inner) + ")";
   }
-  std::string out;
-  scan(fn, s, [&](std::string_view t) { out += html_escape(t); }, [&](const std::string& type, std::string_view v) { out += obj(type, v); },
-       bgs);
+  std::string out, text;  // plain text is shown in runs, so that "->" is seen whole
+  auto flush = [&] { out += shown(text), text.clear(); };
+  scan(fn, s, [&](std::string_view t) { text += t; },
+       [&](const std::string& type, std::string_view v) { flush(), out += obj(type, v); }, bgs);
+  flush();
   return out;
 }
 
@@ -179,7 +192,8 @@ std::string html_swimlanes(const trace_record& t, const std::string& finding, si
   for (size_t th = 0; th < t.threads.size(); ++th)
     if (column[th] == 0) column[th] = lanes.size(), lanes.push_back(th);
   // Many lanes scroll sideways instead of squeezing labels into a few characters.
-  const bool wide = lanes.size() > 6;
+  // (18em holds a 30-character lock name, so labels break at spaces, not inside identifiers.)
+  const bool wide = lanes.size() > 3;
   std::string finding_objs;
   for (const auto& o : t.finding_objects) finding_objs += (finding_objs.empty() ? "" : " ") + html_escape(o);
   const std::string attrs = finding_objs.empty() ? "" : fmt::format(" data-finding=\"{}\"", finding_objs);

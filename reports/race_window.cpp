@@ -67,6 +67,19 @@ std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, con
     if (shown() > o.max_shown)  // one point with its context: keep the steps nearest the end
       for (uint64_t i = 0, extra = shown() - o.max_shown; i < n && extra; ++i)
         if (kept[i]) kept[i] = false, --extra;
+    // Room left (few preemptions, or none: a race the default order shows): the switches between threads
+    // nearest the end, with their context, while they fit. Bounded by the room: each adds a step or stops.
+    for (uint64_t i = n; i > 1 && shown() < o.max_shown; --i) {
+      const uint64_t at = i - 1;
+      if (thread_of[at] == thread_of[at - 1] || kept[at]) continue;
+      std::vector<uint64_t> more = points;
+      more.push_back(at);
+      std::vector<bool> trial = kept_steps(n, more, context);
+      if (static_cast<size_t>(std::count(trial.begin(), trial.end(), true)) > o.max_shown) break;
+      for (uint64_t k = 0; k < n; ++k) trial[k] = trial[k] || kept[k];
+      points = std::move(more);
+      kept = std::move(trial);
+    }
   }
   std::vector<window_part> parts;
   for (uint64_t i = 0; i < n;) {
@@ -101,10 +114,8 @@ std::vector<bool> race_lanes(const std::vector<uint32_t>& thread_of, const std::
   for (uint64_t p : preemptions)
     if (p > 0 && p < n) add(thread_of[p - 1]), preempting[thread_of[p]] = shown[thread_of[p]];
   auto lanes = [&] { return static_cast<size_t>(std::count(lane.begin(), lane.end(), true)); };
-  if (lanes() == 0) {  // nothing marks the race: the threads of the last steps shown
-    for (auto part = parts.rbegin(); part != parts.rend() && lanes() < max_lanes; ++part)
-      if (!part->folded)
-        for (uint64_t i = std::min(part->end, n); i > part->first && lanes() < max_lanes; --i) lane[thread_of[i - 1]] = true;
+  if (lanes() == 0) {  // nothing marks the race: the lowest thread ids shown (the scenario's threads come
+    for (uint32_t t = 0; t < threads && lanes() < max_lanes; ++t) lane[t] = shown[t];  // before kernel workers)
     return lane;
   }
   auto add_group = [&](const std::vector<bool>& group) {

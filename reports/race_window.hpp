@@ -1,7 +1,8 @@
 #pragma once
 // The race window: which steps of an execution a person needs to see. Around every preemption (the
 // preempted thread's last steps, the preempting thread's first ones, the preempted thread's return) and
-// the violating step, a few steps of context are kept; every other stretch is folded into one line that
+// the violating step, a few steps of context are kept (then, while there is room, around the switches
+// between threads nearest the end); every other stretch is folded into one line that
 // counts its steps by thread ("... 312 steps of balance, 4 of writer"). Used by the text diagram and the
 // HTML page, so both show the same window.
 #include <cstdint>
@@ -33,7 +34,8 @@ std::vector<window_part> race_window(const std::vector<uint32_t>& thread_of, con
 /// with a step shown when at most `max_lanes` have one; else the threads that took part in the race: the
 /// one whose step raised the finding and every thread a preemption switched away from, then the
 /// preempting threads and then the others, each group only when all of it still fits in `max_lanes`.
-/// (Without a finding's step or a preemption, the threads of the last steps shown, up to `max_lanes`.)
+/// (Without a finding's step or a preemption, the lowest thread ids shown, up to `max_lanes`: the scenario's
+/// threads before the kernel workers the model starts.)
 std::vector<bool> race_lanes(const std::vector<uint32_t>& thread_of, const std::vector<window_part>& parts,
                              const std::vector<uint64_t>& preemptions, std::optional<uint64_t> violating, size_t max_lanes);
 

@@ -304,3 +304,30 @@ TEST_CASE("race_lanes keeps the race's threads, then whole groups that fit") {
   CHECK((!parts[2].folded && parts[2].first == 8 && parts[2].end == 9));
   CHECK(reports::describe_fold(parts[1], {"a", "b", "endio", "endio", "worker"}) == "3 steps of endio x2, 1 of worker");
 }
+
+TEST_CASE("without preemptions the window fills its room with the switches between threads nearest the end") {
+  // A race the default order shows (0 preemptions, an invariant after the last step): runs of 30 steps of
+  // three threads in turn. The last steps alone would show one thread.
+  std::vector<uint32_t> thread_of;
+  for (int run = 0; run < 12; ++run)
+    for (int i = 0; i < 30; ++i) thread_of.push_back(static_cast<uint32_t>(run % 3));
+  const auto parts = reports::race_window(thread_of, {}, std::nullopt, {4, 40});
+  size_t shown = 0;
+  std::vector<bool> threads(3, false);
+  for (const auto& p : parts)
+    if (!p.folded) {
+      shown += p.end - p.first;
+      for (uint64_t i = p.first; i < p.end; ++i) threads[thread_of[i]] = true;
+    }
+  CHECK(shown <= 40);
+  CHECK(shown >= 30);                                   // the room is used
+  CHECK(threads == std::vector<bool>{true, true, true});  // every thread's switch near the end
+  CHECK((!parts.back().folded && parts.back().end == thread_of.size()));  // the end is shown
+}
+
+TEST_CASE("without a preemption or a finding's step, the lowest thread ids get the lanes") {
+  // Threads 0..2 are the scenario's, 3..5 kernel workers that ran last.
+  const std::vector<uint32_t> thread_of = {0, 0, 1, 2, 3, 4, 5, 5};
+  CHECK(reports::race_lanes(thread_of, {{0, 8, false, {}}}, {}, std::nullopt, 4) ==
+        std::vector<bool>{true, true, true, true, false, false});
+}

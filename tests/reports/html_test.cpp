@@ -103,6 +103,10 @@ TEST_CASE("a label shows its kernel function apart from the typed objects it tou
   CHECK_THAT(reports::html_label("down_write(btrfs_root->node lock)"), Catch::Contains("data-obj=\"lock:btrfs_root-&gt;node lock\""));
   CHECK_THAT(reports::html_label("up_read(btrfs_root->node lock)"), Catch::Contains("data-obj=\"lock:btrfs_root-&gt;node lock\""));
   CHECK_THAT(reports::html_label("btrfs_exclop_start(balance)"), Catch::Contains("data-obj=\"lock:balance\""));
+  // "->" is shown unbreakable with a break allowed after it; the object's key keeps the plain text.
+  CHECK_THAT(reports::html_label("mutex_lock(fs_info->ordered_operations_mutex)"),
+             Catch::Contains("title=\"lock fs_info-&gt;ordered_operations_mutex\">fs_info<span class=\"nb\">-&gt;</span><wbr>"
+                             "ordered_operations_mutex</span>"));
   // An item's objectid is typed by its tree: dev tree devids, fs tree inodes, root tree ids, extent tree
   // block groups (when the trace names the group) or extents; the chunk tree's are no objects.
   CHECK_THAT(reports::html_label("btrfs_del_item(root 4, objectid 3)"), Catch::Contains("data-obj=\"devid:3\""));
@@ -128,6 +132,8 @@ TEST_CASE("a label shows its kernel function apart from the typed objects it tou
   // A finding's message names typed objects the same way.
   CHECK(reports::typed_objects("scrub_enumerate_chunks: dev extent of bg 13631488 on devid 1 is gone (3 bytes)") ==
         std::vector<std::string>{"bg:13631488", "devid:1"});
+  CHECK(reports::typed_objects("BUG_ON(extent_buffer_under_io(eb)) at eb_pages.cpp:12: extent buffer 9441280 freed while under IO "
+                               "(io_pages 1, bflags 0)") == std::vector<std::string>{"bytenr:9441280"});
 }
 
 TEST_CASE("a long execution's lanes show its race window: folds counted by thread, preemptions marked, finding objects") {
