@@ -185,7 +185,7 @@ void btrfs_dec_block_group_reservations(btrfs_fs_info& fs_info, uint64_t start) 
   if (!fs_info.fixes.has("9cfa3e34e20e")) return;  // no counter before the fix
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
   FSRACE_ASSERT(bg, "no block group for reservation at {}", start);
-  if (bg->reservations.dec_and_test()) sched::wake_up_var(&bg->reservations);
+  if (bg->reservations.dec_and_test()) sched::wake_up_var(&bg->reservations, "block_group->reservations");
 }
 
 void btrfs_wait_block_group_reservations(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
@@ -214,7 +214,7 @@ void btrfs_dec_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr) {
   if (!fs_info.fixes.has("f78c436c3931")) return;
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
   FSRACE_MODEL_CHECK(bg, "no block group for nocow writer at {}", bytenr);
-  if (bg->nocow_writers.dec_and_test()) sched::wake_up_var(&bg->nocow_writers);
+  if (bg->nocow_writers.dec_and_test()) sched::wake_up_var(&bg->nocow_writers, "block_group->nocow_writers");
 }
 
 void btrfs_wait_nocow_writers(btrfs_block_group_cache& bg) {
