@@ -32,6 +32,12 @@ void block_device::read(uint64_t physical, std::span<uint8_t> out) const {
   }
 }
 
+void block_device::discard(uint64_t physical, uint64_t len) {
+  FSRACE_MODEL_CHECK(physical % SECTORSIZE == 0 && len % SECTORSIZE == 0 && physical + len <= size_,
+                     "bad discard at {} len {} on {}", physical, len, name_);
+  for (uint64_t off = 0; off < len; off += SECTORSIZE) sectors_.erase((physical + off) / SECTORSIZE);
+}
+
 void block_device::write_tree_block(uint64_t physical, tree_block_ptr block, uint32_t nodesize) {
   FSRACE_MODEL_CHECK(physical % SECTORSIZE == 0 && physical + nodesize <= size_, "bad tree block write at {} on {}",
                 physical, name_);

@@ -33,6 +33,9 @@ class block_device {
   // Whole sectors only; writes past the end are a model bug (asserted by callers through map_block).
   void write(uint64_t physical, std::span<const uint8_t> bytes);
   void read(uint64_t physical, std::span<uint8_t> out) const;  // unwritten sectors read as zeros
+  // blkdev_issue_discard: the device forgets the sectors of the range, which then read as zeros (what a
+  // device that returns zeros after discard, as most SSDs and thin volumes do, shows).
+  void discard(uint64_t physical, uint64_t len);
   void write_tree_block(uint64_t physical, tree_block_ptr block, uint32_t nodesize);
   // The tree block whose image starts at `physical`, or null (data, garbage or never written there).
   tree_block_ptr read_tree_block(uint64_t physical) const;

@@ -279,15 +279,32 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   if (item_first) {
     if (int ret = remove_block_group_item()) return ret;
   }
-  // Under bg->lock: BLOCK_GROUP_FLAG_REMOVED; then remove_extent_mapping under the mapping tree's lock
-  // (no freeze in the model: the extent map always goes here).
+  // Under bg->lock: BLOCK_GROUP_FLAG_REMOVED and remove_em = (frozen == 0); then remove_extent_mapping
+  // under the mapping tree's lock. A frozen group keeps its extent map, so its logical range and device
+  // extents are not reused (find_next_chunk, find_free_dev_extent) until the last unfreeze removes it.
   sched::point(sched::L("btrfs_remove_block_group(bg {}): remove_extent_mapping", group_start));
   bg->removed = true;
-  fs_info.mapping_tree.erase(group_start);
+  if (bg->frozen == 0) fs_info.mapping_tree.erase(group_start);
   if (!item_first) {
     if (int ret = remove_block_group_item()) return ret;
   }
   return 0;
+}
+
+void btrfs_freeze_block_group(btrfs_block_group_cache& bg) { bg.frozen++; }
+
+void btrfs_unfreeze_block_group(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
+  // spin_lock(&block_group->lock): atomic_dec_and_test(&frozen) && BLOCK_GROUP_FLAG_REMOVED.
+  sched::point(sched::L("btrfs_unfreeze_block_group(bg {})", bg.start));
+  FSRACE_MODEL_CHECK(bg.frozen > 0, "btrfs_unfreeze_block_group: bg {} not frozen", bg.start);
+  const bool cleanup = --bg.frozen == 0 && bg.removed;
+  if (!cleanup) return;
+  // remove_extent_mapping under the mapping tree's lock ("logic error, can't happen" if it is gone), then
+  // btrfs_remove_free_space_cache: the entries trimmers put back.
+  auto it = fs_info.mapping_tree.find(bg.start);
+  FSRACE_BUG_ON(it == fs_info.mapping_tree.end(), "btrfs_unfreeze_block_group: no extent map for removed bg {}", bg.start);
+  fs_info.mapping_tree.erase(it);
+  bg.free_space.clear();
 }
 
 void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool alloc) {

@@ -23,6 +23,10 @@ struct btrfs_block_group_cache {
   uint64_t pinned = 0, reserved = 0;
   int ro = 0;           // counter: btrfs_inc_block_group_ro / btrfs_dec_block_group_ro
   bool removed = false; // set by btrfs_remove_block_group
+  // Tasks that must keep the group's logical range and device extents from being reused while they work
+  // on it without a transaction (fitrim; scrub in 6.1, not modelled): btrfs_remove_block_group leaves the
+  // extent map in place while frozen > 0, the last btrfs_unfreeze_block_group removes it (04216820fe83).
+  int frozen = 0;
   bool dirty = false;   // on the transaction's dirty_bgs list: its item is updated at commit
   bool on_unused_list = false;  // on fs_info->unused_bgs
   // BLOCK_GROUP_FLAG_NEW, bg_list on trans->new_bgs: from btrfs_make_block_group until
@@ -104,6 +108,9 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
 void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t len);
 // Space accounting hooks used by the extent tree.
 void btrfs_add_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len);
+// btrfs_freeze_block_group / btrfs_unfreeze_block_group (block-group.c): see `frozen`.
+void btrfs_freeze_block_group(btrfs_block_group_cache& bg);
+void btrfs_unfreeze_block_group(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg);
 bool btrfs_remove_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64_t len);
 
 }  // namespace fsrace::model

@@ -10,6 +10,12 @@
 namespace fsrace::model {
 
 inline constexpr std::array kFixes{
+    fix_info{"04216820fe83", "Btrfs: fix race between fs trimming and block group remove/allocation", "4.0",
+             "btrfs_trim_block_group freezes the block group (block_group->trimming, 6.1 frozen) and skips one "
+             "already removed; btrfs_remove_block_group keeps the extent map of a frozen group, so its logical "
+             "range and device extents are not reused until the trim unfreezes it. Before it a chunk allocated "
+             "over a removed group's device extent while fitrim discarded that group's free space lost what was "
+             "written there (zeroes after the discard)"},
     fix_info{"67c5e7d464bc", "Btrfs: fix race between balance and unused block group deletion", "4.2",
              "__btrfs_balance holds the cleaner's mutex (delete_unused_bgs_mutex, 6.1 reclaim_bgs_lock) from the "
              "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "

@@ -93,6 +93,7 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   sched::Mutex trans_commit_mutex{"fs_info->transaction_kthread_mutex"};  // one committer at a time
   sched::RwSemaphore commit_root_sem{"fs_info->commit_root_sem"};
   sched::Mutex chunk_mutex{"fs_info->chunk_mutex"};
+  sched::Mutex device_list_mutex{"fs_devices->device_list_mutex"};  // fitrim's walk of the devices
   sched::Mutex ro_block_group_mutex{"fs_info->ro_block_group_mutex"};
   sched::Mutex balance_mutex{"fs_info->balance_mutex"};
   sched::Mutex cleaner_mutex{"fs_info->cleaner_mutex"};

@@ -11,6 +11,7 @@
 #include "model/volumes.hpp"
 #include "model/maint/cleaner.hpp"
 #include "model/maint/dev_replace.hpp"
+#include "model/maint/fitrim.hpp"
 #include "model/maint/scrub.hpp"
 #include "sim/binding.hpp"
 #include "sim/ops/block_group_type.hpp"
@@ -85,6 +86,22 @@ void register_scrub_ops(catalogue& cat) {
                model::btrfs_delete_unused_bgs(ctx.fs());
                return 0;
              });
+
+  cat.add_op("fitrim", "scrub",
+             "fstrim (btrfs_ioctl_fitrim -> btrfs_trim_fs): for every block group from `start` on, each free extent "
+             "at least `minlen` long is taken out of the free space, reserved unless the group is read-only, "
+             "discarded on its device stripes (the device then reads zeros there) and put back, with the group "
+             "frozen (04216820fe83: a removed group keeps its chunk mapping and device extents until the trim "
+             "unfreezes it); then every device's unallocated space is discarded under chunk_mutex. Returns the "
+             "last block group error (-EINVAL when a group's chunk mapping vanished under the trim).",
+             [](exec_context& ctx, const params& p) {
+               uint64_t trimmed = 0;
+               return model::btrfs_trim_fs(ctx.fs(), p.size("start"), p.size("minlen"), &trimmed);
+             })
+      .size("start", "fstrim_range.start: the first logical address trimmed")
+      .optional(0)
+      .size("minlen", "fstrim_range.minlen: free extents shorter than this are skipped")
+      .optional(0);
 
   cat.add_op("alloc_chunk", "scrub",
              "Allocates `count` new, empty chunks of a type with the filesystem's profile for it "
