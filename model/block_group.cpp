@@ -276,7 +276,12 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
     return btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
   };
   const bool item_first = fs_info.fixes.has("8eaf40c0e24e");
-  if (item_first) {
+  // ffcb9d44572a: the item also goes before BLOCK_GROUP_FLAG_REMOVED is set. Before it (5.2 to 5.7) REMOVED
+  // and remove_em were decided first and the extent map removed after the item: when the group was frozen,
+  // the trim's unfreeze could remove the map before the item was deleted. Without 8eaf40c0e24e the map goes
+  // before the item anyway, with or without this fix.
+  const bool item_before_removed = item_first && fs_info.fixes.has("ffcb9d44572a");
+  if (item_before_removed) {
     if (int ret = remove_block_group_item()) return ret;
   }
   // Under bg->lock: BLOCK_GROUP_FLAG_REMOVED and remove_em = (frozen == 0); then remove_extent_mapping
@@ -284,9 +289,18 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   // extents are not reused (find_next_chunk, find_free_dev_extent) until the last unfreeze removes it.
   sched::point(sched::L("btrfs_remove_block_group(bg {}): remove_extent_mapping", group_start));
   bg->removed = true;
-  if (bg->frozen == 0) fs_info.mapping_tree.erase(group_start);
+  const bool remove_em = bg->frozen == 0;
   if (!item_first) {
+    if (remove_em) fs_info.mapping_tree.erase(group_start);
     if (int ret = remove_block_group_item()) return ret;
+  } else if (!item_before_removed) {
+    if (int ret = remove_block_group_item()) return ret;
+    if (remove_em) {
+      sched::point(sched::L("btrfs_remove_block_group(bg {}): remove_extent_mapping after the item", group_start));
+      fs_info.mapping_tree.erase(group_start);
+    }
+  } else if (remove_em) {
+    fs_info.mapping_tree.erase(group_start);
   }
   return 0;
 }

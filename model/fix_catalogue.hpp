@@ -59,6 +59,11 @@ inline constexpr std::array kFixes{
     fix_info{"6bf9cd2eed9a", "btrfs: fix fatal extent_buffer readahead vs releasepage race", "5.8",
              "read_extent_buffer_pages calls check_buffer_tree_ref after setting io_pages, so releasepage "
              "cannot drop the tree reference of a buffer about to be under IO"},
+    fix_info{"ffcb9d44572a", "btrfs: fix race between block group removal and block group creation", "5.8",
+             "btrfs_remove_block_group deletes the block group item before it sets BLOCK_GROUP_FLAG_REMOVED; "
+             "before it, a group frozen by fitrim was flagged removed with its extent map kept, the trim's "
+             "unfreeze removed the map, and a chunk allocated at the same logical start failed to insert its "
+             "item (-EEXIST, transaction abort) before the remover deleted the old one"},
     fix_info{"1cea5cf0e664", "btrfs: ensure relocation never runs while we have send operations running", "5.14",
              "the send/relocation exclusion covers every relocation (balance, device shrink and remove), "
              "checked in btrfs_relocate_chunk"},
