@@ -1,3 +1,4 @@
+#include "sim/search/search.hpp"
 #include "sim/bench_scenario.hpp"
 
 #include <algorithm>
@@ -113,9 +114,9 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
     }
   }
 
-  for (strategy_kind k : {strategy_kind::random, strategy_kind::pct, strategy_kind::dfs, strategy_kind::dpor}) {
+  for (const search_entry& e : all_searches()) {
     explore_settings s = off;
-    s.strategy = k;
+    s.strategy = e.kind;
     out.first.push_back(time_to_violation(p, s, o, out.executions_per_second));
   }
 
@@ -128,7 +129,7 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
     req.settings.preemptions = o.verify_bound;
     req.settings.runs = 1'000'000'000;
     req.fixes = kOn;
-    req.jobs = o.verify_strategy == strategy_kind::dfs ? o.jobs : 1;
+    req.jobs = search_of(o.verify_strategy).divides == division::none ? 1 : o.jobs;
     req.cpu_budget = o.verify_cpu_seconds;
     v.strategy = describe_strategy(req.settings);
     const auto start = clock::now();

@@ -1,7 +1,8 @@
 #pragma once
-// Exploration: many executions of one prepared scenario under one fix setting, chosen by a strategy.
-// Execution i of a random or PCT run uses seed sched::execution_seed(base seed, i), so the seed alone
-// replays it; a DFS execution is named by its index in the (deterministic) enumeration.
+// Exploration: many executions of one prepared scenario under one fix setting, chosen by a search
+// (sim/search/search.hpp), run by workers plan by plan and accounted in plan order. Execution i of a
+// random or PCT run uses seed sched::execution_seed(base seed, i), so the seed alone replays it; a DFS or
+// DPOR execution is named by its index in the (deterministic) enumeration.
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -96,9 +97,6 @@ void tune_allocator_once();
 /// The estimated executions of a bounded DFS (sched::estimate_bounded_dfs): at least 8 probes, more
 /// until the probes ran `run_budget` executions (at most 4000 probes).
 sched::TreeEstimate estimate_dfs_executions(executor&, unsigned preemption_bound, uint64_t run_budget);
-
-/// k for PCT: the step count of the execution that never preempts (depends on scenario and fixes only).
-uint64_t pct_estimate(executor&);
 
 /// Re-runs execution `key` of an exploration with `settings` and records its trace: for random and
 /// PCT `key` is the execution seed, for DFS the index in the enumeration (of `part`'s subtrees when

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "sim/search/search.hpp"
+
 namespace fsrace::sim {
 
 std::string fixes_spec::describe() const {
@@ -40,21 +42,11 @@ model::fix_set resolve_fixes(const fixes_spec& spec, const fix_setting& setting)
   return s;
 }
 
-const char* to_string(strategy_kind k) {
-  switch (k) {
-    case strategy_kind::random: return "random";
-    case strategy_kind::pct: return "pct";
-    case strategy_kind::dfs: return "dfs";
-    case strategy_kind::dpor: return "dpor";
-  }
-  return "?";
-}
+const char* to_string(strategy_kind k) { return search_of(k).name; }
 
 std::optional<strategy_kind> parse_strategy(std::string_view s) {
-  if (s == "random") return strategy_kind::random;
-  if (s == "pct") return strategy_kind::pct;
-  if (s == "dfs") return strategy_kind::dfs;
-  if (s == "dpor") return strategy_kind::dpor;
+  for (const auto& e : all_searches())
+    if (e.name == s) return e.kind;
   return std::nullopt;
 }
 

@@ -70,8 +70,9 @@ model::fix_set resolve_fixes(const fixes_spec&, const fix_setting&);
 enum class strategy_kind { random, pct, dfs, dpor };
 const char* to_string(strategy_kind);
 std::optional<strategy_kind> parse_strategy(std::string_view);
-/// A systematic strategy enumerates a space it can exhaust (dfs, dpor); the others sample it.
-inline bool is_systematic(strategy_kind k) { return k == strategy_kind::dfs || k == strategy_kind::dpor; }
+/// A systematic strategy enumerates a space it can exhaust (dfs, dpor); the others sample it
+/// (sim/search/search.cpp's table says which).
+bool is_systematic(strategy_kind k);
 
 struct explore_settings {
   strategy_kind strategy = strategy_kind::pct;

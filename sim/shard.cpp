@@ -1,3 +1,4 @@
+#include "sim/search/search.hpp"
 #include "sim/shard.hpp"
 
 #include <algorithm>
@@ -261,7 +262,7 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
                     : !keep_going && !e.violations.empty() ? nlohmann::json(e.violations.front().index)
                                                            : nlohmann::json(nullptr);
   if (e.tool_error) j["tool_error"] = {{"seed", e.tool_error->key}, {"execution", e.tool_error->index}, {"message", e.tool_error->finding.message}};
-  if (e.settings.strategy == strategy_kind::dfs && shard) {
+  if (search_of(e.settings.strategy).divides == division::subtrees && shard) {
     // A DFS shard numbers its executions within its own subtrees: replaying one names the shard, and
     // merging maps the numbers back to the whole search through the subtree list.
     j["subtree_count"] = e.subtree_count;

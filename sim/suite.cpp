@@ -31,13 +31,10 @@ bool matches(const expectation& ex, const sched::Finding& f) {
 }  // namespace
 
 std::string describe_strategy(const explore_settings& s) {
-  switch (s.strategy) {
-    case strategy_kind::random: return "random";
-    case strategy_kind::pct: return fmt::format("pct depth {}", s.depth);
-    case strategy_kind::dfs: return fmt::format("dfs preemptions {}", s.preemptions);
-    case strategy_kind::dpor: return fmt::format("dpor preemptions {}", s.preemptions);
-  }
-  return "?";
+  std::string out = to_string(s.strategy);
+  if (s.strategy == strategy_kind::pct) out += fmt::format(" depth {}", s.depth);
+  if (is_systematic(s.strategy)) out += fmt::format(" preemptions {}", s.preemptions);
+  return out;
 }
 
 std::string replay_command(const scenario& sc, const explore_settings& s, const fix_setting& fixes, uint64_t key) {

@@ -10,6 +10,7 @@
 #include "reports/json_report.hpp"
 #include "reports/trace_record.hpp"
 #include "reports/write_atomic.hpp"
+#include "sim/search/search.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/progress.hpp"
 #include "sim/explore.hpp"
@@ -50,7 +51,7 @@ int cmd_explore(const explore_args& a) {
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
-    if (s.strategy == sim::strategy_kind::dfs) req.part = {shard->index, shard->count};  // disjoint subtrees
+    if (sim::search_of(s.strategy).divides == sim::division::subtrees) req.part = {shard->index, shard->count};
     else std::tie(req.first, req.end) = sim::shard_range(s.runs, *shard);
   }
   std::optional<progress_line> progress(std::in_place, sc->name, (req.end ? req.end : s.runs) - req.first);
@@ -96,8 +97,9 @@ int cmd_explore(const explore_args& a) {
   const bool interrupted = e.interrupted || shrink_interrupted;
   c.interrupted = interrupted;
   const int code = interrupted ? kInterrupted : e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
-  // A DFS shard numbers executions within its subtrees: its replay commands name the shard.
-  const bool dfs_shard = shard && s.strategy == sim::strategy_kind::dfs;
+  // A shard of a search cut into subtrees (dfs) numbers executions within its subtrees: its replay
+  // commands name the shard.
+  const bool dfs_shard = shard && sim::search_of(s.strategy).divides == sim::division::subtrees;
   const std::string replay_suffix = dfs_shard ? " --shard " + shard->describe() : "";
   // JSON and HTML results carry every violation's steps (the first one as drawn above).
   for (size_t i = 1; i < c.violations.size() && (a.json || !a.html.empty()); ++i) {

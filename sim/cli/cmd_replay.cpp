@@ -4,6 +4,7 @@
 
 #include "reports/diagram.hpp"
 #include "reports/write_atomic.hpp"
+#include "sim/search/search.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/explore.hpp"
 #include "sim/limits.hpp"
@@ -88,7 +89,7 @@ int cmd_replay(const replay_args& a) {
     const uint64_t key = parse_seed(a.flags.seed, "--seed");
     sim::dfs_part part;  // --shard: the execution numbered within that shard of a split DFS
     if (!a.shard.empty()) {
-      if (s.strategy != sim::strategy_kind::dfs)
+      if (sim::search_of(s.strategy).divides != sim::division::subtrees)
         throw sim::input_error("", "--shard", "only dfs numbers executions within a shard; random and pct seeds replay as they are");
       const sim::shard_spec shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
       part = {shard.index, shard.count};

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sim/search/search.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/interrupt.hpp"
 #include "sim/explore.hpp"
@@ -47,8 +48,10 @@ std::vector<std::unique_ptr<sim::scenario>> load_workloads(const std::vector<std
       for (const auto& ex : sc->expectations) {
         if (ex.violation)
           problems.push_back({f, ex.path, "a soak workload expects \"clean\" only (a violation here is a model bug or kernel news)"});
-        else if (ex.explore.strategy == sim::strategy_kind::dfs)
-          problems.push_back({f, ex.path + "/explore/strategy", "a soak workload explores with random or pct (dfs has no seeds to add)"});
+        else if (sim::search_of(ex.explore.strategy).divides != sim::division::seeds)
+          problems.push_back({f, ex.path + "/explore/strategy",
+                              fmt::format("a soak workload explores with random or pct ({} has no seeds to add)",
+                                          sim::to_string(ex.explore.strategy))});
       }
       out.push_back(std::move(sc));
     } catch (const sim::input_error& e) {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "sim/explore.hpp"
+#include "sim/search/search.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/schedule_file.hpp"
 #include "sim/suite.hpp"

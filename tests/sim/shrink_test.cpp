@@ -13,6 +13,14 @@ using nlohmann::json;
 
 namespace {
 
+sim::shrink_request request_of(const sim::fix_setting& fixes, uint64_t max_steps, uint64_t budget) {
+  sim::shrink_request r;
+  r.fixes = fixes;
+  r.max_steps = max_steps;
+  r.budget = budget;
+  return r;
+}
+
 // Three threads each incrementing twice: random schedules are full of needless preemptions.
 std::unique_ptr<sim::scenario> noisy_counter() {
   json doc = json::parse(test::kCounterScenario);
@@ -38,7 +46,7 @@ TEST_CASE("a noisy lost update shrinks to one preemption, proven, same finding, 
   const auto& found = e.violations[0];
   REQUIRE(found.preemptions > 1);  // random walks preempt a lot
 
-  const auto r = sim::shrink(prepared, found.decisions, {req.fixes, 10000, 100000});
+  const auto r = sim::shrink(prepared, found.decisions, request_of(req.fixes, 10000, 100000));
   CHECK(r.original_preemptions == found.preemptions);
   CHECK(r.preemptions == 1);
   CHECK(r.preemptions_minimal);
@@ -56,7 +64,7 @@ TEST_CASE("a noisy lost update shrinks to one preemption, proven, same finding, 
   CHECK(replayed.trace_hash() == recorded.trace_hash());
 
   // Deterministic: the same input shrinks to the same schedule.
-  CHECK(sim::shrink(prepared, found.decisions, {req.fixes, 10000, 100000}).decisions == r.decisions);
+  CHECK(sim::shrink(prepared, found.decisions, request_of(req.fixes, 10000, 100000)).decisions == r.decisions);
 }
 
 TEST_CASE("shrinking respects its budget and says when it could not prove minimality") {
@@ -69,7 +77,7 @@ TEST_CASE("shrinking respects its budget and says when it could not prove minima
   req.fixes.on = false;
   const auto e = sim::explore(prepared, req);
   REQUIRE(e.violations.size() == 1);
-  const auto r = sim::shrink(prepared, e.violations[0].decisions, {req.fixes, 10000, 3});
+  const auto r = sim::shrink(prepared, e.violations[0].decisions, request_of(req.fixes, 10000, 3));
   CHECK(r.executions <= 4);  // the re-run of the original plus the budget
   CHECK(r.preemptions <= r.original_preemptions);
   CHECK(r.finding.message == e.violations[0].finding.message);
@@ -79,7 +87,7 @@ TEST_CASE("shrinking a clean schedule is a tool error, not a silent success") {
   auto sc = noisy_counter();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   sim::fix_setting on;  // fixes on: the increments are atomic, every schedule is clean
-  CHECK_THROWS_AS(sim::shrink(prepared, {}, {on, 10000, 100}), sim::tool_error);
+  CHECK_THROWS_AS(sim::shrink(prepared, {}, request_of(on, 10000, 100)), sim::tool_error);
 }
 
 TEST_CASE("the lenient follower never diverges: it keeps the current fiber where the list does not fit") {
@@ -104,7 +112,7 @@ TEST_CASE("a shrunk schedule is its switches: they replay it step for step, and 
   req.fixes.on = false;
   const auto e = sim::explore(prepared, req);
   REQUIRE(e.violations.size() == 1);
-  const auto r = sim::shrink(prepared, e.violations[0].decisions, {req.fixes, 10000, 100000});
+  const auto r = sim::shrink(prepared, e.violations[0].decisions, request_of(req.fixes, 10000, 100000));
   const sim::marked_execution m = sim::rerun_marked(prepared, req.fixes, r.decisions, 10000);
   CHECK(m.preemptions.size() == r.preemptions);
   CHECK(m.switches.size() <= 8);  // a few decisions, not one per step
@@ -132,7 +140,7 @@ TEST_CASE("shrinking reports its progress, stops at its time budget and says so"
   const auto e = sim::explore(prepared, req);
   REQUIRE(e.violations.size() == 1);
   uint64_t calls = 0, last = 0;
-  sim::shrink_request shrink_req{req.fixes, 10000, 100000};
+  sim::shrink_request shrink_req = request_of(req.fixes, 10000, 100000);
   shrink_req.progress = [&](uint64_t n, uint64_t, uint64_t, const char*) {
     ++calls;
     CHECK(n > last);
@@ -151,7 +159,7 @@ TEST_CASE("shrinking reports its progress, stops at its time budget and says so"
   CHECK_THAT(sim::describe_shrink(quick), Catch::Contains("stopped early at the time budget"));
   CHECK(quick.finding.message == e.violations[0].finding.message);
   // The execution budget is said too.
-  const auto few = sim::shrink(prepared, e.violations[0].decisions, {req.fixes, 10000, 2});
+  const auto few = sim::shrink(prepared, e.violations[0].decisions, request_of(req.fixes, 10000, 2));
   CHECK(few.out_of_executions);
   CHECK_THAT(sim::describe_shrink(few), Catch::Contains("stopped early at the execution budget"));
   // Fewest preemptions proven, then stopped while looking for fewer steps: both are said.

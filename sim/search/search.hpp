@@ -1,0 +1,92 @@
+#pragma once
+// A search: how an exploration chooses its executions, behind one interface (as Shuttle's
+// Scheduler::new_execution). The explorer (sim/explore.cpp) knows no strategy: it asks the search for its
+// plans, hands them to workers and accounts their executions in plan order. A plan is a unit of work a
+// worker runs on its own (one seed, one DFS subtree, a whole DPOR search); the key of each of its
+// executions is the replay token (`fsrace replay --seed KEY`). Shards and --jobs divide plans, never the
+// executions of one plan. A new strategy is one file in this folder and its row in search.cpp's table.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "scheduler/scheduler.hpp"
+#include "sim/prepared.hpp"
+
+namespace fsrace::sim {
+
+struct explore_request;
+struct exploration;
+
+/// How the plans of a search may be divided between shards and workers.
+enum class division {
+  seeds,     // one execution per plan, each with its own seed: any index range, any worker
+  subtrees,  // disjoint subtrees of one decision tree, in search order: a shard takes every N-th one
+  none,      // one plan (each execution depends on the ones before it): one worker, no shards
+};
+
+/// A unit of work: what one worker explores on its own.
+struct plan {
+  uint64_t id = 0;                     // seeds: the execution index; subtrees: the subtree's id; none: 0
+  uint64_t seed = 0;                   // seeds: the execution seed
+  std::vector<sched::FiberId> prefix;  // subtrees: the decisions every execution of the plan begins with
+};
+
+/// Called after each execution of a plan; returns false to stop the plan there.
+using execution_sink = std::function<bool(const sched::Execution&)>;
+
+/// Runs plans for one worker, keeping its strategy between plans (for its buffers' capacity).
+class plan_runner {
+ public:
+  virtual ~plan_runner() = default;
+  /// Runs the executions of `p` on `exec` in order, at most `max_executions`, calling `sink` after each.
+  /// Returns true when the plan ran to its end (its space exhausted), false when stopped before.
+  virtual bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink) = 0;
+  /// Strategy facts for the result (DPOR's redundant executions), after the run.
+  virtual void annotate(exploration&) const {}
+};
+
+/// Where an accounted execution stands in the result: its index and the key that replays it.
+struct execution_name {
+  uint64_t index = 0, key = 0;
+};
+
+class search {
+ public:
+  virtual ~search() = default;
+  /// The plans of the part of the search asked for (an index range of seeds, a shard's subtrees), in order.
+  virtual uint64_t plan_count() const = 0;
+  virtual plan plan_at(uint64_t i) const = 0;
+  /// How many subtrees the whole search was cut into (0: not cut; the result lists them for merging).
+  virtual uint64_t subtree_count() const { return 0; }
+  /// The name of the execution the explorer accounts as number `accounted` (from 0), run by plan `p`.
+  virtual execution_name name(const plan& p, uint64_t accounted) const = 0;
+  virtual std::unique_ptr<plan_runner> runner() const = 0;
+  /// Strategy facts for the result (PCT's k).
+  virtual void annotate(exploration&) const {}
+  /// The decisions of the execution `key` names: the replay token resolved. `walker` runs what it needs
+  /// (untraced). Throws input_error when the search has no such execution.
+  virtual std::vector<sched::FiberId> decisions_of(executor& walker, uint64_t key) const = 0;
+};
+
+/// The search `req.settings` names, over the executions `req` asks for (its index range or DFS part):
+/// refuses a division the strategy cannot make (shards, jobs). `probe` runs the executions a search needs
+/// for its plan (PCT's non-preemptive run, DFS's subtree cut).
+std::unique_ptr<search> make_search(executor& probe, const explore_request& req);
+
+/// The strategies, by name.
+struct search_entry {
+  strategy_kind kind;
+  const char* name;
+  division divides;
+  bool systematic;  // enumerates a space a clean run can exhaust (else it samples it)
+  std::unique_ptr<search> (*make)(executor& probe, const explore_request& req);
+};
+const search_entry& search_of(strategy_kind);
+const std::vector<search_entry>& all_searches();
+
+/// k for PCT: the step count of the execution that never preempts (depends on scenario and fixes only).
+uint64_t pct_estimate(executor&);
+
+}  // namespace fsrace::sim
