@@ -28,6 +28,11 @@ inline constexpr std::array kFixes{
              "scrub_enumerate_chunks puts a block group back on fs_info->unused_bgs after scrubbing it when it is "
              "still unused, writable and not removed: the cleaner may have taken it off the list and skipped it "
              "because scrub had set it read-only"},
+    fix_info{"bffcdf9da76b", "Btrfs: fix unprotected list move from unused_bgs to deleted_bgs list", "4.4",
+             "btrfs_delete_unused_bgs, with -o discard, moves the removed block group from its bg_list to the "
+             "transaction's deleted_bgs under fs_info->unused_bgs_lock with list_move; before it the move ran under "
+             "deleted_bgs_lock only, after WARN_ON(!list_empty(&block_group->bg_list)), which fired when a scrub "
+             "had put the group back on fs_info->unused_bgs (758f2dfcf8a2) after the cleaner took it off"},
     fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
              "relocation waits only for ordered extents inside the block group's range "
              "(btrfs_wait_ordered_roots with a range) instead of all of them"},
@@ -59,6 +64,12 @@ inline constexpr std::array kFixes{
     fix_info{"6bf9cd2eed9a", "btrfs: fix fatal extent_buffer readahead vs releasepage race", "5.8",
              "read_extent_buffer_pages calls check_buffer_tree_ref after setting io_pages, so releasepage "
              "cannot drop the tree reference of a buffer about to be under IO"},
+    fix_info{"2473d24f2b77", "btrfs: fix a race between scrub and block group removal/allocation", "5.8",
+             "scrub_enumerate_chunks freezes the block group it scrubs (btrfs_freeze_block_group, then "
+             "block_group->trimming) unless it is already removed, until it is done with it, and scrub_stripe "
+             "stops when the group was removed meanwhile; before it a group removed under scrub lost its extent "
+             "map at once, a new chunk could take its logical start and device extents, and scrub read the new "
+             "chunk's extents through the old mapping: checksum errors on a healthy filesystem"},
     fix_info{"ffcb9d44572a", "btrfs: fix race between block group removal and block group creation", "5.8",
              "btrfs_remove_block_group deletes the block group item before it sets BLOCK_GROUP_FLAG_REMOVED; "
              "before it, a group frozen by fitrim was flagged removed with its extent map kept, the trim's "

@@ -71,6 +71,7 @@ int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint
   if (progress) *progress = state.stat;
   fs_info.scrub_lock.lock();
   fs_info.scrub_results[devid] = state.stat;
+  if (!is_dev_replace) fs_info.scrub_totals[devid].add(state.stat);
   fs_info.scrub_devices.erase(devid);
   fs_info.scrub_lock.unlock();
   return ret;

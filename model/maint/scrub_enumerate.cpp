@@ -47,7 +47,7 @@ int scrub_chunk(scrub_ctx& sctx, uint64_t chunk_offset, uint64_t length, uint64_
   if (map->start != chunk_offset || map->length < length) return 0;
   for (size_t i = 0; i < map->stripes.size(); ++i) {
     if (map->stripes[i].devid != sctx.devid || map->stripes[i].physical != dev_offset) continue;
-    int ret = scrub_stripe(sctx, *map, int(i), chunk_offset, length);
+    int ret = scrub_stripe(sctx, *map, int(i), chunk_offset, length, cache);
     if (ret) return ret;
   }
   return 0;
@@ -100,6 +100,16 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     const bool skip_reallocated = fs_info.fixes.has("a692e13d87cb");
     if (skip_reallocated && cache->start < chunk_offset) continue;
 
+    // 2473d24f2b77: under cache->lock, skip a group already removed, else freeze it until we are done, so
+    // that its logical range and device extents are not given to a new chunk while we read them through
+    // this chunk's mapping (btrfs_remove_block_group keeps a frozen group's extent map).
+    const bool freeze = fs_info.fixes.has("2473d24f2b77");
+    if (freeze) {
+      sched::point(sched::L("btrfs_freeze_block_group(bg {})", cache->start));
+      if (cache->removed) continue;
+      btrfs_freeze_block_group(*cache);
+    }
+
     // btrfs_inc_block_group_ro with scrubs paused, so that a commit it may wait for is not blocked on us.
     // No chunk preallocation for scrub (do_chunk_alloc only for device replace, which must get ro).
     scrub_pause_on(fs_info);
@@ -108,6 +118,7 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
       ret = wait_for_writers_before_copy(sctx, *cache);
       if (ret) {
         scrub_pause_off(fs_info);
+        if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
         break;  // as in 4.7: the group stays read-only (a later fix dropped this wait)
       }
     }
@@ -119,6 +130,7 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
       ro_set = false;
     } else {
       fs_info.log(fmt::format("BTRFS warning: failed setting block group ro: {}", ret));
+      if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
       scrub_pause_off(fs_info);
       break;
     }
@@ -152,6 +164,8 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     // on unused_bgs if it is still unused (checked under cache->lock, same step as the dec).
     if (fs_info.fixes.has("758f2dfcf8a2") && !cache->removed && !cache->ro && cache->reserved == 0 && cache->used == 0)
       btrfs_mark_bg_unused(fs_info, *cache);
+    // skip_unfreeze: the last unfreeze of a group removed meanwhile removes its extent map.
+    if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
     if (ret) break;
     if (sctx.is_dev_replace && dev_replace.num_write_errors > 0) {
       ret = -EIO;

@@ -33,7 +33,9 @@ struct scrub_extent_ref {
 int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end);
 int scrub_chunk(scrub_ctx& sctx, uint64_t chunk_offset, uint64_t length, uint64_t dev_offset,
                 btrfs_block_group_cache& cache);
-int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk_offset, uint64_t length);
+// `cache`: the block group scrubbed (2473d24f2b77: the walk stops once it was removed).
+int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk_offset, uint64_t length,
+                 const btrfs_block_group_cache& cache);
 int scrub_extent(scrub_ctx& sctx, const scrub_extent_ref& ext);
 
 // btrfs_lookup_csums_range(csum_root, start, end, list, search_commit = 1): the checksums of the

@@ -30,6 +30,13 @@ struct btrfs_scrub_progress {
   uint64_t uncorrectable_errors = 0, corrected_errors = 0;
   uint64_t last_physical = 0;
   uint64_t total_errors() const { return read_errors + csum_errors + verify_errors; }
+  void add(const btrfs_scrub_progress& o) {
+    data_extents_scrubbed += o.data_extents_scrubbed, tree_extents_scrubbed += o.tree_extents_scrubbed;
+    data_bytes_scrubbed += o.data_bytes_scrubbed, tree_bytes_scrubbed += o.tree_bytes_scrubbed;
+    read_errors += o.read_errors, csum_errors += o.csum_errors, verify_errors += o.verify_errors, no_csum += o.no_csum;
+    uncorrectable_errors += o.uncorrectable_errors, corrected_errors += o.corrected_errors;
+    last_physical = o.last_physical;
+  }
 };
 
 // struct btrfs_dev_replace. Devices are named by devid (BTRFS_NO_DEVICE for NULL).
@@ -59,6 +66,9 @@ struct btrfs_fs_scrub_state {
   btrfs_dev_replace dev_replace;
   std::map<uint64_t, scrub_ctx_state> scrub_devices;      // devid -> running scrub (dev->scrub_device)
   std::map<uint64_t, btrfs_scrub_progress> scrub_results;  // devid -> last finished scrub (scrub status)
+  // devid -> the counters of every scrub of it that finished (not device replace's copy), added up: what
+  // the scrub error-counter invariant reads (a later scrub's status must not hide an earlier one's errors).
+  std::map<uint64_t, btrfs_scrub_progress> scrub_totals;
 };
 
 }  // namespace fsrace::model

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "model/block_group.hpp"
 #include "model/ctree.hpp"
 #include "model/data/file_item.hpp"
 #include "model/fs_info.hpp"
@@ -48,8 +49,12 @@ int scrub_lookup_csums(btrfs_fs_info& fs_info, uint64_t start, uint64_t end, std
   }
 }
 
-int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk_offset, uint64_t length) {
+int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk_offset, uint64_t length,
+                 const btrfs_block_group_cache& cache) {
   btrfs_fs_info& fs_info = sctx.fs_info;
+  // 2473d24f2b77: "Block group removed?" under cache->lock before each extent search (6.1's
+  // scrub_simple_mirror): nothing left to scrub, and continuing would keep its device extents from reuse.
+  const bool stop_if_removed = fs_info.fixes.has("2473d24f2b77");
   btrfs_root& root = fs_info.extent_root();
   const uint64_t physical = map.stripes[num].physical;
   // `length` is the dev extent's; the stripe covers the chunk's whole logical range.
@@ -59,6 +64,7 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
   for (uint64_t pass = 0;; ++pass) {
     FSRACE_MODEL_CHECK(pass < (1u << 20), "scrub_stripe of chunk {} does not progress", chunk_offset);
     if (fs_info.scrub_pause_req) scrub_blocked_if_needed(fs_info);
+    if (stop_if_removed && cache.removed) return 0;
     int ret = btrfs_search_slot(fs_info, root, {cursor, 0, 0}, path);
     if (ret < 0) return ret;
     bool done = false, pause = false;
@@ -86,6 +92,7 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
         done = true;
         break;
       }
+      if (stop_if_removed && cache.removed) return 0;
       const auto& ei = std::get<btrfs_extent_item>(item.value);
       scrub_extent_ref ext;
       ext.flags = ei.flags;

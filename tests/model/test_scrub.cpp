@@ -71,6 +71,12 @@ TEST_CASE("scrub repairs a corrupted raid1 data copy from the other mirror", "[m
     REQUIRE(scrub_device(*fs, bad.devid, false, again) == 0);
     CHECK(again.total_errors() == 0);
     CHECK(end_state_problems(*fs).empty());
+    // The status shows the last scrub; the totals (what the scrub_no_errors invariant reads) keep the first's.
+    CHECK(fs->scrub_results.at(bad.devid).csum_errors == 0);
+    CHECK(fs->scrub_totals.at(bad.devid).csum_errors == 1);
+    CHECK(fs->scrub_totals.at(bad.devid).corrected_errors == 1);
+    CHECK(fs->scrub_totals.at(bad.devid).data_bytes_scrubbed == 2 * p.data_bytes_scrubbed);
+    CHECK(fs->scrub_totals.count(good.devid) == 0);
   }
   SECTION("the device holding the good copy sees no error") {
     btrfs_scrub_progress p;

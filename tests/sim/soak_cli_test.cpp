@@ -68,7 +68,7 @@ TEST_CASE("soak: --executions spreads evenly over every workload and expectation
 }
 
 TEST_CASE("soak: a finding stops its workload, is printed with a replay command that reproduces it") {
-  // The scrub vs cleaner seed race with its fix reverted on top of every other fix, as a soak workload
+  // The scrub vs cleaner seed race with its fix reverted on top of 5.7 (the scenario's base), as a soak workload
   // would show a false race: schedule-dependent, found by PCT within tens of executions.
   nlohmann::json sc = nlohmann::json::parse(fsrace::test::slurp(FSRACE_SCENARIO_DIR "/scrub-vs-bg-deletion.json"));
   sc["name"] = "reverted";
