@@ -5,6 +5,7 @@
 #include "reports/html_assets.hpp"
 #include "reports/html_escape.hpp"
 #include "reports/html_swimlanes.hpp"
+#include "reports/label_coverage_text.hpp"
 
 namespace fsrace::reports {
 namespace {
@@ -122,6 +123,16 @@ std::string render_html(const suite_result& s, const html_options& o) {
     if (!any) out += "<h2>Findings</h2>\n";
     any = true;
     out += case_section(c, i);
+  }
+  // What each case's search reached: label kinds per thread, pairs never reordered.
+  bool any_labels = false;
+  for (size_t i = 0; i < s.cases.size(); ++i) {
+    const auto& c = s.cases[i];
+    if (!c.labels.present) continue;
+    if (!any_labels) out += "<h2>Label coverage</h2>\n";
+    any_labels = true;
+    out += fmt::format("<section class=\"coverage\" id=\"labels-{}\"><h3>{} <span class=\"sub\">fixes <code>{}</code> &middot; {}</span></h3>\n{}</section>\n",
+                       i, html_escape(c.scenario), html_escape(c.fixes), html_escape(c.strategy), label_coverage_html(c.labels));
   }
   out += "</main>\n<footer>Click a number or a lock in a step to highlight every step touching it. Replay any violation "
          "with its command; <code>fsrace shrink</code> finds its shortest schedule.</footer>\n";

@@ -62,6 +62,74 @@ nlohmann::json to_json(const trace_record& t) {
           {"finding_objects", t.finding_objects}};
 }
 
+nlohmann::json to_json(const label_coverage_result& l) {
+  if (!l.present) return nullptr;
+  nlohmann::json threads = nlohmann::json::object();
+  for (const auto& [thread, kinds] : l.threads) threads[thread] = kinds;
+  nlohmann::json never = nlohmann::json::array();
+  for (const auto& [x, y] : l.never_reordered) never.push_back({x, y});
+  nlohmann::json j = {{"threads", threads}, {"truncated", l.truncated}};
+  if (l.pairs_known)
+    j["pairs"] = {{"ordered", l.pairs_ordered}, {"reordered", l.pairs_reordered},
+                  {"never_reordered", l.never_reordered_total}, {"never_reordered_listed", never}};
+  else
+    j["pairs"] = nullptr;
+  if (l.with_pairs && l.pairs_known) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& [x, y] : l.ordered) all.push_back({x, y});
+    j["ordered_pairs"] = all;
+  }
+  return j;
+}
+
+label_coverage_result label_coverage_from_json(const nlohmann::json& j, const std::string& path) {
+  label_coverage_result l;
+  if (j.is_null()) return l;
+  if (!j.is_object()) throw json_report_error(path, "expected an object or null, got " + got(j));
+  l.present = true;
+  const auto& threads = member(j, path, "threads", "an object of thread names");
+  if (!threads.is_object()) throw json_report_error(path + "/threads", "expected an object, got " + got(threads));
+  for (const auto& [thread, kinds] : threads.items()) {
+    std::vector<std::string> list;
+    if (!kinds.is_array()) throw json_report_error(path + "/threads/" + thread, "expected an array of labels, got " + got(kinds));
+    for (size_t i = 0; i < kinds.size(); ++i) {
+      if (!kinds[i].is_string())
+        throw json_report_error(fmt::format("{}/threads/{}/{}", path, thread, i), "expected a string, got " + got(kinds[i]));
+      list.push_back(kinds[i].get<std::string>());
+    }
+    l.threads.emplace_back(thread, std::move(list));
+  }
+  if (j.contains("truncated") && j["truncated"].is_boolean()) l.truncated = j["truncated"].get<bool>();
+  const auto& pairs = member(j, path, "pairs", "an object or null");
+  l.pairs_known = !pairs.is_null();
+  if (l.pairs_known) {
+    const std::string at = path + "/pairs";
+    l.pairs_ordered = uint(pairs, at, "ordered");
+    l.pairs_reordered = uint(pairs, at, "reordered");
+    l.never_reordered_total = uint(pairs, at, "never_reordered");
+    const auto& listed = member(pairs, at, "never_reordered_listed", "an array of label pairs");
+    if (!listed.is_array()) throw json_report_error(at + "/never_reordered_listed", "expected an array, got " + got(listed));
+    for (size_t i = 0; i < listed.size(); ++i) {
+      const auto& p = listed[i];
+      if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string())
+        throw json_report_error(fmt::format("{}/never_reordered_listed/{}", at, i), "expected [\"thread: label\", \"thread: label\"], got " + got(p));
+      l.never_reordered.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+    }
+  }
+  if (j.contains("ordered_pairs")) {
+    const auto& all = j["ordered_pairs"];
+    if (!all.is_array()) throw json_report_error(path + "/ordered_pairs", "expected an array, got " + got(all));
+    for (size_t i = 0; i < all.size(); ++i) {
+      const auto& p = all[i];
+      if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string())
+        throw json_report_error(fmt::format("{}/ordered_pairs/{}", path, i), "expected [\"thread: label\", \"thread: label\"], got " + got(p));
+      l.ordered.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+    }
+    l.with_pairs = true;
+  }
+  return l;
+}
+
 nlohmann::json to_json(const case_result& c) {
   nlohmann::json v = nlohmann::json::array();
   for (const auto& x : c.violations) {
@@ -97,7 +165,8 @@ nlohmann::json to_json(const case_result& c) {
           {"reason", c.reason},
           {"seconds", c.seconds},
           {"interrupted", c.interrupted},
-          {"violations", v}};
+          {"violations", v},
+          {"label_coverage", to_json(c.labels)}};
 }
 
 nlohmann::json to_json(const suite_result& s) {
@@ -193,6 +262,7 @@ case_result case_from_json(const nlohmann::json& j, const std::string& path) {
   if (j.contains("estimate_error") && j["estimate_error"].is_number()) c.estimate_error = j["estimate_error"].get<double>();
   if (j.contains("estimate_settled") && j["estimate_settled"].is_boolean()) c.estimate_settled = j["estimate_settled"].get<bool>();
   if (j.contains("coverage") && j["coverage"].is_string()) c.coverage = j["coverage"].get<std::string>();
+  if (j.contains("label_coverage")) c.labels = label_coverage_from_json(j["label_coverage"], path + "/label_coverage");
   const std::string st = str(j, path, "status");
   if (st == "pass") c.result = case_result::status::pass;
   else if (st == "fail") c.result = case_result::status::fail;

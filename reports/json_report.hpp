@@ -15,6 +15,7 @@ namespace fsrace::reports {
 ///           "steps": [[index, thread, "label"], ...]} (the steps shown, in execution order)
 nlohmann::json to_json(const case_result&);
 nlohmann::json to_json(const trace_record&);
+nlohmann::json to_json(const label_coverage_result&);  // null when not present
 /// {"summary": {"cases", "passed", "failed", "errors"}, "cases": [...]}
 nlohmann::json to_json(const suite_result&);
 
@@ -34,6 +35,7 @@ class json_report_error : public std::runtime_error {
 /// `j` in its document. Throws json_report_error naming the first malformed value.
 case_result case_from_json(const nlohmann::json& j, const std::string& path = "");
 trace_record trace_from_json(const nlohmann::json& j, const std::string& path = "");
+label_coverage_result label_coverage_from_json(const nlohmann::json& j, const std::string& path = "");
 suite_result suite_from_json(const nlohmann::json&);
 
 }  // namespace fsrace::reports

@@ -1,8 +1,26 @@
 #include "reports/results.hpp"
 
+#include <set>
+
 #include <algorithm>
 
 namespace fsrace::reports {
+
+void summarize_pairs(label_coverage_result& l, size_t listed) {
+  const std::set<std::pair<std::string, std::string>> all(l.ordered.begin(), l.ordered.end());
+  l.pairs_ordered = l.pairs_reordered = l.never_reordered_total = 0;
+  l.never_reordered.clear();
+  for (const auto& [x, y] : all) {
+    const bool both = all.count({y, x}) > 0;
+    if (both) {
+      if (x < y) ++l.pairs_ordered, ++l.pairs_reordered;
+      continue;
+    }
+    ++l.pairs_ordered;
+    ++l.never_reordered_total;
+    if (l.never_reordered.size() < listed) l.never_reordered.emplace_back(x, y);
+  }
+}
 
 const char* to_string(case_result::status s) {
   switch (s) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fsrace::reports {
@@ -46,6 +47,25 @@ struct violation_entry {
   std::optional<trace_record> trace;  // optional: its steps, for swimlanes
 };
 
+/// Which scheduling-point labels an exploration's threads reached and which pairs of them (of
+/// different threads) it ran in both orders (sim/label_coverage.hpp).
+struct label_coverage_result {
+  bool present = false;  // false: not collected (results written before it, merged shards' pairs)
+  std::vector<std::pair<std::string, std::vector<std::string>>> threads;  // thread -> label kinds, sorted
+  uint64_t pairs_ordered = 0;    // pairs of label kinds of different threads that ran in some order
+  uint64_t pairs_reordered = 0;  // ... in both orders
+  uint64_t never_reordered_total = 0;
+  std::vector<std::pair<std::string, std::string>> never_reordered;  // the first ones, "thread: kind" each
+  bool truncated = false;  // more (thread, kind) nodes than a worker tracks (sched::LabelCoverage::kMaxNodes)
+  bool pairs_known = true; // false when merged DFS shards stopped early (their pairs past the stop count)
+  /// Every pair (x ran before y while both were enabled), sorted: written to JSON only by shards
+  /// (`with_pairs`), so that merging them is exact.
+  std::vector<std::pair<std::string, std::string>> ordered;
+  bool with_pairs = false;
+};
+/// Fills the pair counts and the never-reordered list (at most `listed`) from `l.ordered`.
+void summarize_pairs(label_coverage_result& l, size_t listed = 100);
+
 /// One scenario under one fix setting (one expectation of `fsrace run`, or one `fsrace explore`).
 struct case_result {
   uint64_t ordinal = 0;  // position in the suite (scenario files in order, then expectations); kept by sharding
@@ -61,6 +81,7 @@ struct case_result {
   double estimate_error = 0;        // its relative standard error
   bool estimate_settled = false;    // whether it may be given as "about M" (else the total is unknown)
   std::string coverage;    // "the bounded space is exhausted", "not exhausted: N of about M executions", ...
+  label_coverage_result labels;
   enum class status { pass, fail, error } result = status::pass;
   std::string reason;    // why it failed or errored (empty on pass)
   std::vector<violation_entry> violations;

@@ -1,4 +1,3 @@
-#include "sim/search/search.hpp"
 #include "sim/bench_scenario.hpp"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include "sim/bench_scheduler.hpp"
 #include "sim/explore.hpp"
 #include "sim/suite.hpp"
+#include "sim/search/search.hpp"
 
 namespace fsrace::sim::bench {
 namespace {

@@ -16,6 +16,7 @@
 #include "sim/coverage.hpp"
 #include "sim/dfs_split.hpp"
 #include "sim/interrupt.hpp"
+#include "sim/label_coverage.hpp"
 #include "sim/search/search.hpp"
 
 namespace fsrace::sim {
@@ -97,11 +98,14 @@ struct plan_result {
   // (execution, peak model bytes of the plan's executions up to it) where that running peak grows: the
   // peak of any prefix the accounting keeps, in a few entries.
   std::vector<std::pair<uint64_t, uint64_t>> peak_steps;
+  unsigned worker = 0;
+  sched::LabelCoverage::Delta labels;  // what the worker's label coverage gained in this plan
 };
 
-plan_result run_plan(plan_runner& runner, executor& exec, const plan& p, const explore_request& req,
-                     std::atomic<bool>& cancel, const cpu_deadline& deadline) {
+plan_result run_plan(plan_runner& runner, executor& exec, sched::LabelCoverage& labels, unsigned worker, const plan& p,
+                     const explore_request& req, std::atomic<bool>& cancel, const cpu_deadline& deadline) {
   plan_result out;
+  out.worker = worker;
   if (cancel.load(std::memory_order_relaxed)) return out;
   if (deadline.passed() || interrupt_requested()) {  // Ctrl-C: the accounting stops at the same point
     cancel = true;
@@ -128,6 +132,7 @@ plan_result run_plan(plan_runner& runner, executor& exec, const plan& p, const e
     }
     return true;
   });
+  out.labels = labels.take();
   return out;
 }
 
@@ -142,6 +147,8 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   const uint64_t window = jobs == 1 ? 1 : uint64_t{jobs} * 256;
   std::vector<std::unique_ptr<plan_runner>> runners;
   for (unsigned w = 0; w < jobs; ++w) runners.push_back(srch.runner());
+  std::vector<sched::LabelCoverage> labels(jobs);
+  label_coverage_merge merged_labels;
 
   std::vector<std::optional<plan_result>> ring(window);
   std::mutex lock;
@@ -149,7 +156,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   uint64_t next_task = 0, accounted = 0;  // under `lock`
   bool done = false;                      // under `lock`: the accounting stopped; workers leave
   std::atomic<bool> cancel{false};
-  auto work = [&](plan_runner& runner, executor& exec) {
+  auto work = [&](unsigned w, executor& exec) {
     for (;;) {
       uint64_t t;
       {
@@ -160,7 +167,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
         if (done) return;
       }
       // Every task gets a result (an empty one once cancelled): the accounting waits for them in order.
-      plan_result r = run_plan(runner, exec, srch.plan_at(t), req, cancel, deadline);
+      plan_result r = run_plan(*runners[w], exec, labels[w], w, srch.plan_at(t), req, cancel, deadline);
       std::lock_guard<std::mutex> guard(lock);
       ring[t % window] = std::move(r);
       changed.notify_all();
@@ -172,7 +179,8 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     for (unsigned w = 0; w < jobs; ++w) {
       executors.push_back(std::make_unique<executor>(prepared, s.max_steps, false));
       executors.back()->set_fixes(fixes);
-      threads.emplace_back(work, std::ref(*runners[w]), std::ref(*executors.back()));
+      executors.back()->set_label_coverage(&labels[w]);
+      threads.emplace_back(work, w, std::ref(*executors.back()));
     }
 
   bool stopped = false, finished = false;
@@ -180,7 +188,9 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     const plan p = srch.plan_at(t);
     plan_result r;
     if (jobs == 1) {
-      r = run_plan(*runners[0], probe, p, req, cancel, deadline);
+      probe.set_label_coverage(&labels[0]);
+      r = run_plan(*runners[0], probe, labels[0], 0, p, req, cancel, deadline);
+      probe.set_label_coverage(nullptr);
     } else {
       std::unique_lock<std::mutex> guard(lock);
       changed.wait(guard, [&] { return ring[t % window].has_value(); });
@@ -189,6 +199,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
       ++accounted;
       changed.notify_all();
     }
+    merged_labels.absorb(r.worker, r.labels);
     size_t next_record = 0, next_peak = 0;
     uint64_t i = 0;
     for (; i < r.executions; ++i) {
@@ -224,6 +235,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   }
   for (auto& th : threads) th.join();
   out.subtree_count = srch.subtree_count();
+  out.labels = merged_labels.result();
   out.exhausted = finished && search_of(s.strategy).systematic;
   out.time_up = !finished && deadline.hit();
   for (const auto& runner : runners) runner->annotate(out);

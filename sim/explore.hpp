@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "reports/results.hpp"
 #include "sim/prepared.hpp"
 
 namespace fsrace::sim {
@@ -82,6 +83,8 @@ struct exploration {
   /// The most bytes of model state one accounted execution held (sim/model_state_bytes.hpp): counted by
   /// the model, so identical across runs, machines and --jobs.
   uint64_t peak_model_bytes = 0;
+  /// Label kinds each thread reached and the pairs reordered, over the plans accounted (sim/label_coverage.hpp).
+  reports::label_coverage_result labels;
 };
 
 /// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).

@@ -116,7 +116,12 @@ void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& o
   }
   shared_.events.clear();
   for (size_t i = 0; i < sc_->threads.size(); ++i) sched_.spawn(sc_->threads[i].name, [this, i] { thread_body(i); });
-  sched_.run_into(strategy, seed, out);
+  if (coverage_ != nullptr) {
+    sched::CoveringStrategy covering(strategy, *coverage_);
+    sched_.run_into(covering, seed, out);
+  } else {
+    sched_.run_into(strategy, seed, out);
+  }
   peak_state_bytes_ = std::max(peak_state_bytes_, stack_bytes_ + world_->state_bytes());
   if (out.finding.kind == sched::FindingKind::None) check_invariants(out);
 }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "scheduler/label_coverage.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/strategy.hpp"
 #include "sim/binding.hpp"
@@ -49,6 +50,8 @@ class executor {
   uint64_t peak_state_bytes() const { return peak_state_bytes_; }
   /// Bytes of model state beyond which an execution ends as a tool error (tests lower it).
   void set_state_limit(uint64_t bytes) { state_limit_ = bytes; }
+  /// Every step of the following executions is reported to `coverage` (nullptr: none).
+  void set_label_coverage(sched::LabelCoverage* coverage) { coverage_ = coverage; }
 
  private:
   void thread_body(size_t index);
@@ -65,6 +68,7 @@ class executor {
   uint64_t stack_bytes_ = 0;  // the fiber stacks of the scenario's threads
   uint64_t peak_state_bytes_ = 0;
   uint64_t state_limit_;
+  sched::LabelCoverage* coverage_ = nullptr;
 };
 
 /// Follows a decision list without checking labels (re-running a recorded execution to get its trace).

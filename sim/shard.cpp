@@ -1,15 +1,16 @@
-#include "sim/search/search.hpp"
 #include "sim/shard.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "reports/json_report.hpp"
 #include "sim/coverage.hpp"
 #include "sim/suite.hpp"
+#include "sim/search/search.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -75,7 +76,8 @@ void require_same(const std::vector<nlohmann::json>& shards, const std::vector<s
 
 // The coverage of merged shards, worded as for one run. Every DFS shard that estimated the space ran the
 // same deterministic probes of the whole space: their estimates agree; take the largest.
-void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& shards) {
+void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& shards, const std::vector<size_t>& counted,
+                     bool exact) {
   coverage_facts f;
   f.executions = out["executions"].get<uint64_t>();
   for (const auto& s : shards) {
@@ -97,6 +99,33 @@ void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& sha
   out["estimate_error"] = f.estimate_error;
   out["estimate_settled"] = f.estimate_settled;
   out["time_up"] = f.time_up;
+  // Label coverage: the union of the shards that count (`counted`: up to the one where a single run would
+  // have stopped). Exact when each shard ran just what the single run would have; `exact` false (DFS parts
+  // that stopped early: a part runs its subtrees past the whole search's stop) keeps the label kinds and
+  // calls the pairs unknown.
+  std::map<std::string, std::set<std::string>> threads;
+  std::set<std::pair<std::string, std::string>> ordered;
+  bool any = false, truncated = false, pairs = exact;
+  for (size_t i : counted) {
+    if (!shards[i].contains("label_coverage") || shards[i]["label_coverage"].is_null()) {
+      pairs = false;
+      continue;
+    }
+    const auto l = reports::label_coverage_from_json(shards[i]["label_coverage"], "/label_coverage");
+    any = true;
+    truncated = truncated || l.truncated;
+    pairs = pairs && l.pairs_known && l.with_pairs;
+    for (const auto& [thread, kinds] : l.threads) threads[thread].insert(kinds.begin(), kinds.end());
+    ordered.insert(l.ordered.begin(), l.ordered.end());
+  }
+  reports::label_coverage_result merged;
+  merged.present = any;
+  merged.truncated = truncated;
+  merged.pairs_known = pairs;
+  for (const auto& [thread, kinds] : threads) merged.threads.emplace_back(thread, std::vector<std::string>(kinds.begin(), kinds.end()));
+  merged.ordered.assign(ordered.begin(), ordered.end());
+  reports::summarize_pairs(merged);
+  out["label_coverage"] = reports::to_json(merged);
 }
 
 // DFS shards hold interleaved subtrees (subtree i in shard i mod N). Walking the subtrees in order gives
@@ -195,7 +224,7 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     out["shard"] = nullptr;
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
-    merged_coverage(out, shards);
+    merged_coverage(out, shards, order, !stop);
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
@@ -244,7 +273,9 @@ std::pair<uint64_t, uint64_t> shard_range(uint64_t runs, const shard_spec& s) {
 
 nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool keep_going,
                                  const std::optional<shard_spec>& shard, double seconds) {
-  nlohmann::json j = reports::to_json(case_of(sc, e, "", seconds));
+  reports::case_result c = case_of(sc, e, "", seconds);
+  c.labels.with_pairs = shard.has_value();  // every pair, so that merging the shards is exact
+  nlohmann::json j = reports::to_json(c);
   j["result"] = e.tool_error ? "tool-error" : e.violations.empty() ? "clean" : "violation";
   j["fixes_resolved"] = e.fixes_resolved;
   j["runs"] = e.settings.runs;
@@ -287,8 +318,10 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
     out.erase("tool_error");
     out["result"] = "clean";
     out["stopped_at"] = nullptr;
+    std::vector<size_t> counted;  // the shards a single run would have covered
     for (size_t k = 0; k < order.size(); ++k) {
       const nlohmann::json& s = shards[order[k]];
+      counted.push_back(order[k]);
       const uint64_t lo = s.at("first").get<uint64_t>();
       if (lo != executions)
         throw input_error(files[order[k]], "/first", fmt::format("expected the shard to start at execution {}, got {}", executions, lo));
@@ -323,7 +356,7 @@ nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, con
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
     (void)keep_going;
-    merged_coverage(out, shards);
+    merged_coverage(out, shards, counted, true);
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));

@@ -93,6 +93,7 @@ reports::case_result case_of(const scenario& sc, const exploration& e, const std
   c.estimate_error = e.estimate_error;
   c.estimate_settled = e.estimate_settled;
   c.coverage = describe_coverage(e);
+  c.labels = e.labels;
   c.seconds = seconds;
   for (const auto& v : e.violations) {
     reports::violation_entry entry;

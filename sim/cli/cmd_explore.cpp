@@ -8,6 +8,7 @@
 #include "reports/diagram.hpp"
 #include "reports/html.hpp"
 #include "reports/json_report.hpp"
+#include "reports/label_coverage_text.hpp"
 #include "reports/trace_record.hpp"
 #include "reports/write_atomic.hpp"
 #include "sim/search/search.hpp"
@@ -152,8 +153,8 @@ int cmd_explore(const explore_args& a) {
                e.violating_executions, e.violations.empty() ? ": no violation so far" : "");
   if (e.violations.empty()) {
     if (!e.interrupted)
-      fmt::print("clean: {} execution{}, no violation ({}) {}\n", e.executions, e.executions == 1 ? "" : "s",
-                 sim::describe_coverage(e), timing);
+      fmt::print("clean: {} execution{}, no violation ({}) {}\n  label coverage: {}\n", e.executions,
+                 e.executions == 1 ? "" : "s", sim::describe_coverage(e), timing, reports::label_coverage_line(e.labels));
     return code;
   }
   fmt::print("{} distinct violation{} in {} executions ({} violating) {}\n", e.violations.size(),
