@@ -254,10 +254,8 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   // reference keeps the object alive.
   if (trans.transaction) trans.transaction->dirty_bgs.erase(group_start);
   fs_info.block_group_cache_tree.erase(group_start);
-  // The model's unused_bgs holds starts, not references: a group at the same start later must not inherit
-  // the entry (the kernel's list would hold this object, which the cleaner then skips as read-only).
-  std::erase(fs_info.unused_bgs, group_start);
-  bg->on_unused_list = false;
+  // bg_list is left alone, as 6.1 does: a group still on unused_bgs stays there (the cleaner skips it: it is
+  // gone from the cache tree, or another group now has its start and is not marked unused).
   // Off the space info's list under groups_sem: allocators no longer see it.
   sinfo.groups_sem.down_write();
   std::erase(sinfo.block_groups, group_start);

@@ -32,6 +32,11 @@ struct btrfs_block_group_cache {
   // BLOCK_GROUP_FLAG_NEW, bg_list on trans->new_bgs: from btrfs_make_block_group until
   // btrfs_create_pending_block_groups inserted its items; btrfs_mark_bg_unused leaves it alone.
   bool on_new_bgs = false;
+  // bg_list on trans->transaction->deleted_bgs: removed by the cleaner with -o discard, discarded and
+  // unfrozen by btrfs_finish_extent_commit.
+  bool on_deleted_bgs = false;
+  // list_empty(&block_group->bg_list): the kernel's one list_head for unused_bgs, new_bgs and deleted_bgs.
+  bool bg_list_empty() const { return !on_unused_list && !on_new_bgs && !on_deleted_bgs; }
   sched::SpinLock lock{"block_group->lock"};
   sched::Atomic reservations{"block_group->reservations"};  // 9cfa3e34e20e
   sched::Atomic nocow_writers{"block_group->nocow_writers"};  // f78c436c3931

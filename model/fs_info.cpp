@@ -4,7 +4,8 @@ namespace fsrace::model {
 
 btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
     : btrfs_fs_data_state(o), btrfs_fs_eb_state(o), btrfs_fs_maint_state(o),
-      sectorsize(o.sectorsize), nodesize(o.nodesize), fixes(o.fixes), flags(o.flags), send_in_progress(o.send_in_progress),
+      sectorsize(o.sectorsize), nodesize(o.nodesize), fixes(o.fixes), flags(o.flags), mount_opt(o.mount_opt),
+      send_in_progress(o.send_in_progress),
       last_reloc_trans(o.last_reloc_trans),
       mapping_tree(o.mapping_tree), space_info(o.space_info), unused_bgs(o.unused_bgs),
       pinned_extents(o.pinned_extents), profiles(o.profiles),
@@ -20,10 +21,14 @@ btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
   for (auto& [id, r] : o.roots) roots[id] = std::make_shared<btrfs_root>(*r);
   for (const auto& t : o.trans_list) {
     trans_list.push_back(std::make_shared<btrfs_transaction>(*t));
+    // Groups the cleaner removed (no longer in block_group_cache_tree): the clone's own copies.
+    for (auto& bg : trans_list.back()->deleted_bgs) bg = std::make_shared<btrfs_block_group_cache>(*bg);
     if (t == o.running_transaction) running_transaction = trans_list.back();
   }
-  if (o.running_transaction && !running_transaction)
+  if (o.running_transaction && !running_transaction) {
     running_transaction = std::make_shared<btrfs_transaction>(*o.running_transaction);
+    for (auto& bg : running_transaction->deleted_bgs) bg = std::make_shared<btrfs_block_group_cache>(*bg);
+  }
 }
 
 btrfs_root* btrfs_fs_info::get_fs_root(uint64_t objectid) {

@@ -41,6 +41,7 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   uint32_t sectorsize = 4096, nodesize = 16384;
   fix_set fixes;
   uint32_t flags = 0;             // BTRFS_FS_BALANCE_RUNNING, BTRFS_FS_EXCL_OP (under balance_mutex)
+  uint64_t mount_opt = 0;         // BTRFS_MOUNT_* the model acts on (model/discard.hpp)
   int send_in_progress = 0;       // 9e967495e0e0: sends running, under balance_mutex
   uint64_t last_reloc_trans = 0;  // d96b34248c2f: transid of the last relocation commit
 

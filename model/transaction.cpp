@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/bio.hpp"
+#include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
@@ -219,10 +220,33 @@ void unpin_extents(btrfs_fs_info& fs_info, uint64_t transid) {
     // removes its group only after the commit that unpinned them (5fd76bf31ccf).
     FSRACE_BUG_ON(!bg, "kernel BUG at extent-tree.c unpin_extent_range: no block group for pinned extent {} "
                   "(transid {})", start, transid);
+    // -o discard: each range is discarded before it is unpinned (unused_bg_unpin_mutex, not modelled).
+    if (btrfs_test_opt_discard_sync(fs_info)) {
+      uint64_t discarded = 0;
+      btrfs_discard_extent(fs_info, start, len, &discarded);  // an error is ignored, as the kernel does
+    }
     btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
     bg->pinned -= len;
     sinfo.bytes_pinned -= len;
     btrfs_add_free_space(*bg, start, len);
+  }
+}
+
+// The end of btrfs_finish_extent_commit: each group the cleaner removed with -o discard is discarded whole
+// (its frozen mapping is still there), taken off deleted_bgs under unused_bgs_lock and unfrozen; the last
+// unfreeze removes its extent map. "discard failed while removing blockgroup" is only logged.
+void discard_deleted_bgs(btrfs_fs_info& fs_info, btrfs_transaction& cur) {
+  std::vector<block_group_ptr> deleted;
+  deleted.swap(cur.deleted_bgs);
+  for (const auto& bg : deleted) {
+    uint64_t trimmed = 0;
+    const int ret = btrfs_discard_extent(fs_info, bg->start, bg->length, &trimmed);
+    FSRACE_ASSERT(bg->ro, "btrfs_finish_extent_commit: deleted bg {} is not read-only", bg->start);
+    fs_info.unused_bgs_lock.lock();
+    bg->on_deleted_bgs = false;  // list_del_init(&block_group->bg_list)
+    fs_info.unused_bgs_lock.unlock();
+    btrfs_unfreeze_block_group(fs_info, *bg);
+    if (ret) fs_info.log(fmt::format("BTRFS warning: discard failed while removing blockgroup: errno={}", ret));
   }
 }
 
@@ -376,6 +400,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   if (cur->super_committed_waiters) fs_info.commit_wait.wake_up();  // wake_up(&cur_trans->commit_wait)
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
   unpin_extents(fs_info, cur->transid);
+  discard_deleted_bgs(fs_info, *cur);
   fs_info.last_trans_committed = cur->transid;
   // TRANS_STATE_COMPLETED and list_del_init from trans_list (the kernel's spin on trans_lock between
   // the two is one step here).

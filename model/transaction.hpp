@@ -12,11 +12,13 @@
 
 #include "model/delayed_ref.hpp"
 #include "scheduler/sync/atomic.hpp"
+#include "scheduler/sync/mutex.hpp"
 #include "scheduler/sync/wait_queue.hpp"
 
 namespace fsrace::model {
 
 struct btrfs_fs_info;
+struct btrfs_block_group_cache;
 
 struct btrfs_pending_snapshot;
 
@@ -46,6 +48,10 @@ struct btrfs_transaction {
   btrfs_delayed_ref_root delayed_refs;
   std::set<uint64_t> dirty_bgs;  // block groups whose item must be updated at commit
   std::vector<uint64_t> new_bgs; // chunks allocated in this transaction whose items are not inserted yet
+  // Groups the cleaner removed with -o discard (frozen, so their chunk mapping stays): discarded whole and
+  // unfrozen by btrfs_finish_extent_commit. The transaction holds a reference on each.
+  std::vector<std::shared_ptr<btrfs_block_group_cache>> deleted_bgs;
+  sched::SpinLock deleted_bgs_lock{"transaction->deleted_bgs_lock"};  // before bffcdf9da76b
   bool dirty_bg_run = false;     // BTRFS_TRANS_DIRTY_BG_RUN: the commit started writing dirty block groups
   // Tasks waiting for this transaction to reach SUPER_COMMITTED (fsync commits, trans->in_fsync). The
   // commit wakes commit_wait at SUPER_COMMITTED only for them: every other waiter wants COMPLETED and

@@ -1,5 +1,6 @@
 // The binding of the command line: every op family of sim/ops/ over the btrfs model, with the model's
 // fsck as a default invariant.
+#include "model/discard.hpp"
 #include "model/fsck.hpp"
 #include "model/mkfs.hpp"
 #include "sim/binding.hpp"
@@ -18,7 +19,10 @@ std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
   opts.sectorsize = spec.sectorsize;
   opts.nodesize = spec.nodesize;
   try {
-    return std::make_unique<model_world>(model::btrfs_mkfs(opts));
+    auto fs = model::btrfs_mkfs(opts);
+    // Mounted with the scenario's options: the setup and the threads run under them.
+    if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
+    return std::make_unique<model_world>(std::move(fs));
   } catch (const model::bad_config& e) {
     throw bad_filesystem(e.what());
   }

@@ -40,6 +40,7 @@ struct filesystem_spec {
   std::vector<uint64_t> devices;  // bytes
   std::string data_profile = "single", metadata_profile = "dup", system_profile = "dup";
   uint32_t sectorsize = 4096, nodesize = 16384;
+  bool discard = false;  // mount_options "discard" / "discard=sync": DISCARD_SYNC
   std::vector<op_call> setup;
 };
 

@@ -148,6 +148,28 @@ class scenario_parser {
     }
   }
 
+  // The mount options the model acts on; the others would be silently ignored, so they are refused.
+  void parse_mount_options(object_view& obj, filesystem_spec& fs) {
+    const json* v = obj.optional("mount_options");
+    if (!v) return;
+    const std::string path = obj.child("mount_options");
+    if (!v->is_array() || v->size() > 16) {
+      sink_.error(path, "expected an array of at most 16 mount options, e.g. [\"discard\"], got {}", describe_json(*v));
+      return;
+    }
+    const std::vector<std::string> known = {"discard", "discard=sync", "nodiscard"};
+    for (size_t i = 0; i < v->size(); ++i) {
+      std::string s;
+      if (!get_string(sink_, (*v)[i], json_child(path, i), s, "a mount option")) continue;
+      if (s == "discard" || s == "discard=sync") fs.discard = true;
+      else if (s == "nodiscard") fs.discard = false;
+      else if (s == "discard=async")
+        sink_.error(json_child(path, i), "\"discard=async\" is not modelled (the async discard workqueue); use \"discard\" (discard=sync)");
+      else
+        sink_.error(json_child(path, i), "expected one of {}, got \"{}\"{}", list_names(known), s, did_you_mean(s, known));
+    }
+  }
+
   void parse_filesystem(const json& v, filesystem_spec& fs) {
     object_view obj(sink_, v, "/filesystem", "the filesystem description");
     if (const json* devs = obj.required("devices", "an array of device sizes, e.g. [\"1GiB\", \"1GiB\"]")) {
@@ -181,6 +203,7 @@ class scenario_parser {
     if (fs.nodesize < fs.sectorsize)
       sink_.error("/filesystem/nodesize", "expected a node size >= the sector size ({}), got {}",
                   format_size(fs.sectorsize), format_size(fs.nodesize));
+    parse_mount_options(obj, fs);
     device_count_ = fs.devices.size();
     if (const json* setup = obj.optional("setup")) {
       if (!setup->is_array()) {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/block_group.hpp"
+#include "model/discard.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
@@ -26,6 +27,34 @@ void drop_pinned_extents(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
 }
 
 enum class outcome { skipped, retry_later, removed };
+
+// list_move(&block_group->bg_list, &trans->transaction->deleted_bgs): off whatever list it is on (a scrub may
+// have put it back on unused_bgs, 758f2dfcf8a2), onto deleted_bgs; the transaction takes a reference.
+void list_move_to_deleted_bgs(btrfs_fs_info& fs_info, btrfs_trans_handle& trans, const block_group_ptr& bg) {
+  if (bg->on_unused_list) {
+    std::erase(fs_info.unused_bgs, bg->start);  // the mapping is kept (frozen): no other group has this start
+    bg->on_unused_list = false;
+  }
+  bg->on_deleted_bgs = true;
+  trans.transaction->deleted_bgs.push_back(bg);
+}
+
+void move_to_deleted_bgs(btrfs_fs_info& fs_info, btrfs_trans_handle& trans, const block_group_ptr& bg) {
+  if (fs_info.fixes.has("bffcdf9da76b")) {
+    // "A concurrent scrub might have added us to the list fs_info->unused_bgs, so use a list_move operation
+    // to add the block group to the deleted_bgs list", under the lock of the list it leaves.
+    fs_info.unused_bgs_lock.lock();
+    list_move_to_deleted_bgs(fs_info, trans, bg);
+    fs_info.unused_bgs_lock.unlock();
+    return;
+  }
+  // Before it: the group was expected on no list, and the move took only the destination's lock.
+  FSRACE_WARN_ON(!bg->bg_list_empty(), "btrfs_delete_unused_bgs: WARN_ON(!list_empty(&block_group->bg_list)): bg {} "
+                 "is on fs_info->unused_bgs again, moved to deleted_bgs without unused_bgs_lock", bg->start);
+  trans.transaction->deleted_bgs_lock.lock();
+  list_move_to_deleted_bgs(fs_info, trans, bg);
+  trans.transaction->deleted_bgs_lock.unlock();
+}
 
 // One group taken off unused_bgs, as the body of 6.1's loop. The caller holds reclaim_bgs_lock.
 outcome delete_one_unused_bg(btrfs_fs_info& fs_info, const block_group_ptr& bg, int& ret) {
@@ -54,8 +83,13 @@ outcome delete_one_unused_bg(btrfs_fs_info& fs_info, const block_group_ptr& bg, 
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);  // btrfs_start_trans_remove_block_group
   // clean_pinned_extents under unused_bg_unpin_mutex: one step here, as the model's unpin at commit is.
   drop_pinned_extents(fs_info, *bg);
+  // -o discard: the implicit trim at commit. Frozen, the group keeps its chunk mapping (its logical range
+  // and device extents are not reused) until btrfs_finish_extent_commit discarded it and unfroze it.
+  const bool trimming = btrfs_test_opt_discard_sync(fs_info);
+  if (trimming) btrfs_freeze_block_group(*bg);
   // "Btrfs_remove_chunk will abort the transaction if things go horribly wrong."
   ret = btrfs_remove_chunk(trans, bg->start);
+  if (trimming) move_to_deleted_bgs(fs_info, trans, bg);
   btrfs_end_transaction(trans);
   return outcome::removed;
 }
@@ -77,7 +111,10 @@ void btrfs_delete_unused_bgs(btrfs_fs_info& fs_info) {
     fs_info.unused_bgs.erase(fs_info.unused_bgs.begin());
     // The list holds a reference in the kernel; by key here, so a group gone meanwhile is just skipped.
     block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
-    if (!bg || bg->start != start) continue;
+    // The kernel's entry holds the group object; the model's holds its start. A group removed meanwhile (off
+    // the cache tree), or another group now at that start that is not marked unused, is not this entry's:
+    // the kernel would find the removed group read-only and skip it.
+    if (!bg || bg->start != start || !bg->on_unused_list) continue;
     bg->on_unused_list = false;  // list_del_init(&block_group->bg_list)
     if (ret) continue;
     fs_info.unused_bgs_lock.unlock();

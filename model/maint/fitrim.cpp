@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "model/block_group.hpp"
+#include "model/discard.hpp"
 #include "model/fs_info.hpp"
 #include "model/volumes.hpp"
 #include "scheduler/finding.hpp"
@@ -23,43 +24,6 @@ namespace {
 
 constexpr uint64_t kDeviceRangeReserved = 1024 * 1024;  // BTRFS_DEVICE_RANGE_RESERVED
 constexpr uint64_t kMaxLoop = 1u << 20;                 // extents of a group, holes of a device
-
-// btrfs_issue_discard -> blkdev_issue_discard: submits and waits, so the range is gone once it returns.
-int btrfs_issue_discard(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t len, uint64_t* discarded) {
-  sched::point(sched::L("blkdev_issue_discard(devid {}, physical {})", devid, start));
-  *discarded = 0;
-  btrfs_device* dev = fs_info.device(devid);
-  if (!dev || dev->missing) return 0;  // no bdev: skipped (degraded)
-  dev->bdev.discard(start, len);
-  *discarded = len;
-  return 0;
-}
-
-// btrfs_discard_extent: btrfs_map_discard of [bytenr, bytenr + num_bytes) through the chunk mapping,
-// then a discard on every stripe's device range. -EINVAL when no chunk maps it any more.
-int btrfs_discard_extent(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t num_bytes, uint64_t* actual_bytes) {
-  *actual_bytes = 0;
-  std::vector<btrfs_bio_stripe> pieces;
-  if (int ret = btrfs_map_block(fs_info, map_op::write, bytenr, num_bytes, 0, pieces)) return ret;
-  // btrfs_map_discard gives one range per stripe; the write mapping gives pieces per stripe boundary,
-  // merged here per device range.
-  std::sort(pieces.begin(), pieces.end(), [](const btrfs_bio_stripe& a, const btrfs_bio_stripe& b) {
-    return a.devid != b.devid ? a.devid < b.devid : a.physical < b.physical;
-  });
-  std::vector<btrfs_bio_stripe> ranges;
-  for (const auto& p : pieces) {
-    if (!ranges.empty() && ranges.back().devid == p.devid && ranges.back().physical + ranges.back().length == p.physical)
-      ranges.back().length += p.length;
-    else
-      ranges.push_back({p.devid, p.physical, p.length, 0});
-  }
-  for (const auto& r : ranges) {
-    uint64_t bytes = 0;
-    if (int ret = btrfs_issue_discard(fs_info, r.devid, r.physical, r.length, &bytes)) return ret;
-    *actual_bytes += bytes;
-  }
-  return 0;
-}
 
 // do_trimming: the extent [reserved_start, +reserved_bytes) was taken out of the free space; reserve it
 // unless the group is read-only, discard [start, +bytes), put the whole extent back, unreserve.

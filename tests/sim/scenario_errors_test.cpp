@@ -182,6 +182,20 @@ TEST_CASE("devices: empty list, block sizes") {
   expect_error(errors_of(doc), "/filesystem/profiles/data", {"raid7", "raid1"});
 }
 
+TEST_CASE("mount options: only those the model acts on, never silently ignored") {
+  auto doc = valid();
+  doc["filesystem"]["mount_options"] = {"discard"};
+  CHECK(errors_of(doc).empty());
+  doc["filesystem"]["mount_options"] = {"discard=sync", "nodiscard"};
+  CHECK(errors_of(doc).empty());
+  doc["filesystem"]["mount_options"] = {"discrad"};
+  expect_error(errors_of(doc), "/filesystem/mount_options/0", {"discrad", "did you mean", "'discard'"});
+  doc["filesystem"]["mount_options"] = {"discard", "discard=async"};
+  expect_error(errors_of(doc), "/filesystem/mount_options/1", {"not modelled"});
+  doc["filesystem"]["mount_options"] = "discard";
+  expect_error(errors_of(doc), "/filesystem/mount_options", {"array of at most 16 mount options"});
+}
+
 TEST_CASE("thread names: duplicates, bad characters, empty threads and ops") {
   auto doc = valid();
   doc["threads"][1]["name"] = "a";

@@ -1,0 +1,143 @@
+// mount -o discard (DISCARD_SYNC): btrfs_finish_extent_commit discards what the transaction unpinned, and
+// the cleaner's removed block groups go on the transaction's deleted_bgs, frozen, to be discarded whole
+// and unfrozen at that commit. Without the option nothing is discarded.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "model/block_group.hpp"
+#include "model/data/data_check.hpp"
+#include "model/discard.hpp"
+#include "model/fsck.hpp"
+#include "model/maint/cleaner.hpp"
+#include "model/transaction.hpp"
+#include "model/volumes.hpp"
+#include "tests/model/test_data_fixture.hpp"
+
+using namespace fsrace;
+using namespace fsrace::model;
+using namespace fsrace::test;
+
+namespace {
+
+bool all_zero(const std::vector<uint8_t>& v) {
+  return std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; });
+}
+
+std::vector<std::string> problems_of(btrfs_fs_info& fs) {
+  auto p = btrfs_check(fs);
+  auto d = btrfs_check_data_against_oracle(fs);
+  p.insert(p.end(), d.begin(), d.end());
+  for (const auto& s : p) UNSCOPED_INFO(s);
+  return p;
+}
+
+// Writes two extents of file a, frees the second (truncate) and commits; returns {kept, freed} logical.
+std::pair<uint64_t, uint64_t> write_then_free(btrfs_fs_info& fs) {
+  uint64_t kept = 0, freed = 0;
+  run_in_fiber([&] {
+    btrfs_inode& inode = create_file(fs, "a");
+    MUST(btrfs_buffered_write(fs, inode, 0, pattern_bytes(1, 0, 16384), "write a 0"));
+    MUST(btrfs_sync_fs(fs));
+    MUST(btrfs_buffered_write(fs, inode, 16384, pattern_bytes(2, 16384, 16384), "write a 16K"));
+    MUST(btrfs_sync_fs(fs));
+    const auto extents = file_extents(fs, inode);
+    REQUIRE(extents.size() == 2);
+    kept = extents[0].fi.disk_bytenr;
+    freed = extents[1].fi.disk_bytenr;
+    REQUIRE(!all_zero(read_mirror(fs, freed, 16384, 1)));
+    MUST(btrfs_setsize(fs, inode, 16384, "truncate a"));
+    MUST(btrfs_sync_fs(fs));
+    MUST(btrfs_commit_current(fs));
+  });
+  return {kept, freed};
+}
+
+// An empty second data group on unused_bgs; returns its start.
+uint64_t empty_data_group(btrfs_fs_info& fs) {
+  run_in_fiber([&] {
+    create_file(fs, "b");
+    MUST(btrfs_buffered_write(fs, open_file(fs, "b"), 0, pattern_bytes(3, 0, 65536), "write b"));
+    MUST(btrfs_sync_fs(fs));
+    MUST(btrfs_force_chunk_alloc(fs, BTRFS_BLOCK_GROUP_DATA, 1));
+  });
+  const uint64_t start = std::prev(fs.block_group_cache_tree.end())->first;
+  REQUIRE((fs.block_group_cache_tree.at(start)->flags & BTRFS_BLOCK_GROUP_DATA));
+  REQUIRE(fs.block_group_cache_tree.at(start)->used == 0);
+  return start;
+}
+
+}  // namespace
+
+TEST_CASE("-o discard: what a commit unpins is discarded, data in use is not", "[model][discard]") {
+  auto fs = make_fs();
+  fs->mount_opt |= BTRFS_MOUNT_DISCARD_SYNC;
+  const auto [kept, freed] = write_then_free(*fs);
+  CHECK(all_zero(read_mirror(*fs, freed, 16384, 1)));
+  CHECK(read_mirror(*fs, kept, 16384, 1) == pattern_bytes(1, 0, 16384));
+  CHECK(problems_of(*fs).empty());
+}
+
+TEST_CASE("without -o discard a freed extent keeps its old bytes", "[model][discard]") {
+  auto fs = make_fs();
+  const auto [kept, freed] = write_then_free(*fs);
+  CHECK(read_mirror(*fs, freed, 16384, 1) == pattern_bytes(2, 16384, 16384));
+  CHECK(problems_of(*fs).empty());
+}
+
+TEST_CASE("-o discard: a group the cleaner removes stays frozen on deleted_bgs, mapped, until the commit "
+          "discards it whole and unfreezes it",
+          "[model][discard][freeze]") {
+  auto fs = make_fs();
+  fs->mount_opt |= BTRFS_MOUNT_DISCARD_SYNC;
+  const uint64_t start = empty_data_group(*fs);
+  block_group_ptr bg = fs->block_group_cache_tree.at(start);
+  const btrfs_bio_stripe stripe = fs->mapping_tree.at(start)->stripes.at(0);
+  // Something on the group's device range, as the old contents of a reused chunk would be.
+  fs->device(stripe.devid)->bdev.write(stripe.physical, pattern_bytes(4, 0, 8192));
+  run_in_fiber([&] {
+    REQUIRE(btrfs_mark_empty_bgs_unused(*fs) >= 1);
+    btrfs_delete_unused_bgs(*fs);
+  });
+  CHECK(bg->removed);
+  CHECK(fs->block_group_cache_tree.count(start) == 0);
+  CHECK(bg->frozen == 1);
+  CHECK(bg->on_deleted_bgs);
+  CHECK_FALSE(bg->on_unused_list);
+  REQUIRE(fs->running_transaction);
+  CHECK(fs->running_transaction->deleted_bgs.size() == 1);
+  CHECK(fs->mapping_tree.count(start) == 1);  // frozen: not reused before the discard
+  std::vector<uint8_t> before(8192);
+  fs->device(stripe.devid)->bdev.read(stripe.physical, before);
+  CHECK(before == pattern_bytes(4, 0, 8192));
+  run_in_fiber([&] { MUST(btrfs_commit_current(*fs)); });
+  CHECK(bg->frozen == 0);
+  CHECK_FALSE(bg->on_deleted_bgs);
+  CHECK(fs->mapping_tree.count(start) == 0);  // the last unfreeze removed it
+  std::vector<uint8_t> after(8192);
+  fs->device(stripe.devid)->bdev.read(stripe.physical, after);
+  CHECK(all_zero(after));
+  CHECK(problems_of(*fs).empty());
+}
+
+TEST_CASE("without -o discard the cleaner's removal drops the mapping at once and discards nothing",
+          "[model][discard]") {
+  auto fs = make_fs();
+  const uint64_t start = empty_data_group(*fs);
+  block_group_ptr bg = fs->block_group_cache_tree.at(start);
+  const btrfs_bio_stripe stripe = fs->mapping_tree.at(start)->stripes.at(0);
+  fs->device(stripe.devid)->bdev.write(stripe.physical, pattern_bytes(4, 0, 8192));
+  run_in_fiber([&] {
+    REQUIRE(btrfs_mark_empty_bgs_unused(*fs) >= 1);
+    btrfs_delete_unused_bgs(*fs);
+    MUST(btrfs_commit_current(*fs));
+  });
+  CHECK(bg->removed);
+  CHECK(bg->frozen == 0);
+  CHECK_FALSE(bg->on_deleted_bgs);
+  CHECK(fs->mapping_tree.count(start) == 0);
+  std::vector<uint8_t> after(8192);
+  fs->device(stripe.devid)->bdev.read(stripe.physical, after);
+  CHECK(after == pattern_bytes(4, 0, 8192));
+  CHECK(problems_of(*fs).empty());
+}
