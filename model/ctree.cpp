@@ -344,13 +344,26 @@ tree_block_ptr read_node_slot(btrfs_fs_info& fs_info, btrfs_path& path, int leve
   return read_tree_block(fs_info, p.blockptr, p.generation, parent->header.level - 1, err);
 }
 
-int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path) {
+int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path, bool yield_unlocked) {
   tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
   if (!leaf || !leaf->is_leaf()) return -EIO;
   if (leaf->nritems() == 0) return 1;
   const btrfs_key last = leaf->key_at(leaf->nritems() - 1);
+  if (yield_unlocked) sched::point(sched::L("btrfs_next_leaf: btrfs_release_path, search again from objectid {} offset {}",
+                                            last.objectid, last.offset));
   int ret = btrfs_search_slot(fs_info, root, last, path);
   if (ret < 0) return ret;
+  // With the path released, writers may have added items after the last key to the leaf the search
+  // lands in: the next item is there, not in the next leaf (the kernel's "check again here").
+  if (yield_unlocked) {
+    tree_block_ptr now = cached(fs_info, path.nodes[0]);
+    const int nritems = int(now->nritems());
+    if (ret == 0 && path.slots[0] + 1 < nritems) {
+      path.slots[0]++;
+      return 0;
+    }
+    if (ret > 0 && path.slots[0] < nritems) return 0;
+  }
   // Walk up to the first ancestor with a right sibling, then down its leftmost path.
   for (int level = 1; level <= path.top_level; ++level) {
     tree_block_ptr node = cached(fs_info, path.nodes[level]);

@@ -78,7 +78,11 @@ int btrfs_search_slot(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key&
 tree_block_ptr read_node_slot(btrfs_fs_info& fs_info, btrfs_path& path, int level, int slot, int* err);
 // Moves to the first item of the next leaf (btrfs_next_leaf re-searches from the root with the last
 // key of the current leaf, so commit-root walkers pick up a newer commit root); 0 ok, 1 end, <0 error.
-int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path);
+// yield_unlocked: a reader of the current root whose tree locks the kernel drops here
+// (btrfs_release_path) yields between reading the last key and searching again, and takes the item
+// after that key even when writers put it into the same leaf meanwhile. Readers that run no writer
+// in between pass false (no scheduling point: the model's current-root readers take no locks).
+int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path, bool yield_unlocked = false);
 // Moves to the next item (btrfs_next_item); 0 ok, 1 end, <0 error.
 int btrfs_next_item(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path);
 // The item at path.slots[0] of the leaf at path.nodes[0].

@@ -58,6 +58,11 @@ inline constexpr std::array kFixes{
              "btrfs_remove_block_group deletes the block group item before it removes the chunk's extent map; "
              "before it the extent map went first, so a chunk allocated meanwhile got the same logical start "
              "(find_next_chunk) and its pending block group item insert failed with -EEXIST (transaction abort)"},
+    fix_info{"62d54f3a7fa2", "Btrfs: fix race between send and deduplication that lead to failures and crashes", "5.2",
+             "send and dedupe exclude each other per root under root->root_item_lock: btrfs_extent_same returns "
+             "-EAGAIN while the destination root has send_in_progress, else counts dedupe_in_progress; "
+             "btrfs_ioctl_send returns -EAGAIN while its (read-only) send root or its parent root has "
+             "dedupe_in_progress. Before it a dedupe could change a snapshot send was walking"},
     fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
              "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
              "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},
@@ -92,6 +97,12 @@ inline constexpr std::array kFixes{
              "scrub_enumerate_chunks skips a block group that starts below the chunk offset of the device extent "
              "found in the commit root (a group allocated in this transaction over the logical range of one "
              "removed in it); before it, ASSERT(cache->start == chunk_offset) failed before scrub_chunk"},
+    fix_info{"d4597898ba7b", "btrfs: fix race between reflinking and ordered extent completion", "5.19",
+             "btrfs_clone skips file extent items ending at or before the end of the last item it processed "
+             "(prev_extent_end) and searches on from there; before it, it skipped only items ending before the "
+             "range and searched from the end of the last item, so when btrfs_next_leaf re-searched after an "
+             "ordered extent completion outside the range split that item, the tail was cloned again and "
+             "btrfs_replace_file_extents got an empty range: -EINVAL to user space"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},

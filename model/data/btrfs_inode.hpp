@@ -51,6 +51,9 @@ struct btrfs_inode {
   // inode->i_rwsem (btrfs_inode_lock): exclusive for buffered writes, truncate, fallocate, fsync and
   // unlink; shared for direct IO overwrites inside i_size (BTRFS_ILOCK_SHARED, 6.1 btrfs_direct_write).
   sched::RwSemaphore i_rwsem{"inode->i_rwsem"};
+  // BTRFS_I(inode)->i_mmap_lock (BTRFS_ILOCK_MMAP): clone and dedupe take it for writing after i_rwsem
+  // (btrfs_double_mmap_lock); page faults, its readers, are not modelled.
+  sched::RwSemaphore i_mmap_lock{"btrfs_inode->i_mmap_lock"};
   // Edits of the file extent items take several tree operations here; the kernel makes each one under
   // the leaf's write lock. This lock stands for that leaf lock so concurrent edits of one file's items
   // (finish_ordered_io of disjoint ranges) do not interleave. Lookups do not take it.

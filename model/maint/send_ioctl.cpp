@@ -132,6 +132,18 @@ int btrfs_ioctl_send(btrfs_fs_info& fs_info, uint64_t send_root_id, uint64_t par
     if (!parent) return -ENOENT;
     if (!parent->is_readonly()) return -EPERM;
   }
+  // 62d54f3a7fa2: under root_item_lock, no send of a read-only root (nor from a parent) being deduped.
+  const bool exclude_dedupe = fs_info.fixes.has("62d54f3a7fa2");
+  if (exclude_dedupe && fs_info.root_send_info[send_root_id].dedupe_in_progress) {
+    fs_info.log(fmt::format("BTRFS warning: cannot use root {} for send while deduplications on it are in progress "
+                            "({} in progress)", send_root_id, fs_info.root_send_info[send_root_id].dedupe_in_progress));
+    return -EAGAIN;
+  }
+  if (exclude_dedupe && parent && fs_info.root_send_info[parent_root_id].dedupe_in_progress) {
+    fs_info.log(fmt::format("BTRFS warning: cannot use root {} for send while deduplications on it are in progress "
+                            "({} in progress)", parent_root_id, fs_info.root_send_info[parent_root_id].dedupe_in_progress));
+    return -EAGAIN;
+  }
   fs_info.root_send_info[send_root_id].send_in_progress++;
   if (parent) fs_info.root_send_info[parent_root_id].send_in_progress++;
 

@@ -17,6 +17,7 @@ namespace fsrace::model {
 // Per subvolume root: root->send_in_progress and the root item fields send and receive use.
 struct btrfs_root_send_info {
   int send_in_progress = 0;  // root->send_in_progress (under root->root_item_lock)
+  int dedupe_in_progress = 0;  // root->dedupe_in_progress (62d54f3a7fa2; under root->root_item_lock)
   uint64_t parent_uuid = 0;  // root_item.parent_uuid: the source of a snapshot (root objectid; 0 = none)
   uint64_t ctransid = 0;     // root_item.ctransid: transid of the snapshot's creation
   std::string name;          // the name it was created under (for messages and the stream's path)

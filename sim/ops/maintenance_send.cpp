@@ -14,20 +14,12 @@
 #include "model/maint/snapshot.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sim/binding.hpp"
+#include "sim/ops/subvolume_name.hpp"
 #include "sim/scenario.hpp"
 #include "sim/units.hpp"
 
 namespace fsrace::sim {
 namespace {
-
-// The objectid of the subvolume created under `name` by an op of the scenario; "" is the top-level
-// subvolume (FS_TREE). 0 when there is none (yet).
-uint64_t subvol_by_name(model::btrfs_fs_info& fs, const std::string& name) {
-  if (name.empty()) return model::BTRFS_FS_TREE_OBJECTID;
-  for (const auto& [id, info] : fs.root_send_info)
-    if (info.name == name && fs.get_fs_root(id)) return id;
-  return 0;
-}
 
 // A send error that reaches user space is reported with what the kernel logged meanwhile ("parent
 // transid verify failed ...", "did not find backref in send_root ..."): the symptom the scenario expects.

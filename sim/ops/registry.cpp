@@ -8,6 +8,7 @@ void register_extent_io_ops(catalogue&);  // sim/ops/extent_io.cpp
 void register_balance_ops(catalogue&);  // sim/ops/maintenance_balance.cpp
 void register_send_ops(catalogue&);  // sim/ops/maintenance_send.cpp
 void register_scrub_ops(catalogue&);  // sim/ops/maintenance_scrub.cpp
+void register_reflink_ops(catalogue&);  // sim/ops/reflink.cpp
 
 void register_all_ops(catalogue& cat) {
   register_core_ops(cat);
@@ -16,6 +17,7 @@ void register_all_ops(catalogue& cat) {
   register_balance_ops(cat);
   register_send_ops(cat);
   register_scrub_ops(cat);
+  register_reflink_ops(cat);
 }
 
 }  // namespace fsrace::sim
