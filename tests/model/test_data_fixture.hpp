@@ -2,16 +2,19 @@
 #pragma once
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "model/bio.hpp"
+#include "model/data/data_check.hpp"
 #include "model/data/data_pattern.hpp"
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/inode.hpp"
 #include "model/fs_info.hpp"
+#include "model/fsck.hpp"
 #include "model/transaction.hpp"
 #include "tests/model/model_fixture.hpp"
 
@@ -80,6 +83,31 @@ inline std::vector<uint8_t> read_mirror(model::btrfs_fs_info& fs, uint64_t logic
   std::vector<uint8_t> out(len);
   MUST(model::btrfs_dev_read(fs, stripes.at(0), len, out.data()));
   return out;
+}
+
+inline bool all_zero(const std::vector<uint8_t>& v) {
+  return std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; });
+}
+
+/// What fsck and the data oracle find wrong (each problem also logged for a failing check).
+inline std::vector<std::string> fsck_and_oracle_problems(model::btrfs_fs_info& fs) {
+  auto p = model::btrfs_check(fs);
+  auto d = model::btrfs_check_data_against_oracle(fs);
+  p.insert(p.end(), d.begin(), d.end());
+  for (const auto& line : p) UNSCOPED_INFO(line);
+  return p;
+}
+
+/// Writes two 16 KiB extents into `inode` (pattern 1 at 0, pattern 2 at 16 KiB), each synced, and
+/// returns the file's extents (two, in file order). Call inside run_in_fiber.
+inline std::vector<model::file_extent> write_two_extents(model::btrfs_fs_info& fs, model::btrfs_inode& inode) {
+  MUST(model::btrfs_buffered_write(fs, inode, 0, pattern_bytes(1, 0, 16384), "write a 0"));
+  MUST(model::btrfs_sync_fs(fs));
+  MUST(model::btrfs_buffered_write(fs, inode, 16384, pattern_bytes(2, 16384, 16384), "write a 16K"));
+  MUST(model::btrfs_sync_fs(fs));
+  auto extents = file_extents(fs, inode);
+  REQUIRE(extents.size() == 2);
+  return extents;
 }
 
 }  // namespace fsrace::test

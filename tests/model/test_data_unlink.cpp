@@ -27,12 +27,7 @@ TEST_CASE("truncate frees extents past the new size through delayed refs", "[dat
   auto fs = make_fs();
   run_in_fiber([&] {
     btrfs_inode& inode = create_file(*fs, "a");
-    MUST(btrfs_buffered_write(*fs, inode, 0, pattern_bytes(1, 0, 16384), "write a 0"));
-    MUST(btrfs_sync_fs(*fs));
-    MUST(btrfs_buffered_write(*fs, inode, 16384, pattern_bytes(2, 16384, 16384), "write a 16K"));
-    MUST(btrfs_sync_fs(*fs));
-    const auto before = file_extents(*fs, inode);
-    REQUIRE(before.size() == 2);
+    const auto before = write_two_extents(*fs, inode);
     const uint64_t used = data_used(*fs);
     const btrfs_key second{before[1].fi.disk_bytenr, BTRFS_EXTENT_ITEM_KEY, before[1].fi.disk_num_bytes};
     REQUIRE(in_current_root(*fs, fs->extent_root(), second));

@@ -20,29 +20,12 @@ using namespace fsrace::test;
 
 namespace {
 
-bool all_zero(const std::vector<uint8_t>& v) {
-  return std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; });
-}
-
-std::vector<std::string> problems_of(btrfs_fs_info& fs) {
-  auto p = btrfs_check(fs);
-  auto d = btrfs_check_data_against_oracle(fs);
-  p.insert(p.end(), d.begin(), d.end());
-  for (const auto& s : p) UNSCOPED_INFO(s);
-  return p;
-}
-
 // Writes two extents of file a, frees the second (truncate) and commits; returns {kept, freed} logical.
 std::pair<uint64_t, uint64_t> write_then_free(btrfs_fs_info& fs) {
   uint64_t kept = 0, freed = 0;
   run_in_fiber([&] {
     btrfs_inode& inode = create_file(fs, "a");
-    MUST(btrfs_buffered_write(fs, inode, 0, pattern_bytes(1, 0, 16384), "write a 0"));
-    MUST(btrfs_sync_fs(fs));
-    MUST(btrfs_buffered_write(fs, inode, 16384, pattern_bytes(2, 16384, 16384), "write a 16K"));
-    MUST(btrfs_sync_fs(fs));
-    const auto extents = file_extents(fs, inode);
-    REQUIRE(extents.size() == 2);
+    const auto extents = write_two_extents(fs, inode);
     kept = extents[0].fi.disk_bytenr;
     freed = extents[1].fi.disk_bytenr;
     REQUIRE(!all_zero(read_mirror(fs, freed, 16384, 1)));
@@ -75,14 +58,14 @@ TEST_CASE("-o discard: what a commit unpins is discarded, data in use is not", "
   const auto [kept, freed] = write_then_free(*fs);
   CHECK(all_zero(read_mirror(*fs, freed, 16384, 1)));
   CHECK(read_mirror(*fs, kept, 16384, 1) == pattern_bytes(1, 0, 16384));
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
 TEST_CASE("without -o discard a freed extent keeps its old bytes", "[model][discard]") {
   auto fs = make_fs();
   const auto [kept, freed] = write_then_free(*fs);
   CHECK(read_mirror(*fs, freed, 16384, 1) == pattern_bytes(2, 16384, 16384));
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
 TEST_CASE("-o discard: a group the cleaner removes stays frozen on deleted_bgs, mapped, until the commit "
@@ -117,7 +100,7 @@ TEST_CASE("-o discard: a group the cleaner removes stays frozen on deleted_bgs, 
   std::vector<uint8_t> after(8192);
   fs->device(stripe.devid)->bdev.read(stripe.physical, after);
   CHECK(all_zero(after));
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
 TEST_CASE("without -o discard the cleaner's removal drops the mapping at once and discards nothing",
@@ -139,5 +122,5 @@ TEST_CASE("without -o discard the cleaner's removal drops the mapping at once an
   std::vector<uint8_t> after(8192);
   fs->device(stripe.devid)->bdev.read(stripe.physical, after);
   CHECK(after == pattern_bytes(4, 0, 8192));
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }

@@ -16,33 +16,12 @@ using namespace fsrace;
 using namespace fsrace::model;
 using namespace fsrace::test;
 
-namespace {
-
-bool all_zero(const std::vector<uint8_t>& v) {
-  return std::all_of(v.begin(), v.end(), [](uint8_t b) { return b == 0; });
-}
-
-std::vector<std::string> problems_of(btrfs_fs_info& fs) {
-  auto p = btrfs_check(fs);
-  auto d = btrfs_check_data_against_oracle(fs);
-  p.insert(p.end(), d.begin(), d.end());
-  for (const auto& s : p) UNSCOPED_INFO(s);
-  return p;
-}
-
-}  // namespace
-
 TEST_CASE("fitrim discards freed extents and leaves file data alone", "[model][fitrim]") {
   auto fs = make_fs();
   uint64_t freed_logical = 0, kept_logical = 0, trimmed = 0;
   run_in_fiber([&] {
     btrfs_inode& inode = create_file(*fs, "a");
-    MUST(btrfs_buffered_write(*fs, inode, 0, pattern_bytes(1, 0, 16384), "write a 0"));
-    MUST(btrfs_sync_fs(*fs));
-    MUST(btrfs_buffered_write(*fs, inode, 16384, pattern_bytes(2, 16384, 16384), "write a 16K"));
-    MUST(btrfs_sync_fs(*fs));
-    const auto extents = file_extents(*fs, inode);
-    REQUIRE(extents.size() == 2);
+    const auto extents = write_two_extents(*fs, inode);
     kept_logical = extents[0].fi.disk_bytenr;
     freed_logical = extents[1].fi.disk_bytenr;
     REQUIRE(!all_zero(read_mirror(*fs, freed_logical, 16384, 1)));
@@ -55,7 +34,7 @@ TEST_CASE("fitrim discards freed extents and leaves file data alone", "[model][f
   CHECK(trimmed > 0);
   CHECK(all_zero(read_mirror(*fs, freed_logical, 16384, 1)));       // free space: discarded
   CHECK(read_mirror(*fs, kept_logical, 16384, 1) == pattern_bytes(1, 0, 16384));  // in use: untouched
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
   // Every group's free space and reservations are as before the trim.
   for (const auto& [start, bg] : fs->block_group_cache_tree) {
     CHECK(bg->reserved == 0);
@@ -75,7 +54,7 @@ TEST_CASE("fitrim with minlen skips shorter free extents", "[model][fitrim]") {
     MUST(btrfs_trim_fs(*fs, 0, 1ull << 40, &big_only));  // nothing is that long: only unallocated space
   });
   CHECK(all > big_only);
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
 TEST_CASE("a frozen block group keeps its chunk mapping and device extents after removal until unfrozen",
@@ -112,7 +91,7 @@ TEST_CASE("a frozen block group keeps its chunk mapping and device extents after
   CHECK(fs->mapping_tree.count(empty_start) == 0);  // the last unfreeze removes it
   CHECK(empty->free_space.empty());
   run_in_fiber([&] { MUST(btrfs_commit_current(*fs)); });
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
 TEST_CASE("unfreezing a group that was not removed keeps its mapping", "[model][fitrim][freeze]") {
@@ -126,5 +105,5 @@ TEST_CASE("unfreezing a group that was not removed keeps its mapping", "[model][
   });
   CHECK(bg->frozen == 0);
   CHECK(fs->mapping_tree.count(bg->start) == 1);
-  CHECK(problems_of(*fs).empty());
+  CHECK(fsck_and_oracle_problems(*fs).empty());
 }

@@ -33,10 +33,7 @@ std::unique_ptr<btrfs_fs_info> fs_with_file() {
   auto fs = make_fs(o);
   run_in_fiber([&] {
     btrfs_inode& inode = create_file(*fs, "a");
-    MUST(btrfs_buffered_write(*fs, inode, 0, pattern_bytes(1, 0, 16384), "write a 0"));
-    MUST(btrfs_sync_fs(*fs));
-    MUST(btrfs_buffered_write(*fs, inode, 16384, pattern_bytes(2, 16384, 16384), "write a 16K"));
-    MUST(btrfs_sync_fs(*fs));
+    write_two_extents(*fs, inode);
     btrfs_iput(*fs, inode);
   });
   return fs;

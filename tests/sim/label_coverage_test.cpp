@@ -11,22 +11,8 @@
 using namespace fsrace;
 using nlohmann::json;
 
-namespace {
-
-std::unique_ptr<sim::scenario> counter3() {
-  json j = json::parse(test::kCounterScenario);
-  j["threads"] = json::parse(R"([
-    {"name": "a", "ops": [{"op": "inc", "repeat": 2}]},
-    {"name": "b", "ops": [{"op": "inc", "repeat": 2}]},
-    {"name": "c", "ops": [{"op": "inc"}, {"op": "bug_if", "value": 3}]}])");
-  j["invariants"] = json::parse(R"(["user_errors", {"name": "counter_is", "value": 5}])");
-  return sim::parse_scenario(j, "counter3.json", *test::test_binding().cat);
-}
-
-}  // namespace
-
 TEST_CASE("label coverage: every strategy reports it, the same for one job and two", "[label_coverage]") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   for (auto k : {sim::strategy_kind::pct, sim::strategy_kind::random, sim::strategy_kind::dfs}) {
     sim::explore_request req;
@@ -52,7 +38,7 @@ TEST_CASE("label coverage: every strategy reports it, the same for one job and t
 }
 
 TEST_CASE("label coverage: a search without preemptions reorders fewer pairs", "[label_coverage]") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   sim::explore_request req;
   req.settings.strategy = sim::strategy_kind::dfs;

@@ -48,16 +48,6 @@ std::pair<json, json> check_stopped_labels(json merged, json whole) {
 
 // Three threads incrementing twice each, plus a BUG when the counter passes 3 early: a DFS tree of a few
 // thousand executions with two distinct violations (lost updates and the BUG), enough to split.
-std::unique_ptr<sim::scenario> counter3() {
-  json j = json::parse(test::kCounterScenario);
-  j["threads"] = json::parse(R"([
-    {"name": "a", "ops": [{"op": "inc", "repeat": 2}]},
-    {"name": "b", "ops": [{"op": "inc", "repeat": 2}]},
-    {"name": "c", "ops": [{"op": "inc"}, {"op": "bug_if", "value": 3}]}])");
-  j["invariants"] = json::parse(R"(["user_errors", {"name": "counter_is", "value": 5}])");
-  return sim::parse_scenario(j, "counter3.json", *test::test_binding().cat);
-}
-
 sim::explore_request dfs_request(uint64_t max_violations, bool fixes_on, uint32_t bound) {
   sim::explore_request req;
   req.settings.strategy = sim::strategy_kind::dfs;
@@ -198,7 +188,7 @@ TEST_CASE("merging suite shards restores the case order") {
 }
 
 TEST_CASE("dfs explorations are identical for any number of worker threads") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   for (bool fixes_on : {false, true}) {
     for (uint64_t max_violations : {0, 1, 2}) {
@@ -224,7 +214,7 @@ TEST_CASE("dfs explorations are identical for any number of worker threads") {
 }
 
 TEST_CASE("the union of dfs shards is the unsharded search") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   for (bool fixes_on : {false, true}) {
     for (uint64_t max_violations : {0, 1}) {
@@ -261,7 +251,7 @@ TEST_CASE("the union of dfs shards is the unsharded search") {
 }
 
 TEST_CASE("dfs shards run exactly the schedules of the unsharded search and replay by shard") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   auto req = dfs_request(0, false, 1);
   const sim::exploration whole = sim::explore(prepared, req);
@@ -298,7 +288,7 @@ TEST_CASE("dfs shards run exactly the schedules of the unsharded search and repl
 }
 
 TEST_CASE("merge maps dfs shard violations to global executions and replay commands") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   auto req = dfs_request(0, false, 2);
   const json whole = sim::exploration_json(*sc, sim::explore(prepared, req), true, std::nullopt, 0);

@@ -15,16 +15,6 @@ using nlohmann::json;
 namespace {
 
 // Three threads incrementing, a BUG when the counter passes 3 early: a tree of a few thousand executions.
-std::unique_ptr<sim::scenario> counter3() {
-  json j = json::parse(test::kCounterScenario);
-  j["threads"] = json::parse(R"([
-    {"name": "a", "ops": [{"op": "inc", "repeat": 2}]},
-    {"name": "b", "ops": [{"op": "inc", "repeat": 2}]},
-    {"name": "c", "ops": [{"op": "inc"}, {"op": "bug_if", "value": 3}]}])");
-  j["invariants"] = json::parse(R"(["user_errors", {"name": "counter_is", "value": 5}])");
-  return sim::parse_scenario(j, "counter3.json", *test::test_binding().cat);
-}
-
 sim::explore_request request(sim::strategy_kind k) {
   sim::explore_request req;
   req.settings.strategy = k;
@@ -51,7 +41,7 @@ TEST_CASE("search: every strategy has one row, its name round-trips, and only se
 }
 
 TEST_CASE("search: a seeded run's plans are the seeds of its index range", "[search]") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   sim::executor probe(prepared, 10000, false);
   for (auto k : {sim::strategy_kind::random, sim::strategy_kind::pct}) {
@@ -70,7 +60,7 @@ TEST_CASE("search: a seeded run's plans are the seeds of its index range", "[sea
 }
 
 TEST_CASE("search: DFS shards take disjoint subtrees that together are the whole search", "[search]") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   sim::executor probe(prepared, 10000, false);
   auto req = request(sim::strategy_kind::dfs);
@@ -94,7 +84,7 @@ TEST_CASE("search: DFS shards take disjoint subtrees that together are the whole
 }
 
 TEST_CASE("search: divisions a strategy cannot make are refused", "[search]") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   sim::executor probe(prepared, 10000, false);
   auto dpor = request(sim::strategy_kind::dpor);
@@ -109,7 +99,7 @@ TEST_CASE("search: divisions a strategy cannot make are refused", "[search]") {
 }
 
 TEST_CASE("search: the key of every violation replays its decisions, for every strategy", "[search]") {
-  auto sc = counter3();
+  auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   for (const auto& e : sim::all_searches()) {
     CAPTURE(e.name);

@@ -10,6 +10,7 @@
 #include "scheduler/sync/mutex.hpp"
 #include "sim/binding.hpp"
 #include "sim/scenario.hpp"
+#include "sim/scenario_load.hpp"
 
 namespace fsrace::test {
 
@@ -137,5 +138,17 @@ inline const char* kCounterScenario = R"({
     {"fixes": "on", "result": "clean", "explore": {"strategy": "dfs", "preemptions": 3}}
   ]
 })";
+
+/// Three threads (a, b: two increments each; c: one increment, then BUG_ON(counter == 3)) whose counter
+/// must end at 5: enough interleavings for the search, sharding and coverage tests to tell results apart.
+inline std::unique_ptr<sim::scenario> counter3() {
+  nlohmann::json j = nlohmann::json::parse(kCounterScenario);
+  j["threads"] = nlohmann::json::parse(R"([
+    {"name": "a", "ops": [{"op": "inc", "repeat": 2}]},
+    {"name": "b", "ops": [{"op": "inc", "repeat": 2}]},
+    {"name": "c", "ops": [{"op": "inc"}, {"op": "bug_if", "value": 3}]}])");
+  j["invariants"] = nlohmann::json::parse(R"(["user_errors", {"name": "counter_is", "value": 5}])");
+  return sim::parse_scenario(j, "counter3.json", *test_binding().cat);
+}
 
 }  // namespace fsrace::test
