@@ -292,8 +292,8 @@ struct disk_checker {
     for (const auto& [k, de] : dev_extents) {
       allocated[k.first] += de.length;
       auto c = chunks.find(de.chunk_offset);
-      const bool found = c != chunks.end() && std::any_of(c->second.stripes.begin(), c->second.stripes.end(), [&](const auto& s) {
-                           return s.devid == k.first && s.physical == k.second;
+      const bool found = c != chunks.end() && std::any_of(c->second.stripes.begin(), c->second.stripes.end(), [&, devid = k.first, physical = k.second](const auto& s) {
+                           return s.devid == devid && s.physical == physical;
                          });
       if (!found) out.problem("dev extent devid {} at {} (chunk {}) belongs to no chunk", k.first, k.second, de.chunk_offset);
     }
@@ -376,7 +376,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   for (const auto& [id, ri] : c.root_items) {
     if (id == BTRFS_CHUNK_TREE_OBJECTID) continue;  // read from the super block's chunk_root above
     c.tree_refs[ri.bytenr]++;
-    c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&](const btrfs_item& it) { c.collect(id, it); });
+    c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&, root = id](const btrfs_item& it) { c.collect(root, it); });
     const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
     if (!fs_tree || scope == fsck_scope::trees) continue;
     fsck::fs_tree_checker fc(id, out);

@@ -94,24 +94,34 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
   out.clone_ns = clone_ns(p, 200);
   if (out.clone_ns < 50'000) out.clone_ns = std::min(out.clone_ns, clone_ns(p, 20000));
 
-  {  // executions/s: the random walk over the fixed variant runs every execution to its end; best of 3
-    executor exec(p, off.max_steps, false);
-    exec.set_fixes(resolve_fixes(sc.fixes, kOn));
+  {  // executions/s: the random walk over the fixed variant runs every execution to its end. Best of 5
+    // rounds, each timing the executor without label coverage and then the one with it (explore collects
+    // it unless --no-label-coverage), so that both see the same machine load.
+    executor plain(p, off.max_steps, false), labelled(p, off.max_steps, false);
+    sched::LabelCoverage coverage;
+    labelled.set_label_coverage(&coverage);
     sched::RandomStrategy random;
     sched::Execution ex;
-    for (int round = 0; round < 3; ++round) {
-      uint64_t steps = 0;
-      const auto start = clock::now();
-      const double cpu_start = thread_cpu_seconds();
-      for (uint64_t i = 0; i < o.rate_runs; ++i) {
-        exec.run(random, sched::execution_seed(1, i), ex);
-        steps += ex.steps;
+    const double runs = static_cast<double>(o.rate_runs);
+    for (int round = 0; round < 5; ++round)
+      for (executor* exec : {&plain, &labelled}) {
+        exec->set_fixes(resolve_fixes(sc.fixes, kOn));
+        uint64_t steps = 0;
+        const auto start = clock::now();
+        const double cpu_start = thread_cpu_seconds();
+        for (uint64_t i = 0; i < o.rate_runs; ++i) {
+          exec->run(random, sched::execution_seed(1, i), ex);
+          steps += ex.steps;
+        }
+        const double rate = runs / (thread_cpu_seconds() - cpu_start);
+        if (exec == &labelled) {
+          out.executions_per_second_labels = std::max(out.executions_per_second_labels, rate);
+          continue;
+        }
+        out.executions_per_second = std::max(out.executions_per_second, rate);
+        out.executions_per_wall_second = std::max(out.executions_per_wall_second, runs / seconds_since(start));
+        out.steps_per_execution = static_cast<double>(steps) / runs;
       }
-      const double runs = static_cast<double>(o.rate_runs);
-      out.executions_per_second = std::max(out.executions_per_second, runs / (thread_cpu_seconds() - cpu_start));
-      out.executions_per_wall_second = std::max(out.executions_per_wall_second, runs / seconds_since(start));
-      out.steps_per_execution = static_cast<double>(steps) / runs;
-    }
   }
 
   for (const search_entry& e : all_searches()) {

@@ -52,6 +52,7 @@ struct scenario_figures {
   std::string default_strategy;        // the strategy of its fixes-off expectation (what `run` uses)
   double executions_per_second = 0;    // random walk, fixes on: whole executions incl. invariants, per CPU second
   double executions_per_wall_second = 0;  // the same per wall-clock second (lower when the machine is shared)
+  double executions_per_second_labels = 0;  // the same with label coverage collected, as explorations do
   double steps_per_execution = 0;
   double clone_ns = 0;                 // per-execution copy of the prepared world, CPU ns
   std::vector<first_violation> first;  // random, pct, dfs, dpor

@@ -179,7 +179,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     for (unsigned w = 0; w < jobs; ++w) {
       executors.push_back(std::make_unique<executor>(prepared, s.max_steps, false));
       executors.back()->set_fixes(fixes);
-      executors.back()->set_label_coverage(&labels[w]);
+      if (req.label_coverage) executors.back()->set_label_coverage(&labels[w]);
       threads.emplace_back(work, w, std::ref(*executors.back()));
     }
 
@@ -188,7 +188,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     const plan p = srch.plan_at(t);
     plan_result r;
     if (jobs == 1) {
-      probe.set_label_coverage(&labels[0]);
+      if (req.label_coverage) probe.set_label_coverage(&labels[0]);
       r = run_plan(*runners[0], probe, labels[0], 0, p, req, cancel, deadline);
       probe.set_label_coverage(nullptr);
     } else {
@@ -235,7 +235,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   }
   for (auto& th : threads) th.join();
   out.subtree_count = srch.subtree_count();
-  out.labels = merged_labels.result();
+  if (req.label_coverage) out.labels = merged_labels.result();
   out.exhausted = finished && search_of(s.strategy).systematic;
   out.time_up = !finished && deadline.hit();
   for (const auto& runner : runners) runner->annotate(out);

@@ -41,6 +41,9 @@ struct explore_request {
   /// Process CPU seconds the exploration may use (all its threads together); 0 = no limit. Where it stops
   /// is not deterministic: the result says that the time budget ended it (exploration::time_up).
   double cpu_budget = 0;
+  /// Collect label coverage (exploration::labels): one lookup per runnable fiber at every decision, about
+  /// a tenth of an execution's cost (`fsrace bench` prints both rates). Off: labels.present is false.
+  bool label_coverage = true;
 };
 
 /// One distinct violation (or the tool error) of an exploration, with what replays it.

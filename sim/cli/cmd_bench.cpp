@@ -31,6 +31,7 @@ nlohmann::json to_json(const sim::bench::scenario_figures& f) {
                       {"default_strategy", f.default_strategy},
                       {"executions_per_cpu_second", f.executions_per_second},
                       {"executions_per_wall_second", f.executions_per_wall_second},
+                      {"executions_per_cpu_second_with_label_coverage", f.executions_per_second_labels},
                       {"steps_per_execution", f.steps_per_execution},
                       {"clone_ns", f.clone_ns},
                       {"first_violation_fixes_off", first}};
@@ -45,6 +46,8 @@ void print(const sim::bench::scenario_figures& f) {
   fmt::print("\n{} ({})\n", f.name, f.file);
   fmt::print("  {:.0f} executions per CPU second, {:.0f} per wall second (random, fixes on; {:.0f} steps each; clone {:.2f} us)\n",
              f.executions_per_second, f.executions_per_wall_second, f.steps_per_execution, f.clone_ns / 1e3);
+  fmt::print("  {:.0f} executions per CPU second with label coverage, as explore runs ({:.0f}% more CPU per execution; explore --no-label-coverage turns it off)\n",
+             f.executions_per_second_labels, 100.0 * (f.executions_per_second / f.executions_per_second_labels - 1));
   fmt::print("  first violation, fixes off (default strategy: {}; CPU seconds):\n", f.default_strategy);
   for (const auto& x : f.first)
     fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{})\n", x.strategy, figure(x.median_executions, x.budget),

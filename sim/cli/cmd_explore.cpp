@@ -49,6 +49,7 @@ int cmd_explore(const explore_args& a) {
   req.max_violations = a.keep_going ? 0 : 1;
   req.jobs = a.jobs;
   req.cpu_budget = a.time_budget;
+  req.label_coverage = !a.no_label_coverage;
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });

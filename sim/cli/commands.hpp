@@ -21,6 +21,7 @@ struct explore_args {
   unsigned jobs = 1;
   std::string shard;
   double time_budget = 0;  // CPU seconds; 0 = none
+  bool no_label_coverage = false;
 };
 int cmd_explore(const explore_args&);
 

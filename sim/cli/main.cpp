@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   explore->add_option("--jobs", ex.jobs, "worker threads; results are identical for any number")->check(CLI::Range(1, 1024));
   explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   explore->add_option("--time-budget", ex.time_budget, "CPU seconds the exploration may use (all threads); it reports what it covered")->check(CLI::Range(0.001, 1e9));
+  explore->add_flag("--no-label-coverage", ex.no_label_coverage, "do not collect label coverage (about 10% faster; the JSON's label_coverage is null)");
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
   add_shrink_budget(explore, ex.shrink_budget, ex.shrink_seconds, "--shrink-budget", "--shrink-time");
   add_diagram_steps(explore, ex.diagram_steps);

@@ -37,6 +37,31 @@ TEST_CASE("label coverage: every strategy reports it, the same for one job and t
   }
 }
 
+TEST_CASE("label coverage off: the same exploration, no coverage in the result", "[label_coverage]") {
+  auto sc = test::counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (unsigned jobs : {1u, 2u}) {
+    sim::explore_request req;
+    req.settings.strategy = sim::strategy_kind::dfs;
+    req.settings.runs = 100000;
+    req.settings.preemptions = 2;
+    req.fixes.on = false;
+    req.max_violations = 0;
+    req.jobs = jobs;
+    const auto with = sim::explore(prepared, req);
+    req.label_coverage = false;
+    const auto without = sim::explore(prepared, req);
+    INFO("jobs " << jobs);
+    REQUIRE(with.labels.present);
+    CHECK_FALSE(without.labels.present);
+    CHECK(reports::to_json(without.labels).is_null());
+    CHECK(without.executions == with.executions);
+    CHECK(without.exhausted == with.exhausted);
+    REQUIRE(without.violations.size() == with.violations.size());
+    for (size_t i = 0; i < with.violations.size(); ++i) CHECK(without.violations[i].key == with.violations[i].key);
+  }
+}
+
 TEST_CASE("label coverage: a search without preemptions reorders fewer pairs", "[label_coverage]") {
   auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
