@@ -90,14 +90,15 @@ void fs_tree_checker::finish(std::vector<subvol_link>& links) {
     named.insert({parent, ino, ref.index, ref.name});
     auto d = dirs_.find(parent);
     const btrfs_key loc{ino, BTRFS_INODE_ITEM_KEY, 0};
+    const auto& name_ref = ref;  // clang 14 cannot capture a structured binding
     const bool indexed = d != dirs_.end() && std::any_of(d->second.dir_index.begin(), d->second.dir_index.end(),
                                                            [&](const dir_entry& e) {
-                                                             return e.index == ref.index && e.name == ref.name &&
+                                                             return e.index == name_ref.index && e.name == name_ref.name &&
                                                                     e.location == loc;
                                                            });
     const bool itemed = d != dirs_.end() && std::any_of(d->second.dir_items.begin(), d->second.dir_items.end(),
                                                           [&](const dir_entry& e) {
-                                                            return e.name == ref.name && e.location == loc;
+                                                            return e.name == name_ref.name && e.location == loc;
                                                           });
     if (!indexed || !itemed)
       out_.problem("root {} ino {}: inode ref '{}' index {} in dir {} has no matching {}", root_, ino, ref.name,
