@@ -272,7 +272,7 @@ std::string describe_coverage(const exploration& e) {
   f.executions = e.executions;
   f.exhausted = e.exhausted;
   f.systematic = is_systematic(e.settings.strategy);
-  f.reduced = e.settings.strategy == strategy_kind::dpor;
+  f.reduced = search_of(e.settings.strategy).reduced;
   f.time_up = e.time_up;
   f.estimate = e.estimated_executions;
   f.estimate_error = e.estimate_error;

@@ -286,7 +286,7 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
   // Counted by the model (sim/model_state_bytes.hpp): the most bytes of model state one execution held.
   j["peak_model_bytes"] = e.peak_model_bytes;
   j["time_up"] = e.time_up;
-  if (e.settings.strategy == strategy_kind::pct) j["pct_steps"] = e.pct_steps;
+  if (search_of(e.settings.strategy).takes_depth) j["pct_steps"] = e.pct_steps;  // PCT's k, from its depth
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
   // Where an unsharded run would have stopped, for merging: the index of the execution that ended it.
   j["stopped_at"] = e.tool_error               ? nlohmann::json(e.tool_error->index)

@@ -8,6 +8,7 @@
 
 #include "reports/diagram.hpp"
 #include "reports/trace_record.hpp"
+#include "sim/search/search.hpp"
 #include "sim/shrink.hpp"
 
 namespace fsrace::sim {
@@ -32,15 +33,17 @@ bool matches(const expectation& ex, const sched::Finding& f) {
 
 std::string describe_strategy(const explore_settings& s) {
   std::string out = to_string(s.strategy);
-  if (s.strategy == strategy_kind::pct) out += fmt::format(" depth {}", s.depth);
-  if (is_systematic(s.strategy)) out += fmt::format(" preemptions {}", s.preemptions);
+  const search_entry& e = search_of(s.strategy);
+  if (e.takes_depth) out += fmt::format(" depth {}", s.depth);
+  if (e.takes_preemptions) out += fmt::format(" preemptions {}", s.preemptions);
   return out;
 }
 
 std::string replay_command(const scenario& sc, const explore_settings& s, const fix_setting& fixes, uint64_t key) {
   std::string cmd = fmt::format("fsrace replay {} --seed {} --strategy {}", shell_quote(sc.file), key, to_string(s.strategy));
-  if (s.strategy == strategy_kind::pct) cmd += fmt::format(" --depth {}", s.depth);
-  if (is_systematic(s.strategy)) cmd += fmt::format(" --preemptions {}", s.preemptions);
+  const search_entry& e = search_of(s.strategy);
+  if (e.takes_depth) cmd += fmt::format(" --depth {}", s.depth);
+  if (e.takes_preemptions) cmd += fmt::format(" --preemptions {}", s.preemptions);
   if (s.max_steps != explore_settings{}.max_steps) cmd += fmt::format(" --max-steps {}", s.max_steps);
   return cmd + " " + fixes.cli_args();
 }

@@ -13,10 +13,11 @@ std::unique_ptr<search> make_dpor_search(executor&, const explore_request&);
 
 const std::vector<search_entry>& all_searches() {
   static const std::vector<search_entry> table = {
-      {strategy_kind::random, "random", division::seeds, false, make_random_search},
-      {strategy_kind::pct, "pct", division::seeds, false, make_pct_search},
-      {strategy_kind::dfs, "dfs", division::subtrees, true, make_dfs_search},
-      {strategy_kind::dpor, "dpor", division::none, true, make_dpor_search},
+      // kind, name, divides, systematic, reduced, takes_depth, takes_preemptions, make
+      {strategy_kind::random, "random", division::seeds, false, false, false, false, make_random_search},
+      {strategy_kind::pct, "pct", division::seeds, false, false, true, false, make_pct_search},
+      {strategy_kind::dfs, "dfs", division::subtrees, true, false, false, true, make_dfs_search},
+      {strategy_kind::dpor, "dpor", division::none, true, true, false, true, make_dpor_search},
   };
   return table;
 }

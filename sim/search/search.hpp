@@ -81,6 +81,8 @@ struct search_entry {
   const char* name;
   division divides;
   bool systematic;  // enumerates a space a clean run can exhaust (else it samples it)
+  bool reduced;     // counts one execution per class of equivalent ones (partial-order reduction)
+  bool takes_depth, takes_preemptions;  // which of explore_settings' parameters it reads (--depth, --preemptions)
   std::unique_ptr<search> (*make)(executor& probe, const explore_request& req);
 };
 const search_entry& search_of(strategy_kind);
