@@ -2,6 +2,10 @@
 // model keeps them: one top directory per subvolume (256), no orphan items (an unlinked inode keeps
 // its inode item with nlink 0 until evicted), no inline extents.
 #include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+#include <tuple>
 
 #include "model/fsck_internal.hpp"
 #include "model/key.hpp"
@@ -83,38 +87,46 @@ void fs_tree_checker::end_inode() {
 void fs_tree_checker::finish(std::vector<subvol_link>& links) {
   end_inode();
   ino_ = 0;
+  // Each directory's entries as sets (views into dirs_, which no longer changes), so that pairing
+  // costs O(n log n) in a directory of n names rather than O(n^2).
+  using named_location = std::pair<std::string_view, btrfs_key>;
+  struct entry_sets {
+    std::set<std::tuple<uint64_t, std::string_view, btrfs_key>> index;  // DIR_INDEX: (index, name, location)
+    std::set<named_location> index_names, items;                        // DIR_INDEX and DIR_ITEM: (name, location)
+  };
+  std::map<uint64_t, entry_sets> sets;
+  for (const auto& [dir, f] : dirs_) {
+    entry_sets& e = sets[dir];
+    for (const auto& x : f.dir_index) {
+      e.index.emplace(x.index, x.name, x.location);
+      e.index_names.emplace(x.name, x.location);
+    }
+    for (const auto& x : f.dir_items) e.items.emplace(x.name, x.location);
+  }
   // Every name of an inode is in its directory twice: DIR_ITEM (by name hash) and DIR_INDEX (by index).
-  std::set<std::tuple<uint64_t, uint64_t, uint64_t, std::string>> named;  // (dir, ino, index, name)
+  std::set<std::tuple<uint64_t, uint64_t, uint64_t, std::string_view>> named;  // (dir, ino, index, name)
   for (const auto& [ino, parent, ref] : refs_) {
     if (ino == BTRFS_FIRST_FREE_OBJECTID && parent == ino) continue;  // the top directory's ".."
-    named.insert({parent, ino, ref.index, ref.name});
-    auto d = dirs_.find(parent);
+    named.emplace(parent, ino, ref.index, ref.name);
+    auto d = sets.find(parent);
     const btrfs_key loc{ino, BTRFS_INODE_ITEM_KEY, 0};
-    const auto& name_ref = ref;  // clang 14 cannot capture a structured binding
-    const bool indexed = d != dirs_.end() && std::any_of(d->second.dir_index.begin(), d->second.dir_index.end(),
-                                                           [&](const dir_entry& e) {
-                                                             return e.index == name_ref.index && e.name == name_ref.name &&
-                                                                    e.location == loc;
-                                                           });
-    const bool itemed = d != dirs_.end() && std::any_of(d->second.dir_items.begin(), d->second.dir_items.end(),
-                                                          [&](const dir_entry& e) {
-                                                            return e.name == name_ref.name && e.location == loc;
-                                                          });
+    const std::string_view name = ref.name;
+    const bool indexed = d != sets.end() && d->second.index.count({ref.index, name, loc});
+    const bool itemed = d != sets.end() && d->second.items.count({name, loc});
     if (!indexed || !itemed)
       out_.problem("root {} ino {}: inode ref '{}' index {} in dir {} has no matching {}", root_, ino, ref.name,
                    ref.index, parent, !indexed ? "DIR_INDEX" : "DIR_ITEM");
   }
   for (const auto& [dir, f] : dirs_) {
+    const entry_sets& es = sets.at(dir);
     uint64_t names = 0;
     for (const auto& e : f.dir_items) names += e.name.size();
     for (const auto& e : f.dir_index) names += e.name.size();
     if (f.has_item && f.ii.size != names)
       out_.problem("root {} dir {}: i_size {} but its entries' names add up to {}", root_, dir, f.ii.size, names);
     for (const auto& e : f.dir_index) {
-      const bool paired = std::any_of(f.dir_items.begin(), f.dir_items.end(), [&](const dir_entry& x) {
-        return x.name == e.name && x.location == e.location;
-      });
-      if (!paired) out_.problem("root {} dir {}: DIR_INDEX {} '{}' has no DIR_ITEM", root_, dir, e.index, e.name);
+      if (!es.items.count({e.name, e.location}))
+        out_.problem("root {} dir {}: DIR_INDEX {} '{}' has no DIR_ITEM", root_, dir, e.index, e.name);
       if (e.location.type == BTRFS_ROOT_ITEM_KEY) {
         links.push_back({root_, e.location.objectid, dir, e.index, e.name});
       } else if (!named.count({dir, e.location.objectid, e.index, e.name})) {
@@ -125,12 +137,9 @@ void fs_tree_checker::finish(std::vector<subvol_link>& links) {
                      e.location.objectid);
       }
     }
-    for (const auto& e : f.dir_items) {
-      const bool paired = std::any_of(f.dir_index.begin(), f.dir_index.end(), [&](const dir_entry& x) {
-        return x.name == e.name && x.location == e.location;
-      });
-      if (!paired) out_.problem("root {} dir {}: DIR_ITEM '{}' has no DIR_INDEX", root_, dir, e.name);
-    }
+    for (const auto& e : f.dir_items)
+      if (!es.index_names.count({e.name, e.location}))
+        out_.problem("root {} dir {}: DIR_ITEM '{}' has no DIR_INDEX", root_, dir, e.name);
   }
 }
 
