@@ -52,7 +52,7 @@ uint64_t empty_data_group(btrfs_fs_info& fs) {
 
 }  // namespace
 
-TEST_CASE("-o discard: what a commit unpins is discarded, data in use is not", "[model][discard]") {
+TEST_CASE("mount -o discard: what a commit unpins is discarded, data in use is not", "[model][discard]") {
   auto fs = make_fs();
   fs->mount_opt |= BTRFS_MOUNT_DISCARD_SYNC;
   const auto [kept, freed] = write_then_free(*fs);
@@ -68,7 +68,7 @@ TEST_CASE("without -o discard a freed extent keeps its old bytes", "[model][disc
   CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
-TEST_CASE("-o discard: a group the cleaner removes stays frozen on deleted_bgs, mapped, until the commit "
+TEST_CASE("mount -o discard: a group the cleaner removes stays frozen on deleted_bgs, mapped, until the commit "
           "discards it whole and unfreezes it",
           "[model][discard][freeze]") {
   auto fs = make_fs();
