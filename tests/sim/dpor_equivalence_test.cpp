@@ -1,0 +1,86 @@
+// Footprint declarations checked against DFS on the seed scenarios (tests/scheduler/outcome_sets.hpp):
+// for each scenario, fix setting and small preemption bound, DPOR must reach exactly the outcomes DFS
+// reaches: every (finding kind, message) and, for executions that end clean, every final model state
+// (sim/state_fingerprint.hpp). A footprint that leaves out something its step touches shows up as an
+// outcome DPOR misses. The bound-1 spaces of the larger scenarios run on demand:
+//   test_sim "[dpor_equivalence_slow]"
+#include <filesystem>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "scheduler/strategy.hpp"
+#include "sim/binding.hpp"
+#include "sim/prepared.hpp"
+#include "sim/scenario_load.hpp"
+#include "sim/state_fingerprint.hpp"
+#include "tests/scheduler/outcome_sets.hpp"
+
+using namespace fsrace;
+using sched::testing::collect_outcomes;
+using sched::testing::missing_from;
+using sched::testing::OutcomeSet;
+
+namespace {
+
+const std::filesystem::path kScenarios = FSRACE_SCENARIO_DIR;
+
+constexpr uint64_t kMaxExecutions = 2'000'000;
+
+struct compared {
+  OutcomeSet dfs, dpor;
+};
+
+compared compare(const std::string& name, bool fixes_on, unsigned bound) {
+  const auto sc = sim::load_scenario((kScenarios / (name + ".json")).string(), *sim::default_binding().cat);
+  sim::prepared_scenario prepared(*sc, sim::default_binding());
+  sim::fix_setting setting;
+  setting.on = fixes_on;
+  sim::executor exec(prepared, 200000, false);
+  exec.set_fixes(sim::resolve_fixes(sc->fixes, setting));
+  sched::Execution ex;
+  auto run_one = [&](auto& strategy) {
+    exec.run(strategy, 0, ex);
+    REQUIRE(ex.finding.kind != sched::FindingKind::ToolError);
+    return std::pair<const sched::Execution&, uint64_t>{ex, sim::state_fingerprint(exec.current_world().fs())};
+  };
+  compared out;
+  sched::DfsStrategy dfs(bound);
+  out.dfs = collect_outcomes(dfs, run_one, kMaxExecutions);
+  sched::DporStrategy dpor(bound);
+  out.dpor = collect_outcomes(dpor, run_one, kMaxExecutions);
+  return out;
+}
+
+void check_same_outcomes(const std::string& name, bool fixes_on, unsigned bound) {
+  INFO(name << " fixes " << (fixes_on ? "on" : "off") << " preemption bound " << bound);
+  const compared c = compare(name, fixes_on, bound);
+  REQUIRE(c.dfs.exhausted);
+  REQUIRE(c.dpor.exhausted);
+  INFO("DFS " << c.dfs.executions << " executions, " << c.dfs.outcomes.size() << " outcomes; DPOR " << c.dpor.executions
+              << " executions, " << c.dpor.outcomes.size() << " outcomes");
+  INFO("reached by DFS, missed by DPOR (a footprint too small):\n" << missing_from(c.dfs, c.dpor));
+  INFO("reached by DPOR only (beyond the bound?):\n" << missing_from(c.dpor, c.dfs));
+  CHECK(c.dpor.outcomes == c.dfs.outcomes);
+  CHECK(c.dpor.executions <= c.dfs.executions);
+  CHECK(c.dfs.outcomes.size() > 1);  // the fingerprint tells final states apart
+}
+
+const char* const kSeeds[] = {"relocation-vs-nocow-write", "relocation-vs-dio-reserve", "dev-replace-vs-write"};
+
+}  // namespace
+
+TEST_CASE("dpor equivalence: DPOR reaches DFS's outcomes without preemptions (three data-path scenarios)",
+          "[sim][dpor_equivalence]") {
+  for (const char* name : kSeeds)
+    for (bool on : {true, false}) check_same_outcomes(name, on, 0);
+}
+
+TEST_CASE("dpor equivalence: relocation-vs-nocow-write, one preemption", "[sim][dpor_equivalence]") {
+  check_same_outcomes("relocation-vs-nocow-write", true, 1);
+}
+
+TEST_CASE("dpor equivalence: the data-path scenarios, one preemption (slow)", "[.][dpor_equivalence_slow]") {
+  for (const char* name : kSeeds)
+    for (bool on : {true, false}) check_same_outcomes(name, on, 1);
+}
