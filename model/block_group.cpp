@@ -8,6 +8,7 @@
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/sync/wait_var.hpp"
 #include "model/transaction_abort.hpp"
@@ -356,7 +357,8 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
   FSRACE_MODEL_CHECK(num_bytes > 0 && num_bytes % fs_info.sectorsize == 0, "bad reserve size {}", num_bytes);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    sched::point(sched::L("find_free_extent(type {:#x}, {} bytes)", type, num_bytes));
+    // The step up to down_read's own point only builds its label: it touches nothing (footprint.hpp).
+    sched::point(sched::L("find_free_extent(type {:#x}, {} bytes)", type, num_bytes), sched::declared());
     sinfo.groups_sem.down_read();
     for (uint64_t start : sinfo.block_groups) {
       block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);

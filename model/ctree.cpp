@@ -7,6 +7,7 @@
 
 #include "model/bio.hpp"
 #include "model/fs_info.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -212,7 +213,8 @@ template <class LeafOp>
 int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, LeafOp op, const char* what,
                 int lowest_level = 0) {
   btrfs_fs_info& fs_info = *trans.fs_info;
-  sched::point(sched::L(what, root.objectid, key.objectid));
+  // The step up to down_write's own point only builds its label: it touches nothing (footprint.hpp).
+  sched::point(sched::L(what, root.objectid, key.objectid), sched::declared());
   root.lock.down_write();
   const bool cow = should_cow_block(trans, root, *writer_block(fs_info, root.node, 0, root.level));
   uint64_t top = root.node;

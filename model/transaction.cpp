@@ -10,6 +10,7 @@
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
 
@@ -35,7 +36,8 @@ unsigned blocked_trans_types(trans_state state) {
 // (wait_current_trans, join_transaction) are one here: a state change between them only sends the
 // kernel back to wait_current_trans. -ENOENT: TRANS_ATTACH and no transaction runs.
 int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, btrfs_trans_handle* out) {
-  sched::point(sched::L(what));
+  // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
+  sched::point(sched::L(what), sched::declared());
   for (;;) {  // bounded by the scheduler's step limit
     fs_info.trans_lock.lock();
     transaction_ptr cur = fs_info.running_transaction;
@@ -293,7 +295,8 @@ int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
   if (trans.transaction->state == trans_state::running) btrfs_create_pending_block_groups(trans);
-  sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid));
+  // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
+  sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid), sched::declared());
   fs_info.trans_lock.lock();
   trans.transaction->num_writers--;
   if (trans.type & TRANS_EXTWRITERS) trans.transaction->num_extwriters--;  // extwriter_counter_dec

@@ -53,7 +53,9 @@ struct Footprint {
   Footprint& writes_to(uint64_t id) { return touch(id, true); }
 };
 
-/// A declared footprint with no objects yet (a step that touches nothing shared: independent of all).
+/// A declared footprint with no objects yet (a step that touches nothing shared: independent of every
+/// step, undeclared ones included). Declare it for a step whose code, up to the fiber's next point, reads
+/// and writes only the fiber's own locals (e.g. a point immediately followed by a primitive's point).
 inline Footprint declared() {
   Footprint f;
   f.count = 0;
@@ -62,8 +64,10 @@ inline Footprint declared() {
 /// Shorthand: a step that writes (or, write = false, only reads) one object.
 inline Footprint touching(uint64_t id, bool write = true) { return declared().touch(id, write); }
 
-/// Whether two steps (of different fibers) may not commute.
+/// Whether two steps (of different fibers) may not commute. A step that declared it touches nothing
+/// commutes with every step, also with an undeclared one: they have no object in common.
 inline bool dependent(const Footprint& a, const Footprint& b) {
+  if (a.count == 0 || b.count == 0) return false;
   if (a.everything() || b.everything()) return true;
   for (uint8_t i = 0; i < a.count; ++i)
     for (uint8_t j = 0; j < b.count; ++j)

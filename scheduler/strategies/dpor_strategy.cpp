@@ -114,7 +114,8 @@ void DporStrategy::add_backtrack(size_t at, FiberId q) {
 // Happens-before by vector clocks over the steps of the execution just run (stack_[0, steps)): program
 // order, dependent steps in execution order, and the step that made a fiber runnable before that
 // fiber's next step. Dependent predecessors are found through the last "everything" step and, per
-// object, the last write and the reads since.
+// object, the last write and the reads since. A step that declared it touches nothing has none and is
+// none's (an undeclared step depends on each fiber's latest step that touches something).
 void DporStrategy::analyse_races() {
   const size_t steps = std::min(stack_.size(), redundant_from_);  // a redundant tail adds nothing
   if (steps == 0) return;
@@ -126,7 +127,7 @@ void DporStrategy::analyse_races() {
   std::vector<std::vector<uint32_t>> fiber_clock(fibers, std::vector<uint32_t>(fibers, 0));
   std::vector<std::vector<uint32_t>> enable_clock(fibers, std::vector<uint32_t>(fibers, 0));
   std::vector<uint32_t> global(fibers, 0);
-  std::vector<int64_t> latest(fibers, -1);
+  std::vector<int64_t> latest(fibers, -1);  // each fiber's latest step that touches something
   struct access {
     int64_t last_write = -1;
     std::vector<uint32_t> reads;
@@ -147,7 +148,9 @@ void DporStrategy::analyse_races() {
     join(c, enable_clock[p]);
     before = c;  // what p's step follows regardless of its dependences
     deps.clear();
-    if (nj.step.everything()) {
+    if (nj.step.count == 0) {
+      // Touches nothing: depends on no step (only program order and enabling order it).
+    } else if (nj.step.everything()) {
       for (FiberId q = 0; q < fibers; ++q)
         if (q != p && latest[q] >= 0) deps.push_back(static_cast<uint32_t>(latest[q]));
       join(c, global);
@@ -214,8 +217,10 @@ void DporStrategy::analyse_races() {
       }
     }
     fiber_clock[p] = c;
-    latest[p] = j;
-    join(global, c);
+    if (nj.step.count != 0) {  // steps that touch nothing are no later step's dependence
+      latest[p] = j;
+      join(global, c);
+    }
     // Fibers this step made runnable (woken, spawned) follow it.
     if (j + 1 < stack_.size()) {
       const Node& next = stack_[j + 1];
