@@ -40,6 +40,10 @@ class block_device {
   // The tree block whose image starts at `physical`, or null (data, garbage or never written there).
   tree_block_ptr read_tree_block(uint64_t physical) const;
   bool written(uint64_t physical) const { return sectors_.contains(physical / SECTORSIZE); }
+  // Every written sector in physical order: f(physical, sector) (the image export).
+  template <class F> void for_each_sector(F&& f) const {
+    sectors_.for_each([&](uint64_t index, const sector& s) { f(index * SECTORSIZE, s); });
+  }
 
   void freeze() { sectors_.freeze(); }
   size_t delta_sectors() const { return sectors_.delta_size(); }

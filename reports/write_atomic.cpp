@@ -68,7 +68,7 @@ void check_output_path(const std::string& path) {
     throw output_path_error(fmt::format("cannot write {}: its directory {} is not writable: {}", path, dir, std::strerror(errno)));
 }
 
-void write_file_atomic(const std::string& path, const std::string& content) {
+void write_file_atomic_with(const std::string& path, const std::function<void(int fd)>& fill) {
   check_target(path);
   const std::string dir = directory_of(path);
   // Exclusive creation of a fresh name: an existing file or a planted symlink there is never opened.
@@ -86,13 +86,12 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     ::unlink(tmp.c_str());
     fail(path, what, err);
   };
-  size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) abandon("write", errno);
-    if (n == 0) abandon("write", EIO);
-    done += static_cast<size_t>(n);
+  try {
+    fill(fd);
+  } catch (...) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
   }
   if (::fsync(fd) != 0) abandon("fsync", errno);
   const int closed = ::close(fd);
@@ -110,6 +109,19 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  write_file_atomic_with(path, [&](int fd) {
+    size_t done = 0;
+    while (done < content.size()) {
+      const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) fail(path, "write", errno);
+      if (n == 0) fail(path, "write", EIO);
+      done += static_cast<size_t>(n);
+    }
+  });
 }
 
 }  // namespace fsrace::reports

@@ -105,6 +105,11 @@ struct diff_args {
 };
 int cmd_diff(const diff_args&);
 
+struct export_args {
+  std::string file, dir;
+};
+int cmd_export(const export_args&);
+
 int cmd_validate(const std::vector<std::string>& files);
 int cmd_list(bool json);
 int cmd_new(const std::string& name, const std::string& output, bool force);

@@ -205,6 +205,11 @@ int main(int argc, char** argv) {
   report->add_option("files", rt.files, "result files (run --json, explore --json, merge output)")->required();
   report->add_option("--html", rt.html, "write one self-contained HTML page (atomically)");
 
+  export_args xp;
+  auto* exprt = app.add_subcommand("export", "write the committed state after the scenario's setup as btrfs image files DIR/<n>.img (n: the device's index), for btrfs check; exit 2 for a state it cannot write yet");
+  exprt->add_option("scenario", xp.file, "scenario file")->required();
+  exprt->add_option("-o,--output", xp.dir, "directory for the images (created if absent)")->required();
+
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files (and build their filesystems); exit 2 on any error");
   validate->add_option("files", validate_files, "scenario files")->required();
@@ -245,6 +250,7 @@ int main(int argc, char** argv) {
       if (!soak_seed.empty()) sk.seed = parse_seed(soak_seed, "--seed");
       return cmd_soak(sk);
     }
+    if (*exprt) return cmd_export(xp);
     if (*validate) return cmd_validate(validate_files);
     if (*list) return cmd_list(list_json);
     if (*make) return cmd_new(new_name, new_output, new_force);

@@ -1,0 +1,21 @@
+// What the model does not track but the on-disk format needs: the filesystem's uuids and the like.
+// Fixed and derived from one constant seed, so an export is the same bytes every time (README:
+// "On-disk images", the fillers).
+#pragma once
+#include <array>
+#include <cstdint>
+
+namespace fsrace::model::ondisk {
+
+using uuid = std::array<uint8_t, 16>;
+
+struct fs_identity {
+  uuid fsid{}, chunk_tree_uuid{};
+  uuid dev_uuid(uint64_t devid) const;      // btrfs_dev_item.uuid and btrfs_stripe.dev_uuid
+  uuid subvol_uuid(uint64_t rootid) const;  // btrfs_root_item.uuid of a subvolume or snapshot
+};
+
+// The identity every export uses.
+const fs_identity& fixed_identity();
+
+}  // namespace fsrace::model::ondisk

@@ -1,0 +1,188 @@
+#include "model/ondisk/image.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "model/ondisk/super_block.hpp"
+#include "model/ondisk/tree_block_bytes.hpp"
+
+namespace fsrace::model::ondisk {
+namespace {
+
+// The committed trees as a reader of the devices finds them (as model/fsck_disk.cpp reads them): the
+// chunk tree through the super block's system chunks, the other trees through the committed chunks.
+struct committed_state {
+  std::map<uint64_t, btrfs_chunk> chunk_items;  // logical start -> item
+  std::map<uint64_t, btrfs_dev_item> dev_items;  // devid -> item
+  uint64_t block_groups_used = 0;                // sum of the committed block group items' used
+};
+
+class committed_reader {
+ public:
+  explicit committed_reader(const btrfs_fs_info& fs) : fs_(fs) {}
+
+  void use_chunks(std::map<uint64_t, map_lookup> chunks) { chunks_ = std::move(chunks); }
+
+  // The tree block at `bytenr` from its first mirror that holds it.
+  tree_block_ptr read(uint64_t bytenr) const {
+    auto it = chunks_.upper_bound(bytenr);
+    if (it == chunks_.begin()) throw std::logic_error(fmt::format("ondisk: tree block {} is in no committed chunk", bytenr));
+    const map_lookup& c = (--it)->second;
+    if (bytenr + fs_.nodesize > c.start + c.length)
+      throw std::logic_error(fmt::format("ondisk: tree block {} is in no committed chunk", bytenr));
+    for (int m = 1; m <= map_num_copies(c); ++m) {
+      const stripe_piece p = map_stripe_piece(c, bytenr - c.start, m);
+      auto d = fs_.devices.find(c.stripes[p.index].devid);
+      if (d == fs_.devices.end() || d->second->missing) continue;
+      if (tree_block_ptr b = d->second->bdev.read_tree_block(p.physical); b && b->header.bytenr == bytenr) return b;
+    }
+    throw std::logic_error(fmt::format("ondisk: no mirror of tree block {} holds it", bytenr));
+  }
+
+  // Every leaf item of the tree rooted at `bytenr`, in key order (depth bounded by BTRFS_MAX_LEVEL).
+  template <class F> void for_each_item(uint64_t bytenr, F&& f, int depth = 0) const {
+    if (depth > 8) throw std::logic_error("ondisk: a tree deeper than BTRFS_MAX_LEVEL");
+    tree_block_ptr b = read(bytenr);
+    if (b->is_leaf()) {
+      for (const auto& it : b->items) f(it);
+      return;
+    }
+    for (const auto& p : b->ptrs) for_each_item(p.blockptr, f, depth + 1);
+  }
+
+ private:
+  const btrfs_fs_info& fs_;
+  std::map<uint64_t, map_lookup> chunks_;
+};
+
+map_lookup map_of(uint64_t start, const btrfs_chunk& ch) {
+  map_lookup m;
+  m.start = start;
+  m.length = ch.length;
+  m.type = ch.type;
+  m.sub_stripes = ch.sub_stripes;
+  for (const auto& s : ch.stripes) m.stripes.push_back({s.devid, s.offset, 0, 0});
+  return m;
+}
+
+committed_state read_committed(const btrfs_fs_info& fs) {
+  committed_state st;
+  committed_reader r(fs);
+  std::map<uint64_t, map_lookup> sys;
+  for (const auto& [logical, m] : fs.super_sys_chunk_array) sys[logical] = *m;
+  r.use_chunks(std::move(sys));
+  const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
+  r.for_each_item(chunk_root.commit_root, [&](const btrfs_item& it) {
+    if (it.key.type == BTRFS_CHUNK_ITEM_KEY) st.chunk_items[it.key.offset] = std::get<btrfs_chunk>(it.value);
+    if (it.key.type == BTRFS_DEV_ITEM_KEY) st.dev_items[it.key.offset] = std::get<btrfs_dev_item>(it.value);
+  });
+  std::map<uint64_t, map_lookup> all;
+  for (const auto& [logical, c] : st.chunk_items) all[logical] = map_of(logical, c);
+  r.use_chunks(std::move(all));
+  uint64_t extent_root = 0;
+  r.for_each_item(fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->commit_root, [&](const btrfs_item& it) {
+    if (it.key.type == BTRFS_ROOT_ITEM_KEY && it.key.objectid == BTRFS_EXTENT_TREE_OBJECTID)
+      extent_root = std::get<btrfs_root_item>(it.value).bytenr;
+  });
+  if (!extent_root) throw std::logic_error("ondisk: the committed root tree has no extent tree root item");
+  r.for_each_item(extent_root, [&](const btrfs_item& it) {
+    if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) st.block_groups_used += std::get<btrfs_block_group_item>(it.value).used;
+  });
+  return st;
+}
+
+super_fields super_of(const btrfs_fs_info& fs, const committed_state& st, uint64_t devid) {
+  super_fields f;
+  f.generation = fs.generation;
+  const btrfs_root& tree_root = *fs.roots.at(BTRFS_ROOT_TREE_OBJECTID);
+  const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
+  f.root = tree_root.commit_root;
+  f.root_level = tree_root.commit_root_level;
+  f.chunk_root = chunk_root.commit_root;
+  f.chunk_root_level = chunk_root.commit_root_level;
+  f.chunk_root_generation = chunk_root.commit_root_gen;
+  for (const auto& [id, d] : fs.devices) f.total_bytes += d->total_bytes;
+  f.bytes_used = st.block_groups_used;
+  f.num_devices = fs.devices.size();
+  f.sectorsize = fs.sectorsize;
+  f.nodesize = fs.nodesize;
+  auto di = st.dev_items.find(devid);
+  if (di == st.dev_items.end()) throw std::logic_error(fmt::format("ondisk: devid {} has no committed dev item", devid));
+  f.dev_item = di->second;
+  for (const auto& [logical, m] : fs.super_sys_chunk_array) {
+    auto c = st.chunk_items.find(logical);
+    if (c == st.chunk_items.end())
+      throw std::logic_error(fmt::format("ondisk: system chunk {} has no committed chunk item", logical));
+    f.sys_chunks[logical] = c->second;
+  }
+  return f;
+}
+
+// The model keeps a root item for the chunk tree in the root tree (its commit bookkeeping); on disk the
+// chunk tree is found through the super block only, and btrfs check counts a root item's tree as one
+// more reference to its root block. The on-disk root tree leaves it out.
+tree_block_ptr on_disk_view(const tree_block_ptr& b, uint64_t root_tree_root) {
+  if (!b->is_leaf() || b->header.owner != BTRFS_ROOT_TREE_OBJECTID) return b;
+  const btrfs_key chunk_item{BTRFS_CHUNK_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY, 0};
+  auto it = std::find_if(b->items.begin(), b->items.end(), [&](const btrfs_item& i) { return i.key == chunk_item; });
+  if (it == b->items.end()) return b;
+  // The extent tree's root item sorts first, so the chunk tree's is slot 0 only of a leaf split there;
+  // dropping it would leave that leaf's parent naming a key the leaf no longer has.
+  if (it == b->items.begin() && b->header.bytenr != root_tree_root)
+    throw unsupported(fmt::format("root tree leaf {} starts with the chunk tree's root item", b->header.bytenr));
+  auto copy = std::make_shared<tree_block>(*b);
+  copy->items.erase(copy->items.begin() + (it - b->items.begin()));
+  return copy;
+}
+
+}  // namespace
+
+void check_exportable(const btrfs_fs_info& fs) {
+  for (const auto& [devid, d] : fs.devices) {
+    if (d->missing) throw unsupported(fmt::format("devid {} is missing (a degraded filesystem)", devid));
+    if (d->is_tgtdev_for_dev_replace) throw unsupported(fmt::format("devid {} is the target of a running device replace", devid));
+  }
+  for (const auto& [id, r] : fs.roots)
+    if (r->root_item.last_snapshot || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID))
+      throw unsupported(fmt::format("subvolume or snapshot {}: the model keeps no shared back references, which a "
+                                    "snapshot's shared tree blocks need on disk", id));
+}
+
+void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write) {
+  check_exportable(fs);
+  const committed_state st = read_committed(fs);
+  const fs_identity& id = fixed_identity();
+  const btrfs_device& dev = *fs.devices.at(devid);
+  std::vector<uint64_t> supers;
+  for (int m = 0; m < BTRFS_SUPER_MIRROR_MAX; ++m)
+    if (btrfs_sb_offset(m) + BTRFS_SUPER_INFO_SIZE <= dev.total_bytes) supers.push_back(btrfs_sb_offset(m));
+  for (uint64_t sb : supers)
+    if (dev.bdev.written(sb))
+      throw unsupported(fmt::format("devid {} holds model data or a tree block at {}, where super block copy lives (the "
+                                    "model does not keep super block stripes out of its block groups)", devid, sb));
+  const super_fields sf = super_of(fs, st, devid);
+  size_t next_super = 0;
+  auto supers_before = [&](uint64_t physical) {
+    for (; next_super < supers.size() && supers[next_super] < physical; ++next_super)
+      write(supers[next_super], super_block_bytes(sf, int(next_super), id));
+  };
+  const uint64_t root_tree_root = fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->commit_root;
+  const tree_block* last = nullptr;  // the sectors of one tree block image come one after another
+  std::vector<uint8_t> last_bytes;
+  dev.bdev.for_each_sector([&](uint64_t physical, const sector& s) {
+    supers_before(physical);
+    if (s.data) {
+      write(physical, *s.data);
+      return;
+    }
+    if (s.tree.get() != last) {
+      last = s.tree.get();
+      last_bytes = tree_block_bytes(*on_disk_view(s.tree, root_tree_root), fs.nodesize, id);
+    }
+    write(physical, std::span<const uint8_t>(last_bytes).subspan(size_t(s.tree_part) * SECTORSIZE, SECTORSIZE));
+  });
+  supers_before(~0ull);
+}
+
+}  // namespace fsrace::model::ondisk

@@ -1,0 +1,67 @@
+#include "model/ondisk/super_block.hpp"
+
+#include <fmt/format.h>
+
+#include "model/ondisk/item_bytes.hpp"
+#include "model/ondisk/le_bytes.hpp"
+#include "model/ondisk/tree_block_bytes.hpp"
+
+namespace fsrace::model::ondisk {
+
+uint64_t btrfs_sb_offset(int mirror) {
+  constexpr uint64_t start = 16 * 1024;  // BTRFS_SUPER_MIRROR_SHIFT 12: 64 MiB, 256 GiB
+  return mirror > 0 ? start << (12 * mirror) : BTRFS_SUPER_INFO_OFFSET;
+}
+
+std::vector<uint8_t> super_block_bytes(const super_fields& f, int mirror, const fs_identity& id) {
+  std::vector<uint8_t> out(BTRFS_SUPER_INFO_SIZE, 0);
+  le_bytes b(out);
+  b.raw(32, id.fsid.data(), id.fsid.size());
+  b.u64(48, btrfs_sb_offset(mirror));
+  b.u64(56, BTRFS_HEADER_FLAG_WRITTEN);
+  b.u64(64, BTRFS_MAGIC);
+  b.u64(72, f.generation);
+  b.u64(80, f.root);
+  b.u64(88, f.chunk_root);
+  b.u64(96, 0);  // log_root: no tree log
+  b.u64(112, f.total_bytes);
+  b.u64(120, f.bytes_used);
+  b.u64(128, 6);  // root_dir_objectid: BTRFS_ROOT_TREE_DIR_OBJECTID
+  b.u64(136, f.num_devices);
+  b.u32(144, f.sectorsize);
+  b.u32(148, f.nodesize);
+  b.u32(152, f.nodesize);    // __unused_leafsize
+  b.u32(156, f.sectorsize);  // stripesize
+  b.u64(164, f.chunk_root_generation);
+  b.u64(172, 0);  // compat_flags
+  b.u64(180, 0);  // compat_ro_flags: no free space tree
+  b.u64(188, BTRFS_FEATURE_INCOMPAT_MIXED_BACKREF | BTRFS_FEATURE_INCOMPAT_EXTENDED_IREF |
+                 BTRFS_FEATURE_INCOMPAT_SKINNY_METADATA | BTRFS_FEATURE_INCOMPAT_NO_HOLES);
+  b.u16(196, 0);  // csum_type: BTRFS_CSUM_TYPE_CRC32
+  b.u8(198, f.root_level);
+  b.u8(199, f.chunk_root_level);
+  b.u8(200, 0);  // log_root_level
+  write_dev_item(b, 201, f.dev_item, f.sectorsize, id);
+  // label[256] at 299: empty
+  b.u64(555, ~0ull);  // cache_generation: no space cache (what mkfs.btrfs writes without one)
+  b.u64(563, 0);      // uuid_tree_generation: no uuid tree
+  b.raw(571, id.fsid.data(), id.fsid.size());  // metadata_uuid
+  // sys_chunk_array at 811: (disk key, chunk) pairs.
+  size_t off = 811, used = 0;
+  for (const auto& [logical, c] : f.sys_chunks) {
+    const size_t n = BTRFS_DISK_KEY_SIZE + c.size();
+    if (used + n > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
+      throw unsupported(fmt::format("the system chunks do not fit the super block's sys_chunk_array ({} bytes)",
+                                    BTRFS_SYSTEM_CHUNK_ARRAY_SIZE));
+    write_disk_key(b, off, {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, logical});
+    write_chunk(b, off + BTRFS_DISK_KEY_SIZE, c, f.sectorsize, id);
+    off += n;
+    used += n;
+  }
+  b.u32(160, uint32_t(used));
+  // super_roots[4] at 2859: no backup roots (zeroes: a mount never falls back to them).
+  b.u32(0, btrfs_crc32c(std::span<const uint8_t>(out).subspan(32)));
+  return out;
+}
+
+}  // namespace fsrace::model::ondisk
