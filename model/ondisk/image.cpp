@@ -142,11 +142,12 @@ void check_exportable(const btrfs_fs_info& fs) {
   for (const auto& [devid, d] : fs.devices) {
     if (d->missing) throw unsupported(fmt::format("devid {} is missing (a degraded filesystem)", devid));
     if (d->is_tgtdev_for_dev_replace) throw unsupported(fmt::format("devid {} is the target of a running device replace", devid));
+    for (int m = 0; m < BTRFS_SUPER_MIRROR_MAX; ++m)
+      if (btrfs_sb_offset(m) + BTRFS_SUPER_INFO_SIZE <= d->total_bytes && d->bdev.written(btrfs_sb_offset(m)))
+        throw unsupported(fmt::format("devid {} holds data or a tree block at {}, where super block copy {} lives (the "
+                                      "model does not keep the super block stripes out of its block groups)",
+                                      devid, btrfs_sb_offset(m), m));
   }
-  for (const auto& [id, r] : fs.roots)
-    if (r->root_item.last_snapshot || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID))
-      throw unsupported(fmt::format("subvolume or snapshot {}: the model keeps no shared back references, which a "
-                                    "snapshot's shared tree blocks need on disk", id));
 }
 
 void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write) {
@@ -157,10 +158,6 @@ void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_si
   std::vector<uint64_t> supers;
   for (int m = 0; m < BTRFS_SUPER_MIRROR_MAX; ++m)
     if (btrfs_sb_offset(m) + BTRFS_SUPER_INFO_SIZE <= dev.total_bytes) supers.push_back(btrfs_sb_offset(m));
-  for (uint64_t sb : supers)
-    if (dev.bdev.written(sb))
-      throw unsupported(fmt::format("devid {} holds model data or a tree block at {}, where super block copy lives (the "
-                                    "model does not keep super block stripes out of its block groups)", devid, sb));
   const super_fields sf = super_of(fs, st, devid);
   size_t next_super = 0;
   auto supers_before = [&](uint64_t physical) {
