@@ -337,7 +337,7 @@ TEST_CASE("cli: --version, did you mean, global flags anywhere, typed numbers") 
   CHECK_THAT(r.out, Catch::StartsWith("fsrace "));
   r = fsrace("explor ordered.json");
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("unknown command \"explor\" (did you mean 'explore'?)"));
+  CHECK_THAT(r.err, Catch::Contains("unknown command \"explor\" (did you mean 'explore' or 'export'?)"));
   CHECK(fsrace("explore ordered.json -q").code == 0);
   CHECK(fsrace("explore ordered.json --quiet -v").code == 0);
   r = fsrace("explore ordered.json --runs -4");
