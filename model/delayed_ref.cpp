@@ -1,5 +1,6 @@
 #include "model/delayed_ref.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
@@ -82,6 +83,17 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
   if (h.ref_mod == 0 && h.refs.empty()) return 0;
   item_value v;
   int ret = btrfs_lookup_item(fs_info, extent_root, key, &v);
+  // select_delayed_ref runs a head's additions first: __btrfs_inc_extent_ref ->
+  // lookup_inline_extent_backref(insert) finds no extent item: WARN_ON, -EIO.
+  const auto add = std::find_if(h.refs.begin(), h.refs.end(), [](const auto& n) { return n.action > 0; });
+  if (ret != 0 && add != h.refs.end()) {
+    fs_info.log(fmt::format("BTRFS error: extent item not found for insert, bytenr {} num_bytes {} parent 0 "
+                            "root_objectid {} owner {} offset {}", h.bytenr, h.num_bytes, add->root, add->owner,
+                            add->offset));
+    FSRACE_WARN_ON(ret != 0, "lookup_inline_extent_backref: extent item {} not found for insert",
+                   to_string(key));
+    FSRACE_ABORT_TRANSACTION_IF(true, -EIO, "__btrfs_inc_extent_ref: extent item {} not found", to_string(key));
+  }
   if (ret != 0) {
     fs_info.log(fmt::format("BTRFS error: unable to find ref byte nr {} parent 0 root {} owner {}", h.bytenr,
                             h.refs.empty() ? 0 : h.refs[0].root, h.refs.empty() ? 0 : h.refs[0].owner));

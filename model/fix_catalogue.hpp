@@ -54,6 +54,14 @@ inline constexpr std::array kFixes{
              "runs, instead of only writes below dev_replace->cursor_left: writes into block groups the copy has "
              "not reached, has already passed without seeing their extents, or that were allocated during the "
              "replace (after the device tree commit root the copy walks) reach the target"},
+    fix_info{"d8b552424210", "Btrfs: fix race between reflink/dedupe and relocation", "5.1",
+             "clone (btrfs_clone_files) and dedupe (btrfs_extent_same_range) lock the source range in the io tree "
+             "as well as the destination (btrfs_double_extent_lock), so relocation's replace_file_extents, whose "
+             "try_lock_extent of the source's range then fails, cannot repoint the source's file extent item and "
+             "drop the old extent's reference between the clone reading that item and adding the destination's "
+             "reference; before it only the destination range was locked, and the clone's reference to an extent "
+             "relocation had freed failed when run (WARN in lookup_inline_extent_backref, 'extent item not found "
+             "for insert', transaction abort -EIO)"},
     fix_info{"8eaf40c0e24e", "Btrfs: fix race between block group removal and block group allocation", "5.2",
              "btrfs_remove_block_group deletes the block group item before it removes the chunk's extent map; "
              "before it the extent map went first, so a chunk allocated meanwhile got the same logical start "

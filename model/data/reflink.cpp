@@ -103,6 +103,27 @@ void btrfs_double_extent_unlock(btrfs_inode& i1, uint64_t off1, btrfs_inode& i2,
   unlock_extent(i2, off2, off2 + len);
 }
 
+// The io tree ranges around btrfs_clone: since d8b552424210 both (the destination's against readahead,
+// the source's against relocation's replace_file_extents, which skips a range it cannot try-lock);
+// before it only the destination's.
+void remap_lock_ranges(btrfs_fs_info& fs_info, btrfs_inode& src, uint64_t off, btrfs_inode& dst, uint64_t destoff,
+                       uint64_t len) {
+  if (fs_info.fixes.has("d8b552424210")) {
+    btrfs_double_extent_lock(fs_info, src, off, dst, destoff, len);
+    return;
+  }
+  lock_extent(dst, destoff, destoff + len);
+  btrfs_assert_inode_range_clean(fs_info, dst, destoff, destoff + len);
+}
+
+void remap_unlock_ranges(btrfs_fs_info& fs_info, btrfs_inode& src, uint64_t off, btrfs_inode& dst, uint64_t destoff,
+                         uint64_t len) {
+  if (fs_info.fixes.has("d8b552424210"))
+    btrfs_double_extent_unlock(src, off, dst, destoff, len);
+  else
+    unlock_extent(dst, destoff, destoff + len);
+}
+
 // struct btrfs_replace_extent_info: the source's item with the part of it being cloned.
 struct replace_extent_info {
   btrfs_file_extent_item fi;  // the source item as read (extent_buf)
@@ -407,11 +428,11 @@ int btrfs_clone_files(btrfs_fs_info& fs_info, btrfs_inode& dst, btrfs_inode& src
     ret = btrfs_wait_ordered_range(fs_info, dst, wb_start, destoff - wb_start);
     if (ret) return ret;
   }
-  btrfs_double_extent_lock(fs_info, src, off, dst, destoff, len);
+  remap_lock_ranges(fs_info, src, off, dst, destoff, len);
   uint64_t cloned_end = destoff;
   int ret = btrfs_clone(fs_info, src, dst, off, olen, len, destoff, &cloned_end);
   oracle_note_clone(fs_info, src, off, dst, destoff, std::min(cloned_end, destoff + olen) - destoff, op);
-  btrfs_double_extent_unlock(src, off, dst, destoff, len);
+  remap_unlock_ranges(fs_info, src, off, dst, destoff, len);
   const int wb_ret = btrfs_wait_ordered_range(fs_info, dst, destoff, len);
   if (!ret) ret = wb_ret;
   truncate_inode_pages_range(dst, destoff, destoff + len);
@@ -436,13 +457,13 @@ int btrfs_extent_same(btrfs_fs_info& fs_info, btrfs_inode& src, uint64_t loff, u
   int ret = 0;
   for (uint64_t done = 0; done < olen && !ret;) {
     const uint64_t piece = std::min(olen - done, BTRFS_MAX_DEDUPE_LEN);
-    btrfs_double_extent_lock(fs_info, src, loff + done, dst, dst_loff + done, piece);
+    remap_lock_ranges(fs_info, src, loff + done, dst, dst_loff + done, piece);
     uint64_t cloned_end = dst_loff + done;
     ret = btrfs_clone(fs_info, src, dst, loff + done, piece, align_up(piece, fs_info.sectorsize), dst_loff + done,
                       &cloned_end);
     oracle_note_clone(fs_info, src, loff + done, dst, dst_loff + done,
                       std::min(cloned_end, dst_loff + done + piece) - (dst_loff + done), op);
-    btrfs_double_extent_unlock(src, loff + done, dst, dst_loff + done, piece);
+    remap_unlock_ranges(fs_info, src, loff + done, dst, dst_loff + done, piece);
     done += piece;
   }
   if (exclude_send) {
