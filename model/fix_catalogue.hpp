@@ -62,6 +62,11 @@ inline constexpr std::array kFixes{
              "reference; before it only the destination range was locked, and the clone's reference to an extent "
              "relocation had freed failed when run (WARN in lookup_inline_extent_backref, 'extent item not found "
              "for insert', transaction abort -EIO)"},
+    fix_info{"4ea748e1d2c9", "Btrfs: fix deadlock between clone/dedupe and rename", "5.1",
+             "btrfs_remap_file_range locks the two inodes with lock_two_nondirectories (the lower address first), "
+             "the order vfs_rename uses for a source and a target; before it btrfs_double_inode_lock took the "
+             "higher address first, so a clone or dedupe between two files and a rename of one over the other "
+             "could each hold one inode's i_rwsem and wait for the other's: deadlock"},
     fix_info{"8eaf40c0e24e", "Btrfs: fix race between block group removal and block group allocation", "5.2",
              "btrfs_remove_block_group deletes the block group item before it removes the chunk's extent map; "
              "before it the extent map went first, so a chunk allocated meanwhile got the same logical start "

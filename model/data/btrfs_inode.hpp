@@ -30,6 +30,7 @@ struct btrfs_inode {
   uint64_t generation = 0;   // transid that created it
   uint64_t flags = 0;        // BTRFS_INODE_NODATACOW | BTRFS_INODE_NODATASUM | BTRFS_INODE_PREALLOC
   std::string name;          // its name in the subvolume's top directory (for messages)
+  uint64_t address = 0;      // stands for the struct inode's address: allocation order (inode_lock.hpp)
   uint64_t parent = 256;     // directory holding it
   uint64_t dir_index = 0;    // its DIR_INDEX in the parent
   uint32_t nlink = 1;

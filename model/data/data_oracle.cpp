@@ -51,6 +51,10 @@ void oracle_create(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint32_t op
   fs_info.oracle.files[{inode.root, inode.ino}] = std::move(f);
 }
 
+void oracle_rename(btrfs_fs_info& fs_info, const btrfs_inode& inode) {
+  if (oracle_file* f = file_mut(fs_info, inode.root, inode.ino)) f->name = inode.name;
+}
+
 void oracle_write(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t offset, std::span<const uint8_t> bytes,
                   uint32_t op) {
   oracle_file* f = file_mut(fs_info, inode.root, inode.ino);

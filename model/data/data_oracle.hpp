@@ -45,6 +45,8 @@ void oracle_write(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t off
                   uint32_t op);
 void oracle_set_size(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t size, uint32_t op);
 void oracle_unlink(btrfs_fs_info& fs_info, const btrfs_inode& inode);
+// The file took a new name (rename): only the reports change.
+void oracle_rename(btrfs_fs_info& fs_info, const btrfs_inode& inode);
 // Sectors last written by an operation noted before `before_op` become durable (fsync / sync).
 void oracle_make_durable(btrfs_fs_info& fs_info, const btrfs_inode* inode, uint32_t before_op);  // inode null: all
 

@@ -40,6 +40,7 @@ struct btrfs_fs_data_state {
   std::map<uint64_t, btrfs_root_data> data_roots;  // by root objectid
   // The inode cache by (root, ino). shared_ptr for copy on write only: never stored elsewhere.
   std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<btrfs_inode>> inode_cache;
+  uint64_t next_inode_address = 1;  // btrfs_inode::address of the next in-memory inode made
 
   std::map<uint64_t, btrfs_ordered_extent> ordered_extents;  // every live ordered extent by id
   uint64_t next_ordered_id = 1;

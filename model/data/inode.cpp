@@ -6,9 +6,12 @@
 
 #include "model/data/csum.hpp"
 #include "model/data/delalloc.hpp"
+#include "model/data/data_oracle.hpp"
 #include "model/data/file_extent.hpp"
+#include "model/data/inode_lock.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_lock.hpp"
+#include "model/data/writeback.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
@@ -119,6 +122,7 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   auto inode = std::make_shared<btrfs_inode>();
   inode->root = root_objectid;
   inode->ino = ino;
+  inode->address = fs_info.next_inode_address++;
   inode->generation = trans.transid;
   inode->flags = ii.flags;
   inode->name = sname;
@@ -159,6 +163,70 @@ int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   inode.i_rwsem.up_write();
   rd.dir_i_rwsem.up_write();
   if (inode.i_count == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
+  return 0;
+}
+
+int btrfs_rename(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_view old_name, std::string_view new_name) {
+  if (new_name.empty() || new_name.size() > BTRFS_NAME_LEN) return -ENAMETOOLONG;
+  btrfs_root* root = fs_info.get_fs_root(root_objectid);
+  if (!root) return -ENOENT;
+  auto& rd = btrfs_root_data_of(fs_info, root_objectid);
+  // lock_rename(new_dir, old_dir) of one directory: inode_lock_nested(I_MUTEX_PARENT).
+  rd.dir_i_rwsem.down_write();
+  const uint64_t old_ino = btrfs_lookup_name(fs_info, root_objectid, old_name);
+  const uint64_t new_ino = btrfs_lookup_name(fs_info, root_objectid, new_name);
+  if (!old_ino || old_ino == new_ino) {  // vfs_rename: source == target does nothing
+    rd.dir_i_rwsem.up_write();
+    return old_ino ? 0 : -ENOENT;
+  }
+  btrfs_inode& source = *btrfs_iget(fs_info, root_objectid, old_ino);
+  btrfs_inode* target = new_ino ? btrfs_iget(fs_info, root_objectid, new_ino) : nullptr;
+  lock_two_nondirectories(source, target);  // vfs_rename, regular files
+  // btrfs_rename: replacing a file with data starts writeback of the source (filemap_flush).
+  if (target && target->i_size) btrfs_fdatawrite_range(fs_info, source, 0, ~0ull);
+  auto trans = btrfs_start_transaction(fs_info);
+  sched::point(sched::L("btrfs_rename(ino {} over ino {})", old_ino, new_ino));
+  const uint64_t index = rd.dir_index++;  // btrfs_set_inode_index(new_dir)
+  const std::string sname(new_name);
+  // btrfs_insert_inode_ref adds the new name to the inode's INODE_REF item and __btrfs_unlink_inode
+  // later takes the old one out; the model's item holds one name, so it is rewritten here (the same
+  // item once both are done).
+  btrfs_update_item(trans, *root, {old_ino, BTRFS_INODE_REF_KEY, BTRFS_TOP_DIR_INO}, btrfs_inode_ref{index, sname});
+  // __btrfs_unlink_inode of the old name, then btrfs_update_inode of the source.
+  btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(old_name)});
+  btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, source.dir_index});
+  update_dir_size(trans, *root, -2 * int64_t(old_name.size()));
+  rd.dcache.erase(rd.dcache.find(old_name));
+  btrfs_update_inode(trans, source);
+  if (target) {  // btrfs_unlink_inode of the target (its orphan item is not modelled)
+    btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(new_name)});
+    btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, target->dir_index});
+    btrfs_delete_item(trans, *root, {new_ino, BTRFS_INODE_REF_KEY, BTRFS_TOP_DIR_INO});
+    update_dir_size(trans, *root, -2 * int64_t(new_name.size()));
+    rd.dcache.erase(rd.dcache.find(new_name));
+    target->nlink = 0;
+    btrfs_update_inode(trans, *target);
+  }
+  // btrfs_add_link: the new name's DIR_ITEM and DIR_INDEX.
+  btrfs_dir_item di;
+  di.location = {old_ino, BTRFS_INODE_ITEM_KEY, 0};
+  di.transid = trans.transid;
+  di.name = sname;
+  int ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(new_name)}, di);
+  if (!ret) ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, index}, di);
+  // A DIR_ITEM hash collision would need a multi-name item (not modelled), as in btrfs_create.
+  FSRACE_MODEL_CHECK(ret == 0, "btrfs_rename: adding '{}' to root {} failed: {}", sname, root_objectid, ret);
+  update_dir_size(trans, *root, 2 * int64_t(new_name.size()));
+  rd.dcache.emplace(sname, old_ino);
+  source.name = sname;
+  source.dir_index = index;
+  btrfs_end_transaction(trans);
+  oracle_rename(fs_info, source);
+  if (target) oracle_unlink(fs_info, *target);
+  unlock_two_nondirectories(source, target);
+  rd.dir_i_rwsem.up_write();
+  // The replaced target's dentry goes: its last iput evicts it.
+  if (target && target->i_count == 0 && !target->freeing) btrfs_evict_inode(fs_info, *target);
   return 0;
 }
 

@@ -37,6 +37,15 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root, std::string_view name, b
 // items and extents freed) when its last user lets go (iput). 0 or -ENOENT.
 int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root, std::string_view name);
 
+// rename(2) of `old_name` to `new_name` in the top directory of subvolume `root` (do_renameat2 ->
+// vfs_rename -> btrfs_rename, no flags): the directory's i_rwsem (lock_rename of one directory), the
+// names looked up under it, the source and an existing target locked by lock_two_nondirectories
+// (lower address first), then one transaction: the new inode ref, the old name's DIR_ITEM and
+// DIR_INDEX removed (__btrfs_unlink_inode), the target unlinked (btrfs_unlink_inode), the new name's
+// DIR_ITEM and DIR_INDEX added (btrfs_add_link). A replaced target is evicted once nobody holds it.
+// 0 (also when both names are the same file), -ENOENT (no source), -ENAMETOOLONG.
+int btrfs_rename(btrfs_fs_info& fs_info, uint64_t root, std::string_view old_name, std::string_view new_name);
+
 // An open file: igrab / iput. iput of an unlinked inode's last reference evicts it. igrab fails
 // (false, no reference taken) once eviction has started (I_FREEING).
 bool btrfs_igrab(btrfs_inode& inode);

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,6 +16,7 @@
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/inode.hpp"
+#include "model/data/inode_lock.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
 #include "model/data/page_lock.hpp"
@@ -37,24 +37,24 @@ constexpr size_t kMaxCloneItems = 1u << 20;  // file extent items one clone may 
 uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 uint64_t align_down(uint64_t x, uint64_t a) { return x / a * a; }
 
-// The kernel orders the two inodes by the address of their struct inode; the model by (root, ino): a
-// fixed total order as well, so two remaps of the same pair can never deadlock each other.
-bool inode_less(const btrfs_inode& a, const btrfs_inode& b) {
-  return std::tie(a.root, a.ino) < std::tie(b.root, b.ino);
-}
-
-// lock_two_nondirectories (lower first) and btrfs_double_mmap_lock (higher first), or
-// btrfs_inode_lock(BTRFS_ILOCK_MMAP) when both are the same inode.
-void lock_inodes(btrfs_inode& src, btrfs_inode& dst) {
+// lock_two_nondirectories (lower address first; since 4ea748e1d2c9, before it btrfs_double_inode_lock:
+// the higher address first, the order rename's lock_two_nondirectories inverts) and
+// btrfs_double_mmap_lock (higher first), or btrfs_inode_lock(BTRFS_ILOCK_MMAP) when both are the same
+// inode. Addresses are allocation numbers (inode_lock.hpp).
+void lock_inodes(btrfs_fs_info& fs_info, btrfs_inode& src, btrfs_inode& dst) {
   if (&src == &dst) {
     src.i_rwsem.down_write();
     src.i_mmap_lock.down_write();
     return;
   }
-  btrfs_inode* low = inode_less(src, dst) ? &src : &dst;
+  btrfs_inode* low = inode_address_less(src, dst) ? &src : &dst;
   btrfs_inode* high = low == &src ? &dst : &src;
-  low->i_rwsem.down_write();
-  high->i_rwsem.down_write();  // inode_lock_nested(I_MUTEX_NONDIR2)
+  if (fs_info.fixes.has("4ea748e1d2c9")) {
+    lock_two_nondirectories(src, &dst);
+  } else {
+    high->i_rwsem.down_write();  // inode_lock_nested(I_MUTEX_PARENT)
+    low->i_rwsem.down_write();   // inode_lock_nested(I_MUTEX_CHILD)
+  }
   high->i_mmap_lock.down_write();
   low->i_mmap_lock.down_write();  // down_write_nested(SINGLE_DEPTH_NESTING)
 }
@@ -86,7 +86,7 @@ void btrfs_double_extent_lock(btrfs_fs_info& fs_info, btrfs_inode& i1, uint64_t 
                               uint64_t len) {
   btrfs_inode* a = &i1;
   btrfs_inode* b = &i2;
-  if (inode_less(*a, *b)) {
+  if (inode_address_less(*a, *b)) {
     std::swap(a, b);
     std::swap(off1, off2);
   } else if (a == b && off2 < off1) {
@@ -478,7 +478,7 @@ int btrfs_extent_same(btrfs_fs_info& fs_info, btrfs_inode& src, uint64_t loff, u
 int64_t btrfs_remap_file_range(btrfs_fs_info& fs_info, btrfs_inode& src, uint64_t off, btrfs_inode& dst,
                                uint64_t destoff, uint64_t len, bool dedupe, std::string_view origin) {
   const uint32_t op = oracle_note_op(fs_info, origin);
-  lock_inodes(src, dst);
+  lock_inodes(fs_info, src, dst);
   int ret = btrfs_remap_file_range_prep(fs_info, src, off, dst, destoff, &len, dedupe);
   if (ret >= 0 && len > 0)
     ret = dedupe ? btrfs_extent_same(fs_info, src, off, len, dst, destoff, op)

@@ -39,7 +39,10 @@ void snapshot_init_data_state(btrfs_fs_info& fs_info, uint64_t source, uint64_t 
     }
     return true;
   });
-  for (auto& [ino, inode] : inodes) fs_info.inode_cache[{snapshot, ino}] = inode;
+  for (auto& [ino, inode] : inodes) {
+    inode->address = fs_info.next_inode_address++;
+    fs_info.inode_cache[{snapshot, ino}] = inode;
+  }
 }
 
 }  // namespace fsrace::model

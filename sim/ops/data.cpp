@@ -1,5 +1,5 @@
 // The data family: what user space does to files (model/data/): create, buffered and direct writes,
-// fallocate, writeback, fsync, sync, reads checked against the data oracle, truncate, unlink; and the
+// fallocate, writeback, fsync, sync, reads checked against the data oracle, truncate, unlink, rename; and the
 // end-of-run invariant that every file reads back what was written.
 #include <cerrno>
 #include <string>
@@ -256,6 +256,17 @@ void register_data_ops(catalogue& cat) {
              "its pages and frees its items and extents.",
              [](exec_context& ctx, const params& p) { return model::btrfs_unlink(ctx.fs(), kSubvol, p.text("file")); })
       .ref("file", "file", "the file removed");
+
+  cat.add_op("rename", "data",
+             "rename(2) in the top subvolume (vfs_rename -> btrfs_rename): the directory's i_rwsem, then the file and "
+             "an existing `to` locked lower address first (lock_two_nondirectories; addresses are the order the "
+             "files were made in); a replaced `to` is unlinked and evicted once no operation holds it. Renaming a "
+             "file to its own name does nothing.",
+             [](exec_context& ctx, const params& p) {
+               return model::btrfs_rename(ctx.fs(), kSubvol, p.text("file"), p.text("to"));
+             })
+      .ref("file", "file", "the file renamed")
+      .defines("to", "file", "its new name (an existing file of that name is replaced)");
 
   cat.add_invariant("data_matches_oracle", "data",
                     "After every thread finished, each file is read back through the model's read path (dirty pages "
