@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,13 +22,22 @@ struct result {
   std::string out, err;
 };
 
+// A fresh directory of this process (mkdtemp: never one a process with the same pid left behind, whose
+// suite/ would hold other scenarios), removed at exit.
 const fs::path& workdir() {
-  static const fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / ("fsrace-cli-test-" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d;
+  struct owned {
+    fs::path path;
+    ~owned() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const owned dir = [] {
+    std::string pattern = (fs::temp_directory_path() / "fsrace-cli-test-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    return owned{pattern};
   }();
-  return dir;
+  return dir.path;
 }
 
 std::string read_file(const fs::path& p) {
