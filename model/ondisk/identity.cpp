@@ -13,9 +13,9 @@ uint64_t splitmix64(uint64_t x) {
 }
 
 // A random-looking (RFC 4122 version 4 shaped) uuid from (kind, n).
-uuid derive(uint64_t kind, uint64_t n) {
+uuid derive(uint64_t seed, uint64_t kind, uint64_t n) {
   uuid u{};
-  const uint64_t a = splitmix64(kSeed ^ splitmix64(kind) ^ n), b = splitmix64(a ^ kind);
+  const uint64_t a = splitmix64(seed ^ splitmix64(kind) ^ n), b = splitmix64(a ^ kind);
   for (int i = 0; i < 8; ++i) {
     u[i] = uint8_t(a >> (8 * i));
     u[8 + i] = uint8_t(b >> (8 * i));
@@ -29,11 +29,16 @@ enum : uint64_t { kFsid = 1, kChunkTree = 2, kDevice = 3, kSubvol = 4 };
 
 }  // namespace
 
-uuid fs_identity::dev_uuid(uint64_t devid) const { return derive(kDevice, devid); }
-uuid fs_identity::subvol_uuid(uint64_t rootid) const { return derive(kSubvol, rootid); }
+uuid fs_identity::dev_uuid(uint64_t devid) const { return derive(seed, kDevice, devid); }
+uuid fs_identity::subvol_uuid(uint64_t rootid) const { return derive(seed, kSubvol, rootid); }
+
+fs_identity identity_for(uint64_t nonce) {
+  const uint64_t seed = nonce ? splitmix64(kSeed ^ splitmix64(nonce)) : kSeed;
+  return fs_identity{seed, derive(seed, kFsid, 0), derive(seed, kChunkTree, 0)};
+}
 
 const fs_identity& fixed_identity() {
-  static const fs_identity id{derive(kFsid, 0), derive(kChunkTree, 0)};
+  static const fs_identity id = identity_for(0);
   return id;
 }
 

@@ -16,6 +16,7 @@ struct committed_state {
   std::map<uint64_t, btrfs_chunk> chunk_items;  // logical start -> item
   std::map<uint64_t, btrfs_dev_item> dev_items;  // devid -> item
   uint64_t block_groups_used = 0;                // sum of the committed block group items' used
+  std::vector<uint64_t> data_reloc_extents;      // extents with a reference of the data relocation inode
 };
 
 class committed_reader {
@@ -88,14 +89,27 @@ committed_state read_committed(const btrfs_fs_info& fs) {
   if (!extent_root) throw std::logic_error("ondisk: the committed root tree has no extent tree root item");
   r.for_each_item(extent_root, [&](const btrfs_item& it) {
     if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) st.block_groups_used += std::get<btrfs_block_group_item>(it.value).used;
+    if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
+      for (const auto& r : std::get<btrfs_extent_item>(it.value).inline_refs)
+        if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) {
+          st.data_reloc_extents.push_back(it.key.objectid);
+          break;
+        }
   });
   return st;
 }
 
 super_fields super_of(const btrfs_fs_info& fs, const committed_state& st, uint64_t devid) {
   super_fields f;
-  f.generation = fs.generation;
   const btrfs_root& tree_root = *fs.roots.at(BTRFS_ROOT_TREE_OBJECTID);
+  // update_super_roots: the super block's generation is the tree root's root item's, the generation of
+  // the root tree's root block. The kernel COWs that block in every commit (commit_cowonly_roots), so it
+  // is the last commit's transid; the model's commit of a transaction that changed no tree leaves the
+  // block as it was, and then the generation is the one that last changed it (no block is newer).
+  if (tree_root.commit_root_gen > fs.generation)
+    throw std::logic_error(fmt::format("ondisk: the root tree's commit root has generation {}, after the last commit {}",
+                                       tree_root.commit_root_gen, fs.generation));
+  f.generation = tree_root.commit_root_gen;
   const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
   f.root = tree_root.commit_root;
   f.root_level = tree_root.commit_root_level;
@@ -139,6 +153,14 @@ tree_block_ptr on_disk_view(const tree_block_ptr& b, uint64_t root_tree_root) {
 }  // namespace
 
 void check_exportable(const btrfs_fs_info& fs) {
+  // Between switch_commit_roots and write_all_supers the commit roots are the new transaction's, but its
+  // tree blocks are not all written and the super block on the devices still names the previous roots.
+  for (const auto& [id, root] : fs.roots)
+    if (root->commit_root_gen > fs.generation)
+      throw unsupported(fmt::format("the commit of transaction {} has switched the commit roots but not yet written the "
+                                    "super block (between switch_commit_roots and write_all_supers): the devices' super "
+                                    "block still names the roots of transaction {}, which the model no longer keeps",
+                                    root->commit_root_gen, fs.generation));
   for (const auto& [devid, d] : fs.devices) {
     if (d->missing) throw unsupported(fmt::format("devid {} is missing (a degraded filesystem)", devid));
     if (d->is_tgtdev_for_dev_replace) throw unsupported(fmt::format("devid {} is the target of a running device replace", devid));
@@ -150,10 +172,14 @@ void check_exportable(const btrfs_fs_info& fs) {
   }
 }
 
-void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write) {
+std::vector<uint64_t> committed_data_reloc_extents(const btrfs_fs_info& fs) {
+  check_exportable(fs);
+  return read_committed(fs).data_reloc_extents;
+}
+
+void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write, const fs_identity& id) {
   check_exportable(fs);
   const committed_state st = read_committed(fs);
-  const fs_identity& id = fixed_identity();
   const btrfs_device& dev = *fs.devices.at(devid);
   std::vector<uint64_t> supers;
   for (int m = 0; m < BTRFS_SUPER_MIRROR_MAX; ++m)

@@ -11,6 +11,7 @@
 #include "reports/label_coverage_text.hpp"
 #include "reports/trace_record.hpp"
 #include "reports/write_atomic.hpp"
+#include "sim/btrfs_check_image.hpp"
 #include "sim/search/search.hpp"
 #include "sim/cli/commands.hpp"
 #include "sim/cli/progress.hpp"
@@ -91,6 +92,20 @@ int cmd_explore(const explore_args& a) {
       save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, m.ex, origin));
     }
   }
+  // btrfs check of a sample of clean executions' end states (outside the exploration: re-run afterwards).
+  std::optional<sim::btrfs_check_sample_result> checked;
+  if (a.btrfs_check_sample && !e.tool_error && !e.interrupted) {
+    if (shard && sim::search_of(s.strategy).divides == sim::division::subtrees)
+      throw sim::input_error("", "--btrfs-check-sample", "a dfs shard numbers its executions within its subtrees; check a sample of "
+                                                         "the unsharded search, or of a random or pct shard");
+    try {
+      checked = sim::btrfs_check_sample(prepared, s, setting, e.first, a.btrfs_check_sample, e.executions);
+    } catch (const std::logic_error& err) {
+      throw sim::tool_error(fmt::format("--btrfs-check-sample: {}", err.what()));
+    } catch (const std::runtime_error& err) {
+      throw sim::input_error("", "--btrfs-check-sample", err.what());
+    }
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   c.seconds = seconds;  // exploring, shrinking and drawing: what the user waited for
   // Ctrl-C while shrinking stops the shrink at the smallest schedule so far: the violation is shown as
@@ -98,7 +113,12 @@ int cmd_explore(const explore_args& a) {
   const bool shrink_interrupted = shrunk && shrunk->interrupted;
   const bool interrupted = e.interrupted || shrink_interrupted;
   c.interrupted = interrupted;
-  const int code = interrupted ? kInterrupted : e.tool_error ? kToolError : e.violations.empty() ? kClean : kViolation;
+  const bool check_failed = checked && !checked->failures.empty();
+  const int code = interrupted ? kInterrupted : e.tool_error ? kToolError : e.violations.empty() && !check_failed ? kClean : kViolation;
+  auto export_command = [&](uint64_t key) {
+    return fmt::format("fsrace export {} --strategy {} --seed {} --fixes {} -o DIR", sc->file, sim::to_string(s.strategy), key,
+                       setting.on ? "on" : "off");
+  };
   // A shard of a search cut into subtrees (dfs) numbers executions within its subtrees: its replay
   // commands name the shard.
   const bool dfs_shard = shard && sim::search_of(s.strategy).divides == sim::division::subtrees;
@@ -131,6 +151,15 @@ int cmd_explore(const explore_args& a) {
       j["shrunk"] = {{"preemptions", shrunk->preemptions}, {"steps", shrunk->steps}, {"executions", shrunk->executions},
                      {"seconds", shrunk->seconds}, {"preemptions_minimal", shrunk->preemptions_minimal},
                      {"steps_minimal", shrunk->steps_minimal}, {"stopped_early", shrunk->out_of_time || shrunk->out_of_executions}};
+    if (checked) {
+      nlohmann::json failures = nlohmann::json::array();
+      for (const auto& f : checked->failures)
+        failures.push_back({{"execution", f.index}, {"seed", f.key}, {"output", f.check.detail}, {"export", export_command(f.key)}});
+      j["btrfs_check_sample"] = {{"asked", a.btrfs_check_sample}, {"executions", checked->executions}, {"checked", checked->checked},
+                                 {"passed", checked->passed}, {"not_exportable", checked->not_exportable},
+                                 {"departs", checked->departs}, {"failures", failures},
+                                 {"skipped", checked->not_available.empty() ? nlohmann::json() : nlohmann::json(checked->not_available)}};
+    }
     j["interrupted"] = interrupted;
     fmt::print("{}\n", j.dump(2));
     return code;
@@ -152,10 +181,29 @@ int cmd_explore(const explore_args& a) {
   if (e.interrupted)
     fmt::print("INTERRUPTED after {} execution{} ({} violating){}\n", e.executions, e.executions == 1 ? "" : "s",
                e.violating_executions, e.violations.empty() ? ": no violation so far" : "");
+  auto print_checked = [&] {
+    if (!checked) return;
+    const auto& k = *checked;
+    if (!k.not_available.empty()) {
+      fmt::print("btrfs check sample: SKIPPED, not available: {}\n", k.not_available);
+      return;
+    }
+    fmt::print("btrfs check sample: {} clean execution{} of the first {} checked, {} passed{}{}{}\n", k.checked,
+               k.checked == 1 ? "" : "s", k.executions, k.passed,
+               k.not_exportable ? fmt::format(", {} not exportable yet", k.not_exportable) : std::string(),
+               k.departs ? fmt::format(", {} not checked: {}", k.departs, k.departs_why) : std::string(),
+               k.checked + k.not_exportable + k.departs < a.btrfs_check_sample ? fmt::format(" (fewer than the {} asked: no more clean executions)", a.btrfs_check_sample)
+                                                                  : std::string());
+    for (const auto& f : k.failures)
+      fmt::print("BTRFS CHECK FAILED on the end state of clean execution {} (seed {}); the model's own checks passed: the export, "
+                 "the model or its fsck departs from the kernel\n  export: {}\n{}\n",
+                 f.index, f.key, export_command(f.key), f.check.detail);
+  };
   if (e.violations.empty()) {
     if (!e.interrupted)
       fmt::print("clean: {} execution{}, no violation ({}) {}\n  label coverage: {}\n", e.executions,
                  e.executions == 1 ? "" : "s", sim::describe_coverage(e), timing, reports::label_coverage_line(e.labels));
+    print_checked();
     return code;
   }
   fmt::print("{} distinct violation{} in {} executions ({} violating) {}\n", e.violations.size(),
@@ -175,6 +223,7 @@ int cmd_explore(const explore_args& a) {
   }
   if (shrink_interrupted)
     fmt::print("\nINTERRUPTED (Ctrl-C) while shrinking: the violation is drawn as shrunk so far (not proven minimal)\n");
+  print_checked();
   if (!a.save_schedule.empty()) fmt::print("\nschedule saved: {} (fsrace replay {} --schedule {})\n", a.save_schedule, sc->file, a.save_schedule);
   return code;
 }

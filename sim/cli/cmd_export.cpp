@@ -1,7 +1,7 @@
-// fsrace export SCENARIO -o DIR: the committed state after the scenario's setup as btrfs image files,
-// DIR/<n>.img for the n-th device (devid order), each as large as the device; for btrfs check and
+// fsrace export SCENARIO -o DIR: the committed state after the scenario's setup, or after an execution
+// (--seed / --schedule / --switches as replay chooses it; --until N: after its step N), as btrfs image
+// files DIR/<n>.img for the n-th device (devid order), each as large as the device; for btrfs check and
 // btrfs inspect-internal. Serialisation runs here only, never while exploring.
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +14,9 @@
 #include "reports/write_atomic.hpp"
 #include "sim/bench_scheduler.hpp"
 #include "sim/cli/commands.hpp"
+#include "sim/image_files.hpp"
 #include "sim/prepared.hpp"
+#include "sim/world_at_step.hpp"
 
 namespace fsrace::cli {
 namespace {
@@ -32,23 +34,35 @@ void prepare_output_dir(const std::string& dir) {
     throw sim::input_error("", "-o", fmt::format("cannot create the directory {}: {}", dir, std::strerror(errno)));
 }
 
-void write_image(const std::string& path, const model::btrfs_fs_info& fs, uint64_t devid) {
-  const uint64_t size = fs.devices.at(devid)->total_bytes;
-  reports::write_file_atomic_with(path, [&](int fd) {
-    if (::ftruncate(fd, off_t(size)) != 0)
-      throw std::runtime_error(fmt::format("cannot write {}: ftruncate to {} bytes: {}", path, size, std::strerror(errno)));
-    model::ondisk::write_device_image(fs, devid, [&](uint64_t physical, std::span<const uint8_t> bytes) {
-      size_t done = 0;
-      while (done < bytes.size()) {
-        const ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, off_t(physical + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-          throw std::runtime_error(fmt::format("cannot write {}: pwrite at {}: {}", path, physical + done,
-                                               n < 0 ? std::strerror(errno) : "no progress"));
-        done += size_t(n);
-      }
-    });
-  });
+// The state of the chosen execution to export (after step `until`, or at its end) and what it is, for people.
+struct execution_state {
+  std::unique_ptr<sim::world> world;
+  std::string what;
+};
+
+execution_state run_chosen(const export_args& a, const sim::scenario& sc, const sim::prepared_scenario& prepared) {
+  const chosen_execution c = choose_execution(a.choice, sc, prepared, "export");
+  const sched::Execution& ex = c.ex;
+  if (sim::classify(ex.finding) == sim::outcome::divergence)
+    throw sim::input_error(a.choice.schedule.empty() ? "" : a.choice.schedule, a.choice.schedule.empty() ? "--seed" : "",
+                           "the replay diverged: " + ex.finding.message);
+  if (a.until && *a.until >= ex.trace.size())
+    throw sim::input_error("", "--until", fmt::format("the execution has {} steps (0..{}); there is no step {}", ex.trace.size(),
+                                                      ex.trace.size() ? ex.trace.size() - 1 : 0, *a.until));
+  const uint64_t max_steps = std::max<uint64_t>(ex.decisions.size() + 1, sc.explore.max_steps);
+  sim::world_snapshot snap = sim::world_after_step(prepared, c.setting, ex.decisions, max_steps, a.until);
+  if (!snap.state || snap.ex.trace.size() != ex.trace.size() || snap.ex.finding.kind != ex.finding.kind)
+    throw sim::tool_error(fmt::format("export: the re-run of {} did not repeat the execution ({} steps, {}; first run {} steps, {})",
+                                      c.origin, snap.ex.trace.size(), sched::to_string(snap.ex.finding.kind), ex.trace.size(),
+                                      sched::to_string(ex.finding.kind)));
+  std::string end;
+  switch (sim::classify(ex.finding)) {
+    case sim::outcome::clean: end = "it ended clean"; break;
+    case sim::outcome::violation: end = fmt::format("it ended with VIOLATION {}: {}", sched::to_string(ex.finding.kind), ex.finding.message); break;
+    default: end = fmt::format("it ended with TOOL ERROR: {}", ex.finding.message); break;
+  }
+  const std::string where = a.until ? fmt::format("after step {} of {}", *a.until, ex.trace.size()) : fmt::format("at the end ({} steps)", ex.trace.size());
+  return {std::move(snap.state), fmt::format("the committed state {} of fixes {}, {}; {}", where, c.setting.describe(), c.origin, end)};
 }
 
 }  // namespace
@@ -56,15 +70,24 @@ void write_image(const std::string& path, const model::btrfs_fs_info& fs, uint64
 int cmd_export(const export_args& a) {
   const sim::binding& b = sim::default_binding();
   auto sc = load_scenario_arg(a.file, *b.cat);
+  if (a.choice.given()) check_execution_choice(a.choice, "export");
+  else if (a.until) throw sim::input_error("", "--until", "--until N stops an execution: give it with --seed S, --schedule FILE or --switches LIST");
+  else if (a.choice.flags.strategy.size() || a.choice.flags.depth || a.choice.flags.preemptions || a.choice.flags.runs ||
+           a.choice.flags.max_steps || !a.choice.flags.fixes.empty() || !a.choice.flags.fix.empty() || !a.choice.shard.empty())
+    throw sim::input_error("", "--seed", "without --seed, --schedule or --switches export writes the state after setup, which no "
+                                         "exploration flag changes; give the execution to export");
   prepare_output_dir(a.dir);
   const double cpu0 = sim::bench::process_cpu_seconds();
   sim::prepared_scenario prepared(*sc, b);
-  const model::btrfs_fs_info* fs = prepared.base().fs();
+  execution_state chosen;
+  if (a.choice.given()) chosen = run_chosen(a, *sc, prepared);
+  const model::btrfs_fs_info* fs = chosen.world ? chosen.world->fs() : prepared.base().fs();
   if (!fs) throw sim::tool_error("export: the scenario's world has no filesystem");
+  const std::string what = chosen.world ? chosen.what : "the committed state after setup";
   try {
     model::ondisk::check_exportable(*fs);
   } catch (const model::ondisk::unsupported& e) {
-    throw sim::input_error(a.file, "", fmt::format("cannot export this state yet: {}", e.what()));
+    throw sim::input_error(a.file, "", fmt::format("cannot export this state yet: {} ({})", e.what(), what));
   }
   std::vector<std::pair<std::string, std::string>> outputs;
   std::vector<uint64_t> devids;
@@ -76,7 +99,7 @@ int cmd_export(const export_args& a) {
   const double cpu1 = sim::bench::process_cpu_seconds();
   for (size_t i = 0; i < devids.size(); ++i) {
     try {
-      write_image(outputs[i].second, *fs, devids[i]);
+      sim::write_device_image_file(outputs[i].second, *fs, devids[i]);
     } catch (const model::ondisk::unsupported& e) {
       throw sim::input_error(a.file, "", fmt::format("cannot export this state yet: {}", e.what()));
     } catch (const reports::output_path_error& e) {
@@ -89,8 +112,13 @@ int cmd_export(const export_args& a) {
     fmt::print("{}: devid {}, {} bytes\n", outputs[i].second, devids[i], fs->devices.at(devids[i])->total_bytes);
   }
   const double cpu2 = sim::bench::process_cpu_seconds();
-  fmt::print("{}: the committed state after setup (generation {}), {} image{}; CPU {:.3f} s setup, {:.3f} s export\n",
-             sc->name, fs->generation, devids.size(), devids.size() == 1 ? "" : "s", cpu1 - cpu0, cpu2 - cpu1);
+  if (const auto reloc = model::ondisk::committed_data_reloc_extents(*fs); !reloc.empty())
+    fmt::print("note: {} committed extent{} (the first at {}) referenced by the data relocation inode, which the model keeps in "
+               "memory: btrfs check reports them (\"referencer count mismatch (root 18446744073709551607 ...\"); a departure "
+               "of the model, not of the state it models\n",
+               reloc.size(), reloc.size() == 1 ? " is" : "s are", reloc.front());
+  fmt::print("{}: {} (generation {}), {} image{}; CPU {:.3f} s setup{}, {:.3f} s export\n", sc->name, what, fs->generation,
+             devids.size(), devids.size() == 1 ? "" : "s", cpu1 - cpu0, chosen.world ? " and execution" : "", cpu2 - cpu1);
   return kClean;
 }
 

@@ -54,49 +54,14 @@ int cmd_replay(const replay_args& a) {
   const sim::binding& b = sim::default_binding();
   check_output_paths({{"--save-schedule", a.save_schedule}});
   auto sc = load_scenario_arg(a.file, *b.cat);
-  const bool by_schedule = !a.schedule.empty(), by_switches = a.switches.has_value();
-  if (by_schedule + by_switches + !a.flags.seed.empty() > 1)
-    throw sim::input_error("", by_schedule ? "--schedule" : "--switches", "give one of --seed, --schedule or --switches");
-  if (!by_schedule && !by_switches && a.flags.seed.empty())
-    throw sim::input_error("", "--seed", "replay needs --seed S (the execution seed, or the DFS index), --schedule FILE or --switches LIST");
-  if (by_switches && (!a.flags.strategy.empty() || a.flags.depth || a.flags.preemptions || a.flags.runs || !a.shard.empty()))
-    throw sim::input_error("", "--switches", "switches give every decision; drop --strategy, --depth, --preemptions, --runs and --shard");
-  if (by_schedule && (!a.flags.fixes.empty() || !a.flags.fix.empty() || !a.flags.strategy.empty() || a.flags.depth ||
-                      a.flags.preemptions || a.flags.runs))
-    throw sim::input_error("", "--schedule", "a schedule file fixes the fix setting and the decisions; drop --fixes, --fix, "
-                                             "--strategy, --depth, --preemptions and --runs");
+  check_execution_choice(a.choice, "replay");
   sim::prepared_scenario prepared(*sc, b);
-  sched::Execution ex;
-  std::vector<uint64_t> preemptions;
-  sim::fix_setting setting;
-  std::string origin;
-  if (by_schedule) {
-    const sim::schedule s = sim::load_schedule(a.schedule, *sc);
-    setting = s.fixes;
-    const uint64_t max_steps = a.flags.max_steps ? *a.flags.max_steps : std::max<uint64_t>(sc->explore.max_steps, s.decisions.size() + 1);
-    ex = sim::replay_schedule(prepared, s, max_steps);
-    origin = fmt::format("schedule {}", a.schedule);
-  } else if (by_switches) {
-    setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
-    const sim::explore_settings s = settings_for(*sc, setting, a.flags);
-    sim::marked_execution m = sim::run_switches(prepared, setting, sim::parse_switches(*a.switches, "--switches"), s.max_steps);
-    ex = std::move(m.ex);
-    preemptions = std::move(m.preemptions);
-    origin = fmt::format("switches {}", a.switches->empty() ? "(none)" : *a.switches);
-  } else {
-    setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
-    const sim::explore_settings s = settings_for(*sc, setting, a.flags);
-    const uint64_t key = parse_seed(a.flags.seed, "--seed");
-    sim::dfs_part part;  // --shard: the execution numbered within that shard of a split DFS
-    if (!a.shard.empty()) {
-      if (sim::search_of(s.strategy).divides != sim::division::subtrees)
-        throw sim::input_error("", "--shard", "only dfs numbers executions within a shard; random and pct seeds replay as they are");
-      const sim::shard_spec shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
-      part = {shard.index, shard.count};
-    }
-    ex = sim::replay_key(prepared, s, setting, key, part);
-    origin = fmt::format("{} seed {}", sim::describe_strategy(s), key);
-  }
+  chosen_execution chosen = choose_execution(a.choice, *sc, prepared, "replay");
+  sched::Execution& ex = chosen.ex;
+  std::vector<uint64_t>& preemptions = chosen.preemptions;
+  const sim::fix_setting& setting = chosen.setting;
+  const std::string& origin = chosen.origin;
+  const bool by_schedule = !a.choice.schedule.empty();
   if (preemptions.empty() && sim::classify(ex.finding) != sim::outcome::divergence)  // mark them: re-run by its decisions
     preemptions = sim::rerun_marked(prepared, setting, ex.decisions, std::max<uint64_t>(ex.decisions.size() + 1, sc->explore.max_steps)).preemptions;
   if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, ex, origin));
@@ -132,7 +97,7 @@ int cmd_replay(const replay_args& a) {
     case sim::outcome::clean: fmt::print("clean: the execution ended without a finding\n"); break;
     case sim::outcome::violation: fmt::print("VIOLATION {}: {}\n", sched::to_string(ex.finding.kind), ex.finding.message); break;
     case sim::outcome::divergence:
-      fmt::print(stderr, "fsrace: error: {}: {}\n", by_schedule ? a.schedule : "replay", ex.finding.message);
+      fmt::print(stderr, "fsrace: error: {}: {}\n", by_schedule ? a.choice.schedule : "replay", ex.finding.message);
       break;
     case sim::outcome::tool_error:
       fmt::print("TOOL ERROR (a bug in fsrace or its model, not a race): {}\n", ex.finding.message);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/cli/common.hpp"
+#include "sim/prepared.hpp"
 #include "sim/shrink.hpp"
 
 namespace fsrace::cli {
@@ -22,13 +23,34 @@ struct explore_args {
   std::string shard;
   double time_budget = 0;  // CPU seconds; 0 = none
   bool no_label_coverage = false;
+  uint64_t btrfs_check_sample = 0;  // re-run the run's first executions and btrfs check the end state of this many clean ones
 };
 int cmd_explore(const explore_args&);
 
-struct replay_args {
-  std::string file, schedule, save_schedule, shard;
-  std::optional<std::string> switches;  // given (possibly empty: the schedule that never switches)
+/// Which one execution replay and export re-run: --seed S (with the exploration flags and --shard),
+/// --schedule FILE or --switches LIST (main.cpp: add_execution_choice parses them for both).
+struct execution_choice {
   explore_flags flags;
+  std::string schedule, shard;
+  std::optional<std::string> switches;  // given (possibly empty: the schedule that never switches)
+  bool given() const { return !flags.seed.empty() || !schedule.empty() || switches.has_value(); }
+};
+struct chosen_execution {
+  sched::Execution ex;
+  std::vector<uint64_t> preemptions;  // marked by --switches (else empty)
+  sim::fix_setting setting;
+  std::string origin;  // "schedule FILE", "switches ...", "<strategy> seed S"
+};
+/// Checks the combination before any work: input_error naming the flag; `command` names the command in
+/// messages ("replay", "export").
+void check_execution_choice(const execution_choice&, const std::string& command);
+/// Checks the combination, then runs the chosen execution.
+chosen_execution choose_execution(const execution_choice&, const sim::scenario&, const sim::prepared_scenario&,
+                                  const std::string& command);
+
+struct replay_args {
+  std::string file, save_schedule;
+  execution_choice choice;
   bool json = false;
   std::optional<uint64_t> until;  // stop before step N and print the model's state
   size_t diagram_steps = 0;
@@ -107,6 +129,8 @@ int cmd_diff(const diff_args&);
 
 struct export_args {
   std::string file, dir;
+  execution_choice choice;        // none given: the state after setup
+  std::optional<uint64_t> until;  // the committed state after step N of the chosen execution
 };
 int cmd_export(const export_args&);
 

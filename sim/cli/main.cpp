@@ -43,6 +43,15 @@ void add_explore_flags(CLI::App* cmd, explore_flags& f) {
   cmd->add_option("--fix", f.fix, "ID=on|off: one fix, after --fixes (repeatable)");
 }
 
+// The flags that choose one execution to re-run (replay, export): the exploration flags, --schedule,
+// --switches and --shard.
+void add_execution_choice(CLI::App* cmd, execution_choice& c) {
+  add_explore_flags(cmd, c.flags);
+  cmd->add_option("--schedule", c.schedule, "schedule file to replay (label-checked)");
+  cmd->add_option("--switches", c.switches, "STEP:THREAD,...: the decisions that differ from 'keep the running thread, else the lowest id' (as explore prints for a shrunk race)");
+  cmd->add_option("--shard", c.shard, "K/N: dfs only, --seed numbers the execution within that shard (as explore --shard printed)");
+}
+
 CLI::Option* add_diagram_steps(CLI::App* cmd, size_t& steps) {
   return cmd->add_option("--diagram-steps", steps, "steps a diagram shows at most: a longer execution shows its race window (0 = all)")
       ->check(kUnsigned & CLI::Range(size_t{0}, size_t{1'000'000}))
@@ -120,18 +129,17 @@ int main(int argc, char** argv) {
   explore->add_option("--time-budget", ex.time_budget, "CPU seconds the exploration may use (all threads); it reports what it covered")->check(CLI::Range(0.001, 1e9));
   explore->add_flag("--no-label-coverage", ex.no_label_coverage, "do not collect label coverage (about 10% faster; the JSON's label_coverage is null)");
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
+  explore->add_option("--btrfs-check-sample", ex.btrfs_check_sample, "after exploring, re-run the run's executions in order and judge the committed end state of the first K that ended clean with btrfs check (btrfs-progs; loop devices for several devices); a failure is a violation (exit 1)")
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{10000}));
   add_shrink_budget(explore, ex.shrink_budget, ex.shrink_seconds, "--shrink-budget", "--shrink-time");
   add_diagram_steps(explore, ex.diagram_steps);
 
   replay_args rp;
   auto* replay = app.add_subcommand("replay", "re-run one execution and print its interleaving diagram and finding");
   replay->add_option("scenario", rp.file, "scenario file")->required();
-  add_explore_flags(replay, rp.flags);
-  replay->add_option("--schedule", rp.schedule, "schedule file to replay (label-checked)");
-  replay->add_option("--switches", rp.switches, "STEP:THREAD,...: the decisions that differ from 'keep the running thread, else the lowest id' (as explore prints for a shrunk race)");
+  add_execution_choice(replay, rp.choice);
   replay->add_option("--save-schedule", rp.save_schedule, "write the replayed execution's schedule file here");
   replay->add_flag("--json", rp.json, "print one JSON object instead of text");
-  replay->add_option("--shard", rp.shard, "K/N: dfs only, --seed numbers the execution within that shard (as explore --shard printed)");
   replay->add_option("--until", rp.until, "stop before step N and print the model's state there (block groups, trees, ordered extents, locks, transaction)")
       ->check(kUnsigned);
   add_diagram_steps(replay, rp.diagram_steps);
@@ -206,9 +214,12 @@ int main(int argc, char** argv) {
   report->add_option("--html", rt.html, "write one self-contained HTML page (atomically)");
 
   export_args xp;
-  auto* exprt = app.add_subcommand("export", "write the committed state after the scenario's setup as btrfs image files DIR/<n>.img (n: the device's index), for btrfs check; exit 2 for a state it cannot write yet");
+  auto* exprt = app.add_subcommand("export", "write the committed state after the scenario's setup, or after an execution (--seed, --schedule, --switches as replay takes them), as btrfs image files DIR/<n>.img (n: the device's index), for btrfs check; exit 2 for a state it cannot write yet");
   exprt->add_option("scenario", xp.file, "scenario file")->required();
   exprt->add_option("-o,--output", xp.dir, "directory for the images (created if absent)")->required();
+  add_execution_choice(exprt, xp.choice);
+  exprt->add_option("--until", xp.until, "stop the execution after step N: the committed state then (the super block names the last commit's roots)")
+      ->check(kUnsigned);
 
   std::vector<std::string> validate_files;
   auto* validate = app.add_subcommand("validate", "check scenario files (and build their filesystems); exit 2 on any error");
