@@ -21,16 +21,6 @@ using fsck::problem_list;
 // committed chunk item (the model's map_lookup, so RAID10 maps as the IO paths do).
 using committed_chunk = map_lookup;
 
-committed_chunk chunk_from_item(uint64_t start, const btrfs_chunk& ch) {
-  committed_chunk c;
-  c.start = start;
-  c.length = ch.length;
-  c.type = ch.type;
-  c.sub_stripes = ch.sub_stripes;
-  for (const auto& s : ch.stripes) c.stripes.push_back({s.devid, s.offset, 0, 0});
-  return c;
-}
-
 // Where mirror m (1-based) of `logical` lives in chunk c.
 struct mirror_location {
   uint64_t devid = 0, physical = 0;
@@ -353,7 +343,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
          chunk_root.commit_root_level, nullptr, [&](const btrfs_item& it) {
            if (it.key.type == BTRFS_CHUNK_ITEM_KEY) {
              const auto& ch = std::get<btrfs_chunk>(it.value);
-             chunk_items[it.key.offset] = chunk_from_item(it.key.offset, ch);
+             chunk_items[it.key.offset] = map_lookup_from_chunk(it.key.offset, ch);
            } else if (it.key.type == BTRFS_DEV_ITEM_KEY) {
              c.dev_items[it.key.offset] = std::get<btrfs_dev_item>(it.value);
            }

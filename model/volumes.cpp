@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/fs_info.hpp"
+#include "model/items.hpp"
 #include "model/maint/dev_replace_map.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
@@ -42,6 +43,16 @@ std::string block_group_type_name(uint64_t flags) {
     t += "|" + p;
   }
   return t;
+}
+
+map_lookup map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk) {
+  map_lookup m;
+  m.start = start;
+  m.length = chunk.length;
+  m.type = chunk.type;
+  m.sub_stripes = chunk.sub_stripes;
+  for (const auto& s : chunk.stripes) m.stripes.push_back({s.devid, s.offset, 0, 0});
+  return m;
 }
 
 uint64_t map_stripe_size(const map_lookup& map) {

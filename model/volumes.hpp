@@ -44,6 +44,10 @@ struct map_lookup {
 };
 using map_lookup_ptr = std::shared_ptr<const map_lookup>;
 
+struct btrfs_chunk;
+// The mapping a chunk item describes (read_one_chunk), as the on-disk readers build it.
+map_lookup map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk);
+
 // Bytes of the chunk on each of its stripes (the dev extent length): calc_stripe_length.
 uint64_t map_stripe_size(const map_lookup& map);
 // Copies of every byte of the chunk (btrfs_num_copies).

@@ -57,16 +57,6 @@ class committed_reader {
   std::map<uint64_t, map_lookup> chunks_;
 };
 
-map_lookup map_of(uint64_t start, const btrfs_chunk& ch) {
-  map_lookup m;
-  m.start = start;
-  m.length = ch.length;
-  m.type = ch.type;
-  m.sub_stripes = ch.sub_stripes;
-  for (const auto& s : ch.stripes) m.stripes.push_back({s.devid, s.offset, 0, 0});
-  return m;
-}
-
 committed_state read_committed(const btrfs_fs_info& fs) {
   committed_state st;
   committed_reader r(fs);
@@ -79,7 +69,7 @@ committed_state read_committed(const btrfs_fs_info& fs) {
     if (it.key.type == BTRFS_DEV_ITEM_KEY) st.dev_items[it.key.offset] = std::get<btrfs_dev_item>(it.value);
   });
   std::map<uint64_t, map_lookup> all;
-  for (const auto& [logical, c] : st.chunk_items) all[logical] = map_of(logical, c);
+  for (const auto& [logical, c] : st.chunk_items) all[logical] = map_lookup_from_chunk(logical, c);
   r.use_chunks(std::move(all));
   uint64_t extent_root = 0;
   r.for_each_item(fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->commit_root, [&](const btrfs_item& it) {

@@ -50,6 +50,33 @@ uint64_t empty_data_group(btrfs_fs_info& fs) {
   return start;
 }
 
+// An empty data group whose device range holds old bytes (pattern 4), as a reused chunk would.
+struct used_before_group {
+  uint64_t start = 0;
+  block_group_ptr bg;
+  btrfs_bio_stripe stripe;
+};
+used_before_group empty_group_with_old_bytes(btrfs_fs_info& fs) {
+  used_before_group g;
+  g.start = empty_data_group(fs);
+  g.bg = fs.block_group_cache_tree.at(g.start);
+  g.stripe = fs.mapping_tree.at(g.start)->stripes.at(0);
+  fs.device(g.stripe.devid)->bdev.write(g.stripe.physical, pattern_bytes(4, 0, 8192));
+  return g;
+}
+
+std::vector<uint8_t> stripe_bytes(btrfs_fs_info& fs, const btrfs_bio_stripe& stripe) {
+  std::vector<uint8_t> out(8192);
+  fs.device(stripe.devid)->bdev.read(stripe.physical, out);
+  return out;
+}
+
+// The cleaner's pass over the empty group: marked unused, then deleted.
+void clean_unused_groups(btrfs_fs_info& fs) {
+  REQUIRE(btrfs_mark_empty_bgs_unused(fs) >= 1);
+  btrfs_delete_unused_bgs(fs);
+}
+
 }  // namespace
 
 TEST_CASE("mount -o discard: what a commit unpins is discarded, data in use is not", "[model][discard]") {
@@ -73,15 +100,8 @@ TEST_CASE("mount -o discard: a group the cleaner removes stays frozen on deleted
           "[model][discard][freeze]") {
   auto fs = make_fs();
   fs->mount_opt |= BTRFS_MOUNT_DISCARD_SYNC;
-  const uint64_t start = empty_data_group(*fs);
-  block_group_ptr bg = fs->block_group_cache_tree.at(start);
-  const btrfs_bio_stripe stripe = fs->mapping_tree.at(start)->stripes.at(0);
-  // Something on the group's device range, as the old contents of a reused chunk would be.
-  fs->device(stripe.devid)->bdev.write(stripe.physical, pattern_bytes(4, 0, 8192));
-  run_in_fiber([&] {
-    REQUIRE(btrfs_mark_empty_bgs_unused(*fs) >= 1);
-    btrfs_delete_unused_bgs(*fs);
-  });
+  const auto [start, bg, stripe] = empty_group_with_old_bytes(*fs);
+  run_in_fiber([&] { clean_unused_groups(*fs); });
   CHECK(bg->removed);
   CHECK(fs->block_group_cache_tree.count(start) == 0);
   CHECK(bg->frozen == 1);
@@ -90,37 +110,27 @@ TEST_CASE("mount -o discard: a group the cleaner removes stays frozen on deleted
   REQUIRE(fs->running_transaction);
   CHECK(fs->running_transaction->deleted_bgs.size() == 1);
   CHECK(fs->mapping_tree.count(start) == 1);  // frozen: not reused before the discard
-  std::vector<uint8_t> before(8192);
-  fs->device(stripe.devid)->bdev.read(stripe.physical, before);
-  CHECK(before == pattern_bytes(4, 0, 8192));
+  CHECK(stripe_bytes(*fs, stripe) == pattern_bytes(4, 0, 8192));
   run_in_fiber([&] { MUST(btrfs_commit_current(*fs)); });
   CHECK(bg->frozen == 0);
   CHECK_FALSE(bg->on_deleted_bgs);
   CHECK(fs->mapping_tree.count(start) == 0);  // the last unfreeze removed it
-  std::vector<uint8_t> after(8192);
-  fs->device(stripe.devid)->bdev.read(stripe.physical, after);
-  CHECK(all_zero(after));
+  CHECK(all_zero(stripe_bytes(*fs, stripe)));
   CHECK(fsck_and_oracle_problems(*fs).empty());
 }
 
 TEST_CASE("without -o discard the cleaner's removal drops the mapping at once and discards nothing",
           "[model][discard]") {
   auto fs = make_fs();
-  const uint64_t start = empty_data_group(*fs);
-  block_group_ptr bg = fs->block_group_cache_tree.at(start);
-  const btrfs_bio_stripe stripe = fs->mapping_tree.at(start)->stripes.at(0);
-  fs->device(stripe.devid)->bdev.write(stripe.physical, pattern_bytes(4, 0, 8192));
+  const auto [start, bg, stripe] = empty_group_with_old_bytes(*fs);
   run_in_fiber([&] {
-    REQUIRE(btrfs_mark_empty_bgs_unused(*fs) >= 1);
-    btrfs_delete_unused_bgs(*fs);
+    clean_unused_groups(*fs);
     MUST(btrfs_commit_current(*fs));
   });
   CHECK(bg->removed);
   CHECK(bg->frozen == 0);
   CHECK_FALSE(bg->on_deleted_bgs);
   CHECK(fs->mapping_tree.count(start) == 0);
-  std::vector<uint8_t> after(8192);
-  fs->device(stripe.devid)->bdev.read(stripe.physical, after);
-  CHECK(after == pattern_bytes(4, 0, 8192));
+  CHECK(stripe_bytes(*fs, stripe) == pattern_bytes(4, 0, 8192));
   CHECK(fsck_and_oracle_problems(*fs).empty());
 }
