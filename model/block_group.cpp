@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/fs_info.hpp"
+#include "model/space_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
 #include "scheduler/footprint.hpp"
@@ -75,7 +76,7 @@ bool btrfs_remove_free_space(btrfs_block_group_cache& bg, uint64_t start, uint64
 }
 
 uint64_t btrfs_space_info_used(const btrfs_space_info& sinfo) {
-  return sinfo.bytes_used + sinfo.bytes_reserved + sinfo.bytes_pinned + sinfo.bytes_readonly;
+  return sinfo.bytes_used + sinfo.bytes_reserved + sinfo.bytes_pinned + sinfo.bytes_readonly + sinfo.bytes_may_use;
 }
 
 uint64_t btrfs_free_chunk_space(btrfs_fs_info& fs_info) {
@@ -370,6 +371,9 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
         // btrfs_add_reserved_bytes: under the space info and group locks, same step as the check.
         bg->reserved += num_bytes;
         sinfo.bytes_reserved += num_bytes;
+        // ram_bytes == num_bytes (no compression): the data reservation becomes this extent.
+        if (sinfo.flags & BTRFS_BLOCK_GROUP_DATA)
+          btrfs_space_info_update_bytes_may_use(fs_info, sinfo, -int64_t(num_bytes), "btrfs_add_reserved_bytes");
         // 9cfa3e34e20e: data reservations are counted until the ordered extent exists.
         if (is_data_for_reservations && fs_info.fixes.has("9cfa3e34e20e")) btrfs_inc_block_group_reservations(*bg);
         sinfo.groups_sem.up_read();

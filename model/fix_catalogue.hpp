@@ -54,6 +54,13 @@ inline constexpr std::array kFixes{
              "runs, instead of only writes below dev_replace->cursor_left: writes into block groups the copy has "
              "not reached, has already passed without seeing their extents, or that were allocated during the "
              "replace (after the device tree commit root the copy walks) reach the target"},
+    fix_info{"8ecebf4d767e", "Btrfs: fix unexpected failure of nocow buffered writes after snapshotting when low on space",
+             "4.19",
+             "writeback falls back to COW for a root being snapshotted only once root->snapshot_force_cow is raised, "
+             "which snapshot creation does after starting the flush of the root's delalloc; before it the test was "
+             "will_be_snapshotted (6.1's snapshot_lock readers), raised before that flush, so the snapshot's own "
+             "flush COWed nocow buffered writes that had reserved no data space (the data space was full): their "
+             "writeback failed with -ENOSPC and the data, acknowledged to user space, was lost"},
     fix_info{"d8b552424210", "Btrfs: fix race between reflink/dedupe and relocation", "5.1",
              "clone (btrfs_clone_files) and dedupe (btrfs_extent_same_range) lock the source range in the io tree "
              "as well as the destination (btrfs_double_extent_lock), so relocation's replace_file_extents, whose "
@@ -93,6 +100,12 @@ inline constexpr std::array kFixes{
              "before it, a group frozen by fitrim was flagged removed with its extent map kept, the trim's "
              "unfreeze removed the map, and a chunk allocated at the same logical start failed to insert its "
              "item (-EEXIST, transaction abort) before the remover deleted the old one"},
+    fix_info{"467dc47ea99c", "btrfs: fix space_info bytes_may_use underflow after nocow buffered write", "5.8",
+             "fallback_to_cow adds the EXTENT_NORESERVE bytes of the range (a nocow buffered write admitted without a "
+             "data reservation by btrfs_check_nocow_lock) to the data space_info's bytes_may_use and clears the bit "
+             "before cow_file_range; before it, when scrub or balance had made the extent's block group read-only "
+             "and writeback fell back to COW, btrfs_add_reserved_bytes took off bytes_may_use what was never added: "
+             "WARN in btrfs_space_info_update_bytes_may_use (underflow)"},
     fix_info{"1cea5cf0e664", "btrfs: ensure relocation never runs while we have send operations running", "5.14",
              "the send/relocation exclusion covers every relocation (balance, device shrink and remove), "
              "checked in btrfs_relocate_chunk"},

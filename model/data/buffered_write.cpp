@@ -3,6 +3,9 @@
 
 #include "model/data/data_oracle.hpp"
 #include "model/data/delalloc.hpp"
+#include "model/data/delalloc_space.hpp"
+#include "model/data/inode.hpp"
+#include "model/data/nocow.hpp"
 #include "model/data/file.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
@@ -15,9 +18,21 @@ namespace {
 
 constexpr uint64_t kMaxPagesPerChunk = 512;  // nrptrs: PAGE_SIZE / sizeof(struct page *)
 
-// One chunk of pages [first, last]; returns 0 or -errno.
+// One chunk of pages [first, last]; returns 0 or -errno, and in *written the bytes written (the chunk,
+// or less when only a nocow prefix of it could be written without a data reservation).
 int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::span<const uint8_t> data, uint32_t op,
-                bool extend) {
+                bool extend, uint64_t* written) {
+  // btrfs_check_data_free_space before the pages are locked; without space, a write that can go in place
+  // proceeds without a data reservation (only_release_metadata): btrfs_check_nocow_lock.
+  bool only_release_metadata = false;
+  if (const int r = btrfs_check_data_free_space(fs_info, pos, data.size()); r < 0) {
+    uint64_t write_bytes = data.size();
+    const int can_nocow = btrfs_check_nocow_lock(fs_info, inode, pos, &write_bytes);
+    if (can_nocow < 0) return can_nocow;
+    if (can_nocow == 0) return r;
+    only_release_metadata = true;
+    data = data.first(write_bytes);
+  }
   const uint64_t end = pos + data.size();
   const uint64_t first = page_index(pos), last = page_index(end - 1);
   const uint64_t start_pos = page_offset(first), last_pos = page_offset(last + 1);
@@ -33,6 +48,9 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
       const int r = btrfs_readpages_locked(fs_info, inode, partial_first ? first : last, partial_last ? last : first);
       if (r) {
         unlock_pages(inode, first, last);
+        // release_bytes after the loop: the nocow lock, or the data reservation (btrfs_delalloc_release_space).
+        if (only_release_metadata) btrfs_check_nocow_unlock(fs_info, inode);
+        else btrfs_free_reserved_data_space(fs_info, pos, data.size());
         return r;
       }
     }
@@ -59,10 +77,19 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
       pg.dirty = true;
     }
     oracle_write(fs_info, inode, pos, data, op);
-    btrfs_set_extent_delalloc(fs_info, inode, start_pos, last_pos);
+    // btrfs_dirty_pages -> btrfs_reset_extent_delalloc over the written sectors: the old accounting goes
+    // (EXTENT_DELALLOC | EXTENT_DO_ACCOUNTING: a reservation of pages dirtied before is given back), then
+    // EXTENT_DELALLOC, with EXTENT_NORESERVE for a write without a data reservation.
+    const uint64_t sector = fs_info.sectorsize;
+    const uint64_t dirty_start = pos / sector * sector, dirty_end = (end + sector - 1) / sector * sector;
+    btrfs_clear_extent_delalloc(fs_info, inode, dirty_start, dirty_end, true);
+    btrfs_set_extent_delalloc(fs_info, inode, std::min(start_pos, dirty_start), std::max(last_pos, dirty_end),
+                              only_release_metadata);
     if (extend && end > inode.i_size) inode.i_size = end;
     if (range_locked) unlock_extent(inode, start_pos, last_pos);
+    if (only_release_metadata) btrfs_check_nocow_unlock(fs_info, inode);
     unlock_pages(inode, first, last);
+    *written = data.size();
     return 0;
   }
   FSRACE_MODEL_CHECK(false, "buffered write ino {} off {}: ordered extents never drained", inode.ino, pos);
@@ -71,14 +98,45 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
 
 }  // namespace
 
+int btrfs_check_nocow_lock(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, uint64_t* write_bytes) {
+  if (!(inode.flags & (BTRFS_INODE_NODATACOW | BTRFS_INODE_PREALLOC))) return 0;
+  btrfs_drew_lock& snapshot_lock = btrfs_root_data_of(fs_info, inode.root).snapshot_lock;
+  if (!btrfs_drew_try_write_lock(snapshot_lock)) return -EAGAIN;
+  const uint64_t sector = fs_info.sectorsize;
+  const uint64_t lockstart = pos / sector * sector, lockend = (pos + *write_bytes + sector - 1) / sector * sector;
+  uint64_t num_bytes = lockend - lockstart;
+  // btrfs_lock_and_flush_ordered_range: the range locked with no ordered extent in it (bounded: each
+  // wait completes one).
+  for (size_t attempt = 0;; attempt++) {
+    FSRACE_MODEL_CHECK(attempt < (1u << 16), "btrfs_check_nocow_lock ino {}: ordered extents never drained", inode.ino);
+    lock_extent(inode, lockstart, lockend);
+    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, lockstart, lockend);
+    if (!id) break;
+    unlock_extent(inode, lockstart, lockend);
+    btrfs_start_ordered_extent(fs_info, inode, id, true);
+    btrfs_put_ordered_extent(fs_info, id);
+  }
+  const int ret = can_nocow_extent(fs_info, inode, lockstart, &num_bytes);
+  if (ret <= 0) btrfs_drew_write_unlock(snapshot_lock);
+  else *write_bytes = std::min(*write_bytes, num_bytes - (pos - lockstart));
+  unlock_extent(inode, lockstart, lockend);
+  return ret;
+}
+
+void btrfs_check_nocow_unlock(btrfs_fs_info& fs_info, btrfs_inode& inode) {
+  btrfs_drew_write_unlock(btrfs_root_data_of(fs_info, inode.root).snapshot_lock);
+}
+
 int btrfs_write_pages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::span<const uint8_t> data,
                       uint32_t op, bool extend) {
   uint64_t done = 0;
   while (done < data.size()) {  // chunks of at most kMaxPagesPerChunk pages
     const uint64_t cur = pos + done;
     const uint64_t chunk_end = std::min(pos + data.size(), page_offset(page_index(cur) + kMaxPagesPerChunk));
-    if (int r = write_chunk(fs_info, inode, cur, data.subspan(done, chunk_end - cur), op, extend)) return r;
-    done = chunk_end - pos;
+    uint64_t written = 0;
+    if (int r = write_chunk(fs_info, inode, cur, data.subspan(done, chunk_end - cur), op, extend, &written)) return r;
+    FSRACE_MODEL_CHECK(written > 0, "buffered write ino {} off {}: nothing written", inode.ino, cur);
+    done += written;
   }
   return 0;
 }

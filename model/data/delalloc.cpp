@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "model/data/delalloc_space.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/writeback.hpp"
 #include "model/fs_info.hpp"
@@ -9,8 +10,20 @@
 
 namespace fsrace::model {
 
-void btrfs_set_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+uint64_t delalloc_noreserve_bytes(const btrfs_inode& inode, uint64_t start, uint64_t end) {
+  uint64_t n = 0;
+  const auto& nr = inode.io_tree.noreserve.ranges();
+  for (auto it = nr.upper_bound(start) == nr.begin() ? nr.begin() : std::prev(nr.upper_bound(start));
+       it != nr.end() && it->first < end; ++it) {
+    const uint64_t s = std::max(start, it->first), e = std::min(end, it->second);
+    if (s < e) n += inode.io_tree.delalloc.bytes_in(s, e);
+  }
+  return n;
+}
+
+void btrfs_set_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool noreserve) {
   auto& d = inode.io_tree.delalloc;
+  if (noreserve) inode.io_tree.noreserve.add(start, end);  // extra_bits EXTENT_NORESERVE
   const uint64_t added = (end - start) - d.bytes_in(start, end);
   d.add(start, end);
   inode.delalloc_bytes += added;
@@ -22,10 +35,16 @@ void btrfs_set_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint6
   }
 }
 
-void btrfs_clear_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+void btrfs_clear_extent_delalloc(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end,
+                                 bool clear_data_resv) {
   auto& d = inode.io_tree.delalloc;
   const uint64_t removed = d.bytes_in(start, end);
+  // btrfs_clear_delalloc_extent, per extent state: EXTENT_CLEAR_DATA_RESV gives back the reservation of
+  // delalloc bytes that had one (not EXTENT_NORESERVE). Clearing EXTENT_DELALLOC clears EXTENT_NORESERVE.
+  const uint64_t reserved = removed - delalloc_noreserve_bytes(inode, start, end);
   d.remove(start, end);
+  inode.io_tree.noreserve.remove(start, end);
+  if (clear_data_resv && reserved) btrfs_free_reserved_data_space_noquota(fs_info, reserved);
   FSRACE_MODEL_CHECK(removed <= inode.delalloc_bytes, "ino {}: delalloc_bytes {} < {} cleared", inode.ino,
                 inode.delalloc_bytes, removed);
   inode.delalloc_bytes -= removed;

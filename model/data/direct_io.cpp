@@ -8,10 +8,12 @@
 #include "model/bio.hpp"
 #include "model/block_group.hpp"
 #include "model/data/data_oracle.hpp"
+#include "model/data/delalloc_space.hpp"
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/file_item.hpp"
 #include "model/data/inode.hpp"
+#include "model/data/nocow.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
 #include "model/data/read.hpp"
@@ -23,6 +25,30 @@
 #include "scheduler/sync/completion.hpp"
 
 namespace fsrace::model {
+
+int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset, uint64_t* len) {
+  sched::point(sched::L("can_nocow_extent(ino {} off {})", inode.ino, offset));
+  btrfs_root* root = fs_info.get_fs_root(inode.root);
+  if (!root) return 0;
+  auto items = btrfs_lookup_file_extents(fs_info, *root, inode.ino, offset, offset + 1);
+  if (items.empty() || items.front().key_offset > offset) return 0;
+  const file_extent& fe = items.front();
+  const bool nocow = inode.nodatacow();
+  if (fe.fi.type != BTRFS_FILE_EXTENT_REG && fe.fi.type != BTRFS_FILE_EXTENT_PREALLOC) return 0;
+  if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_REG) return 0;
+  if (fe.fi.disk_bytenr == 0) return 0;
+  if (btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr)) return 0;
+  const uint64_t num_bytes = std::min(offset + *len, fe.end()) - offset;
+  if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC &&
+      inode.io_tree.delalloc.intersects(offset, round_up_page(offset + num_bytes)))
+    return -EAGAIN;
+  if (btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes))
+    return 0;
+  if (csum_exist_in_range(fs_info, fe.disk_at(offset), num_bytes)) return 0;
+  *len = num_bytes;
+  return 1;
+}
+
 namespace {
 
 struct dio_mapping {
@@ -49,34 +75,21 @@ int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
   return 0;
 }
 
-// can_nocow_extent: 1 if [offset, offset + *len) can be overwritten in place (len is trimmed to the
-// extent), 0 if not, -EAGAIN for a prealloc range with pending delalloc.
-int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset, uint64_t* len) {
-  sched::point(sched::L("can_nocow_extent(ino {} off {})", inode.ino, offset));
-  btrfs_root* root = fs_info.get_fs_root(inode.root);
-  if (!root) return 0;
-  auto items = btrfs_lookup_file_extents(fs_info, *root, inode.ino, offset, offset + 1);
-  if (items.empty() || items.front().key_offset > offset) return 0;
-  const file_extent& fe = items.front();
-  const bool nocow = inode.nodatacow();
-  if (fe.fi.type != BTRFS_FILE_EXTENT_REG && fe.fi.type != BTRFS_FILE_EXTENT_PREALLOC) return 0;
-  if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_REG) return 0;
-  if (fe.fi.disk_bytenr == 0) return 0;
-  if (btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr)) return 0;
-  const uint64_t num_bytes = std::min(offset + *len, fe.end()) - offset;
-  if (!nocow && fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC &&
-      inode.io_tree.delalloc.intersects(offset, round_up_page(offset + num_bytes)))
-    return -EAGAIN;
-  if (btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes))
-    return 0;
-  if (csum_exist_in_range(fs_info, fe.disk_at(offset), num_bytes)) return 0;
-  *len = num_bytes;
-  return 1;
-}
 
 // btrfs_get_blocks_direct (create): maps [start, start + len) for writing, nocow or a new extent.
 int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t len, dio_mapping& out) {
-  if (int r = lock_extent_direct(fs_info, inode, start, start + len)) return r;
+  // btrfs_dio_iomap_begin: data space is reserved before the range is locked; without it the write may
+  // still go in place (NODATACOW / PREALLOC inodes), else -ENOSPC.
+  const uint64_t data_alloc_len = len;
+  bool data_space_reserved = false;
+  if (const int r = btrfs_check_data_free_space(fs_info, start, data_alloc_len); r == 0)
+    data_space_reserved = true;
+  else if (!(inode.flags & (BTRFS_INODE_NODATACOW | BTRFS_INODE_PREALLOC)))
+    return r;
+  if (int r = lock_extent_direct(fs_info, inode, start, start + len)) {
+    if (data_space_reserved) btrfs_free_reserved_data_space(fs_info, start, data_alloc_len);
+    return r;
+  }
   sched::point(sched::L("btrfs_get_extent(ino {} off {})", inode.ino, start));
   const data_mapping em = btrfs_get_extent(fs_info, inode, start);
   if (em.kind == data_mapping::prealloc || (inode.nodatacow() && em.kind == data_mapping::regular)) {
@@ -96,11 +109,20 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
       fs_info.data_stats.dio_nocow++;
     }
   }
+  const bool nocow_done = out.ordered != 0;
   if (!out.ordered) {  // btrfs_new_extent_direct
+    // "If we could not allocate data space before locking the file range and we can't do a NOCOW
+    // write, then we have to fail."
+    if (!data_space_reserved) {
+      unlock_extent(inode, start, start + len);
+      return -ENOSPC;
+    }
     btrfs_key_ins ins;
     const int r = btrfs_reserve_data_extent(fs_info, std::min<uint64_t>(len, 128ull << 20), ins, true);
     if (r) {
       unlock_extent(inode, start, start + len);
+      // The part the allocator did not take (every halving attempt failed: all of it).
+      btrfs_free_reserved_data_space(fs_info, start, data_alloc_len);
       return r;
     }
     inode.extent_tree[start] = extent_map{start, ins.offset, ins.objectid, false};  // create_pinned_em
@@ -111,6 +133,11 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
     out.len = ins.offset;
     out.block_start = ins.objectid;
     fs_info.data_stats.dio_cow++;
+  }
+  // The reservation not used: all of it after a nocow mapping, the tail beyond a shorter new extent.
+  if (data_space_reserved) {
+    if (nocow_done) btrfs_free_reserved_data_space(fs_info, start, data_alloc_len);
+    else if (out.len < data_alloc_len) btrfs_free_reserved_data_space(fs_info, start + out.len, data_alloc_len - out.len);
   }
   if (start + out.len > inode.i_size) inode.i_size = start + out.len;
   unlock_extent(inode, start, start + len);

@@ -14,6 +14,9 @@ struct btrfs_inode;
 struct extent_io_tree {
   range_set locked;    // EXTENT_LOCKED
   range_set delalloc;  // EXTENT_DELALLOC
+  // EXTENT_NORESERVE: delalloc of a nocow buffered write that reserved no data space (btrfs_dirty_pages
+  // with noreserve). Cleared with EXTENT_DELALLOC (clear_extent_bit) and by fallback_to_cow.
+  range_set noreserve;
   sched::WaitList waiters;  // tasks sleeping in lock_extent_bits
 };
 

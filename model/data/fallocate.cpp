@@ -1,9 +1,12 @@
 // btrfs_fallocate / __btrfs_prealloc_file_range (file.c, inode.c).
 #include <algorithm>
 #include <cerrno>
+#include <utility>
+#include <vector>
 
 #include "model/block_group.hpp"
 #include "model/data/data_oracle.hpp"
+#include "model/data/delalloc_space.hpp"
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/inode.hpp"
@@ -33,6 +36,8 @@ int btrfs_prealloc_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, bool k
     int ret = btrfs_reserve_data_extent(fs_info, std::min(start + num_bytes - cur, kMaxPreallocChunk), ins, true);
     if (ret) {
       btrfs_end_transaction(trans);
+      // "btrfs_prealloc_file_range() releases space even if it returns an error": what was not allocated.
+      btrfs_free_reserved_data_space(fs_info, cur, start + num_bytes - cur);
       return ret;
     }
     sched::point(sched::L("insert_reserved_file_extent(ino {} off {} prealloc)", inode.ino, cur));
@@ -40,6 +45,8 @@ int btrfs_prealloc_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, bool k
     btrfs_dec_block_group_reservations(fs_info, ins.objectid);
     if (ret) {
       btrfs_end_transaction(trans);
+      if (cur + ins.offset < start + num_bytes)
+        btrfs_free_reserved_data_space(fs_info, cur + ins.offset, start + num_bytes - cur - ins.offset);
       return ret;
     }
     cur += ins.offset;
@@ -50,7 +57,10 @@ int btrfs_prealloc_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, bool k
     }
     ret = btrfs_update_inode(trans, inode);
     btrfs_end_transaction(trans);
-    if (ret) return ret;
+    if (ret) {
+      if (cur < start + num_bytes) btrfs_free_reserved_data_space(fs_info, cur, start + num_bytes - cur);
+      return ret;
+    }
   }
   return 0;
 }
@@ -80,13 +90,33 @@ int btrfs_fallocate(btrfs_fs_info& fs_info, btrfs_inode& inode, bool keep_size, 
     return ret;
   }
   const uint64_t old_size = inode.i_size;
-  for (uint64_t cur = alloc_start; cur < alloc_end && !ret;) {  // each pass consumes one mapping
+  // The holes of the range (reserve_list), then one data reservation for all of them
+  // (btrfs_alloc_data_chunk_ondemand), then a prealloc per hole; a failure gives back the rest.
+  std::vector<std::pair<uint64_t, uint64_t>> reserve_list;  // start, len
+  uint64_t data_space_needed = 0;
+  for (uint64_t cur = alloc_start; cur < alloc_end;) {  // each pass consumes one mapping
     sched::point(sched::L("btrfs_get_extent(ino {} off {})", inode.ino, cur));
     const data_mapping m = btrfs_get_extent(fs_info, inode, cur);
     const uint64_t seg_end = std::min(alloc_end, m.start + m.len);
-    if (m.kind == data_mapping::hole)
-      ret = btrfs_prealloc_file_range(fs_info, inode, keep_size, cur, seg_end - cur, offset + len);
+    if (m.kind == data_mapping::hole) {
+      reserve_list.emplace_back(cur, seg_end - cur);
+      data_space_needed += seg_end - cur;
+    }
     cur = seg_end;
+  }
+  uint64_t data_space_reserved = 0;
+  if (data_space_needed > 0) {
+    ret = btrfs_alloc_data_chunk_ondemand(fs_info, data_space_needed);
+    if (!ret) data_space_reserved = data_space_needed;
+  }
+  for (const auto& [rstart, rlen] : reserve_list) {
+    if (!ret) {
+      ret = btrfs_prealloc_file_range(fs_info, inode, keep_size, rstart, rlen, offset + len);
+      data_space_reserved -= rlen;  // given back by btrfs_prealloc_file_range even on error
+    } else if (data_space_reserved > 0) {
+      btrfs_free_reserved_data_space(fs_info, rstart, rlen);
+      data_space_reserved -= rlen;
+    }
   }
   if (!ret && !keep_size && offset + len > inode.i_size) {  // the range ended on allocated extents
     inode.i_size = offset + len;

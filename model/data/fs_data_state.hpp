@@ -22,7 +22,20 @@ namespace fsrace::model {
 
 // The data-path fields of struct btrfs_root, kept here by root objectid (btrfs_root belongs to the
 // core model).
+// struct btrfs_drew_lock (locking.c): readers exclude writers and writers exclude readers, each side
+// shared. root->snapshot_lock: nocow buffered writes are its writers (btrfs_check_nocow_lock, try only),
+// snapshot creation its reader (btrfs_mksnapshot).
+struct btrfs_drew_lock {
+  int readers = 0;  // atomic_t readers
+  int writers = 0;  // the percpu counter writers
+  sched::WaitList pending_readers, pending_writers;
+};
+
 struct btrfs_root_data {
+  btrfs_drew_lock snapshot_lock;  // root->snapshot_lock
+  // root->snapshot_force_cow (8ecebf4d767e): raised by btrfs_mksnapshot once the flush of the root's
+  // delalloc started; writeback then COWs nocow ranges (can_nocow_file_extent).
+  int snapshot_force_cow = 0;
   std::vector<uint64_t> ordered_extents;  // root->ordered_extents: ordered extent ids in list order
   uint64_t nr_ordered_extents = 0;
   std::vector<uint64_t> delalloc_inodes;  // root->delalloc_inodes: inode numbers in list order

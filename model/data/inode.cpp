@@ -49,7 +49,7 @@ void btrfs_evict_inode(btrfs_fs_info& fs_info, btrfs_inode& inode) {
     inode.mapping.pages.clear();
     inode.page_waiters.wake_all();
   }
-  btrfs_clear_extent_delalloc(fs_info, inode, 0, ~0ull);
+  btrfs_clear_extent_delalloc(fs_info, inode, 0, ~0ull, true);  // EXTENT_CLEAR_ALL_BITS | EXTENT_DO_ACCOUNTING
   // Every ordered extent holds an inode reference (igrab in btrfs_add_ordered_extent), so the kernel
   // cannot evict an inode that still has one.
   FSRACE_MODEL_CHECK(inode.ordered_tree.empty(), "ino {} evicted with {} ordered extents", inode.ino,

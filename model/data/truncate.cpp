@@ -44,7 +44,7 @@ int btrfs_setsize(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t new_size,
       pages.erase(pages.lower_bound(first), pages.end());
       inode.page_waiters.wake_all();
     }
-    btrfs_clear_extent_delalloc(fs_info, inode, keep_end, ~0ull);
+    btrfs_clear_extent_delalloc(fs_info, inode, keep_end, ~0ull, true);
     // btrfs_truncate
     const int w = btrfs_wait_ordered_range(fs_info, inode, keep_end, ~0ull);
     if (!ret) ret = w;

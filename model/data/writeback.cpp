@@ -8,11 +8,13 @@
 #include "model/data/delalloc.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/file_item.hpp"
+#include "model/data/fs_data_state.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
 #include "model/data/page_lock.hpp"
 #include "model/fs_info.hpp"
+#include "model/space_info.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
 
@@ -24,9 +26,12 @@ constexpr uint64_t kNone = ~0ull;
 
 // extent_clear_unlock_delalloc for a range that got its ordered extent: EXTENT_DELALLOC goes (pages
 // stay locked: the writeback caller unlocks them once they are under writeback).
-void clear_delalloc_after_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+// `clear_data_resv`: EXTENT_CLEAR_DATA_RESV, passed by the nocow path (no extent was allocated, so the
+// reservation is given back); cow_file_range's reservation became its extent in btrfs_add_reserved_bytes.
+void clear_delalloc_after_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end,
+                                  bool clear_data_resv) {
   sched::point(sched::L("extent_clear_unlock_delalloc(ino {} off {})", inode.ino, start));
-  btrfs_clear_extent_delalloc(fs_info, inode, start, end);
+  btrfs_clear_extent_delalloc(fs_info, inode, start, end, clear_data_resv);
 }
 
 void add_pinned_em(btrfs_inode& inode, uint64_t start, uint64_t len, uint64_t block_start, bool filling) {
@@ -63,8 +68,9 @@ void submit_write_bio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, u
 
 // Error path of writeback (extent_clear_unlock_delalloc with PAGE_CLEAR_DIRTY | PAGE_SET_WRITEBACK |
 // PAGE_END_WRITEBACK): the dirty data of the range is dropped, as the kernel drops it on -ENOSPC.
+// EXTENT_CLEAR_DATA_RESV: the reservation of the range that got no extent is given back.
 void fail_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, int err) {
-  btrfs_clear_extent_delalloc(fs_info, inode, start, end);
+  btrfs_clear_extent_delalloc(fs_info, inode, start, end, true);
   for (uint64_t i = page_index(start); i <= page_index(end - 1); i++) inode.mapping.pages[i].dirty = false;
   fs_info.log(fmt::format("BTRFS error: writeback of ino {} [{}, {}) failed: {}", inode.ino, start, end, err));
 }
@@ -92,12 +98,42 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
     btrfs_add_ordered_extent(fs_info, inode, cur, ins.objectid, len, len, 0);
     // 9cfa3e34e20e: the ordered extent exists now; relocation may stop waiting for this reservation.
     btrfs_dec_block_group_reservations(fs_info, ins.objectid);
-    clear_delalloc_after_ordered(fs_info, inode, cur, cur + len);
+    btrfs_data_sinfo(fs_info).unreserved_cow_bytes += delalloc_noreserve_bytes(inode, cur, cur + len);
+    clear_delalloc_after_ordered(fs_info, inode, cur, cur + len, false);
     fs_info.data_stats.cow_extents++;
     cur += len;
   }
   return 0;
 }
+
+// fallback_to_cow: a range of a nocow inode that must be COWed. Its EXTENT_NORESERVE bytes were written
+// without a data reservation (btrfs_check_nocow_lock admitted them); cow_file_range's allocation takes
+// their size off bytes_may_use in btrfs_add_reserved_bytes. 467dc47ea99c adds them to bytes_may_use
+// first and clears EXTENT_NORESERVE, so an error path gives them back (EXTENT_CLEAR_DATA_RESV).
+int fallback_to_cow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  if (fs_info.fixes.has("467dc47ea99c")) {
+    const uint64_t count = delalloc_noreserve_bytes(inode, start, end);
+    if (count > 0) {
+      btrfs_space_info_update_bytes_may_use(fs_info, btrfs_data_sinfo(fs_info), int64_t(count), "fallback_to_cow");
+      inode.io_tree.noreserve.remove(start, end);
+    }
+  }
+  return cow_file_range(fs_info, inode, start, end);
+}
+
+// can_nocow_file_extent (writeback path): "If there are pending snapshots for this root, we must COW."
+// 8ecebf4d767e counts them in snapshot_force_cow, raised once the snapshot's own flush has started, so
+// what was written before the snapshot still goes in place. Before it the test was will_be_snapshotted
+// (6.1's snapshot_lock readers), raised before that flush: the snapshot's flush COWed the nocow writes
+// that had reserved no data space, and with the data space full their writeback failed with -ENOSPC.
+namespace {
+
+bool snapshot_forces_cow(btrfs_fs_info& fs_info, uint64_t root) {
+  const btrfs_root_data& rd = btrfs_root_data_of(fs_info, root);
+  return fs_info.fixes.has("8ecebf4d767e") ? rd.snapshot_force_cow > 0 : rd.snapshot_lock.readers > 0;
+}
+
+}  // namespace
 
 int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force) {
   btrfs_root* root = fs_info.get_fs_root(inode.root);
@@ -122,7 +158,8 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
                         fe.fi.disk_bytenr != 0;
       if (real && !(fe.fi.type == BTRFS_FILE_EXTENT_REG && !force) &&
           !btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr) &&
-          !btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes)) {
+          !btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes) &&
+          !snapshot_forces_cow(fs_info, inode.root)) {
         disk = fe.disk_at(cur);
         num = std::min(end, extent_end) - cur;
         // f78c436c3931: refuses (with the fix) once the block group is read-only.
@@ -135,7 +172,7 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
         continue;
       }
       if (cow_start != kNone) {
-        ret = cow_file_range(fs_info, inode, cow_start, cur);
+        ret = fallback_to_cow(fs_info, inode, cow_start, cur);
         cow_start = kNone;
         if (ret) {
           btrfs_dec_nocow_writers(fs_info, disk);
@@ -146,7 +183,7 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
       if (prealloc) add_pinned_em(inode, cur, num, disk, true);
       btrfs_add_ordered_extent(fs_info, inode, cur, disk, num, num, prealloc ? BTRFS_ORDERED_PREALLOC : BTRFS_ORDERED_NOCOW);
       btrfs_dec_nocow_writers(fs_info, disk);
-      clear_delalloc_after_ordered(fs_info, inode, cur, cur + num);
+      clear_delalloc_after_ordered(fs_info, inode, cur, cur + num, true);
       fs_info.data_stats.nocow_extents++;
       cur += num;
       did_nocow = true;
@@ -158,7 +195,7 @@ int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
       break;
     }
   }
-  if (!ret && cow_start != kNone) ret = cow_file_range(fs_info, inode, cow_start, end);
+  if (!ret && cow_start != kNone) ret = fallback_to_cow(fs_info, inode, cow_start, end);
   return ret;
 }
 

@@ -27,6 +27,9 @@ int filemap_write_and_wait_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uin
 // cow_file_range. Returns 0 or -errno (-ENOSPC).
 int run_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
 int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
+// fallback_to_cow (run_delalloc_nocow's ranges that must be COWed): with 467dc47ea99c the EXTENT_NORESERVE
+// bytes of the range are added to bytes_may_use first (their allocation takes them off again).
+int fallback_to_cow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
 int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force);
 
 }  // namespace fsrace::model

@@ -13,6 +13,7 @@
 #include "model/bio.hpp"
 #include "model/block_group.hpp"
 #include "model/data/btrfs_inode.hpp"
+#include "model/data/delalloc_space.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/file_item.hpp"
 #include "model/data/inode.hpp"
@@ -77,13 +78,25 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.cluster = {};
   if (cluster.boundary.empty()) return 0;
   sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
-  // prealloc_file_extent_cluster: one prealloc extent per old extent, outside the read-only group.
+  // prealloc_file_extent_cluster: one data reservation for the cluster (btrfs_alloc_data_chunk_ondemand),
+  // then one prealloc extent per old extent, outside the read-only group; what was not preallocated is
+  // given back (btrfs_free_reserved_data_space_noquota).
+  uint64_t to_prealloc = 0;
+  for (uint64_t bytenr : cluster.boundary)
+    if (!rc.data_extents.at(bytenr).new_bytenr) to_prealloc += rc.data_extents.at(bytenr).num_bytes;
+  if (to_prealloc) {
+    if (int ret = btrfs_alloc_data_chunk_ondemand(fs_info, to_prealloc)) return ret;
+  }
   for (uint64_t bytenr : cluster.boundary) {
     reloc_data_extent& de = rc.data_extents.at(bytenr);
     if (de.new_bytenr) continue;
     btrfs_key_ins ins;
     const int ret = btrfs_reserve_extent(fs_info, BTRFS_BLOCK_GROUP_DATA, de.num_bytes, ins, false);
-    if (ret) return ret;
+    if (ret) {
+      btrfs_free_reserved_data_space_noquota(fs_info, to_prealloc);
+      return ret;
+    }
+    to_prealloc -= de.num_bytes;
     FSRACE_MODEL_CHECK(!reloc_in_group(rc, ins.objectid), "relocation: new extent {} inside the read-only group {}",
                   ins.objectid, rc.block_group);
     de.new_bytenr = ins.objectid;

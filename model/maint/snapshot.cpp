@@ -8,6 +8,7 @@
 
 #include "model/data/delalloc.hpp"
 #include "model/data/inode.hpp"
+#include "model/data/nocow.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/snapshot_internal.hpp"
@@ -99,20 +100,33 @@ int btrfs_ioctl_snap_create(btrfs_fs_info& fs_info, uint64_t source_root, uint64
   btrfs_root* parent = fs_info.get_fs_root(parent_root);
   if (!src || !parent) return -ENOENT;
   sched::point(sched::L("btrfs_ioctl_snap_create(source {}, parent {})", source_root, parent_root));
-  sched::WriteGuard dir_lock(mksubvol_dir_sem(fs_info, parent_root));
-  if (btrfs_dir_name_exists(fs_info, *parent, name)) return -EEXIST;
-  // btrfs_start_delalloc_snapshot + btrfs_wait_ordered_extents: what was written before the
-  // snapshot ioctl is in the snapshot.
-  btrfs_start_delalloc_inodes(fs_info, source_root, ~0ull);
-  btrfs_wait_ordered_extents(fs_info, source_root, ~0ull, 0, ~0ull);
-  // create_snapshot: the snapshot is created by the commit, in its critical section.
-  btrfs_pending_snapshot pending{source_root, parent_root, name, readonly};
-  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
-  trans.pending_snapshot = &pending;
-  int ret = btrfs_commit_transaction(trans);
-  if (pending.error) return pending.error;
-  if (ret) return ret;
-  if (objectid_out) *objectid_out = pending.objectid;
+  // btrfs_mksnapshot: the source's snapshot_lock for reading (nocow buffered writes that reserved no
+  // data space are waited for, new ones must reserve), the flush, then snapshot_force_cow.
+  btrfs_root_data& src_data = btrfs_root_data_of(fs_info, source_root);
+  btrfs_drew_read_lock(src_data.snapshot_lock);
+  int ret = 0;
+  {
+    sched::WriteGuard dir_lock(mksubvol_dir_sem(fs_info, parent_root));
+    if (btrfs_dir_name_exists(fs_info, *parent, name)) {
+      ret = -EEXIST;
+    } else {
+      // btrfs_start_delalloc_snapshot + btrfs_wait_ordered_extents: what was written before the
+      // snapshot ioctl is in the snapshot. "All previous writes have started writeback in NOCOW mode,
+      // so now we force future writes to fallback to COW mode during snapshot creation."
+      btrfs_start_delalloc_inodes(fs_info, source_root, ~0ull);
+      src_data.snapshot_force_cow++;
+      btrfs_wait_ordered_extents(fs_info, source_root, ~0ull, 0, ~0ull);
+      // create_snapshot: the snapshot is created by the commit, in its critical section.
+      btrfs_pending_snapshot pending{source_root, parent_root, name, readonly};
+      btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+      trans.pending_snapshot = &pending;
+      ret = btrfs_commit_transaction(trans);
+      if (pending.error) ret = pending.error;
+      if (!ret && objectid_out) *objectid_out = pending.objectid;
+      src_data.snapshot_force_cow--;
+    }
+  }
+  btrfs_drew_read_unlock(src_data.snapshot_lock);
   return 0;
 }
 
