@@ -127,7 +127,7 @@ int btrfs_ioctl_snap_create(btrfs_fs_info& fs_info, uint64_t source_root, uint64
     }
   }
   btrfs_drew_read_unlock(src_data.snapshot_lock);
-  return 0;
+  return ret;
 }
 
 int btrfs_ioctl_subvol_create(btrfs_fs_info& fs_info, uint64_t parent_root, std::string_view name,

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "model/bio.hpp"
+#include "model/data/delalloc_space.hpp"
 #include "model/fsck.hpp"
 #include "model/fs_info.hpp"
 #include "model/mkfs.hpp"
@@ -214,9 +215,11 @@ TEST_CASE("the allocator skips read-only block groups and allocates a chunk", "[
   REQUIRE(data);
   run_in_fiber([&] {
     btrfs_key_ins a, b;
+    REQUIRE(btrfs_alloc_data_chunk_ondemand(*fs, 65536) == 0);  // the data reservation every caller takes first
     REQUIRE(btrfs_reserve_extent(*fs, BTRFS_BLOCK_GROUP_DATA, 65536, a, true) == 0);
     CHECK(btrfs_lookup_block_group(*fs, a.objectid) == data);
     REQUIRE(btrfs_inc_block_group_ro(*fs, *data, true) == 0);
+    REQUIRE(btrfs_alloc_data_chunk_ondemand(*fs, 65536) == 0);  // the data reservation every caller takes first
     REQUIRE(btrfs_reserve_extent(*fs, BTRFS_BLOCK_GROUP_DATA, 65536, b, true) == 0);
     block_group_ptr other = btrfs_lookup_block_group(*fs, b.objectid);
     REQUIRE(other);
@@ -237,6 +240,7 @@ TEST_CASE("delayed refs reach the extent tree only at commit", "[model][delayed_
   btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
   run_in_fiber([&] {
     btrfs_key_ins ins;
+    REQUIRE(btrfs_alloc_data_chunk_ondemand(*fs, 8192) == 0);  // the data reservation every caller takes first
     REQUIRE(btrfs_reserve_extent(*fs, BTRFS_BLOCK_GROUP_DATA, 8192, ins, false) == 0);
     auto trans = btrfs_start_transaction(*fs);
     btrfs_file_extent_item fe;
@@ -275,6 +279,7 @@ TEST_CASE("a delayed ref on a freed extent is the kernel's WARN: insert for an a
     sched::Scheduler s;
     s.spawn("test", [&] {
       btrfs_key_ins ins;
+      REQUIRE(btrfs_alloc_data_chunk_ondemand(*fs, 8192) == 0);  // the data reservation every caller takes first
       REQUIRE(btrfs_reserve_extent(*fs, BTRFS_BLOCK_GROUP_DATA, 8192, ins, false) == 0);
       auto trans = btrfs_start_transaction(*fs);
       btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, +1, true);
