@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/fs_info.hpp"
+#include "model/ondisk/super_block.hpp"
 #include "model/space_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
@@ -108,7 +109,7 @@ int inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, b
     cache.ro++;
     return 0;
   }
-  const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.used;
+  const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.bytes_super - cache.used;
   bool ok = force;
   if (!ok && (sinfo.flags & BTRFS_BLOCK_GROUP_DATA))
     ok = btrfs_space_info_used(sinfo) + num_bytes <= sinfo.total_bytes;  // data never overcommits
@@ -121,6 +122,34 @@ int inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, b
 }
 
 namespace {
+
+// exclude_super_stripes (6.1), with add_new_free_space skipping what it excluded: every logical range of
+// the group that maps to a super block copy on any device is taken out of the free space and counted in
+// bytes_super. Chunks start at logical 1 MiB and physical 1 MiB, so the primary copy at 64 KiB is never in
+// one (the kernel's `start < BTRFS_SUPER_INFO_OFFSET` case); the copy at 64 MiB is, on a device of more than
+// 64 MiB, in the chunk whose stripe covers it.
+void exclude_super_stripes(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
+  FSRACE_MODEL_CHECK(bg.start >= ondisk::BTRFS_SUPER_INFO_OFFSET, "block group {} below the super block", bg.start);
+  auto map = fs_info.mapping_tree.find(bg.start);
+  FSRACE_MODEL_CHECK(map != fs_info.mapping_tree.end(), "exclude_super_stripes: no chunk map for bg {}", bg.start);
+  for (int i = 0; i < ondisk::BTRFS_SUPER_MIRROR_MAX; ++i) {
+    uint64_t stripe_len = 0;
+    for (uint64_t logical : btrfs_rmap_block(*map->second, ondisk::btrfs_sb_offset(i), &stripe_len)) {
+      const uint64_t len = std::min(stripe_len, bg.end() - logical);
+      bg.bytes_super += len;
+      // btrfs_add_excluded_extent: add_new_free_space leaves the range out.
+      for (uint64_t at = logical; at < logical + len;) {
+        auto it = bg.free_space.upper_bound(at);
+        FSRACE_MODEL_CHECK(it != bg.free_space.begin(), "super stripe {} of bg {} not free", at, bg.start);
+        --it;
+        const uint64_t piece_end = std::min(logical + len, it->first + it->second);
+        FSRACE_MODEL_CHECK(at < it->first + it->second, "super stripe {} of bg {} not free", at, bg.start);
+        btrfs_remove_free_space(bg, at, piece_end - at);
+        at = piece_end;
+      }
+    }
+  }
+}
 
 // btrfs_chunk_alloc(trans, flags, CHUNK_ALLOC_FORCE) as btrfs_inc_block_group_ro calls it.
 int force_chunk_alloc(btrfs_trans_handle& trans, uint64_t flags) {
@@ -176,8 +205,12 @@ void btrfs_dec_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& c
   FSRACE_BUG_ON(!cache.ro, "btrfs_dec_block_group_ro on writable bg {}", cache.start);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, cache.flags);
   if (--cache.ro == 0) {
-    const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.used;
-    sinfo.bytes_readonly -= std::min(sinfo.bytes_readonly, num_bytes);
+    // Every byte that became free while the group was read-only was added to bytes_readonly (unpin,
+    // btrfs_free_reserved_bytes): what goes back is exactly what the group holds there now.
+    const uint64_t num_bytes = cache.length - cache.reserved - cache.pinned - cache.bytes_super - cache.used;
+    FSRACE_MODEL_CHECK(sinfo.bytes_readonly >= num_bytes, "btrfs_dec_block_group_ro(bg {}): bytes_readonly {} < {}",
+                       cache.start, sinfo.bytes_readonly, num_bytes);
+    sinfo.bytes_readonly -= num_bytes;
   }
 }
 
@@ -234,10 +267,12 @@ block_group_ptr btrfs_make_block_group(btrfs_trans_handle& trans, uint64_t bytes
   bg->used = bytes_used;
   bg->dirty = true;
   if (size > bytes_used) bg->free_space[chunk_offset + bytes_used] = size - bytes_used;
+  exclude_super_stripes(fs_info, *bg);
   fs_info.block_group_cache_tree[chunk_offset] = bg;
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
   sinfo.total_bytes += size;
   sinfo.bytes_used += bytes_used;
+  sinfo.bytes_readonly += bg->bytes_super;
   sinfo.full = false;
   sinfo.block_groups.push_back(chunk_offset);
   if (trans.transaction) trans.transaction->dirty_bgs.insert(chunk_offset);
@@ -266,7 +301,11 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   // up_write).
   bg->free_space.clear();
   sinfo.total_bytes -= bg->length;
-  sinfo.bytes_readonly -= std::min(sinfo.bytes_readonly, bg->length - bg->used - bg->pinned - bg->reserved);
+  // A read-only group holds all its bytes in bytes_readonly by now (its used, reserved and pinned bytes went
+  // there as they were freed): the whole length goes (the kernel WARNs otherwise under -o enospc_debug).
+  FSRACE_MODEL_CHECK(sinfo.bytes_readonly >= bg->length, "btrfs_remove_block_group(bg {}): bytes_readonly {} < length {}",
+                     group_start, sinfo.bytes_readonly, bg->length);
+  sinfo.bytes_readonly -= bg->length;
   // The block group item goes (remove_block_group_item) before the extent map with 8eaf40c0e24e: until the
   // item is deleted, a chunk allocated at the same logical start (find_next_chunk reads the mapping tree)
   // would insert the same item key.
@@ -406,6 +445,8 @@ void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
   FSRACE_MODEL_CHECK(bg, "btrfs_free_reserved_extent: no block group for {}", start);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
+  // btrfs_free_reserved_bytes: the bytes of a read-only group become read-only bytes.
+  if (bg->ro) sinfo.bytes_readonly += len;
   bg->reserved -= len;
   sinfo.bytes_reserved -= len;
   btrfs_add_free_space(*bg, start, len);

@@ -21,6 +21,9 @@ struct btrfs_block_group_cache {
   uint64_t flags = 0;   // type | profile
   uint64_t used = 0;    // btrfs_block_group_item.used, kept in memory and written at commit
   uint64_t pinned = 0, reserved = 0;
+  // Bytes of the group over a super block copy (exclude_super_stripes): never free, counted read-only in
+  // the space info from the group's creation (btrfs_add_bg_to_space_info).
+  uint64_t bytes_super = 0;
   int ro = 0;           // counter: btrfs_inc_block_group_ro / btrfs_dec_block_group_ro
   bool removed = false; // set by btrfs_remove_block_group
   // Tasks that must keep the group's logical range and device extents from being reused while they work

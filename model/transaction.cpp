@@ -230,6 +230,7 @@ void unpin_extents(btrfs_fs_info& fs_info, uint64_t transid) {
     btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);
     bg->pinned -= len;
     sinfo.bytes_pinned -= len;
+    if (bg->ro) sinfo.bytes_readonly += len;  // unpin_extent_range: a read-only group's freed bytes
     btrfs_add_free_space(*bg, start, len);
   }
 }

@@ -62,6 +62,11 @@ stripe_piece map_stripe_piece(const map_lookup& map, uint64_t off, int mirror);
 // The chunk offset stripe `index` holds at `physical`, or ~0 when that stripe does not hold it.
 uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t physical);
 
+// btrfs_rmap_block with bdev NULL (as exclude_super_stripes asks): the logical addresses of the chunk that
+// map to `physical` on any device, each once, and the length of the IO stripe each starts
+// (BTRFS_STRIPE_LEN: no RAID5/6 in the model).
+std::vector<uint64_t> btrfs_rmap_block(const map_lookup& map, uint64_t physical, uint64_t* stripe_len);
+
 // Profiles by name: "single", "dup", "raid1", "raid10". Returns 0 for unknown names.
 uint64_t profile_from_name(const std::string& name, bool* ok);
 const char* profile_name(uint64_t flags);

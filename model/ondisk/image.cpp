@@ -156,9 +156,9 @@ void check_exportable(const btrfs_fs_info& fs) {
     if (d->is_tgtdev_for_dev_replace) throw unsupported(fmt::format("devid {} is the target of a running device replace", devid));
     for (int m = 0; m < BTRFS_SUPER_MIRROR_MAX; ++m)
       if (btrfs_sb_offset(m) + BTRFS_SUPER_INFO_SIZE <= d->total_bytes && d->bdev.written(btrfs_sb_offset(m)))
-        throw unsupported(fmt::format("devid {} holds data or a tree block at {}, where super block copy {} lives (the "
-                                      "model does not keep the super block stripes out of its block groups)",
-                                      devid, btrfs_sb_offset(m), m));
+        throw std::logic_error(fmt::format("model error: devid {} holds data or a tree block at {}, where super block copy "
+                                           "{} lives (exclude_super_stripes keeps every block group off it)",
+                                           devid, btrfs_sb_offset(m), m));
   }
 }
 

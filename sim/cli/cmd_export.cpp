@@ -88,6 +88,8 @@ int cmd_export(const export_args& a) {
     model::ondisk::check_exportable(*fs);
   } catch (const model::ondisk::unsupported& e) {
     throw sim::input_error(a.file, "", fmt::format("cannot export this state yet: {} ({})", e.what(), what));
+  } catch (const std::logic_error& e) {
+    throw sim::tool_error(fmt::format("export: {} ({})", e.what(), what));
   }
   std::vector<std::pair<std::string, std::string>> outputs;
   std::vector<uint64_t> devids;

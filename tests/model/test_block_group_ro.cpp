@@ -65,6 +65,7 @@ TEST_CASE("inc_block_group_ro: on a full device the only SYSTEM group still goes
   CHECK(fs->mapping_tree.size() == chunks_before);
   const auto& ssinfo = btrfs_find_space_info(*fs, BTRFS_BLOCK_GROUP_SYSTEM);
   CHECK(ssinfo.bytes_readonly == sys[0]->length - sys[0]->used - sys[0]->reserved - sys[0]->pinned);
+  CHECK(sys[0]->bytes_super == 0);  // the system chunk sits below 64 MiB
 }
 
 TEST_CASE("inc_block_group_ro: with unallocated space metadata overcommits and the group goes read-only once per call",
@@ -84,13 +85,15 @@ TEST_CASE("inc_block_group_ro: with unallocated space metadata overcommits and t
   CHECK(meta[0]->ro == 2);
   CHECK(fs->mapping_tree.size() == chunks_before);  // no chunk was needed
   const auto& msinfo = btrfs_find_space_info(*fs, BTRFS_BLOCK_GROUP_METADATA);
+  // The super block copy at 64 MiB lies in the metadata chunk: its stripe was read-only from the start.
+  REQUIRE(meta[0]->bytes_super == 64 * 1024);
   CHECK(msinfo.bytes_readonly == meta[0]->length - meta[0]->used - meta[0]->reserved - meta[0]->pinned);
   run_in_fiber([&] {
     btrfs_dec_block_group_ro(*fs, *meta[0]);
     btrfs_dec_block_group_ro(*fs, *meta[0]);
     btrfs_dec_block_group_ro(*fs, *sys[0]);
   });
-  CHECK(msinfo.bytes_readonly == 0);
+  CHECK(msinfo.bytes_readonly == meta[0]->bytes_super);
 }
 
 TEST_CASE("inc_block_group_ro never deadlocks with a commit and waits for one that writes dirty block groups",

@@ -26,21 +26,42 @@ constexpr uint64_t K = 1024, M = 1024 * K;
 
 uint64_t may_use(btrfs_fs_info& fs) { return btrfs_data_sinfo(fs).bytes_may_use; }
 
-// One 128 MiB device: the first 16 MiB data group holds "fill" (all of it but `left_free` bytes), a second
+// The first data group of a fresh filesystem, or the data group created last.
+block_group_ptr data_group(btrfs_fs_info& fs, bool last) {
+  const auto& groups = btrfs_data_sinfo(fs).block_groups;
+  REQUIRE(!groups.empty());
+  return btrfs_lookup_block_group(fs, last ? groups.back() : groups.front());
+}
+
+// Writes `inode` from offset 0 until the free space of `bg` but `left_free` bytes is used, one extent per
+// free piece, lowest first (a piece is an extent of its own: one extent of the whole size would not fit
+// where the super block stripe splits the group, and would get a new chunk), each committed.
+void fill_group(btrfs_fs_info& fs, btrfs_inode& inode, const block_group_ptr& bg, uint64_t left_free, int seed) {
+  const auto pieces = bg->free_space;
+  uint64_t written = 0, to_write = bg->free_bytes() - left_free;
+  for (const auto& [start, len] : pieces) {
+    const uint64_t n = std::min(len, to_write - written);
+    if (n == 0) break;
+    MUST(btrfs_buffered_write(fs, inode, written, pattern_bytes(seed, written, n), "fill"));
+    MUST(btrfs_sync_fs(fs));
+    written += n;
+  }
+}
+
+// One 128 MiB device: the first data group holds "fill" (all its free bytes but `left_free`), a second
 // one all of the nodatacow file "n" (both committed), and every other byte of the device is given to
-// metadata chunks: no data chunk can be allocated.
+// metadata chunks: no data chunk can be allocated. The sizes come from the groups' free space: the group
+// over the super block copy at 64 MiB holds 64 KiB less, in two pieces (exclude_super_stripes).
 std::unique_ptr<btrfs_fs_info> full_data_fs(uint64_t left_free = 0) {
   mkfs_options opts;
   opts.device_sizes = {128 * M};
   auto fs = make_fs(opts);
   run_in_fiber([&] {
     btrfs_inode& fill = create_file(*fs, "fill");
-    MUST(btrfs_buffered_write(*fs, fill, 0, pattern_bytes(2, 0, 16 * M - left_free), "write fill"));
-    MUST(btrfs_sync_fs(*fs));
+    fill_group(*fs, fill, data_group(*fs, false), left_free, 2);
     MUST(btrfs_force_chunk_alloc(*fs, BTRFS_BLOCK_GROUP_DATA, 1));
     btrfs_inode& n = create_file(*fs, "n", true);
-    MUST(btrfs_buffered_write(*fs, n, 0, pattern_bytes(1, 0, 16 * M), "write n"));
-    MUST(btrfs_sync_fs(*fs));
+    fill_group(*fs, n, data_group(*fs, true), 0, 1);
     for (int i = 0; i < 16 && btrfs_force_chunk_alloc(*fs, BTRFS_BLOCK_GROUP_METADATA, 1) == 0; i++) {
     }
     btrfs_iput(*fs, n);
@@ -116,12 +137,13 @@ TEST_CASE("a full data space refuses COW writes with -ENOSPC and admits nocow wr
     CHECK(btrfs_buffered_write(*fs, fill, 0, pattern_bytes(3, 0, 4 * K), "overwrite fill") == -ENOSPC);
     CHECK(btrfs_direct_write(*fs, fill, 0, pattern_bytes(3, 0, 4 * K), "dio fill") == -ENOSPC);
     btrfs_inode& n = open_file(*fs, "n");
+    const uint64_t n_size = n.i_size;
     MUST(btrfs_buffered_write(*fs, n, 8 * K, pattern_bytes(4, 8 * K, 8 * K), "overwrite n"));
     CHECK(may_use(*fs) == 0);
     CHECK(n.io_tree.noreserve.covers(8 * K, 16 * K));
     // Writing past the nocow extent: only the part inside it is written, the rest finds no space.
-    CHECK(btrfs_buffered_write(*fs, n, 16 * M - 4 * K, pattern_bytes(5, 16 * M - 4 * K, 8 * K), "append n") == -ENOSPC);
-    CHECK(n.i_size == 16 * M);
+    CHECK(btrfs_buffered_write(*fs, n, n_size - 4 * K, pattern_bytes(5, n_size - 4 * K, 8 * K), "append n") == -ENOSPC);
+    CHECK(n.i_size == n_size);
     MUST(btrfs_sync_file(*fs, n, 0, ~0ull));
     CHECK(may_use(*fs) == 0);
     CHECK(n.io_tree.noreserve.empty());  // cleared with EXTENT_DELALLOC

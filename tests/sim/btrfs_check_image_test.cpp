@@ -38,10 +38,7 @@ struct known_gap {
   const char* detail;  // in the result's detail
 };
 const std::vector<known_gap> kGaps = {
-    {"fitrim-vs-bg-removal", verdict::not_exportable, "holds data or a tree block at 67108864"},
     {"send-vs-relocation", verdict::failed, "ref mismatch on [9461760 4096]"},
-    // A full 128 MiB device: a metadata chunk covers 64 MiB, where super block copy 1 lives.
-    {"nocow-write-vs-snapshot-enospc", verdict::not_exportable, "holds data or a tree block at 67108864"},
 };
 // Their first clean execution ends with data relocated and the data relocation inode's references
 // committed (the model keeps that inode in memory; btrfs_check_result::departs).

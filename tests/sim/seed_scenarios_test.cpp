@@ -40,7 +40,7 @@ struct seed_case {
 // (measure again with `fsrace explore SCENARIO --fixes on --strategy dfs --preemptions B --json`).
 const std::vector<seed_case>& seed_cases() {
   static const std::vector<seed_case> cases = {
-      {"scrub-vs-bg-deletion", 1, 2, 3026, true},
+      {"scrub-vs-bg-deletion", 1, 2, 2455, true},
       {"dev-replace-vs-write", 1, 1, 484234, true},
       // PCT needs 5 priority change points at exact steps for this one (reader1 must stay parked while
       // reader0, lowered to let reclaim lock the page, runs again): about 1 run in 25 million at depth 6.
