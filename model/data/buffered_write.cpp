@@ -105,17 +105,7 @@ int btrfs_check_nocow_lock(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t 
   const uint64_t sector = fs_info.sectorsize;
   const uint64_t lockstart = pos / sector * sector, lockend = (pos + *write_bytes + sector - 1) / sector * sector;
   uint64_t num_bytes = lockend - lockstart;
-  // btrfs_lock_and_flush_ordered_range: the range locked with no ordered extent in it (bounded: each
-  // wait completes one).
-  for (size_t attempt = 0;; attempt++) {
-    FSRACE_MODEL_CHECK(attempt < (1u << 16), "btrfs_check_nocow_lock ino {}: ordered extents never drained", inode.ino);
-    lock_extent(inode, lockstart, lockend);
-    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, lockstart, lockend);
-    if (!id) break;
-    unlock_extent(inode, lockstart, lockend);
-    btrfs_start_ordered_extent(fs_info, inode, id, true);
-    btrfs_put_ordered_extent(fs_info, id);
-  }
+  btrfs_lock_and_flush_ordered_range(fs_info, inode, lockstart, lockend);
   const int ret = can_nocow_extent(fs_info, inode, lockstart, &num_bytes);
   if (ret <= 0) btrfs_drew_write_unlock(snapshot_lock);
   else *write_bytes = std::min(*write_bytes, num_bytes - (pos - lockstart));

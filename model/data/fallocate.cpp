@@ -76,19 +76,11 @@ int btrfs_fallocate(btrfs_fs_info& fs_info, btrfs_inode& inode, bool keep_size, 
   const uint32_t op = oracle_note_op(fs_info, origin);
   inode.i_rwsem.down_write();
   int ret = btrfs_wait_ordered_range(fs_info, inode, alloc_start, alloc_end - alloc_start);
-  // Lock the range with no ordered extent in it.
-  for (size_t attempt = 0; !ret && attempt < (1u << 16); attempt++) {
-    lock_extent(inode, alloc_start, alloc_end);
-    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, alloc_start, alloc_end);
-    if (!id) break;
-    unlock_extent(inode, alloc_start, alloc_end);
-    btrfs_start_ordered_extent(fs_info, inode, id, true);
-    btrfs_put_ordered_extent(fs_info, id);
-  }
   if (ret) {
     inode.i_rwsem.up_write();
     return ret;
   }
+  btrfs_lock_and_flush_ordered_range(fs_info, inode, alloc_start, alloc_end);
   const uint64_t old_size = inode.i_size;
   // The holes of the range (reserve_list), then one data reservation for all of them
   // (btrfs_alloc_data_chunk_ondemand), then a prealloc per hole; a failure gives back the rest.

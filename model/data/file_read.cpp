@@ -16,19 +16,6 @@
 namespace fsrace::model {
 namespace {
 
-// btrfs_lock_and_flush_ordered_range: lock [start, end) with no ordered extent in it.
-void lock_range_without_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
-  for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
-    lock_extent(inode, start, end);
-    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
-    if (!id) return;
-    unlock_extent(inode, start, end);
-    btrfs_start_ordered_extent(fs_info, inode, id, true);
-    btrfs_put_ordered_extent(fs_info, id);
-  }
-  FSRACE_MODEL_CHECK(false, "ino {} [{}, {}): ordered extents never drained", inode.ino, start, end);
-}
-
 void zero_past_eof(std::span<uint8_t> buf, uint64_t buf_pos, uint64_t i_size) {
   if (buf_pos + buf.size() <= i_size) return;
   const uint64_t keep = i_size > buf_pos ? i_size - buf_pos : 0;
@@ -43,7 +30,7 @@ int btrfs_readpages_locked(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t 
   for (uint64_t i = first; i <= last; i++) any |= !pages[i].uptodate;
   if (!any) return 0;
   const uint64_t start = page_offset(first), end = page_offset(last + 1);
-  lock_range_without_ordered(fs_info, inode, start, end);
+  btrfs_lock_and_flush_ordered_range(fs_info, inode, start, end);
   int ret = 0;
   for (uint64_t i = first; i <= last && !ret;) {  // runs of pages that are not uptodate
     if (pages[i].uptodate) {
@@ -87,7 +74,7 @@ int64_t btrfs_file_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos
   if (direct) {
     const uint64_t s = round_down_page(pos), e = round_up_page(pos + len);
     filemap_write_and_wait_range(fs_info, inode, s, e);
-    lock_range_without_ordered(fs_info, inode, s, e);
+    btrfs_lock_and_flush_ordered_range(fs_info, inode, s, e);
     std::vector<uint8_t> buf(e - s);
     auto r = btrfs_read_file_extents(fs_info, inode, s, buf, true);
     unlock_extent(inode, s, e);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "model/data/extent_io_tree.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/wait.hpp"
 #include "model/data/writeback.hpp"
@@ -126,6 +127,19 @@ void btrfs_start_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint
   oe = btrfs_ordered_extent_by_id(fs_info, id);  // the caller's reference keeps it
   wait_until(oe->wait, sched::L("wait_event(ordered {} ino {} complete)", id, inode.ino),
              [oe] { return oe->test(BTRFS_ORDERED_COMPLETE); });
+}
+
+void btrfs_lock_and_flush_ordered_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
+  for (size_t attempt = 0;; attempt++) {  // bounded: each retry waits for one ordered extent to complete
+    FSRACE_MODEL_CHECK(attempt < (1u << 16), "btrfs_lock_and_flush_ordered_range ino {} [{}, {}): ordered extents never "
+                       "drained", inode.ino, start, end);
+    lock_extent(inode, start, end);
+    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
+    if (!id) return;
+    unlock_extent(inode, start, end);
+    btrfs_start_ordered_extent(fs_info, inode, id, true);
+    btrfs_put_ordered_extent(fs_info, id);
+  }
 }
 
 uint64_t btrfs_wait_ordered_extents(btrfs_fs_info& fs_info, uint64_t root, uint64_t nr, uint64_t range_start,

@@ -33,6 +33,10 @@ bool btrfs_dec_test_ordered_pending(btrfs_fs_info& fs_info, uint64_t id, uint64_
 // btrfs_remove_ordered_extent: unlinks it, sets BTRFS_ORDERED_COMPLETE and wakes its waiters.
 void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id);
 
+// btrfs_lock_and_flush_ordered_range: [start, end) of the inode's io tree locked with no ordered extent in
+// it; each one found is started and waited for with the range unlocked, then the lock is taken again.
+void btrfs_lock_and_flush_ordered_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
+
 // btrfs_start_ordered_extent: writes out the dirty pages of its range (not for direct IO ones) and,
 // if `wait`, sleeps until BTRFS_ORDERED_COMPLETE. The caller holds a reference.
 void btrfs_start_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, bool wait);
