@@ -102,13 +102,15 @@ TEST_CASE("btrfs_check_image: a wrong reference count fails the model's fsck and
   const uint64_t leaf = fs.roots.at(model::BTRFS_EXTENT_TREE_OBJECTID)->commit_root;
   std::vector<std::pair<uint64_t, uint64_t>> mirrors;  // (devid, physical)
   model::tree_block_ptr original;
-  for (const auto& [devid, d] : fs.devices)
+  for (const auto& [id, d] : fs.devices) {
+    const uint64_t devid = id;  // clang 14 cannot capture a structured binding
     d->bdev.for_each_sector([&](uint64_t physical, const model::sector& s) {
       if (s.tree && s.tree_part == 0 && s.tree->header.bytenr == leaf) {
         mirrors.push_back({devid, physical});
         original = s.tree;
       }
     });
+  }
   REQUIRE(mirrors.size() == 2);
   REQUIRE(original->is_leaf());
   auto broken = std::make_shared<model::tree_block>(*original);
