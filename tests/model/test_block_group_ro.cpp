@@ -9,6 +9,9 @@
 #include "model/maint/cleaner.hpp"
 #include "model/transaction_abort.hpp"
 #include "model/transaction.hpp"
+#include "model/fsck.hpp"
+#include "model/space_info.hpp"
+#include "tests/model/test_data_fixture.hpp"
 #include "tests/model/test_scrub_fixture.hpp"
 
 using namespace fsrace;
@@ -147,5 +150,40 @@ TEST_CASE("a transaction abort is a finding naming the errno and the aborting fu
     CHECK(e2.finding.kind == e.finding.kind);
     CHECK_THAT(e2.finding.message,
                Catch::Contains(fmt::format("Transaction aborted (error {}) in abort_if_in_insert: item 7", err)));
+  }
+}
+
+TEST_CASE("the end-of-execution check of block group and space info counters is a model self-check", "[model][fsck]") {
+  // After writes, frees, a commit and a read-only group with the super block stripe in it, every counter
+  // agrees (bytes_readonly = the groups' bytes_super + the free bytes of read-only groups).
+  auto fs = make_fs();
+  run_in_fiber([&] {
+    btrfs_inode& inode = create_file(*fs, "a");
+    MUST(btrfs_buffered_write(*fs, inode, 0, pattern_bytes(1, 0, 64 * 1024), "write a"));
+    MUST(btrfs_sync_fs(*fs));
+    MUST(btrfs_setsize(*fs, inode, 4096, "truncate a"));
+    MUST(btrfs_commit_current(*fs));
+    MUST(btrfs_inc_block_group_ro(*fs, *btrfs_lookup_block_group(*fs, file_extents(*fs, inode).at(0).fi.disk_bytenr), false));
+    MUST(btrfs_sync_fs(*fs));
+    btrfs_iput(*fs, inode);
+  });
+  REQUIRE(btrfs_check(*fs).empty());
+  auto tool_error_of = [&]() -> std::string {
+    try {
+      btrfs_check(*fs);
+    } catch (const sched::FindingRaised& e) {
+      CHECK(e.kind() == sched::FindingKind::ToolError);
+      return e.message();
+    }
+    return "no tool error";
+  };
+  block_group_ptr data = btrfs_lookup_block_group(*fs, btrfs_data_sinfo(*fs).block_groups.at(0));
+  SECTION("a space info counter") {
+    btrfs_data_sinfo(*fs).bytes_readonly += 4096;
+    CHECK(tool_error_of().find("its block groups add up to") != std::string::npos);
+  }
+  SECTION("free space the counters do not account for") {
+    REQUIRE(btrfs_remove_free_space(*data, data->free_space.begin()->first, 4096));
+    CHECK(tool_error_of().find("bytes of free space") != std::string::npos);
   }
 }
