@@ -21,12 +21,12 @@ explore_settings settings_of(const scenario& sc, const fix_setting& fixes) {
   return sc.explore;
 }
 
-first_violation time_to_violation(const prepared_scenario& p, explore_settings s, const scenario_options& o, double rate) {
+first_violation time_to_violation(const prepared_scenario& p, explore_settings s, const scenario_options& o) {
   first_violation out;
   out.strategy = describe_strategy(s);
-  // At least what the scenario itself allows, at most what fits in max_cpu_seconds at the measured rate.
-  const auto fits = static_cast<uint64_t>(std::max(100.0, rate * o.max_cpu_seconds));
-  s.runs = out.budget = std::min(std::max(o.budget, s.runs), fits);
+  // At least what the scenario itself allows; the CPU cap ends a run that would take longer.
+  s.runs = out.budget = std::max(o.budget, s.runs);
+  out.cpu_cap = o.first_cpu_seconds;
   const uint64_t seeds = is_systematic(s.strategy) ? 1 : o.seeds;
   struct sample {
     double executions, seconds;
@@ -40,10 +40,12 @@ first_violation time_to_violation(const prepared_scenario& p, explore_settings s
     req.settings.seed = seed;
     req.fixes = kOff;
     req.max_violations = 1;
+    req.cpu_budget = o.first_cpu_seconds;
     const double start = thread_cpu_seconds();
     const exploration e = explore(p, req);
     const double seconds = thread_cpu_seconds() - start;
     if (e.violations.empty()) {
+      if (e.time_up) ++out.stopped_by_cpu_cap;
       samples.push_back({kNever, kNever, ""});
       continue;
     }
@@ -127,7 +129,7 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
   for (const search_entry& e : all_searches()) {
     explore_settings s = off;
     s.strategy = e.kind;
-    out.first.push_back(time_to_violation(p, s, o, out.executions_per_second));
+    out.first.push_back(time_to_violation(p, s, o));
   }
 
   if (o.verify) {

@@ -14,7 +14,9 @@ struct scenario_options {
   uint64_t seeds = 5;          // base seeds per randomised strategy (the median is reported)
   uint64_t budget = 100000;    // executions at most while looking for the first violation (or the scenario's runs)
   uint64_t rate_runs = 2000;   // executions timed for executions/s
-  double max_cpu_seconds = 2;  // per first-violation run: the budget shrinks to what fits at the measured rate
+  // CPU seconds each first-violation run may use (explore's cpu_budget): a run it stops counts as not found
+  // and is reported as stopped, so a slow scenario shows "none in N CPU s", never a small execution count.
+  double first_cpu_seconds = 10;
   bool verify = false;         // also: search the fixed variant at `verify_bound`
   uint32_t verify_bound = 2;
   strategy_kind verify_strategy = strategy_kind::dfs;  // dfs or dpor
@@ -32,6 +34,8 @@ struct first_violation {
   std::optional<double> median_seconds;      // CPU seconds of the exploring thread (jobs 1)
   std::string kind;  // the violation's kind (of the median seed's run, or the first that found one)
   uint64_t budget = 0;  // executions each run was allowed
+  double cpu_cap = 0;   // CPU seconds each run was allowed
+  uint64_t stopped_by_cpu_cap = 0;  // seeds whose run the cap ended before it found one or used its budget
 };
 
 /// Search of the fixed variant: the bounded space searched to its end, the violation that stopped it,

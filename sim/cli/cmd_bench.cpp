@@ -15,8 +15,10 @@
 namespace fsrace::cli {
 namespace {
 
-std::string figure(const std::optional<uint64_t>& v, uint64_t budget) {
-  return v ? fmt::format("{}", *v) : fmt::format("none in {}", budget);
+std::string figure(const sim::bench::first_violation& x) {
+  if (x.median_executions) return fmt::format("{}", *x.median_executions);
+  // Stopped by the CPU cap: the execution count it reached is not a budget the scenario allows.
+  return x.stopped_by_cpu_cap ? fmt::format("none in {:g} CPU s", x.cpu_cap) : fmt::format("none in {}", x.budget);
 }
 std::string seconds(const std::optional<double>& v) { return v ? fmt::format("{:.3f} s", *v) : "-"; }
 nlohmann::json or_null(const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
@@ -25,6 +27,7 @@ nlohmann::json to_json(const sim::bench::scenario_figures& f) {
   nlohmann::json first = nlohmann::json::array();
   for (const auto& x : f.first)
     first.push_back({{"strategy", x.strategy}, {"seeds", x.seeds}, {"found", x.found}, {"kind", x.kind}, {"budget", x.budget},
+                     {"cpu_cap_seconds", x.cpu_cap}, {"stopped_by_cpu_cap", x.stopped_by_cpu_cap},
                      {"median_executions", or_null(x.median_executions)}, {"median_cpu_seconds", or_null(x.median_seconds)}});
   nlohmann::json j = {{"scenario", f.name},
                       {"file", f.file},
@@ -50,8 +53,9 @@ void print(const sim::bench::scenario_figures& f) {
              f.executions_per_second_labels, 100.0 * (f.executions_per_second / f.executions_per_second_labels - 1));
   fmt::print("  first violation, fixes off (default strategy: {}; CPU seconds):\n", f.default_strategy);
   for (const auto& x : f.first)
-    fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{})\n", x.strategy, figure(x.median_executions, x.budget),
-               seconds(x.median_seconds), x.found, x.seeds, x.seeds == 1 ? "" : "s", x.kind.empty() ? "" : ", " + x.kind);
+    fmt::print("    {:<20} {:>10} executions {:>10}   (found by {}/{} seed{}{}{})\n", x.strategy, figure(x),
+               seconds(x.median_seconds), x.found, x.seeds, x.seeds == 1 ? "" : "s", x.kind.empty() ? "" : ", " + x.kind,
+               x.stopped_by_cpu_cap ? fmt::format("; {} stopped by the {:g} CPU s cap", x.stopped_by_cpu_cap, x.cpu_cap) : "");
   if (f.verify)
     fmt::print("  fixed variant, {}: {} executions, {}, {:.1f} CPU s ({:.1f} s wall)\n", f.verify->strategy, f.verify->executions,
                !f.verify->violation.empty() ? "violation " + f.verify->violation : "clean, " + f.verify->coverage,
@@ -78,8 +82,8 @@ int cmd_bench(const bench_args& a) {
   const double random_trace = decision(random, true), random_plain = decision(random, false), rr_plain = decision(rr, false);
   if (!a.json) {
     fmt::print("fsrace bench: {} hardware threads; scheduler figures best of {}, first-violation figures median of {} base "
-               "seeds (budget {} executions)\n",
-               std::thread::hardware_concurrency(), a.repeat, a.seeds, a.budget);
+               "seeds (budget {} executions or the scenario's runs, {:g} CPU s each)\n",
+               std::thread::hardware_concurrency(), a.repeat, a.seeds, a.budget, a.first_cpu);
     fmt::print("raw Boost.Context round trip:              {:6.2f} ns (the physical limit)\n", raw);
     fmt::print("decision, ping-pong, random, trace on:     {:6.2f} ns, {:5.1f} M decisions/s, {:.2f}x raw\n", random_trace,
                1e3 / random_trace, random_trace / raw);
@@ -92,6 +96,7 @@ int cmd_bench(const bench_args& a) {
   o.seeds = a.seeds;
   o.budget = a.budget;
   o.rate_runs = a.rate_runs;
+  o.first_cpu_seconds = a.first_cpu;
   o.verify = a.verify;
   o.verify_bound = a.verify_bound;
   if (!a.verify_strategy.empty()) {
@@ -116,6 +121,7 @@ int cmd_bench(const bench_args& a) {
         {"repeat", a.repeat},
         {"seeds", a.seeds},
         {"budget", a.budget},
+        {"first_cpu_seconds", a.first_cpu},
         {"raw_round_trip_ns", raw},
         {"decision_ns", {{"random_trace", random_trace}, {"random", random_plain}, {"round_robin", rr_plain}}},
         {"decision_ratio_to_raw", random_trace / raw},

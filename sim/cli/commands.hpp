@@ -102,6 +102,7 @@ struct bench_args {
   uint32_t verify_bound = 2;
   std::string verify_strategy;   // dfs (default) or dpor
   double verify_budget = 120;    // CPU seconds per verifying search
+  double first_cpu = 10;         // CPU seconds per first-violation run
   unsigned jobs = 1;
 };
 int cmd_bench(const bench_args&);

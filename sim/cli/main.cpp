@@ -189,6 +189,7 @@ int main(int argc, char** argv) {
   bench->add_flag("--json", bn.json, "print one JSON object instead of text");
   bench->add_option("--seeds", bn.seeds, "base seeds per randomised strategy (medians are reported)")->check(kUnsigned & CLI::Range(1, 1000));
   bench->add_option("--budget", bn.budget, "executions at most while looking for the first violation")->check(kUnsigned & CLI::Range(1, 100000000));
+  bench->add_option("--first-cpu", bn.first_cpu, "CPU seconds each first-violation run may use (default 10); a run it stops is reported as stopped, not as a count")->check(CLI::Range(0.001, 1e9));
   bench->add_option("--runs", bn.rate_runs, "executions timed for executions/s")->check(kUnsigned & CLI::Range(1, 100000000));
   bench->add_option("--decisions", bn.decisions, "scheduling decisions per ping-pong measurement")->check(kUnsigned & CLI::Range(uint64_t{1000}, uint64_t{10000000000}));
   bench->add_option("--repeat", bn.repeat, "measurements of the scheduler figures (the best is reported)")->check(kUnsigned & CLI::Range(1, 100));

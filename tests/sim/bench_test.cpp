@@ -54,6 +54,33 @@ TEST_CASE("bench figures of a scenario agree with its explorations") {
   CHECK(f.clone_ns > 0);
 }
 
+TEST_CASE("bench: a first-violation run its CPU cap stops is reported as stopped, not as a count") {
+  // One thread, no race: random and PCT would run their whole budget (10^8 executions, minutes) without a
+  // violation, so the 0.05 s cap stops every seed; DFS and DPOR exhaust the single schedule at once.
+  nlohmann::json j = nlohmann::json::parse(test::kCounterScenario);
+  j["threads"] = nlohmann::json::parse(R"([{"name": "a", "ops": [{"op": "inc"}]}])");
+  j["invariants"] = nlohmann::json::parse(R"(["user_errors", {"name": "counter_is", "value": 1}])");
+  j["expectations"] = nlohmann::json::parse(R"([{"fixes": "off", "result": "clean"}])");
+  auto sc = sim::parse_scenario(j, "single.json", *test::test_binding().cat);
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  sim::bench::scenario_options o;
+  o.seeds = 2;
+  o.budget = 100'000'000;
+  o.rate_runs = 10;
+  o.first_cpu_seconds = 0.05;
+  const auto f = sim::bench::measure_scenario(prepared, o);
+  REQUIRE(f.first.size() == 4);
+  for (const auto& x : f.first) {
+    INFO(x.strategy);
+    CHECK(x.found == 0);
+    CHECK_FALSE(x.median_executions.has_value());
+    CHECK(x.budget == o.budget);
+    CHECK(x.cpu_cap == o.first_cpu_seconds);
+    const bool systematic = x.strategy.rfind("dfs", 0) == 0 || x.strategy.rfind("dpor", 0) == 0;
+    CHECK(x.stopped_by_cpu_cap == (systematic ? 0u : x.seeds));
+  }
+}
+
 TEST_CASE("bench verifies with dpor when asked, under its CPU budget") {
   auto sc = sim::parse_scenario(nlohmann::json::parse(test::kCounterScenario), "counter.json", *test::test_binding().cat);
   sim::prepared_scenario prepared(*sc, test::test_binding());
