@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "model/ondisk/item_bytes.hpp"
+#include "model/ondisk/item_parse.hpp"
 #include "model/ondisk/le_bytes.hpp"
 #include "model/ondisk/tree_block_bytes.hpp"
 
@@ -62,6 +63,57 @@ std::vector<uint8_t> super_block_bytes(const super_fields& f, int mirror, const 
   // super_roots[4] at 2859: no backup roots (zeroes: a mount never falls back to them).
   b.u32(0, btrfs_crc32c(std::span<const uint8_t>(out).subspan(32)));
   return out;
+}
+
+parsed_super parse_super_block(std::span<const uint8_t> bytes, const std::string& what) {
+  const le_reader r(bytes, what);
+  if (bytes.size() != BTRFS_SUPER_INFO_SIZE) r.fail(0, fmt::format("{} bytes, expected {}", bytes.size(), BTRFS_SUPER_INFO_SIZE));
+  if (r.u64(64) != BTRFS_MAGIC) r.fail(64, "no btrfs magic (_BHRfS_M)");
+  parsed_super p;
+  p.csum_type = r.u16(196);
+  if (p.csum_type != 0) r.fail(196, fmt::format("checksum type {} (only crc32c, 0, is supported)", p.csum_type));
+  const uint32_t want = btrfs_crc32c(bytes.subspan(32)), found = r.u32(0);
+  if (want != found) r.fail(0, fmt::format("checksum verify failed: wanted {:#010x} found {:#010x}", want, found));
+  auto uuid_at = [&](size_t off) {
+    uuid u{};
+    const auto s = r.sub(off, u.size());
+    std::copy(s.begin(), s.end(), u.begin());
+    return u;
+  };
+  super_fields& f = p.fields;
+  p.fsid = uuid_at(32);
+  p.bytenr = r.u64(48);
+  f.generation = r.u64(72);
+  f.root = r.u64(80);
+  f.chunk_root = r.u64(88);
+  p.log_root = r.u64(96);
+  f.total_bytes = r.u64(112);
+  f.bytes_used = r.u64(120);
+  f.num_devices = r.u64(136);
+  f.sectorsize = r.u32(144);
+  f.nodesize = r.u32(148);
+  const uint32_t sys_array_size = r.u32(160);
+  f.chunk_root_generation = r.u64(164);
+  p.compat_ro_flags = r.u64(180);
+  p.incompat_flags = r.u64(188);
+  f.root_level = r.u8(198);
+  f.chunk_root_level = r.u8(199);
+  f.dev_item = read_dev_item(r, 201);
+  p.dev_uuid = uuid_at(201 + 66);
+  p.dev_fsid = uuid_at(201 + 82);
+  p.metadata_uuid = uuid_at(571);
+  if (sys_array_size > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
+    r.fail(160, fmt::format("sys_chunk_array_size {} exceeds {}", sys_array_size, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE));
+  const le_reader array(r.sub(811, sys_array_size), what + ", sys_chunk_array");
+  for (size_t off = 0; off < sys_array_size;) {  // each entry consumes at least a key and a chunk header
+    const btrfs_key key = read_disk_key(array, off);
+    if (key.type != BTRFS_CHUNK_ITEM_KEY) array.fail(off, fmt::format("key {} is not a chunk item", to_string(key)));
+    btrfs_chunk c = read_chunk(array, off + BTRFS_DISK_KEY_SIZE);
+    off += BTRFS_DISK_KEY_SIZE + c.size();
+    if (off > sys_array_size) array.fail(off, "a chunk past the array's end");
+    f.sys_chunks[key.offset] = std::move(c);
+  }
+  return p;
 }
 
 }  // namespace fsrace::model::ondisk

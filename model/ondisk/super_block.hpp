@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "model/items.hpp"
@@ -35,5 +37,17 @@ struct super_fields {
 
 // The super block copy for `mirror` (its bytenr field differs per copy).
 std::vector<uint8_t> super_block_bytes(const super_fields& f, int mirror, const fs_identity& id);
+
+// A super block read back: the fields the model uses and what identifies the filesystem and the copy.
+struct parsed_super {
+  super_fields fields;
+  uuid fsid{}, metadata_uuid{}, dev_uuid{}, dev_fsid{};
+  uint64_t bytenr = 0;  // where the copy says it lives
+  uint64_t compat_ro_flags = 0, incompat_flags = 0, log_root = 0;
+  uint16_t csum_type = 0;
+};
+// The super block in `bytes` (BTRFS_SUPER_INFO_SIZE long): magic and checksum checked, the
+// sys_chunk_array walked within its size. `what` names it in errors (malformed).
+parsed_super parse_super_block(std::span<const uint8_t> bytes, const std::string& what);
 
 }  // namespace fsrace::model::ondisk

@@ -4,6 +4,7 @@
 
 #include "model/data/csum.hpp"
 #include "model/ondisk/item_bytes.hpp"
+#include "model/ondisk/item_parse.hpp"
 #include "model/ondisk/le_bytes.hpp"
 
 namespace fsrace::model::ondisk {
@@ -51,6 +52,51 @@ std::vector<uint8_t> tree_block_bytes(const tree_block& block, uint32_t nodesize
   }
   b.u32(0, btrfs_crc32c(std::span<const uint8_t>(out).subspan(32)));
   return out;
+}
+
+tree_block parse_tree_block(std::span<const uint8_t> bytes, uint32_t nodesize, const fs_identity& id, const std::string& what) {
+  const le_reader r(bytes, what);
+  if (bytes.size() != nodesize) r.fail(0, fmt::format("{} bytes, expected the node size {}", bytes.size(), nodesize));
+  const uint32_t want = btrfs_crc32c(bytes.subspan(32)), found = r.u32(0);
+  if (want != found) r.fail(0, fmt::format("checksum verify failed: wanted {:#010x} found {:#010x}", want, found));
+  auto uuid_at = [&](size_t off) {
+    uuid u{};
+    const auto s = r.sub(off, u.size());
+    std::copy(s.begin(), s.end(), u.begin());
+    return u;
+  };
+  if (uuid_at(32) != id.fsid) r.fail(32, "the fsid is not the filesystem's");
+  if (uuid_at(64) != id.chunk_tree_uuid) r.fail(64, "the chunk tree uuid is not the filesystem's");
+  tree_block block;
+  btrfs_header& h = block.header;
+  h.bytenr = r.u64(48);
+  h.generation = r.u64(80);
+  h.owner = r.u64(88);
+  const uint32_t nritems = r.u32(96);
+  h.level = r.u8(100);
+  if (h.level >= 8) r.fail(100, fmt::format("level {} (BTRFS_MAX_LEVEL is 8)", h.level));
+  if (block.is_leaf()) {
+    const uint32_t data_size = leaf_data_size(nodesize);
+    if (nritems > data_size / BTRFS_ITEM_SIZE) r.fail(96, fmt::format("{} items do not fit a leaf", nritems));
+    for (uint32_t i = 0; i < nritems; ++i) {
+      const size_t slot = BTRFS_HEADER_SIZE + BTRFS_ITEM_SIZE * size_t(i);
+      const btrfs_key key = read_disk_key(r, slot);
+      const uint32_t offset = r.u32(slot + 17), size = r.u32(slot + 21);
+      if (offset > data_size || size > data_size - offset || BTRFS_HEADER_SIZE + offset < slot + BTRFS_ITEM_SIZE)
+        r.fail(slot + 17, fmt::format("item {} {}: data at {} of {} bytes is outside the leaf's data area", i,
+                                      to_string(key), offset, size));
+      const le_reader body(r.sub(BTRFS_HEADER_SIZE + offset, size), fmt::format("{}, item {}", what, i));
+      block.items.push_back({key, read_item_body(key, body)});
+    }
+  } else {
+    if (nritems == 0 || nritems > node_max_ptrs(nodesize)) r.fail(96, fmt::format("a node with {} pointers", nritems));
+    for (uint32_t i = 0; i < nritems; ++i) {
+      const size_t slot = BTRFS_HEADER_SIZE + BTRFS_KEY_PTR_SIZE * size_t(i);
+      block.ptrs.push_back({read_disk_key(r, slot), r.u64(slot + 17), r.u64(slot + 25)});
+    }
+  }
+  h.csum = block.content_csum();
+  return block;
 }
 
 }  // namespace fsrace::model::ondisk

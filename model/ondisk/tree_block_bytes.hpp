@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "model/ondisk/identity.hpp"
@@ -21,5 +22,11 @@ uint32_t btrfs_crc32c(std::span<const uint8_t> bytes);
 // `nodesize` bytes; throws unsupported for what the export cannot write, std::logic_error for a block
 // that does not fit (a model bug).
 std::vector<uint8_t> tree_block_bytes(const tree_block& block, uint32_t nodesize, const fs_identity& id);
+
+// The reverse: the tree block in `bytes` (nodesize long), its checksum, fsid and chunk tree uuid checked
+// against `id` and its layout against the block's bounds; `what` names it in errors (malformed: the bytes
+// contradict the format; unsupported: an item the model has no value for). header.csum is set to the
+// model's content hash, as the model's writeback sets it.
+tree_block parse_tree_block(std::span<const uint8_t> bytes, uint32_t nodesize, const fs_identity& id, const std::string& what);
 
 }  // namespace fsrace::model::ondisk
