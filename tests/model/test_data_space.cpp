@@ -72,7 +72,7 @@ std::unique_ptr<btrfs_fs_info> full_data_fs(uint64_t left_free = 0) {
 
 }  // namespace
 
-TEST_CASE("a buffered write reserves its sectors; writeback turns the reservation into an extent", "[data][space]") {
+TEST_CASE("a buffered write reserves its sectors, writeback turns the reservation into an extent", "[data][space]") {
   auto fs = make_fs();
   run_in_fiber([&] {
     btrfs_inode& inode = create_file(*fs, "c");

@@ -235,7 +235,7 @@ TEST_CASE("extent_io: readahead life cycle of a cold tree block", "[model][exten
   }
 }
 
-TEST_CASE("extent_io: readahead gives up on a locked page; a synchronous read waits for it",
+TEST_CASE("extent_io: readahead gives up on a locked page, a synchronous read waits for it",
           "[model][extent_io]") {
   eb_env env;
   SECTION("WAIT_NONE: trylock_page fails, nothing is read") {

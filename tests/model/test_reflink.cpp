@@ -120,7 +120,7 @@ TEST_CASE("the data oracle follows clones: a lost clone is reported, not hidden"
   CHECK_THAT(problems[0], Catch::Contains("lost data: file b") && Catch::Contains("offset 0 len 4096"));
 }
 
-TEST_CASE("dedupe of unequal ranges returns -EBADE and changes nothing; of equal ranges it shares the extent",
+TEST_CASE("dedupe of unequal ranges returns -EBADE and changes nothing, of equal ranges it shares the extent",
           "[model][reflink]") {
   auto fs = make_fs();
   int64_t differ = 0, same = 0;

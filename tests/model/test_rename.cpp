@@ -26,7 +26,7 @@ std::vector<uint8_t> read_all(btrfs_fs_info& fs, btrfs_inode& inode) {
 
 }  // namespace
 
-TEST_CASE("rename moves the name and its directory items; the data stays", "[data][rename]") {
+TEST_CASE("rename moves the name and its directory items, the data stays", "[data][rename]") {
   auto fs = make_fs();
   btrfs_root* root = nullptr;
   uint64_t ino = 0;

@@ -66,7 +66,7 @@ TEST_CASE("each thread has its column, each step its row, in execution order") {
   }
 }
 
-TEST_CASE("consecutive steps of one thread are grouped; a change of thread starts a new group") {
+TEST_CASE("consecutive steps of one thread are grouped, a change of thread starts a new group") {
   const auto lines = lines_of(reports::render_diagram(three_threads(), {30, 100, 0, true}));
   auto row_of = [&](const std::string& s) {
     for (size_t i = 0; i < lines.size(); ++i)
@@ -79,7 +79,7 @@ TEST_CASE("consecutive steps of one thread are grouped; a change of thread start
   CHECK(lines[row_of("start writer") - 1].empty());
 }
 
-TEST_CASE("the violating step is marked in the gutter and in its column; the message follows the diagram") {
+TEST_CASE("the violating step is marked in the gutter and in its column, the message follows the diagram") {
   const auto text = reports::render_diagram(three_threads(), {30, 100, 0, true});
   const auto lines = lines_of(text);
   size_t marked = 0, count = 0;

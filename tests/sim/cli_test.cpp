@@ -226,7 +226,7 @@ TEST_CASE("cli: a failed model self-check is a tool error: exit 3 everywhere, ne
   CHECK(r.code == 3);
 }
 
-TEST_CASE("cli: schedule files replay exactly; a tampered one diverges with exit 2") {
+TEST_CASE("cli: schedule files replay exactly, a tampered one diverges with exit 2") {
   write_scenarios();
   fs::remove(workdir() / "dl.schedule.json");
   auto r = fsrace("explore deadlock.json --save-schedule dl.schedule.json");
@@ -376,7 +376,7 @@ TEST_CASE("cli: a directory or a schedule file given as a scenario says so") {
   CHECK(r.err.find('\n') == r.err.size() - 1);
 }
 
-TEST_CASE("cli: validate, run and soak say so too; a renamed thread is named once, not once per step") {
+TEST_CASE("cli: validate, run and soak say so too, a renamed thread is named once, not once per step") {
   write_scenarios();
   fs::create_directories(workdir() / "adir");
   fs::remove(workdir() / "dl3.schedule.json");
@@ -420,7 +420,7 @@ TEST_CASE("cli: a scenario's unknown key lists each allowed key once") {
 
 // Ctrl-C (SIGINT) while `run` explores: the cases done are summarised, the reports are written and say
 // "interrupted", a case stopped before its verdict neither passes nor counts as a regression, exit 130.
-TEST_CASE("cli: Ctrl-C during run writes the partial reports, marked interrupted; soak stops too") {
+TEST_CASE("cli: Ctrl-C during run writes the partial reports, marked interrupted, soak stops too") {
   write_scenarios();
   const fs::path dir = workdir();
   fs::remove(dir / "int.xml");
@@ -531,7 +531,7 @@ TEST_CASE("cli: run without paths runs ./scenarios of the current directory and 
   CHECK_THAT(read_file(out), Catch::Contains("2 cases: 2 passed"));
 }
 
-TEST_CASE("cli: replay --until prints the state there; diff shows where two executions part") {
+TEST_CASE("cli: replay --until prints the state there, diff shows where two executions part") {
   write_scenarios();
   auto r = fsrace("replay deadlock.json --seed 0 --strategy dfs --until 2");
   CHECK(r.code == 0);

@@ -88,7 +88,7 @@ TEST_CASE("explorations are deterministic for a base seed") {
   CHECK(sim::explore(prepared, req).violations[0].key != a.violations[0].key);
 }
 
-TEST_CASE("a schedule file round-trips and replays the same trace; a changed schedule diverges") {
+TEST_CASE("a schedule file round-trips and replays the same trace, a changed schedule diverges") {
   auto sc = load(counter_doc());
   sim::prepared_scenario prepared(*sc, test::test_binding());
   const auto req = request(sim::strategy_kind::pct, false);
