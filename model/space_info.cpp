@@ -38,6 +38,7 @@ void btrfs_space_info_update_bytes_may_use(btrfs_fs_info&, btrfs_space_info& sin
     sinfo.bytes_may_use = 0;
     FSRACE_WARN_ON(true, "btrfs_space_info_update_bytes_may_use (from {}): WARN_ON(1): bytes_may_use underflow: {} - {} "
                    "(space_info {:#x})", caller, had, -bytes, sinfo.flags);
+    return;  // as the kernel's update helper: clamped to 0, the decrement not applied
   }
   sinfo.bytes_may_use = uint64_t(int64_t(sinfo.bytes_may_use) + bytes);
 }

@@ -102,7 +102,8 @@ void tune_allocator_once();
 
 /// The estimated executions of a bounded DFS (sched::estimate_bounded_dfs): at least 8 probes, more
 /// until the probes ran `run_budget` executions (at most 4000 probes).
-sched::TreeEstimate estimate_dfs_executions(executor&, unsigned preemption_bound, uint64_t run_budget);
+sched::TreeEstimate estimate_dfs_executions(executor&, unsigned preemption_bound, uint64_t run_budget,
+                                            std::function<bool()> stop = {});
 
 /// Re-runs execution `key` of an exploration with `settings` and records its trace: for random and
 /// PCT `key` is the execution seed, for DFS the index in the enumeration (of `part`'s subtrees when

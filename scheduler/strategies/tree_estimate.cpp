@@ -81,6 +81,7 @@ TreeEstimate estimate_bounded_dfs(const std::function<void(Strategy&, Execution&
   long double sum = 0, sum_squares = 0;
   // Bounded by max_probes probes of at most max_levels executions each.
   while (out.probes < limits.max_probes && (out.probes < limits.min_probes || out.runs < limits.run_budget)) {
+    if (limits.stop && limits.stop()) break;
     prefix.clear();
     long double weight = 1, nodes = 0;  // weight: 1 / P(this node)
     for (uint32_t level = 0;; ++level) {

@@ -81,6 +81,9 @@ struct EstimateLimits {
   uint64_t max_probes = 4000;
   uint64_t run_budget = 0;   // executions the probes may run once min_probes are done
   uint32_t max_levels = 64;  // nodes one probe may descend (non-default choices on its path, plus one)
+  // Asked before each probe: true ends the estimate there (a CPU budget). An estimate cut short has fewer
+  // probes and may not settle; it is no longer deterministic.
+  std::function<bool()> stop;
 };
 
 /// Probes the DFS tree of `run(strategy, execution)` (each call one execution of the program) with a

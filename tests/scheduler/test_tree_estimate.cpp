@@ -123,3 +123,20 @@ TEST_CASE("probes that cannot reach the bottom of the tree leave the estimate un
   CHECK(e.truncated);
   CHECK_FALSE(e.settled());
 }
+
+TEST_CASE("a stop condition (a CPU budget) ends the estimate before its next probe") {
+  Scheduler sched;
+  EstimateLimits limits;
+  limits.run_budget = 10000;
+  uint64_t asked = 0;
+  limits.stop = [&asked] { return ++asked > 5; };  // five probes allowed
+  const TreeEstimate e = estimate_bounded_dfs(
+      [&](Strategy& s, Execution& ex) {
+        independent({40, 40})(sched);
+        sched.run_into(s, 0, ex);
+      },
+      2, limits, 42);
+  CHECK(e.probes == 5);
+  CHECK(asked == 6);
+  CHECK_FALSE(e.settled());  // too few probes: reported as an unknown total
+}
