@@ -11,6 +11,8 @@
 #include <sstream>
 #include <string>
 
+#include "tests/sanitizer_output.hpp"
+
 namespace fsrace::test {
 
 struct process_result {
@@ -49,7 +51,7 @@ inline process_result run_shell(const std::string& command) {
                           err.string() + "' </dev/null";
   const int status = std::system(cmd.c_str());
   REQUIRE(WIFEXITED(status));
-  process_result r{WEXITSTATUS(status), slurp(out), slurp(err)};
+  process_result r{WEXITSTATUS(status), slurp(out), without_asan_ucontext_warning(slurp(err))};
   UNSCOPED_INFO(command << "\n-> exit " << r.code << "\nstdout:\n" << r.out.substr(0, 4000) << "\nstderr:\n" << r.err.substr(0, 4000));
   return r;
 }
