@@ -1,6 +1,7 @@
 #include "model/ondisk/image_reader.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
