@@ -126,8 +126,7 @@ class reader {
   // A block of a tree kept as bytes: its header and key pointers are read (to walk it), its items are not.
   tree_block parse_opaque(const std::vector<uint8_t>& bytes, const std::string& what) {
     const le_reader r(bytes, what);
-    const uint32_t want = btrfs_crc32c(std::span<const uint8_t>(bytes).subspan(32)), found = r.u32(0);
-    if (want != found) r.fail(0, fmt::format("checksum verify failed: wanted {:#010x} found {:#010x}", want, found));
+    check_csum(r);
     tree_block b;
     b.header.bytenr = r.u64(48);
     b.header.generation = r.u64(80);

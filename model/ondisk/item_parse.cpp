@@ -1,6 +1,10 @@
 #include "model/ondisk/item_parse.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
+
+#include "model/ondisk/tree_block_bytes.hpp"
 
 namespace fsrace::model::ondisk {
 namespace {
@@ -72,6 +76,18 @@ btrfs_extent_item read_extent_item(const btrfs_key& key, const le_reader& r) {
 }  // namespace
 
 btrfs_key read_disk_key(const le_reader& r, size_t off) { return {r.u64(off), r.u8(off + 8), r.u64(off + 9)}; }
+
+uuid read_uuid(const le_reader& r, size_t off) {
+  uuid u{};
+  const auto s = r.sub(off, u.size());
+  std::copy(s.begin(), s.end(), u.begin());
+  return u;
+}
+
+void check_csum(const le_reader& r) {
+  const uint32_t want = btrfs_crc32c(r.sub(32, r.size() - 32)), found = r.u32(0);
+  if (want != found) r.fail(0, fmt::format("checksum verify failed: wanted {:#010x} found {:#010x}", want, found));
+}
 
 btrfs_dev_item read_dev_item(const le_reader& r, size_t off) {
   btrfs_dev_item d;

@@ -13,6 +13,9 @@
 namespace fsrace::model::ondisk {
 
 btrfs_key read_disk_key(const le_reader& r, size_t off);
+uuid read_uuid(const le_reader& r, size_t off);
+// The crc32c of a tree block or super block (over all but its first 32 bytes) against its csum field.
+void check_csum(const le_reader& r);
 
 // The value of the item with key `key` whose body is `r` (all of it).
 item_value read_item_body(const btrfs_key& key, const le_reader& r);

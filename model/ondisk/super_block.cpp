@@ -72,16 +72,9 @@ parsed_super parse_super_block(std::span<const uint8_t> bytes, const std::string
   parsed_super p;
   p.csum_type = r.u16(196);
   if (p.csum_type != 0) r.fail(196, fmt::format("checksum type {} (only crc32c, 0, is supported)", p.csum_type));
-  const uint32_t want = btrfs_crc32c(bytes.subspan(32)), found = r.u32(0);
-  if (want != found) r.fail(0, fmt::format("checksum verify failed: wanted {:#010x} found {:#010x}", want, found));
-  auto uuid_at = [&](size_t off) {
-    uuid u{};
-    const auto s = r.sub(off, u.size());
-    std::copy(s.begin(), s.end(), u.begin());
-    return u;
-  };
+  check_csum(r);
   super_fields& f = p.fields;
-  p.fsid = uuid_at(32);
+  p.fsid = read_uuid(r, 32);
   p.bytenr = r.u64(48);
   f.generation = r.u64(72);
   f.root = r.u64(80);
@@ -99,9 +92,9 @@ parsed_super parse_super_block(std::span<const uint8_t> bytes, const std::string
   f.root_level = r.u8(198);
   f.chunk_root_level = r.u8(199);
   f.dev_item = read_dev_item(r, 201);
-  p.dev_uuid = uuid_at(201 + 66);
-  p.dev_fsid = uuid_at(201 + 82);
-  p.metadata_uuid = uuid_at(571);
+  p.dev_uuid = read_uuid(r, 201 + 66);
+  p.dev_fsid = read_uuid(r, 201 + 82);
+  p.metadata_uuid = read_uuid(r, 571);
   if (sys_array_size > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
     r.fail(160, fmt::format("sys_chunk_array_size {} exceeds {}", sys_array_size, BTRFS_SYSTEM_CHUNK_ARRAY_SIZE));
   const le_reader array(r.sub(811, sys_array_size), what + ", sys_chunk_array");

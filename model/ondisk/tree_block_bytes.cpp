@@ -57,16 +57,9 @@ std::vector<uint8_t> tree_block_bytes(const tree_block& block, uint32_t nodesize
 tree_block parse_tree_block(std::span<const uint8_t> bytes, uint32_t nodesize, const fs_identity& id, const std::string& what) {
   const le_reader r(bytes, what);
   if (bytes.size() != nodesize) r.fail(0, fmt::format("{} bytes, expected the node size {}", bytes.size(), nodesize));
-  const uint32_t want = btrfs_crc32c(bytes.subspan(32)), found = r.u32(0);
-  if (want != found) r.fail(0, fmt::format("checksum verify failed: wanted {:#010x} found {:#010x}", want, found));
-  auto uuid_at = [&](size_t off) {
-    uuid u{};
-    const auto s = r.sub(off, u.size());
-    std::copy(s.begin(), s.end(), u.begin());
-    return u;
-  };
-  if (uuid_at(32) != id.fsid) r.fail(32, "the fsid is not the filesystem's");
-  if (uuid_at(64) != id.chunk_tree_uuid) r.fail(64, "the chunk tree uuid is not the filesystem's");
+  check_csum(r);
+  if (read_uuid(r, 32) != id.fsid) r.fail(32, "the fsid is not the filesystem's");
+  if (read_uuid(r, 64) != id.chunk_tree_uuid) r.fail(64, "the chunk tree uuid is not the filesystem's");
   tree_block block;
   btrfs_header& h = block.header;
   h.bytenr = r.u64(48);

@@ -4,12 +4,15 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <string>
 #include <map>
 #include <span>
 #include <vector>
 
 #include "model/fs_info.hpp"
 #include "model/ondisk/image.hpp"
+#include "model/ondisk/le_reader.hpp"
 #include "model/ondisk/super_block.hpp"
 #include "model/ondisk/tree_block_bytes.hpp"
 
@@ -77,7 +80,19 @@ inline size_t round_trip(const btrfs_fs_info& fs) {
   return blocks;
 }
 
+// "malformed: ...", "unsupported: ..." or "no error": what a reader of on-disk bytes made of `f`.
+inline std::string ondisk_error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const malformed& e) {
+    return std::string("malformed: ") + e.what();
+  } catch (const unsupported& e) {
+    return std::string("unsupported: ") + e.what();
+  }
+  return "no error";
+}
+
 }  // namespace ondisk_round_trip
 using ondisk_round_trip::device_image, ondisk_round_trip::image_of, ondisk_round_trip::round_trip,
-    ondisk_round_trip::tree_block_offsets;
+    ondisk_round_trip::tree_block_offsets, ondisk_round_trip::ondisk_error_of;
 }  // namespace fsrace::test

@@ -28,17 +28,6 @@ std::vector<uint8_t> with_crc(std::vector<uint8_t> b) {
   return b;
 }
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const malformed& e) {
-    return std::string("malformed: ") + e.what();
-  } catch (const unsupported& e) {
-    return std::string("unsupported: ") + e.what();
-  }
-  return "no error";
-}
-
 }  // namespace
 
 TEST_CASE("ondisk parse: every exported super block and tree block parses back to the same bytes", "[ondisk]") {
@@ -91,30 +80,30 @@ TEST_CASE("ondisk parse: damaged and foreign bytes are errors naming the block a
   SECTION("a flipped bit fails the checksum") {
     auto b = bytes;
     b[body + 30] ^= 1;
-    CHECK(error_of([&] { parse_tree_block(b, fs->nodesize, id, "tree block 1"); }).find(
+    CHECK(test::ondisk_error_of([&] { parse_tree_block(b, fs->nodesize, id, "tree block 1"); }).find(
               "malformed: tree block 1, byte 0: checksum verify failed") == 0);
   }
   SECTION("another filesystem's block") {
-    CHECK(error_of([&] { parse_tree_block(bytes, fs->nodesize, identity_for(7), "tree block 1"); }).find(
+    CHECK(test::ondisk_error_of([&] { parse_tree_block(bytes, fs->nodesize, identity_for(7), "tree block 1"); }).find(
               "the fsid is not the filesystem's") != std::string::npos);
   }
   SECTION("an item whose data lies outside the leaf") {
     auto b = bytes;
     b[slot + 21] = 0xff, b[slot + 22] = 0xff;  // size 65535
-    CHECK(error_of([&] { parse_tree_block(with_crc(b), fs->nodesize, id, "tree block 1"); }).find(
+    CHECK(test::ondisk_error_of([&] { parse_tree_block(with_crc(b), fs->nodesize, id, "tree block 1"); }).find(
               "is outside the leaf's data area") != std::string::npos);
   }
   SECTION("inline file data, which the model does not keep") {
     auto b = bytes;
     b[body + 20] = BTRFS_FILE_EXTENT_INLINE;
-    const std::string e = error_of([&] { parse_tree_block(with_crc(b), fs->nodesize, id, "tree block 1"); });
+    const std::string e = test::ondisk_error_of([&] { parse_tree_block(with_crc(b), fs->nodesize, id, "tree block 1"); });
     CHECK(e.find("unsupported: tree block 1, item") == 0);
     CHECK(e.find("inline data") != std::string::npos);
   }
   SECTION("a key type the model has no value for") {
     auto b = bytes;
     b[slot + 8] = 24;  // BTRFS_XATTR_ITEM_KEY
-    CHECK(error_of([&] { parse_tree_block(with_crc(b), fs->nodesize, id, "tree block 1"); }).find(
+    CHECK(test::ondisk_error_of([&] { parse_tree_block(with_crc(b), fs->nodesize, id, "tree block 1"); }).find(
               "key type 24 is not one the model keeps") != std::string::npos);
   }
   SECTION("super block: no magic, an oversized sys_chunk_array") {
@@ -122,9 +111,9 @@ TEST_CASE("ondisk parse: damaged and foreign bytes are errors naming the block a
     REQUIRE(super.size() == BTRFS_SUPER_INFO_SIZE);
     auto no_magic = super;
     no_magic[64] = 0;
-    CHECK(error_of([&] { parse_super_block(no_magic, "super"); }) == "malformed: super, byte 64: no btrfs magic (_BHRfS_M)");
+    CHECK(test::ondisk_error_of([&] { parse_super_block(no_magic, "super"); }) == "malformed: super, byte 64: no btrfs magic (_BHRfS_M)");
     auto big = super;
     big[161] = 0x10;  // sys_chunk_array_size 4096 + its low byte
-    CHECK(error_of([&] { parse_super_block(with_crc(big), "super"); }).find("exceeds 2048") != std::string::npos);
+    CHECK(test::ondisk_error_of([&] { parse_super_block(with_crc(big), "super"); }).find("exceeds 2048") != std::string::npos);
   }
 }

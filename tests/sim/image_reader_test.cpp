@@ -55,17 +55,6 @@ device_image_source file_source(const fs::path& p) {
           }};
 }
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const malformed& e) {
-    return std::string("malformed: ") + e.what();
-  } catch (const unsupported& e) {
-    return std::string("unsupported: ") + e.what();
-  }
-  return "no error";
-}
-
 bool have_mkfs() { return test::run_shell("command -v mkfs.btrfs").code == 0; }
 
 // Images made by mkfs.btrfs in a fresh directory: `count` files of `size`, then mkfs with `options`.
@@ -103,7 +92,7 @@ TEST_CASE("image reader: every scenario's exported state after setup reads back 
     sim::prepared_scenario prepared(*sc, sim::default_binding());
     const btrfs_fs_info& f = *prepared.base().fs();
     image_contents c;
-    const std::string error = error_of([&] { c = read_image(exported(f)); });
+    const std::string error = test::ondisk_error_of([&] { c = read_image(exported(f)); });
     if (error.find("is reached twice") != std::string::npos) {  // snapshots share blocks: not imported yet
       ++shared;
       continue;
@@ -164,13 +153,13 @@ TEST_CASE("image reader: what the model does not model, and images that do not m
     return;
   }
   // mkfs.btrfs's default free space tree.
-  CHECK(error_of([&] { read_image(mkfs_images("mkfs-fst", 1, "")); }).find(
+  CHECK(test::ondisk_error_of([&] { read_image(mkfs_images("mkfs-fst", 1, "")); }).find(
             "compat_ro features 0x3 FREE_SPACE_TREE FREE_SPACE_TREE_VALID are not modelled") != std::string::npos);
   const auto two = mkfs_images("mkfs-two", 2, "-R ^free-space-tree -m raid1 -d raid1");
-  CHECK(error_of([&] { read_image({two[0]}); }) == "malformed: the filesystem has 2 devices, 1 images were given");
+  CHECK(test::ondisk_error_of([&] { read_image({two[0]}); }) == "malformed: the filesystem has 2 devices, 1 images were given");
   const auto other = mkfs_images("mkfs-other", 1, "-R ^free-space-tree");
-  CHECK(error_of([&] { read_image({two[0], other[0]}); }).find("another filesystem than") != std::string::npos);
-  CHECK(error_of([&] { read_image({two[0], two[0]}); }).find("devid 1 is also") != std::string::npos);
+  CHECK(test::ondisk_error_of([&] { read_image({two[0], other[0]}); }).find("another filesystem than") != std::string::npos);
+  CHECK(test::ondisk_error_of([&] { read_image({two[0], two[0]}); }).find("devid 1 is also") != std::string::npos);
   // A damaged copy of the root tree's block is read from its other copy (metadata dup); both damaged is an error.
   const image_contents good = read_image(other);
   const uint64_t root = good.trees.at(BTRFS_ROOT_TREE_OBJECTID).bytenr;
@@ -189,8 +178,8 @@ TEST_CASE("image reader: what the model does not model, and images that do not m
     };
     return s;
   };
-  CHECK(error_of([&] { read_image({damaged({copies[0]})}); }) == "no error");
-  const std::string both = error_of([&] { read_image({damaged(copies)}); });
+  CHECK(test::ondisk_error_of([&] { read_image({damaged({copies[0]})}); }) == "no error");
+  const std::string both = test::ondisk_error_of([&] { read_image({damaged(copies)}); });
   CHECK(both.find(fmt::format("malformed: no copy of tree block {} is good", root)) == 0);
   CHECK(both.find("checksum verify failed") != std::string::npos);
 }
