@@ -91,15 +91,10 @@ uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t
 
 std::vector<uint64_t> btrfs_rmap_block(const map_lookup& map, uint64_t physical, uint64_t* stripe_len) {
   std::vector<uint64_t> logical;
-  const uint64_t data_stripe_length = map_stripe_size(map);  // em->orig_block_len
-  const bool striped = map.type & BTRFS_BLOCK_GROUP_RAID10;
   for (size_t i = 0; i < map.stripes.size(); ++i) {
-    const uint64_t at = map.stripes[i].physical;
-    if (physical < at || physical - at >= data_stripe_length) continue;
-    uint64_t stripe_nr = (physical - at) / BTRFS_STRIPE_LEN;
-    const uint64_t offset = (physical - at) % BTRFS_STRIPE_LEN;
-    if (striped) stripe_nr = (stripe_nr * map.stripes.size() + i) / uint64_t(map.sub_stripes);
-    const uint64_t bytenr = map.start + stripe_nr * BTRFS_STRIPE_LEN + offset;
+    const uint64_t off = map_stripe_logical_offset(map, i, physical);  // the kernel's stripe_nr arithmetic
+    if (off == ~0ull) continue;
+    const uint64_t bytenr = map.start + off;
     if (std::find(logical.begin(), logical.end(), bytenr) == logical.end()) logical.push_back(bytenr);
   }
   *stripe_len = BTRFS_STRIPE_LEN;
