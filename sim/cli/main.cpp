@@ -1,6 +1,7 @@
 // fsrace: deterministic exploration of btrfs maintenance races. Thin: parses flags, calls sim.
 #include <csignal>
 #include <cstring>
+#include <ctime>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -80,13 +81,36 @@ void setup_logging(int verbose, bool quiet) {
 
 // Ctrl-C: the first one asks the running exploration to stop (it finishes its execution, prints its
 // summary and writes the partial reports, marked interrupted); a second one ends the process at once.
-void on_interrupt(int) { fsrace::sim::request_interrupt(); }
+// The same request can arrive twice: GNU `timeout -s INT` (and other supervisors) signal the child and then
+// its whole process group, both from one pid, back to back. A repeat from the first sender within a second
+// is that duplicate and is ignored; a terminal's Ctrl-C comes from the kernel (si_pid 0) and never is.
+volatile sig_atomic_t g_first_sender = -1;
+timespec g_first_at{};
+
+bool duplicate_of_first(const siginfo_t* info) {
+  if (g_first_sender <= 0 || info == nullptr || info->si_code != SI_USER || info->si_pid != g_first_sender) return false;
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);  // async-signal-safe (POSIX)
+  return now.tv_sec - g_first_at.tv_sec < 1 || (now.tv_sec - g_first_at.tv_sec == 1 && now.tv_nsec < g_first_at.tv_nsec);
+}
+
+void on_interrupt(int, siginfo_t* info, void*) {
+  if (g_first_sender == -1) {
+    g_first_sender = (info != nullptr && info->si_code == SI_USER) ? info->si_pid : 0;
+    clock_gettime(CLOCK_MONOTONIC, &g_first_at);
+    fsrace::sim::request_interrupt();
+    return;
+  }
+  if (duplicate_of_first(info)) return;
+  signal(SIGINT, SIG_DFL);  // the second Ctrl-C: the default action, at once
+  raise(SIGINT);
+}
 
 void install_interrupt_handler() {
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_interrupt;
-  sa.sa_flags = SA_RESETHAND;  // the second Ctrl-C gets the default action
+  sa.sa_sigaction = on_interrupt;
+  sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
 }

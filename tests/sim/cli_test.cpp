@@ -463,6 +463,16 @@ TEST_CASE("cli: Ctrl-C during run writes the partial reports, marked interrupted
   INFO(read_file(dir / "soak-out.txt"));
   CHECK(WEXITSTATUS(soak_status) == 130);
   CHECK_THAT(read_file(dir / "soak-out.txt"), Catch::Contains("INTERRUPTED (Ctrl-C)") && Catch::Contains("slow [random]"));
+
+  // One request delivered twice by one sender (timeout signals the child, then its process group) is one
+  // Ctrl-C, not two: fsrace still writes its summary. Here the shell's builtin kill sends both.
+  const std::string twice = "cd '" + dir.string() + "' && ('" FSRACE_BINARY "' run slow.json >twice-out.txt 2>&1 & pid=$!; "
+                            "sleep 2; kill -INT $pid; kill -INT $pid; wait $pid)";
+  const int twice_status = std::system(twice.c_str());
+  REQUIRE(WIFEXITED(twice_status));
+  INFO(read_file(dir / "twice-out.txt"));
+  CHECK(WEXITSTATUS(twice_status) == 130);
+  CHECK_THAT(read_file(dir / "twice-out.txt"), Catch::Contains("INTERRUPTED"));
 }
 
 // Ctrl-C while explore shrinks the violation it found: the shrink keeps its smallest schedule so far, the
