@@ -121,8 +121,6 @@ int inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& cache, b
   return 0;
 }
 
-namespace {
-
 // exclude_super_stripes (6.1), with add_new_free_space skipping what it excluded: every logical range of
 // the group that maps to a super block copy on any device is taken out of the free space and counted in
 // bytes_super. Chunks start at logical 1 MiB and physical 1 MiB, so the primary copy at 64 KiB is never in
@@ -150,6 +148,8 @@ void exclude_super_stripes(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) 
     }
   }
 }
+
+namespace {
 
 // btrfs_chunk_alloc(trans, flags, CHUNK_ALLOC_FORCE) as btrfs_inc_block_group_ro calls it.
 int force_chunk_alloc(btrfs_trans_handle& trans, uint64_t flags) {

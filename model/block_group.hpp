@@ -103,6 +103,8 @@ bool btrfs_inc_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr);
 void btrfs_dec_nocow_writers(btrfs_fs_info& fs_info, uint64_t bytenr);
 void btrfs_wait_nocow_writers(btrfs_block_group_cache& bg);
 
+// exclude_super_stripes: the group's ranges over a super block copy leave its free space for bytes_super.
+void exclude_super_stripes(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg);
 // Creation and removal (btrfs_make_block_group, btrfs_remove_block_group).
 block_group_ptr btrfs_make_block_group(btrfs_trans_handle& trans, uint64_t bytes_used, uint64_t type,
                                        uint64_t chunk_offset, uint64_t size);

@@ -13,7 +13,7 @@ btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
       dirty_tree_blocks(o.dirty_tree_blocks), generation(o.generation), super_sys_chunk_array(o.super_sys_chunk_array),
       last_trans_committed(o.last_trans_committed), last_transid_started(o.last_transid_started),
       scrubs_running(o.scrubs_running), scrubs_paused(o.scrubs_paused), scrub_pause_req(o.scrub_pause_req),
-      dmesg(o.dmesg) {
+      imported(o.imported), dmesg(o.dmesg) {
   // Per-execution mutable objects are deep-copied; everything refers to them by key.
   for (auto& [id, d] : o.devices) devices[id] = std::make_shared<btrfs_device>(*d);
   for (auto& [start, bg] : o.block_group_cache_tree)

@@ -25,6 +25,10 @@
 
 namespace fsrace::model {
 
+namespace ondisk {
+struct imported_image;
+}
+
 class bad_config : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -106,6 +110,10 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   sched::Mutex scrub_lock{"fs_info->scrub_lock"};
   int scrubs_running = 0, scrubs_paused = 0, scrub_pause_req = 0;
   sched::WaitQueue scrub_pause_wait{"fs_info->scrub_pause_wait"};
+
+  // The images this filesystem was imported from (null after the model's mkfs): the export writes their
+  // identity, and each tree block nothing changed as the bytes it was read from. Immutable, shared.
+  std::shared_ptr<const ondisk::imported_image> imported;
 
   // Kernel log (btrfs_err / btrfs_warn / btrfs_crit), shown with a finding.
   std::vector<std::string> dmesg;

@@ -36,6 +36,7 @@ std::string describe(const item_value& v) {
         else if constexpr (std::is_same_v<T, btrfs_dev_extent>) return fmt::format("dev extent chunk {} len {}", x.chunk_offset, x.length);
         else if constexpr (std::is_same_v<T, btrfs_dev_item>) return fmt::format("dev item {} total {} used {}", x.devid, x.total_bytes, x.bytes_used);
         else if constexpr (std::is_same_v<T, btrfs_chunk>) return fmt::format("chunk len {} type {:#x} stripes {}", x.length, x.type, x.stripes.size());
+        else if constexpr (std::is_same_v<T, btrfs_opaque_item>) return fmt::format("opaque, {} bytes", x.bytes.size());
         else static_assert(always_false<T>);
       },
       v);

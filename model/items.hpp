@@ -93,9 +93,18 @@ struct btrfs_chunk {
   uint32_t size() const { return 48 + 32 * uint32_t(stripes.size()); }
 };
 
+// An item of an imported filesystem that the model keeps but never reads or changes (the uuid tree's
+// entries): its body as the image had it, written back as it was.
+struct btrfs_opaque_item {
+  std::vector<uint8_t> bytes;
+  uint32_t size() const { return uint32_t(bytes.size()); }
+  auto operator<=>(const btrfs_opaque_item&) const = default;
+};
+
 using item_value = std::variant<btrfs_inode_item, btrfs_inode_ref, btrfs_dir_item, btrfs_file_extent_item,
                                 btrfs_csum_item, btrfs_root_item, btrfs_root_ref, btrfs_extent_item,
-                                btrfs_block_group_item, btrfs_dev_extent, btrfs_dev_item, btrfs_chunk>;
+                                btrfs_block_group_item, btrfs_dev_extent, btrfs_dev_item, btrfs_chunk,
+                                btrfs_opaque_item>;
 
 uint32_t item_size(const item_value& v);
 std::string describe(const item_value& v);

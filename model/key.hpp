@@ -28,6 +28,8 @@ enum : uint8_t {
   BTRFS_DEV_EXTENT_KEY = 204,
   BTRFS_DEV_ITEM_KEY = 216,
   BTRFS_CHUNK_ITEM_KEY = 228,
+  BTRFS_UUID_KEY_SUBVOL = 251,           // the uuid tree: a subvolume's uuid -> its root id
+  BTRFS_UUID_KEY_RECEIVED_SUBVOL = 252,  // the uuid tree: a received uuid -> root ids
 };
 
 // Objectids.
@@ -38,6 +40,7 @@ enum : uint64_t {
   BTRFS_DEV_TREE_OBJECTID = 4,
   BTRFS_FS_TREE_OBJECTID = 5,
   BTRFS_CSUM_TREE_OBJECTID = 7,
+  BTRFS_UUID_TREE_OBJECTID = 9,
   BTRFS_DEV_ITEMS_OBJECTID = 1,
   BTRFS_FIRST_FREE_OBJECTID = 256,
   BTRFS_FIRST_CHUNK_TREE_OBJECTID = 256,

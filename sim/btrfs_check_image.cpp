@@ -174,7 +174,7 @@ btrfs_check_result btrfs_check_image(const model::btrfs_fs_info& fs) {
   for (const auto& [devid, d] : fs.devices) {
     images.push_back(dir.path() / fmt::format("{}.img", images.size()));
     try {
-      write_device_image_file(images.back().string(), fs, devid, id);
+      write_device_image_file(images.back().string(), fs, devid, &id);
     } catch (const model::ondisk::unsupported& e) {
       return {verdict::not_exportable, e.what()};
     }

@@ -1,8 +1,15 @@
 // The binding of the command line: every op family of sim/ops/ over the btrfs model, with the model's
 // fsck as a default invariant.
+#include <fmt/format.h>
+
 #include "model/discard.hpp"
 #include "model/fsck.hpp"
 #include "model/mkfs.hpp"
+#include "model/ondisk/image_reader.hpp"
+#include "model/ondisk/item_bytes.hpp"
+#include "model/ondisk/le_reader.hpp"
+#include "model/ondisk/open_ctree.hpp"
+#include "sim/image_files.hpp"
 #include "sim/binding.hpp"
 #include "sim/model_world.hpp"
 #include "sim/scenario.hpp"
@@ -11,6 +18,17 @@ namespace fsrace::sim {
 namespace {
 
 std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
+  if (!spec.images.empty()) {
+    try {
+      auto fs = model::ondisk::btrfs_open_ctree(open_device_image_files(spec.images));
+      if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
+      return std::make_unique<model_world>(std::move(fs));
+    } catch (const model::ondisk::malformed& e) {
+      throw bad_filesystem(fmt::format("image: not a filesystem the images hold: {}", e.what()));
+    } catch (const model::ondisk::unsupported& e) {
+      throw bad_filesystem(fmt::format("image: {} (README, On-disk images: what the import takes)", e.what()));
+    }
+  }
   model::mkfs_options opts;
   opts.device_sizes = spec.devices;
   opts.data_profile = spec.data_profile;

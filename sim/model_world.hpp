@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "model/data/inode.hpp"
 #include "model/fs_info.hpp"
 #include "sim/model_state_bytes.hpp"
 #include "sim/world.hpp"
@@ -36,6 +37,9 @@ class model_world final : public world {
       return "the setup ends with a running transaction (model::freeze needs a committed filesystem); end "
              "filesystem.setup with {\"op\": \"sync\"}";
     return {};
+  }
+  bool has_named(const std::string& kind, const std::string& name) const override {
+    return kind == "file" && model::btrfs_lookup_name(*fs_, model::BTRFS_FS_TREE_OBJECTID, name) != 0;
   }
   void set_fixes(const model::fix_set& fixes) override { fs_->fixes = fixes; }
   model::btrfs_fs_info* fs() override { return &*fs_; }

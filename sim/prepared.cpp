@@ -22,7 +22,7 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
   if (!b.make_world) throw tool_error(fmt::format("binding '{}' cannot build worlds", b.name));
   // Setup runs in one fiber: model code reaches scheduling points, and there is nothing to interleave.
   sched::Scheduler sched(sched::Options{sc.explore.max_steps * 16, 256 * 1024, false});
-  std::string bad_fs, setup_error, setup_error_path;
+  std::string bad_fs, setup_error, setup_error_path, missing_name, missing_name_path;
   thread_state setup_state;
   setup_state.name = kSetupName;
   execution_state setup_shared;
@@ -31,6 +31,13 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
       base_ = b.make_world(sc.filesystem);
     } catch (const bad_filesystem& e) {
       bad_fs = e.what();
+      return;
+    }
+    for (const auto& use : sc.filesystem.image_names) {
+      if (base_->has_named(use.kind, use.name)) continue;
+      missing_name = fmt::format("no {} named \"{}\" in the images' top directory, and no operation of the scenario "
+                                 "creates one", use.kind, use.name);
+      missing_name_path = use.path;
       return;
     }
     exec_context ctx(*base_, setup_state, sc, setup_shared);
@@ -49,7 +56,8 @@ prepared_scenario::prepared_scenario(const scenario& sc, const binding& b) : sc_
   sched::RandomStrategy only_one;
   sched::Execution ex = sched.run(only_one, 0);
   setup_steps_ = ex.steps;
-  if (!bad_fs.empty()) throw input_error(sc.file, "/filesystem", bad_fs);
+  if (!bad_fs.empty()) throw input_error(sc.file, sc.filesystem.images.empty() ? "/filesystem" : "/filesystem/image", bad_fs);
+  if (!missing_name.empty()) throw input_error(sc.file, missing_name_path, missing_name);
   if (!setup_error.empty()) throw input_error(sc.file, setup_error_path, setup_error);
   if (ex.finding.kind != sched::FindingKind::None)
     throw tool_error(fmt::format("{}: setup (single-threaded, before any race) ended with {}: {}", sc.file,

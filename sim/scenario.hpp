@@ -37,7 +37,15 @@ struct invariant_use {
 };
 
 struct filesystem_spec {
-  std::vector<uint64_t> devices;  // bytes
+  std::vector<uint64_t> devices;  // bytes (the model's mkfs), or empty with `images`
+  // Device image files to start from instead of the model's mkfs (absolute paths; device i is devid i + 1).
+  std::vector<std::string> images;
+  // Files the scenario uses that no operation creates: with `images`, names the images must hold (in the
+  // top directory of the default subvolume), checked once the filesystem is read.
+  struct image_name {
+    std::string kind, name, path;  // path: the JSON path of the use
+  };
+  std::vector<image_name> image_names;
   std::string data_profile = "single", metadata_profile = "dup", system_profile = "dup";
   uint32_t sectorsize = 4096, nodesize = 16384;
   bool discard = false;  // mount_options "discard" / "discard=sync": DISCARD_SYNC

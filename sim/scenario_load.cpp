@@ -1,6 +1,7 @@
 // The rules of the scenario language (scenarios/README.md is the prose version, scenarios/schema.json
 // the machine-readable shape). Every check reports into one sink so a file's problems come all at once.
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <set>
@@ -82,7 +83,7 @@ class scenario_parser {
       parse_expectations(*v, *sc);
     allow_comment(sink_, top);
     top.reject_unknown("the scenario");
-    check_references();
+    check_references(sc->filesystem);
     check_budget(*sc);
     sink_.throw_if_any();
     return sc;
@@ -170,9 +171,59 @@ class scenario_parser {
     }
   }
 
+  // "image": the device image files, relative to the scenario's directory (or absolute). Their contents
+  // are read when the scenario is prepared; here only that each is a regular file of a usable size.
+  void parse_images(const json& v, filesystem_spec& fs) {
+    const std::string path = "/filesystem/image";
+    if (!v.is_array() || v.empty() || v.size() > 16) {
+      sink_.error(path, "expected an array of 1 to 16 device image files, e.g. [\"dev0.img\"], got {}", describe_json(v));
+      return;
+    }
+    for (size_t i = 0; i < v.size(); ++i) {
+      std::string name;
+      if (!get_string(sink_, v[i], json_child(path, i), name, "a device image file")) continue;
+      if (name.empty()) {
+        sink_.error(json_child(path, i), "expected a device image file, got an empty string");
+        continue;
+      }
+      std::filesystem::path p(name);
+      if (p.is_relative()) p = std::filesystem::path(sink_.file()).parent_path() / p;
+      std::error_code ec;
+      const auto st = std::filesystem::status(p, ec);
+      if (ec || !std::filesystem::exists(st)) {
+        sink_.error(json_child(path, i), "no device image at {}{}", p.string(), ec ? fmt::format(" ({})", ec.message()) : "");
+        continue;
+      }
+      if (!std::filesystem::is_regular_file(st)) {
+        sink_.error(json_child(path, i), "{} is not a regular file (expected a device image file)", p.string());
+        continue;
+      }
+      const uint64_t size = std::filesystem::file_size(p, ec);
+      if (ec || size < (1u << 20) || size > limits::kDeviceBytes) {
+        sink_.error(json_child(path, i), "{}: {} bytes; expected 1 MiB to the limit device_bytes = {} (fsrace list)",
+                    p.string(), ec ? 0 : size, limits::kDeviceBytes);
+        continue;
+      }
+      fs.images.push_back(std::filesystem::absolute(p).lexically_normal().string());
+    }
+  }
+
   void parse_filesystem(const json& v, filesystem_spec& fs) {
     object_view obj(sink_, v, "/filesystem", "the filesystem description");
-    if (const json* devs = obj.required("devices", "an array of device sizes, e.g. [\"1GiB\", \"1GiB\"]")) {
+    const json* image = obj.optional("image");
+    const json* devs = obj.optional("devices");
+    if (obj.valid() && !image && !devs)
+      sink_.error("/filesystem", "expected \"devices\" (an array of device sizes for the model's mkfs, e.g. [\"1GiB\"]) "
+                                 "or \"image\" (an array of device image files to start from)");
+    if (image && devs)
+      sink_.error("/filesystem/image", "expected either \"devices\" (the model's mkfs) or \"image\" (device images), not both");
+    if (image) {
+      parse_images(*image, fs);
+      for (const char* key : {"profiles", "sectorsize", "nodesize"})
+        if (obj.optional(key))
+          sink_.error(fmt::format("/filesystem/{}", key), "\"{}\" comes from the image; remove it or use \"devices\"", key);
+    }
+    if (devs) {
       if (!devs->is_array() || devs->empty() || devs->size() > 16) {
         sink_.error("/filesystem/devices", "expected an array of 1 to 16 device sizes, got {}{}", describe_json(*devs),
                     devs->is_array() ? fmt::format(" with {} entries", devs->size()) : "");
@@ -204,7 +255,7 @@ class scenario_parser {
       sink_.error("/filesystem/nodesize", "expected a node size >= the sector size ({}), got {}",
                   format_size(fs.sectorsize), format_size(fs.nodesize));
     parse_mount_options(obj, fs);
-    device_count_ = fs.devices.size();
+    device_count_ = fs.images.empty() ? fs.devices.size() : fs.images.size();
     if (const json* setup = obj.optional("setup")) {
       if (!setup->is_array()) {
         sink_.error("/filesystem/setup", "expected an array of operations run once before the threads, got {}",
@@ -644,7 +695,9 @@ class scenario_parser {
                   data, format_size(limits::kDataBytes));
   }
 
-  void check_references() {
+  // A name used must be defined by an operation; with images, a file may also be one the images hold,
+  // which the prepared scenario checks once it has read them.
+  void check_references(filesystem_spec& fs) {
     for (const auto& use : used_) {
       bool found = false;
       std::vector<std::string> same_kind;
@@ -654,6 +707,10 @@ class scenario_parser {
         same_kind.push_back(def.name);
       }
       if (found) continue;
+      if (!fs.images.empty() && use.kind == "file") {
+        fs.image_names.push_back({use.kind, use.name, use.path});
+        continue;
+      }
       sink_.error(use.path, "no {} named \"{}\" is defined by an operation of the scenario{}{}", use.kind, use.name,
                   did_you_mean(use.name, same_kind),
                   same_kind.empty() ? fmt::format(" (none is defined: create one in filesystem.setup)")

@@ -31,6 +31,13 @@ class world {
   /// Bytes of model state held now (sim/model_state_bytes.hpp): deterministic, for the per-execution
   /// peak reported in --json and bounded by limits::kModelStateBytes. 0 for worlds that do not count.
   virtual uint64_t state_bytes() const { return 0; }
+  /// Whether the state holds an object of `kind` ("file") named `name` that no operation created (a file
+  /// of an imported image).
+  virtual bool has_named(const std::string& kind, const std::string& name) const {
+    (void)kind;
+    (void)name;
+    return false;
+  }
   /// The fixes the model consults during this execution.
   virtual void set_fixes(const model::fix_set& fixes) = 0;
   /// The filesystem, for operation families of the model; nullptr for worlds that have none.

@@ -29,12 +29,22 @@ enum : uint64_t { kFsid = 1, kChunkTree = 2, kDevice = 3, kSubvol = 4 };
 
 }  // namespace
 
-uuid fs_identity::dev_uuid(uint64_t devid) const { return derive(seed, kDevice, devid); }
-uuid fs_identity::subvol_uuid(uint64_t rootid) const { return derive(seed, kSubvol, rootid); }
+uuid fs_identity::dev_uuid(uint64_t devid) const {
+  auto it = dev_uuids.find(devid);
+  return it != dev_uuids.end() ? it->second : derive(seed, kDevice, devid);
+}
+uuid fs_identity::subvol_uuid(uint64_t rootid) const {
+  auto it = subvol_uuids.find(rootid);
+  return it != subvol_uuids.end() ? it->second : derive(seed, kSubvol, rootid);
+}
 
 fs_identity identity_for(uint64_t nonce) {
   const uint64_t seed = nonce ? splitmix64(kSeed ^ splitmix64(nonce)) : kSeed;
-  return fs_identity{seed, derive(seed, kFsid, 0), derive(seed, kChunkTree, 0)};
+  fs_identity id;
+  id.seed = seed;
+  id.fsid = derive(seed, kFsid, 0);
+  id.chunk_tree_uuid = derive(seed, kChunkTree, 0);
+  return id;
 }
 
 const fs_identity& fixed_identity() {

@@ -4,6 +4,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <map>
 
 namespace fsrace::model::ondisk {
 
@@ -12,6 +13,8 @@ using uuid = std::array<uint8_t, 16>;
 struct fs_identity {
   uint64_t seed = 0;  // what every uuid derives from
   uuid fsid{}, chunk_tree_uuid{};
+  // An imported filesystem's own uuids (its dev items and root items), used before the derived ones.
+  std::map<uint64_t, uuid> dev_uuids, subvol_uuids;
   uuid dev_uuid(uint64_t devid) const;      // btrfs_dev_item.uuid and btrfs_stripe.dev_uuid
   uuid subvol_uuid(uint64_t rootid) const;  // btrfs_root_item.uuid of a subvolume or snapshot
 };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/ondisk/super_block.hpp"
+#include "model/ondisk/open_ctree.hpp"
 #include "model/ondisk/tree_block_bytes.hpp"
 
 namespace fsrace::model::ondisk {
@@ -167,8 +168,13 @@ std::vector<uint64_t> committed_data_reloc_extents(const btrfs_fs_info& fs) {
   return read_committed(fs).data_reloc_extents;
 }
 
-void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write, const fs_identity& id) {
+const fs_identity& own_identity(const btrfs_fs_info& fs) { return fs.imported ? fs.imported->identity : fixed_identity(); }
+
+void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write, const fs_identity* id_or_own) {
   check_exportable(fs);
+  const fs_identity& id = id_or_own ? *id_or_own : own_identity(fs);
+  // The images' bytes of a block are theirs only under their own fsid and uuids.
+  const imported_image* imported = fs.imported && &id == &fs.imported->identity ? fs.imported.get() : nullptr;
   const committed_state st = read_committed(fs);
   const btrfs_device& dev = *fs.devices.at(devid);
   std::vector<uint64_t> supers;
@@ -191,7 +197,12 @@ void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_si
     }
     if (s.tree.get() != last) {
       last = s.tree.get();
-      last_bytes = tree_block_bytes(*on_disk_view(s.tree, root_tree_root), fs.nodesize, id);
+      const tree_block_ptr view = on_disk_view(s.tree, root_tree_root);
+      auto as_read = imported ? imported->blocks.find(view->header.bytenr) : imported_image::blocks_map::const_iterator{};
+      if (imported && as_read != imported->blocks.end() && as_read->second.content_csum == view->content_csum())
+        last_bytes = as_read->second.bytes;
+      else
+        last_bytes = tree_block_bytes(*view, fs.nodesize, id);
     }
     write(physical, std::span<const uint8_t>(last_bytes).subspan(size_t(s.tree_part) * SECTORSIZE, SECTORSIZE));
   });

@@ -26,7 +26,12 @@ std::vector<uint64_t> committed_data_reloc_extents(const btrfs_fs_info& fs);
 // Receives the regions of one device image: `bytes` at `physical`, in increasing order, never
 // overlapping; everything else reads as zeroes.
 using region_sink = std::function<void(uint64_t physical, std::span<const uint8_t> bytes)>;
+// `id`: the identity to write (null: the filesystem's own, own_identity). A tree block of an imported
+// filesystem that nothing changed is written as the bytes it was read from, when `id` is the images' own.
 void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write,
-                        const fs_identity& id = fixed_identity());
+                        const fs_identity* id = nullptr);
+
+// The identity of the images the filesystem was imported from, or else the fixed one of every export.
+const fs_identity& own_identity(const btrfs_fs_info& fs);
 
 }  // namespace fsrace::model::ondisk

@@ -52,7 +52,7 @@ class reader {
   }
 
   // The block at `bytenr` from the first mirror whose bytes parse (read repair: a damaged copy is passed).
-  std::vector<uint8_t> block_bytes(uint64_t bytenr, tree_block* parsed, bool opaque) {
+  std::vector<uint8_t> block_bytes(uint64_t bytenr, tree_block* parsed, bool header_only) {
     const uint32_t ns = out_.super.fields.nodesize;
     auto it = maps_.upper_bound(bytenr);
     if (it == maps_.begin() || bytenr + ns > std::prev(it)->second.start + std::prev(it)->second.length)
@@ -73,7 +73,7 @@ class reader {
       }
       std::vector<uint8_t> bytes = d.read(p.physical, ns);
       try {
-        tree_block b = opaque ? parse_opaque(bytes, what) : parse_tree_block(bytes, ns, out_.identity, what);
+        tree_block b = header_only ? parse_header(bytes, what) : parse_tree_block(bytes, ns, out_.identity, what);
         if (b.header.bytenr != bytenr) throw malformed(fmt::format("{}: its header says bytenr {}", what, b.header.bytenr));
         if (parsed) *parsed = std::move(b);
         return bytes;
@@ -95,11 +95,11 @@ class reader {
     while (!stack.empty()) {  // bounded: every block is visited once (a block seen twice is refused)
       const frame f = stack.back();
       stack.pop_back();
-      if (out_.blocks.count(f.bytenr) || out_.opaque_blocks.count(f.bytenr))
+      if (out_.blocks.count(f.bytenr))
         throw unsupported(fmt::format("tree block {} is reached twice (a block shared between trees, as after a snapshot, "
                                       "is not supported by the import yet)", f.bytenr));
       tree_block b;
-      std::vector<uint8_t> bytes = block_bytes(f.bytenr, &b, t.opaque);
+      std::vector<uint8_t> bytes = block_bytes(f.bytenr, &b, false);
       const std::string what = fmt::format("tree block {} of tree {}", f.bytenr, t.root_id);
       if (b.header.generation != f.generation)
         throw malformed(fmt::format("{}: parent transid verify failed: wanted {} found {}", what, f.generation, b.header.generation));
@@ -112,19 +112,31 @@ class reader {
       for (uint32_t i = 1; i < b.nritems(); ++i)
         if (!(b.key_at(i - 1) < b.key_at(i))) throw malformed(fmt::format("{}: keys out of order at slot {}", what, i));
       if (b.is_leaf()) {
-        if (!t.opaque)
-          for (const auto& it : b.items) on_item(it);
+        note_uuids(bytes, b);
+        for (const auto& it : b.items) on_item(it);
       } else {
         for (auto p = b.ptrs.rbegin(); p != b.ptrs.rend(); ++p) stack.push_back({p->blockptr, p->generation, f.level - 1, p->key});
       }
-      if (t.opaque) out_.opaque_blocks[f.bytenr] = std::move(bytes);
-      else out_.blocks[f.bytenr] = std::make_shared<const tree_block>(std::move(b));
+      out_.block_bytes[f.bytenr] = std::move(bytes);
+      out_.blocks[f.bytenr] = std::make_shared<const tree_block>(std::move(b));
     }
   }
 
  private:
-  // A block of a tree kept as bytes: its header and key pointers are read (to walk it), its items are not.
-  tree_block parse_opaque(const std::vector<uint8_t>& bytes, const std::string& what) {
+  // The uuids the model's items leave out (btrfs_dev_item.uuid, btrfs_root_item.uuid), kept in the
+  // identity so that what the model writes back names the same devices and subvolumes.
+  void note_uuids(const std::vector<uint8_t>& bytes, const tree_block& b) {
+    const le_reader r(bytes, "leaf");
+    for (uint32_t i = 0; i < b.nritems(); ++i) {
+      const btrfs_key& key = b.items[i].key;
+      const size_t body = BTRFS_HEADER_SIZE + r.u32(BTRFS_HEADER_SIZE + BTRFS_ITEM_SIZE * size_t(i) + 17);
+      if (key.type == BTRFS_DEV_ITEM_KEY) out_.identity.dev_uuids[key.offset] = read_uuid(r, body + 66);
+      else if (key.type == BTRFS_ROOT_ITEM_KEY) out_.identity.subvol_uuids[key.objectid] = read_uuid(r, body + 247);
+    }
+  }
+
+  // A chunk tree block read before the chunk tree uuid is known: its header, for that uuid.
+  tree_block parse_header(const std::vector<uint8_t>& bytes, const std::string& what) {
     const le_reader r(bytes, what);
     check_csum(r);
     tree_block b;
@@ -132,15 +144,6 @@ class reader {
     b.header.generation = r.u64(80);
     b.header.owner = r.u64(88);
     b.header.level = r.u8(100);
-    const uint32_t nritems = r.u32(96);
-    if (b.header.level >= kMaxLevel) r.fail(100, fmt::format("level {}", b.header.level));
-    if (b.header.level > 0) {
-      if (nritems == 0 || nritems > node_max_ptrs(uint32_t(bytes.size()))) r.fail(96, fmt::format("a node with {} pointers", nritems));
-      for (uint32_t i = 0; i < nritems; ++i) {
-        const size_t slot = BTRFS_HEADER_SIZE + BTRFS_KEY_PTR_SIZE * size_t(i);
-        b.ptrs.push_back({read_disk_key(r, slot), r.u64(slot + 17), r.u64(slot + 25)});
-      }
-    }
     return b;
   }
 
@@ -149,12 +152,11 @@ class reader {
   std::map<uint64_t, map_lookup> maps_;
 };
 
-// Which trees the model takes, and how.
-bool is_opaque(uint64_t root_id) { return root_id == BTRFS_UUID_TREE_OBJECTID; }
+// Which trees the model takes.
 void check_root_id(uint64_t root_id) {
   const bool known = root_id == BTRFS_EXTENT_TREE_OBJECTID || root_id == BTRFS_DEV_TREE_OBJECTID ||
                      root_id == BTRFS_FS_TREE_OBJECTID || root_id == BTRFS_CSUM_TREE_OBJECTID ||
-                     root_id == BTRFS_DATA_RELOC_TREE_OBJECTID || is_opaque(root_id) ||
+                     root_id == BTRFS_DATA_RELOC_TREE_OBJECTID || root_id == BTRFS_UUID_TREE_OBJECTID ||
                      (root_id >= BTRFS_FIRST_FREE_OBJECTID && root_id <= BTRFS_LAST_FREE_OBJECTID);
   if (!known)
     throw unsupported(fmt::format("the root tree names tree {} (quota, free space, block group or log trees are not "
@@ -205,7 +207,7 @@ image_contents read_image(const std::vector<device_image_source>& devices) {
     std::copy(bytes.begin() + 64, bytes.begin() + 80, out.identity.chunk_tree_uuid.begin());
   }
   const image_tree chunk_tree{BTRFS_CHUNK_TREE_OBJECTID, out.super.fields.chunk_root, out.super.fields.chunk_root_generation,
-                              out.super.fields.chunk_root_level, false};
+                              out.super.fields.chunk_root_level};
   out.trees[BTRFS_CHUNK_TREE_OBJECTID] = chunk_tree;
   r.walk(chunk_tree, [&](const btrfs_item& it) {
     if (it.key.type == BTRFS_CHUNK_ITEM_KEY) out.chunks[it.key.offset] = std::get<btrfs_chunk>(it.value);
@@ -218,14 +220,16 @@ image_contents read_image(const std::vector<device_image_source>& devices) {
     if (!out.dev_items.count(devid)) throw malformed(fmt::format("{}: devid {} has no dev item in the chunk tree", devices[i].name, devid));
   r.use_chunks(out.chunks);
   const image_tree root_tree{BTRFS_ROOT_TREE_OBJECTID, out.super.fields.root, out.super.fields.generation,
-                             out.super.fields.root_level, false};
+                             out.super.fields.root_level};
   out.trees[BTRFS_ROOT_TREE_OBJECTID] = root_tree;
   std::vector<image_tree> named;
   r.walk(root_tree, [&](const btrfs_item& it) {
-    if (it.key.type != BTRFS_ROOT_ITEM_KEY) return;
+    // The model's own exports carry a root item for the chunk tree (its commit records every changed root
+    // there); the chunk tree is the super block's.
+    if (it.key.type != BTRFS_ROOT_ITEM_KEY || it.key.objectid == BTRFS_CHUNK_TREE_OBJECTID) return;
     check_root_id(it.key.objectid);
     const auto& ri = std::get<btrfs_root_item>(it.value);
-    named.push_back({it.key.objectid, ri.bytenr, ri.generation, ri.level, is_opaque(it.key.objectid)});
+    named.push_back({it.key.objectid, ri.bytenr, ri.generation, ri.level});
   });
   for (const image_tree& t : named) {
     out.trees[t.root_id] = t;

@@ -186,6 +186,8 @@ void write_item_body(const btrfs_key& key, const item_value& v, std::span<uint8_
           write_dev_item(b, 0, it, SECTORSIZE, id);  // mkfs refuses any other sector size
         } else if constexpr (std::is_same_v<T, btrfs_chunk>) {
           write_chunk(b, 0, it, SECTORSIZE, id);
+        } else if constexpr (std::is_same_v<T, btrfs_opaque_item>) {
+          if (!it.bytes.empty()) b.raw(0, it.bytes.data(), it.bytes.size());
         } else {
           static_assert(sizeof(T) == 0, "every item type has a layout");
         }

@@ -186,6 +186,12 @@ item_value read_item_body(const btrfs_key& key, const le_reader& r) {
       expect_size(key, r, c.size(), "chunk item");
       return c;
     }
+    case BTRFS_UUID_KEY_SUBVOL:
+    case BTRFS_UUID_KEY_RECEIVED_SUBVOL: {  // __le64 root ids: kept as they are
+      if (r.size() == 0 || r.size() % 8) r.fail(0, fmt::format("uuid item {}: {} bytes, not whole root ids", to_string(key), r.size()));
+      const auto s = r.sub(0, r.size());
+      return btrfs_opaque_item{std::vector<uint8_t>(s.begin(), s.end())};
+    }
     default:
       throw unsupported(fmt::format("{}: item {}: key type {} is not one the model keeps", r.what(), to_string(key), key.type));
   }

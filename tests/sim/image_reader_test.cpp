@@ -18,6 +18,7 @@
 #include "sim/prepared.hpp"
 #include "sim/scenario_load.hpp"
 #include "tests/model/ondisk_round_trip.hpp"
+#include "tests/sim/mkfs_images.hpp"
 #include "tests/reports/process.hpp"
 
 using namespace fsrace;
@@ -37,42 +38,6 @@ std::vector<device_image_source> exported(const btrfs_fs_info& f) {
                      return b;
                    }});
   }
-  return out;
-}
-
-device_image_source file_source(const fs::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  REQUIRE(fd >= 0);
-  auto closer = std::shared_ptr<int>(new int(fd), [](int* f) {
-    ::close(*f);
-    delete f;
-  });
-  return {p.string(), fs::file_size(p), [closer](uint64_t physical, size_t n) {
-            std::vector<uint8_t> b(n, 0);
-            const ssize_t got = ::pread(*closer, b.data(), n, off_t(physical));
-            REQUIRE(got >= 0);
-            return b;
-          }};
-}
-
-bool have_mkfs() { return test::run_shell("command -v mkfs.btrfs").code == 0; }
-
-// Images made by mkfs.btrfs in a fresh directory: `count` files of `size`, then mkfs with `options`.
-std::vector<device_image_source> mkfs_images(const std::string& name, int count, const std::string& options) {
-  const fs::path dir = test::scratch_dir() / name;
-  fs::create_directories(dir);
-  std::string files;
-  for (int i = 0; i < count; ++i) {
-    const fs::path p = dir / fmt::format("{}.img", i);
-    fs::remove(p);
-    REQUIRE(test::run_shell("truncate -s 256M '" + p.string() + "'").code == 0);
-    files += " '" + p.string() + "'";
-  }
-  const auto r = test::run_shell("mkfs.btrfs -q -f " + options + files);
-  INFO(r.out << r.err);
-  REQUIRE(r.code == 0);
-  std::vector<device_image_source> out;
-  for (int i = 0; i < count; ++i) out.push_back(file_source(dir / fmt::format("{}.img", i)));
   return out;
 }
 
@@ -116,7 +81,7 @@ TEST_CASE("image reader: every scenario's exported state after setup reads back 
 }
 
 TEST_CASE("image reader: mkfs.btrfs images on 1, 2 and 3 devices (single, dup, raid1)", "[ondisk][import]") {
-  if (!have_mkfs()) {
+  if (!test::have_mkfs()) {
     WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
     return;
   }
@@ -130,15 +95,22 @@ TEST_CASE("image reader: mkfs.btrfs images on 1, 2 and 3 devices (single, dup, r
                           layout{"mkfs-raid1", 2, "-R ^free-space-tree -m raid1 -d raid1"},
                           layout{"mkfs-three", 3, "-R ^free-space-tree -m raid1 -d single"}}) {
     INFO(l.name);
-    const image_contents c = read_image(mkfs_images(l.name, l.devices, l.options));
+    const image_contents c = read_image(test::mkfs_images(l.name, l.devices, l.options));
     CHECK(c.super.fields.num_devices == uint64_t(l.devices));
     CHECK(c.dev_items.size() == size_t(l.devices));
     CHECK(c.chunks.size() >= 3);  // system, metadata, data
     for (uint64_t id : std::initializer_list<uint64_t>{BTRFS_EXTENT_TREE_OBJECTID, BTRFS_DEV_TREE_OBJECTID, BTRFS_FS_TREE_OBJECTID, BTRFS_CSUM_TREE_OBJECTID,
                         BTRFS_DATA_RELOC_TREE_OBJECTID, BTRFS_UUID_TREE_OBJECTID})
       CHECK(c.trees.count(id));
-    CHECK(c.trees.at(BTRFS_UUID_TREE_OBJECTID).opaque);
-    CHECK(c.opaque_blocks.count(c.trees.at(BTRFS_UUID_TREE_OBJECTID).bytenr));
+    // The uuid tree's entry for the default subvolume, kept as bytes: its root id, 5.
+    const tree_block& uuid_leaf = *c.blocks.at(c.trees.at(BTRFS_UUID_TREE_OBJECTID).bytenr);
+    REQUIRE(uuid_leaf.items.size() == 1);
+    CHECK(uuid_leaf.items[0].key.type == BTRFS_UUID_KEY_SUBVOL);
+    CHECK(std::get<btrfs_opaque_item>(uuid_leaf.items[0].value).bytes == std::vector<uint8_t>{5, 0, 0, 0, 0, 0, 0, 0});
+    // The identity names the image's own devices and subvolumes.
+    CHECK(c.identity.dev_uuids.size() == size_t(l.devices));
+    CHECK(c.identity.subvol_uuids.count(BTRFS_FS_TREE_OBJECTID));
+    CHECK(c.block_bytes.size() == c.blocks.size());
     // The root tree's directory (objectid 6) with its "default" entry, which the model's mkfs lacks.
     bool default_entry = false;
     for (const auto& it : c.blocks.at(c.trees.at(BTRFS_ROOT_TREE_OBJECTID).bytenr)->items)
@@ -148,16 +120,16 @@ TEST_CASE("image reader: mkfs.btrfs images on 1, 2 and 3 devices (single, dup, r
 }
 
 TEST_CASE("image reader: what the model does not model, and images that do not make one filesystem", "[ondisk][import]") {
-  if (!have_mkfs()) {
+  if (!test::have_mkfs()) {
     WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
     return;
   }
   // mkfs.btrfs's default free space tree.
-  CHECK(test::ondisk_error_of([&] { read_image(mkfs_images("mkfs-fst", 1, "")); }).find(
+  CHECK(test::ondisk_error_of([&] { read_image(test::mkfs_images("mkfs-fst", 1, "")); }).find(
             "compat_ro features 0x3 FREE_SPACE_TREE FREE_SPACE_TREE_VALID are not modelled") != std::string::npos);
-  const auto two = mkfs_images("mkfs-two", 2, "-R ^free-space-tree -m raid1 -d raid1");
+  const auto two = test::mkfs_images("mkfs-two", 2, "-R ^free-space-tree -m raid1 -d raid1");
   CHECK(test::ondisk_error_of([&] { read_image({two[0]}); }) == "malformed: the filesystem has 2 devices, 1 images were given");
-  const auto other = mkfs_images("mkfs-other", 1, "-R ^free-space-tree");
+  const auto other = test::mkfs_images("mkfs-other", 1, "-R ^free-space-tree");
   CHECK(test::ondisk_error_of([&] { read_image({two[0], other[0]}); }).find("another filesystem than") != std::string::npos);
   CHECK(test::ondisk_error_of([&] { read_image({two[0], two[0]}); }).find("devid 1 is also") != std::string::npos);
   // A damaged copy of the root tree's block is read from its other copy (metadata dup); both damaged is an error.

@@ -1,0 +1,214 @@
+// The import (model/ondisk/open_ctree, a scenario's "image"): mkfs.btrfs images mount as the model's
+// filesystem and pass its fsck; a scenario on them reads the images' files, runs, exports back to images
+// that btrfs check accepts, with every tree nothing changed identical to the image's; a seed race is found
+// from images as from the model's mkfs; what the model cannot take is refused by name, exit 2.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/fsck.hpp"
+#include "model/ondisk/open_ctree.hpp"
+#include "tests/reports/process.hpp"
+#include "tests/sim/mkfs_images.hpp"
+
+using namespace fsrace;
+using namespace fsrace::model;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+  REQUIRE(out.good());
+}
+
+// dump-tree of one tree, without the super block's totals it prints first (they follow every commit).
+std::string dump_tree(const fs::path& image, const std::string& tree) {
+  const auto r = test::run_shell("btrfs inspect-internal dump-tree -t " + tree + " '" + image.string() +
+                                 "' | grep -v -e '^total bytes' -e '^bytes used'");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return r.out;
+}
+
+// The top directory of a single-device image holds a (200000 bytes) and b (70000 bytes) of random data.
+fs::path rootdir_image(const std::string& name) {
+  const fs::path dir = test::scratch_dir() / (name + "-root");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  REQUIRE(test::run_shell("head -c 200000 /dev/urandom > '" + (dir / "a").string() + "' && head -c 70000 /dev/urandom > '" +
+                          (dir / "b").string() + "'").code == 0);
+  return test::mkfs_image_files(name, 1, "-R ^free-space-tree --rootdir '" + dir.string() + "'", "512M").front();
+}
+
+}  // namespace
+
+TEST_CASE("import: mkfs.btrfs images mount as the model's filesystem and pass its fsck", "[ondisk][import]") {
+  if (!test::have_mkfs()) {
+    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
+    return;
+  }
+  struct layout {
+    const char* name;
+    int devices;
+    const char* options;
+    uint64_t metadata_profile;
+  };
+  for (const layout& l : {layout{"open-dup", 1, "-R ^free-space-tree", BTRFS_BLOCK_GROUP_DUP},
+                          layout{"open-single", 1, "-R ^free-space-tree -m single -d single", 0},
+                          layout{"open-raid1", 2, "-R ^free-space-tree -m raid1 -d raid1", BTRFS_BLOCK_GROUP_RAID1},
+                          layout{"open-three", 3, "-R ^free-space-tree -m raid1 -d single", BTRFS_BLOCK_GROUP_RAID1}}) {
+    INFO(l.name);
+    const auto fs = ondisk::btrfs_open_ctree(test::mkfs_images(l.name, l.devices, l.options));
+    const auto problems = btrfs_check(*fs);
+    INFO(fmt::format("{}", fmt::join(problems, "\n")));
+    CHECK(problems.empty());
+    CHECK(fs->devices.size() == size_t(l.devices));
+    CHECK(fs->block_group_cache_tree.size() == fs->mapping_tree.size());
+    CHECK(fs->profiles.at("metadata") == l.metadata_profile);
+    REQUIRE(fs->imported);
+    size_t cached = 0;
+    fs->buffer_radix.for_each([&](uint64_t bytenr, const tree_block_ptr& b) {
+      cached++;
+      CHECK(fs->imported->blocks.count(bytenr));
+      CHECK(b->header.bytenr == bytenr);
+    });
+    CHECK(fs->imported->blocks.size() == cached);
+    // read_one_block_group: every empty group waits on unused_bgs for the cleaner, the others do not.
+    for (const auto& [start, bg] : fs->block_group_cache_tree)
+      CHECK(bg->on_unused_list == (bg->used == 0));
+    // Space infos sum their groups; each device's bytes_used is its stripes.
+    uint64_t total = 0;
+    for (const auto& s : fs->space_info) total += s.total_bytes;
+    uint64_t chunks = 0;
+    for (const auto& [logical, map] : fs->mapping_tree) chunks += map->length;
+    CHECK(total == chunks);
+    CHECK(fs->roots.count(BTRFS_UUID_TREE_OBJECTID));
+    CHECK(fs->roots.count(BTRFS_DATA_RELOC_TREE_OBJECTID));
+  }
+}
+
+TEST_CASE("import: a scenario on an image reads its files, writes, and exports to images btrfs check accepts, "
+          "untouched trees byte for byte", "[ondisk][import]") {
+  if (!test::have_mkfs()) {
+    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
+    return;
+  }
+  const fs::path image = rootdir_image("import-files");
+  const fs::path dir = image.parent_path();
+  // Nothing changes the filesystem: every tree of the export is the image's.
+  write_text(dir / "read.json", R"({"name": "import-read", "title": "reads the image's files",
+    "filesystem": {"image": ["0.img"]},
+    "threads": [{"name": "t", "ops": [{"op": "read_verify", "file": "a"}, {"op": "read_verify", "file": "b"}]}],
+    "explore": {"strategy": "random", "runs": 1},
+    "expectations": [{"fixes": "on", "result": "clean"}]})");
+  auto r = test::run_shell(test::fsrace_cmd("run '" + (dir / "read.json").string() + "'"));
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  r = test::run_shell(test::fsrace_cmd("export '" + (dir / "read.json").string() + "' -o '" + (dir / "out-read").string() + "'"));
+  REQUIRE(r.code == 0);
+  for (const char* tree : {"root", "extent", "chunk", "dev", "fs", "csum", "uuid", "18446744073709551607"}) {
+    INFO("tree " << tree);
+    CHECK(dump_tree(dir / "out-read" / "0.img", tree) == dump_tree(image, tree));
+  }
+  // A write to an image file and a new file, committed: btrfs check accepts the export; the trees the
+  // commit did not change (chunk, device, uuid, data relocation) are still the image's.
+  write_text(dir / "write.json", R"({"name": "import-write", "title": "writes the image's files",
+    "filesystem": {"image": ["0.img"], "setup": [
+      {"op": "write", "file": "b", "offset": 4096, "length": "64KiB"},
+      {"op": "create_file", "file": "c"}, {"op": "write", "file": "c", "offset": 0, "length": "1MiB"},
+      {"op": "sync"}]},
+    "threads": [{"name": "t", "ops": [{"op": "read_verify", "file": "a"}, {"op": "read_verify", "file": "b"},
+                                      {"op": "read_verify", "file": "c"}]}],
+    "explore": {"strategy": "random", "runs": 1},
+    "expectations": [{"fixes": "on", "result": "clean"}]})");
+  r = test::run_shell(test::fsrace_cmd("run '" + (dir / "write.json").string() + "'"));
+  REQUIRE(r.code == 0);
+  r = test::run_shell(test::fsrace_cmd("export '" + (dir / "write.json").string() + "' -o '" + (dir / "out-write").string() + "'"));
+  REQUIRE(r.code == 0);
+  r = test::run_shell("btrfs check '" + (dir / "out-write" / "0.img").string() + "'");
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  for (const char* tree : {"chunk", "dev", "uuid", "18446744073709551607"}) {
+    INFO("tree " << tree);
+    CHECK(dump_tree(dir / "out-write" / "0.img", tree) == dump_tree(image, tree));
+  }
+  CHECK(dump_tree(dir / "out-write" / "0.img", "fs") != dump_tree(image, "fs"));
+}
+
+TEST_CASE("import: scrub-vs-bg-deletion started from mkfs.btrfs images finds its race, and the fix closes it",
+          "[ondisk][import]") {
+  if (!test::have_mkfs()) {
+    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
+    return;
+  }
+  const auto images = test::mkfs_image_files("import-race", 3, "-R ^free-space-tree -m dup -d single", "1G");
+  const fs::path dir = images.front().parent_path();
+  nlohmann::json sc = nlohmann::json::parse(test::slurp(FSRACE_SOURCE_DIR "/scenarios/scrub-vs-bg-deletion.json"));
+  sc["name"] = "scrub-vs-bg-deletion-image";
+  sc["filesystem"].erase("devices");
+  sc["filesystem"].erase("profiles");
+  sc["filesystem"]["image"] = {"0.img", "1.img", "2.img"};
+  // mkfs.btrfs puts the first data chunk on devid 1 (the model's mkfs on devid 3): scrub that device.
+  sc["threads"][0]["ops"][0]["dev"] = 0;
+  write_text(dir / "race.json", sc.dump(2));
+  const auto r = test::run_shell(test::fsrace_cmd("run '" + (dir / "race.json").string() + "'"));
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("fixes=off  expected violation") && Catch::Contains("found violation at execution"));
+  CHECK_THAT(r.out, Catch::Contains("fixes=on  expected clean  clean in") && Catch::Contains("the bounded space is exhausted"));
+}
+
+TEST_CASE("import: what the model cannot take is refused by name, exit 2", "[ondisk][import]") {
+  if (!test::have_mkfs()) {
+    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
+    return;
+  }
+  const fs::path dir = test::scratch_dir() / "import-refused";
+  fs::create_directories(dir);
+  // mkfs.btrfs's defaults include the free space tree.
+  test::mkfs_image_files("import-refused/fst", 1, "");
+  // A file in a subdirectory.
+  fs::create_directories(dir / "nested" / "root" / "sub");
+  REQUIRE(test::run_shell("head -c 8192 /dev/urandom > '" + (dir / "nested" / "root" / "sub" / "f").string() + "'").code == 0);
+  test::mkfs_image_files("import-refused/nested/img", 1, "-R ^free-space-tree --rootdir '" + (dir / "nested" / "root").string() + "'");
+  const fs::path good = test::mkfs_image_files("import-refused/good", 1, "-R ^free-space-tree").front();
+  struct bad {
+    std::string filesystem, at, says;
+  };
+  const std::string good_path = "\"" + good.string() + "\"";
+  for (const bad& b : {
+           bad{R"({"image": ["fst/0.img"]})", "/filesystem/image", "FREE_SPACE_TREE"},
+           bad{R"({"image": ["nested/img/0.img"]})", "/filesystem/image", "regular files in the top directory only"},
+           bad{R"({"image": ["missing.img"]})", "/filesystem/image/0", "no device image at"},
+           bad{R"({"image": ["."]})", "/filesystem/image/0", "is not a regular file"},
+           bad{R"({"image": []})", "/filesystem/image", "expected an array of 1 to 16 device image files"},
+           bad{"{\"image\": [" + good_path + "], \"profiles\": {\"data\": \"dup\"}}", "/filesystem/profiles", "comes from the image"},
+           bad{"{\"image\": [" + good_path + "], \"nodesize\": 4096}", "/filesystem/nodesize", "comes from the image"},
+           bad{"{\"image\": [" + good_path + "], \"devices\": [\"1GiB\"]}", "/filesystem/image", "not both"},
+           bad{R"({})", "/filesystem", "or \"image\""},
+           bad{"{\"image\": [" + good_path + ", " + good_path + "]}", "/filesystem/image", "devid 1 is also"},
+       }) {
+    INFO(b.filesystem);
+    write_text(dir / "bad.json", R"({"name": "bad", "title": "t", "filesystem": )" + b.filesystem + R"(,
+      "threads": [{"name": "t", "ops": [{"op": "sync"}]}], "expectations": [{"fixes": "on", "result": "clean"}]})");
+    const auto r = test::run_shell(test::fsrace_cmd("validate '" + (dir / "bad.json").string() + "'"));
+    INFO(r.out << r.err);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains("bad.json: " + b.at + ":") && Catch::Contains(b.says));
+  }
+  // A file the scenario uses that neither the image nor an operation has.
+  write_text(dir / "name.json", "{\"name\": \"name\", \"title\": \"t\", \"filesystem\": {\"image\": [" + good_path +
+                                    "]}, \"threads\": [{\"name\": \"t\", \"ops\": [{\"op\": \"read_verify\", \"file\": "
+                                    "\"nope\"}]}], \"expectations\": [{\"fixes\": \"on\", \"result\": \"clean\"}]}");
+  const auto r = test::run_shell(test::fsrace_cmd("validate '" + (dir / "name.json").string() + "'"));
+  INFO(r.out << r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("name.json: /threads/0/ops/0/file:") && Catch::Contains("no file named \"nope\" in the images"));
+}
