@@ -34,6 +34,10 @@ void check_features(const parsed_super& p, const std::string& what) {
   if ((p.incompat_flags & kSupportedIncompat) != kSupportedIncompat)
     throw unsupported(fmt::format("{}: incompat features {} lack some of {} (old-style extent items or holes are not "
                                   "modelled)", what, hex(p.incompat_flags), hex(kSupportedIncompat)));
+  if (p.flags & BTRFS_SUPER_FLAG_SEEDING)
+    throw unsupported(fmt::format("{}: a seed device (BTRFS_SUPER_FLAG_SEEDING) is not modelled", what));
+  if (p.flags & (BTRFS_SUPER_FLAG_CHANGING_FSID | BTRFS_SUPER_FLAG_CHANGING_FSID_V2))
+    throw unsupported(fmt::format("{}: an fsid change (btrfstune -u/-m) was interrupted; finish it first", what));
   if (p.log_root)
     throw unsupported(fmt::format("{}: a log tree at {} waits to be replayed (mount the filesystem once first)", what, p.log_root));
   if (p.fields.sectorsize != 4096)

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "model/data/csum.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/subvol_inodes.hpp"
@@ -40,6 +41,26 @@ class mounter {
  public:
   mounter(const std::vector<device_image_source>& devices, image_contents& c, btrfs_fs_info& fs)
       : devices_(devices), c_(c), fs_(fs) {}
+
+  // btrfs-image keeps metadata only: the restored images hold no data (zeroes, or whatever the target
+  // held), while the csum tree still has the checksums of the data. The import makes the data read as
+  // zeroes: every data sector zero, and every data checksum that of a zero sector (the csum tree's
+  // leaves are then the model's, rewritten on export; the kernel would fail those reads with -EIO).
+  void metadump_data_as_zeroes() {
+    if (!(c_.super.flags & (BTRFS_SUPER_FLAG_METADUMP | BTRFS_SUPER_FLAG_METADUMP_V2))) return;
+    metadump_ = true;
+    const std::vector<uint8_t> zero(c_.super.fields.sectorsize, 0);
+    const uint32_t zero_csum = btrfs_csum_sector(zero);
+    for (auto& [bytenr, block] : c_.blocks) {
+      if (block->header.owner != BTRFS_CSUM_TREE_OBJECTID || !block->is_leaf()) continue;
+      auto copy = std::make_shared<tree_block>(*block);
+      for (auto& it : copy->items)
+        if (auto* ci = std::get_if<btrfs_csum_item>(&it.value)) std::fill(ci->csums.begin(), ci->csums.end(), zero_csum);
+      copy->header.csum = copy->content_csum();
+      block = std::move(copy);
+      c_.block_bytes.erase(bytenr);  // not the bytes the images hold any more
+    }
+  }
 
   void devices_and_chunks() {
     fs_.sectorsize = c_.super.fields.sectorsize;
@@ -177,7 +198,7 @@ class mounter {
           const stripe_piece p = map_stripe_piece(map, off, mirror);
           const uint64_t n = std::min({p.len, end - off, kCopyChunk});
           const uint64_t devid = map.stripes[p.index].devid;
-          const std::vector<uint8_t> bytes = devices_[c_.source_of_devid.at(devid)].read(p.physical, n);
+          const std::vector<uint8_t> bytes = metadump_ ? std::vector<uint8_t>(n, 0) : devices_[c_.source_of_devid.at(devid)].read(p.physical, n);
           fs_.devices.at(devid)->bdev.write(p.physical, bytes);
           off += n;
         }
@@ -309,6 +330,7 @@ class mounter {
   image_contents& c_;
   btrfs_fs_info& fs_;
   std::map<uint64_t, uint64_t> group_length_;
+  bool metadump_ = false;
 };
 
 }  // namespace
@@ -317,6 +339,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_open_ctree(const std::vector<device_image_s
   image_contents c = read_image(devices);
   auto fs = std::make_unique<btrfs_fs_info>();
   mounter m(devices, c, *fs);
+  m.metadump_data_as_zeroes();
   m.devices_and_chunks();
   m.roots_and_blocks();
   m.block_groups();
@@ -325,7 +348,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_open_ctree(const std::vector<device_image_s
   fs->generation = fs->last_trans_committed = fs->last_transid_started = c.super.fields.generation;
   auto imported = std::make_shared<imported_image>();
   imported->identity = c.identity;
-  for (auto& [bytenr, bytes] : c.block_bytes)
+  for (auto& [bytenr, bytes] : c.block_bytes)  // the blocks as the images hold them
     imported->blocks[bytenr] = {c.blocks.at(bytenr)->content_csum(), std::move(bytes)};
   fs->imported = std::move(imported);
   return fs;

@@ -76,6 +76,7 @@ parsed_super parse_super_block(std::span<const uint8_t> bytes, const std::string
   super_fields& f = p.fields;
   p.fsid = read_uuid(r, 32);
   p.bytenr = r.u64(48);
+  p.flags = r.u64(56);
   f.generation = r.u64(72);
   f.root = r.u64(80);
   f.chunk_root = r.u64(88);

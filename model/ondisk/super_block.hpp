@@ -44,8 +44,16 @@ struct parsed_super {
   uuid fsid{}, metadata_uuid{}, dev_uuid{}, dev_fsid{};
   uint64_t bytenr = 0;  // where the copy says it lives
   uint64_t compat_ro_flags = 0, incompat_flags = 0, log_root = 0;
+  uint64_t flags = 0;  // BTRFS_SUPER_FLAG_*
   uint16_t csum_type = 0;
 };
+
+// Super block flags (btrfs_tree.h) the import looks at.
+constexpr uint64_t BTRFS_SUPER_FLAG_SEEDING = 1ull << 32;
+constexpr uint64_t BTRFS_SUPER_FLAG_METADUMP = 1ull << 33;     // btrfs-image: metadata only
+constexpr uint64_t BTRFS_SUPER_FLAG_METADUMP_V2 = 1ull << 34;  // btrfs-image -r of a dump
+constexpr uint64_t BTRFS_SUPER_FLAG_CHANGING_FSID = 1ull << 35;
+constexpr uint64_t BTRFS_SUPER_FLAG_CHANGING_FSID_V2 = 1ull << 36;
 // The super block in `bytes` (BTRFS_SUPER_INFO_SIZE long): magic and checksum checked, the
 // sys_chunk_array walked within its size. `what` names it in errors (malformed).
 parsed_super parse_super_block(std::span<const uint8_t> bytes, const std::string& what);
