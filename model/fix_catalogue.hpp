@@ -21,6 +21,12 @@ inline constexpr std::array kFixes{
              "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "
              "balance could both remove the same empty chunk and the second btrfs_remove_chunk found no extent "
              "map (ASSERT(0) in btrfs_remove_chunk)"},
+    fix_info{"53e489bc8cd9", "Btrfs: check pending chunks when shrinking fs to avoid corruption", "4.2",
+             "btrfs_shrink_device also accounts for chunks allocated in the running transaction, whose device "
+             "extents are not in the device tree yet (6.1: first_pending_extent over the cut-off range, then a "
+             "commit before the device tree search); before it such a chunk past the new size was not relocated and "
+             "the shrink succeeded with a device extent beyond the device's end (the kernel refuses to mount: "
+             "verify_one_dev_extent, \"beyond device boundary\")"},
     fix_info{"020d5b7366fc", "Btrfs: fix race between scrub and block group deletion", "4.4",
              "scrub_chunk: a missing extent map for a block group marked removed means it was deleted "
              "concurrently; skip it instead of returning -EINVAL"},

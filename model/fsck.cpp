@@ -144,6 +144,14 @@ struct checker {
     std::set<uint64_t> pending;
     if (fs.running_transaction) pending.insert(fs.running_transaction->new_bgs.begin(), fs.running_transaction->new_bgs.end());
     for (const auto& [logical, map] : fs.mapping_tree) {
+      // verify_one_dev_extent at mount: "dev extent devid %llu physical offset %llu len %llu is beyond device
+      // boundary %llu" (-EUCLEAN, the mount fails); pending chunks included, they reach the devices too.
+      for (const auto& s : map->stripes) {
+        const btrfs_device* d = fs.device(s.devid);
+        if (d && s.physical + map_stripe_size(*map) > d->total_bytes)
+          problem("dev extent devid {} physical offset {} len {} is beyond device boundary {} (chunk {})", s.devid,
+                  s.physical, map_stripe_size(*map), d->total_bytes, logical);
+      }
       if (pending.count(logical)) continue;
       auto c = chunks.find(logical);
       if (c == chunks.end()) { problem("chunk {} is mapped but has no chunk item", logical); continue; }
