@@ -49,7 +49,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_mkfs(const mkfs_options& opts) {
   for (size_t i = 0; i < ndevs; ++i) {
     auto d = std::make_shared<btrfs_device>();
     d->devid = i + 1;
-    d->total_bytes = opts.device_sizes[i];
+    d->total_bytes = d->disk_total_bytes = opts.device_sizes[i];
     d->bdev = block_device(fmt::format("dev{}", i + 1), opts.device_sizes[i]);
     fs_info.devices[d->devid] = d;
   }

@@ -355,7 +355,7 @@ int btrfs_update_device(btrfs_trans_handle& trans, uint64_t devid) {
                                    [&]() -> item_value {
                                      const btrfs_device* d = fs_info.device(devid);
                                      FSRACE_MODEL_CHECK(d, "btrfs_update_device: devid {} is gone", devid);
-                                     return btrfs_dev_item{devid, d->total_bytes, d->bytes_used};
+                                     return btrfs_dev_item{devid, d->disk_total_bytes, d->bytes_used};
                                    });
 }
 

@@ -16,7 +16,9 @@ struct btrfs_trans_handle;
 
 struct btrfs_device {
   uint64_t devid = 0;
-  uint64_t total_bytes = 0;
+  uint64_t total_bytes = 0;       // btrfs_device_get_total_bytes: what chunk allocation may use
+  uint64_t disk_total_bytes = 0;  // btrfs_device_get_disk_total_bytes: what the device item records (a
+                                  // shrink lowers total_bytes first, this once its relocations are done)
   uint64_t bytes_used = 0;  // allocated to dev extents
   bool missing = false;     // no block device behind it (degraded)
   bool is_tgtdev_for_dev_replace = false;

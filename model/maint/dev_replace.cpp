@@ -33,6 +33,7 @@ int btrfs_init_dev_replace_tgtdev(btrfs_fs_info& fs_info, const btrfs_device& sr
   auto tgt = std::make_shared<btrfs_device>();
   tgt->devid = BTRFS_DEV_REPLACE_DEVID;
   tgt->total_bytes = src.total_bytes;
+  tgt->disk_total_bytes = src.disk_total_bytes;
   tgt->bytes_used = src.bytes_used;
   tgt->is_tgtdev_for_dev_replace = true;
   tgt->bdev = block_device(name, size);
@@ -130,6 +131,7 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   // The target takes the source's sizes as they are now (btrfs_device_set_total_bytes,
   // btrfs_device_set_bytes_used): chunks allocated or removed on the source while the copy ran count.
   tgt->total_bytes = src.total_bytes;
+  tgt->disk_total_bytes = src.disk_total_bytes;
   tgt->bytes_used = src.bytes_used;
   fs_info.devices[srcdevid] = std::move(tgt);
   r.rwsem.up_write();

@@ -47,7 +47,7 @@ int btrfs_grow_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t new
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
   fs_info.chunk_mutex.lock();
   sched::point(sched::L("btrfs_grow_device(devid {}, {} bytes)", device.devid, new_size));
-  device.total_bytes = new_size;  // btrfs_device_set_total_bytes / set_disk_total_bytes, super total_bytes
+  device.total_bytes = device.disk_total_bytes = new_size;  // btrfs_device_set_total_bytes / _disk_total_bytes
   fs_info.chunk_mutex.unlock();
   int ret = btrfs_update_device(trans, device.devid);
   const int commit = btrfs_commit_transaction(trans);  // btrfs_ioctl_resize commits after growing
@@ -115,6 +115,7 @@ int btrfs_shrink_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t n
   fs_info.chunk_mutex.lock();
   // Clear alloc_state past the new size, btrfs_device_set_disk_total_bytes, the super block's total.
   sched::point(sched::L("btrfs_shrink_device(devid {}): btrfs_device_set_disk_total_bytes({})", devid, new_size));
+  device.disk_total_bytes = new_size;
   fs_info.chunk_mutex.unlock();
   ret = btrfs_update_device(trans, devid);  // the on-disk size
   if (ret < 0) btrfs_abort_transaction_at(trans, ret, "btrfs_shrink_device");

@@ -107,7 +107,7 @@ super_fields super_of(const btrfs_fs_info& fs, const committed_state& st, uint64
   f.chunk_root = chunk_root.commit_root;
   f.chunk_root_level = chunk_root.commit_root_level;
   f.chunk_root_generation = chunk_root.commit_root_gen;
-  for (const auto& [id, d] : fs.devices) f.total_bytes += d->total_bytes;
+  for (const auto& [id, d] : fs.devices) f.total_bytes += d->disk_total_bytes;  // btrfs_super_total_bytes
   f.bytes_used = st.block_groups_used;
   f.num_devices = fs.devices.size();
   f.sectorsize = fs.sectorsize;

@@ -83,7 +83,7 @@ class mounter {
         throw malformed(fmt::format("{}: devid {} has {} bytes, the image {}", image.name, devid, item.total_bytes, image.size));
       auto d = std::make_shared<btrfs_device>();
       d->devid = devid;
-      d->total_bytes = item.total_bytes;
+      d->total_bytes = d->disk_total_bytes = item.total_bytes;
       d->bytes_used = item.bytes_used;
       d->bdev = block_device(fmt::format("dev{}", devid), item.total_bytes);
       fs_.devices[devid] = d;
