@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "model/bio.hpp"
+#include "model/chunk_item.hpp"
+#include "model/chunk_reserve.hpp"
 #include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -105,8 +107,9 @@ void create_pending_snapshots(btrfs_trans_handle& trans) {
   for (btrfs_pending_snapshot* p : pending) create_pending_snapshot(trans, *p);
 }
 
-// One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item
-// (the model inserts every chunk item here), the dev extents. A failed insert aborts the transaction.
+// One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item when
+// phase 1 did not insert it (btrfs_chunk_alloc_add_chunk_item: device items, chunk item, sys_chunk_array;
+// under chunk_mutex since 79bd37120b14), the dev extents. A failed insert aborts the transaction.
 void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
@@ -115,20 +118,19 @@ void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   int ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
                               btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
   if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_block_group_item
-  btrfs_chunk chunk;
-  chunk.length = map->length;
-  chunk.type = map->type;
-  chunk.sub_stripes = uint16_t(map->sub_stripes);
-  for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
-  ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
-  if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // btrfs_chunk_alloc_add_chunk_item
+  if (!bg || !bg->chunk_item_inserted) {
+    const bool locked = fs_info.fixes.has("79bd37120b14");
+    if (locked) fs_info.chunk_mutex.lock();
+    ret = btrfs_chunk_alloc_add_chunk_item(trans, chunk_offset);
+    if (locked) fs_info.chunk_mutex.unlock();
+    if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");
+  }
   for (const auto& s : map->stripes) {
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
     de.length = map_stripe_size(*map);
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
-    btrfs_update_device(trans, s.devid);
   }
 }
 
@@ -290,12 +292,14 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
     if (block_group_ptr bg = btrfs_lookup_block_group(*trans.fs_info, start); bg && bg->start == start)
       bg->on_new_bgs = false;
   }
+  btrfs_trans_release_chunk_metadata(trans);
 }
 
 int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
   if (trans.transaction->state == trans_state::running) btrfs_create_pending_block_groups(trans);
+  btrfs_trans_release_chunk_metadata(trans);
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid), sched::declared());
   fs_info.trans_lock.lock();
@@ -384,12 +388,17 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     root->commit_root_level = root->level;
     root->commit_root_gen = fs_info.buffer_radix.find(root->node) ? (*fs_info.buffer_radix.find(root->node))->header.generation : 0;
   }
-  // memcpy(super_for_commit, super_copy): the system chunks as of this commit (btrfs_add_system_chunk
-  // adds to super_copy when a system chunk is allocated, btrfs_del_sys_chunk removes it).
+  // memcpy(super_for_commit, super_copy): the system chunks of super_copy's sys_chunk_array as of this
+  // commit (btrfs_add_system_chunk adds a system chunk's entry with its chunk item, btrfs_del_sys_chunk
+  // removes it).
   fs_info.super_sys_chunk_array.clear();
-  for (const auto& [logical, map] : fs_info.mapping_tree)
-    if (map->type & BTRFS_BLOCK_GROUP_SYSTEM) fs_info.super_sys_chunk_array.emplace(logical, map);
+  for (const auto& [logical, bytes] : fs_info.sys_chunk_array) {
+    auto m = fs_info.mapping_tree.find(logical);
+    FSRACE_MODEL_CHECK(m != fs_info.mapping_tree.end(), "sys_chunk_array names chunk {}, which has no mapping", logical);
+    fs_info.super_sys_chunk_array.emplace(logical, m->second);
+  }
   fs_info.commit_root_sem.up_write();
+  btrfs_trans_release_chunk_metadata(trans);
   // TRANS_STATE_UNBLOCKED: new handles start the next transaction while this commit writes out.
   fs_info.trans_lock.lock();
   cur->state = trans_state::unblocked;

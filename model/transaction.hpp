@@ -57,6 +57,10 @@ struct btrfs_transaction {
   // commit wakes commit_wait at SUPER_COMMITTED only for them: every other waiter wants COMPLETED and
   // would sleep again, so the wake-up is not a scheduling point of commits nobody waits on that way.
   int super_committed_waiters = 0;
+  // eafa4fd0ad06 (5.13, reverted by 1cb3db1cf383): chunk space reserved by all handles of this transaction,
+  // and the queue check_system_chunk waits on for other handles to release theirs.
+  uint64_t chunk_bytes_reserved = 0;
+  sched::WaitQueue chunk_reserve_wait{"transaction->chunk_reserve_wait"};
 };
 using transaction_ptr = std::shared_ptr<btrfs_transaction>;
 
@@ -67,6 +71,11 @@ struct btrfs_trans_handle {
   unsigned type = 0;                                    // TRANS_START, TRANS_JOIN, TRANS_ATTACH
   btrfs_pending_snapshot* pending_snapshot = nullptr;   // trans->pending_snapshot (create_snapshot)
   bool in_fsync = false;  // trans->in_fsync (btrfs_sync_file): its commit waits for SUPER_COMMITTED only
+  // This handle's share of fs_info->chunk_block_rsv (check_system_chunk, btrfs_reserve_chunk_metadata),
+  // given back by btrfs_trans_release_chunk_metadata.
+  uint64_t chunk_bytes_reserved = 0;
+  bool allocating_chunk = false;  // trans->allocating_chunk: in do_chunk_alloc (no nested chunk allocation)
+  bool removing_chunk = false;    // trans->removing_chunk: btrfs_remove_chunk holds chunk_mutex
 };
 
 // start_transaction: btrfs_start_transaction (TRANS_START) waits while a commit is between
