@@ -316,7 +316,9 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   // The block group item goes (remove_block_group_item) before the extent map with 8eaf40c0e24e: until the
   // item is deleted, a chunk allocated at the same logical start (find_next_chunk reads the mapping tree)
   // would insert the same item key.
-  const bool item_pending = std::erase(trans.transaction->new_bgs, group_start) > 0;
+  // Still on its allocating handle's new_bgs (BLOCK_GROUP_FLAG_NEW): that handle's phase 2 skips it once
+  // removed, and its block group item was never inserted.
+  const bool item_pending = bg->on_new_bgs;
   auto remove_block_group_item = [&]() -> int {
     if (item_pending) return 0;  // allocated in this transaction: its item was never inserted
     return btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
@@ -435,7 +437,18 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
       btrfs_trans_handle joined;
       if (!caller_trans) joined = btrfs_join_transaction(fs_info);
       btrfs_trans_handle& trans = caller_trans ? *caller_trans : joined;
-      const int ret = btrfs_chunk_alloc(trans, btrfs_get_alloc_profile(fs_info, type), chunk_alloc_force::force_for_extent);
+      int ret;
+      if ((type & BTRFS_BLOCK_GROUP_SYSTEM) && (trans.allocating_chunk || trans.removing_chunk)) {
+        // A chunk tree COW under chunk_mutex (do_chunk_alloc, btrfs_remove_chunk) found no system space
+        // although check_system_chunk reserved it: a system group went read-only (scrub) or lost its free
+        // space to a discard since. 6.1 fails the update with -ENOSPC, creates a system chunk under the same
+        // chunk_mutex and retries; the model (whose btrfs_alloc_tree_block cannot fail) creates it here and
+        // inserts its chunk item in phase 2.
+        const int64_t sys = btrfs_create_chunk(trans, btrfs_get_alloc_profile(fs_info, BTRFS_BLOCK_GROUP_SYSTEM));
+        ret = sys < 0 ? int(sys) : 1;
+      } else {
+        ret = btrfs_chunk_alloc(trans, btrfs_get_alloc_profile(fs_info, type), chunk_alloc_force::force_for_extent);
+      }
       if (!caller_trans) btrfs_end_transaction(joined);
       if (ret < 0) break;
     }

@@ -53,11 +53,11 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     check_system_chunk(trans, map->type);
     fs_info.chunk_mutex.unlock();
   }
-  // A chunk allocated in this transaction has no items yet (btrfs_create_pending_block_groups).
-  const auto& pending = trans.transaction->new_bgs;
-  const bool items_pending = std::find(pending.begin(), pending.end(), chunk_offset) != pending.end();
+  // A group still waiting for its phase 2 (BLOCK_GROUP_FLAG_NEW) has no dev extents yet, and a chunk item
+  // only if phase 1 inserted it.
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
-  const bool chunk_item = !items_pending || (bg && bg->start == chunk_offset && bg->chunk_item_inserted);
+  const bool items_pending = bg && bg->start == chunk_offset && bg->on_new_bgs;
+  const bool chunk_item = !items_pending || bg->chunk_item_inserted;
   // First the dev extents, without chunk_mutex (a COW of the device tree may allocate a metadata chunk);
   // device_list_mutex is not modelled: the model's device replace never renumbers a device while chunks are
   // removed. Each device's bytes_used under chunk_mutex.

@@ -142,7 +142,8 @@ struct checker {
       return true;
     });
     std::set<uint64_t> pending;
-    if (fs.running_transaction) pending.insert(fs.running_transaction->new_bgs.begin(), fs.running_transaction->new_bgs.end());
+    for (const auto& [start, bg] : fs.block_group_cache_tree)
+      if (bg->on_new_bgs) pending.insert(start);  // items not all inserted yet (phase 2 to come)
     for (const auto& [logical, map] : fs.mapping_tree) {
       if (pending.count(logical)) continue;
       auto c = chunks.find(logical);

@@ -110,15 +110,16 @@ void create_pending_snapshots(btrfs_trans_handle& trans) {
 // One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item when
 // phase 1 did not insert it (btrfs_chunk_alloc_add_chunk_item: device items, chunk item, sys_chunk_array;
 // under chunk_mutex since 79bd37120b14), the dev extents. A failed insert aborts the transaction.
-void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
+void insert_pending_chunk(btrfs_trans_handle& trans, const block_group_ptr& bg) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  const uint64_t chunk_offset = bg->start;
+  if (bg->removed) return;  // removed before its items were inserted
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
-  if (!map || map->start != chunk_offset) return;  // removed before its items were inserted
-  block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
+  FSRACE_MODEL_CHECK(map && map->start == chunk_offset, "pending block group {} has no chunk mapping", chunk_offset);
   int ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
-                              btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
+                              btrfs_block_group_item{bg->used, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
   if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_block_group_item
-  if (!bg || !bg->chunk_item_inserted) {
+  if (!bg->chunk_item_inserted) {
     const bool locked = fs_info.fixes.has("79bd37120b14");
     if (locked) fs_info.chunk_mutex.lock();
     ret = btrfs_chunk_alloc_add_chunk_item(trans, chunk_offset);
@@ -166,7 +167,7 @@ void update_root_items(btrfs_trans_handle& trans) {
 bool commit_work_left(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   if (!trans.transaction->delayed_refs.heads.empty() || !trans.transaction->dirty_bgs.empty() ||
-      !trans.transaction->new_bgs.empty())
+      !trans.new_bgs.empty())
     return true;
   for (auto& [id, root] : fs_info.roots)
     if (id != BTRFS_ROOT_TREE_OBJECTID && root->dirty) return true;
@@ -282,15 +283,14 @@ bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle
 }
 
 void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
-  auto& pending = trans.transaction->new_bgs;
+  auto& pending = trans.new_bgs;
   while (!pending.empty()) {  // inserting may allocate chunks, which queue more
-    uint64_t start = pending.front();
+    block_group_ptr bg = pending.front();
     pending.erase(pending.begin());
-    insert_pending_chunk(trans, start);
+    insert_pending_chunk(trans, bg);
     // list_del_init(&block_group->bg_list), clear_bit(BLOCK_GROUP_FLAG_NEW) under unused_bgs_lock, after
     // the inserts: only now may the group go on unused_bgs.
-    if (block_group_ptr bg = btrfs_lookup_block_group(*trans.fs_info, start); bg && bg->start == start)
-      bg->on_new_bgs = false;
+    bg->on_new_bgs = false;
   }
   btrfs_trans_release_chunk_metadata(trans);
 }
@@ -298,7 +298,7 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
 int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
-  if (trans.transaction->state == trans_state::running) btrfs_create_pending_block_groups(trans);
+  btrfs_create_pending_block_groups(trans);  // this handle's own new block groups
   btrfs_trans_release_chunk_metadata(trans);
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid), sched::declared());

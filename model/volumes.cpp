@@ -299,7 +299,7 @@ int64_t btrfs_create_chunk(btrfs_trans_handle& trans, uint64_t type) {
   // block group item and dev extents with btrfs_create_pending_block_groups (phase 2); until then the group
   // is on new_bgs (BLOCK_GROUP_FLAG_NEW), never on unused_bgs.
   bg->on_new_bgs = true;
-  trans.transaction->new_bgs.push_back(logical);
+  trans.new_bgs.push_back(bg);
   return int64_t(logical);
 }
 
