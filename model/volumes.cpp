@@ -171,7 +171,7 @@ namespace {
 constexpr uint64_t MiB = 1024 * 1024;
 constexpr uint64_t kDevReserved = MiB;  // the first MiB of every device holds no dev extent (super block)
 
-// Target chunk size as __btrfs_alloc_chunk sizes it: per type caps, at most 10% of the writable space.
+// Target chunk size as btrfs_create_chunk (__btrfs_alloc_chunk before 5.14) sizes it: per type caps, at most 10% of the writable space.
 uint64_t chunk_size_for(btrfs_fs_info& fs_info, uint64_t type) {
   uint64_t total = 0;
   for (auto& [id, d] : fs_info.devices)
