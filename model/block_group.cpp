@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "model/chunk_alloc.hpp"
+#include "model/chunk_reserve.hpp"
 #include "model/fs_info.hpp"
 #include "model/ondisk/super_block.hpp"
 #include "model/space_info.hpp"
@@ -153,11 +155,8 @@ namespace {
 
 // btrfs_chunk_alloc(trans, flags, CHUNK_ALLOC_FORCE) as btrfs_inc_block_group_ro calls it.
 int force_chunk_alloc(btrfs_trans_handle& trans, uint64_t flags) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  fs_info.chunk_mutex.lock();
-  const int64_t ret = btrfs_alloc_chunk(trans, flags);
-  fs_info.chunk_mutex.unlock();
-  return ret < 0 ? int(ret) : 0;
+  const int ret = btrfs_chunk_alloc(trans, flags, chunk_alloc_force::force);
+  return ret < 0 ? ret : 0;
 }
 
 }  // namespace
@@ -177,6 +176,7 @@ int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& ca
     btrfs_wait_for_commit(fs_info, cur);
   }
   int ret = 0;
+  bool unlock_out = false;  // the kernel's unlock_out: past check_system_chunk
   if (do_chunk_alloc) {
     // Changing raid levels: try a chunk of the new profile first; -ENOSPC is fine here.
     const uint64_t alloc_flags = btrfs_get_alloc_profile(fs_info, cache.flags);
@@ -188,13 +188,20 @@ int btrfs_inc_block_group_ro(btrfs_fs_info& fs_info, btrfs_block_group_cache& ca
   if (ret == 0) {
     ret = inc_block_group_ro(fs_info, cache, false);
     // A SYSTEM group without do_chunk_alloc gets no new chunk (no system chunk allocation storm).
-    if (ret == -ENOSPC && (do_chunk_alloc || !(cache.flags & BTRFS_BLOCK_GROUP_SYSTEM))) {
+    if (ret == -ENOSPC && !do_chunk_alloc && (cache.flags & BTRFS_BLOCK_GROUP_SYSTEM)) {
+      unlock_out = true;
+    } else if (ret == -ENOSPC) {
       ret = force_chunk_alloc(trans, btrfs_get_alloc_profile(fs_info, cache.flags));
       if (ret == 0) ret = inc_block_group_ro(fs_info, cache, false);
     }
   }
-  // check_system_chunk for a SYSTEM group is not modelled (the model has no system space reservation;
-  // chunk tree COWs find or allocate system space when they happen).
+  // out: a read-only SYSTEM group leaves less system space: reserve for the chunk tree updates to come
+  // (allocating a system chunk when needed); released when this handle ends.
+  if (!unlock_out && (cache.flags & BTRFS_BLOCK_GROUP_SYSTEM)) {
+    fs_info.chunk_mutex.lock();
+    check_system_chunk(trans, btrfs_get_alloc_profile(fs_info, cache.flags));
+    fs_info.chunk_mutex.unlock();
+  }
   fs_info.ro_block_group_mutex.unlock();
   btrfs_end_transaction(trans);
   return ret;
@@ -309,7 +316,9 @@ int btrfs_remove_block_group(btrfs_trans_handle& trans, uint64_t group_start) {
   // The block group item goes (remove_block_group_item) before the extent map with 8eaf40c0e24e: until the
   // item is deleted, a chunk allocated at the same logical start (find_next_chunk reads the mapping tree)
   // would insert the same item key.
-  const bool item_pending = std::erase(trans.transaction->new_bgs, group_start) > 0;
+  // Still on its allocating handle's new_bgs (BLOCK_GROUP_FLAG_NEW): that handle's phase 2 skips it once
+  // removed, and its block group item was never inserted.
+  const bool item_pending = bg->on_new_bgs;
   auto remove_block_group_item = [&]() -> int {
     if (item_pending) return 0;  // allocated in this transaction: its item was never inserted
     return btrfs_delete_item(trans, fs_info.extent_root(), {group_start, BTRFS_BLOCK_GROUP_ITEM_KEY, bg->length});
@@ -410,8 +419,9 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
         // btrfs_add_reserved_bytes: under the space info and group locks, same step as the check.
         bg->reserved += num_bytes;
         sinfo.bytes_reserved += num_bytes;
-        // ram_bytes == num_bytes (no compression): the data reservation becomes this extent.
-        if (sinfo.flags & BTRFS_BLOCK_GROUP_DATA)
+        // ram_bytes == num_bytes (no compression): the reservation becomes this extent (data, and system
+        // through chunk_block_rsv: btrfs_use_block_rsv; metadata reservations are not modelled).
+        if (sinfo.flags & (BTRFS_BLOCK_GROUP_DATA | BTRFS_BLOCK_GROUP_SYSTEM))
           btrfs_space_info_update_bytes_may_use(fs_info, sinfo, -int64_t(num_bytes), "btrfs_add_reserved_bytes");
         // 9cfa3e34e20e: data reservations are counted until the ordered extent exists.
         if (is_data_for_reservations && fs_info.fixes.has("9cfa3e34e20e")) btrfs_inc_block_group_reservations(*bg);
@@ -427,18 +437,23 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
       btrfs_trans_handle joined;
       if (!caller_trans) joined = btrfs_join_transaction(fs_info);
       btrfs_trans_handle& trans = caller_trans ? *caller_trans : joined;
-      fs_info.chunk_mutex.lock();
-      uint64_t flags = type & BTRFS_BLOCK_GROUP_TYPE_MASK;
-      const char* kind = (flags & BTRFS_BLOCK_GROUP_DATA) ? "data" : (flags & BTRFS_BLOCK_GROUP_SYSTEM) ? "system" : "metadata";
-      flags |= fs_info.profiles.at(kind);
-      int64_t ret = btrfs_alloc_chunk(trans, flags);
-      fs_info.chunk_mutex.unlock();
+      int ret;
+      if ((type & BTRFS_BLOCK_GROUP_SYSTEM) && (trans.allocating_chunk || trans.removing_chunk)) {
+        // A chunk tree COW under chunk_mutex (do_chunk_alloc, btrfs_remove_chunk) found no system space
+        // although check_system_chunk reserved it: a system group went read-only (scrub) or lost its free
+        // space to a discard since. 6.1 fails the update with -ENOSPC, creates a system chunk under the same
+        // chunk_mutex and retries; the model (whose btrfs_alloc_tree_block cannot fail) creates it here and
+        // inserts its chunk item in phase 2.
+        const int64_t sys = btrfs_create_chunk(trans, btrfs_get_alloc_profile(fs_info, BTRFS_BLOCK_GROUP_SYSTEM));
+        ret = sys < 0 ? int(sys) : 1;
+      } else {
+        ret = btrfs_chunk_alloc(trans, btrfs_get_alloc_profile(fs_info, type), chunk_alloc_force::force_for_extent);
+      }
       if (!caller_trans) btrfs_end_transaction(joined);
       if (ret < 0) break;
     }
   }
-  sinfo.full = true;
-  return -ENOSPC;
+  return -ENOSPC;  // btrfs_chunk_alloc marked the space info full when the devices had no room
 }
 
 void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t len) {

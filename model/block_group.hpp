@@ -9,6 +9,7 @@
 #include "scheduler/sync/atomic.hpp"
 #include "scheduler/sync/rw_semaphore.hpp"
 #include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/wait_queue.hpp"
 
 namespace fsrace::model {
 
@@ -38,6 +39,9 @@ struct btrfs_block_group_cache {
   // bg_list on trans->transaction->deleted_bgs: removed by the cleaner with -o discard, discarded and
   // unfrozen by btrfs_finish_extent_commit.
   bool on_deleted_bgs = false;
+  // BLOCK_GROUP_FLAG_CHUNK_ITEM_INSERTED: btrfs_chunk_alloc_add_chunk_item inserted its chunk item (phase 1,
+  // 79bd37120b14); phase 2 (btrfs_create_pending_block_groups) inserts it otherwise.
+  bool chunk_item_inserted = false;
   // list_empty(&block_group->bg_list): the kernel's one list_head for unused_bgs, new_bgs and deleted_bgs.
   bool bg_list_empty() const { return !on_unused_list && !on_new_bgs && !on_deleted_bgs; }
   sched::SpinLock lock{"block_group->lock"};
@@ -61,6 +65,11 @@ struct btrfs_space_info {
   // The end-of-execution self-check (fsck) allows for them.
   uint64_t unreserved_cow_bytes = 0;
   bool full = false;
+  // space_info->chunk_alloc: a task is in btrfs_chunk_alloc for this space info; others wait for it.
+  bool chunk_alloc = false;
+  // Not a kernel object: btrfs_chunk_alloc's loop retries (mutex_lock/unlock of chunk_mutex, cond_resched)
+  // while chunk_alloc is set, which has no effect until it clears; the model sleeps here until it does.
+  sched::WaitQueue chunk_alloc_wait{"space_info->chunk_alloc"};
   sched::RwSemaphore groups_sem{"space_info->groups_sem"};
   std::vector<uint64_t> block_groups;  // starts, in creation order (the kernel's per-raid lists)
 };

@@ -477,7 +477,13 @@ void btrfs_for_each_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_k
 
 uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int level) {
   btrfs_fs_info& fs_info = *trans.fs_info;
-  const uint64_t type = root.objectid == BTRFS_CHUNK_TREE_OBJECTID ? BTRFS_BLOCK_GROUP_SYSTEM : BTRFS_BLOCK_GROUP_METADATA;
+  const bool chunk_tree = root.objectid == BTRFS_CHUNK_TREE_OBJECTID;
+  const uint64_t type = chunk_tree ? BTRFS_BLOCK_GROUP_SYSTEM : BTRFS_BLOCK_GROUP_METADATA;
+  // btrfs_use_block_rsv: the chunk root's block reserve is chunk_block_rsv (other reserves not modelled).
+  if (chunk_tree) {
+    const int rsv = btrfs_use_block_rsv(fs_info, fs_info.chunk_block_rsv, fs_info.nodesize);
+    FSRACE_BUG_ON(rsv != 0, "btrfs_alloc_tree_block: no system space reserved or reservable for the chunk tree ({})", rsv);
+  }
   btrfs_key_ins ins;
   int ret = btrfs_reserve_extent(fs_info, type, fs_info.nodesize, ins, false, &trans);
   FSRACE_BUG_ON(ret != 0, "btrfs_alloc_tree_block: no metadata space for root {} ({})", root.objectid, ret);

@@ -112,9 +112,34 @@ inline constexpr std::array kFixes{
              "before cow_file_range; before it, when scrub or balance had made the extent's block group read-only "
              "and writeback fell back to COW, btrfs_add_reserved_bytes took off bytes_may_use what was never added: "
              "WARN in btrfs_space_info_update_bytes_may_use (underflow)"},
+    fix_info{"eafa4fd0ad06", "btrfs: fix exhaustion of the system chunk array due to concurrent allocations", "5.13",
+             "check_system_chunk: when the system space info lacks room and other handles of the transaction hold "
+             "chunk space reservations (transaction->chunk_bytes_reserved beyond this handle's), drop chunk_mutex and "
+             "wait on transaction->chunk_reserve_wait until they released at least this reservation's size, then "
+             "check again, instead of allocating a system chunk at once. Before it every task that found the system "
+             "space reserved by others allocated its own system chunk, and phase 2 (btrfs_create_pending_block_groups) "
+             "overflowed the super block's sys_chunk_array: -EFBIG, transaction abort. Reverted by 1cb3db1cf383"},
+    fix_info{"1cb3db1cf383", "btrfs: fix deadlock with concurrent chunk allocations involving system chunks", "5.14",
+             "reverts eafa4fd0ad06's wait in check_system_chunk: a task waiting there holds its space_info->chunk_alloc, "
+             "so a handle that reserved system space and allocates another chunk of that type before its phase 2 loops "
+             "in btrfs_chunk_alloc forever (deadlock). Off (with eafa4fd0ad06 on, as 5.13) the wait is there"},
+    fix_info{"79bd37120b14", "btrfs: rework chunk allocation to avoid exhaustion of the system chunk array", "5.14",
+             "phase 1 of chunk allocation (do_chunk_alloc, under chunk_mutex) updates the device items and inserts the "
+             "chunk item (btrfs_chunk_alloc_add_chunk_item, and btrfs_add_system_chunk for a system chunk) and releases "
+             "the chunk space reservation at once; btrfs_remove_chunk holds chunk_mutex from check_system_chunk across "
+             "its chunk tree updates and releases the reservation after them. Before it the chunk item, device items "
+             "and sys_chunk_array entry were written in phase 2 (btrfs_create_pending_block_groups) and the "
+             "reservation was held until then (the handle's end), and btrfs_remove_chunk held chunk_mutex only around "
+             "check_system_chunk"},
     fix_info{"1cea5cf0e664", "btrfs: ensure relocation never runs while we have send operations running", "5.14",
              "the send/relocation exclusion covers every relocation (balance, device shrink and remove), "
              "checked in btrfs_relocate_chunk"},
+    fix_info{"2bb2e00ed978", "btrfs: fix deadlock between chunk allocation and chunk btree modifications", "5.16",
+             "btrfs_chunk_alloc refuses SYSTEM chunks (-ENOSPC): system chunks come only from check_system_chunk / "
+             "btrfs_reserve_chunk_metadata (reserve_chunk_space, under chunk_mutex), and relocation reserves chunk "
+             "space (btrfs_reserve_chunk_metadata) before COWing a chunk tree block. Before it a chunk tree COW that "
+             "found no system space allocated a system chunk through find_free_extent's btrfs_chunk_alloc. Toggle only: "
+             "the deadlock needs per-block chunk tree locks, which the model does not have"},
     fix_info{"d96b34248c2f", "btrfs: make send work with concurrent block group relocation", "5.17",
              "send and relocation run concurrently again: relocation records fs_info->last_reloc_trans; send, "
              "under commit_root_sem, notices a relocation committed since it started and restarts its tree "

@@ -11,6 +11,7 @@ btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
       pinned_extents(o.pinned_extents), profiles(o.profiles),
       highest_root_objectid(o.highest_root_objectid), buffer_radix(o.buffer_radix),
       dirty_tree_blocks(o.dirty_tree_blocks), generation(o.generation), super_sys_chunk_array(o.super_sys_chunk_array),
+      sys_chunk_array(o.sys_chunk_array), sys_array_size(o.sys_array_size), chunk_block_rsv(o.chunk_block_rsv),
       last_trans_committed(o.last_trans_committed), last_transid_started(o.last_transid_started),
       scrubs_running(o.scrubs_running), scrubs_paused(o.scrubs_paused), scrub_pause_req(o.scrub_pause_req),
       imported(o.imported), dmesg(o.dmesg) {

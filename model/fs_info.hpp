@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/block_group.hpp"
+#include "model/block_rsv.hpp"
 #include "model/cow_map.hpp"
 #include "model/ctree.hpp"
 #include "model/data/fs_data_state.hpp"
@@ -85,6 +86,14 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   // The super block's sys_chunk_array as the last commit wrote it (super_for_commit, copied in the
   // commit's critical section): the system chunks a reader of the devices finds the chunk tree with.
   std::map<uint64_t, map_lookup_ptr> super_sys_chunk_array;
+  // super_copy->sys_chunk_array as chunk allocation and removal change it (btrfs_add_system_chunk,
+  // btrfs_del_sys_chunk, under chunk_mutex): system chunk start -> bytes its entry takes (disk key + chunk
+  // item), and their sum (btrfs_super_sys_array_size), at most BTRFS_SYSTEM_CHUNK_ARRAY_SIZE.
+  std::map<uint64_t, uint32_t> sys_chunk_array;
+  uint32_t sys_array_size = 0;
+  // fs_info->chunk_block_rsv: system space reserved for chunk tree updates (check_system_chunk,
+  // btrfs_reserve_chunk_metadata); each handle's share is trans->chunk_bytes_reserved.
+  btrfs_block_rsv chunk_block_rsv{BTRFS_BLOCK_GROUP_SYSTEM};
   uint64_t last_trans_committed = 0;
   uint64_t last_transid_started = 0;
   transaction_ptr running_transaction;

@@ -142,7 +142,8 @@ struct checker {
       return true;
     });
     std::set<uint64_t> pending;
-    if (fs.running_transaction) pending.insert(fs.running_transaction->new_bgs.begin(), fs.running_transaction->new_bgs.end());
+    for (const auto& [start, bg] : fs.block_group_cache_tree)
+      if (bg->on_new_bgs) pending.insert(start);  // items not all inserted yet (phase 2 to come)
     for (const auto& [logical, map] : fs.mapping_tree) {
       // verify_one_dev_extent at mount: "dev extent devid %llu physical offset %llu len %llu is beyond device
       // boundary %llu" (-EUCLEAN, the mount fails); pending chunks included, they reach the devices too.
@@ -204,6 +205,12 @@ void check_bytes_may_use(btrfs_fs_info& fs) {
   FSRACE_MODEL_CHECK(data.bytes_may_use + data.unreserved_cow_bytes == delalloc_reserved,
                      "data bytes_may_use {} (+ {} COWed without a reservation) but the delalloc with a reservation "
                      "adds up to {}", data.bytes_may_use, data.unreserved_cow_bytes, delalloc_reserved);
+  // Chunk space reservations live only while a handle changes the chunk tree (btrfs_trans_release_chunk_metadata
+  // at the latest when it ends): with no task running, the system space_info holds none.
+  const btrfs_space_info& sys = btrfs_find_space_info(fs, BTRFS_BLOCK_GROUP_SYSTEM);
+  FSRACE_MODEL_CHECK(sys.bytes_may_use == 0 && fs.chunk_block_rsv.size == 0 && fs.chunk_block_rsv.reserved == 0,
+                     "system bytes_may_use {}, chunk_block_rsv size {} reserved {} with no task running",
+                     sys.bytes_may_use, fs.chunk_block_rsv.size, fs.chunk_block_rsv.reserved);
 }
 
 // With no task running, each block group's free space is what its counters leave (length less used,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "model/chunk_alloc.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -57,7 +58,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_mkfs(const mkfs_options& opts) {
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
   for (auto [type, kind] : {std::pair{BTRFS_BLOCK_GROUP_SYSTEM, "system"}, std::pair{BTRFS_BLOCK_GROUP_METADATA, "metadata"},
                             std::pair{BTRFS_BLOCK_GROUP_DATA, "data"}}) {
-    if (btrfs_alloc_chunk(trans, type | fs_info.profiles[kind]) < 0)
+    if (btrfs_create_chunk(trans, type | fs_info.profiles[kind]) < 0)
       throw bad_config(fmt::format("devices too small for the first {} chunk", kind));
   }
   for (uint64_t id : {BTRFS_ROOT_TREE_OBJECTID, BTRFS_EXTENT_TREE_OBJECTID, BTRFS_CHUNK_TREE_OBJECTID,

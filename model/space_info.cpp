@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "model/block_group.hpp"
+#include "model/chunk_alloc.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
@@ -20,12 +21,10 @@ bool data_space_fits(const btrfs_space_info& sinfo, uint64_t bytes) {
 // -ENOSPC marks the space info full. Returns whether a chunk was added.
 bool alloc_chunk_force(btrfs_fs_info& fs_info, btrfs_space_info& sinfo) {
   btrfs_trans_handle trans = btrfs_join_transaction(fs_info);
-  fs_info.chunk_mutex.lock();
-  const int64_t ret = btrfs_alloc_chunk(trans, btrfs_get_alloc_profile(fs_info, BTRFS_BLOCK_GROUP_DATA));
-  fs_info.chunk_mutex.unlock();
+  const int ret = btrfs_force_chunk_alloc(trans, BTRFS_BLOCK_GROUP_DATA);
   btrfs_end_transaction(trans);
   if (ret < 0) sinfo.full = true;
-  return ret >= 0;
+  return ret > 0;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "model/bio.hpp"
+#include "model/chunk_item.hpp"
+#include "model/chunk_reserve.hpp"
 #include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -105,30 +107,31 @@ void create_pending_snapshots(btrfs_trans_handle& trans) {
   for (btrfs_pending_snapshot* p : pending) create_pending_snapshot(trans, *p);
 }
 
-// One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item
-// (the model inserts every chunk item here), the dev extents. A failed insert aborts the transaction.
-void insert_pending_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
+// One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item when
+// phase 1 did not insert it (btrfs_chunk_alloc_add_chunk_item: device items, chunk item, sys_chunk_array;
+// under chunk_mutex since 79bd37120b14), the dev extents. A failed insert aborts the transaction.
+void insert_pending_chunk(btrfs_trans_handle& trans, const block_group_ptr& bg) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  const uint64_t chunk_offset = bg->start;
+  if (bg->removed) return;  // removed before its items were inserted
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
-  if (!map || map->start != chunk_offset) return;  // removed before its items were inserted
-  block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
+  FSRACE_MODEL_CHECK(map && map->start == chunk_offset, "pending block group {} has no chunk mapping", chunk_offset);
   int ret = btrfs_insert_item(trans, fs_info.extent_root(), {chunk_offset, BTRFS_BLOCK_GROUP_ITEM_KEY, map->length},
-                              btrfs_block_group_item{bg ? bg->used : 0, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
+                              btrfs_block_group_item{bg->used, BTRFS_FIRST_CHUNK_TREE_OBJECTID, map->type});
   if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_block_group_item
-  btrfs_chunk chunk;
-  chunk.length = map->length;
-  chunk.type = map->type;
-  chunk.sub_stripes = uint16_t(map->sub_stripes);
-  for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
-  ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset}, chunk);
-  if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // btrfs_chunk_alloc_add_chunk_item
+  if (!bg->chunk_item_inserted) {
+    const bool locked = fs_info.fixes.has("79bd37120b14");
+    if (locked) fs_info.chunk_mutex.lock();
+    ret = btrfs_chunk_alloc_add_chunk_item(trans, chunk_offset);
+    if (locked) fs_info.chunk_mutex.unlock();
+    if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");
+  }
   for (const auto& s : map->stripes) {
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
     de.length = map_stripe_size(*map);
     ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
-    btrfs_update_device(trans, s.devid);
   }
 }
 
@@ -164,7 +167,7 @@ void update_root_items(btrfs_trans_handle& trans) {
 bool commit_work_left(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   if (!trans.transaction->delayed_refs.heads.empty() || !trans.transaction->dirty_bgs.empty() ||
-      !trans.transaction->new_bgs.empty())
+      !trans.new_bgs.empty())
     return true;
   for (auto& [id, root] : fs_info.roots)
     if (id != BTRFS_ROOT_TREE_OBJECTID && root->dirty) return true;
@@ -280,22 +283,23 @@ bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle
 }
 
 void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
-  auto& pending = trans.transaction->new_bgs;
+  auto& pending = trans.new_bgs;
   while (!pending.empty()) {  // inserting may allocate chunks, which queue more
-    uint64_t start = pending.front();
+    block_group_ptr bg = pending.front();
     pending.erase(pending.begin());
-    insert_pending_chunk(trans, start);
+    insert_pending_chunk(trans, bg);
     // list_del_init(&block_group->bg_list), clear_bit(BLOCK_GROUP_FLAG_NEW) under unused_bgs_lock, after
     // the inserts: only now may the group go on unused_bgs.
-    if (block_group_ptr bg = btrfs_lookup_block_group(*trans.fs_info, start); bg && bg->start == start)
-      bg->on_new_bgs = false;
+    bg->on_new_bgs = false;
   }
+  btrfs_trans_release_chunk_metadata(trans);
 }
 
 int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
-  if (trans.transaction->state == trans_state::running) btrfs_create_pending_block_groups(trans);
+  btrfs_create_pending_block_groups(trans);  // this handle's own new block groups
+  btrfs_trans_release_chunk_metadata(trans);
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L("btrfs_end_transaction(transid {})", trans.transid), sched::declared());
   fs_info.trans_lock.lock();
@@ -384,12 +388,17 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     root->commit_root_level = root->level;
     root->commit_root_gen = fs_info.buffer_radix.find(root->node) ? (*fs_info.buffer_radix.find(root->node))->header.generation : 0;
   }
-  // memcpy(super_for_commit, super_copy): the system chunks as of this commit (btrfs_add_system_chunk
-  // adds to super_copy when a system chunk is allocated, btrfs_del_sys_chunk removes it).
+  // memcpy(super_for_commit, super_copy): the system chunks of super_copy's sys_chunk_array as of this
+  // commit (btrfs_add_system_chunk adds a system chunk's entry with its chunk item, btrfs_del_sys_chunk
+  // removes it).
   fs_info.super_sys_chunk_array.clear();
-  for (const auto& [logical, map] : fs_info.mapping_tree)
-    if (map->type & BTRFS_BLOCK_GROUP_SYSTEM) fs_info.super_sys_chunk_array.emplace(logical, map);
+  for (const auto& [logical, bytes] : fs_info.sys_chunk_array) {
+    auto m = fs_info.mapping_tree.find(logical);
+    FSRACE_MODEL_CHECK(m != fs_info.mapping_tree.end(), "sys_chunk_array names chunk {}, which has no mapping", logical);
+    fs_info.super_sys_chunk_array.emplace(logical, m->second);
+  }
   fs_info.commit_root_sem.up_write();
+  btrfs_trans_release_chunk_metadata(trans);
   // TRANS_STATE_UNBLOCKED: new handles start the next transaction while this commit writes out.
   fs_info.trans_lock.lock();
   cur->state = trans_state::unblocked;

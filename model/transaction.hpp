@@ -47,7 +47,6 @@ struct btrfs_transaction {
   std::vector<btrfs_pending_snapshot*> pending_snapshots;
   btrfs_delayed_ref_root delayed_refs;
   std::set<uint64_t> dirty_bgs;  // block groups whose item must be updated at commit
-  std::vector<uint64_t> new_bgs; // chunks allocated in this transaction whose items are not inserted yet
   // Groups the cleaner removed with -o discard (frozen, so their chunk mapping stays): discarded whole and
   // unfrozen by btrfs_finish_extent_commit. The transaction holds a reference on each.
   std::vector<std::shared_ptr<btrfs_block_group_cache>> deleted_bgs;
@@ -57,6 +56,10 @@ struct btrfs_transaction {
   // commit wakes commit_wait at SUPER_COMMITTED only for them: every other waiter wants COMPLETED and
   // would sleep again, so the wake-up is not a scheduling point of commits nobody waits on that way.
   int super_committed_waiters = 0;
+  // eafa4fd0ad06 (5.13, reverted by 1cb3db1cf383): chunk space reserved by all handles of this transaction,
+  // and the queue check_system_chunk waits on for other handles to release theirs.
+  uint64_t chunk_bytes_reserved = 0;
+  sched::WaitQueue chunk_reserve_wait{"transaction->chunk_reserve_wait"};
 };
 using transaction_ptr = std::shared_ptr<btrfs_transaction>;
 
@@ -67,6 +70,14 @@ struct btrfs_trans_handle {
   unsigned type = 0;                                    // TRANS_START, TRANS_JOIN, TRANS_ATTACH
   btrfs_pending_snapshot* pending_snapshot = nullptr;   // trans->pending_snapshot (create_snapshot)
   bool in_fsync = false;  // trans->in_fsync (btrfs_sync_file): its commit waits for SUPER_COMMITTED only
+  // This handle's share of fs_info->chunk_block_rsv (check_system_chunk, btrfs_reserve_chunk_metadata),
+  // given back by btrfs_trans_release_chunk_metadata.
+  uint64_t chunk_bytes_reserved = 0;
+  // trans->new_bgs: block groups this handle allocated whose items phase 2 (btrfs_create_pending_block_groups,
+  // at the handle's end or in its commit) has not inserted yet. The list holds the objects, as the kernel's.
+  std::vector<std::shared_ptr<btrfs_block_group_cache>> new_bgs;
+  bool allocating_chunk = false;  // trans->allocating_chunk: in do_chunk_alloc (no nested chunk allocation)
+  bool removing_chunk = false;    // trans->removing_chunk: btrfs_remove_chunk holds chunk_mutex
 };
 
 // start_transaction: btrfs_start_transaction (TRANS_START) waits while a commit is between

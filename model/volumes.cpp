@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "model/chunk_alloc.hpp"
 #include "model/fs_info.hpp"
 #include "model/items.hpp"
 #include "model/maint/dev_replace_map.hpp"
@@ -170,7 +171,7 @@ namespace {
 constexpr uint64_t MiB = 1024 * 1024;
 constexpr uint64_t kDevReserved = MiB;  // the first MiB of every device holds no dev extent (super block)
 
-// Target chunk size as __btrfs_alloc_chunk sizes it: per type caps, at most 10% of the writable space.
+// Target chunk size as btrfs_create_chunk (__btrfs_alloc_chunk before 5.14) sizes it: per type caps, at most 10% of the writable space.
 uint64_t chunk_size_for(btrfs_fs_info& fs_info, uint64_t type) {
   uint64_t total = 0;
   for (auto& [id, d] : fs_info.devices)
@@ -225,9 +226,9 @@ uint64_t find_next_chunk(btrfs_fs_info& fs_info) {
 
 }  // namespace
 
-int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
+int64_t btrfs_create_chunk(btrfs_trans_handle& trans, uint64_t type) {
   btrfs_fs_info& fs_info = *trans.fs_info;
-  sched::point(sched::L("btrfs_alloc_chunk(type {:#x})", type));
+  sched::point(sched::L("btrfs_create_chunk(type {:#x})", type));
   uint64_t size = chunk_size_for(fs_info, type);  // the stripe size (dev extent length)
   const bool dup = type & BTRFS_BLOCK_GROUP_DUP;
   const bool raid10 = type & BTRFS_BLOCK_GROUP_RAID10;
@@ -294,59 +295,12 @@ int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type) {
   map->stripes = stripes;
   fs_info.mapping_tree[logical] = map;
   block_group_ptr bg = btrfs_make_block_group(trans, 0, type, logical, map->length);
-  // Chunk item, dev extents and block group item are inserted by btrfs_create_pending_block_groups;
-  // until then the group is on new_bgs (BLOCK_GROUP_FLAG_NEW), never on unused_bgs.
+  // Its chunk item goes in with btrfs_chunk_alloc_add_chunk_item (phase 1, or phase 2 before 79bd37120b14),
+  // block group item and dev extents with btrfs_create_pending_block_groups (phase 2); until then the group
+  // is on new_bgs (BLOCK_GROUP_FLAG_NEW), never on unused_bgs.
   bg->on_new_bgs = true;
-  trans.transaction->new_bgs.push_back(logical);
+  trans.new_bgs.push_back(bg);
   return int64_t(logical);
-}
-
-int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
-  btrfs_fs_info& fs_info = *trans.fs_info;
-  sched::point(sched::L("btrfs_remove_chunk(chunk {})", chunk_offset));
-  map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
-  if (!map) {
-    // btrfs_get_chunk_map found no mapping: "a logic error", ASSERT(0) (a finding, as every ASSERT of the
-    // model: the kernel's CONFIG_BTRFS_ASSERT), and -EINVAL where ASSERT is compiled out.
-    fs_info.log(fmt::format("BTRFS critical: unable to find chunk map for logical {} length 1", chunk_offset));
-    FSRACE_ASSERT(0, "btrfs_remove_chunk: unable to find chunk map for logical {}", chunk_offset);
-  }
-  if (map->start != chunk_offset) {
-    fs_info.log(fmt::format("BTRFS error: btrfs_remove_chunk: no chunk at {}", chunk_offset));
-    return -EINVAL;
-  }
-  // A chunk allocated in this transaction has no items yet (btrfs_create_pending_block_groups).
-  const auto& pending = trans.transaction->new_bgs;
-  const bool items_pending = std::find(pending.begin(), pending.end(), chunk_offset) != pending.end();
-  // First the dev extents (device_list_mutex, not modelled: the model's device replace never renumbers a
-  // device while chunks are removed), each device's bytes_used under chunk_mutex.
-  for (const auto& s : map->stripes) {
-    if (!items_pending) {
-      sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
-      int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
-      if (ret) btrfs_abort_transaction(trans, ret);
-    }
-    btrfs_device* d = fs_info.device(s.devid);
-    if (!d || d->bytes_used == 0) continue;
-    fs_info.chunk_mutex.lock();
-    d->bytes_used -= map_stripe_size(*map);
-    fs_info.chunk_mutex.unlock();
-  }
-  // remove_chunk_item: the device items, then the chunk item. The kernel holds chunk_mutex here after
-  // reserving system space (check_system_chunk); the model has no system space reservation and lets
-  // the chunk tree COW allocate a system chunk on demand, which takes chunk_mutex itself.
-  if (!items_pending) {
-    for (const auto& s : map->stripes) {
-      btrfs_device* d = fs_info.device(s.devid);
-      if (!d) continue;
-      btrfs_update_device(trans, d->devid);
-    }
-    int ret = btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
-    if (ret) btrfs_abort_transaction(trans, ret);
-  }
-  int ret = btrfs_remove_block_group(trans, chunk_offset);
-  if (ret) btrfs_abort_transaction(trans, ret);
-  return 0;
 }
 
 int btrfs_update_device(btrfs_trans_handle& trans, uint64_t devid) {

@@ -86,11 +86,10 @@ int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_
 map_lookup_ptr btrfs_get_chunk_map(btrfs_fs_info& fs_info, uint64_t logical);
 int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical);
 
-// btrfs_alloc_chunk (__btrfs_alloc_chunk): finds device space for a new chunk of the given type,
-// inserts the chunk item, dev extents, block group item, block group cache and extent map. Returns
-// the chunk's logical start, or a negative errno (-ENOSPC).
-int64_t btrfs_alloc_chunk(btrfs_trans_handle& trans, uint64_t type);
-// btrfs_remove_chunk: deletes dev extents, the chunk item and the block group (btrfs_remove_block_group).
+// btrfs_create_chunk is declared in model/chunk_alloc.hpp (the first part of phase 1).
+// btrfs_remove_chunk: deletes dev extents, then, under chunk_mutex after check_system_chunk reserved system
+// space, the device items, the chunk item and a system chunk's sys_chunk_array entry, then the block group
+// (btrfs_remove_block_group).
 int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset);
 // btrfs_update_device: the device item takes the device's size and bytes_used as they are when the
 // search holds its leaf (btrfs_device_get_bytes_used after btrfs_search_slot), not when the caller

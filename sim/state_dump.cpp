@@ -154,11 +154,13 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
   lock_lister locks(scheduler);
   // Transaction.
   out += fmt::format("\ntransaction: generation (last committed) {}, last started {}\n", fs->generation, fs->last_transid_started);
+  size_t new_bgs = 0;  // on some handle's new_bgs (BLOCK_GROUP_FLAG_NEW)
+  for (const auto& [start, bg] : fs->block_group_cache_tree) new_bgs += bg->on_new_bgs;
   if (const auto& t = fs->running_transaction)
     out += fmt::format("  running transid {}: {}, {} writer{}, {} delayed ref head{}, {} dirty block group{}, {} new block group{}\n",
                        t->transid, trans_state_name(t->state), t->num_writers, t->num_writers == 1 ? "" : "s",
                        t->delayed_refs.heads.size(), t->delayed_refs.heads.size() == 1 ? "" : "s", t->dirty_bgs.size(),
-                       t->dirty_bgs.size() == 1 ? "" : "s", t->new_bgs.size(), t->new_bgs.size() == 1 ? "" : "s");
+                       t->dirty_bgs.size() == 1 ? "" : "s", new_bgs, new_bgs == 1 ? "" : "s");
   else
     out += "  no running transaction\n";
   if (fs->flags || fs->send_in_progress || fs->last_reloc_trans)

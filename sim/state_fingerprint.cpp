@@ -51,11 +51,12 @@ uint64_t state_fingerprint(const model::btrfs_fs_info* fs) {
   h.addf("gen {} started {} committed {} flags {} send {} reloc {}", fs->generation, fs->last_transid_started,
          fs->last_trans_committed, fs->flags, fs->send_in_progress, fs->last_reloc_trans);
   if (const auto& t = fs->running_transaction)
-    h.addf("trans {} {} {} {} {} {}", t->transid, static_cast<int>(t->state), t->num_writers, t->delayed_refs.heads.size(),
-           t->dirty_bgs.size(), t->new_bgs.size());
+    h.addf("trans {} {} {} {} {}", t->transid, static_cast<int>(t->state), t->num_writers, t->delayed_refs.heads.size(),
+           t->dirty_bgs.size());
   for (const auto& [start, bg] : fs->block_group_cache_tree)
-    h.addf("bg {} {} {} {} {} {} {} {} {} {} {} {}", start, bg->flags, bg->length, bg->used, bg->pinned, bg->reserved, bg->ro,
-           bg->reservations.peek(), bg->nocow_writers.peek(), bg->removed, bg->dirty, bg->on_unused_list);
+    h.addf("bg {} {} {} {} {} {} {} {} {} {} {} {} {} {}", start, bg->flags, bg->length, bg->used, bg->pinned, bg->reserved,
+           bg->ro, bg->reservations.peek(), bg->nocow_writers.peek(), bg->removed, bg->dirty, bg->on_unused_list,
+           bg->on_new_bgs, bg->chunk_item_inserted);
   for (uint64_t s : fs->unused_bgs) h.addf("unused {}", s);
   for (const auto& [start, p] : fs->pinned_extents) h.addf("pinned {} {} {}", start, p.len, p.transid);
   for (const auto& [id, root] : fs->roots) {

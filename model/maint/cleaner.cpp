@@ -6,6 +6,7 @@
 
 #include "model/block_group.hpp"
 #include "model/discard.hpp"
+#include "model/chunk_alloc.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
@@ -145,15 +146,11 @@ int btrfs_mark_empty_bgs_unused(btrfs_fs_info& fs_info) {
 
 int btrfs_force_chunk_alloc(btrfs_fs_info& fs_info, uint64_t type, int count) {
   type &= BTRFS_BLOCK_GROUP_TYPE_MASK;
-  const char* kind = (type & BTRFS_BLOCK_GROUP_DATA) ? "data" : (type & BTRFS_BLOCK_GROUP_SYSTEM) ? "system" : "metadata";
-  const uint64_t flags = type | fs_info.profiles.at(kind);
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
   int ret = 0;
   for (int i = 0; i < count && ret == 0; ++i) {
-    fs_info.chunk_mutex.lock();
-    const int64_t r = btrfs_alloc_chunk(trans, flags);
-    fs_info.chunk_mutex.unlock();
-    if (r < 0) ret = int(r);
+    const int r = btrfs_force_chunk_alloc(trans, type);
+    if (r < 0) ret = r;
   }
   const int commit = btrfs_commit_transaction(trans);
   return ret ? ret : commit;

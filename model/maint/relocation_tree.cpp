@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/ctree.hpp"
+#include "model/chunk_reserve.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/relocation_internal.hpp"
 #include "model/transaction.hpp"
@@ -67,7 +68,12 @@ bool relocate_in_root(btrfs_trans_handle& trans, reloc_control& rc, btrfs_root& 
     root.lock.up_read();
     if (!found) break;
     reached = true;
+    // 2bb2e00ed978: system space for the chunk tree COW is reserved first (btrfs_reserve_chunk_metadata),
+    // so the COW never allocates a system chunk with chunk tree blocks locked.
+    const bool chunk_tree = root.objectid == BTRFS_CHUNK_TREE_OBJECTID && fs_info.fixes.has("2bb2e00ed978");
+    if (chunk_tree) btrfs_reserve_chunk_metadata(trans, false);
     const int ret = btrfs_cow_search(trans, root, route.key, level);
+    if (chunk_tree) btrfs_trans_release_chunk_metadata(trans);
     FSRACE_MODEL_CHECK(ret >= 0, "relocation: the COW search through tree block {} of root {} for {} failed ({})", target,
                   root.objectid, to_string(route.key), ret);
     for (uint64_t b : route.blocks)

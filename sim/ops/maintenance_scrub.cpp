@@ -128,8 +128,9 @@ void register_scrub_ops(catalogue& cat) {
       .optional(0);
 
   cat.add_op("alloc_chunk", "scrub",
-             "Allocates `count` new, empty chunks of a type with the filesystem's profile for it "
-             "(btrfs_force_chunk_alloc: btrfs_alloc_chunk in a transaction, committed). -ENOSPC when the devices "
+             "Allocates `count` new, empty chunks of a type with the filesystem's profile for it, in one "
+             "transaction handle, then commits (btrfs_force_chunk_alloc: btrfs_chunk_alloc with CHUNK_ALLOC_FORCE; "
+             "a system chunk only before 2bb2e00ed978, from 5.16 -ENOSPC). -ENOSPC when the devices "
              "have no room.",
              [](exec_context& ctx, const params& p) {
                return model::btrfs_force_chunk_alloc(ctx.fs(), block_group_type_flag(p.text("type")), int(p.integer("count")));
