@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "model/chunk_item.hpp"
 #include "model/data/csum.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/inode.hpp"
@@ -106,7 +107,12 @@ class mounter {
         if (s.physical + map_stripe_size(*map) > fs_.devices.at(s.devid)->total_bytes)
           throw malformed(fmt::format("chunk {}: its stripe on devid {} at {} ends past the device", logical, s.devid, s.physical));
       fs_.mapping_tree[logical] = map;
-      if (c_.super.fields.sys_chunks.count(logical)) fs_.super_sys_chunk_array[logical] = map;
+      if (c_.super.fields.sys_chunks.count(logical)) {  // super_copy's sys_chunk_array, and the last commit's
+        fs_.super_sys_chunk_array[logical] = map;
+        const uint32_t entry = BTRFS_DISK_KEY_SIZE + btrfs_chunk_item_size(int(chunk.stripes.size()));
+        fs_.sys_chunk_array[logical] = entry;
+        fs_.sys_array_size += entry;
+      }
     }
   }
 
