@@ -81,10 +81,7 @@ TEST_CASE("image reader: every scenario's exported state after setup reads back 
 }
 
 TEST_CASE("image reader: mkfs.btrfs images on 1, 2 and 3 devices (single, dup, raid1)", "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   struct layout {
     const char* name;
     int devices;
@@ -120,10 +117,7 @@ TEST_CASE("image reader: mkfs.btrfs images on 1, 2 and 3 devices (single, dup, r
 }
 
 TEST_CASE("image reader: what the model does not model, and images that do not make one filesystem", "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   // mkfs.btrfs's default free space tree.
   CHECK(test::ondisk_error_of([&] { read_image(test::mkfs_images("mkfs-fst", 1, "")); }).find(
             "compat_ro features 0x3 FREE_SPACE_TREE FREE_SPACE_TREE_VALID are not modelled") != std::string::npos);

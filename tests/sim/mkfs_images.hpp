@@ -34,6 +34,15 @@ inline model::ondisk::device_image_source file_source(const std::filesystem::pat
 
 inline bool have_mkfs() { return run_shell("command -v mkfs.btrfs").code == 0; }
 
+// Ends the test case, saying so, where btrfs-progs is missing (never a silent pass).
+#define FSRACE_SKIP_WITHOUT_MKFS()                                                              \
+  do {                                                                                          \
+    if (!::fsrace::test::have_mkfs()) {                                                         \
+      WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it"); \
+      return;                                                                                   \
+    }                                                                                           \
+  } while (0)
+
 // `count` image files of `size` in a fresh directory scratch_dir()/name, made by `mkfs.btrfs -q -f
 // OPTIONS FILES...`. Returns the files.
 inline std::vector<std::filesystem::path> mkfs_image_files(const std::string& name, int count, const std::string& options,

@@ -51,10 +51,7 @@ fs::path rootdir_image(const std::string& name) {
 }  // namespace
 
 TEST_CASE("import: mkfs.btrfs images mount as the model's filesystem and pass its fsck", "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   struct layout {
     const char* name;
     int devices;
@@ -97,10 +94,7 @@ TEST_CASE("import: mkfs.btrfs images mount as the model's filesystem and pass it
 
 TEST_CASE("import: a scenario on an image reads its files, writes, and exports to images btrfs check accepts, "
           "untouched trees byte for byte", "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   const fs::path image = rootdir_image("import-files");
   const fs::path dir = image.parent_path();
   // Nothing changes the filesystem: every tree of the export is the image's.
@@ -186,10 +180,7 @@ TEST_CASE("import: images on 2 and 3 devices come back from the export tree for 
 
 TEST_CASE("import: a btrfs-image dump restored reads its data as zeroes, and its export passes btrfs check with data "
           "checksums", "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   const fs::path image = rootdir_image("import-metadump");
   const fs::path dir = image.parent_path();
   auto r = test::run_shell("cd '" + dir.string() + "' && btrfs-image 0.img dump && btrfs-image -r dump restored.img");
@@ -222,10 +213,7 @@ TEST_CASE("import: a btrfs-image dump restored reads its data as zeroes, and its
 
 TEST_CASE("import: scrub-vs-bg-deletion started from mkfs.btrfs images finds its race, and the fix closes it",
           "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   const auto images = test::mkfs_image_files("import-race", 3, "-R ^free-space-tree -m dup -d single", "1G");
   const fs::path dir = images.front().parent_path();
   nlohmann::json sc = nlohmann::json::parse(test::slurp(FSRACE_SOURCE_DIR "/scenarios/scrub-vs-bg-deletion.json"));
@@ -244,10 +232,7 @@ TEST_CASE("import: scrub-vs-bg-deletion started from mkfs.btrfs images finds its
 }
 
 TEST_CASE("import: what the model cannot take is refused by name, exit 2", "[ondisk][import]") {
-  if (!test::have_mkfs()) {
-    WARN("SKIPPED: mkfs.btrfs (btrfs-progs) is not installed; .ci/install-deps installs it");
-    return;
-  }
+  FSRACE_SKIP_WITHOUT_MKFS();
   const fs::path dir = test::scratch_dir() / "import-refused";
   fs::create_directories(dir);
   // mkfs.btrfs's defaults include the free space tree.
