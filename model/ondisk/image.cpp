@@ -141,6 +141,17 @@ tree_block_ptr on_disk_view(const tree_block_ptr& b, uint64_t root_tree_root) {
   return copy;
 }
 
+// A block of an imported filesystem whose content nothing changed: the bytes it was read from (which keep
+// what the model does not, such as inode times); any other block: the model's serialisation.
+std::vector<uint8_t> as_read_or_serialised(const imported_image* imported, const tree_block& b, uint32_t nodesize,
+                                           const fs_identity& id) {
+  if (imported) {
+    auto it = imported->blocks.find(b.header.bytenr);
+    if (it != imported->blocks.end() && it->second.content_csum == b.content_csum()) return it->second.bytes;
+  }
+  return tree_block_bytes(b, nodesize, id);
+}
+
 }  // namespace
 
 void check_exportable(const btrfs_fs_info& fs) {
@@ -198,11 +209,7 @@ void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_si
     if (s.tree.get() != last) {
       last = s.tree.get();
       const tree_block_ptr view = on_disk_view(s.tree, root_tree_root);
-      auto as_read = imported ? imported->blocks.find(view->header.bytenr) : imported_image::blocks_map::const_iterator{};
-      if (imported && as_read != imported->blocks.end() && as_read->second.content_csum == view->content_csum())
-        last_bytes = as_read->second.bytes;
-      else
-        last_bytes = tree_block_bytes(*view, fs.nodesize, id);
+      last_bytes = as_read_or_serialised(imported, *view, fs.nodesize, id);
     }
     write(physical, std::span<const uint8_t>(last_bytes).subspan(size_t(s.tree_part) * SECTORSIZE, SECTORSIZE));
   });

@@ -144,16 +144,19 @@ class mounter {
   // super block stripes; an empty group goes on unused_bgs (6.1, no async discard).
   void block_groups() {
     std::map<uint64_t, uint64_t> extents;  // start -> length
-    std::vector<std::pair<uint64_t, btrfs_block_group_item>> groups;
+    struct group_item {
+      uint64_t start, length;
+      btrfs_block_group_item item;
+    };
+    std::vector<group_item> groups;
     btrfs_for_each_item(fs_, fs_.extent_root(), {0, 0, 0}, [&](const btrfs_item& it) {
       if (it.key.type == BTRFS_EXTENT_ITEM_KEY) extents[it.key.objectid] = it.key.offset;
       else if (it.key.type == BTRFS_METADATA_ITEM_KEY) extents[it.key.objectid] = fs_.nodesize;
-      else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) groups.emplace_back(it.key.objectid, std::get<btrfs_block_group_item>(it.value));
-      if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) group_length_[it.key.objectid] = it.key.offset;
+      else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY)
+        groups.push_back({it.key.objectid, it.key.offset, std::get<btrfs_block_group_item>(it.value)});
       return true;
     });
-    for (const auto& [start, item] : groups) {
-      const uint64_t length = group_length_.at(start);
+    for (const auto& [start, length, item] : groups) {
       auto map = fs_.mapping_tree.find(start);
       if (map == fs_.mapping_tree.end() || map->second->length != length)
         throw malformed(fmt::format("block group {} ({} bytes) has no chunk of that length", start, length));
@@ -335,7 +338,6 @@ class mounter {
   const std::vector<device_image_source>& devices_;
   image_contents& c_;
   btrfs_fs_info& fs_;
-  std::map<uint64_t, uint64_t> group_length_;
   bool metadump_ = false;
 };
 

@@ -28,8 +28,7 @@ struct imported_image {
     uint32_t content_csum = 0;
     std::vector<uint8_t> bytes;
   };
-  using blocks_map = std::map<uint64_t, block>;
-  blocks_map blocks;  // by bytenr
+  std::map<uint64_t, block> blocks;  // by bytenr
 };
 
 // Throws malformed or unsupported (image_reader.hpp) naming the image and what in it.
