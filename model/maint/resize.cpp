@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "model/chunk_reserve.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/balance.hpp"
 #include "model/transaction.hpp"
@@ -117,7 +118,9 @@ int btrfs_shrink_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t n
   sched::point(sched::L("btrfs_shrink_device(devid {}): btrfs_device_set_disk_total_bytes({})", devid, new_size));
   device.disk_total_bytes = new_size;
   fs_info.chunk_mutex.unlock();
-  ret = btrfs_update_device(trans, devid);  // the on-disk size
+  btrfs_reserve_chunk_metadata(trans, false);  // the device item update below
+  ret = btrfs_update_device(trans, devid);       // the on-disk size
+  btrfs_trans_release_chunk_metadata(trans);
   if (ret < 0) btrfs_abort_transaction_at(trans, ret, "btrfs_shrink_device");
   return btrfs_commit_transaction(trans);
 }
