@@ -7,6 +7,7 @@
 
 #include "model/bio.hpp"
 #include "model/fs_info.hpp"
+#include "model/transaction_abort.hpp"
 #include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -61,34 +62,64 @@ bool should_cow_block(btrfs_trans_handle& trans, const btrfs_root& root, const t
   return true;
 }
 
-void add_child_refs(btrfs_trans_handle& trans, uint64_t root_objectid, const tree_block& b, int action) {
+// __btrfs_mod_ref: a reference from `b` to every block or data extent it points at, by b's owner
+// (full_backref false) or by b itself as the parent (full_backref true). Leaves of trees that are never
+// shared point at no extent.
+void btrfs_mod_ref(btrfs_trans_handle& trans, const btrfs_root& root, const tree_block& b, bool full_backref,
+                   int action) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  if (!root.ref_cows && b.is_leaf()) return;
+  const uint64_t ref_root = b.header.owner;
+  const uint64_t parent = full_backref ? b.header.bytenr : 0;
   if (!b.is_leaf()) {
     for (const auto& p : b.ptrs)
-      btrfs_add_delayed_tree_ref(trans, p.blockptr, fs_info.nodesize, b.header.level - 1, root_objectid, action, false);
+      btrfs_add_delayed_tree_ref(trans, p.blockptr, fs_info.nodesize, b.header.level - 1, ref_root, parent, action,
+                                 false);
     return;
   }
   for (const auto& it : b.items) {
     if (it.key.type != BTRFS_EXTENT_DATA_KEY) continue;
     const auto& fe = std::get<btrfs_file_extent_item>(it.value);
     if (fe.type == BTRFS_FILE_EXTENT_INLINE || fe.disk_bytenr == 0) continue;
-    btrfs_add_delayed_data_ref(trans, fe.disk_bytenr, fe.disk_num_bytes, root_objectid, it.key.objectid,
-                               it.key.offset - fe.offset, action, false);
+    btrfs_add_delayed_data_ref(trans, fe.disk_bytenr, fe.disk_num_bytes, ref_root, it.key.objectid,
+                               it.key.offset - fe.offset, parent, action, false);
   }
 }
 
-// update_ref_for_cow: references are counted per referencing block. A block shared with a snapshot
-// keeps its references when one root COWs it: the copy takes a reference on every child and the
-// original loses the one from this root's parent. An unshared block hands its children to the copy.
-void update_ref_for_cow(btrfs_trans_handle& trans, btrfs_root& root, const tree_block& old, const tree_block& copy) {
-  bool shared = root.ref_cows && old.header.generation <= root.root_item.last_snapshot;
-  if (shared && btrfs_lookup_extent_refs(trans, old.header.bytenr, false) > 1) {
-    add_child_refs(trans, root.objectid, copy, +1);
-    btrfs_add_delayed_tree_ref(trans, old.header.bytenr, trans.fs_info->nodesize, old.header.level, root.objectid, -1,
-                               false);
-    return;
+// btrfs_block_can_be_shared: a block of a subvolume tree written up to its last snapshot, other than
+// the root node and the commit root, may be referenced by a snapshot too.
+bool btrfs_block_can_be_shared(const btrfs_root& root, const tree_block& b) {
+  return root.ref_cows && b.header.bytenr != root.node && b.header.bytenr != root.commit_root &&
+         b.header.generation <= root.root_item.last_snapshot;
+}
+
+// update_ref_for_cow (no relocation trees in the model). A shared block COWed by its owner hands its
+// children to full back references (the old block, still used by the snapshot, references them as
+// their parent) and keeps the owner's references for the copy; COWed by another root, the copy takes
+// references of its own. An unshared block with full back references moves them to the copy. Returns
+// last_ref: nobody else uses the old block.
+bool update_ref_for_cow(btrfs_trans_handle& trans, btrfs_root& root, const tree_block& buf, const tree_block& cow) {
+  uint64_t refs = 1, flags = 0;
+  if (btrfs_block_can_be_shared(root, buf)) {
+    btrfs_lookup_extent_info(trans, buf.header.bytenr, false, &refs, &flags);
+    FSRACE_ABORT_TRANSACTION_IF(refs == 0, -EROFS, "update_ref_for_cow: tree block {} of root {} has no references",
+                                buf.header.bytenr, root.objectid);
   }
-  btrfs_free_tree_block(trans, root, old.header.bytenr, old.header.level);
+  if (refs > 1) {
+    if (buf.header.owner == root.objectid && !(flags & BTRFS_BLOCK_FLAG_FULL_BACKREF)) {
+      btrfs_mod_ref(trans, root, buf, true, +1);
+      btrfs_set_disk_extent_flags(trans, buf.header.bytenr, trans.fs_info->nodesize, buf.header.level,
+                                  BTRFS_BLOCK_FLAG_FULL_BACKREF);
+    } else {
+      btrfs_mod_ref(trans, root, cow, false, +1);
+    }
+    return false;
+  }
+  if (flags & BTRFS_BLOCK_FLAG_FULL_BACKREF) {
+    btrfs_mod_ref(trans, root, cow, false, +1);
+    btrfs_mod_ref(trans, root, buf, true, -1);
+  }
+  return true;
 }
 
 // btrfs_cow_block: copies `bytenr` to a new block owned by root and links it into the parent (or
@@ -105,7 +136,8 @@ uint64_t cow_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t parent,
   copy->header.owner = root.objectid;
   copy->header.csum = 0;
   fs_info.buffer_radix.put(nb, copy);
-  update_ref_for_cow(trans, root, *old, *copy);
+  const bool last_ref = update_ref_for_cow(trans, root, *old, *copy);
+  btrfs_free_tree_block(trans, root, bytenr, level, last_ref);
   if (parent) {
     tree_block& p = mut_block(fs_info, parent);
     p.ptrs[parent_slot].blockptr = nb;
@@ -200,7 +232,7 @@ int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, con
   if (c.nritems() == 0) {
     // An emptied child is unlinked and freed (btrfs_del_leaf / del_ptr).
     n.ptrs.erase(n.ptrs.begin() + slot);
-    btrfs_free_tree_block(trans, root, child, c.header.level);
+    btrfs_free_tree_block(trans, root, child, c.header.level, true);
     return 0;
   }
   n.ptrs[slot].key = c.key_at(0);
@@ -238,7 +270,7 @@ int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& ke
     tree_block_ptr r = cached(fs_info, root.node);
     if (r->is_leaf() || r->ptrs.size() != 1) break;
     const uint64_t child = r->ptrs[0].blockptr;
-    btrfs_free_tree_block(trans, root, root.node, r->header.level);
+    btrfs_free_tree_block(trans, root, root.node, r->header.level, true);
     root.node = child;
     root.level = uint8_t(r->header.level - 1);
   }
@@ -487,14 +519,15 @@ uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int
   btrfs_key_ins ins;
   int ret = btrfs_reserve_extent(fs_info, type, fs_info.nodesize, ins, false, &trans);
   FSRACE_BUG_ON(ret != 0, "btrfs_alloc_tree_block: no metadata space for root {} ({})", root.objectid, ret);
-  btrfs_add_delayed_tree_ref(trans, ins.objectid, fs_info.nodesize, level, root.objectid, +1, true);
+  btrfs_add_delayed_tree_ref(trans, ins.objectid, fs_info.nodesize, level, root.objectid, 0, +1, true);
   fs_info.dirty_tree_blocks[ins.objectid] = level;
   return ins.objectid;
 }
 
-void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level) {
+void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level, bool last_ref) {
   btrfs_fs_info& fs_info = *trans.fs_info;
-  btrfs_add_delayed_tree_ref(trans, bytenr, fs_info.nodesize, level, root.objectid, -1, false);
+  btrfs_add_delayed_tree_ref(trans, bytenr, fs_info.nodesize, level, root.objectid, 0, -1, false);
+  if (!last_ref) return;  // a snapshot still uses it: it stays on the dirty list
   // Never written if it lived only in this transaction (btrfs_free_tree_block: generation == transid,
   // btrfs_clean_tree_block). A block of the transaction still committing (the next one may COW it once
   // the commit is unblocked) stays on the dirty list: that commit writes it.
@@ -536,7 +569,7 @@ uint64_t btrfs_copy_root(btrfs_trans_handle& trans, btrfs_root& root, uint64_t n
   const uint64_t nb = btrfs_alloc_tree_block(trans, tmp, old->header.level);
   auto copy = std::make_shared<tree_block>(*old);
   copy->header = {nb, trans.transid, new_root_objectid, old->header.level, 0};
-  add_child_refs(trans, new_root_objectid, *copy, +1);
+  btrfs_mod_ref(trans, root, *copy, false, +1);  // by the copy's owner: the new root
   fs_info.buffer_radix.put(nb, std::move(copy));
   return nb;
 }

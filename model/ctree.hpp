@@ -114,7 +114,9 @@ void btrfs_for_each_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_k
 btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid);
 // btrfs_alloc_tree_block / btrfs_free_tree_block.
 uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int level);
-void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level);
+// last_ref: no other tree uses the block (update_ref_for_cow), so a block of this transaction is
+// never written.
+void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level, bool last_ref);
 // btrfs_cow_block of the root node (the caller holds root.lock, no scheduling point): snapshot
 // creation COWs the source's root node before copying it.
 void btrfs_cow_root_node(btrfs_trans_handle& trans, btrfs_root& root);

@@ -13,11 +13,11 @@
 namespace fsrace::model {
 namespace {
 
-void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool is_data, int level,
-             btrfs_delayed_ref_node node, bool new_extent) {
+btrfs_delayed_ref_head& head_for(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool is_data,
+                                 int level) {
   FSRACE_MODEL_CHECK(trans.transaction, "delayed ref without a transaction");
   auto& head = trans.transaction->delayed_refs.heads[bytenr];
-  if (head.refs.empty() && head.ref_mod == 0 && !head.must_insert_reserved) {
+  if (head.refs.empty() && head.ref_mod == 0 && !head.must_insert_reserved && head.flags_to_set == 0) {
     head.bytenr = bytenr;
     head.num_bytes = num_bytes;
     head.is_data = is_data;
@@ -27,6 +27,12 @@ void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, boo
                 bytenr, head.is_data, is_data);
   FSRACE_MODEL_CHECK(head.num_bytes == num_bytes, "delayed ref head {} of {} bytes updated with {}", bytenr,
                      head.num_bytes, num_bytes);
+  return head;
+}
+
+void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool is_data, int level,
+             btrfs_delayed_ref_node node, bool new_extent) {
+  auto& head = head_for(trans, bytenr, num_bytes, is_data, level);
   head.ref_mod += node.action;
   head.must_insert_reserved |= new_extent;
   head.refs.push_back(node);
@@ -37,21 +43,78 @@ btrfs_key extent_key(const btrfs_delayed_ref_head& h) {
                    : btrfs_key{h.bytenr, BTRFS_METADATA_ITEM_KEY, uint64_t(h.level)};
 }
 
-// Keeps the inline back references: one per (root, inode, offset) for data, per root for tree blocks.
+// The back reference a delayed ref node adds or drops (its key in the head's ref tree).
+btrfs_extent_inline_ref backref_of(const btrfs_delayed_ref_head& h, const btrfs_delayed_ref_node& n) {
+  btrfs_extent_inline_ref r;
+  if (h.is_data) {
+    r.type = n.parent ? BTRFS_SHARED_DATA_REF_KEY : BTRFS_EXTENT_DATA_REF_KEY;
+    if (!n.parent) {
+      r.root = n.root;
+      r.objectid = n.owner;
+      r.offset = n.offset;
+    }
+  } else {
+    r.type = n.parent ? BTRFS_SHARED_BLOCK_REF_KEY : BTRFS_TREE_BLOCK_REF_KEY;
+    if (!n.parent) r.root = n.root;
+  }
+  r.parent = n.parent;
+  r.count = 0;
+  return r;
+}
+
+bool same_backref(const btrfs_extent_inline_ref& a, const btrfs_extent_inline_ref& b) {
+  return a.type == b.type && a.root == b.root && a.objectid == b.objectid && a.offset == b.offset &&
+         a.parent == b.parent;
+}
+
+// The head's nodes merged per back reference (insert_delayed_ref merges nodes of one key), additions
+// first (select_delayed_ref), then each applied to the inline references as __btrfs_inc_extent_ref and
+// __btrfs_free_extent do, with their errors.
 void apply_inline_refs(btrfs_extent_item& ei, const btrfs_delayed_ref_head& h) {
+  std::vector<btrfs_extent_inline_ref> mods;  // count holds the net change, as a signed value
+  std::vector<int64_t> net;
   for (const auto& n : h.refs) {
-    btrfs_extent_inline_ref r;
-    r.type = h.is_data ? BTRFS_EXTENT_DATA_REF_KEY : BTRFS_TREE_BLOCK_REF_KEY;
-    r.root = n.root;
-    r.objectid = h.is_data ? n.owner : 0;
-    r.offset = h.is_data ? n.offset : 0;
-    auto it = std::find_if(ei.inline_refs.begin(), ei.inline_refs.end(), [&](const auto& x) {
-      return x.type == r.type && x.root == r.root && x.objectid == r.objectid && x.offset == r.offset;
-    });
-    if (n.action > 0) {
-      if (it != ei.inline_refs.end()) it->count++; else ei.inline_refs.push_back(r);
-    } else if (it != ei.inline_refs.end() && --it->count == 0) {
-      ei.inline_refs.erase(it);
+    const btrfs_extent_inline_ref r = backref_of(h, n);
+    auto it = std::find_if(mods.begin(), mods.end(), [&](const auto& x) { return same_backref(x, r); });
+    if (it == mods.end()) {
+      mods.push_back(r);
+      net.push_back(n.action);
+    } else {
+      net[size_t(it - mods.begin())] += n.action;
+    }
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 0; i < mods.size(); ++i) {
+      const int64_t mod = net[i];
+      if (mod == 0 || (pass == 0) != (mod > 0)) continue;
+      const btrfs_extent_inline_ref& r = mods[i];
+      // run_delayed_tree_ref: a tree block reference is added or dropped once.
+      FSRACE_ABORT_TRANSACTION_IF(!h.is_data && (mod > 1 || mod < -1), -EIO,
+                                  "run_delayed_tree_ref: btree block({}) has {} references rather than 1: parent {} "
+                                  "root {}", h.bytenr, mod, r.parent, r.root);
+      auto it = std::find_if(ei.inline_refs.begin(), ei.inline_refs.end(), [&](const auto& x) { return same_backref(x, r); });
+      if (mod > 0) {
+        FSRACE_ABORT_TRANSACTION_IF(!h.is_data && it != ei.inline_refs.end(), -EUCLEAN,
+                                    "insert_inline_extent_backref: adding refs to an existing tree ref, bytenr {} "
+                                    "parent {} root {}", h.bytenr, r.parent, r.root);
+        if (it != ei.inline_refs.end()) {
+          it->count += uint32_t(mod);
+        } else {
+          btrfs_extent_inline_ref add = r;
+          add.count = uint32_t(mod);
+          ei.inline_refs.push_back(add);
+        }
+        continue;
+      }
+      if (it == ei.inline_refs.end()) {
+        FSRACE_WARN_ON(true, "__btrfs_free_extent: unable to find ref byte nr {} parent {} root {} owner {} offset {}",
+                       h.bytenr, r.parent, r.root, r.objectid, r.offset);
+        FSRACE_ABORT_TRANSACTION_IF(true, -ENOENT, "__btrfs_free_extent: back reference of {} not found", h.bytenr);
+      }
+      FSRACE_BUG_ON(int64_t(it->count) < -mod, "update_inline_extent_backref: extent {} reference count {} dropping {}",
+                    h.bytenr, it->count, -mod);
+      it->count -= uint32_t(-mod);
+      if (it->count == 0) ei.inline_refs.erase(it);
     }
   }
   std::sort(ei.inline_refs.begin(), ei.inline_refs.end());
@@ -73,14 +136,14 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
     btrfs_extent_item ei;
     ei.refs = uint64_t(h.ref_mod);
     ei.generation = trans.transid;
-    ei.flags = h.is_data ? BTRFS_EXTENT_FLAG_DATA : BTRFS_EXTENT_FLAG_TREE_BLOCK;
+    ei.flags = (h.is_data ? BTRFS_EXTENT_FLAG_DATA : BTRFS_EXTENT_FLAG_TREE_BLOCK) | h.flags_to_set;
     apply_inline_refs(ei, h);
     int ret = btrfs_insert_item(trans, extent_root, key, ei);
     FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "alloc_reserved_extent: insert of extent item {} failed: {}", h.bytenr, ret);
     btrfs_update_block_group(trans, h.bytenr, h.num_bytes, true);
     return 0;
   }
-  if (h.ref_mod == 0 && h.refs.empty()) return 0;
+  if (h.ref_mod == 0 && h.refs.empty() && h.flags_to_set == 0) return 0;
   item_value v;
   int ret = btrfs_lookup_item(fs_info, extent_root, key, &v);
   // select_delayed_ref runs a head's additions first: __btrfs_inc_extent_ref ->
@@ -103,6 +166,7 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
   auto ei = std::get<btrfs_extent_item>(v);
   FSRACE_ABORT_TRANSACTION_IF(int64_t(ei.refs) + h.ref_mod < 0, -EUCLEAN, "extent {} refs {} dropping {}", h.bytenr, ei.refs, -h.ref_mod);
   ei.refs = uint64_t(int64_t(ei.refs) + h.ref_mod);
+  ei.flags |= h.flags_to_set;  // run_delayed_extent_op
   apply_inline_refs(ei, h);
   if (ei.refs > 0) return btrfs_update_item(trans, extent_root, key, ei);
   // Last reference gone: delete the extent item, give the bytes back (pinned until commit) and drop
@@ -114,16 +178,48 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
   return 0;
 }
 
+uint64_t lookup_extent_info(btrfs_fs_info& fs_info, btrfs_transaction* cur_trans, uint64_t bytenr, uint64_t* flags) {
+  // The head is being run (mutex_lock(&head->mutex) in btrfs_lookup_extent_info): wait, then count.
+  if (cur_trans && cur_trans->delayed_refs.running_bytenr == bytenr)
+    fs_info.delayed_refs_wait.wait_event([&] { return cur_trans->delayed_refs.running_bytenr != bytenr; });
+  int64_t refs = 0;
+  uint64_t extent_flags = 0;
+  btrfs_for_each_item(fs_info, fs_info.extent_root(), {bytenr, 0, 0}, [&](const btrfs_item& it) {
+    if (it.key.objectid != bytenr) return false;
+    if (it.key.type == BTRFS_EXTENT_ITEM_KEY || it.key.type == BTRFS_METADATA_ITEM_KEY) {
+      const auto& ei = std::get<btrfs_extent_item>(it.value);
+      refs = int64_t(ei.refs);
+      extent_flags = ei.flags;
+      return false;
+    }
+    return true;
+  });
+  if (cur_trans) {
+    auto& heads = cur_trans->delayed_refs.heads;
+    if (auto it = heads.find(bytenr); it != heads.end()) {
+      refs += it->second.ref_mod;
+      extent_flags |= it->second.flags_to_set;
+    }
+  }
+  if (flags) *flags = extent_flags;
+  return refs < 0 ? 0 : uint64_t(refs);
+}
+
 }  // namespace
 
 void btrfs_add_delayed_tree_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
-                                uint64_t root, int action, bool new_extent) {
-  add_ref(trans, bytenr, num_bytes, false, level, {action, root, uint64_t(level), 0}, new_extent);
+                                uint64_t root, uint64_t parent, int action, bool new_extent) {
+  add_ref(trans, bytenr, num_bytes, false, level, {action, root, uint64_t(level), 0, parent}, new_extent);
 }
 
 void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, uint64_t root,
-                                uint64_t ino, uint64_t offset, int action, bool new_extent) {
-  add_ref(trans, bytenr, num_bytes, true, 0, {action, root, ino, offset}, new_extent);
+                                uint64_t ino, uint64_t offset, uint64_t parent, int action, bool new_extent) {
+  add_ref(trans, bytenr, num_bytes, true, 0, {action, root, ino, offset, parent}, new_extent);
+}
+
+void btrfs_set_disk_extent_flags(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
+                                 uint64_t flags) {
+  head_for(trans, bytenr, num_bytes, false, level).flags_to_set |= flags;
 }
 
 int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
@@ -151,31 +247,17 @@ int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
   return 0;
 }
 
+void btrfs_lookup_extent_info(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data, uint64_t* refs,
+                              uint64_t* flags) {
+  *refs = lookup_extent_info(*trans.fs_info, trans.transaction.get(), bytenr, flags);
+}
+
 uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data) {
   return btrfs_lookup_extent_refs(*trans.fs_info, trans.transaction.get(), bytenr, is_data);
 }
 
-uint64_t btrfs_lookup_extent_refs(btrfs_fs_info& fs_info, btrfs_transaction* cur_trans, uint64_t bytenr, bool is_data) {
-  // The head is being run (mutex_lock(&head->mutex) in btrfs_lookup_extent_info): wait, then count.
-  if (cur_trans && cur_trans->delayed_refs.running_bytenr == bytenr)
-    fs_info.delayed_refs_wait.wait_event([&] { return cur_trans->delayed_refs.running_bytenr != bytenr; });
-  int64_t refs = 0;
-  bool found = false;
-  btrfs_for_each_item(fs_info, fs_info.extent_root(), {bytenr, 0, 0}, [&](const btrfs_item& it) {
-    if (it.key.objectid != bytenr) return false;
-    if (it.key.type == BTRFS_EXTENT_ITEM_KEY || it.key.type == BTRFS_METADATA_ITEM_KEY) {
-      refs = int64_t(std::get<btrfs_extent_item>(it.value).refs);
-      found = true;
-      return false;
-    }
-    return true;
-  });
-  (void)found;
-  if (cur_trans) {
-    auto& heads = cur_trans->delayed_refs.heads;
-    if (auto it = heads.find(bytenr); it != heads.end()) refs += it->second.ref_mod;
-  }
-  return refs < 0 ? 0 : uint64_t(refs);
+uint64_t btrfs_lookup_extent_refs(btrfs_fs_info& fs_info, btrfs_transaction* cur_trans, uint64_t bytenr, bool) {
+  return lookup_extent_info(fs_info, cur_trans, bytenr, nullptr);
 }
 
 }  // namespace fsrace::model

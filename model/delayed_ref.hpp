@@ -16,6 +16,7 @@ struct btrfs_delayed_ref_node {
   uint64_t root = 0;        // owning root
   uint64_t owner = 0;       // inode number (data) or level (tree block)
   uint64_t offset = 0;      // file offset - extent offset (data)
+  uint64_t parent = 0;      // a full back reference from this tree block (SHARED_*_REF), else 0
 };
 struct btrfs_delayed_ref_head {
   uint64_t bytenr = 0, num_bytes = 0;
@@ -23,6 +24,7 @@ struct btrfs_delayed_ref_head {
   bool must_insert_reserved = false;  // a new extent: insert its extent item when run
   int level = 0;                      // tree blocks
   int ref_mod = 0;                    // sum of actions
+  uint64_t flags_to_set = 0;          // head->extent_op (btrfs_set_disk_extent_flags): OR-ed into the item
   std::vector<btrfs_delayed_ref_node> refs;
 };
 struct btrfs_delayed_ref_root {
@@ -33,16 +35,24 @@ struct btrfs_delayed_ref_root {
   uint64_t running_bytenr = 0;
 };
 
-// btrfs_add_delayed_tree_ref / btrfs_add_delayed_data_ref.
+// btrfs_add_delayed_tree_ref / btrfs_add_delayed_data_ref (btrfs_ref: parent 0 for a reference by
+// root, else the bytenr of the referencing tree block).
 void btrfs_add_delayed_tree_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
-                                uint64_t root, int action, bool new_extent);
+                                uint64_t root, uint64_t parent, int action, bool new_extent);
 void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, uint64_t root,
-                                uint64_t ino, uint64_t offset, int action, bool new_extent);
+                                uint64_t ino, uint64_t offset, uint64_t parent, int action, bool new_extent);
+// btrfs_set_disk_extent_flags: a delayed extent op that ORs `flags` into the tree block's extent item.
+void btrfs_set_disk_extent_flags(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
+                                 uint64_t flags);
 // btrfs_run_delayed_refs: applies queued heads to the extent tree, in bytenr order, one head at a
 // time. `all` (count == (unsigned long)-1): until none is left, those queued meanwhile included;
 // otherwise (count == 0, the commit's first pass) the heads queued when it starts. 0 or negative errno.
 int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all = true);
-// Extent refs as the extent tree plus pending delayed refs see them (btrfs_lookup_extent_info).
+// btrfs_lookup_extent_info: the extent's refs and flags as the extent tree plus pending delayed refs
+// (ref_mod, extent op) see them.
+void btrfs_lookup_extent_info(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data, uint64_t* refs,
+                              uint64_t* flags);
+// Its refs alone.
 uint64_t btrfs_lookup_extent_refs(btrfs_trans_handle& trans, uint64_t bytenr, bool is_data);
 // The same without a handle: the delayed refs of cur_trans (none when null), as check_delayed_ref reads
 // the running transaction under trans_lock.

@@ -6,6 +6,9 @@
 // block, its checksum must verify and its header must match what the parent pointer expects.
 #include <algorithm>
 #include <functional>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "model/data/csum.hpp"
 #include "model/fs_info.hpp"
@@ -37,9 +40,14 @@ struct disk_checker {
   uint64_t super_generation = 0;
   std::map<uint64_t, committed_chunk> chunks;  // the chunk map reads go through, by logical start
   std::set<uint64_t> visited;                  // tree blocks already walked (shared by snapshots)
-  std::map<uint64_t, uint64_t> tree_refs;      // tree block -> referencing blocks and root pointers
-  // data extent -> (root, inode, offset) -> file extent items referring to it, one per distinct leaf
-  std::map<uint64_t, std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t>> data_refs;
+  // A pointer to an extent: from tree block `block` (owned by `owner`), or from a root item or the
+  // super block (block 0, owner: the root). Data pointers name the file extent item's inode and
+  // offset (file offset - extent offset). One per pointer of each distinct block.
+  struct pointer {
+    uint64_t block = 0, owner = 0, ino = 0, offset = 0;
+  };
+  std::map<uint64_t, std::vector<pointer>> tree_refs;  // tree block -> pointers to it
+  std::map<uint64_t, std::vector<pointer>> data_refs;  // data extent -> file extent items
   std::map<uint64_t, uint64_t> data_len;
 
   // Collected items of the cow-only trees.
@@ -121,7 +129,7 @@ struct disk_checker {
     if (!visited.insert(bytenr).second) return;
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
-        tree_refs[p.blockptr]++;
+        tree_refs[p.blockptr].push_back({bytenr, b->header.owner, 0, 0});
         walk(root_id, p.blockptr, p.generation, true, b->header.level - 1, &p.key, visit);
       }
       return;
@@ -130,7 +138,7 @@ struct disk_checker {
       if (it.key.type == BTRFS_EXTENT_DATA_KEY) {
         const auto& fe = std::get<btrfs_file_extent_item>(it.value);
         if (fe.type != BTRFS_FILE_EXTENT_INLINE && fe.disk_bytenr != 0) {
-          data_refs[fe.disk_bytenr][{root_id, it.key.objectid, it.key.offset - fe.offset}]++;
+          data_refs[fe.disk_bytenr].push_back({bytenr, b->header.owner, it.key.objectid, it.key.offset - fe.offset});
           data_len[fe.disk_bytenr] = fe.disk_num_bytes;
         }
       }
@@ -190,25 +198,84 @@ struct disk_checker {
     }
   }
 
-  void check_extents(bool snapshots) {
+  // The back reference a pointer needs (btrfs check): by the referencing block when that block's
+  // extent item has FULL_BACKREF, else by the block's owner.
+  btrfs_extent_inline_ref expected_backref(const pointer& p, bool data) const {
+    bool full = false;
+    if (p.block)
+      if (auto e = extents.find(p.block); e != extents.end())
+        full = e->second.second.flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
+    btrfs_extent_inline_ref r;
+    if (full) {
+      r.type = data ? BTRFS_SHARED_DATA_REF_KEY : BTRFS_SHARED_BLOCK_REF_KEY;
+      r.parent = p.block;
+    } else if (data) {
+      r.type = BTRFS_EXTENT_DATA_REF_KEY;
+      r.root = p.owner;
+      r.objectid = p.ino;
+      r.offset = p.offset;
+    } else {
+      r.type = BTRFS_TREE_BLOCK_REF_KEY;
+      r.root = p.owner;
+    }
+    r.count = 0;
+    return r;
+  }
+
+  static std::string describe(const btrfs_extent_inline_ref& r) {
+    switch (r.type) {
+      case BTRFS_TREE_BLOCK_REF_KEY: return fmt::format("TREE_BLOCK_REF root {}", r.root);
+      case BTRFS_SHARED_BLOCK_REF_KEY: return fmt::format("SHARED_BLOCK_REF parent {}", r.parent);
+      case BTRFS_EXTENT_DATA_REF_KEY:
+        return fmt::format("EXTENT_DATA_REF root {} ino {} offset {}", r.root, r.objectid, r.offset);
+      default: return fmt::format("SHARED_DATA_REF parent {}", r.parent);
+    }
+  }
+
+  // Back references by identity, each with its count: what the pointers need against the item's.
+  void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const std::vector<pointer>* ptrs) {
+    std::map<btrfs_extent_inline_ref, uint64_t> have, want;
+    for (btrfs_extent_inline_ref r : ei.inline_refs) {
+      if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) continue;
+      const uint64_t n = r.count;
+      r.count = 0;
+      have[r] += n;
+      if (!data && n != 1) out.problem("tree block {}: {} has count {} (a tree block reference is one)", bytenr, describe(r), n);
+    }
+    if (ptrs)
+      for (const pointer& p : *ptrs) want[expected_backref(p, data)]++;
+    for (const auto& [r, n] : want) {
+      const uint64_t h = have.count(r) ? have[r] : 0;
+      if (h != n) {
+        out.problem("{} extent {}: {} pointer{} need{} {} but the extent item has {}", data ? "data" : "tree block",
+                    bytenr, n, n == 1 ? "" : "s", n == 1 ? "s" : "", describe(r), h);
+        return;
+      }
+    }
+    for (const auto& [r, n] : have)
+      if (!want.count(r)) {
+        out.problem("{} extent {}: back reference {} (count {}) without a pointer", data ? "data" : "tree block", bytenr,
+                    describe(r), n);
+        return;
+      }
+  }
+
+  void check_extents() {
     for (const auto& [bytenr, e] : extents) {
       const auto& [len, ei] = e;
       const bool data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
-      uint64_t want = 0;
-      if (data) {
-        if (auto r = data_refs.find(bytenr); r != data_refs.end())
-          for (const auto& [who, n] : r->second) want += n;
-        want += data_reloc_refs(ei);
-      } else if (auto r = tree_refs.find(bytenr); r != tree_refs.end()) {
-        want = r->second;
-      }
+      const auto& refs = data ? data_refs : tree_refs;
+      const auto r = refs.find(bytenr);
+      uint64_t want = r == refs.end() ? 0 : r->second.size();
+      if (data) want += data_reloc_refs(ei);
       if (ei.refs != want)
         out.problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, len,
                     data ? "data" : "tree block", ei.refs, want);
-      if (data) check_data_backrefs(bytenr, ei, snapshots);
+      check_backrefs(bytenr, ei, data, r == refs.end() ? nullptr : &r->second);
     }
-    for (const auto& [bytenr, n] : tree_refs)
-      if (!extents.count(bytenr)) out.problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
+    for (const auto& [bytenr, ptrs] : tree_refs)
+      if (!extents.count(bytenr))
+        out.problem("tree block {} is referenced {} times but has no extent item", bytenr, ptrs.size());
     for (const auto& [bytenr, refs] : data_refs)
       if (!extents.count(bytenr)) out.problem("data extent {} is referenced but has no extent item", bytenr);
       else if (extents[bytenr].first != data_len[bytenr])
@@ -245,36 +312,6 @@ struct disk_checker {
     for (const auto& r : ei.inline_refs)
       if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) n += r.count;
     return n;
-  }
-
-  // Back references of a data extent by identity: each (root, inode, offset) with its count. With
-  // snapshots, a leaf shared by several roots holds the reference of the root that created it (the
-  // model has no shared backrefs), so only (inode, offset) is compared.
-  void check_data_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool snapshots) {
-    std::map<std::tuple<uint64_t, uint64_t, uint64_t>, uint64_t> have, want;
-    for (const auto& r : ei.inline_refs)
-      if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root != BTRFS_DATA_RELOC_TREE_OBJECTID)
-        have[{snapshots ? 0 : r.root, r.objectid, r.offset}] += r.count;
-    if (auto it = data_refs.find(bytenr); it != data_refs.end())
-      for (const auto& [who, n] : it->second)
-        want[{snapshots ? 0 : std::get<0>(who), std::get<1>(who), std::get<2>(who)}] += n;
-    if (have == want) return;
-    for (const auto& [who, n] : want) {
-      const uint64_t h = have.count(who) ? have[who] : 0;
-      if (h != n) {
-        out.problem("data extent {}: {} file extent item{} of root {} ino {} offset {} but the extent item has {} such "
-                    "back reference{}",
-                    bytenr, n, n == 1 ? "" : "s", std::get<0>(who), std::get<1>(who), std::get<2>(who), h,
-                    h == 1 ? "" : "s");
-        return;
-      }
-    }
-    for (const auto& [who, n] : have)
-      if (!want.count(who)) {
-        out.problem("data extent {}: back reference root {} ino {} offset {} (count {}) without a file extent item",
-                    bytenr, std::get<0>(who), std::get<1>(who), std::get<2>(who), n);
-        return;
-      }
   }
 
   void check_devices() {
@@ -338,7 +375,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   // tree with (a system chunk allocated or removed since is not on disk yet).
   for (const auto& [logical, map] : fs.super_sys_chunk_array) c.chunks[logical] = *map;
   std::map<uint64_t, committed_chunk> chunk_items;
-  c.tree_refs[chunk_root.commit_root]++;  // the super block's chunk_root
+  c.tree_refs[chunk_root.commit_root].push_back({0, BTRFS_CHUNK_TREE_OBJECTID, 0, 0});  // the super block's chunk_root
   c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,
          chunk_root.commit_root_level, nullptr, [&](const btrfs_item& it) {
            if (it.key.type == BTRFS_CHUNK_ITEM_KEY) {
@@ -352,20 +389,15 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
     if (!chunk_items.count(logical)) out.problem("system chunk {} of the super block has no chunk item", logical);
   c.chunks = std::move(chunk_items);
   // The super block's root: the root tree, then every tree its root items point at.
-  c.tree_refs[tree_root.commit_root]++;
+  c.tree_refs[tree_root.commit_root].push_back({0, BTRFS_ROOT_TREE_OBJECTID, 0, 0});
   c.walk(BTRFS_ROOT_TREE_OBJECTID, tree_root.commit_root, tree_root.commit_root_gen, true, tree_root.commit_root_level,
          nullptr, [&](const btrfs_item& it) { c.collect(BTRFS_ROOT_TREE_OBJECTID, it); });
-  bool snapshots = false;
   std::set<uint64_t> root_ids{BTRFS_ROOT_TREE_OBJECTID, BTRFS_CHUNK_TREE_OBJECTID};
-  for (const auto& [id, ri] : c.root_items) {
-    root_ids.insert(id);
-    if (ri.last_snapshot) snapshots = true;
-  }
-  snapshots |= !c.root_refs.empty();
+  for (const auto& [id, ri] : c.root_items) root_ids.insert(id);
   std::vector<fsck::subvol_link> dir_links;
   for (const auto& [id, ri] : c.root_items) {
     if (id == BTRFS_CHUNK_TREE_OBJECTID) continue;  // read from the super block's chunk_root above
-    c.tree_refs[ri.bytenr]++;
+    c.tree_refs[ri.bytenr].push_back({0, id, 0, 0});
     c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&, root = id](const btrfs_item& it) { c.collect(root, it); });
     const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
     if (!fs_tree || scope == fsck_scope::trees) continue;
@@ -373,7 +405,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
     c.for_each_item(id, ri.bytenr, ri.level, [&](const btrfs_item& it) { fc.item(it); });
     fc.finish(dir_links);
   }
-  c.check_extents(snapshots);
+  c.check_extents();
   c.check_devices();
   if (scope == fsck_scope::filesystem) fsck::check_root_refs(out, c.root_refs, c.root_backrefs, dir_links, root_ids);
   c.check_csums();

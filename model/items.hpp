@@ -12,7 +12,14 @@ namespace fsrace::model {
 
 enum : uint64_t { BTRFS_INODE_NODATASUM = 1ull << 0, BTRFS_INODE_NODATACOW = 1ull << 1, BTRFS_INODE_PREALLOC = 1ull << 5 };
 enum : uint64_t { BTRFS_ROOT_SUBVOL_RDONLY = 1ull << 0 };
-enum : uint64_t { BTRFS_EXTENT_FLAG_DATA = 1ull << 0, BTRFS_EXTENT_FLAG_TREE_BLOCK = 1ull << 1 };
+enum : uint64_t {
+  BTRFS_EXTENT_FLAG_DATA = 1ull << 0,
+  BTRFS_EXTENT_FLAG_TREE_BLOCK = 1ull << 1,
+  // A tree block whose pointers are referenced by the block itself (SHARED_BLOCK_REF / SHARED_DATA_REF
+  // with parent = its bytenr), not by its owner: set when its owner COWs it away while a snapshot still
+  // uses it (update_ref_for_cow).
+  BTRFS_BLOCK_FLAG_FULL_BACKREF = 1ull << 8,
+};
 enum : uint8_t { BTRFS_FILE_EXTENT_INLINE = 0, BTRFS_FILE_EXTENT_REG = 1, BTRFS_FILE_EXTENT_PREALLOC = 2 };
 
 struct btrfs_inode_item {
@@ -55,12 +62,23 @@ struct btrfs_root_ref {            // ROOT_REF / ROOT_BACKREF
   std::string name;
   uint32_t size() const { return 18 + uint32_t(name.size()); }
 };
-// Inline back references of an extent item (btrfs_extent_inline_ref + payload).
+// Inline back references of an extent item (btrfs_extent_inline_ref + payload). TREE_BLOCK_REF: a
+// block of `root` points at the extent; EXTENT_DATA_REF: `count` file extent items of (root, inode
+// `objectid`, file offset - extent offset `offset`); SHARED_BLOCK_REF / SHARED_DATA_REF: the tree block
+// `parent` points at it (`count` times for data), whichever roots reach that block.
 struct btrfs_extent_inline_ref {
-  uint8_t type = BTRFS_EXTENT_DATA_REF_KEY;  // or BTRFS_TREE_BLOCK_REF_KEY
-  uint64_t root = 0, objectid = 0, offset = 0;  // objectid/offset: data refs only (inode, file offset - extent offset)
-  uint32_t count = 1;
-  uint32_t size() const { return type == BTRFS_EXTENT_DATA_REF_KEY ? 1 + 28 : 1 + 8; }
+  uint8_t type = BTRFS_EXTENT_DATA_REF_KEY;
+  uint64_t root = 0, objectid = 0, offset = 0;
+  uint64_t parent = 0;
+  uint32_t count = 1;  // data references only; a tree block reference is one reference
+  uint32_t size() const {
+    switch (type) {
+      case BTRFS_EXTENT_DATA_REF_KEY: return 1 + 28;  // btrfs_extent_data_ref in place of the offset
+      case BTRFS_SHARED_DATA_REF_KEY: return 1 + 8 + 4;  // parent, then btrfs_shared_data_ref
+      default: return 1 + 8;                          // the offset holds the root or the parent
+    }
+  }
+  bool shared() const { return type == BTRFS_SHARED_BLOCK_REF_KEY || type == BTRFS_SHARED_DATA_REF_KEY; }
   auto operator<=>(const btrfs_extent_inline_ref&) const = default;
 };
 struct btrfs_extent_item {

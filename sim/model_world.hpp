@@ -7,6 +7,7 @@
 #include "model/data/inode.hpp"
 #include "model/fs_info.hpp"
 #include "sim/model_state_bytes.hpp"
+#include "sim/ops/subvolume_name.hpp"
 #include "sim/world.hpp"
 
 namespace fsrace::sim {
@@ -39,6 +40,7 @@ class model_world final : public world {
     return {};
   }
   bool has_named(const std::string& kind, const std::string& name) const override {
+    if (kind == "subvolume") return subvol_by_name(*fs_, name) != 0;
     return kind == "file" && model::btrfs_lookup_name(*fs_, model::BTRFS_FS_TREE_OBJECTID, name) != 0;
   }
   void set_fixes(const model::fix_set& fixes) override { fs_->fixes = fixes; }

@@ -695,7 +695,7 @@ class scenario_parser {
                   data, format_size(limits::kDataBytes));
   }
 
-  // A name used must be defined by an operation; with images, a file may also be one the images hold,
+  // A name used must be defined by an operation; with images, a file or a subvolume may also be one the images hold,
   // which the prepared scenario checks once it has read them.
   void check_references(filesystem_spec& fs) {
     for (const auto& use : used_) {
@@ -707,7 +707,7 @@ class scenario_parser {
         same_kind.push_back(def.name);
       }
       if (found) continue;
-      if (!fs.images.empty() && use.kind == "file") {
+      if (!fs.images.empty() && (use.kind == "file" || use.kind == "subvolume")) {
         fs.image_names.push_back({use.kind, use.name, use.path});
         continue;
       }

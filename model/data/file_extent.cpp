@@ -23,7 +23,7 @@ btrfs_root& fs_root_of(btrfs_trans_handle& trans, const btrfs_inode& inode) {
 
 void add_ref(btrfs_trans_handle& trans, const btrfs_inode& inode, const file_extent& fe, int action) {
   btrfs_add_delayed_data_ref(trans, fe.fi.disk_bytenr, fe.fi.disk_num_bytes, inode.root, inode.ino, fe.ref_offset(),
-                             action, false);
+                             0, action, false);
 }
 
 }  // namespace
@@ -101,7 +101,7 @@ int insert_reserved_file_extent(btrfs_trans_handle& trans, btrfs_inode& inode, u
   if (ret) return ret;
   inode.nbytes += num_bytes;
   // btrfs_alloc_reserved_file_extent: the extent item itself is inserted when delayed refs run.
-  btrfs_add_delayed_data_ref(trans, disk_bytenr, disk_num_bytes, inode.root, inode.ino, file_pos, +1, true);
+  btrfs_add_delayed_data_ref(trans, disk_bytenr, disk_num_bytes, inode.root, inode.ino, file_pos, 0, +1, true);
   return 0;
 }
 

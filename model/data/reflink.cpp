@@ -146,7 +146,7 @@ int btrfs_insert_replace_extent(btrfs_trans_handle& trans, btrfs_inode& inode, b
   inode.nbytes += replace_len;  // btrfs_update_inode_bytes (the dropped bytes were taken off by the drop)
   sched::point(sched::L("btrfs_inc_extent_ref(bytenr {} ino {})", fi.disk_bytenr, inode.ino));
   btrfs_add_delayed_data_ref(trans, fi.disk_bytenr, fi.disk_num_bytes, inode.root, inode.ino,
-                             info.file_offset - info.data_offset, +1, false);
+                             info.file_offset - info.data_offset, 0, +1, false);
   return 0;
 }
 

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "model/backref.hpp"
 #include "model/bio.hpp"
 #include "model/block_group.hpp"
 #include "model/data/btrfs_inode.hpp"
@@ -138,22 +139,22 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
   // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one.
   if (found == rc.data_extents.end() || !found->second.written) return replace_result::no_new_location;
   reloc_data_extent& de = found->second;
-  for (const btrfs_extent_inline_ref& ref : ei.inline_refs) {
-    if (ref.type != BTRFS_EXTENT_DATA_REF_KEY) continue;
+  // Every file extent item pointing at it, those reached through shared (full) back references too.
+  for (const data_ref_owner& ref : btrfs_data_ref_owners(fs_info, bytenr, ei, true)) {
     btrfs_root* root = fs_info.get_fs_root(ref.root);
     if (!root) continue;
-    sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.objectid));
-    btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.objectid);
-    for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.objectid, 0, ~0ull)) {
+    sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.ino));
+    btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.ino);
+    for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.ino, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
         continue;
       if (inode && !try_lock_extent(*inode, fe.key_offset, fe.end())) {
-        *busy = locked_file_range{ref.root, ref.objectid, fe.key_offset, fe.end()};
+        *busy = locked_file_range{ref.root, ref.ino, fe.key_offset, fe.end()};
         return replace_result::range_locked;
       }
       // The file extent item is rewritten under the leaf lock (inode->items_lock stands for it), after
       // reading it again: nothing else edits it meanwhile.
-      const btrfs_key key{ref.objectid, BTRFS_EXTENT_DATA_KEY, fe.key_offset};
+      const btrfs_key key{ref.ino, BTRFS_EXTENT_DATA_KEY, fe.key_offset};
       if (inode) inode->items_lock.lock();
       item_value v;
       int ret = btrfs_lookup_item(fs_info, *root, key, &v);
@@ -170,8 +171,8 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
       if (ret == 0) {
         FSRACE_MODEL_CHECK(de.reloc_ref, "replace_file_extents: new extent {} without the reloc inode's reference",
                            de.new_bytenr);
-        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.objectid, ref.offset, +1, false);
-        btrfs_add_delayed_data_ref(trans, bytenr, fi.disk_num_bytes, ref.root, ref.objectid, ref.offset, -1, false);
+        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.ino, ref.offset, 0, +1, false);
+        btrfs_add_delayed_data_ref(trans, bytenr, fi.disk_num_bytes, ref.root, ref.ino, ref.offset, 0, -1, false);
         fs_info.reloc_stats.file_extents_updated++;
       }
       if (inode) unlock_extent(*inode, fe.key_offset, fe.end());
@@ -191,7 +192,7 @@ void reloc_add_data_inode_refs(btrfs_trans_handle& trans, reloc_control& rc) {
   for (auto& [old_bytenr, de] : rc.data_extents) {
     if (!de.new_bytenr || de.reloc_ref) continue;
     btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, BTRFS_DATA_RELOC_TREE_OBJECTID, rc.data_inode,
-                               old_bytenr - rc.block_group, +1, true);
+                               old_bytenr - rc.block_group, 0, +1, true);
     de.reloc_ref = true;
   }
 }
@@ -206,7 +207,7 @@ void reloc_release_data_inode(btrfs_fs_info& fs_info, reloc_control& rc) {
     for (auto& [old_bytenr, de] : rc.data_extents)
       if (de.reloc_ref)
         btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, BTRFS_DATA_RELOC_TREE_OBJECTID, rc.data_inode,
-                                   old_bytenr - rc.block_group, -1, false);
+                                   old_bytenr - rc.block_group, 0, -1, false);
     btrfs_end_transaction(trans);
   }
   // Reserved by a pass that failed before its extents were inserted: given back.

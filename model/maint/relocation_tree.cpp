@@ -10,6 +10,7 @@
 #include <set>
 #include <vector>
 
+#include "model/backref.hpp"
 #include "model/ctree.hpp"
 #include "model/chunk_reserve.hpp"
 #include "model/fs_info.hpp"
@@ -89,9 +90,12 @@ int relocate_tree_block(btrfs_trans_handle& trans, reloc_control& rc, uint64_t b
                         const btrfs_extent_item& ei) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   sched::point(sched::L("relocate_tree_blocks(bytenr {} level {})", bytenr, uint64_t(level)));
+  // build_backref_tree: the roots that reach the block, through full back references too (commit roots).
   std::vector<uint64_t> candidates;
   for (const auto& ref : ei.inline_refs)
     if (ref.type == BTRFS_TREE_BLOCK_REF_KEY) candidates.push_back(ref.root);
+    else if (ref.type == BTRFS_SHARED_BLOCK_REF_KEY)
+      for (uint64_t root : btrfs_find_all_roots(fs_info, ref.parent, true)) candidates.push_back(root);
   if (const tree_block_ptr* p = fs_info.buffer_radix.find(bytenr); p && *p && (*p)->header.bytenr == bytenr)
     candidates.push_back((*p)->header.owner);
   std::set<uint64_t> tried;

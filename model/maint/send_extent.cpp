@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "model/backref.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/send_ctx.hpp"
 #include "model/maint/send_read.hpp"
@@ -102,17 +103,21 @@ int find_extent_clone(send_ctx& sctx, const btrfs_item& item, const btrfs_file_e
   // changes, without any protection; that window is not this race and is left out).
   fs_info.commit_root_sem.down_read();
   int ret = lookup_extent_item(fs_info, disk_byte, &extent);
+  // Full back references (a snapshot's leaf its source COWed away) resolve through the parent leaf.
+  std::vector<data_ref_owner> owners;
+  if (ret == 0 && extent.key.objectid == disk_byte && extent.key.type == BTRFS_EXTENT_ITEM_KEY)
+    if (const auto* ei = std::get_if<btrfs_extent_item>(&extent.value))
+      owners = btrfs_data_ref_owners(fs_info, disk_byte, *ei, true);
   fs_info.commit_root_sem.up_read();
   if (ret == 0 && extent.key.objectid == disk_byte && extent.key.type == BTRFS_EXTENT_ITEM_KEY) {
     if (const auto* ei = std::get_if<btrfs_extent_item>(&extent.value)) {
       found = true;
       found_key = extent.key;
       tree_block = ei->flags & BTRFS_EXTENT_FLAG_TREE_BLOCK;
-      for (const auto& ref : ei->inline_refs) {
-        if (ref.type != BTRFS_EXTENT_DATA_REF_KEY) continue;
+      for (const data_ref_owner& ref : owners) {
         const bool ours =
             std::find(sctx.backref_roots.begin(), sctx.backref_roots.end(), ref.root) != sctx.backref_roots.end();
-        if (ours && ref.objectid == item.key.objectid && ref.offset == item.key.offset - fe.offset) found_itself = true;
+        if (ours && ref.ino == item.key.objectid && ref.offset == item.key.offset - fe.offset) found_itself = true;
       }
     }
   }

@@ -96,12 +96,14 @@ class reader {
       std::optional<btrfs_key> first_key;
     };
     std::vector<frame> stack{{t.bytenr, t.generation, t.level, std::nullopt}};
-    while (!stack.empty()) {  // bounded: every block is visited once (a block seen twice is refused)
+    while (!stack.empty()) {  // bounded: every block is walked once (a shared block is only checked again)
       const frame f = stack.back();
       stack.pop_back();
-      if (out_.blocks.count(f.bytenr))
-        throw unsupported(fmt::format("tree block {} is reached twice (a block shared between trees, as after a snapshot, "
-                                      "is not supported by the import yet)", f.bytenr));
+      if (auto seen = out_.blocks.find(f.bytenr); seen != out_.blocks.end()) {
+        check_shared(t, f.bytenr, f.generation, f.level, f.first_key, *seen->second);
+        continue;
+      }
+      walked_by_[f.bytenr] = t.root_id;
       tree_block b;
       std::vector<uint8_t> bytes = block_bytes(f.bytenr, &b, false);
       const std::string what = fmt::format("tree block {} of tree {}", f.bytenr, t.root_id);
@@ -127,6 +129,27 @@ class reader {
   }
 
  private:
+  static bool is_subvolume(uint64_t id) {
+    return id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
+  }
+
+  // A block reached again from another tree (a snapshot shares its source's blocks): only subvolume
+  // trees share, and the pointer must agree with the block as read the first time.
+  void check_shared(const image_tree& t, uint64_t bytenr, uint64_t generation, int level,
+                    const std::optional<btrfs_key>& first_key, const tree_block& b) {
+    const uint64_t first = walked_by_.at(bytenr);
+    const std::string what = fmt::format("tree block {} of trees {} and {}", bytenr, first, t.root_id);
+    if (!is_subvolume(first) || !is_subvolume(t.root_id) || first == t.root_id)
+      throw malformed(fmt::format("{}: reached twice (only subvolume trees share blocks, each once)", what));
+    if (b.header.generation != generation)
+      throw malformed(fmt::format("{}: parent transid verify failed: wanted {} found {}", what, generation, b.header.generation));
+    if (b.header.level != level) throw malformed(fmt::format("{}: level {}, expected {}", what, b.header.level, level));
+    if (first_key && b.nritems() > 0 && !(b.key_at(0) == *first_key))
+      throw malformed(fmt::format("{}: first key {}, its parent says {}", what, to_string(b.key_at(0)), to_string(*first_key)));
+  }
+
+  std::map<uint64_t, uint64_t> walked_by_;  // block -> the tree it was first walked in
+
   // The uuids the model's items leave out (btrfs_dev_item.uuid, btrfs_root_item.uuid), kept in the
   // identity so that what the model writes back names the same devices and subvolumes.
   void note_uuids(const std::vector<uint8_t>& bytes, const tree_block& b) {

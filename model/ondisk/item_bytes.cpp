@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/block_device.hpp"
+#include "model/data/csum.hpp"
 
 namespace fsrace::model::ondisk {
 namespace {
@@ -60,7 +61,30 @@ void write_root_item(le_bytes& b, const btrfs_key& key, const btrfs_root_item& r
   // parent_uuid 263, received_uuid 279, c/o/s/rtransid 295..327, c/o/s/rtime 327..375, reserved: zero
 }
 
-// Inline back references (btrfs_extent_inline_ref) in the kernel's order: by type.
+uint32_t crc32c_le64(uint32_t crc, uint64_t v) {
+  uint8_t b[8];
+  for (int i = 0; i < 8; ++i) b[i] = uint8_t(v >> (8 * i));
+  return crc32c(crc, b);
+}
+
+// hash_extent_data_ref: the order of EXTENT_DATA_REF back references (btrfs_crc32c: seed, no inversion).
+uint64_t hash_extent_data_ref(uint64_t root, uint64_t owner, uint64_t offset) {
+  const uint32_t high_crc = crc32c_le64(~0u, root);
+  const uint32_t low_crc = crc32c_le64(crc32c_le64(~0u, owner), offset);
+  return (uint64_t(high_crc) << 31) ^ uint64_t(low_crc);
+}
+
+// lookup_inline_extent_backref's order within a type: descending by this value.
+uint64_t inline_ref_order(const btrfs_extent_inline_ref& r) {
+  switch (r.type) {
+    case BTRFS_EXTENT_DATA_REF_KEY: return hash_extent_data_ref(r.root, r.objectid, r.offset);
+    case BTRFS_TREE_BLOCK_REF_KEY: return r.root;
+    default: return r.parent;
+  }
+}
+
+// Inline back references (btrfs_extent_inline_ref) in the kernel's order: by type, then descending
+// (lookup_inline_extent_backref stops at the first smaller one).
 void write_extent_item(le_bytes& b, const btrfs_key& key, const btrfs_extent_item& ei) {
   b.u64(0, ei.refs);
   b.u64(8, ei.generation);
@@ -69,7 +93,10 @@ void write_extent_item(le_bytes& b, const btrfs_key& key, const btrfs_extent_ite
     throw unsupported(fmt::format("extent item {}: a non-skinny tree block extent item", to_string(key)));
   std::vector<const btrfs_extent_inline_ref*> refs;
   for (const auto& r : ei.inline_refs) refs.push_back(&r);
-  std::stable_sort(refs.begin(), refs.end(), [](auto* a, auto* c) { return a->type < c->type; });
+  std::sort(refs.begin(), refs.end(), [](auto* a, auto* c) {
+    if (a->type != c->type) return a->type < c->type;
+    return inline_ref_order(*a) > inline_ref_order(*c);
+  });
   size_t off = 24;
   for (const auto* r : refs) {
     b.u8(off, r->type);
@@ -80,6 +107,11 @@ void write_extent_item(le_bytes& b, const btrfs_key& key, const btrfs_extent_ite
       b.u64(off + 9, r->objectid);
       b.u64(off + 17, r->offset);
       b.u32(off + 25, r->count);
+    } else if (r->type == BTRFS_SHARED_BLOCK_REF_KEY) {
+      b.u64(off + 1, r->parent);  // the offset field holds the parent block
+    } else if (r->type == BTRFS_SHARED_DATA_REF_KEY) {
+      b.u64(off + 1, r->parent);  // then struct btrfs_shared_data_ref
+      b.u32(off + 9, r->count);
     } else {
       throw unsupported(fmt::format("extent item {}: inline reference type {}", to_string(key), r->type));
     }

@@ -60,9 +60,11 @@ btrfs_extent_item read_extent_item(const btrfs_key& key, const le_reader& r) {
       ref.objectid = r.u64(off + 9);
       ref.offset = r.u64(off + 17);
       ref.count = r.u32(off + 25);
-    } else if (ref.type == BTRFS_SHARED_BLOCK_REF_KEY || ref.type == BTRFS_SHARED_DATA_REF_KEY) {
-      throw unsupported(fmt::format("{}: extent item {}: shared (full) back references: the model keeps back references "
-                                    "per root", r.what(), to_string(key)));
+    } else if (ref.type == BTRFS_SHARED_BLOCK_REF_KEY) {
+      ref.parent = r.u64(off + 1);
+    } else if (ref.type == BTRFS_SHARED_DATA_REF_KEY) {
+      ref.parent = r.u64(off + 1);
+      ref.count = r.u32(off + 9);
     } else {
       r.fail(off, fmt::format("extent item {}: inline reference type {}", to_string(key), ref.type));
     }

@@ -129,6 +129,9 @@ class mounter {
     std::map<uint64_t, btrfs_root_item> items;
     btrfs_for_each_item(fs_, *root_at(BTRFS_ROOT_TREE_OBJECTID), {0, 0, 0}, [&](const btrfs_item& it) {
       if (it.key.type == BTRFS_ROOT_ITEM_KEY) items[it.key.objectid] = std::get<btrfs_root_item>(it.value);
+      // A subvolume or snapshot is known by the name of its entry (ROOT_BACKREF: child, parent).
+      if (it.key.type == BTRFS_ROOT_BACKREF_KEY)
+        fs_.root_send_info[it.key.objectid].name = std::get<btrfs_root_ref>(it.value).name;
       return true;
     });
     for (const auto& [id, t] : c_.trees) {

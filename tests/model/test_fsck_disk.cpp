@@ -123,8 +123,8 @@ TEST_CASE("fsck on disk: inodes, directories, extent references, devices", "[mod
     rewrite_item(*fs, fs->extent_root(), key, ei);
     const auto p = btrfs_check_committed(*fs);
     INFO(lines(p));
-    CHECK(has(p, fmt::format("data extent {}: 1 file extent item of root 5 ino {} offset 0 but the extent item has 0",
-                             key.objectid, ino)));
+    CHECK(has(p, fmt::format("data extent {}: 1 pointer needs EXTENT_DATA_REF root 5 ino {} offset 0 but the extent "
+                             "item has 0", key.objectid, ino)));
     CHECK_FALSE(has(p, "refs but"));  // the count still agrees
   }
   SECTION("device bytes_used") {

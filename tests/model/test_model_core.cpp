@@ -247,7 +247,7 @@ TEST_CASE("delayed refs reach the extent tree only at commit", "[model][delayed_
     fe.disk_bytenr = ins.objectid;
     fe.disk_num_bytes = fe.num_bytes = fe.ram_bytes = ins.offset;
     REQUIRE(btrfs_insert_item(trans, root, {257, BTRFS_EXTENT_DATA_KEY, 0}, fe) == 0);
-    btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, +1, true);
+    btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, 0, +1, true);
     item_value v;
     CHECK(btrfs_lookup_item(*fs, fs->extent_root(), {ins.objectid, BTRFS_EXTENT_ITEM_KEY, ins.offset}, &v) == -ENOENT);
     btrfs_end_transaction(trans);
@@ -259,7 +259,7 @@ TEST_CASE("delayed refs reach the extent tree only at commit", "[model][delayed_
     // Dropping the last reference frees the extent after the commit that drops it.
     trans = btrfs_start_transaction(*fs);
     REQUIRE(btrfs_delete_item(trans, root, {257, BTRFS_EXTENT_DATA_KEY, 0}) == 0);
-    btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, -1, false);
+    btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, 0, -1, false);
     btrfs_end_transaction(trans);
     REQUIRE(btrfs_commit_current(*fs) == 0);
     CHECK(btrfs_lookup_item(*fs, fs->extent_root(), {ins.objectid, BTRFS_EXTENT_ITEM_KEY, ins.offset}, &v) == -ENOENT);
@@ -282,15 +282,15 @@ TEST_CASE("a delayed ref on a freed extent is the kernel's WARN: insert for an a
       REQUIRE(btrfs_alloc_data_chunk_ondemand(*fs, 8192) == 0);  // the data reservation every caller takes first
       REQUIRE(btrfs_reserve_extent(*fs, BTRFS_BLOCK_GROUP_DATA, 8192, ins, false) == 0);
       auto trans = btrfs_start_transaction(*fs);
-      btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, +1, true);
+      btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, 0, +1, true);
       btrfs_end_transaction(trans);
       REQUIRE(btrfs_commit_current(*fs) == 0);
       trans = btrfs_start_transaction(*fs);
-      btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, -1, false);
+      btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 257, 0, 0, -1, false);
       btrfs_end_transaction(trans);
       REQUIRE(btrfs_commit_current(*fs) == 0);  // the extent item is gone
       trans = btrfs_start_transaction(*fs);
-      btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 258, 0, action, false);
+      btrfs_add_delayed_data_ref(trans, ins.objectid, ins.offset, root.objectid, 258, 0, 0, action, false);
       btrfs_end_transaction(trans);
       btrfs_commit_current(*fs);
     });
@@ -322,7 +322,7 @@ TEST_CASE("fsck reports each planted inconsistency", "[model][fsck]") {
     auto fs = make_fs();
     run_in_fiber([&] {
       auto trans = btrfs_start_transaction(*fs);
-      btrfs_add_delayed_tree_ref(trans, fs->csum_root().node, fs->nodesize, 0, BTRFS_CSUM_TREE_OBJECTID, +1, false);
+      btrfs_add_delayed_tree_ref(trans, fs->csum_root().node, fs->nodesize, 0, BTRFS_FS_TREE_OBJECTID, 0, +1, false);
       btrfs_end_transaction(trans);
     });
     CHECK(contains_line(btrfs_check(*fs), "refs but 1 references exist"));

@@ -37,9 +37,7 @@ struct known_gap {
   verdict result;
   const char* detail;  // in the result's detail
 };
-const std::vector<known_gap> kGaps = {
-    {"send-vs-relocation", verdict::failed, "ref mismatch on [9461760 4096]"},
-};
+const std::vector<known_gap> kGaps = {};
 // Their first clean execution ends with data relocated and the data relocation inode's references
 // committed (the model keeps that inode in memory; btrfs_check_result::departs).
 const std::vector<std::string> kRelocatesData = {"clone-vs-relocation", "relocation-vs-dio-reserve", "relocation-vs-fsync-commit",

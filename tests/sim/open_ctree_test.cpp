@@ -231,6 +231,71 @@ TEST_CASE("import: scrub-vs-bg-deletion started from mkfs.btrfs images finds its
   CHECK_THAT(r.out, Catch::Contains("fixes=on  expected clean  clean in") && Catch::Contains("the bounded space is exhausted"));
 }
 
+TEST_CASE("import: snapshots (blocks shared between trees, full back references) come back from the export tree "
+          "for tree identical", "[ondisk][import]") {
+  FSRACE_SKIP_WITHOUT_MKFS();
+  const fs::path dir = test::scratch_dir() / "import-snapshots";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // 40 files with 4KiB nodes (a node above the leaves), a read-only snapshot s0, rewrites in the source
+  // (its shared leaves go to full back references), a writable snapshot s1, a rewrite in the source and a
+  // clone into s1: three trees share blocks, some by root and some by parent.
+  nlohmann::json setup = nlohmann::json::array();
+  for (int i = 0; i < 40; ++i)
+    setup.push_back({{"op", "create_file"}, {"file", fmt::format("f{:02}", i)}, {"size", "4KiB"}, {"seed", i + 1}});
+  setup.push_back({{"op", "create_snapshot"}, {"name", "s0"}, {"source", ""}, {"readonly", true}});
+  for (int i = 0; i < 40; i += 7)
+    setup.push_back({{"op", "write"}, {"file", fmt::format("f{:02}", i)}, {"offset", 0}, {"length", "8KiB"}});
+  setup.push_back({{"op", "create_snapshot"}, {"name", "s1"}, {"source", ""}, {"readonly", false}});
+  setup.push_back({{"op", "write"}, {"file", "f20"}, {"offset", 0}, {"length", "4KiB"}});
+  setup.push_back({{"op", "clone"}, {"src", "f05"}, {"src_offset", 0}, {"dst", "f06"}, {"dst_offset", 0}, {"length", "4KiB"},
+                   {"dst_subvolume", "s1"}});
+  setup.push_back({{"op", "sync"}});
+  nlohmann::json a = {{"name", "import-snapshots-source"},
+                      {"title", "snapshots sharing blocks"},
+                      {"filesystem", {{"devices", {"512MiB"}}, {"nodesize", "4KiB"}, {"setup", setup}}},
+                      {"threads", {{{"name", "t"}, {"ops", {{{"op", "read_verify"}, {"file", "f03"}}}}}}},
+                      {"invariants", {"fsck"}},
+                      {"explore", {{"strategy", "random"}, {"runs", 1}}},
+                      {"expectations", {{{"fixes", "on"}, {"result", "clean"}}}}};
+  write_text(dir / "a.json", a.dump(2));
+  auto r = test::run_shell(test::fsrace_cmd("export '" + (dir / "a.json").string() + "' -o '" + (dir / "a").string() + "'"));
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  r = test::run_shell("btrfs check '" + (dir / "a" / "0.img").string() + "'");
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  // The same filesystem from the images; the model's fsck after setup and at the end.
+  nlohmann::json b = a;
+  b["name"] = "import-snapshots";
+  b["filesystem"] = {{"image", {"a/0.img"}}};
+  // The files read back, and a clone from the read-only snapshot into the writable one (both named by
+  // the images' ROOT_BACKREF entries), committed.
+  b["threads"][0]["ops"] = {{{"op", "read_verify"}, {"file", "f00"}}, {{"op", "read_verify"}, {"file", "f20"}},
+                            {{"op", "clone"}, {"src", "f01"}, {"src_offset", 0}, {"src_subvolume", "s0"}, {"dst", "f02"},
+                             {"dst_offset", 0}, {"length", "4KiB"}, {"dst_subvolume", "s1"}},
+                            {{"op", "sync"}}};
+  write_text(dir / "b.json", b.dump(2));
+  r = test::run_shell(test::fsrace_cmd("run '" + (dir / "b.json").string() + "'"));
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  r = test::run_shell(test::fsrace_cmd("export '" + (dir / "b.json").string() + "' -o '" + (dir / "b").string() + "'"));
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  for (const char* tree : {"root", "extent", "chunk", "dev", "fs", "csum", "uuid", "256", "257", "18446744073709551607"}) {
+    INFO("tree " << tree);
+    CHECK(dump_tree(dir / "b" / "0.img", tree) == dump_tree(dir / "a" / "0.img", tree));
+  }
+  // The export after the thread's clone into s1 and its commit.
+  r = test::run_shell(test::fsrace_cmd("export '" + (dir / "b.json").string() + "' --seed 0 -o '" + (dir / "c").string() + "'"));
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  r = test::run_shell("btrfs check '" + (dir / "c" / "0.img").string() + "'");
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(dump_tree(dir / "c" / "0.img", "257") != dump_tree(dir / "a" / "0.img", "257"));
+}
+
 TEST_CASE("import: what the model cannot take is refused by name, exit 2", "[ondisk][import]") {
   FSRACE_SKIP_WITHOUT_MKFS();
   const fs::path dir = test::scratch_dir() / "import-refused";
