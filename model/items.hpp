@@ -10,7 +10,12 @@
 
 namespace fsrace::model {
 
-enum : uint64_t { BTRFS_INODE_NODATASUM = 1ull << 0, BTRFS_INODE_NODATACOW = 1ull << 1, BTRFS_INODE_PREALLOC = 1ull << 5 };
+enum : uint64_t {
+  BTRFS_INODE_NODATASUM = 1ull << 0,
+  BTRFS_INODE_NODATACOW = 1ull << 1,
+  BTRFS_INODE_NOCOMPRESS = 1ull << 3,
+  BTRFS_INODE_PREALLOC = 1ull << 4,
+};
 enum : uint64_t { BTRFS_ROOT_SUBVOL_RDONLY = 1ull << 0 };
 enum : uint64_t {
   BTRFS_EXTENT_FLAG_DATA = 1ull << 0,

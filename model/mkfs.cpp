@@ -62,22 +62,26 @@ std::unique_ptr<btrfs_fs_info> btrfs_mkfs(const mkfs_options& opts) {
       throw bad_config(fmt::format("devices too small for the first {} chunk", kind));
   }
   for (uint64_t id : {BTRFS_ROOT_TREE_OBJECTID, BTRFS_EXTENT_TREE_OBJECTID, BTRFS_CHUNK_TREE_OBJECTID,
-                      BTRFS_DEV_TREE_OBJECTID, BTRFS_FS_TREE_OBJECTID, BTRFS_CSUM_TREE_OBJECTID})
+                      BTRFS_DEV_TREE_OBJECTID, BTRFS_FS_TREE_OBJECTID, BTRFS_CSUM_TREE_OBJECTID,
+                      BTRFS_DATA_RELOC_TREE_OBJECTID})
     btrfs_create_tree(trans, id);
   for (auto& [devid, d] : fs_info.devices) {
     int ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, devid},
                                 btrfs_dev_item{devid, d->total_bytes, d->bytes_used});
     FSRACE_MODEL_CHECK(ret == 0, "dev item {}: {}", devid, ret);
   }
-  // The top directory of the default subvolume.
-  btrfs_root& fs_root = *fs_info.roots.at(BTRFS_FS_TREE_OBJECTID);
+  // The top directory of the default subvolume, and of the data relocation tree (mkfs.btrfs makes both:
+  // relocation creates its data inodes there, create_reloc_inode).
   btrfs_inode_item dir;
   dir.mode = 040755;
   dir.generation = dir.transid = trans.transid;
-  btrfs_insert_item(trans, fs_root, {BTRFS_FIRST_FREE_OBJECTID, BTRFS_INODE_ITEM_KEY, 0}, dir);
-  btrfs_insert_item(trans, fs_root, {BTRFS_FIRST_FREE_OBJECTID, BTRFS_INODE_REF_KEY, BTRFS_FIRST_FREE_OBJECTID},
-                    btrfs_inode_ref{0, ".."});
-  fs_root.root_item.inode = dir;
+  for (uint64_t id : {BTRFS_FS_TREE_OBJECTID, BTRFS_DATA_RELOC_TREE_OBJECTID}) {
+    btrfs_root& root = *fs_info.roots.at(id);
+    btrfs_insert_item(trans, root, {BTRFS_FIRST_FREE_OBJECTID, BTRFS_INODE_ITEM_KEY, 0}, dir);
+    btrfs_insert_item(trans, root, {BTRFS_FIRST_FREE_OBJECTID, BTRFS_INODE_REF_KEY, BTRFS_FIRST_FREE_OBJECTID},
+                      btrfs_inode_ref{0, ".."});
+    root.root_item.inode = dir;
+  }
   int ret = btrfs_commit_transaction(trans);
   FSRACE_MODEL_CHECK(ret == 0, "mkfs commit failed: {}", ret);
   return fs;

@@ -146,7 +146,6 @@ const char* to_string(btrfs_check_result::verdict v) {
     case btrfs_check_result::verdict::failed: return "FAILED";
     case btrfs_check_result::verdict::not_available: return "not available";
     case btrfs_check_result::verdict::not_exportable: return "not exportable";
-    case btrfs_check_result::verdict::departs: return "not checked (a departure of the model)";
   }
   return "?";
 }
@@ -160,11 +159,6 @@ btrfs_check_result btrfs_check_image(const model::btrfs_fs_info& fs) {
     return {verdict::not_available, "a filesystem of several devices is checked through loop devices: losetup as root is needed"};
   try {
     model::ondisk::check_exportable(fs);
-    if (const auto reloc = model::ondisk::committed_data_reloc_extents(fs); !reloc.empty())
-      return {verdict::departs, fmt::format("the committed extent tree holds {} extent{} (the first at {}) referenced by the data "
-                                            "relocation inode, which the model keeps in memory: no data reloc tree file extent "
-                                            "item on disk to match (README, On-disk images)",
-                                            reloc.size(), reloc.size() == 1 ? "" : "s", reloc.front())};
   } catch (const model::ondisk::unsupported& e) {
     return {verdict::not_exportable, e.what()};
   }
@@ -214,7 +208,7 @@ btrfs_check_sample_result btrfs_check_sample(const prepared_scenario& prepared, 
       walker.run(*systematic, 0, ex);
       if (!systematic_next()) return r;  // the space ends before `first`
     }
-  for (uint64_t i = first; i < first + limit && r.checked + r.not_exportable + r.departs < count; ++i) {
+  for (uint64_t i = first; i < first + limit && r.checked + r.not_exportable < count; ++i) {
     uint64_t key = i;
     if (systematic) {
       if (i > first && !systematic_next()) break;
@@ -232,9 +226,6 @@ btrfs_check_sample_result btrfs_check_sample(const prepared_scenario& prepared, 
     switch (c.result) {
       case btrfs_check_result::verdict::not_available: r.not_available = c.detail; return r;
       case btrfs_check_result::verdict::not_exportable: ++r.not_exportable; break;
-      case btrfs_check_result::verdict::departs:
-        if (!r.departs++) r.departs_why = c.detail;
-        break;
       case btrfs_check_result::verdict::passed: ++r.checked, ++r.passed; break;
       case btrfs_check_result::verdict::failed: ++r.checked, r.failures.push_back({i, key, std::move(c)}); break;
     }

@@ -19,10 +19,7 @@
 namespace fsrace::sim {
 
 struct btrfs_check_result {
-  // departs: the state holds something the model keeps otherwise than the kernel, for which btrfs check
-  // would fail whatever the race did (references of the data relocation inode, which the model keeps in
-  // memory): not checked, never a pass.
-  enum class verdict { passed, failed, not_available, not_exportable, departs };
+  enum class verdict { passed, failed, not_available, not_exportable };
   verdict result = verdict::not_available;
   std::string detail;  // failed: btrfs check's output (bounded); the others: why
 };
@@ -42,8 +39,6 @@ struct btrfs_check_sample_result {
   uint64_t checked = 0;     // clean ones checked (passed or failed)
   uint64_t passed = 0;
   uint64_t not_exportable = 0;  // clean ones whose state the export cannot write yet
-  uint64_t departs = 0;         // clean ones whose state holds a departure of the model (btrfs_check_result::departs)
-  std::string departs_why;      // the first one's
   struct failure {
     uint64_t index = 0, key = 0;  // the execution's index in the run and its replay key (--seed)
     btrfs_check_result check;

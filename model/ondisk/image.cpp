@@ -17,7 +17,12 @@ struct committed_state {
   std::map<uint64_t, btrfs_chunk> chunk_items;  // logical start -> item
   std::map<uint64_t, btrfs_dev_item> dev_items;  // devid -> item
   uint64_t block_groups_used = 0;                // sum of the committed block group items' used
-  std::vector<uint64_t> data_reloc_extents;      // extents with a reference of the data relocation inode
+  // Those references: the extent, its length and generation, the inode and file offset naming it.
+  struct reloc_ref {
+    uint64_t bytenr = 0, len = 0, generation = 0, ino = 0, offset = 0;
+  };
+  std::vector<reloc_ref> data_reloc_refs;
+  std::map<uint64_t, uint64_t> csum_ranges;  // committed data checksums: logical start -> end
 };
 
 class committed_reader {
@@ -72,21 +77,28 @@ committed_state read_committed(const btrfs_fs_info& fs) {
   std::map<uint64_t, map_lookup> all;
   for (const auto& [logical, c] : st.chunk_items) all[logical] = map_lookup_from_chunk(logical, c);
   r.use_chunks(std::move(all));
-  uint64_t extent_root = 0;
+  uint64_t extent_root = 0, csum_root = 0;
   r.for_each_item(fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->commit_root, [&](const btrfs_item& it) {
     if (it.key.type == BTRFS_ROOT_ITEM_KEY && it.key.objectid == BTRFS_EXTENT_TREE_OBJECTID)
       extent_root = std::get<btrfs_root_item>(it.value).bytenr;
+    if (it.key.type == BTRFS_ROOT_ITEM_KEY && it.key.objectid == BTRFS_CSUM_TREE_OBJECTID)
+      csum_root = std::get<btrfs_root_item>(it.value).bytenr;
   });
   if (!extent_root) throw std::logic_error("ondisk: the committed root tree has no extent tree root item");
   r.for_each_item(extent_root, [&](const btrfs_item& it) {
     if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) st.block_groups_used += std::get<btrfs_block_group_item>(it.value).used;
-    if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
-      for (const auto& r : std::get<btrfs_extent_item>(it.value).inline_refs)
-        if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) {
-          st.data_reloc_extents.push_back(it.key.objectid);
-          break;
-        }
+    if (it.key.type != BTRFS_EXTENT_ITEM_KEY) return;
+    const auto& ei = std::get<btrfs_extent_item>(it.value);
+    for (const auto& r : ei.inline_refs)
+      if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID)
+        st.data_reloc_refs.push_back({it.key.objectid, it.key.offset, ei.generation, r.objectid, r.offset});
   });
+  if (csum_root)
+    r.for_each_item(csum_root, [&](const btrfs_item& it) {
+      if (it.key.type != BTRFS_EXTENT_CSUM_KEY) return;
+      const uint64_t n = std::get<btrfs_csum_item>(it.value).csums.size();
+      st.csum_ranges[it.key.offset] = it.key.offset + n * fs.sectorsize;
+    });
   return st;
 }
 
@@ -141,6 +153,59 @@ tree_block_ptr on_disk_view(const tree_block_ptr& b, uint64_t root_tree_root) {
   return copy;
 }
 
+bool has_csums(const committed_state& st, uint64_t start, uint64_t end) {
+  for (auto it = st.csum_ranges.upper_bound(start); start < end;) {
+    if (it == st.csum_ranges.begin() || std::prev(it)->second <= start) return false;
+    start = std::prev(it)->second;
+    it = st.csum_ranges.upper_bound(start);
+  }
+  return true;
+}
+
+// The data relocation inode on disk. The model keeps it in memory (its extents' references are in the
+// extent tree, its items are not in the data reloc tree); a committed state inside a relocation holds,
+// in the kernel, what create_reloc_inode, prealloc_file_extent_cluster and the cluster's writeback put
+// in the data reloc tree: the inode (S_IFREG 0600, nlink 0, NOCOMPRESS | PREALLOC, __insert_orphan_inode)
+// with its orphan item (btrfs_orphan_add), one file extent item per reference at file offset
+// bytenr - group start: written (with checksums) or still preallocated. Added to the tree's root leaf.
+tree_block_ptr with_data_reloc_inode(const tree_block_ptr& b, const committed_state& st, uint32_t nodesize) {
+  std::map<uint64_t, btrfs_inode_item> inodes;
+  std::vector<btrfs_item> items;
+  for (const auto& r : st.data_reloc_refs) {
+    btrfs_inode_item& ii = inodes[r.ino];
+    if (!ii.generation || r.generation < ii.generation) ii.generation = ii.transid = r.generation;
+    ii.nlink = 0;
+    ii.mode = 0100600;
+    ii.flags = BTRFS_INODE_NOCOMPRESS | BTRFS_INODE_PREALLOC;
+    ii.size = std::max(ii.size, r.offset + r.len);
+    ii.nbytes += r.len;
+    btrfs_file_extent_item fe;
+    fe.generation = r.generation;
+    fe.ram_bytes = fe.disk_num_bytes = fe.num_bytes = r.len;
+    fe.disk_bytenr = r.bytenr;
+    fe.type = has_csums(st, r.bytenr, r.bytenr + r.len) ? BTRFS_FILE_EXTENT_REG : BTRFS_FILE_EXTENT_PREALLOC;
+    items.push_back({{r.ino, BTRFS_EXTENT_DATA_KEY, r.offset}, fe});
+  }
+  for (const auto& [ino, ii] : inodes) {
+    items.push_back({{ino, BTRFS_INODE_ITEM_KEY, 0}, ii});
+    items.push_back({{BTRFS_ORPHAN_OBJECTID, BTRFS_ORPHAN_ITEM_KEY, ino}, btrfs_opaque_item{}});
+  }
+  if (!b->is_leaf())
+    throw unsupported(fmt::format("the data relocation tree has more than one block ({} items of the relocation inode to "
+                                  "add)", items.size()));
+  auto copy = std::make_shared<tree_block>(*b);
+  for (auto& it : items) {
+    if (std::any_of(copy->items.begin(), copy->items.end(), [&](const btrfs_item& x) { return x.key == it.key; }))
+      throw unsupported(fmt::format("the data relocation tree already holds {} (two relocations' inodes at one offset)", to_string(it.key)));
+    copy->items.push_back(std::move(it));
+  }
+  std::sort(copy->items.begin(), copy->items.end(), [](const btrfs_item& x, const btrfs_item& y) { return x.key < y.key; });
+  if (copy->leaf_used_bytes() > leaf_data_size(nodesize))
+    throw unsupported(fmt::format("the data relocation inode's {} items do not fit the data relocation tree's leaf",
+                                  items.size()));
+  return copy;
+}
+
 // A block of an imported filesystem whose content nothing changed: the bytes it was read from (which keep
 // what the model does not, such as inode times); any other block: the model's serialisation.
 std::vector<uint8_t> as_read_or_serialised(const imported_image* imported, const tree_block& b, uint32_t nodesize,
@@ -174,11 +239,6 @@ void check_exportable(const btrfs_fs_info& fs) {
   }
 }
 
-std::vector<uint64_t> committed_data_reloc_extents(const btrfs_fs_info& fs) {
-  check_exportable(fs);
-  return read_committed(fs).data_reloc_extents;
-}
-
 const fs_identity& own_identity(const btrfs_fs_info& fs) { return fs.imported ? fs.imported->identity : fixed_identity(); }
 
 void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_sink& write, const fs_identity* id_or_own) {
@@ -198,6 +258,8 @@ void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_si
       write(supers[next_super], super_block_bytes(sf, int(next_super), id));
   };
   const uint64_t root_tree_root = fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->commit_root;
+  const auto reloc_tree = fs.roots.find(BTRFS_DATA_RELOC_TREE_OBJECTID);
+  const uint64_t data_reloc_root = reloc_tree == fs.roots.end() ? 0 : reloc_tree->second->commit_root;
   const tree_block* last = nullptr;  // the sectors of one tree block image come one after another
   std::vector<uint8_t> last_bytes;
   dev.bdev.for_each_sector([&](uint64_t physical, const sector& s) {
@@ -208,7 +270,9 @@ void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_si
     }
     if (s.tree.get() != last) {
       last = s.tree.get();
-      const tree_block_ptr view = on_disk_view(s.tree, root_tree_root);
+      tree_block_ptr view = on_disk_view(s.tree, root_tree_root);
+      if (view->header.bytenr == data_reloc_root && !st.data_reloc_refs.empty())
+        view = with_data_reloc_inode(view, st, fs.nodesize);
       last_bytes = as_read_or_serialised(imported, *view, fs.nodesize, id);
     }
     write(physical, std::span<const uint8_t>(last_bytes).subspan(size_t(s.tree_part) * SECTORSIZE, SECTORSIZE));

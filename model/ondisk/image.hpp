@@ -17,12 +17,6 @@ namespace fsrace::model::ondisk {
 // Throws unsupported, naming what, for a state the export cannot write yet.
 void check_exportable(const btrfs_fs_info& fs);
 
-// The extents of the committed extent tree that hold a reference of the data relocation inode. The
-// model keeps that inode in memory (no data reloc tree is written): btrfs check finds no file extent item
-// for such a reference ("referencer count mismatch (root 18446744073709551607 ..."), where the kernel's
-// devices hold the data reloc tree's items. A departure of the model, not of the state it models.
-std::vector<uint64_t> committed_data_reloc_extents(const btrfs_fs_info& fs);
-
 // Receives the regions of one device image: `bytes` at `physical`, in increasing order, never
 // overlapping; everything else reads as zeroes.
 using region_sink = std::function<void(uint64_t physical, std::span<const uint8_t> bytes)>;

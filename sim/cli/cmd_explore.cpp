@@ -157,7 +157,7 @@ int cmd_explore(const explore_args& a) {
         failures.push_back({{"execution", f.index}, {"seed", f.key}, {"output", f.check.detail}, {"export", export_command(f.key)}});
       j["btrfs_check_sample"] = {{"asked", a.btrfs_check_sample}, {"executions", checked->executions}, {"checked", checked->checked},
                                  {"passed", checked->passed}, {"not_exportable", checked->not_exportable},
-                                 {"departs", checked->departs}, {"failures", failures},
+                                 {"failures", failures},
                                  {"skipped", checked->not_available.empty() ? nlohmann::json() : nlohmann::json(checked->not_available)}};
     }
     j["interrupted"] = interrupted;
@@ -188,11 +188,10 @@ int cmd_explore(const explore_args& a) {
       fmt::print("btrfs check sample: SKIPPED, not available: {}\n", k.not_available);
       return;
     }
-    fmt::print("btrfs check sample: {} clean execution{} of the first {} checked, {} passed{}{}{}\n", k.checked,
+    fmt::print("btrfs check sample: {} clean execution{} of the first {} checked, {} passed{}{}\n", k.checked,
                k.checked == 1 ? "" : "s", k.executions, k.passed,
                k.not_exportable ? fmt::format(", {} not exportable yet", k.not_exportable) : std::string(),
-               k.departs ? fmt::format(", {} not checked: {}", k.departs, k.departs_why) : std::string(),
-               k.checked + k.not_exportable + k.departs < a.btrfs_check_sample ? fmt::format(" (fewer than the {} asked: no more clean executions)", a.btrfs_check_sample)
+               k.checked + k.not_exportable < a.btrfs_check_sample ? fmt::format(" (fewer than the {} asked: no more clean executions)", a.btrfs_check_sample)
                                                                   : std::string());
     for (const auto& f : k.failures)
       fmt::print("BTRFS CHECK FAILED on the end state of clean execution {} (seed {}); the model's own checks passed: the export, "

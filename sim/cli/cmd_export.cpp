@@ -114,11 +114,6 @@ int cmd_export(const export_args& a) {
     fmt::print("{}: devid {}, {} bytes\n", outputs[i].second, devids[i], fs->devices.at(devids[i])->total_bytes);
   }
   const double cpu2 = sim::bench::process_cpu_seconds();
-  if (const auto reloc = model::ondisk::committed_data_reloc_extents(*fs); !reloc.empty())
-    fmt::print("note: {} committed extent{} (the first at {}) referenced by the data relocation inode, which the model keeps in "
-               "memory: btrfs check reports them (\"referencer count mismatch (root 18446744073709551607 ...\"); a departure "
-               "of the model, not of the state it models\n",
-               reloc.size(), reloc.size() == 1 ? " is" : "s are", reloc.front());
   fmt::print("{}: {} (generation {}), {} image{}; CPU {:.3f} s setup{}, {:.3f} s export\n", sc->name, what, fs->generation,
              devids.size(), devids.size() == 1 ? "" : "s", cpu1 - cpu0, chosen.world ? " and execution" : "", cpu2 - cpu1);
   return kClean;
