@@ -9,6 +9,7 @@
 #include "model/fsck.hpp"
 #include "model/maint/balance.hpp"
 #include "model/maint/cleaner.hpp"
+#include "model/maint/dev_replace.hpp"
 #include "model/maint/device_add.hpp"
 #include "model/maint/device_remove.hpp"
 #include "model/maint/resize.hpp"
@@ -143,6 +144,7 @@ TEST_CASE("device add and remove are refused while another exclusive operation r
   const std::vector<std::pair<const char*, std::function<int(btrfs_fs_info&)>>> others = {
       {"balance", [](btrfs_fs_info& f) { return btrfs_balance(f, btrfs_balance_control{}); }},
       {"resize", [](btrfs_fs_info& f) { return btrfs_resize_device(f, 1, 384 * MiB); }},
+      {"replace", [](btrfs_fs_info& f) { return btrfs_dev_replace_by_ioctl(f, 1, 1024 * MiB, "tgt"); }},
   };
   for (const auto& [name, other] : others) {
     for (bool add : {true, false}) {
@@ -161,6 +163,7 @@ TEST_CASE("device add and remove are refused while another exclusive operation r
         return problems;
       };
       auto x = explore_dfs(*fs, fix_set::all_on(), threads, check, 1, 400, false);
+      INFO(x.problem);
       CHECK_FALSE(x.found);
       CHECK(refused);
     }
