@@ -20,6 +20,9 @@ int64_t do_chunk_alloc(btrfs_trans_handle& trans, uint64_t flags) {
   check_system_chunk(trans, flags);
   const int64_t start = btrfs_create_chunk(trans, flags);
   if (!trans.fs_info->fixes.has("79bd37120b14")) return start;
+  // Before 2bb2e00ed978 (5.14, 5.15) a SYSTEM chunk could be allocated here, from a chunk tree COW that
+  // holds chunk tree locks: its chunk tree updates wait for phase 2, and so does the release.
+  if ((flags & BTRFS_BLOCK_GROUP_SYSTEM) && !trans.fs_info->fixes.has("2bb2e00ed978")) return start;
   if (start >= 0) {
     // -ENOSPC would be retried with a new system chunk (6.1's three exceptions: degraded profiles, a system
     // group turned read-only by scrub or emptied by discard since check_system_chunk); the model cannot

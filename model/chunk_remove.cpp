@@ -14,12 +14,13 @@
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
-namespace {
 
 // btrfs_clear_space_info_full: device space came back, so every space info may allocate again.
 void btrfs_clear_space_info_full(btrfs_fs_info& fs_info) {
   for (auto& sinfo : fs_info.space_info) sinfo.full = false;
 }
+
+namespace {
 
 // remove_chunk_item: the device item of every stripe, then the chunk item (btrfs_free_chunk).
 int remove_chunk_item(btrfs_trans_handle& trans, const map_lookup& map, uint64_t chunk_offset) {

@@ -17,7 +17,7 @@ uint64_t get_profile_num_devs(btrfs_fs_info& fs_info, uint64_t type) {
   if (type & BTRFS_BLOCK_GROUP_RAID10) {
     uint64_t rw_devices = 0;
     for (auto& [id, d] : fs_info.devices)
-      if (!d->missing && !d->is_tgtdev_for_dev_replace) rw_devices++;
+      if (d->in_alloc_list && !d->missing && !d->is_tgtdev_for_dev_replace) rw_devices++;
     return rw_devices;
   }
   return 1;  // single, dup
@@ -30,7 +30,7 @@ bool chunk_reserve_wait_enabled(const btrfs_fs_info& fs_info) {
 
 // reserve_chunk_space (caller holds chunk_mutex): a system chunk when the system space info has less than
 // `bytes` left (its failure ignored: the COWs may not need it all), then `bytes` in chunk_block_rsv.
-void reserve_chunk_space(btrfs_trans_handle& trans, uint64_t bytes) {
+void reserve_chunk_space(btrfs_trans_handle& trans, uint64_t bytes, uint64_t type) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(fs_info.chunk_mutex.is_locked(), "reserve_chunk_space without chunk_mutex");
   btrfs_space_info& info = btrfs_find_space_info(fs_info, BTRFS_BLOCK_GROUP_SYSTEM);
@@ -52,8 +52,10 @@ void reserve_chunk_space(btrfs_trans_handle& trans, uint64_t bytes) {
     const int64_t sys = btrfs_create_chunk(trans, btrfs_get_alloc_profile(fs_info, BTRFS_BLOCK_GROUP_SYSTEM));
     if (sys < 0) {
       ret = int(sys);
-    } else if (fs_info.fixes.has("79bd37120b14")) {
+    } else if (fs_info.fixes.has("79bd37120b14") &&
+               (fs_info.fixes.has("2bb2e00ed978") || !(type & BTRFS_BLOCK_GROUP_SYSTEM))) {
       // Phase 1 for the system chunk too; a failure is retried by phase 2 (btrfs_create_pending_block_groups).
+      // Before 2bb2e00ed978 not when the caller allocates a system chunk: it may be COWing the chunk tree.
       btrfs_chunk_alloc_add_chunk_item(trans, uint64_t(sys));
     }
     break;
@@ -79,14 +81,14 @@ void check_system_chunk(btrfs_trans_handle& trans, uint64_t type) {
   // num_devs device items to update and one chunk item to add or remove.
   const uint64_t bytes = btrfs_calc_metadata_size(fs_info, get_profile_num_devs(fs_info, type)) +
                          btrfs_calc_insert_metadata_size(fs_info, 1);
-  reserve_chunk_space(trans, bytes);
+  reserve_chunk_space(trans, bytes, type);
 }
 
 void btrfs_reserve_chunk_metadata(btrfs_trans_handle& trans, bool is_item_insertion) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   const uint64_t bytes = is_item_insertion ? btrfs_calc_insert_metadata_size(fs_info, 1) : btrfs_calc_metadata_size(fs_info, 1);
   fs_info.chunk_mutex.lock();
-  reserve_chunk_space(trans, bytes);
+  reserve_chunk_space(trans, bytes, BTRFS_BLOCK_GROUP_SYSTEM);
   fs_info.chunk_mutex.unlock();
 }
 

@@ -7,7 +7,7 @@ btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
       sectorsize(o.sectorsize), nodesize(o.nodesize), fixes(o.fixes), flags(o.flags), mount_opt(o.mount_opt),
       send_in_progress(o.send_in_progress),
       last_reloc_trans(o.last_reloc_trans),
-      mapping_tree(o.mapping_tree), space_info(o.space_info), unused_bgs(o.unused_bgs),
+      spare_bdevs(o.spare_bdevs), mapping_tree(o.mapping_tree), space_info(o.space_info), unused_bgs(o.unused_bgs),
       pinned_extents(o.pinned_extents), profiles(o.profiles),
       highest_root_objectid(o.highest_root_objectid), buffer_radix(o.buffer_radix),
       dirty_tree_blocks(o.dirty_tree_blocks), generation(o.generation), super_sys_chunk_array(o.super_sys_chunk_array),
@@ -47,6 +47,7 @@ void freeze(btrfs_fs_info& fs_info) {
   FSRACE_MODEL_CHECK(!fs_info.running_transaction, "freeze with a running transaction: commit the set-up first");
   fs_info.buffer_radix.freeze();
   for (auto& [id, d] : fs_info.devices) d->bdev.freeze();
+  for (auto& s : fs_info.spare_bdevs) s.bdev.freeze();
 }
 
 }  // namespace fsrace::model

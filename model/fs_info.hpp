@@ -52,6 +52,8 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
 
   // Devices by devid (fs_devices->devices).
   std::map<uint64_t, std::shared_ptr<btrfs_device>> devices;
+  // Block devices of the machine outside the filesystem, by index (what device add may open).
+  std::vector<spare_block_device> spare_bdevs;
   // Chunk mappings by logical start (mapping_tree); immutable entries, shared by clones.
   std::map<uint64_t, map_lookup_ptr> mapping_tree;
   // Block groups by start (block_group_cache_tree); deep-copied by the clone.

@@ -333,6 +333,17 @@ struct disk_checker {
     for (const auto& [devid, di] : dev_items)
       if (di.bytes_used != allocated[devid])
         out.problem("dev item {}: bytes_used {} but its dev extents add up to {}", devid, di.bytes_used, allocated[devid]);
+    // The device set (fs_devices->devices, the super block's num_devices) against the device items: device
+    // add and remove commit before they return, so what the filesystem holds is what the chunk tree says.
+    for (const auto& [devid, di] : dev_items)
+      if (!fs.devices.count(devid)) out.problem("dev item {} names no device of the filesystem", devid);
+    for (const auto& [devid, d] : fs.devices) {
+      if (d->is_tgtdev_for_dev_replace) continue;  // a replace target has no item until replace finishes
+      auto di = dev_items.find(devid);
+      if (di == dev_items.end()) out.problem("devid {} is in the filesystem but has no dev item", devid);
+      else if (di->second.total_bytes != d->disk_total_bytes)
+        out.problem("dev item {}: total_bytes {} but the device has {}", devid, di->second.total_bytes, d->disk_total_bytes);
+    }
   }
 
   // Every committed data checksum against the data on every mirror.

@@ -235,7 +235,7 @@ int64_t btrfs_create_chunk(btrfs_trans_handle& trans, uint64_t type) {
   // Devices with the most free space first, devid breaking ties (deterministic).
   std::vector<btrfs_device*> devs;
   for (auto& [id, d] : fs_info.devices)
-    if (!d->missing && !d->is_tgtdev_for_dev_replace) devs.push_back(d.get());
+    if (d->in_alloc_list && !d->missing && !d->is_tgtdev_for_dev_replace) devs.push_back(d.get());
   std::stable_sort(devs.begin(), devs.end(), [](auto* a, auto* b) {
     return a->total_bytes - a->bytes_used > b->total_bytes - b->bytes_used;
   });

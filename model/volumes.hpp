@@ -22,7 +22,17 @@ struct btrfs_device {
   uint64_t bytes_used = 0;  // allocated to dev extents
   bool missing = false;     // no block device behind it (degraded)
   bool is_tgtdev_for_dev_replace = false;
+  // On fs_devices->alloc_list (BTRFS_DEV_STATE_WRITEABLE, counted in rw_devices): chunk allocation picks
+  // only these. Device removal takes the device off first, under chunk_mutex.
+  bool in_alloc_list = true;
   block_device bdev;
+};
+
+// A block device of the machine that is not in the filesystem (a scenario's filesystem.spare_devices):
+// `btrfs device add` opens it (blkdev_get_by_path), `btrfs device remove` gives it back (blkdev_put).
+struct spare_block_device {
+  block_device bdev;
+  uint64_t claimed_by = 0;  // the devid that holds it, 0 while free
 };
 
 constexpr uint64_t BTRFS_STRIPE_LEN = 64 * 1024;
@@ -95,5 +105,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset);
 // search holds its leaf (btrfs_device_get_bytes_used after btrfs_search_slot), not when the caller
 // started: a chunk allocated meanwhile is counted.
 int btrfs_update_device(btrfs_trans_handle& trans, uint64_t devid);
+// btrfs_clear_space_info_full: device space came back (a chunk removed, a device added).
+void btrfs_clear_space_info_full(btrfs_fs_info& fs_info);
 
 }  // namespace fsrace::model

@@ -59,6 +59,9 @@ class param_builder {
   Self& string(std::string name, std::string doc) { return add(std::move(name), param_type::string, std::move(doc)); }
   Self& flag(std::string name, std::string doc) { return add(std::move(name), param_type::boolean, std::move(doc)); }
   Self& device(std::string name, std::string doc) { return add(std::move(name), param_type::device, std::move(doc)); }
+  Self& spare_device(std::string name, std::string doc) {
+    return add(std::move(name), param_type::spare_device, std::move(doc));
+  }
   Self& choice(std::string name, std::vector<std::string> choices, std::string doc) {
     add(std::move(name), param_type::choice, std::move(doc));
     last().choices = std::move(choices);

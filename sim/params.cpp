@@ -17,6 +17,7 @@ const char* to_string(param_type t) {
     case param_type::name: return "name";
     case param_type::ref: return "ref";
     case param_type::device: return "device";
+    case param_type::spare_device: return "spare_device";
   }
   return "?";
 }
@@ -47,6 +48,8 @@ std::string param_spec::expectation() const {
     case param_type::name: return fmt::format("a new {} name (a non-empty string)", kind);
     case param_type::ref: return fmt::format("the name of a {} defined by an operation of the scenario", kind);
     case param_type::device: return "a device index (an integer, 0 = the first entry of filesystem.devices)";
+    case param_type::spare_device:
+      return "a spare device index (an integer, 0 = the first entry of filesystem.spare_devices)";
   }
   return "?";
 }
@@ -75,14 +78,15 @@ std::string describe_json(const nlohmann::json& v) {
 }
 
 bool convert_param(const param_spec& spec, const nlohmann::json& v, size_t device_count, param_value& out,
-                   std::string& why) {
+                   std::string& why, size_t spare_count) {
   auto wrong = [&] {
     why = fmt::format("expected {}, got {}", spec.expectation(), describe_json(v));
     return false;
   };
   switch (spec.type) {
     case param_type::integer:
-    case param_type::device: {
+    case param_type::device:
+    case param_type::spare_device: {
       if (!v.is_number_integer()) return wrong();
       if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
         return wrong();
@@ -91,6 +95,14 @@ bool convert_param(const param_spec& spec, const nlohmann::json& v, size_t devic
         if (n < 0 || (device_count && static_cast<uint64_t>(n) >= device_count)) {
           why = fmt::format("expected a device index in 0..{} (filesystem.devices has {} entr{}), got {}",
                             device_count ? device_count - 1 : 0, device_count, device_count == 1 ? "y" : "ies", n);
+          return false;
+        }
+      } else if (spec.type == param_type::spare_device) {
+        if (n < 0 || static_cast<uint64_t>(n) >= spare_count) {
+          why = spare_count ? fmt::format("expected a spare device index in 0..{} (filesystem.spare_devices has {} entr{}), got {}",
+                                          spare_count - 1, spare_count, spare_count == 1 ? "y" : "ies", n)
+                            : fmt::format("expected a spare device index, got {}, but filesystem.spare_devices lists none "
+                                          "(add e.g. \"spare_devices\": [\"1GiB\"] to the filesystem)", n);
           return false;
         }
       } else if (n < spec.min || n > spec.max) {
@@ -170,6 +182,9 @@ bool params::flag(std::string_view name) const { return find(name, param_type::b
 uint32_t params::device(std::string_view name) const {
   return static_cast<uint32_t>(find(name, param_type::device).integer);
 }
+uint32_t params::spare_device(std::string_view name) const {
+  return static_cast<uint32_t>(find(name, param_type::spare_device).integer);
+}
 const std::string& params::text(std::string_view name) const {
   if (!specs_) throw tool_error(fmt::format("parameter '{}' asked of an operation without parameters", name));
   for (size_t i = 0; i < specs_->size(); ++i) {
@@ -192,7 +207,8 @@ std::string params::describe() const {
     out += s.name + '=';
     switch (s.type) {
       case param_type::integer:
-      case param_type::device: out += std::to_string(v.integer); break;
+      case param_type::device:
+      case param_type::spare_device: out += std::to_string(v.integer); break;
       case param_type::size: out += format_size(v.bytes); break;
       case param_type::boolean: out += v.integer ? "true" : "false"; break;
       default: out += v.text; break;

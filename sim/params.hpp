@@ -20,6 +20,7 @@ enum class param_type {
   name,     // defines a named object of `kind` (a file, a snapshot, ...) that later ops refer to
   ref,      // refers to a named object of `kind` defined by some op of the scenario
   device,   // index into filesystem.devices (0-based)
+  spare_device,  // index into filesystem.spare_devices (0-based)
 };
 const char* to_string(param_type);
 
@@ -65,6 +66,7 @@ class params {
   /// in a sched::Label (static lifetime for the whole exploration).
   const std::string& text(std::string_view name) const;
   uint32_t device(std::string_view name) const;
+  uint32_t spare_device(std::string_view name) const;
 
   /// "dev=0 length=64KiB file=a" in spec order (for labels and messages).
   std::string describe() const;
@@ -80,9 +82,10 @@ class params {
 };
 
 /// Checks `v` against `spec`; on success fills `out`. On failure returns false and sets `why` to
-/// "expected <expectation>, got <what was there>". `device_count` bounds device indexes (0 = unknown).
+/// "expected <expectation>, got <what was there>". `device_count` bounds device indexes (0 = unknown),
+/// `spare_count` spare device indexes (0 = none: every spare device index is refused).
 bool convert_param(const param_spec& spec, const nlohmann::json& v, size_t device_count, param_value& out,
-                   std::string& why);
+                   std::string& why, size_t spare_count = 0);
 
 /// Short description of a JSON value for messages: `string "abc"`, `integer 5`, `array`, `null`.
 std::string describe_json(const nlohmann::json& v);

@@ -38,6 +38,7 @@ struct invariant_use {
 
 struct filesystem_spec {
   std::vector<uint64_t> devices;  // bytes (the model's mkfs), or empty with `images`
+  std::vector<uint64_t> spare_devices;  // bytes: block devices outside the filesystem (device_add)
   // Device image files to start from instead of the model's mkfs (absolute paths; device i is devid i + 1).
   std::vector<std::string> images;
   // Files the scenario uses that no operation creates: with `images`, names the images must hold (in the

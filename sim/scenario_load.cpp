@@ -208,6 +208,31 @@ class scenario_parser {
     }
   }
 
+  // "spare_devices": block devices outside the filesystem that device_add can add (sizes as for "devices",
+  // at least the 128MiB the model's mkfs takes).
+  void parse_spare_devices(object_view& obj, filesystem_spec& fs) {
+    const json* spares = obj.optional("spare_devices");
+    if (!spares) return;
+    if (!spares->is_array() || spares->size() > 16) {
+      sink_.error("/filesystem/spare_devices", "expected an array of 0 to 16 device sizes (block devices device_add can "
+                  "add, e.g. [\"1GiB\"]), got {}{}", describe_json(*spares),
+                  spares->is_array() ? fmt::format(" with {} entries", spares->size()) : "");
+      return;
+    }
+    param_spec spec;
+    spec.type = param_type::size;
+    spec.size_min = 128ull << 20;
+    spec.size_max = limits::kDeviceBytes;
+    spec.align = 4096;
+    for (size_t i = 0; i < spares->size(); ++i) {
+      param_value pv;
+      std::string why;
+      if (convert_param(spec, (*spares)[i], 0, pv, why)) fs.spare_devices.push_back(pv.bytes);
+      else sink_.error(json_child("/filesystem/spare_devices", i), "{}", why);
+    }
+    spare_count_ = spares->size();
+  }
+
   void parse_filesystem(const json& v, filesystem_spec& fs) {
     object_view obj(sink_, v, "/filesystem", "the filesystem description");
     const json* image = obj.optional("image");
@@ -255,6 +280,7 @@ class scenario_parser {
       sink_.error("/filesystem/nodesize", "expected a node size >= the sector size ({}), got {}",
                   format_size(fs.sectorsize), format_size(fs.nodesize));
     parse_mount_options(obj, fs);
+    parse_spare_devices(obj, fs);
     device_count_ = fs.images.empty() ? fs.devices.size() : fs.images.size();
     if (const json* setup = obj.optional("setup")) {
       if (!setup->is_array()) {
@@ -303,7 +329,7 @@ class scenario_parser {
         continue;
       }
       std::string why;
-      if (!convert_param(ps, given, device_count_, values[i], why)) {
+      if (!convert_param(ps, given, device_count_, values[i], why, spare_count_)) {
         sink_.error(pv ? obj.child(ps.name) : path, "{}{}", pv ? "" : "default of parameter: ", why);
         ok = false;
         continue;
@@ -538,7 +564,7 @@ class scenario_parser {
       auto it = given.is_object() ? given.find(ps.name) : given.end();
       if (it == given.end() && ps.required) return;  // reported by the caller
       std::string why;
-      if (!convert_param(ps, it == given.end() ? ps.default_value : *it, device_count_, values[i], why)) {
+      if (!convert_param(ps, it == given.end() ? ps.default_value : *it, device_count_, values[i], why, spare_count_)) {
         sink_.error(json_child(path, ps.name), "{}", why);
         return;
       }
@@ -721,6 +747,7 @@ class scenario_parser {
   diagnostics_sink sink_;
   const catalogue& cat_;
   size_t device_count_ = 0;
+  size_t spare_count_ = 0;
   std::vector<named_use> defined_, used_;
   std::set<std::string> listed_;  // parameterless invariants already listed
   bool fixes_given_ = false;

@@ -50,10 +50,17 @@ int btrfs_grow_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t new
   sched::point(sched::L("btrfs_grow_device(devid {}, {} bytes)", device.devid, new_size));
   device.total_bytes = device.disk_total_bytes = new_size;  // btrfs_device_set_total_bytes / _disk_total_bytes
   fs_info.chunk_mutex.unlock();
+  // 2bb2e00ed978: system space for the device item's COW first, so that the update never asks for a
+  // system chunk while it holds chunk tree locks.
+  const bool reserve = fs_info.fixes.has("2bb2e00ed978");
+  if (reserve) btrfs_reserve_chunk_metadata(trans, false);
   int ret = btrfs_update_device(trans, device.devid);
+  if (reserve) btrfs_trans_release_chunk_metadata(trans);
   const int commit = btrfs_commit_transaction(trans);  // btrfs_ioctl_resize commits after growing
   return ret ? ret : commit;
 }
+
+}  // namespace
 
 int btrfs_shrink_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t new_size) {
   const uint64_t devid = device.devid, old_size = device.total_bytes, diff = old_size - new_size;
@@ -118,14 +125,13 @@ int btrfs_shrink_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t n
   sched::point(sched::L("btrfs_shrink_device(devid {}): btrfs_device_set_disk_total_bytes({})", devid, new_size));
   device.disk_total_bytes = new_size;
   fs_info.chunk_mutex.unlock();
-  btrfs_reserve_chunk_metadata(trans, false);  // the device item update below
-  ret = btrfs_update_device(trans, devid);       // the on-disk size
-  btrfs_trans_release_chunk_metadata(trans);
+  const bool reserve = fs_info.fixes.has("2bb2e00ed978");  // the device item update below (as in grow)
+  if (reserve) btrfs_reserve_chunk_metadata(trans, false);
+  ret = btrfs_update_device(trans, devid);  // the on-disk size
+  if (reserve) btrfs_trans_release_chunk_metadata(trans);
   if (ret < 0) btrfs_abort_transaction_at(trans, ret, "btrfs_shrink_device");
   return btrfs_commit_transaction(trans);
 }
-
-}  // namespace
 
 int btrfs_resize_device(btrfs_fs_info& fs_info, uint64_t devid, uint64_t new_size) {
   // btrfs_exclop_start(BTRFS_EXCLOP_RESIZE): test and set in one step.

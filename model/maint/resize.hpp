@@ -16,4 +16,10 @@ struct btrfs_fs_info;
 // when a chunk past the new size cannot be relocated (the size is then restored), else 0.
 int btrfs_resize_device(btrfs_fs_info& fs_info, uint64_t devid, uint64_t new_size);
 
+struct btrfs_device;
+// btrfs_shrink_device (volumes.c): the shrink itself, without the exclusive operation; device removal
+// calls it with new_size 0 to move every chunk off the device. -EINVAL for a replace target, -ENOSPC
+// (old size restored) when a chunk cannot move, else the commit's result.
+int btrfs_shrink_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t new_size);
+
 }  // namespace fsrace::model

@@ -247,6 +247,13 @@ void write_device_image(const btrfs_fs_info& fs, uint64_t devid, const region_si
   // The images' bytes of a block are theirs only under their own fsid and uuids.
   const imported_image* imported = fs.imported && &id == &fs.imported->identity ? fs.imported.get() : nullptr;
   const committed_state st = read_committed(fs);
+  // The super block's num_devices is the device list's size: a device add or remove not yet committed
+  // leaves the committed device items naming another set.
+  bool same_set = st.dev_items.size() == fs.devices.size();
+  for (const auto& [id, d] : fs.devices) same_set = same_set && st.dev_items.count(id);
+  if (!same_set)
+    throw unsupported("a device add or remove has changed the device list but not committed yet: the committed "
+                      "device items name another set of devices");
   const btrfs_device& dev = *fs.devices.at(devid);
   std::vector<uint64_t> supers;
   for (int m = 0; m < BTRFS_SUPER_MIRROR_MAX; ++m)

@@ -70,6 +70,17 @@ case("device-size-overflow", V, "/filesystem/devices/0", ["does not fit in 64 bi
 case("device-size-unit", V, "/filesystem/devices/0", ["ambiguous", "binary unit"], edit=setp(["filesystem", "devices", 0], "1GB"))
 case("device-size-negative", V, "/filesystem/devices/0", ["non-negative"], edit=setp(["filesystem", "devices", 0], -4096))
 case("device-size-float", V, "/filesystem/devices/0", ["expected a size", "number"], edit=setp(["filesystem", "devices", 0], 1.5))
+case("spare-devices-not-array", V, "/filesystem/spare_devices", ["expected an array of 0 to 16 device sizes", "string"],
+     edit=setp(["filesystem", "spare_devices"], "1GiB"))
+case("spare-device-too-small", V, "/filesystem/spare_devices/0", ["at least 128MiB"], edit=setp(["filesystem", "spare_devices"], ["64MiB"]))
+def add_spare_op(index, spares):
+    def edit(d):
+        if spares is not None:
+            d["filesystem"]["spare_devices"] = spares
+        d["threads"][1]["ops"] = [{"op": "device_add", "spare": index}]
+    return edit
+case("device-add-no-spares", V, "/threads/1/ops/0/spare", ["spare device index", "lists none"], edit=add_spare_op(0, None))
+case("device-add-spare-past-list", V, "/threads/1/ops/0/spare", ["spare device index in 0..0", "got 1"], edit=add_spare_op(1, ["1GiB"]))
 case("profile-unknown", V, "/filesystem/profiles/data", ["expected one of", "raid1"], edit=setp(["filesystem", "profiles", "data"], "raid7"))
 case("profile-impossible", V, "/filesystem", ["raid1"], edit=setp(["filesystem", "profiles", "metadata"], "raid1"))
 case("nodesize-not-power-of-two", V, "/filesystem/nodesize", ["power of two"], edit=setp(["filesystem", "nodesize"], 12288))
