@@ -59,9 +59,10 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
   const bool items_pending = bg && bg->start == chunk_offset && bg->on_new_bgs;
   const bool chunk_item = !items_pending || bg->chunk_item_inserted;
-  // First the dev extents, without chunk_mutex (a COW of the device tree may allocate a metadata chunk);
-  // device_list_mutex is not modelled: the model's device replace never renumbers a device while chunks are
-  // removed. Each device's bytes_used under chunk_mutex.
+  // First the dev extents, without chunk_mutex (a COW of the device tree may allocate a metadata chunk),
+  // under device_list_mutex: device replace finishing swaps the source for the target under it, so the
+  // device whose bytes_used drops is the one the filesystem has. Each device's bytes_used under chunk_mutex.
+  fs_info.device_list_mutex.lock();
   for (const auto& s : map->stripes) {
     if (!items_pending) {
       sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
@@ -75,6 +76,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     btrfs_clear_space_info_full(fs_info);
     fs_info.chunk_mutex.unlock();
   }
+  fs_info.device_list_mutex.unlock();
   // 79bd37120b14: system space reserved, chunk tree updated and the sys_chunk_array entry dropped in one
   // chunk_mutex section, so no chunk tree COW here can need a system chunk allocation.
   if (phase1_updates) {

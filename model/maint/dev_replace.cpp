@@ -105,6 +105,9 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   // happen under dev_replace->rwsem, which btrfs_map_block takes for reading: a write is mapped either
   // while the replace runs (duplicated) or after the swap (to the new device), never in between. With
   // no scheduling point inside the write-locked section, that section is one step of the model.
+  // device_list_mutex first (it keeps btrfs_remove_chunk off the devices while they are swapped), then
+  // chunk_mutex (no new chunk on the source), as 6.1.
+  fs_info.device_list_mutex.lock();
   fs_info.chunk_mutex.lock();
   r.rwsem.down_write();
   r.replace_state = scrub_ret ? BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED : BTRFS_IOCTL_DEV_REPLACE_STATE_FINISHED;
@@ -113,6 +116,7 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   if (scrub_ret) {
     r.rwsem.up_write();
     fs_info.chunk_mutex.unlock();
+    fs_info.device_list_mutex.unlock();
     fs_info.log(fmt::format("BTRFS error: btrfs_scrub_dev({}, devid {}) failed {}", "replace", srcdevid, scrub_ret));
     btrfs_destroy_dev_replace_tgtdev(fs_info);
     r.lock_finishing_cancel_unmount.unlock();
@@ -136,6 +140,7 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   fs_info.devices[srcdevid] = std::move(tgt);
   r.rwsem.up_write();
   fs_info.chunk_mutex.unlock();
+  fs_info.device_list_mutex.unlock();
   fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} finished", srcdevid));
 
   // Write back the super blocks.

@@ -40,14 +40,14 @@ struct seed_case {
 // (measure again with `fsrace explore SCENARIO --fixes on --strategy dfs --preemptions B --json`).
 const std::vector<seed_case>& seed_cases() {
   static const std::vector<seed_case> cases = {
-      {"scrub-vs-bg-deletion", 1, 2, 2555, true},
-      {"dev-replace-vs-write", 1, 1, 587559, true},
+      {"scrub-vs-bg-deletion", 1, 2, 2655, true},
+      {"dev-replace-vs-write", 1, 1, 589073, true},
       // PCT needs 5 priority change points at exact steps for this one (reader1 must stay parked while
       // reader0, lowered to let reclaim lock the page, runs again): about 1 run in 25 million at depth 6.
       // Its default exploration is DFS with 4 preemptions, which finds it within 35362 schedules.
       {"releasepage-vs-eb-readahead", 4, 4, 263060, false},
-      {"relocation-vs-nocow-write", 1, 1, 64907, true},
-      {"relocation-vs-dio-reserve", 1, 1, 76209, true},
+      {"relocation-vs-nocow-write", 1, 1, 65137, true},
+      {"relocation-vs-dio-reserve", 1, 1, 76439, true},
   };
   return cases;
 }
