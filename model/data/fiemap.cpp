@@ -393,7 +393,7 @@ std::string fiemap_flags_text(uint32_t flags) {
 
 std::string describe(const fiemap_extent& fe) {
   std::string s = fmt::format("{}+{}", fe.fe_logical, fe.fe_length);
-  if (!(fe.fe_flags & FIEMAP_EXTENT_DELALLOC)) s += fmt::format("@{}", fe.fe_physical);
+  if (fe.fe_physical != 0) s += fmt::format("@{}", fe.fe_physical);  // none for delalloc (and unstated)
   const std::string flags = fiemap_flags_text(fe.fe_flags);
   return flags.empty() ? s : s + " " + flags;
 }
