@@ -73,7 +73,7 @@ TEST_CASE("fiemap: written extents merge into one, LAST, physical address of the
   CHECK(a.fi.extents.back().fe_logical + a.fi.extents.back().fe_length == 128 * K);
 }
 
-TEST_CASE("fiemap: dirty pages are DELALLOC|UNKNOWN without an address; FIEMAP_FLAG_SYNC writes them first",
+TEST_CASE("fiemap: dirty pages are DELALLOC and UNKNOWN without an address, FIEMAP_FLAG_SYNC writes them first",
           "[model][fiemap]") {
   auto fs = make_fs();
   answer dirty, synced;
@@ -170,7 +170,7 @@ TEST_CASE("fiemap: SHARED for a cloned extent in both files, and for extents a s
   CHECK(new_write.problems.empty());
 }
 
-TEST_CASE("fiemap: fm_extent_count cuts the answer; 0 only counts; bad arguments", "[model][fiemap]") {
+TEST_CASE("fiemap: fm_extent_count cuts the answer, 0 only counts, bad arguments", "[model][fiemap]") {
   auto fs = make_fs();
   answer cut, count;
   int einval = 0, efbig = 0, ebadr = 0;
