@@ -47,7 +47,8 @@ int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, b
       // The model unblocks and clears running_transaction in one step (state >= UNBLOCKED below).
       fs_info.trans_lock.unlock();
       fs_info.transaction_wait.wait_event([&] { return cur->state >= trans_state::unblocked; });
-      if (type == TRANS_ATTACH) return -ENOENT;  // attach never catches the next transaction
+      // attach and join_nostart never catch the next transaction (6.1 start_transaction: -EBUSY -> -ENOENT)
+      if (type == TRANS_ATTACH || type == TRANS_JOIN_NOSTART) return -ENOENT;
       continue;
     }
     if (!cur) {

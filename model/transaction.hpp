@@ -93,8 +93,8 @@ btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info);
 // and returns false.
 bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle* out);
 // btrfs_join_transaction_nostart (a6d155d2e363, 4490e803e1fe): joins the running transaction up to
-// COMMIT_START as TRANS_JOIN does, waits while a commit is past it, and never starts one: -ENOENT when
-// none runs (fiemap's sharedness check then reads the commit roots under commit_root_sem).
+// COMMIT_START as TRANS_JOIN does and never starts one: -ENOENT when none runs, and after waiting for a
+// commit past COMMIT_START (fiemap's sharedness check then reads the commit roots under commit_root_sem).
 int btrfs_join_transaction_nostart(btrfs_fs_info& fs_info, btrfs_trans_handle* out);
 int btrfs_end_transaction(btrfs_trans_handle& trans);
 // btrfs_commit_transaction: the whole commit, or the wait for another task's commit of the same
