@@ -218,3 +218,53 @@ TEST_CASE("balance_ctl: cancel against a running data balance, DFS bound 2 exhau
   WARN(fmt::format("cancel vs balance, DFS p2: {} executions, {} canceled, {} cancels before or after", executions,
                    canceled, not_connected));
 }
+
+TEST_CASE("balance_ctl: pause then resume against a running data balance, DFS bound 1 exhausted, clean with every fix on",
+          "[model][balance_ctl][race]") {
+  auto prepared = make_populated_fs();
+  freeze(*prepared);
+  sched::Scheduler s(sched::Options{.max_steps = 20000});
+  sched::DfsStrategy dfs(1);
+  uint64_t executions = 0, paused = 0, resumed = 0;
+  do {
+    btrfs_fs_info fs(*prepared);
+    int balance_ret = 1, pause_ret = 1, resume_ret = 1;
+    s.spawn("balance", [&] {
+      btrfs_balance_control bctl;
+      bctl.flags = BTRFS_BALANCE_DATA;
+      balance_ret = btrfs_balance(fs, bctl);
+    });
+    s.spawn("ctl", [&] {
+      pause_ret = btrfs_pause_balance(fs);
+      resume_ret = btrfs_resume_balance(fs);
+    });
+    sched::Execution ex = s.run(dfs, 0);
+    ++executions;
+    INFO(fmt::format("execution {}: {}: {}", executions, sched::to_string(ex.finding.kind), ex.finding.message));
+    REQUIRE(ex.finding.kind == sched::FindingKind::None);
+    INFO(fmt::format("balance {}, pause {}, resume {}", balance_ret, pause_ret, resume_ret));
+    // -EBUSY: the resume (nothing paused yet) held the exclusive operation when the balance started.
+    REQUIRE((balance_ret == 0 || balance_ret == -ECANCELED || balance_ret == -EBUSY));
+    REQUIRE((pause_ret == 0 || pause_ret == -ENOTCONN));
+    // -EINPROGRESS: the resume came while the balance still ran (its pause found none running);
+    // -EBUSY: between the balance's end and its btrfs_exclop_finish, which the model runs after
+    // balance_mutex (6.1 before it: there the resume would see -ENOTCONN).
+    REQUIRE((resume_ret == 0 || resume_ret == -ENOTCONN || resume_ret == -EINPROGRESS || resume_ret == -EBUSY));
+    if (balance_ret == -ECANCELED) REQUIRE(resume_ret == 0);  // paused, then finished by the resume
+    paused += balance_ret == -ECANCELED;
+    resumed += resume_ret == 0;
+    REQUIRE_FALSE(fs.balance_ctl);
+    REQUIRE_FALSE(fs.exclop_balance_paused);
+    REQUIRE_FALSE(fs.flags & (BTRFS_FS_EXCL_OP | BTRFS_FS_BALANCE_RUNNING));
+    REQUIRE(fs.balance_pause_req == 0);
+    const auto problems = btrfs_check(fs);
+    INFO(fmt::format("fsck:\n{}", fmt::join(problems, "\n")));
+    REQUIRE(problems.empty());
+    const auto lost = btrfs_check_data_against_oracle(fs);
+    INFO(fmt::format("oracle:\n{}", fmt::join(lost, "\n")));
+    REQUIRE(lost.empty());
+  } while (dfs.next() && executions < 200000);
+  CHECK(dfs.exhausted());
+  CHECK(paused > 0);
+  WARN(fmt::format("pause+resume vs balance, DFS p1: {} executions, {} paused, {} resumed", executions, paused, resumed));
+}
