@@ -92,6 +92,13 @@ inline constexpr std::array kFixes{
     fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
              "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
              "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},
+    fix_info{"28553fa992cb", "Btrfs: fix race between shrinking truncate and fiemap", "5.6",
+             "a shrinking truncate locks the io tree range from the new size's sector to the end around dropping "
+             "its extent maps and file extent items (6.1: btrfs_truncate, around btrfs_drop_extent_map_range and "
+             "btrfs_truncate_inode_items). Before it, fiemap (5.5: the range locked, no inode lock) could cache "
+             "an extent map of a prealloc extent the truncate was deleting: stale fiemap answers, hole items "
+             "missing once the file grew. 6.1's fiemap holds i_rwsem shared and caches no extent maps, so with "
+             "the fix off on 6.1 the race cannot happen (fiemap-vs-shrinking-truncate: clean both ways)"},
     fix_info{"6bf9cd2eed9a", "btrfs: fix fatal extent_buffer readahead vs releasepage race", "5.8",
              "read_extent_buffer_pages calls check_buffer_tree_ref after setting io_pages, so releasepage "
              "cannot drop the tree reference of a buffer about to be under IO"},

@@ -28,7 +28,7 @@ unsigned blocked_trans_types(trans_state state) {
   switch (state) {
     case trans_state::running: return 0;
     case trans_state::commit_start: return __TRANS_START | __TRANS_ATTACH;
-    default: return __TRANS_START | __TRANS_ATTACH | __TRANS_JOIN;
+    default: return __TRANS_START | __TRANS_ATTACH | __TRANS_JOIN | __TRANS_JOIN_NOSTART;
   }
 }
 
@@ -36,7 +36,7 @@ unsigned blocked_trans_types(trans_state state) {
 // away with -EBUSY) until the commit is unblocked, then join_transaction: attach to the running
 // transaction or (not for TRANS_ATTACH) start a new one. The kernel's two trans_lock sections
 // (wait_current_trans, join_transaction) are one here: a state change between them only sends the
-// kernel back to wait_current_trans. -ENOENT: TRANS_ATTACH and no transaction runs.
+// kernel back to wait_current_trans. -ENOENT: TRANS_ATTACH or TRANS_JOIN_NOSTART and no transaction runs.
 int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, btrfs_trans_handle* out) {
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L(what), sched::declared());
@@ -47,11 +47,12 @@ int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, b
       // The model unblocks and clears running_transaction in one step (state >= UNBLOCKED below).
       fs_info.trans_lock.unlock();
       fs_info.transaction_wait.wait_event([&] { return cur->state >= trans_state::unblocked; });
-      if (type == TRANS_ATTACH) return -ENOENT;  // attach never catches the next transaction
+      // attach and join_nostart never catch the next transaction (6.1 start_transaction: -EBUSY -> -ENOENT)
+      if (type == TRANS_ATTACH || type == TRANS_JOIN_NOSTART) return -ENOENT;
       continue;
     }
     if (!cur) {
-      if (type == TRANS_ATTACH) {
+      if (type == TRANS_ATTACH || type == TRANS_JOIN_NOSTART) {
         fs_info.trans_lock.unlock();
         return -ENOENT;
       }
@@ -268,6 +269,10 @@ btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info) {
   btrfs_trans_handle h;
   start_transaction(fs_info, TRANS_JOIN, "btrfs_join_transaction", &h);
   return h;
+}
+
+int btrfs_join_transaction_nostart(btrfs_fs_info& fs_info, btrfs_trans_handle* out) {
+  return start_transaction(fs_info, TRANS_JOIN_NOSTART, "btrfs_join_transaction_nostart", out);
 }
 
 bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle* out) {

@@ -30,9 +30,11 @@ enum : unsigned {
   __TRANS_START = 1u << 9,
   __TRANS_ATTACH = 1u << 10,
   __TRANS_JOIN = 1u << 11,
+  __TRANS_JOIN_NOSTART = 1u << 12,
   TRANS_START = __TRANS_START,
   TRANS_ATTACH = __TRANS_ATTACH,
   TRANS_JOIN = __TRANS_JOIN,
+  TRANS_JOIN_NOSTART = __TRANS_JOIN_NOSTART,
   TRANS_EXTWRITERS = __TRANS_START | __TRANS_ATTACH,  // handles the commit waits for before COMMIT_DOING
 };
 
@@ -90,6 +92,10 @@ btrfs_trans_handle btrfs_join_transaction(btrfs_fs_info& fs_info);
 // TRANS_START); when none runs, waits for the last committing one to complete (btrfs_wait_for_commit)
 // and returns false.
 bool btrfs_attach_transaction_barrier(btrfs_fs_info& fs_info, btrfs_trans_handle* out);
+// btrfs_join_transaction_nostart (a6d155d2e363, 4490e803e1fe): joins the running transaction up to
+// COMMIT_START as TRANS_JOIN does and never starts one: -ENOENT when none runs, and after waiting for a
+// commit past COMMIT_START (fiemap's sharedness check then reads the commit roots under commit_root_sem).
+int btrfs_join_transaction_nostart(btrfs_fs_info& fs_info, btrfs_trans_handle* out);
 int btrfs_end_transaction(btrfs_trans_handle& trans);
 // btrfs_commit_transaction: the whole commit, or the wait for another task's commit of the same
 // transaction (wait_for_commit). Returns 0 or a negative errno.

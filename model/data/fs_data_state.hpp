@@ -14,6 +14,7 @@
 
 #include "model/data/btrfs_inode.hpp"
 #include "model/data/data_oracle.hpp"
+#include "model/data/fiemap_check.hpp"
 #include "model/data/ordered_extent.hpp"
 #include "scheduler/sync/mutex.hpp"
 #include "scheduler/sync/rw_semaphore.hpp"
@@ -65,6 +66,7 @@ struct btrfs_fs_data_state {
   sched::Mutex csum_edit_lock{"leaf lock (csum tree)"};
 
   data_oracle oracle;
+  std::vector<fiemap_call> fiemap_calls;  // every FIEMAP of the execution (fiemap_matches_file)
 
   // Counters for tests and reports (never read by model decisions).
   struct data_stats {

@@ -5,6 +5,7 @@
 
 #include "model/data/data_oracle.hpp"
 #include "model/data/delalloc.hpp"
+#include "model/data/extent_io_tree.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/ordered_data.hpp"
@@ -49,9 +50,15 @@ int btrfs_setsize(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t new_size,
     const int w = btrfs_wait_ordered_range(fs_info, inode, keep_end, ~0ull);
     if (!ret) ret = w;
     auto trans = btrfs_start_transaction(fs_info);
+    // 28553fa992cb: the range from the new size's sector on is locked while the items go (the kernel also
+    // drops its extent maps there; the model caches none past the ordered extents waited for above).
+    const bool lock_range = fs_info.fixes.has("28553fa992cb");
+    const uint64_t lock_start = round_down_page(new_size);
+    if (lock_range) lock_extent(inode, lock_start, ~0ull);
     const int t = btrfs_truncate_inode_items(trans, inode, new_size, BTRFS_EXTENT_DATA_KEY);
     if (!ret) ret = t;
     inode.disk_i_size = std::min(inode.disk_i_size, new_size);
+    if (lock_range) unlock_extent(inode, lock_start, ~0ull);
     const int u = btrfs_update_inode(trans, inode);
     if (!ret) ret = u;
     btrfs_end_transaction(trans);

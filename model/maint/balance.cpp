@@ -73,18 +73,25 @@ bool should_balance_chunk(btrfs_fs_info& fs_info, btrfs_balance_control& bctl, c
 }
 
 // __btrfs_balance: the chunks from the highest offset down; new chunks (above the cursor) are not
-// revisited.
+// revisited. Before each chunk it looks at balance_pause_req / balance_cancel_req (-ECANCELED).
 int __btrfs_balance(btrfs_fs_info& fs_info) {
   btrfs_balance_control& bctl = *fs_info.balance_ctl;
   std::map<uint64_t, uint64_t> taken_per_type;
   uint64_t cursor = ~0ull;
   int enospc_errors = 0;
+  int ret = 0;
+  bctl.stat = {};  // zero out stat counters (a resume starts them again)
   // 67c5e7d464bc: the cleaner's mutex (reclaim_bgs_lock) from the search of each chunk until its
   // relocation returned, so that the cleaner cannot remove the same empty chunk meanwhile.
   const bool exclude_cleaner = fs_info.fixes.has("67c5e7d464bc");
   auto lock = [&] { if (exclude_cleaner) fs_info.reclaim_bgs_lock.lock(); };
   auto unlock = [&] { if (exclude_cleaner) fs_info.reclaim_bgs_lock.unlock(); };
   for (uint64_t n = 0; n < kMaxChunks; ++n) {
+    // The kernel's counting pass (not modelled) skips the pause check; this is the relocating pass.
+    if (fs_info.balance_pause_req || fs_info.balance_cancel_req) {
+      ret = -ECANCELED;
+      break;
+    }
     lock();
     const std::optional<chunk_ref> chunk = chunk_before(fs_info, cursor);
     if (!chunk) {
@@ -98,20 +105,124 @@ int __btrfs_balance(btrfs_fs_info& fs_info) {
       continue;
     }
     bctl.stat.expected++;
-    const int ret = btrfs_relocate_chunk(fs_info, chunk->offset);
+    ret = btrfs_relocate_chunk(fs_info, chunk->offset);
     unlock();
     if (ret == -ENOSPC) {
       enospc_errors++;
+      ret = 0;
       continue;
     }
-    if (ret < 0) return ret;
+    if (ret < 0) break;
     bctl.stat.completed++;
   }
   if (enospc_errors) {
     fs_info.log(fmt::format("BTRFS info: {} enospc errors during balance", enospc_errors));
-    return -ENOSPC;
+    if (!ret) ret = -ENOSPC;
   }
-  return 0;
+  return ret;
+}
+
+// update_balance_args: a resumed balance skips chunks it probably did already: the usage filter at
+// 90% for every type that has none (the model has no convert filter, whose soft mode 6.1 sets here).
+void update_balance_args(btrfs_balance_control& bctl) {
+  for (btrfs_balance_args* args : {&bctl.data, &bctl.sys, &bctl.meta})
+    if (args->usage < 0) args->usage = 90;
+}
+
+// btrfs_exclop_start(BTRFS_EXCLOP_BALANCE): test and set in one step (under super_lock).
+bool btrfs_exclop_start_balance(btrfs_fs_info& fs_info) {
+  sched::point(sched::L("btrfs_exclop_start(balance)"));
+  if (fs_info.flags & BTRFS_FS_EXCL_OP) return false;
+  fs_info.flags |= BTRFS_FS_EXCL_OP;
+  return true;
+}
+
+// btrfs_exclop_finish. The model releases balance_mutex before it (its order from before pause and
+// cancel existed); 6.1 finishes under the mutex, which changes no outcome: a balance start that
+// meanwhile finds balance_ctl gone reports another exclusive operation either way.
+void btrfs_exclop_finish_balance(btrfs_fs_info& fs_info) {
+  sched::point(sched::L("btrfs_exclop_finish(balance)"));
+  fs_info.flags &= ~BTRFS_FS_EXCL_OP;
+  fs_info.exclop_balance_paused = false;
+}
+
+// btrfs_try_lock_balance (ioctl.c): 0 with balance_mutex held, `excl_acquired` telling whether this
+// thread took the exclusive operation (false: a paused balance holds it), or an error without it.
+int btrfs_try_lock_balance(btrfs_fs_info& fs_info, bool& excl_acquired) {
+  excl_acquired = false;
+  for (;;) {
+    if (btrfs_exclop_start_balance(fs_info)) {
+      excl_acquired = true;
+      fs_info.balance_mutex.lock();
+      return 0;
+    }
+    fs_info.balance_mutex.lock();
+    if (!fs_info.balance_ctl) {  // another exclusive operation (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)
+      fs_info.balance_mutex.unlock();
+      return -EBUSY;
+    }
+    if (fs_info.flags & BTRFS_FS_BALANCE_RUNNING) {
+      fs_info.balance_mutex.unlock();
+      return -EINPROGRESS;
+    }
+    // Paused: let other waiters of the mutex go first, then look again.
+    fs_info.balance_mutex.unlock();
+    fs_info.balance_mutex.lock();
+    if (fs_info.balance_ctl && !(fs_info.flags & BTRFS_FS_BALANCE_RUNNING)) return 0;
+    fs_info.balance_mutex.unlock();
+  }
+}
+
+// btrfs_balance proper, entered with balance_mutex held and the exclusive operation taken (or handed
+// over by the paused balance); returns with balance_mutex released.
+int btrfs_balance_locked(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl_in) {
+  const bool resume = bctl_in.flags & BTRFS_BALANCE_RESUME;
+  int ret = 0;
+  if (fs_info.balance_pause_req || btrfs_should_cancel_balance(fs_info)) {
+    ret = -EINVAL;
+  } else if (send_check_in_balance(fs_info) && fs_info.send_in_progress) {
+    fs_info.log(fmt::format("BTRFS warning: Can not run balance while send operations are in progress ({} in progress)",
+                            fs_info.send_in_progress));
+    ret = -EAGAIN;
+  }
+  if (ret) {  // out:
+    if (resume) reset_balance_state(fs_info);
+    fs_info.balance_mutex.unlock();
+    btrfs_exclop_finish_balance(fs_info);
+    return ret;
+  }
+  if (!resume) {
+    FSRACE_BUG_ON(fs_info.balance_ctl.has_value(), "btrfs_balance: balance_ctl already set");
+    fs_info.balance_ctl = bctl_in;
+  } else {
+    update_balance_args(*fs_info.balance_ctl);
+  }
+  FSRACE_ASSERT(!(fs_info.flags & BTRFS_FS_BALANCE_RUNNING), "btrfs_balance: BTRFS_FS_BALANCE_RUNNING already set");
+  fs_info.flags |= BTRFS_FS_BALANCE_RUNNING;
+  if (resume) fs_info.log("BTRFS info: balance: resume");
+  fs_info.balance_mutex.unlock();
+
+  ret = __btrfs_balance(fs_info);
+
+  fs_info.balance_mutex.lock();
+  bool paused = false;
+  if (ret == -ECANCELED && fs_info.balance_pause_req) {
+    fs_info.log("BTRFS info: balance: paused");
+    fs_info.exclop_balance_paused = true;  // btrfs_exclop_balance(BTRFS_EXCLOP_BALANCE_PAUSED)
+    paused = true;
+  } else if (ret == -ECANCELED) {
+    fs_info.log("BTRFS info: balance: canceled");
+  } else if (ret) {
+    fs_info.log(fmt::format("BTRFS info: balance: ended with status: {}", ret));
+  }
+  fs_info.flags &= ~BTRFS_FS_BALANCE_RUNNING;
+  if (!paused) reset_balance_state(fs_info);  // a paused balance keeps balance_ctl for its resume
+  // wake_up(balance_wait_q): only pause and cancel sleep there; with nobody waiting it changes
+  // nothing, so the balances of scenarios without them get no extra scheduling point.
+  if (fs_info.balance_wait_q.has_waiters()) fs_info.balance_wait_q.wake_up();
+  fs_info.balance_mutex.unlock();
+  if (!paused) btrfs_exclop_finish_balance(fs_info);
+  return ret;
 }
 
 }  // namespace
@@ -151,35 +262,98 @@ int btrfs_relocate_chunk(btrfs_fs_info& fs_info, uint64_t chunk_offset) {
   return ret;
 }
 
-int btrfs_balance(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl_in) {
-  if (!(bctl_in.flags & (BTRFS_BALANCE_DATA | BTRFS_BALANCE_METADATA | BTRFS_BALANCE_SYSTEM))) return -EINVAL;
+int btrfs_balance(btrfs_fs_info& fs_info, const btrfs_balance_control& bargs) {
+  const bool resume = bargs.flags & BTRFS_BALANCE_RESUME;
+  if (!resume && !(bargs.flags & (BTRFS_BALANCE_DATA | BTRFS_BALANCE_METADATA | BTRFS_BALANCE_SYSTEM))) return -EINVAL;
   // btrfs_ioctl_balance: exclusive operations (balance, device add/remove/replace/resize) exclude
-  // each other; test and set in one step.
-  sched::point(sched::L("btrfs_exclop_start(balance)"));
-  if (fs_info.flags & BTRFS_FS_EXCL_OP) return -EBUSY;
-  fs_info.flags |= BTRFS_FS_EXCL_OP;
-
-  fs_info.balance_mutex.lock();
-  int ret = 0;
-  if (send_check_in_balance(fs_info) && fs_info.send_in_progress) {
-    fs_info.log(fmt::format("BTRFS warning: Can not run balance while send operations are in progress ({} in progress)",
-                            fs_info.send_in_progress));
-    ret = -EAGAIN;
-  } else {
-    fs_info.balance_ctl = bctl_in;
-    fs_info.balance_ctl->stat = {};
-    fs_info.flags |= BTRFS_FS_BALANCE_RUNNING;
+  // each other; a paused balance hands its exclusive operation to the resume.
+  bool excl_acquired = false;
+  int ret = btrfs_try_lock_balance(fs_info, excl_acquired);
+  if (ret) return ret;
+  if (resume && !fs_info.balance_ctl) {
+    ret = -ENOTCONN;
+  } else if (!resume && fs_info.balance_ctl) {
+    ret = -EINPROGRESS;  // paused
+  }
+  if (ret) {  // out_unlock:
     fs_info.balance_mutex.unlock();
-    ret = __btrfs_balance(fs_info);
+    if (excl_acquired) btrfs_exclop_finish_balance(fs_info);
+    return ret;
+  }
+  if (resume) {
+    fs_info.balance_ctl->flags |= BTRFS_BALANCE_RESUME;
+    // btrfs_exclop_balance(BTRFS_EXCLOP_BALANCE)
+    FSRACE_ASSERT(fs_info.exclop_balance_paused, "btrfs_exclop_balance: exclusive operation is not a paused balance");
+    fs_info.exclop_balance_paused = false;
+    return btrfs_balance_locked(fs_info, *fs_info.balance_ctl);
+  }
+  return btrfs_balance_locked(fs_info, bargs);
+}
+
+int btrfs_resume_balance(btrfs_fs_info& fs_info) {
+  btrfs_balance_control bargs;
+  bargs.flags = BTRFS_BALANCE_RESUME;
+  return btrfs_balance(fs_info, bargs);
+}
+
+int btrfs_pause_balance(btrfs_fs_info& fs_info) {
+  fs_info.balance_mutex.lock();
+  if (!fs_info.balance_ctl) {
+    fs_info.balance_mutex.unlock();
+    return -ENOTCONN;
+  }
+  int ret = 0;
+  if (fs_info.flags & BTRFS_FS_BALANCE_RUNNING) {
+    fs_info.balance_pause_req++;
+    fs_info.balance_mutex.unlock();
+    fs_info.balance_wait_q.wait_event([&] { return !(fs_info.flags & BTRFS_FS_BALANCE_RUNNING); });
     fs_info.balance_mutex.lock();
-    fs_info.flags &= ~BTRFS_FS_BALANCE_RUNNING;
-    fs_info.balance_ctl.reset();
+    // "we are good with balance_ctl ripped off from under us"
+    FSRACE_BUG_ON(fs_info.flags & BTRFS_FS_BALANCE_RUNNING, "btrfs_pause_balance: balance running again");
+    fs_info.balance_pause_req--;
+  } else {
+    ret = -ENOTCONN;  // paused already
   }
   fs_info.balance_mutex.unlock();
-
-  sched::point(sched::L("btrfs_exclop_finish(balance)"));
-  fs_info.flags &= ~BTRFS_FS_EXCL_OP;
   return ret;
+}
+
+int btrfs_cancel_balance(btrfs_fs_info& fs_info) {
+  fs_info.balance_mutex.lock();
+  if (!fs_info.balance_ctl) {
+    fs_info.balance_mutex.unlock();
+    return -ENOTCONN;
+  }
+  // 6.1 refuses a read-only mount here (-EROFS); the model mounts read-write only.
+  fs_info.balance_cancel_req++;
+  if (fs_info.flags & BTRFS_FS_BALANCE_RUNNING) {
+    // The balancing thread tears itself down (and deletes balance_ctl); wait for it.
+    fs_info.balance_mutex.unlock();
+    fs_info.balance_wait_q.wait_event([&] { return !(fs_info.flags & BTRFS_FS_BALANCE_RUNNING); });
+    fs_info.balance_mutex.lock();
+  } else {
+    // Paused: let other waiters of the mutex go first, then look again.
+    fs_info.balance_mutex.unlock();
+    fs_info.balance_mutex.lock();
+    if (fs_info.balance_ctl) {
+      reset_balance_state(fs_info);
+      btrfs_exclop_finish_balance(fs_info);
+      fs_info.log("BTRFS info: balance: canceled");
+    }
+  }
+  FSRACE_ASSERT(!(fs_info.flags & BTRFS_FS_BALANCE_RUNNING), "btrfs_cancel_balance: balance running after cancel");
+  fs_info.balance_cancel_req--;
+  fs_info.balance_mutex.unlock();
+  return 0;
+}
+
+bool btrfs_should_cancel_balance(const btrfs_fs_info& fs_info) {
+  return fs_info.balance_cancel_req || fs_info.reloc_cancel_req;  // no fatal signals in the model
+}
+
+void reset_balance_state(btrfs_fs_info& fs_info) {
+  FSRACE_BUG_ON(!fs_info.balance_ctl, "reset_balance_state: no balance_ctl");
+  fs_info.balance_ctl.reset();
 }
 
 int btrfs_relocate_nth_block_group(btrfs_fs_info& fs_info, uint64_t type_flag, uint64_t index) {

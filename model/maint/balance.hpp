@@ -20,10 +20,33 @@ namespace fsrace::model {
 struct btrfs_fs_info;
 
 // btrfs_ioctl_balance + btrfs_balance: relocates every chunk the control's type flags and filters
-// select, from the highest chunk offset down. 0, -EBUSY (exclusive operation running), -EAGAIN
-// (9e967495e0e0: sends running), -EINVAL (no type selected), or the first error of a relocation
-// other than -ENOSPC. Progress is left in fs_info.balance_ctl while it runs.
+// select, from the highest chunk offset down. 0, -EBUSY (another exclusive operation runs: 6.1's
+// BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS), -EINPROGRESS (a balance runs or is paused), -EAGAIN
+// (9e967495e0e0: sends running), -EINVAL (no type selected; a pause or cancel request pending),
+// -ECANCELED (paused or canceled: a paused balance keeps fs_info.balance_ctl and the exclusive
+// operation), or the first error of a relocation other than -ENOSPC. Progress is left in
+// fs_info.balance_ctl while it runs. With BTRFS_BALANCE_RESUME in bctl.flags it continues the paused
+// balance instead (its own filters, bctl's are ignored): -ENOTCONN when none is paused.
 int btrfs_balance(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl);
+
+// btrfs_ioctl_balance with BTRFS_BALANCE_RESUME (`btrfs balance resume`).
+int btrfs_resume_balance(btrfs_fs_info& fs_info);
+
+// btrfs_ioctl_balance_ctl(BTRFS_BALANCE_CTL_PAUSE) = btrfs_pause_balance: asks the running balance to
+// stop before its next chunk and waits until it has. 0, or -ENOTCONN when no balance runs.
+int btrfs_pause_balance(btrfs_fs_info& fs_info);
+
+// btrfs_ioctl_balance_ctl(BTRFS_BALANCE_CTL_CANCEL) = btrfs_cancel_balance: a running balance stops at
+// its next check (between chunks, or inside relocation) and is torn down by its own thread, which
+// this one waits for; a paused one is torn down here. 0, or -ENOTCONN when there is no balance.
+int btrfs_cancel_balance(btrfs_fs_info& fs_info);
+
+// btrfs_should_cancel_balance (relocation.c): relocation gives up with -ECANCELED when it is true.
+bool btrfs_should_cancel_balance(const btrfs_fs_info& fs_info);
+
+// reset_balance_state: forgets fs_info.balance_ctl (the caller holds balance_mutex). The balance item
+// of the root tree that 6.1 deletes here is not modelled (README audit).
+void reset_balance_state(btrfs_fs_info& fs_info);
 
 // btrfs_relocate_chunk: relocates the block group of the chunk at chunk_offset and removes the chunk.
 // The caller holds fs_info.reclaim_bgs_lock (so the cleaner cannot remove it meanwhile).

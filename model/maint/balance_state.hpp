@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/wait_queue.hpp"
 
 namespace fsrace::model {
 
@@ -25,8 +26,14 @@ struct btrfs_balance_args {
   uint64_t limit = 0;         // BTRFS_BALANCE_ARGS_LIMIT: at most this many chunks of the type; 0 off
 };
 
-// Balance type flags (BTRFS_BALANCE_DATA / SYSTEM / METADATA).
-enum : uint64_t { BTRFS_BALANCE_DATA = 1ull << 0, BTRFS_BALANCE_SYSTEM = 1ull << 1, BTRFS_BALANCE_METADATA = 1ull << 2 };
+// Balance type flags (BTRFS_BALANCE_DATA / SYSTEM / METADATA) and BTRFS_BALANCE_RESUME (uapi values):
+// RESUME asks btrfs_ioctl_balance to continue the paused fs_info->balance_ctl.
+enum : uint64_t {
+  BTRFS_BALANCE_DATA = 1ull << 0,
+  BTRFS_BALANCE_SYSTEM = 1ull << 1,
+  BTRFS_BALANCE_METADATA = 1ull << 2,
+  BTRFS_BALANCE_RESUME = 1ull << 4,
+};
 
 struct btrfs_balance_progress {
   uint64_t expected = 0, considered = 0, completed = 0;
@@ -89,6 +96,17 @@ struct btrfs_reloc_stats {
 
 struct btrfs_fs_balance_state {
   std::optional<btrfs_balance_control> balance_ctl;  // fs_info->balance_ctl, under balance_mutex
+  // atomic_t balance_pause_req / balance_cancel_req: read by __btrfs_balance between chunks and by
+  // btrfs_should_cancel_balance inside relocation (plain reads: the kernel reads them without a lock).
+  int balance_pause_req = 0, balance_cancel_req = 0;
+  // atomic_t reloc_cancel_req: the cancel of device remove / resize, which the model has no operation
+  // for; it stays 0 and is read where 6.1 reads it.
+  int reloc_cancel_req = 0;
+  // Pause and cancel sleep here until BTRFS_FS_BALANCE_RUNNING is clear; btrfs_balance wakes them.
+  sched::WaitQueue balance_wait_q{"fs_info->balance_wait_q"};
+  // fs_info->exclusive_operation == BTRFS_EXCLOP_BALANCE_PAUSED: a paused balance keeps the exclusive
+  // operation (BTRFS_FS_EXCL_OP stays set) until it is resumed or canceled.
+  bool exclop_balance_paused = false;
   std::optional<reloc_control> reloc_ctl;             // fs_info->reloc_ctl, under reloc_mutex
   // 1cea5cf0e664: send_in_progress and BTRFS_FS_RELOC_RUNNING are tested and changed under this lock.
   sched::SpinLock send_reloc_lock{"fs_info->send_reloc_lock"};

@@ -76,15 +76,24 @@ void add_spare_block_device(btrfs_fs_info& fs_info, uint64_t size) {
 }
 
 int btrfs_ioctl_add_dev(btrfs_fs_info& fs_info, size_t spare, uint64_t* devid_out) {
-  // btrfs_exclop_start(BTRFS_EXCLOP_DEV_ADD): test and set in one step. A paused balance is not modelled.
+  // btrfs_exclop_start(BTRFS_EXCLOP_DEV_ADD), else btrfs_exclop_start_try_lock: a paused balance lets a device
+  // be added; the exclusive operation becomes DEV_ADD for the call and BALANCE_PAUSED again after it.
   sched::point(sched::L("btrfs_exclop_start(dev add)"));
-  if (fs_info.flags & BTRFS_FS_EXCL_OP) return -EBUSY;
+  bool restore_op = false;
+  if (fs_info.flags & BTRFS_FS_EXCL_OP) {
+    if (!fs_info.exclop_balance_paused) return -EBUSY;  // BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS
+    fs_info.exclop_balance_paused = false;  // fs_info->exclusive_operation = BTRFS_EXCLOP_DEV_ADD
+    restore_op = true;
+  }
   fs_info.flags |= BTRFS_FS_EXCL_OP;
   uint64_t devid = 0;
   const int ret = btrfs_init_new_device(fs_info, spare, &devid);
   if (ret == 0) fs_info.log(fmt::format("BTRFS info: disk added {}", fs_info.spare_bdevs[spare].bdev.name()));
   if (ret == 0 && devid_out) *devid_out = devid;
-  fs_info.flags &= ~BTRFS_FS_EXCL_OP;  // btrfs_exclop_finish
+  if (restore_op)
+    fs_info.exclop_balance_paused = true;  // btrfs_exclop_balance(BTRFS_EXCLOP_BALANCE_PAUSED)
+  else
+    fs_info.flags &= ~BTRFS_FS_EXCL_OP;  // btrfs_exclop_finish
   return ret;
 }
 

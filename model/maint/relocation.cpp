@@ -15,6 +15,7 @@
 #include "model/data/delalloc.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/fs_info.hpp"
+#include "model/maint/balance.hpp"
 #include "model/maint/relocation_internal.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
@@ -146,6 +147,10 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
         err = ret;
         break;
       }
+    }
+    if (btrfs_should_cancel_balance(fs_info)) {  // balance cancel: give up after this extent
+      err = -ECANCELED;
+      break;
     }
   }
   if (!err) err = relocate_file_extent_cluster(fs_info, rc);

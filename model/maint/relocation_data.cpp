@@ -21,6 +21,7 @@
 #include "model/data/extent_io_tree.hpp"
 #include "model/delayed_ref.hpp"
 #include "model/fs_info.hpp"
+#include "model/maint/balance.hpp"
 #include "model/maint/relocation_internal.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
@@ -112,6 +113,8 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
     }
     de.pages = std::make_shared<const std::vector<uint8_t>>(std::move(buf));
     fs_info.reloc_stats.data_extents_moved++;
+    // relocate_one_page checks after every page; the model reads an extent in one piece.
+    if (btrfs_should_cancel_balance(fs_info)) return -ECANCELED;
   }
   return 0;
 }

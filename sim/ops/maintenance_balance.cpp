@@ -1,5 +1,6 @@
-// The balance family: btrfs balance with type filters (model/maint/balance.hpp) and the relocation of
-// one block group as device shrink / removal do it (btrfs_relocate_chunk without balance).
+// The balance family: btrfs balance with type filters (model/maint/balance.hpp), its pause, cancel and
+// resume, and the relocation of one block group as device shrink / removal do it
+// (btrfs_relocate_chunk without balance).
 #include <cerrno>
 #include <string>
 
@@ -29,7 +30,9 @@ void register_balance_ops(catalogue& cat) {
              "while sends run), then relocates every chunk of the selected types that passes the filters, from the "
              "highest logical address down (btrfs_relocate_chunk: btrfs_relocate_block_group, then "
              "btrfs_remove_chunk). No type flag set = all types (--full-balance). The filters apply to every "
-             "selected type.",
+             "selected type. Before each chunk it stops with -ECANCELED when paused or canceled (relocation checks "
+             "cancel after each extent too); -EINPROGRESS when a balance runs or is paused, -EINVAL when a pause "
+             "or cancel request is pending.",
              [](exec_context& ctx, const params& p) {
                model::btrfs_balance_control bctl;
                uint64_t flags = 0;
@@ -56,7 +59,34 @@ void register_balance_ops(catalogue& cat) {
       .optional(0)
       .size("vrange_end", "end of the vrange filter; 0 = no filter")
       .optional(0)
-      .allow_errors({-EAGAIN, -EBUSY});
+      .allow_errors({-EAGAIN, -EBUSY, -ECANCELED, -EINPROGRESS, -EINVAL});
+
+  cat.add_op("balance_pause", "balance",
+             "btrfs balance pause (btrfs_ioctl_balance_ctl -> btrfs_pause_balance): raises balance_pause_req and "
+             "waits on balance_wait_q until BTRFS_FS_BALANCE_RUNNING is clear; the balance stops before its next "
+             "chunk, returns -ECANCELED and stays paused (balance_ctl and the exclusive operation kept, "
+             "BTRFS_EXCLOP_BALANCE_PAUSED). -ENOTCONN when no balance runs (none, or paused already).",
+             [](exec_context& ctx, const params&) { return model::btrfs_pause_balance(ctx.fs()); })
+      .allow_errors({-ENOTCONN});
+
+  cat.add_op("balance_cancel", "balance",
+             "btrfs balance cancel (btrfs_ioctl_balance_ctl -> btrfs_cancel_balance): raises balance_cancel_req; "
+             "a running balance stops at its next check (between chunks, or inside relocation after an extent: "
+             "btrfs_should_cancel_balance) and returns -ECANCELED, this thread waiting on balance_wait_q; a "
+             "paused one is torn down here (balance_ctl freed, exclusive operation finished). 0, or -ENOTCONN "
+             "when there is no balance.",
+             [](exec_context& ctx, const params&) { return model::btrfs_cancel_balance(ctx.fs()); })
+      .allow_errors({-ENOTCONN});
+
+  cat.add_op("balance_resume", "balance",
+             "btrfs balance resume (btrfs_ioctl_balance with BTRFS_BALANCE_RESUME): takes over the paused "
+             "balance's exclusive operation (btrfs_try_lock_balance) and runs it again from the highest chunk "
+             "down with its own filters, a 90% usage filter added to each type without one (update_balance_args). "
+             "-ENOTCONN when nothing is paused, -EINPROGRESS when a balance runs, -EBUSY when another exclusive "
+             "operation runs, -EINVAL when a pause or cancel request is pending, -ECANCELED when paused or "
+             "canceled again.",
+             [](exec_context& ctx, const params&) { return model::btrfs_resume_balance(ctx.fs()); })
+      .allow_errors({-ENOTCONN, -EINPROGRESS, -EBUSY, -EINVAL, -ECANCELED, -EAGAIN});
 
   cat.add_op("relocate_block_group", "balance",
              "Relocates one block group and removes its chunk as device shrink and removal do (btrfs_relocate_chunk "

@@ -11,6 +11,7 @@ void register_scrub_ops(catalogue&);  // sim/ops/maintenance_scrub.cpp
 void register_reflink_ops(catalogue&);  // sim/ops/reflink.cpp
 void register_resize_ops(catalogue&);  // sim/ops/maintenance_resize.cpp
 void register_device_ops(catalogue&);  // sim/ops/maintenance_device.cpp
+void register_fiemap_ops(catalogue&);  // sim/ops/fiemap.cpp
 
 void register_all_ops(catalogue& cat) {
   register_core_ops(cat);
@@ -22,6 +23,7 @@ void register_all_ops(catalogue& cat) {
   register_reflink_ops(cat);
   register_resize_ops(cat);
   register_device_ops(cat);
+  register_fiemap_ops(cat);
 }
 
 }  // namespace fsrace::sim
