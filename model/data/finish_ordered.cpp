@@ -1,5 +1,4 @@
 // btrfs_finish_ordered_io (inode.c) and the endio write worker that runs it.
-#include <algorithm>
 #include <cerrno>
 
 #include "model/block_group.hpp"
@@ -17,10 +16,11 @@
 namespace fsrace::model {
 namespace {
 
-// btrfs_ordered_update_i_size: the inode item's size follows the data that reached the tree.
-void ordered_update_i_size(btrfs_inode& inode, const btrfs_ordered_extent& oe) {
-  inode.disk_i_size = std::max(inode.disk_i_size, std::min(inode.i_size, oe.end()));
-}
+// btrfs_inode_safe_disk_i_size_write(inode, 0) (file-item.c) with NO_HOLES, the model's only mode: the
+// inode item takes the in-memory i_size at every ordered extent completion, even past ranges whose data
+// has not reached the tree yet (an implicit hole). Without NO_HOLES 6.1 stops at the first gap in the
+// file extent tree; before 5.8 btrfs_ordered_update_i_size went no further than this ordered extent.
+void btrfs_inode_safe_disk_i_size_write(btrfs_inode& inode) { inode.disk_i_size = inode.i_size; }
 
 }  // namespace
 
@@ -47,7 +47,7 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
     inode.extent_tree.erase(fo);
     if (!nocow && !prealloc) btrfs_free_reserved_extent(fs_info, oe->start, oe->disk_len);
   } else if (nocow) {
-    ordered_update_i_size(inode, *oe);
+    btrfs_inode_safe_disk_i_size_write(inode);
     auto trans = btrfs_join_transaction(fs_info);
     ret = btrfs_update_inode(trans, inode);
     btrfs_end_transaction(trans);
@@ -62,7 +62,7 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
     inode.extent_tree.erase(fo);  // unpin_extent_cache: the file extent item describes it now
     for (const auto& sums : oe->sums)  // add_pending_csums
       if (!ret) ret = btrfs_csum_file_blocks(trans, sums);
-    ordered_update_i_size(inode, *oe);
+    btrfs_inode_safe_disk_i_size_write(inode);
     if (!ret) ret = btrfs_update_inode(trans, inode);
     unlock_extent(inode, fo, end);
     btrfs_end_transaction(trans);

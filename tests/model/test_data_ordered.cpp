@@ -140,3 +140,29 @@ TEST_CASE("a COW direct IO write reserves its extent before its ordered extent e
   }
   CHECK(window_seen > 0);
 }
+
+TEST_CASE("an ordered extent's completion gives the inode item the in-memory i_size (NO_HOLES), past data still in delalloc",
+          "[data][ordered]") {
+  // 6.1's btrfs_inode_safe_disk_i_size_write with NO_HOLES: disk_i_size = i_size, whatever part of the file
+  // has reached the tree; the range still in delalloc reads as an implicit hole from the item.
+  auto fs = make_fs();
+  run_in_fiber([&] {
+    btrfs_inode& inode = create_file(*fs, "a");
+    MUST(btrfs_buffered_write(*fs, inode, 0, pattern_bytes(1, 0, 4096), "write a [0, 4K)"));
+    MUST(btrfs_buffered_write(*fs, inode, 1 << 20, pattern_bytes(2, 1 << 20, 4096), "write a [1M, 1M+4K)"));
+    CHECK(inode.i_size == (1u << 20) + 4096);
+    CHECK(inode.disk_i_size == 0);
+    MUST(btrfs_fdatawrite_range(*fs, inode, 0, 4096));  // only the first range
+    MUST(btrfs_wait_ordered_range(*fs, inode, 0, 4096));
+    CHECK(file_extents(*fs, inode).size() == 1);
+    CHECK(inode.delalloc_bytes == 4096);  // the second range is still delalloc
+    CHECK(inode.disk_i_size == (1u << 20) + 4096);
+    item_value v;
+    MUST(btrfs_lookup_item(*fs, *fs->get_fs_root(kFsTree), {inode.ino, BTRFS_INODE_ITEM_KEY, 0}, &v));
+    CHECK(std::get<btrfs_inode_item>(v).size == (1u << 20) + 4096);
+    MUST(btrfs_sync_fs(*fs));
+    btrfs_iput(*fs, inode);
+  });
+  CHECK(btrfs_check(*fs).empty());
+  CHECK(btrfs_check_data_against_oracle(*fs).empty());
+}
