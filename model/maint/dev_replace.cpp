@@ -168,7 +168,8 @@ int btrfs_dev_replace_cancel(btrfs_fs_info& fs_info) {
   r.lock_finishing_cancel_unmount.lock();
   r.rwsem.down_write();
   int result = BTRFS_IOCTL_DEV_REPLACE_RESULT_NO_ERROR;
-  uint64_t state = r.replace_state;
+  const uint64_t replace_state = r.replace_state;
+  uint64_t state = replace_state;
   // d189dd70e255: a started replace is canceled by cancelling its copy, and only when the copy runs
   // (btrfs_scrub_cancel finds scrubs_running); btrfs_dev_replace_finishing, called with the copy's
   // -ECANCELED, then removes the target. Before it a started replace was canceled as a suspended one
@@ -207,7 +208,8 @@ int btrfs_dev_replace_cancel(btrfs_fs_info& fs_info) {
       btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
       const int ret = btrfs_commit_transaction(trans);
       FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_cancel: commit failed: {}", ret);
-      fs_info.log(fmt::format("BTRFS info: suspended dev_replace from devid {} canceled", srcdevid));
+      fs_info.log(fmt::format("BTRFS info: {}dev_replace from devid {} canceled",
+                              replace_state == BTRFS_IOCTL_DEV_REPLACE_STATE_SUSPENDED ? "suspended " : "", srcdevid));
       if (tgtdevid != BTRFS_NO_DEVICE) btrfs_destroy_dev_replace_tgtdev(fs_info);
       break;
     }
