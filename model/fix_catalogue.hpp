@@ -67,6 +67,14 @@ inline constexpr std::array kFixes{
              "will_be_snapshotted (6.1's snapshot_lock readers), raised before that flush, so the snapshot's own "
              "flush COWed nocow buffered writes that had reserved no data space (the data space was full): their "
              "writeback failed with -ENOSPC and the data, acknowledged to user space, was lost"},
+    fix_info{"d189dd70e255", "btrfs: fix use-after-free due to race between replace start and cancel", "5.0",
+             "btrfs_dev_replace_cancel of a started replace only cancels its copy (btrfs_scrub_cancel) and "
+             "returns BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED when no copy runs yet; the replace's finishing "
+             "removes the target after a canceled copy. Before it the cancel set the state CANCELED, cleared "
+             "dev_replace->tgtdev, ignored btrfs_scrub_cancel's -ENOTCONN, committed and freed the target itself, "
+             "while the replace thread, between setting STARTED and its copy raising scrubs_running, went on to "
+             "copy to it: WARN_ON(!dev_replace.tgtdev) in scrub_setup_ctx and a NULL dereference, or writes "
+             "through sctx->wr_tgtdev to the freed device"},
     fix_info{"d8b552424210", "Btrfs: fix race between reflink/dedupe and relocation", "5.1",
              "clone (btrfs_clone_files) and dedupe (btrfs_extent_same_range) lock the source range in the io tree "
              "as well as the destination (btrfs_double_extent_lock), so relocation's replace_file_extents, whose "

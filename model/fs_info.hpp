@@ -120,6 +120,9 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   // paused at a safe point (scrub_blocked_if_needed).
   sched::Mutex scrub_lock{"fs_info->scrub_lock"};
   int scrubs_running = 0, scrubs_paused = 0, scrub_pause_req = 0;
+  // btrfs_scrub_cancel raises it while it waits for scrubs_running to drop to 0; every running scrub sees
+  // it before its next extent search and returns -ECANCELED.
+  int scrub_cancel_req = 0;
   sched::WaitQueue scrub_pause_wait{"fs_info->scrub_pause_wait"};
 
   // The images this filesystem was imported from (null after the model's mkfs): the export writes their

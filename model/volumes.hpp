@@ -26,6 +26,10 @@ struct btrfs_device {
   // only these. Device removal takes the device off first, under chunk_mutex.
   bool in_alloc_list = true;
   block_device bdev;
+  // btrfs_free_device ran (a replace target destroyed by cancel or a failed replace): the model keeps the
+  // object alive for whoever still holds it, and a use through such a pointer is the use-after-free
+  // KASAN would report (a BUG finding where the model uses it).
+  bool freed = false;
 };
 
 // A block device of the machine that is not in the filesystem (a scenario's filesystem.spare_devices):

@@ -41,7 +41,18 @@ int btrfs_init_dev_replace_tgtdev(btrfs_fs_info& fs_info, const btrfs_device& sr
   return 0;
 }
 
-void btrfs_destroy_dev_replace_tgtdev(btrfs_fs_info& fs_info) { fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID); }
+// btrfs_destroy_dev_replace_tgtdev: off the device list under device_list_mutex, then btrfs_free_device.
+// Whoever still holds the device (a replace copy's sctx->wr_tgtdev) holds freed memory.
+void btrfs_destroy_dev_replace_tgtdev(btrfs_fs_info& fs_info) {
+  fs_info.device_list_mutex.lock();
+  auto it = fs_info.devices.find(BTRFS_DEV_REPLACE_DEVID);
+  FSRACE_MODEL_CHECK(it != fs_info.devices.end() && it->second->is_tgtdev_for_dev_replace,
+                     "btrfs_destroy_dev_replace_tgtdev: no replace target");
+  std::shared_ptr<btrfs_device> tgt = std::move(it->second);
+  fs_info.devices.erase(it);
+  fs_info.device_list_mutex.unlock();
+  tgt->freed = true;  // btrfs_close_bdev, synchronize_rcu, btrfs_free_device
+}
 
 }  // namespace
 
@@ -117,7 +128,8 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
     r.rwsem.up_write();
     fs_info.chunk_mutex.unlock();
     fs_info.device_list_mutex.unlock();
-    fs_info.log(fmt::format("BTRFS error: btrfs_scrub_dev({}, devid {}) failed {}", "replace", srcdevid, scrub_ret));
+    if (scrub_ret != -ECANCELED)
+      fs_info.log(fmt::format("BTRFS error: btrfs_scrub_dev({}, devid {}) failed {}", "replace", srcdevid, scrub_ret));
     btrfs_destroy_dev_replace_tgtdev(fs_info);
     r.lock_finishing_cancel_unmount.unlock();
     return scrub_ret;
@@ -148,6 +160,71 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   btrfs_commit_transaction(trans);
   r.lock_finishing_cancel_unmount.unlock();
   return 0;
+}
+
+int btrfs_dev_replace_cancel(btrfs_fs_info& fs_info) {
+  btrfs_dev_replace& r = fs_info.dev_replace;
+  // sb_rdonly: -EROFS (the model mounts read-write only).
+  r.lock_finishing_cancel_unmount.lock();
+  r.rwsem.down_write();
+  int result = BTRFS_IOCTL_DEV_REPLACE_RESULT_NO_ERROR;
+  const uint64_t replace_state = r.replace_state;
+  uint64_t state = replace_state;
+  // d189dd70e255: a started replace is canceled by cancelling its copy, and only when the copy runs
+  // (btrfs_scrub_cancel finds scrubs_running); btrfs_dev_replace_finishing, called with the copy's
+  // -ECANCELED, then removes the target. Before it a started replace was canceled as a suspended one
+  // still is: state CANCELED and the target freed here, whatever the replace thread was doing, which
+  // between setting STARTED and its copy raising scrubs_running goes on to copy to the freed target.
+  if (state == BTRFS_IOCTL_DEV_REPLACE_STATE_STARTED && !fs_info.fixes.has("d189dd70e255"))
+    state = BTRFS_IOCTL_DEV_REPLACE_STATE_SUSPENDED;
+  switch (state) {
+    case BTRFS_IOCTL_DEV_REPLACE_STATE_NEVER_STARTED:
+    case BTRFS_IOCTL_DEV_REPLACE_STATE_FINISHED:
+    case BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED:
+      result = BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED;
+      r.rwsem.up_write();
+      break;
+    case BTRFS_IOCTL_DEV_REPLACE_STATE_STARTED: {
+      const uint64_t srcdevid = r.srcdev;
+      r.rwsem.up_write();
+      if (btrfs_scrub_cancel(fs_info) < 0) {
+        result = BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED;
+      } else {
+        // btrfs_dev_replace_finishing() handles the cleanup.
+        fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} canceled", srcdevid));
+      }
+      break;
+    }
+    case BTRFS_IOCTL_DEV_REPLACE_STATE_SUSPENDED: {
+      // The cleanup step of btrfs_dev_replace_finishing, done here: no copy runs to do it.
+      const uint64_t tgtdevid = r.tgtdev, srcdevid = r.srcdev;
+      r.tgtdev = r.srcdev = BTRFS_NO_DEVICE;
+      r.replace_state = BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED;
+      r.item_needs_writeback = true;
+      r.rwsem.up_write();
+      // 6.1: a suspended replace has no copy running. Before d189dd70e255, for a started replace, the
+      // -ENOTCONN of a copy not running yet was ignored.
+      btrfs_scrub_cancel(fs_info);
+      btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+      const int ret = btrfs_commit_transaction(trans);
+      FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_cancel: commit failed: {}", ret);
+      fs_info.log(fmt::format("BTRFS info: {}dev_replace from devid {} canceled",
+                              replace_state == BTRFS_IOCTL_DEV_REPLACE_STATE_SUSPENDED ? "suspended " : "", srcdevid));
+      if (tgtdevid != BTRFS_NO_DEVICE) btrfs_destroy_dev_replace_tgtdev(fs_info);
+      break;
+    }
+    default:
+      r.rwsem.up_write();
+      result = -EINVAL;
+  }
+  r.lock_finishing_cancel_unmount.unlock();
+  return result;
+}
+
+int btrfs_ioctl_dev_replace_cancel(btrfs_fs_info& fs_info) {
+  sched::point(sched::L("btrfs_ioctl_dev_replace(CANCEL)"));
+  const int result = btrfs_dev_replace_cancel(fs_info);
+  return result == BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED ? -ENOTCONN : result;
 }
 
 int btrfs_dev_replace_by_ioctl(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t tgtdev_size,

@@ -29,4 +29,14 @@ int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t 
 // replace is canceled and the target removed. Returns scrub_ret or the commit's error.
 int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret);
 
+// btrfs_dev_replace_cancel (BTRFS_IOCTL_DEV_REPLACE_CMD_CANCEL, `btrfs replace cancel`): returns the
+// ioctl's args->result: BTRFS_IOCTL_DEV_REPLACE_RESULT_NO_ERROR when a replace copy was running and was
+// canceled (the replace thread's finishing then removes the target; its start returns -ECANCELED),
+// BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED when no replace runs or its copy has not started yet
+// (with d189dd70e255; before it such a replace was canceled and its target freed here).
+int btrfs_dev_replace_cancel(btrfs_fs_info& fs_info);
+// The operation's view of it: 0 for NO_ERROR, -ENOTCONN for NOT_STARTED (what `btrfs replace cancel`
+// reports with exit status 2, the errno scrub and balance cancel return with nothing to cancel).
+int btrfs_ioctl_dev_replace_cancel(btrfs_fs_info& fs_info);
+
 }  // namespace fsrace::model

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include <fmt/format.h>
+
 #include "model/fs_info.hpp"
 #include "model/maint/dev_replace.hpp"
 #include "model/maint/scrub_internal.hpp"
@@ -18,6 +20,17 @@ void scrub_blocked_locked(btrfs_fs_info& fs_info) {
     fs_info.scrub_pause_wait.wait_event([&] { return fs_info.scrub_pause_req == 0; });
     fs_info.scrub_lock.lock();
   }
+}
+
+// scrub_setup_ctx, for a replace: the copy's target is dev_replace->tgtdev as it is now, read without
+// dev_replace->rwsem as 6.1 reads it (WARN_ON when there is none: a cancel took it away).
+std::shared_ptr<btrfs_device> scrub_setup_wr_tgtdev(btrfs_fs_info& fs_info) {
+  const btrfs_dev_replace& r = fs_info.dev_replace;
+  FSRACE_WARN_ON(r.tgtdev == BTRFS_NO_DEVICE, "scrub_setup_ctx: no dev_replace->tgtdev for the replace copy "
+                 "(replace state {})", r.replace_state);
+  auto it = fs_info.devices.find(r.tgtdev);
+  FSRACE_MODEL_CHECK(it != fs_info.devices.end(), "dev_replace->tgtdev {} is not a device", r.tgtdev);
+  return it->second;
 }
 
 }  // namespace
@@ -43,6 +56,9 @@ void scrub_blocked_if_needed(btrfs_fs_info& fs_info) {
 int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t end,
                     btrfs_scrub_progress* progress, bool readonly, bool is_dev_replace) {
   sched::point(sched::L("btrfs_scrub_dev(devid {})", devid));
+  // scrub_setup_ctx, before the device lookup and scrub_lock (6.1: "Allocate outside of device_list_mutex").
+  std::shared_ptr<btrfs_device> wr_tgtdev;
+  if (is_dev_replace) wr_tgtdev = scrub_setup_wr_tgtdev(fs_info);
   btrfs_device* dev = fs_info.device(devid);
   if (!dev || (dev->missing && !is_dev_replace)) return -ENODEV;
   fs_info.scrub_lock.lock();
@@ -61,7 +77,7 @@ int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint
   fs_info.scrubs_running++;
   fs_info.scrub_lock.unlock();
 
-  scrub_ctx sctx{fs_info, devid, is_dev_replace, readonly, state.stat};
+  scrub_ctx sctx{fs_info, devid, is_dev_replace, readonly, state.stat, std::move(wr_tgtdev)};
   // scrub_supers is not modelled: the model keeps no super block copies on the devices.
   const int ret = scrub_enumerate_chunks(sctx, start, end);
 
@@ -75,6 +91,23 @@ int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint
   fs_info.scrub_devices.erase(devid);
   fs_info.scrub_lock.unlock();
   return ret;
+}
+
+int btrfs_scrub_cancel(btrfs_fs_info& fs_info) {
+  fs_info.scrub_lock.lock();
+  if (fs_info.scrubs_running == 0) {
+    fs_info.scrub_lock.unlock();
+    return -ENOTCONN;
+  }
+  fs_info.scrub_cancel_req++;
+  while (fs_info.scrubs_running) {  // bounded by the scheduler's step limit
+    fs_info.scrub_lock.unlock();
+    fs_info.scrub_pause_wait.wait_event([&] { return fs_info.scrubs_running == 0; });
+    fs_info.scrub_lock.lock();
+  }
+  fs_info.scrub_cancel_req--;
+  fs_info.scrub_lock.unlock();
+  return 0;
 }
 
 }  // namespace fsrace::model

@@ -18,6 +18,11 @@ struct btrfs_fs_info;
 int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t end,
                     btrfs_scrub_progress* progress, bool readonly, bool is_dev_replace);
 
+// btrfs_scrub_cancel (btrfs scrub cancel; device replace cancel): -ENOTCONN when no scrub runs
+// (fs_info->scrubs_running == 0, checked under scrub_lock); else raises scrub_cancel_req and waits until
+// every running scrub has ended its walk (each returns -ECANCELED), then drops the request and returns 0.
+int btrfs_scrub_cancel(btrfs_fs_info& fs_info);
+
 // The scrub side of the pause handshake with transaction commits (btrfs_scrub_pause).
 void scrub_pause_on(btrfs_fs_info& fs_info);
 void scrub_pause_off(btrfs_fs_info& fs_info);

@@ -30,21 +30,28 @@ bool mirror_location(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, int
   return true;
 }
 
-btrfs_device* replace_target(btrfs_fs_info& fs_info) {
-  const btrfs_dev_replace& r = fs_info.dev_replace;
-  return r.tgtdev == BTRFS_NO_DEVICE ? nullptr : fs_info.device(r.tgtdev);
+// sctx->wr_tgtdev as scrub_add_page_to_wr_bio uses it (sbio->dev = sctx->wr_tgtdev). No kernel check:
+// a NULL one (scrub_setup_ctx's WARN_ON fired) is a NULL pointer dereference in bio_set_dev, a freed
+// one the use-after-free KASAN reports.
+btrfs_device& wr_tgtdev(scrub_ctx& sctx, uint64_t physical) {
+  btrfs_device* tgt = sctx.wr_tgtdev.get();
+  FSRACE_BUG_ON(!tgt, "scrub_add_page_to_wr_bio: NULL pointer dereference of sctx->wr_tgtdev (physical {})", physical);
+  FSRACE_BUG_ON(tgt->freed, "scrub_add_page_to_wr_bio: use-after-free of the replace target device "
+                "(sctx->wr_tgtdev, devid {}, freed by btrfs_destroy_dev_replace_tgtdev) writing physical {}",
+                tgt->devid, physical);
+  return *tgt;
 }
 
 // scrub_write_block_to_dev_replace for data: the copy goes to the same physical offset on the target.
 void write_to_dev_replace(scrub_ctx& sctx, uint64_t physical, const std::vector<uint8_t>& bytes) {
   btrfs_fs_info& fs_info = sctx.fs_info;
   sched::point(sched::L("scrub_write_block_to_dev_replace(physical {} len {})", physical, bytes.size()));
-  btrfs_device* tgt = replace_target(fs_info);
-  if (!tgt || tgt->missing) {
+  btrfs_device& tgt = wr_tgtdev(sctx, physical);
+  if (tgt.missing) {
     fs_info.dev_replace.num_write_errors++;
     return;
   }
-  tgt->bdev.write(physical, bytes);
+  tgt.bdev.write(physical, bytes);
 }
 
 // scrub_handle_errored_block for one data sector: the first other mirror whose copy verifies repairs it.
@@ -152,9 +159,9 @@ int scrub_tree_block(scrub_ctx& sctx, const scrub_extent_ref& ext) {
   if (!sctx.is_dev_replace) return 0;
   if (block) {
     sched::point(sched::L("scrub_write_block_to_dev_replace(tree block {})", ext.logical));
-    btrfs_device* tgt = replace_target(fs_info);
-    if (!tgt || tgt->missing) fs_info.dev_replace.num_write_errors++;
-    else tgt->bdev.write_tree_block(ext.physical, block, fs_info.nodesize);
+    btrfs_device& tgt = wr_tgtdev(sctx, ext.physical);
+    if (tgt.missing) fs_info.dev_replace.num_write_errors++;
+    else tgt.bdev.write_tree_block(ext.physical, block, fs_info.nodesize);
     return 0;
   }
   // No verifiable copy anywhere: the target gets what the source holds.

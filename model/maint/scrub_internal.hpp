@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 
 #include "model/maint/scrub_state.hpp"
 #include "model/volumes.hpp"
@@ -19,6 +20,10 @@ struct scrub_ctx {
   bool is_dev_replace = false;
   bool readonly = false;
   btrfs_scrub_progress& stat;
+  // sctx->wr_tgtdev: the replace target as scrub_setup_ctx read dev_replace->tgtdev, at the start of
+  // btrfs_scrub_dev; the copy writes through this pointer (scrub_write_block_to_dev_replace) whatever
+  // happens to the device afterwards.
+  std::shared_ptr<btrfs_device> wr_tgtdev;
 };
 
 // One extent (or the part of it inside the stripe) found in the extent tree's commit root.

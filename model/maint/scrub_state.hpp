@@ -18,6 +18,13 @@ enum : uint64_t {
   BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED = 3,
   BTRFS_IOCTL_DEV_REPLACE_STATE_SUSPENDED = 4,
 };
+// btrfs_ioctl_dev_replace_args.result (uapi): what BTRFS_IOCTL_DEV_REPLACE_CMD_CANCEL reports.
+enum : int {
+  BTRFS_IOCTL_DEV_REPLACE_RESULT_NO_ERROR = 0,
+  BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED = 1,
+  BTRFS_IOCTL_DEV_REPLACE_RESULT_ALREADY_STARTED = 2,
+  BTRFS_IOCTL_DEV_REPLACE_RESULT_SCRUB_INPROGRESS = 3,
+};
 // The devid a replace target carries until the replace finishes (it then takes the source's devid).
 constexpr uint64_t BTRFS_DEV_REPLACE_DEVID = 0;
 constexpr uint64_t BTRFS_NO_DEVICE = ~0ull;  // dev_replace->srcdev / tgtdev == NULL

@@ -63,6 +63,9 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
   btrfs_path path(true, true);
   for (uint64_t pass = 0;; ++pass) {
     FSRACE_MODEL_CHECK(pass < (1u << 20), "scrub_stripe of chunk {} does not progress", chunk_offset);
+    // 6.1's scrub_simple_mirror, before each extent search: "Canceled?", "Paused?", "Block group removed?".
+    // The per-device request (sctx->cancel_req, btrfs_scrub_cancel_dev) is not modelled.
+    if (fs_info.scrub_cancel_req) return -ECANCELED;
     if (fs_info.scrub_pause_req) scrub_blocked_if_needed(fs_info);
     if (stop_if_removed && cache.removed) return 0;
     int ret = btrfs_search_slot(fs_info, root, {cursor, 0, 0}, path);
@@ -126,7 +129,8 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
       if (!(map.type & BTRFS_BLOCK_GROUP_RAID10))
         sctx.stat.last_physical = physical + (std::min(cursor, logic_end) - chunk_offset);
       path.slots[0]++;
-      pause = fs_info.scrub_pause_req != 0;
+      // A pause or cancel request is looked at before the next extent, as 6.1 does per extent.
+      pause = fs_info.scrub_pause_req != 0 || fs_info.scrub_cancel_req != 0;
     }
     path.release();
     if (done) break;

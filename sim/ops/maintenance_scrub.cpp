@@ -88,7 +88,8 @@ void register_scrub_ops(catalogue& cat) {
              "22ab04e814f4), copies every extent of the source with scrub in replace mode (f0e9b7d64019: waiting "
              "for writers of each block group after setting it read-only), then finishing flushes delalloc, "
              "commits and makes the target take the source's devid; the source leaves the filesystem. -EBUSY "
-             "while another exclusive operation runs.",
+             "while another exclusive operation runs; -ECANCELED when dev_replace_cancel canceled its copy (the "
+             "target is then removed and the source stays).",
              [](exec_context& ctx, const params& p) {
                const std::string& name = p.text("name");
                return model::btrfs_dev_replace_by_ioctl(ctx.fs(), devid_of(p, "dev"), p.size("size"), name);
@@ -99,7 +100,18 @@ void register_scrub_ops(catalogue& cat) {
       .align(4096)
       .string("name", "name of the new device in reports")
       .optional("replacement")
-      .allow_errors({-EBUSY});
+      .allow_errors({-EBUSY, -ECANCELED});
+
+  cat.add_op("dev_replace_cancel", "scrub",
+             "btrfs replace cancel (BTRFS_IOCTL_DEV_REPLACE_CMD_CANCEL -> btrfs_dev_replace_cancel), under "
+             "dev_replace->lock_finishing_cancel_unmount: with no replace started (never, finished or canceled) "
+             "BTRFS_IOCTL_DEV_REPLACE_RESULT_NOT_STARTED, -ENOTCONN here; a started replace is canceled by "
+             "btrfs_scrub_cancel of its copy (the copy returns -ECANCELED and the replace's finishing removes the "
+             "target), NOT_STARTED (-ENOTCONN) while its copy has not started yet (d189dd70e255; before it the "
+             "cancel set the state CANCELED, committed and freed the target itself, under a replace thread about "
+             "to copy to it). 0 when it canceled a copy.",
+             [](exec_context& ctx, const params&) { return model::btrfs_ioctl_dev_replace_cancel(ctx.fs()); })
+      .allow_errors({-ENOTCONN});
 
   cat.add_op("delete_unused_bgs", "scrub",
              "One pass of the cleaner kthread over fs_info->unused_bgs (btrfs_delete_unused_bgs): every group still "
