@@ -67,7 +67,11 @@ int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, b
     fs_info.trans_lock.unlock();
     // The kernel re-checks for COMMIT_START here (a TRANS_START handle then commits and retries): the
     // join and the check are one step in the model, and join turned TRANS_START away from that state.
-    *out = btrfs_trans_handle{&fs_info, cur, cur->transid, type};
+    *out = btrfs_trans_handle{};
+    out->fs_info = &fs_info;
+    out->transaction = cur;
+    out->transid = cur->transid;
+    out->type = type;
     return 0;
   }
 }
