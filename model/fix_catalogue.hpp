@@ -127,6 +127,15 @@ inline constexpr std::array kFixes{
              "before cow_file_range; before it, when scrub or balance had made the extent's block group read-only "
              "and writeback fell back to COW, btrfs_add_reserved_bytes took off bytes_may_use what was never added: "
              "WARN in btrfs_space_info_update_bytes_may_use (underflow)"},
+    fix_info{"1afc708dcae4", "btrfs: fix relocation failure due to race with fallocate", "5.10",
+             "__btrfs_prealloc_file_range decrements the block group's reservations counter "
+             "(btrfs_dec_block_group_reservations) only after insert_prealloc_file_extent inserted the prealloc "
+             "file extent item, in the transaction it starts after btrfs_reserve_extent (the order since "
+             "8fccebfa534c); before it the counter dropped right after the reservation, so relocation's "
+             "btrfs_wait_block_group_reservations did not wait for an extent reserved just before the group went "
+             "read-only, nor its commit for the transaction not yet started: MOVE_DATA_EXTENTS missed the extent and "
+             "UPDATE_DATA_PTRS found it with no copy, get_new_location -ENOENT in replace_file_extents during a "
+             "reloc tree leaf COW, transaction abort in __btrfs_cow_block"},
     fix_info{"eafa4fd0ad06", "btrfs: fix exhaustion of the system chunk array due to concurrent allocations", "5.13",
              "check_system_chunk: when the system space info lacks room and other handles of the transaction hold "
              "chunk space reservations (transaction->chunk_bytes_reserved beyond this handle's), drop chunk_mutex and "

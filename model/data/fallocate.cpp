@@ -22,29 +22,37 @@ namespace {
 
 constexpr uint64_t kMaxPreallocChunk = 256ull << 20;  // SZ_256M per reservation
 
-// __btrfs_prealloc_file_range: one transaction per reserved extent; the extent gets its PREALLOC file
-// extent item and its data reference in the same transaction, so it never needs an ordered extent.
+// __btrfs_prealloc_file_range: per extent, btrfs_reserve_extent outside any transaction, then
+// insert_prealloc_file_extent, whose btrfs_replace_file_extents starts the transaction (the order since
+// 8fccebfa534c, 5.10) that gets the PREALLOC file extent item and the data reference, so the extent
+// never needs an ordered extent.
 int btrfs_prealloc_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, bool keep_size, uint64_t start,
                               uint64_t num_bytes, uint64_t size_goal) {
   uint64_t cur = start;
   while (cur < start + num_bytes) {  // each pass reserves at least one sector or fails
-    auto trans = btrfs_start_transaction(fs_info);
     btrfs_key_ins ins;
-    // 6.1 find_free_extent counts every data reservation in bg->reservations (not only delalloc ones),
-    // and __btrfs_prealloc_file_range drops it once the prealloc item is in the tree: "if we did it
-    // before, we could race with relocation and have relocation miss the reserved extent".
+    // 6.1 find_free_extent counts every data reservation in bg->reservations (not only delalloc ones).
     int ret = btrfs_reserve_data_extent(fs_info, std::min(start + num_bytes - cur, kMaxPreallocChunk), ins, true);
     if (ret) {
-      btrfs_end_transaction(trans);
       // "btrfs_prealloc_file_range() releases space even if it returns an error": what was not allocated.
       btrfs_free_reserved_data_space(fs_info, cur, start + num_bytes - cur);
       return ret;
     }
+    // 1afc708dcae4 off: the reservation count drops as soon as the extent is reserved, before any
+    // transaction knows of it: relocation's btrfs_wait_block_group_reservations does not wait for it and
+    // its commit does not wait for the transaction that will insert it.
+    const bool dec_after_insert = fs_info.fixes.has("1afc708dcae4");
+    if (!dec_after_insert) btrfs_dec_block_group_reservations(fs_info, ins.objectid);
+    // insert_prealloc_file_extent -> btrfs_replace_file_extents: btrfs_start_transaction, then the item.
+    auto trans = btrfs_start_transaction(fs_info);
     sched::point(sched::L("insert_reserved_file_extent(ino {} off {} prealloc)", inode.ino, cur));
     ret = insert_reserved_file_extent(trans, inode, cur, ins.objectid, ins.offset, ins.offset, BTRFS_FILE_EXTENT_PREALLOC);
-    btrfs_dec_block_group_reservations(fs_info, ins.objectid);
+    // 1afc708dcae4: the count drops only once the prealloc item is in the tree, in a running transaction
+    // that relocation's next commit waits for (otherwise relocation can miss the reserved extent).
+    if (dec_after_insert) btrfs_dec_block_group_reservations(fs_info, ins.objectid);
     if (ret) {
       btrfs_end_transaction(trans);
+      btrfs_free_reserved_extent(fs_info, ins.objectid, ins.offset);
       if (cur + ins.offset < start + num_bytes)
         btrfs_free_reserved_data_space(fs_info, cur + ins.offset, start + num_bytes - cur - ins.offset);
       return ret;

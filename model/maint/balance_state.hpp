@@ -80,7 +80,7 @@ struct reloc_control {
   file_extent_cluster cluster;
   std::set<uint64_t> processed_blocks;              // tree blocks relocated in this pass
   std::map<uint64_t, reloc_data_extent> data_extents;  // old bytenr -> its copy in the reloc inode
-  std::set<uint64_t> skipped_extents;  // UPDATE_DATA_PTRS: data extents with no new location (left in place)
+  std::set<uint64_t> skipped_extents;  // UPDATE_DATA_PTRS: data extents not moved that no file extent item references (left in place)
   std::vector<uint64_t> found_sample;  // the first extents found by this pass (for messages)
 };
 
@@ -90,7 +90,7 @@ struct btrfs_reloc_stats {
   uint64_t tree_blocks_relocated = 0;   // COW paths run to move a tree block out of the group
   uint64_t data_extents_moved = 0;      // copied to a new location (MOVE_DATA_EXTENTS)
   uint64_t file_extents_updated = 0;    // file extent items repointed (UPDATE_DATA_PTRS)
-  uint64_t data_extents_skipped = 0;    // found in UPDATE_DATA_PTRS with no new location
+  uint64_t data_extents_skipped = 0;    // found in UPDATE_DATA_PTRS not moved and unreferenced
   uint64_t ordered_extents_waited = 0;  // by btrfs_wait_ordered_roots before relocating
 };
 

@@ -117,9 +117,8 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
       switch (replace_file_extents(trans, rc, key.objectid, ei, &range)) {
         case replace_result::replaced:
           break;
-        case replace_result::no_new_location:
-          // The extent appeared after MOVE_DATA_EXTENTS: its file extent items keep pointing into the
-          // group (the kernel's replace_file_extents gives up on it the same way).
+        case replace_result::unreferenced:
+          // Not moved, and no file extent item points at it any more: nothing to repoint, it stays.
           counted = false;
           if (rc.skipped_extents.insert(key.objectid).second) fs_info.reloc_stats.data_extents_skipped++;
           break;

@@ -138,10 +138,11 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
 replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr,
                                     const btrfs_extent_item& ei, locked_file_range* busy) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one (the reloc inode's file extent
+  // at bytenr - group start).
   auto found = rc.data_extents.find(bytenr);
-  // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one.
-  if (found == rc.data_extents.end() || !found->second.written) return replace_result::no_new_location;
-  reloc_data_extent& de = found->second;
+  reloc_data_extent* de = found != rc.data_extents.end() && found->second.written ? &found->second : nullptr;
+  bool referenced = false;
   // Every file extent item pointing at it, those reached through shared (full) back references too.
   for (const data_ref_owner& ref : btrfs_data_ref_owners(fs_info, bytenr, ei, true)) {
     btrfs_root* root = fs_info.get_fs_root(ref.root);
@@ -151,6 +152,17 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.ino, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
         continue;
+      referenced = true;
+      // 6.1 repoints the item while COWing its leaf in the root's reloc tree (btrfs_reloc_cow_block ->
+      // replace_file_extents, no inode range lock there): get_new_location fails with -ENOENT for an
+      // extent MOVE_DATA_EXTENTS never copied, replace_file_extents returns it and __btrfs_cow_block
+      // aborts the transaction.
+      if (!de)
+        btrfs_abort_transaction_at(&fs_info, -ENOENT, "__btrfs_cow_block",
+                                   fmt::format("btrfs_reloc_cow_block: replace_file_extents: get_new_location found "
+                                               "no new location for data extent {} of block group {} (root {} ino {} "
+                                               "file offset {}), transid {}",
+                                               bytenr, rc.block_group, ref.root, ref.ino, fe.key_offset, trans.transid));
       if (inode && !try_lock_extent(*inode, fe.key_offset, fe.end())) {
         *busy = locked_file_range{ref.root, ref.ino, fe.key_offset, fe.end()};
         return replace_result::range_locked;
@@ -167,21 +179,21 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
         if (fi.disk_bytenr != bytenr || key.offset - fi.offset != ref.offset) ret = -EAGAIN;
       }
       if (ret == 0) {
-        fi.disk_bytenr = de.new_bytenr;
+        fi.disk_bytenr = de->new_bytenr;
         ret = btrfs_update_item(trans, *root, key, fi);
       }
       if (inode) inode->items_lock.unlock();
       if (ret == 0) {
-        FSRACE_MODEL_CHECK(de.reloc_ref, "replace_file_extents: new extent {} without the reloc inode's reference",
-                           de.new_bytenr);
-        btrfs_add_delayed_data_ref(trans, de.new_bytenr, de.num_bytes, ref.root, ref.ino, ref.offset, 0, +1, false);
+        FSRACE_MODEL_CHECK(de->reloc_ref, "replace_file_extents: new extent {} without the reloc inode's reference",
+                           de->new_bytenr);
+        btrfs_add_delayed_data_ref(trans, de->new_bytenr, de->num_bytes, ref.root, ref.ino, ref.offset, 0, +1, false);
         btrfs_add_delayed_data_ref(trans, bytenr, fi.disk_num_bytes, ref.root, ref.ino, ref.offset, 0, -1, false);
         fs_info.reloc_stats.file_extents_updated++;
       }
       if (inode) unlock_extent(*inode, fe.key_offset, fe.end());
     }
   }
-  return replace_result::replaced;
+  return de || referenced ? replace_result::replaced : replace_result::unreferenced;
 }
 
 void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range) {

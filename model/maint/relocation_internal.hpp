@@ -35,10 +35,12 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc);
 
 // UPDATE_DATA_PTRS for one data extent found in the group (add_data_references + replace_file_extents):
 // repoints every file extent item referencing it, in every root its back references name, to its new
-// location. no_new_location: it was not moved (get_new_location fails), it stays in place.
+// location. A file extent item referencing an extent that was not moved (get_new_location -ENOENT)
+// aborts the transaction as 6.1's reloc tree leaf COW does (in __btrfs_cow_block). unreferenced: it was
+// not moved and no file extent item points at it (no leaf to COW): it stays in place.
 // range_locked: a writer holds the extent range of one of its file extent items (try_lock_extent
 // failed, *busy names it); the caller waits for it without a transaction handle and retries.
-enum class replace_result { replaced, no_new_location, range_locked };
+enum class replace_result { replaced, unreferenced, range_locked };
 struct locked_file_range {
   uint64_t root = 0, ino = 0, start = 0, end = 0;
 };
