@@ -100,6 +100,14 @@ inline constexpr std::array kFixes{
     fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
              "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
              "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},
+    fix_info{"de7999afedff", "Btrfs: fix infinite loop during nocow writeback due to race", "5.5",
+             "run_delalloc_nocow skips a file extent item that ends at or before cur_offset (before it: at or before "
+             "the start of the range). btrfs_next_leaf lets go of the path at the end of a leaf and searches again "
+             "from the leaf's last key; when the completion of another range's ordered extent split that prealloc "
+             "item meanwhile (btrfs_mark_extent_written), the search lands on its tail, already written and ending "
+             "at cur_offset: a 0-byte nocow range, create_io_em drops the extent maps of [cur_offset, cur_offset - 1] "
+             "(WARN_ON(end < start) in btrfs_drop_extent_map_range, 5.4's btrfs_drop_extent_cache) and then loops on "
+             "-EEXIST forever"},
     fix_info{"28553fa992cb", "Btrfs: fix race between shrinking truncate and fiemap", "5.6",
              "a shrinking truncate locks the io tree range from the new size's sector to the end around dropping "
              "its extent maps and file extent items (6.1: btrfs_truncate, around btrfs_drop_extent_map_range and "

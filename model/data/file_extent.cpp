@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "model/block_group.hpp"
+#include "model/ctree.hpp"
 #include "model/data/btrfs_inode.hpp"
 #include "model/delayed_ref.hpp"
 #include "model/fs_info.hpp"
@@ -39,6 +40,11 @@ std::vector<file_extent> btrfs_lookup_file_extents(btrfs_fs_info& fs_info, btrfs
     return true;
   });
   return out;
+}
+
+int btrfs_lookup_file_extent(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path, uint64_t ino,
+                             uint64_t offset) {
+  return btrfs_search_slot(fs_info, root, {ino, BTRFS_EXTENT_DATA_KEY, offset}, path);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/items.hpp"
+#include "model/key.hpp"
 
 namespace fsrace::model {
 
@@ -14,6 +15,7 @@ struct btrfs_fs_info;
 struct btrfs_trans_handle;
 struct btrfs_inode;
 struct btrfs_root;
+struct btrfs_path;
 
 struct file_extent {
   uint64_t key_offset = 0;  // file offset of the item (key.offset)
@@ -29,6 +31,12 @@ struct file_extent {
 // root. No scheduling point (callers label the lookup).
 std::vector<file_extent> btrfs_lookup_file_extents(btrfs_fs_info& fs_info, btrfs_root& root, uint64_t ino,
                                                    uint64_t start, uint64_t end);
+
+// btrfs_lookup_file_extent (file-item.c, no transaction, mod 0): btrfs_search_slot in the current root
+// for (ino, EXTENT_DATA, offset). 0 found, 1 not (the slot is where it would go), <0 error. No scheduling
+// point (callers label the search).
+int btrfs_lookup_file_extent(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path, uint64_t ino,
+                             uint64_t offset);
 
 // btrfs_drop_extents: removes file extent items from [start, end), trimming and splitting the ones
 // that straddle its edges; a split adds a reference, a removed item drops one.

@@ -6,6 +6,7 @@
 #include "model/bio.hpp"
 #include "model/block_group.hpp"
 #include "model/data/delalloc.hpp"
+#include "model/data/extent_map.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/file_item.hpp"
 #include "model/data/fs_data_state.hpp"
@@ -22,21 +23,6 @@ namespace fsrace::model {
 namespace {
 
 constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
-constexpr uint64_t kNone = ~0ull;
-
-// extent_clear_unlock_delalloc for a range that got its ordered extent: EXTENT_DELALLOC goes (pages
-// stay locked: the writeback caller unlocks them once they are under writeback).
-// `clear_data_resv`: EXTENT_CLEAR_DATA_RESV, passed by the nocow path (no extent was allocated, so the
-// reservation is given back); cow_file_range's reservation became its extent in btrfs_add_reserved_bytes.
-void clear_delalloc_after_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end,
-                                  bool clear_data_resv) {
-  sched::point(sched::L("extent_clear_unlock_delalloc(ino {} off {})", inode.ino, start));
-  btrfs_clear_extent_delalloc(fs_info, inode, start, end, clear_data_resv);
-}
-
-void add_pinned_em(btrfs_inode& inode, uint64_t start, uint64_t len, uint64_t block_start, bool filling) {
-  inode.extent_tree[start] = extent_map{start, len, block_start, filling};
-}
 
 // Submits the write bio of [start, end) of the file, all inside ordered extent `id`, from the page
 // cache (pages under writeback). Completion runs end_bio_extent_writepage in the endio fiber.
@@ -66,16 +52,19 @@ void submit_write_bio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, u
   btrfs_submit_bio(fs_info, std::move(bio));
 }
 
-// Error path of writeback (extent_clear_unlock_delalloc with PAGE_CLEAR_DIRTY | PAGE_SET_WRITEBACK |
-// PAGE_END_WRITEBACK): the dirty data of the range is dropped, as the kernel drops it on -ENOSPC.
-// EXTENT_CLEAR_DATA_RESV: the reservation of the range that got no extent is given back.
-void fail_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, int err) {
+}  // namespace
+
+void fail_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, int err) {
   btrfs_clear_extent_delalloc(fs_info, inode, start, end, true);
   for (uint64_t i = page_index(start); i <= page_index(end - 1); i++) inode.mapping.pages[i].dirty = false;
   fs_info.log(fmt::format("BTRFS error: writeback of ino {} [{}, {}) failed: {}", inode.ino, start, end, err));
 }
 
-}  // namespace
+void clear_delalloc_after_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end,
+                                  bool clear_data_resv) {
+  sched::point(sched::L("extent_clear_unlock_delalloc(ino {} off {})", inode.ino, start));
+  btrfs_clear_extent_delalloc(fs_info, inode, start, end, clear_data_resv);
+}
 
 int btrfs_reserve_data_extent(btrfs_fs_info& fs_info, uint64_t want, btrfs_key_ins& ins, bool delalloc) {
   for (uint64_t len = want;;) {  // halves each time: bounded by log2(want)
@@ -90,11 +79,11 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
     btrfs_key_ins ins;
     const int ret = btrfs_reserve_data_extent(fs_info, std::min(end - cur, BTRFS_MAX_EXTENT_SIZE), ins, true);
     if (ret) {
-      fail_range(fs_info, inode, cur, end, ret);
+      fail_delalloc_range(fs_info, inode, cur, end, ret);
       return ret;
     }
     const uint64_t len = ins.offset;
-    add_pinned_em(inode, cur, len, ins.objectid, false);
+    create_io_em(inode, cur, len, ins.objectid, false);
     btrfs_add_ordered_extent(fs_info, inode, cur, ins.objectid, len, len, 0);
     // 9cfa3e34e20e: the ordered extent exists now; relocation may stop waiting for this reservation.
     btrfs_dec_block_group_reservations(fs_info, ins.objectid);
@@ -119,84 +108,6 @@ int fallback_to_cow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, 
     }
   }
   return cow_file_range(fs_info, inode, start, end);
-}
-
-// can_nocow_file_extent (writeback path): "If there are pending snapshots for this root, we must COW."
-// 8ecebf4d767e counts them in snapshot_force_cow, raised once the snapshot's own flush has started, so
-// what was written before the snapshot still goes in place. Before it the test was will_be_snapshotted
-// (6.1's snapshot_lock readers), raised before that flush: the snapshot's flush COWed the nocow writes
-// that had reserved no data space, and with the data space full their writeback failed with -ENOSPC.
-namespace {
-
-bool snapshot_forces_cow(btrfs_fs_info& fs_info, uint64_t root) {
-  const btrfs_root_data& rd = btrfs_root_data_of(fs_info, root);
-  return fs_info.fixes.has("8ecebf4d767e") ? rd.snapshot_force_cow > 0 : rd.snapshot_lock.readers > 0;
-}
-
-}  // namespace
-
-int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force) {
-  btrfs_root* root = fs_info.get_fs_root(inode.root);
-  FSRACE_MODEL_CHECK(root != nullptr, "inode {} of missing root {}", inode.ino, inode.root);
-  // As 6.1: no transaction handle across the loop (cow_file_range may allocate a chunk, which joins).
-  uint64_t cow_start = kNone, cur = start;
-  int ret = 0;
-  // Each pass either ends the loop or writes one nocow range; ranges are at least a sector.
-  for (size_t pass = 0; cur < end && pass < (1u << 20); pass++) {
-    sched::point(sched::L("btrfs_lookup_file_extent(ino {} off {})", inode.ino, cur));
-    bool did_nocow = false;
-    for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, inode.ino, cur, end)) {
-      if (fe.end() <= cur) continue;  // overlapped by the previous item (an item being split)
-      if (fe.key_offset > cur) {  // a hole before this item
-        if (cow_start == kNone) cow_start = cur;
-        cur = fe.key_offset;
-      }
-      const uint64_t extent_end = fe.end();
-      bool nocow = false;
-      uint64_t disk = 0, num = 0;
-      const bool real = (fe.fi.type == BTRFS_FILE_EXTENT_REG || fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC) &&
-                        fe.fi.disk_bytenr != 0;
-      if (real && !(fe.fi.type == BTRFS_FILE_EXTENT_REG && !force) &&
-          !btrfs_extent_readonly(fs_info, fe.fi.disk_bytenr) &&
-          !btrfs_cross_ref_exist(fs_info, inode.root, inode.ino, fe.ref_offset(), fe.fi.disk_bytenr, fe.fi.disk_num_bytes) &&
-          !snapshot_forces_cow(fs_info, inode.root)) {
-        disk = fe.disk_at(cur);
-        num = std::min(end, extent_end) - cur;
-        // f78c436c3931: refuses (with the fix) once the block group is read-only.
-        nocow = !csum_exist_in_range(fs_info, disk, num) && btrfs_inc_nocow_writers(fs_info, disk);
-      }
-      if (!nocow) {
-        if (cow_start == kNone) cow_start = cur;
-        cur = extent_end;
-        if (cur >= end) break;
-        continue;
-      }
-      if (cow_start != kNone) {
-        ret = fallback_to_cow(fs_info, inode, cow_start, cur);
-        cow_start = kNone;
-        if (ret) {
-          btrfs_dec_nocow_writers(fs_info, disk);
-          break;
-        }
-      }
-      const bool prealloc = fe.fi.type == BTRFS_FILE_EXTENT_PREALLOC;
-      if (prealloc) add_pinned_em(inode, cur, num, disk, true);
-      btrfs_add_ordered_extent(fs_info, inode, cur, disk, num, num, prealloc ? BTRFS_ORDERED_PREALLOC : BTRFS_ORDERED_NOCOW);
-      btrfs_dec_nocow_writers(fs_info, disk);
-      clear_delalloc_after_ordered(fs_info, inode, cur, cur + num, true);
-      fs_info.data_stats.nocow_extents++;
-      cur += num;
-      did_nocow = true;
-      break;  // the tree may change while we were not looking: search again from cur
-    }
-    if (ret) break;
-    if (!did_nocow) {
-      if (cur < end && cow_start == kNone) cow_start = cur;
-      break;
-    }
-  }
-  if (!ret && cow_start != kNone) ret = fallback_to_cow(fs_info, inode, cow_start, end);
-  return ret;
 }
 
 int run_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {

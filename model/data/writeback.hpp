@@ -30,6 +30,18 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
 // fallback_to_cow (run_delalloc_nocow's ranges that must be COWed): with 467dc47ea99c the EXTENT_NORESERVE
 // bytes of the range are added to bytes_may_use first (their allocation takes them off again).
 int fallback_to_cow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
+// run_delalloc_nocow (run_delalloc_nocow.cpp): walks the file extent items of [start, end) by path and
+// slot, writing in place what can_nocow_file_extent allows and COWing the rest. `force`: NODATACOW inode.
 int run_delalloc_nocow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool force);
+// extent_clear_unlock_delalloc for a range that got its ordered extent: EXTENT_DELALLOC goes (pages
+// stay locked: the writeback caller unlocks them once they are under writeback).
+// `clear_data_resv`: EXTENT_CLEAR_DATA_RESV, passed by the nocow path (no extent was allocated, so the
+// reservation is given back); cow_file_range's reservation became its extent in btrfs_add_reserved_bytes.
+void clear_delalloc_after_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end,
+                                  bool clear_data_resv);
+// Error path of writeback (extent_clear_unlock_delalloc with PAGE_CLEAR_DIRTY | PAGE_SET_WRITEBACK |
+// PAGE_END_WRITEBACK): the dirty data of the range is dropped, as the kernel drops it on -ENOSPC.
+// EXTENT_CLEAR_DATA_RESV: the reservation of the range that got no extent is given back.
+void fail_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, int err);
 
 }  // namespace fsrace::model
