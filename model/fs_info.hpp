@@ -1,7 +1,7 @@
 // struct btrfs_fs_info: the whole filesystem. Copyable; a copy is the per-execution clone. Large
 // stores (device sectors, the buffer cache) are cow_maps over a frozen base, the rest is small.
-// Objects refer to each other by key (bytenr, devid, objectid), never by pointer, so a copy is
-// self-contained.
+// Objects refer to each other by key (bytenr, devid, objectid) or device_table handle, never by
+// pointer, so a copy is self-contained.
 #pragma once
 #include <cstdint>
 #include <map>
