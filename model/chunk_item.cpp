@@ -37,13 +37,13 @@ int btrfs_chunk_alloc_add_chunk_item(btrfs_trans_handle& trans, uint64_t chunk_o
   btrfs_fs_info& fs_info = *trans.fs_info;
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, chunk_offset);
   if (!map || map->start != chunk_offset) btrfs_abort_transaction(trans, -EINVAL);  // btrfs_get_chunk_map failed
-  for (const auto& s : map->stripes)
-    if (int ret = btrfs_update_device(trans, s.devid)) return ret;
+  for (const auto& s : map->stripes)  // map->stripes[i].dev, by its devid now
+    if (int ret = btrfs_update_device(trans, fs_info.dev(s.dev).devid)) return ret;
   btrfs_chunk chunk;
   chunk.length = map->length;
   chunk.type = map->type;
   chunk.sub_stripes = uint16_t(map->sub_stripes);
-  for (const auto& s : map->stripes) chunk.stripes.push_back({s.devid, s.physical});
+  for (const auto& s : map->stripes) chunk.stripes.push_back({fs_info.dev(s.dev).devid, s.physical});
   if (int ret = btrfs_insert_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset},
                                   chunk))
     return ret;

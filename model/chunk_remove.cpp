@@ -1,6 +1,7 @@
 // btrfs_remove_chunk (volumes.c), declared in volumes.hpp.
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -22,13 +23,40 @@ void btrfs_clear_space_info_full(btrfs_fs_info& fs_info) {
 
 namespace {
 
-// remove_chunk_item: the device item of every stripe, then the chunk item (btrfs_free_chunk).
+// remove_chunk_item: the device item of every stripe's device (by its devid now), then the chunk item
+// (btrfs_free_chunk).
 int remove_chunk_item(btrfs_trans_handle& trans, const map_lookup& map, uint64_t chunk_offset) {
   btrfs_fs_info& fs_info = *trans.fs_info;
-  for (const auto& s : map.stripes)
-    if (fs_info.device(s.devid))
-      if (int ret = btrfs_update_device(trans, s.devid)) return ret;
+  for (const auto& s : map.stripes) {
+    const btrfs_device& device = fs_info.dev(s.dev);
+    if (fs_info.device(device.devid) == &device)
+      if (int ret = btrfs_update_device(trans, device.devid)) return ret;
+  }
   return btrfs_delete_item(trans, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, chunk_offset});
+}
+
+// btrfs_free_dev_extent: the search key takes the device's devid as it is now (after the point: the
+// kernel allocates the path first, and another CPU runs meanwhile). No item at exactly that key: the
+// previous dev extent of that devid must cover `start` (BUG_ON otherwise) and goes instead; none at all
+// is btrfs_previous_item's 1, which the caller takes for an error.
+int btrfs_free_dev_extent(btrfs_trans_handle& trans, btrfs_device& device, uint64_t start) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  sched::point(sched::L("btrfs_free_dev_extent(physical {})", start));
+  btrfs_key key{device.devid, BTRFS_DEV_EXTENT_KEY, start};
+  int ret = btrfs_delete_item(trans, fs_info.dev_root(), key);
+  if (ret != -ENOENT) return ret;
+  std::optional<btrfs_key> prev;
+  uint64_t prev_len = 0;
+  btrfs_for_each_item(fs_info, fs_info.dev_root(), {key.objectid, BTRFS_DEV_EXTENT_KEY, 0}, [&](const btrfs_item& it) {
+    if (it.key.objectid != key.objectid || it.key.type != BTRFS_DEV_EXTENT_KEY || it.key.offset >= start) return false;
+    prev = it.key;
+    prev_len = std::get<btrfs_dev_extent>(it.value).length;
+    return true;
+  });
+  if (!prev) return 1;
+  FSRACE_BUG_ON(prev->offset + prev_len < start, "btrfs_free_dev_extent: dev extent {} of devid {} (len {}) does not cover {}",
+                prev->offset, prev->objectid, prev_len, start);
+  return btrfs_delete_item(trans, fs_info.dev_root(), *prev);
 }
 
 }  // namespace
@@ -59,24 +87,33 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk_offset);
   const bool items_pending = bg && bg->start == chunk_offset && bg->on_new_bgs;
   const bool chunk_item = !items_pending || bg->chunk_item_inserted;
-  // First the dev extents, without chunk_mutex (a COW of the device tree may allocate a metadata chunk),
-  // under device_list_mutex: device replace finishing swaps the source for the target under it, so the
-  // device whose bytes_used drops is the one the filesystem has. Each device's bytes_used under chunk_mutex.
-  fs_info.device_list_mutex.lock();
-  for (const auto& s : map->stripes) {
+  // First the dev extents, without chunk_mutex (a COW of the device tree may allocate a metadata chunk).
+  // 57ba4cb85bff: under device_list_mutex, which device replace finishing holds while it switches the
+  // stripes from the source device object to the target and then swaps their devids (the source gets
+  // BTRFS_DEV_REPLACE_DEVID) and frees the source afterwards. Without it a stripe's device read before
+  // the switch may have devid 0 by the time btrfs_free_dev_extent searches (no item: 1, an abort), or be
+  // the source, whose bytes_used then drops instead of the target's. Each bytes_used under chunk_mutex.
+  const bool list_locked = fs_info.fixes.has("57ba4cb85bff");
+  if (list_locked) fs_info.device_list_mutex.lock();
+  for (size_t i = 0; i < map->stripes.size(); ++i) {
+    const btrfs_io_stripe stripe = map->stripes[i];  // map->stripes[i].dev: the object, as it is now
+    std::shared_ptr<btrfs_device> device = fs_info.device_table.at(stripe.dev);
     if (!items_pending) {
-      sched::point(sched::L("btrfs_free_dev_extent(devid {}, physical {})", s.devid, s.physical));
-      int ret = btrfs_delete_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical});
-      if (ret) btrfs_abort_transaction(trans, ret);
+      const int ret = btrfs_free_dev_extent(trans, *device, stripe.physical);
+      if (ret) {
+        if (list_locked) fs_info.device_list_mutex.unlock();
+        btrfs_abort_transaction(trans, ret);
+      }
     }
-    btrfs_device* d = fs_info.device(s.devid);
-    if (!d || d->bytes_used == 0) continue;
+    FSRACE_BUG_ON(device->freed, "btrfs_remove_chunk: use-after-free of a device of chunk {} (devid {}, freed by "
+                  "btrfs_rm_dev_replace_free_srcdev)", chunk_offset, device->devid);
+    if (device->bytes_used == 0) continue;
     fs_info.chunk_mutex.lock();
-    d->bytes_used -= map_stripe_size(*map);
+    device->bytes_used -= map_stripe_size(*map);
     btrfs_clear_space_info_full(fs_info);
     fs_info.chunk_mutex.unlock();
   }
-  fs_info.device_list_mutex.unlock();
+  if (list_locked) fs_info.device_list_mutex.unlock();
   // 79bd37120b14: system space reserved, chunk tree updated and the sys_chunk_array entry dropped in one
   // chunk_mutex section, so no chunk tree COW here can need a system chunk allocation.
   if (phase1_updates) {

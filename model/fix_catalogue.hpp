@@ -55,6 +55,14 @@ inline constexpr std::array kFixes{
              "scrub_enumerate_chunks, for device replace, moves dev_replace->cursor_left past the copied device "
              "extent before btrfs_dec_block_group_ro, so no write into the group lands between the group "
              "becoming writable and the cursor passing it (such a write was neither copied nor duplicated)"},
+    fix_info{"57ba4cb85bff", "Btrfs: fix race between device replace and block group removal", "4.7",
+             "btrfs_remove_chunk holds device_list_mutex around its dev extent loop (reading each stripe's "
+             "device, btrfs_free_dev_extent, the device's bytes_used). Device replace finishing holds it while "
+             "it switches the chunk stripes from the source device object to the target and gives the target "
+             "the source's devid and the source BTRFS_DEV_REPLACE_DEVID (0). Before it a removal that read a "
+             "stripe's device (the source) before finishing searched the device tree with devid 0: no dev "
+             "extent, btrfs_free_dev_extent returns 1 and the transaction aborts in btrfs_remove_chunk (or the "
+             "source's bytes_used drops instead of the target's)"},
     fix_info{"22ab04e814f4", "Btrfs: fix race between device replace and chunk allocation", "4.7",
              "btrfs_map_block duplicates every write to the source device to the replace target while a replace "
              "runs, instead of only writes below dev_replace->cursor_left: writes into block groups the copy has "

@@ -1,7 +1,7 @@
 // struct btrfs_fs_info: the whole filesystem. Copyable; a copy is the per-execution clone. Large
 // stores (device sectors, the buffer cache) are cow_maps over a frozen base, the rest is small.
-// Objects refer to each other by key (bytenr, devid, objectid), never by pointer, so a copy is
-// self-contained.
+// Objects refer to each other by key (bytenr, devid, objectid) or device_table handle, never by
+// pointer, so a copy is self-contained.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -50,11 +50,16 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   int send_in_progress = 0;       // 9e967495e0e0: sends running, under balance_mutex
   uint64_t last_reloc_trans = 0;  // d96b34248c2f: transid of the last relocation commit
 
-  // Devices by devid (fs_devices->devices).
+  // Devices by devid (fs_devices->devices): the ones in the filesystem, keyed by their devid now.
   std::map<uint64_t, std::shared_ptr<btrfs_device>> devices;
+  // Every device object this filesystem had, by handle (btrfs_device::handle), kept after it left the
+  // list or was freed: chunk stripes and holders refer to objects through it, so a clone (which deep-copies
+  // the objects) keeps every reference.
+  std::vector<std::shared_ptr<btrfs_device>> device_table;
   // Block devices of the machine outside the filesystem, by index (what device add may open).
   std::vector<spare_block_device> spare_bdevs;
-  // Chunk mappings by logical start (mapping_tree); immutable entries, shared by clones.
+  // Chunk mappings by logical start (mapping_tree); deep-copied by the clone (replace finishing changes
+  // their stripes in place).
   std::map<uint64_t, map_lookup_ptr> mapping_tree;
   // Block groups by start (block_group_cache_tree); deep-copied by the clone.
   std::map<uint64_t, block_group_ptr> block_group_cache_tree;
@@ -87,7 +92,7 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   uint64_t generation = 0;                    // last committed transid (super block generation)
   // The super block's sys_chunk_array as the last commit wrote it (super_for_commit, copied in the
   // commit's critical section): the system chunks a reader of the devices finds the chunk tree with.
-  std::map<uint64_t, map_lookup_ptr> super_sys_chunk_array;
+  std::map<uint64_t, chunk_map> super_sys_chunk_array;
   // super_copy->sys_chunk_array as chunk allocation and removal change it (btrfs_add_system_chunk,
   // btrfs_del_sys_chunk, under chunk_mutex): system chunk start -> bytes its entry takes (disk key + chunk
   // item), and their sum (btrfs_super_sys_array_size), at most BTRFS_SYSTEM_CHUNK_ARRAY_SIZE.
@@ -133,7 +138,13 @@ struct btrfs_fs_info : btrfs_fs_data_state, btrfs_fs_eb_state, btrfs_fs_maint_st
   std::vector<std::string> dmesg;
   void log(std::string line) { dmesg.push_back(std::move(line)); }
 
+  // btrfs_find_device: the device on the list with that devid now, or null.
   btrfs_device* device(uint64_t devid);
+  // The device object behind a handle (a chunk stripe's map->stripes[i].dev), on the list or not.
+  btrfs_device& dev(dev_handle handle) { return *device_table.at(handle); }
+  const btrfs_device& dev(dev_handle handle) const { return *device_table.at(handle); }
+  // A new device object: gets its handle and joins the list under its devid.
+  btrfs_device& add_device(std::shared_ptr<btrfs_device> device);
 };
 
 // Makes the current state the shared base that clones copy from (cow_map::freeze on every store).

@@ -148,9 +148,13 @@ struct checker {
       // verify_one_dev_extent at mount: "dev extent devid %llu physical offset %llu len %llu is beyond device
       // boundary %llu" (-EUCLEAN, the mount fails); pending chunks included, they reach the devices too.
       for (const auto& s : map->stripes) {
-        const btrfs_device* d = fs.device(s.devid);
+        // The stripe's device object must be the filesystem's device of its devid (replace finishing
+        // switches stripes to the target and then gives it the source's devid).
+        const btrfs_device& sd = fs.dev(s.dev);
+        const btrfs_device* d = fs.device(sd.devid);
+        if (d != &sd) problem("chunk {}: stripe at {} on a device object (devid {}) not in the filesystem", logical, s.physical, sd.devid);
         if (d && s.physical + map_stripe_size(*map) > d->total_bytes)
-          problem("dev extent devid {} physical offset {} len {} is beyond device boundary {} (chunk {})", s.devid,
+          problem("dev extent devid {} physical offset {} len {} is beyond device boundary {} (chunk {})", sd.devid,
                   s.physical, map_stripe_size(*map), d->total_bytes, logical);
       }
       if (pending.count(logical)) continue;
@@ -160,10 +164,11 @@ struct checker {
       if (c->second.sub_stripes != map->sub_stripes)
         problem("chunk {}: item sub_stripes {} but mapping {}", logical, c->second.sub_stripes, map->sub_stripes);
       for (const auto& s : map->stripes) {
-        auto de = dev_extents.find({s.devid, s.physical});
-        if (de == dev_extents.end()) problem("chunk {}: stripe on devid {} at {} has no dev extent", logical, s.devid, s.physical);
+        const uint64_t devid = fs.dev(s.dev).devid;
+        auto de = dev_extents.find({devid, s.physical});
+        if (de == dev_extents.end()) problem("chunk {}: stripe on devid {} at {} has no dev extent", logical, devid, s.physical);
         else if (de->second.chunk_offset != logical || de->second.length != map_stripe_size(*map))
-          problem("dev extent devid {} at {} points at chunk {} len {}, expected chunk {} len {}", s.devid, s.physical,
+          problem("dev extent devid {} at {} points at chunk {} len {}, expected chunk {} len {}", devid, s.physical,
                   de->second.chunk_offset, de->second.length, logical, map_stripe_size(*map));
       }
       if (!fs.block_group_cache_tree.count(logical)) problem("chunk {} has no block group", logical);
@@ -174,7 +179,7 @@ struct checker {
       auto m = fs.mapping_tree.find(de.chunk_offset);
       bool found = false;
       if (m != fs.mapping_tree.end())
-        for (const auto& s : m->second->stripes) found |= (s.devid == k.first && s.physical == k.second);
+        for (const auto& s : m->second->stripes) found |= (fs.dev(s.dev).devid == k.first && s.physical == k.second);
       if (!found) problem("dev extent devid {} at {} (chunk {}) belongs to no chunk", k.first, k.second, de.chunk_offset);
     }
     uint64_t last_dev = 0, last_end = 0;
@@ -267,7 +272,7 @@ std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_sc
   // Device bytes_used (btrfs_device::bytes_used) against the stripes of the mapped chunks.
   std::map<uint64_t, uint64_t> allocated;
   for (const auto& [logical, map] : fs.mapping_tree)
-    for (const auto& s : map->stripes) allocated[s.devid] += map_stripe_size(*map);
+    for (const auto& s : map->stripes) allocated[fs.dev(s.dev).devid] += map_stripe_size(*map);
   for (const auto& [devid, d] : fs.devices)
     if (!d->is_tgtdev_for_dev_replace && d->bytes_used != allocated[devid])
       c.problem("devid {}: bytes_used {} but its chunk stripes add up to {}", devid, d->bytes_used, allocated[devid]);

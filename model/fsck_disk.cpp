@@ -21,8 +21,8 @@ namespace {
 using fsck::problem_list;
 
 // A chunk as a reader of the devices maps it: from the super block's system chunk array or a
-// committed chunk item (the model's map_lookup, so RAID10 maps as the IO paths do).
-using committed_chunk = map_lookup;
+// committed chunk item (a chunk_map: the model's chunk geometry by devid, so RAID10 maps as the IO paths do).
+using committed_chunk = chunk_map;
 
 // Where mirror m (1-based) of `logical` lives in chunk c.
 struct mirror_location {
@@ -384,7 +384,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   c.super_generation = fs.generation;
   // The super block's sys_chunk_array as the last commit wrote it: the system chunks to read the chunk
   // tree with (a system chunk allocated or removed since is not on disk yet).
-  for (const auto& [logical, map] : fs.super_sys_chunk_array) c.chunks[logical] = *map;
+  for (const auto& [logical, map] : fs.super_sys_chunk_array) c.chunks[logical] = map;
   std::map<uint64_t, committed_chunk> chunk_items;
   c.tree_refs[chunk_root.commit_root].push_back({0, BTRFS_CHUNK_TREE_OBJECTID, 0, 0});  // the super block's chunk_root
   c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,

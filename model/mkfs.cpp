@@ -52,7 +52,7 @@ std::unique_ptr<btrfs_fs_info> btrfs_mkfs(const mkfs_options& opts) {
     d->devid = i + 1;
     d->total_bytes = d->disk_total_bytes = opts.device_sizes[i];
     d->bdev = block_device(fmt::format("dev{}", i + 1), opts.device_sizes[i]);
-    fs_info.devices[d->devid] = d;
+    fs_info.add_device(d);
   }
 
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);

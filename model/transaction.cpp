@@ -135,7 +135,7 @@ void insert_pending_chunk(btrfs_trans_handle& trans, const block_group_ptr& bg) 
     btrfs_dev_extent de;
     de.chunk_offset = chunk_offset;
     de.length = map_stripe_size(*map);
-    ret = btrfs_insert_item(trans, fs_info.dev_root(), {s.devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
+    ret = btrfs_insert_item(trans, fs_info.dev_root(), {fs_info.dev(s.dev).devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
   }
 }
@@ -404,7 +404,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   for (const auto& [logical, bytes] : fs_info.sys_chunk_array) {
     auto m = fs_info.mapping_tree.find(logical);
     FSRACE_MODEL_CHECK(m != fs_info.mapping_tree.end(), "sys_chunk_array names chunk {}, which has no mapping", logical);
-    fs_info.super_sys_chunk_array.emplace(logical, m->second);
+    fs_info.super_sys_chunk_array.emplace(logical, chunk_map_of(fs_info, *m->second));
   }
   fs_info.commit_root_sem.up_write();
   btrfs_trans_release_chunk_metadata(trans);

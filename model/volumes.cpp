@@ -46,8 +46,8 @@ std::string block_group_type_name(uint64_t flags) {
   return t;
 }
 
-map_lookup map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk) {
-  map_lookup m;
+chunk_map map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk) {
+  chunk_map m;
   m.start = start;
   m.length = chunk.length;
   m.type = chunk.type;
@@ -56,16 +56,19 @@ map_lookup map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk) {
   return m;
 }
 
-uint64_t map_stripe_size(const map_lookup& map) {
+template <class S>
+uint64_t map_stripe_size(const basic_map_lookup<S>& map) {
   if (!(map.type & BTRFS_BLOCK_GROUP_RAID10)) return map.length;
   return map.length / (map.stripes.size() / size_t(map.sub_stripes));
 }
 
-int map_num_copies(const map_lookup& map) {
+template <class S>
+int map_num_copies(const basic_map_lookup<S>& map) {
   return (map.type & BTRFS_BLOCK_GROUP_RAID10) ? map.sub_stripes : int(map.stripes.size());
 }
 
-stripe_piece map_stripe_piece(const map_lookup& map, uint64_t off, int mirror) {
+template <class S>
+stripe_piece map_stripe_piece(const basic_map_lookup<S>& map, uint64_t off, int mirror) {
   FSRACE_ASSERT(off < map.length && mirror >= 1 && mirror <= map_num_copies(map), "chunk {} offset {} mirror {}",
                 map.start, off, mirror);
   if (!(map.type & BTRFS_BLOCK_GROUP_RAID10)) {
@@ -80,7 +83,8 @@ stripe_piece map_stripe_piece(const map_lookup& map, uint64_t off, int mirror) {
           BTRFS_STRIPE_LEN - stripe_offset};
 }
 
-uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t physical) {
+template <class S>
+uint64_t map_stripe_logical_offset(const basic_map_lookup<S>& map, size_t index, uint64_t physical) {
   if (index >= map.stripes.size() || physical < map.stripes[index].physical) return ~0ull;
   const uint64_t dev_off = physical - map.stripes[index].physical;
   if (dev_off >= map_stripe_size(map)) return ~0ull;
@@ -90,7 +94,8 @@ uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t
   return (row * factor + index / size_t(map.sub_stripes)) * BTRFS_STRIPE_LEN + dev_off % BTRFS_STRIPE_LEN;
 }
 
-std::vector<uint64_t> btrfs_rmap_block(const map_lookup& map, uint64_t physical, uint64_t* stripe_len) {
+template <class S>
+std::vector<uint64_t> btrfs_rmap_block(const basic_map_lookup<S>& map, uint64_t physical, uint64_t* stripe_len) {
   std::vector<uint64_t> logical;
   for (size_t i = 0; i < map.stripes.size(); ++i) {
     const uint64_t off = map_stripe_logical_offset(map, i, physical);  // the kernel's stripe_nr arithmetic
@@ -100,6 +105,36 @@ std::vector<uint64_t> btrfs_rmap_block(const map_lookup& map, uint64_t physical,
   }
   *stripe_len = BTRFS_STRIPE_LEN;
   return logical;
+}
+
+// Both kinds of mapping share the geometry.
+#define FSRACE_MAP_GEOMETRY(S)                                                                       \
+  template uint64_t map_stripe_size(const basic_map_lookup<S>&);                                   \
+  template int map_num_copies(const basic_map_lookup<S>&);                                         \
+  template stripe_piece map_stripe_piece(const basic_map_lookup<S>&, uint64_t, int);              \
+  template uint64_t map_stripe_logical_offset(const basic_map_lookup<S>&, size_t, uint64_t);      \
+  template std::vector<uint64_t> btrfs_rmap_block(const basic_map_lookup<S>&, uint64_t, uint64_t*);
+FSRACE_MAP_GEOMETRY(btrfs_io_stripe)
+FSRACE_MAP_GEOMETRY(btrfs_bio_stripe)
+#undef FSRACE_MAP_GEOMETRY
+
+chunk_map chunk_map_of(const btrfs_fs_info& fs_info, const map_lookup& map) {
+  chunk_map c;
+  c.start = map.start, c.length = map.length, c.type = map.type, c.sub_stripes = map.sub_stripes;
+  for (const auto& s : map.stripes) c.stripes.push_back({fs_info.dev(s.dev).devid, s.physical, 0, 0});
+  return c;
+}
+
+map_lookup_ptr map_lookup_from_chunk(btrfs_fs_info& fs_info, uint64_t start, const btrfs_chunk& chunk) {
+  const chunk_map c = map_lookup_from_chunk(start, chunk);
+  auto m = std::make_shared<map_lookup>();
+  m->start = c.start, m->length = c.length, m->type = c.type, m->sub_stripes = c.sub_stripes;
+  for (const auto& s : c.stripes) {
+    btrfs_device* d = fs_info.device(s.devid);
+    FSRACE_MODEL_CHECK(d != nullptr, "chunk {}: no device with devid {}", start, s.devid);
+    m->stripes.push_back({d->handle, s.physical});
+  }
+  return m;
 }
 
 map_lookup_ptr btrfs_get_chunk_map(btrfs_fs_info& fs_info, uint64_t logical) {
@@ -116,9 +151,11 @@ int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical) {
   return m ? map_num_copies(*m) : 1;
 }
 
-static bool stripe_usable(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s) {
-  btrfs_device* d = fs_info.device(s.devid);
-  return d && !d->missing;
+// The stripe's device as the kernel reads map->stripes[i].dev: the object, whatever its devid now;
+// usable while it is on the filesystem's device list and present.
+static bool stripe_usable(btrfs_fs_info& fs_info, const btrfs_io_stripe& s) {
+  const btrfs_device& d = fs_info.dev(s.dev);
+  return fs_info.device(d.devid) == &d && !d.missing;
 }
 
 int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_t len, int mirror_num,
@@ -145,7 +182,7 @@ int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_
       const size_t before = out.size();
       for (int mirror = 1; mirror <= copies; ++mirror) {
         const stripe_piece p = map_stripe_piece(*m, off + done, mirror);
-        if (stripe_usable(fs_info, m->stripes[p.index])) out.push_back({m->stripes[p.index].devid, p.physical, piece_len, done});
+        if (stripe_usable(fs_info, m->stripes[p.index])) out.push_back({fs_info.dev(m->stripes[p.index].dev).devid, p.physical, piece_len, done});
       }
       if (out.size() == before) return -EIO;
     } else {
@@ -153,7 +190,7 @@ int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_
       for (int mirror = mirror_num > 0 ? mirror_num : 1; mirror <= copies && !found; ++mirror) {
         const stripe_piece p = map_stripe_piece(*m, off + done, mirror);
         if (stripe_usable(fs_info, m->stripes[p.index])) {
-          out.push_back({m->stripes[p.index].devid, p.physical, piece_len, done});
+          out.push_back({fs_info.dev(m->stripes[p.index].dev).devid, p.physical, piece_len, done});
           found = true;
         }
         if (mirror_num > 0) break;  // that mirror or nothing
@@ -188,7 +225,7 @@ bool find_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev, uint64_t si
   std::vector<std::pair<uint64_t, uint64_t>> used = also_taken;
   for (auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == dev.devid) used.push_back({s.physical, map_stripe_size(*map)});
+      if (s.dev == dev.handle) used.push_back({s.physical, map_stripe_size(*map)});
   std::sort(used.begin(), used.end());
   uint64_t cursor = kDevReserved;
   for (auto& [s, l] : used) {
@@ -207,7 +244,7 @@ uint64_t largest_free_dev_extent(btrfs_fs_info& fs_info, btrfs_device& dev) {
   std::vector<std::pair<uint64_t, uint64_t>> used;
   for (auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == dev.devid) used.push_back({s.physical, map_stripe_size(*map)});
+      if (s.dev == dev.handle) used.push_back({s.physical, map_stripe_size(*map)});
   std::sort(used.begin(), used.end());
   uint64_t cursor = kDevReserved, best = 0;
   for (auto& [s, l] : used) {
@@ -248,21 +285,21 @@ int64_t btrfs_create_chunk(btrfs_trans_handle& trans, uint64_t type) {
     size = std::max<uint64_t>(8 * MiB, size / data_stripes / MiB * MiB);
   }
   auto pick = [&](uint64_t sz) {
-    std::vector<btrfs_bio_stripe> picked;
+    std::vector<btrfs_io_stripe> picked;
     for (auto* d : devs) {
       std::vector<std::pair<uint64_t, uint64_t>> taken;
       for (int copy = 0; copy < (dup ? 2 : 1); ++copy) {
         uint64_t start;
         if (!find_free_dev_extent(fs_info, *d, sz, &start, taken)) break;
         taken.push_back({start, sz});
-        if (dup || copy == 0) picked.push_back({d->devid, start});
+        if (dup || copy == 0) picked.push_back({d->handle, start});
       }
       if (dup && picked.size() != 2) picked.clear();
       if (int(picked.size()) == nstripes) return picked;
     }
-    return std::vector<btrfs_bio_stripe>{};
+    return std::vector<btrfs_io_stripe>{};
   };
-  std::vector<btrfs_bio_stripe> stripes;
+  std::vector<btrfs_io_stripe> stripes;
   for (;;) {  // bounded: size halves down to 8 MiB
     stripes = pick(size);
     if (!stripes.empty()) break;
@@ -286,7 +323,7 @@ int64_t btrfs_create_chunk(btrfs_trans_handle& trans, uint64_t type) {
   }
   const uint64_t logical = find_next_chunk(fs_info);
 
-  for (auto& st : stripes) fs_info.device(st.devid)->bytes_used += size;
+  for (auto& st : stripes) fs_info.dev(st.dev).bytes_used += size;
   auto map = std::make_shared<map_lookup>();
   map->start = logical;
   map->length = raid10 ? size * (stripes.size() / 2) : size;

@@ -14,8 +14,14 @@ namespace fsrace::model {
 struct btrfs_fs_info;
 struct btrfs_trans_handle;
 
+// A device object's place in fs_info->device_table: stable for the object's life and across clones
+// (unlike a pointer), and distinct from its devid, which device replace finishing changes.
+using dev_handle = uint32_t;
+constexpr dev_handle kNoDevHandle = ~dev_handle(0);
+
 struct btrfs_device {
-  uint64_t devid = 0;
+  uint64_t devid = 0;  // mutable: replace finishing gives the target the source's devid (and the source 0)
+  dev_handle handle = kNoDevHandle;  // set by btrfs_fs_info::add_device
   uint64_t total_bytes = 0;       // btrfs_device_get_total_bytes: what chunk allocation may use
   uint64_t disk_total_bytes = 0;  // btrfs_device_get_disk_total_bytes: what the device item records (a
                                   // shrink lowers total_bytes first, this once its relocations are done)
@@ -50,38 +56,60 @@ struct btrfs_bio_stripe {
   uint64_t offset = 0;
 };
 
-// fs_info->mapping_tree entry: the extent map of a chunk and its map_lookup. RAID10 stripes the
-// chunk over num_stripes / sub_stripes data stripes, BTRFS_STRIPE_LEN at a time, each mirrored on
-// sub_stripes consecutive stripes; the other profiles keep the whole chunk on every stripe.
-struct map_lookup {
+// A stripe of a chunk mapping in memory (struct btrfs_io_stripe of map_lookup): the device OBJECT, as
+// the kernel's map->stripes[i].dev, so the devid a reader sees is the object's devid when it reads it
+// (btrfs_fs_info::dev(handle).devid), which device replace finishing changes after switching the stripes.
+struct btrfs_io_stripe {
+  dev_handle dev = kNoDevHandle;
+  uint64_t physical = 0;
+};
+
+// A chunk's layout: the extent map of a chunk and its map_lookup. RAID10 stripes the chunk over
+// num_stripes / sub_stripes data stripes, BTRFS_STRIPE_LEN at a time, each mirrored on sub_stripes
+// consecutive stripes; the other profiles keep the whole chunk on every stripe.
+template <class Stripe>
+struct basic_map_lookup {
   uint64_t start = 0, length = 0, type = 0;
   int sub_stripes = 1;
-  std::vector<btrfs_bio_stripe> stripes;
+  std::vector<Stripe> stripes;
 };
-using map_lookup_ptr = std::shared_ptr<const map_lookup>;
+// fs_info->mapping_tree entries: stripes name device objects. Mutable in place (replace finishing's
+// btrfs_dev_replace_update_device_in_mapping_tree), so whoever holds the map sees the switch, as in the
+// kernel; per execution, deep-copied by the clone.
+using map_lookup = basic_map_lookup<btrfs_io_stripe>;
+using map_lookup_ptr = std::shared_ptr<map_lookup>;
+// A chunk as the on-disk readers see it (chunk items, sys_chunk_array): stripes name devids.
+using chunk_map = basic_map_lookup<btrfs_bio_stripe>;
 
 struct btrfs_chunk;
 // The mapping a chunk item describes (read_one_chunk), as the on-disk readers build it.
-map_lookup map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk);
+chunk_map map_lookup_from_chunk(uint64_t start, const btrfs_chunk& chunk);
 
 // Bytes of the chunk on each of its stripes (the dev extent length): calc_stripe_length.
-uint64_t map_stripe_size(const map_lookup& map);
+template <class S> uint64_t map_stripe_size(const basic_map_lookup<S>& map);
 // Copies of every byte of the chunk (btrfs_num_copies).
-int map_num_copies(const map_lookup& map);
+template <class S> int map_num_copies(const basic_map_lookup<S>& map);
 // Where mirror `mirror` (1-based) of chunk offset `off` lives: stripe `index` at `physical`, for `len`
 // bytes (to the next stripe boundary or the chunk's end).
 struct stripe_piece {
   size_t index = 0;
   uint64_t physical = 0, len = 0;
 };
-stripe_piece map_stripe_piece(const map_lookup& map, uint64_t off, int mirror);
+template <class S> stripe_piece map_stripe_piece(const basic_map_lookup<S>& map, uint64_t off, int mirror);
 // The chunk offset stripe `index` holds at `physical`, or ~0 when that stripe does not hold it.
-uint64_t map_stripe_logical_offset(const map_lookup& map, size_t index, uint64_t physical);
+template <class S> uint64_t map_stripe_logical_offset(const basic_map_lookup<S>& map, size_t index, uint64_t physical);
 
 // btrfs_rmap_block with bdev NULL (as exclude_super_stripes asks): the logical addresses of the chunk that
 // map to `physical` on any device, each once, and the length of the IO stripe each starts
 // (BTRFS_STRIPE_LEN: no RAID5/6 in the model).
-std::vector<uint64_t> btrfs_rmap_block(const map_lookup& map, uint64_t physical, uint64_t* stripe_len);
+template <class S>
+std::vector<uint64_t> btrfs_rmap_block(const basic_map_lookup<S>& map, uint64_t physical, uint64_t* stripe_len);
+
+// The on-disk view of an in-memory mapping: each stripe's devid as its device has it now.
+chunk_map chunk_map_of(const btrfs_fs_info& fs_info, const map_lookup& map);
+// read_one_chunk: the in-memory mapping of a chunk item, its stripes on the devices with those devids
+// (which must exist).
+map_lookup_ptr map_lookup_from_chunk(btrfs_fs_info& fs_info, uint64_t start, const btrfs_chunk& chunk);
 
 // Profiles by name: "single", "dup", "raid1", "raid10". Returns 0 for unknown names.
 uint64_t profile_from_name(const std::string& name, bool* ok);

@@ -30,8 +30,9 @@ int read_copy_direct(const btrfs_fs_info& fs_info, uint64_t logical, uint64_t le
   for (uint64_t done = 0; done < len;) {  // one piece per stripe the range crosses (RAID10)
     const stripe_piece p = map_stripe_piece(map, logical - map.start + done, mirror);
     const uint64_t n = std::min(len - done, p.len);
-    auto dev = fs_info.devices.find(map.stripes[p.index].devid);
-    if (dev == fs_info.devices.end() || dev->second->missing) return -EIO;
+    const btrfs_device& d = fs_info.dev(map.stripes[p.index].dev);
+    auto dev = fs_info.devices.find(d.devid);
+    if (dev == fs_info.devices.end() || dev->second.get() != &d || d.missing) return -EIO;
     dev->second->bdev.read(p.physical, {out + done, n});
     done += n;
   }

@@ -21,7 +21,7 @@ int bio_mirror(btrfs_fs_info& fs_info, const btrfs_bio& bio) {
   if (!map) return 0;
   for (int mirror = 1; mirror <= map_num_copies(*map); ++mirror) {
     const stripe_piece p = map_stripe_piece(*map, bio.logical - map->start, mirror);
-    if (map->stripes[p.index].devid == bio.stripes[0].devid && p.physical == bio.stripes[0].physical) return mirror;
+    if (fs_info.dev(map->stripes[p.index].dev).devid == bio.stripes[0].devid && p.physical == bio.stripes[0].physical) return mirror;
   }
   return 0;
 }

@@ -14,7 +14,7 @@ tree_block_ptr peek_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
   map_lookup_ptr map = btrfs_get_chunk_map(fs_info, bytenr);
   if (!map || map->stripes.empty()) return nullptr;
   const stripe_piece p = map_stripe_piece(*map, bytenr - map->start, 1);
-  btrfs_device* dev = fs_info.device(map->stripes[p.index].devid);
+  btrfs_device* dev = fs_info.device(fs_info.dev(map->stripes[p.index].dev).devid);
   return dev ? dev->bdev.read_tree_block(p.physical) : nullptr;
 }
 

@@ -37,7 +37,7 @@ int btrfs_init_dev_replace_tgtdev(btrfs_fs_info& fs_info, const btrfs_device& sr
   tgt->bytes_used = src.bytes_used;
   tgt->is_tgtdev_for_dev_replace = true;
   tgt->bdev = block_device(name, size);
-  fs_info.devices[BTRFS_DEV_REPLACE_DEVID] = std::move(tgt);
+  fs_info.add_device(std::move(tgt));
   return 0;
 }
 
@@ -52,6 +52,16 @@ void btrfs_destroy_dev_replace_tgtdev(btrfs_fs_info& fs_info) {
   fs_info.devices.erase(it);
   fs_info.device_list_mutex.unlock();
   tgt->freed = true;  // btrfs_close_bdev, synchronize_rcu, btrfs_free_device
+}
+
+// btrfs_dev_replace_update_device_in_mapping_tree: every chunk stripe on the source device object now
+// names the target object (still devid BTRFS_DEV_REPLACE_DEVID), under the mapping tree's write lock.
+// In place: whoever holds a map sees its stripes switched, as in the kernel.
+void btrfs_dev_replace_update_device_in_mapping_tree(btrfs_fs_info& fs_info, const btrfs_device& srcdev,
+                                                     const btrfs_device& tgtdev) {
+  for (auto& [start, map] : fs_info.mapping_tree)
+    for (auto& stripe : map->stripes)
+      if (stripe.dev == srcdev.handle) stripe.dev = tgtdev.handle;
 }
 
 }  // namespace
@@ -134,31 +144,42 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
     r.lock_finishing_cancel_unmount.unlock();
     return scrub_ret;
   }
-  // btrfs_dev_replace_update_device_in_mapping_tree + the devid swap: chunk stripes name devices by
-  // devid, so the target taking the source's devid is the whole mapping update; the dev extents keyed
-  // by that devid stay valid. The source leaves the filesystem (btrfs_rm_dev_replace_remove_srcdev).
-  // Bios mapped before the swap resolve their stripes' devices when they complete, so they land on the
+  // 6.1's order, in one step (no sleep inside the locked section; a lockless reader on another CPU could
+  // see the stripes switched before the devids are: a departure, see README): first the chunk stripes
+  // switch from the source device object to the target, which still has devid BTRFS_DEV_REPLACE_DEVID;
+  // then the target takes the source's devid and the source gets BTRFS_DEV_REPLACE_DEVID, so dev extents
+  // keyed by that devid stay valid; then the source leaves the device lists
+  // (btrfs_rm_dev_replace_remove_srcdev) and is freed at the end (btrfs_rm_dev_replace_free_srcdev).
+  // Bios mapped before the switch resolve their stripes' devids when they complete, so they land on the
   // new device, as btrfs_rm_dev_replace_blocked waiting for bios in flight makes sure in the kernel.
-  auto tgt = fs_info.devices.at(BTRFS_DEV_REPLACE_DEVID);
-  fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID);
-  const btrfs_device& src = *fs_info.devices.at(srcdevid);
-  tgt->devid = srcdevid;
-  tgt->is_tgtdev_for_dev_replace = false;
+  std::shared_ptr<btrfs_device> tgt = fs_info.devices.at(BTRFS_DEV_REPLACE_DEVID);
+  std::shared_ptr<btrfs_device> src = fs_info.devices.at(srcdevid);
+  btrfs_dev_replace_update_device_in_mapping_tree(fs_info, *src, *tgt);
+  fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} finished", srcdevid));
+  tgt->is_tgtdev_for_dev_replace = false;  // clear_bit(BTRFS_DEV_STATE_REPLACE_TGT)
+  tgt->devid = src->devid;
+  src->devid = BTRFS_DEV_REPLACE_DEVID;
   // The target takes the source's sizes as they are now (btrfs_device_set_total_bytes,
   // btrfs_device_set_bytes_used): chunks allocated or removed on the source while the copy ran count.
-  tgt->total_bytes = src.total_bytes;
-  tgt->disk_total_bytes = src.disk_total_bytes;
-  tgt->bytes_used = src.bytes_used;
-  fs_info.devices[srcdevid] = std::move(tgt);
+  tgt->total_bytes = src->total_bytes;
+  tgt->disk_total_bytes = src->disk_total_bytes;
+  tgt->bytes_used = src->bytes_used;
+  tgt->in_alloc_list = true;  // list_add(dev_alloc_list), rw_devices++
+  fs_info.devices.erase(BTRFS_DEV_REPLACE_DEVID);
+  fs_info.devices[srcdevid] = tgt;
   r.rwsem.up_write();
+  // btrfs_rm_dev_replace_remove_srcdev: the source off the device and allocation lists.
+  src->in_alloc_list = false;
   fs_info.chunk_mutex.unlock();
   fs_info.device_list_mutex.unlock();
-  fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} finished", srcdevid));
 
   // Write back the super blocks.
   trans = btrfs_start_transaction(fs_info);
   btrfs_commit_transaction(trans);
   r.lock_finishing_cancel_unmount.unlock();
+  // btrfs_rm_dev_replace_free_srcdev (in the step after that unlock): whoever still holds the source
+  // device object holds freed memory.
+  src->freed = true;
   return 0;
 }
 

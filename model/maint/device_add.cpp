@@ -57,7 +57,7 @@ int btrfs_init_new_device(btrfs_fs_info& fs_info, size_t spare, uint64_t* devid_
   // list_add_rcu(dev_list), list_add(dev_alloc_list), num_devices/rw_devices/total_rw_bytes, the super
   // block's total_bytes and num_devices (the model derives those two from the device list at export).
   sched::point(sched::L("btrfs_init_new_device(devid {}): on the device lists", device->devid));
-  fs_info.devices[device->devid] = device;
+  fs_info.add_device(device);
   btrfs_clear_space_info_full(fs_info);  // more storage: every space info may allocate again
   fs_info.chunk_mutex.unlock();
   fs_info.device_list_mutex.unlock();

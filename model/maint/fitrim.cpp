@@ -109,7 +109,7 @@ bool first_unallocated(btrfs_fs_info& fs_info, const btrfs_device& dev, uint64_t
   std::vector<std::pair<uint64_t, uint64_t>> used;
   for (const auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == dev.devid) used.emplace_back(s.physical, s.physical + map_stripe_size(*map));
+      if (s.dev == dev.handle) used.emplace_back(s.physical, s.physical + map_stripe_size(*map));
   std::sort(used.begin(), used.end());
   uint64_t cursor = from;
   for (const auto& [s, e] : used) {

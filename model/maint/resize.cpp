@@ -24,7 +24,7 @@ constexpr uint64_t SZ_256M = 256ull << 20;
 bool first_pending_extent(const btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t len) {
   for (const auto& [logical, map] : fs_info.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == devid && s.physical < start + len && s.physical + map_stripe_size(*map) > start) return true;
+      if (fs_info.dev(s.dev).devid == devid && s.physical < start + len && s.physical + map_stripe_size(*map) > start) return true;
   return false;
 }
 

@@ -46,7 +46,7 @@ int scrub_chunk(scrub_ctx& sctx, uint64_t chunk_offset, uint64_t length, uint64_
   }
   if (map->start != chunk_offset || map->length < length) return 0;
   for (size_t i = 0; i < map->stripes.size(); ++i) {
-    if (map->stripes[i].devid != sctx.devid || map->stripes[i].physical != dev_offset) continue;
+    if (fs_info.dev(map->stripes[i].dev).devid != sctx.devid || map->stripes[i].physical != dev_offset) continue;
     int ret = scrub_stripe(sctx, *map, int(i), chunk_offset, length, cache);
     if (ret) return ret;
   }

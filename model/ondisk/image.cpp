@@ -29,13 +29,13 @@ class committed_reader {
  public:
   explicit committed_reader(const btrfs_fs_info& fs) : fs_(fs) {}
 
-  void use_chunks(std::map<uint64_t, map_lookup> chunks) { chunks_ = std::move(chunks); }
+  void use_chunks(std::map<uint64_t, chunk_map> chunks) { chunks_ = std::move(chunks); }
 
   // The tree block at `bytenr` from its first mirror that holds it.
   tree_block_ptr read(uint64_t bytenr) const {
     auto it = chunks_.upper_bound(bytenr);
     if (it == chunks_.begin()) throw std::logic_error(fmt::format("ondisk: tree block {} is in no committed chunk", bytenr));
-    const map_lookup& c = (--it)->second;
+    const chunk_map& c = (--it)->second;
     if (bytenr + fs_.nodesize > c.start + c.length)
       throw std::logic_error(fmt::format("ondisk: tree block {} is in no committed chunk", bytenr));
     for (int m = 1; m <= map_num_copies(c); ++m) {
@@ -60,21 +60,21 @@ class committed_reader {
 
  private:
   const btrfs_fs_info& fs_;
-  std::map<uint64_t, map_lookup> chunks_;
+  std::map<uint64_t, chunk_map> chunks_;
 };
 
 committed_state read_committed(const btrfs_fs_info& fs) {
   committed_state st;
   committed_reader r(fs);
-  std::map<uint64_t, map_lookup> sys;
-  for (const auto& [logical, m] : fs.super_sys_chunk_array) sys[logical] = *m;
+  std::map<uint64_t, chunk_map> sys;
+  for (const auto& [logical, m] : fs.super_sys_chunk_array) sys[logical] = m;
   r.use_chunks(std::move(sys));
   const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
   r.for_each_item(chunk_root.commit_root, [&](const btrfs_item& it) {
     if (it.key.type == BTRFS_CHUNK_ITEM_KEY) st.chunk_items[it.key.offset] = std::get<btrfs_chunk>(it.value);
     if (it.key.type == BTRFS_DEV_ITEM_KEY) st.dev_items[it.key.offset] = std::get<btrfs_dev_item>(it.value);
   });
-  std::map<uint64_t, map_lookup> all;
+  std::map<uint64_t, chunk_map> all;
   for (const auto& [logical, c] : st.chunk_items) all[logical] = map_lookup_from_chunk(logical, c);
   r.use_chunks(std::move(all));
   uint64_t extent_root = 0, csum_root = 0;

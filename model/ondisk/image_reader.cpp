@@ -61,7 +61,7 @@ class reader {
     auto it = maps_.upper_bound(bytenr);
     if (it == maps_.begin() || bytenr + ns > std::prev(it)->second.start + std::prev(it)->second.length)
       throw malformed(fmt::format("tree block {} lies in no chunk", bytenr));
-    const map_lookup& m = std::prev(it)->second;
+    const chunk_map& m = std::prev(it)->second;
     std::string errors;
     for (int mirror = 1; mirror <= map_num_copies(m); ++mirror) {
       const stripe_piece p = map_stripe_piece(m, bytenr - m.start, mirror);
@@ -176,7 +176,7 @@ class reader {
 
   const std::vector<device_image_source>& devices_;
   image_contents& out_;
-  std::map<uint64_t, map_lookup> maps_;
+  std::map<uint64_t, chunk_map> maps_;
 };
 
 // Which trees the model takes.

@@ -87,7 +87,7 @@ class mounter {
       d->total_bytes = d->disk_total_bytes = item.total_bytes;
       d->bytes_used = item.bytes_used;
       d->bdev = block_device(fmt::format("dev{}", devid), item.total_bytes);
-      fs_.devices[devid] = d;
+      fs_.add_device(d);
     }
     for (const auto& [logical, chunk] : c_.chunks) {
       const uint64_t profile = chunk.type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
@@ -102,13 +102,13 @@ class mounter {
         auto d = fs_.devices.find(s.devid);
         if (d == fs_.devices.end()) throw malformed(fmt::format("chunk {} has a stripe on devid {}, which has no dev item", logical, s.devid));
       }
-      auto map = std::make_shared<const map_lookup>(map_lookup_from_chunk(logical, chunk));
-      for (const auto& s : map->stripes)
-        if (s.physical + map_stripe_size(*map) > fs_.devices.at(s.devid)->total_bytes)
-          throw malformed(fmt::format("chunk {}: its stripe on devid {} at {} ends past the device", logical, s.devid, s.physical));
+      map_lookup_ptr map = map_lookup_from_chunk(fs_, logical, chunk);
+      for (const auto& s : chunk.stripes)
+        if (s.offset + map_stripe_size(*map) > fs_.devices.at(s.devid)->total_bytes)
+          throw malformed(fmt::format("chunk {}: its stripe on devid {} at {} ends past the device", logical, s.devid, s.offset));
       fs_.mapping_tree[logical] = map;
       if (c_.super.fields.sys_chunks.count(logical)) {  // super_copy's sys_chunk_array, and the last commit's
-        fs_.super_sys_chunk_array[logical] = map;
+        fs_.super_sys_chunk_array[logical] = map_lookup_from_chunk(logical, chunk);
         const uint32_t entry = BTRFS_DISK_KEY_SIZE + btrfs_chunk_item_size(int(chunk.stripes.size()));
         fs_.sys_chunk_array[logical] = entry;
         fs_.sys_array_size += entry;
@@ -123,7 +123,7 @@ class mounter {
       const map_lookup& map = chunk_of(fs_, bytenr, fs_.nodesize, "tree block");
       for (int mirror = 1; mirror <= map_num_copies(map); ++mirror) {
         const stripe_piece p = map_stripe_piece(map, bytenr - map.start, mirror);
-        fs_.devices.at(map.stripes[p.index].devid)->bdev.write_tree_block(p.physical, block, fs_.nodesize);
+        fs_.dev(map.stripes[p.index].dev).bdev.write_tree_block(p.physical, block, fs_.nodesize);
       }
     }
     std::map<uint64_t, btrfs_root_item> items;
@@ -209,7 +209,7 @@ class mounter {
         for (uint64_t off = it.key.objectid - map.start, end = off + it.key.offset; off < end;) {
           const stripe_piece p = map_stripe_piece(map, off, mirror);
           const uint64_t n = std::min({p.len, end - off, kCopyChunk});
-          const uint64_t devid = map.stripes[p.index].devid;
+          const uint64_t devid = fs_.dev(map.stripes[p.index].dev).devid;
           const std::vector<uint8_t> bytes = metadump_ ? std::vector<uint8_t>(n, 0) : devices_[c_.source_of_devid.at(devid)].read(p.physical, n);
           fs_.devices.at(devid)->bdev.write(p.physical, bytes);
           off += n;
@@ -329,7 +329,7 @@ class mounter {
         const uint64_t n = std::min({p.len, file_end - pos, kCopyChunk});
         // Whole sectors from the device (extents are sector-aligned), the file's part of them to the oracle.
         std::vector<uint8_t> bytes((n + fs_.sectorsize - 1) / fs_.sectorsize * fs_.sectorsize);
-        fs_.devices.at(map.stripes[p.index].devid)->bdev.read(p.physical, bytes);
+        fs_.dev(map.stripes[p.index].dev).bdev.read(p.physical, bytes);
         bytes.resize(n);
         if (std::any_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b != 0; })) oracle_write(fs_, inode, pos, bytes, op);
         pos += n;

@@ -32,7 +32,7 @@ TEST_CASE("the cleaner deletes an empty data block group and fsck stays clean", 
   const uint64_t empty_start = std::prev(fs->block_group_cache_tree.end())->first;
   const btrfs_block_group_cache& empty = *fs->block_group_cache_tree.at(empty_start);
   REQUIRE(empty.used == 0);
-  const auto stripes = fs->mapping_tree.at(empty_start)->stripes;
+  const auto stripes = chunk_map_of(*fs, *fs->mapping_tree.at(empty_start)).stripes;
   const uint64_t chunk_len = fs->mapping_tree.at(empty_start)->length;
   const uint64_t dev_used_before = fs->device(stripes[0].devid)->bytes_used;
   int marked = 0;

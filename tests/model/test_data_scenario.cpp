@@ -115,7 +115,7 @@ TEST_CASE("data scenario: data_matches_oracle names the lost data of a corrupted
   const auto items = model::btrfs_lookup_file_extents(fs, *fs.get_fs_root(model::BTRFS_FS_TREE_OBJECTID), ino, 0, ~0ull);
   REQUIRE(!items.empty());
   const uint64_t logical = items[0].fi.disk_bytenr;
-  const auto& map = *std::prev(fs.mapping_tree.upper_bound(logical))->second;
+  const auto map = model::chunk_map_of(fs, *std::prev(fs.mapping_tree.upper_bound(logical))->second);
   std::vector<uint8_t> junk(4096, 0x5a);
   for (const auto& stripe : map.stripes)
     fs.device(stripe.devid)->bdev.write(stripe.physical + (logical - map.start), junk);

@@ -102,7 +102,7 @@ TEST_CASE("writes during a replace below the cursor go to both devices", "[model
   tgt->devid = BTRFS_DEV_REPLACE_DEVID;
   tgt->is_tgtdev_for_dev_replace = true;
   tgt->bdev = block_device("tgt", 1ull << 30);
-  fs->devices[BTRFS_DEV_REPLACE_DEVID] = tgt;
+  fs->add_device(tgt);
   fs->dev_replace.replace_state = BTRFS_IOCTL_DEV_REPLACE_STATE_STARTED;
   fs->dev_replace.srcdev = 1;
   fs->dev_replace.tgtdev = BTRFS_DEV_REPLACE_DEVID;

@@ -64,7 +64,7 @@ struct replace_vs_write {
     std::vector<uint64_t> data_devids;
     for (auto& [start, bg] : prepared->block_group_cache_tree) {
       if (!(bg->flags & BTRFS_BLOCK_GROUP_DATA)) continue;
-      data_devids.push_back(prepared->mapping_tree.at(start)->stripes[0].devid);
+      data_devids.push_back(prepared->dev(prepared->mapping_tree.at(start)->stripes[0].dev).devid);
       if (!x_start) x_start = start;
     }
     REQUIRE(data_devids == std::vector<uint64_t>{1, 2});

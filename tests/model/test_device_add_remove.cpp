@@ -28,7 +28,7 @@ constexpr uint64_t MiB = 1ull << 20;
 uint64_t stripes_on(const btrfs_fs_info& fs, uint64_t devid) {
   uint64_t n = 0;
   for (const auto& [logical, map] : fs.mapping_tree)
-    for (const auto& s : map->stripes) n += s.devid == devid;
+    for (const auto& s : map->stripes) n += fs.dev(s.dev).devid == devid;
   return n;
 }
 

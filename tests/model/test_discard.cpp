@@ -60,7 +60,7 @@ used_before_group empty_group_with_old_bytes(btrfs_fs_info& fs) {
   used_before_group g;
   g.start = empty_data_group(fs);
   g.bg = fs.block_group_cache_tree.at(g.start);
-  g.stripe = fs.mapping_tree.at(g.start)->stripes.at(0);
+  g.stripe = chunk_map_of(fs, *fs.mapping_tree.at(g.start)).stripes.at(0);
   fs.device(g.stripe.devid)->bdev.write(g.stripe.physical, pattern_bytes(4, 0, 8192));
   return g;
 }

@@ -70,7 +70,7 @@ TEST_CASE("a frozen block group keeps its chunk mapping and device extents after
   block_group_ptr empty = fs->block_group_cache_tree.at(empty_start);
   REQUIRE((empty->flags & BTRFS_BLOCK_GROUP_DATA));
   REQUIRE(empty->used == 0);
-  const btrfs_bio_stripe old_stripe = fs->mapping_tree.at(empty_start)->stripes.at(0);
+  const btrfs_bio_stripe old_stripe = chunk_map_of(*fs, *fs->mapping_tree.at(empty_start)).stripes.at(0);
   const uint64_t stripe_len = map_stripe_size(*fs->mapping_tree.at(empty_start));
   btrfs_freeze_block_group(*empty);
   run_in_fiber([&] {
@@ -84,7 +84,7 @@ TEST_CASE("a frozen block group keeps its chunk mapping and device extents after
   run_in_fiber([&] { MUST(btrfs_force_chunk_alloc(*fs, BTRFS_BLOCK_GROUP_DATA, 1)); });
   const uint64_t new_start = std::prev(fs->block_group_cache_tree.end())->first;
   CHECK(new_start > empty_start);
-  for (const auto& s : fs->mapping_tree.at(new_start)->stripes)
+  for (const auto& s : chunk_map_of(*fs, *fs->mapping_tree.at(new_start)).stripes)
     if (s.devid == old_stripe.devid)
       CHECK((s.physical + stripe_len <= old_stripe.physical || s.physical >= old_stripe.physical + stripe_len));
   run_in_fiber([&] { btrfs_unfreeze_block_group(*fs, *empty); });

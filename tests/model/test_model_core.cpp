@@ -313,7 +313,7 @@ TEST_CASE("fsck reports each planted inconsistency", "[model][fsck]") {
     run_in_fiber([&] {
       auto& [logical, map] = *fs->mapping_tree.begin();
       auto trans = btrfs_start_transaction(*fs);
-      REQUIRE(btrfs_delete_item(trans, fs->dev_root(), {map->stripes[0].devid, BTRFS_DEV_EXTENT_KEY, map->stripes[0].physical}) == 0);
+      REQUIRE(btrfs_delete_item(trans, fs->dev_root(), {fs->dev(map->stripes[0].dev).devid, BTRFS_DEV_EXTENT_KEY, map->stripes[0].physical}) == 0);
       btrfs_end_transaction(trans);
     });
     CHECK(contains_line(btrfs_check(*fs), "has no dev extent"));

@@ -50,7 +50,7 @@ TEST_CASE("raid10 chunks stripe over every device pair and fsck agrees", "[model
     CHECK(map_num_copies(*m) == 2);
     CHECK(map_stripe_size(*m) * 2 == m->length);
     std::set<uint64_t> devids;
-    for (const auto& s : m->stripes) devids.insert(s.devid);
+    for (const auto& s : m->stripes) devids.insert(fs->dev(s.dev).devid);
     CHECK(devids.size() == 4);
   }
   // Three devices: the stripe count rounds down to two (devs_increment 2), one data stripe.
@@ -73,7 +73,7 @@ TEST_CASE("raid10 maps 64KiB units round robin over the mirrored pairs and split
   auto fs = raid10_fs();
   auto m = data_chunk(*fs);
   REQUIRE(m);
-  const auto& st = m->stripes;
+  const auto st = chunk_map_of(*fs, *m).stripes;
   // Unit 0 on pair (0,1), unit 1 on pair (2,3), unit 2 on pair (0,1) one unit further down.
   CHECK(map_stripe_piece(*m, 0, 1).index == 0);
   CHECK(map_stripe_piece(*m, 0, 2).index == 1);

@@ -24,7 +24,7 @@ uint64_t highest_stripe_end(const btrfs_fs_info& fs, uint64_t devid) {
   uint64_t end = 0;
   for (const auto& [logical, map] : fs.mapping_tree)
     for (const auto& s : map->stripes)
-      if (s.devid == devid) end = std::max(end, s.physical + map_stripe_size(*map));
+      if (fs.dev(s.dev).devid == devid) end = std::max(end, s.physical + map_stripe_size(*map));
   return end;
 }
 

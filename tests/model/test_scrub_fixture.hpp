@@ -57,7 +57,7 @@ inline model::btrfs_bio_stripe mirror_of(model::btrfs_fs_info& fs, uint64_t logi
   REQUIRE(map);
   REQUIRE(mirror <= model::map_num_copies(*map));
   const model::stripe_piece p = model::map_stripe_piece(*map, logical - map->start, mirror);
-  return {map->stripes[p.index].devid, p.physical};
+  return {fs.dev(map->stripes[p.index].dev).devid, p.physical};
 }
 
 inline std::vector<uint8_t> read_dev(model::btrfs_fs_info& fs, const model::btrfs_bio_stripe& at, uint64_t len) {

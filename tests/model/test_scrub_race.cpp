@@ -41,7 +41,7 @@ struct scrub_vs_deletion {
     uint64_t doomed = 0;
     for (uint64_t start : prepared->unused_bgs)
       if (!doomed && (prepared->block_group_cache_tree.at(start)->flags & BTRFS_BLOCK_GROUP_DATA)) doomed = start;
-    devid = prepared->mapping_tree.at(doomed)->stripes[0].devid;
+    devid = prepared->dev(prepared->mapping_tree.at(doomed)->stripes[0].dev).devid;
     REQUIRE(devid == 3);
     freeze(*prepared);
     threads = {

@@ -124,7 +124,7 @@ TEST_CASE("image reader: what the model does not model, and images that do not m
   // A damaged copy of the root tree's block is read from its other copy (metadata dup); both damaged is an error.
   const image_contents good = read_image(other);
   const uint64_t root = good.trees.at(BTRFS_ROOT_TREE_OBJECTID).bytenr;
-  const map_lookup m = map_lookup_from_chunk(std::prev(good.chunks.upper_bound(root))->first, std::prev(good.chunks.upper_bound(root))->second);
+  const chunk_map m = map_lookup_from_chunk(std::prev(good.chunks.upper_bound(root))->first, std::prev(good.chunks.upper_bound(root))->second);
   REQUIRE(map_num_copies(m) == 2);
   std::vector<uint64_t> copies;
   for (int mirror = 1; mirror <= 2; ++mirror) copies.push_back(map_stripe_piece(m, root - m.start, mirror).physical);
