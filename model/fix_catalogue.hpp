@@ -200,6 +200,17 @@ inline constexpr std::array kFixes{
              "range and searched from the end of the last item, so when btrfs_next_leaf re-searched after an "
              "ordered extent completion outside the range split that item, the tail was cloned again and "
              "btrfs_replace_file_extents got an empty range: -EINVAL to user space"},
+    fix_info{"b19c98f237cd", "btrfs: fix race between balance and cancel/pause", "6.5",
+             "btrfs_balance cleans up its state (reset_balance_state, btrfs_exclop_finish) unless it really paused "
+             "(-ECANCELED with a pause request); before it, it cleaned up only on an error other than -ECANCELED "
+             "and -ENOSPC or when balance_need_close() (a cancel request, or neither request), so a balance that "
+             "finished while a late pause request was pending kept balance_ctl and the exclusive operation "
+             "BALANCE, and the next resume hit ASSERT(exclusive_operation == BTRFS_EXCLOP_BALANCE_PAUSED) in "
+             "btrfs_exclop_balance", "6.1.42"},
+    fix_info{"29eefa6d0d07", "btrfs: fix BUG_ON condition in btrfs_cancel_balance", "6.5",
+             "btrfs_cancel_balance ends with ASSERT(!BTRFS_FS_BALANCE_RUNNING); before it, with "
+             "BUG_ON(balance_ctl || BTRFS_FS_BALANCE_RUNNING), which fires since b19c98f237cd when a pause and a "
+             "cancel both reach a running balance: it stops paused and keeps balance_ctl", "6.1.47"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},

@@ -50,10 +50,25 @@ fix_set fix_set::all_on() {
   return for_kernel(kDeclaredKernel);
 }
 
+bool same_stable_series(std::string_view a, std::string_view b) {
+  std::vector<int> va, vb;
+  if (!parse_kernel_version(a, va) || !parse_kernel_version(b, vb))
+    throw std::invalid_argument(fmt::format("malformed kernel version '{}' or '{}'", a, b));
+  va.resize(2, 0);
+  vb.resize(2, 0);
+  return va[0] == vb[0] && va[1] == vb[1];
+}
+
+bool kernel_carries(const fix_info& f, std::string_view version) {
+  if (compare_kernel_versions(f.kernel, version) <= 0) return true;
+  // A backport counts only inside its own series: 6.1.50 carries a 6.5 fix backported to 6.1.42, 6.2 does not.
+  return f.stable && same_stable_series(f.stable, version) && compare_kernel_versions(f.stable, version) <= 0;
+}
+
 fix_set fix_set::for_kernel(std::string_view version) {
   fix_set s;
   for (size_t i = 0; i < kFixes.size(); ++i)
-    if (compare_kernel_versions(kFixes[i].kernel, version) <= 0) s.bits_ |= 1ull << i;
+    if (kernel_carries(kFixes[i], version)) s.bits_ |= 1ull << i;
   return s;
 }
 

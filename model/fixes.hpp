@@ -15,7 +15,7 @@ namespace fsrace::model {
 
 // The kernel the model follows (README "Declared kernel and audit"): Linux 6.1.192, Debian's
 // linux-source-6.1 6.1.192-3. Every catalogue fix first released up to it is on by default.
-inline constexpr const char* kDeclaredKernel = "6.1";
+inline constexpr const char* kDeclaredKernel = "6.1.192";
 inline constexpr const char* kDeclaredKernelExact = "6.1.192 (Debian linux-source-6.1 6.1.192-3)";
 
 // A catalogue fix named in model code: `fixes.has("020d5b7366fc")` converts the literal at compile time,
@@ -43,13 +43,18 @@ const fix_info* find_fix(std::string_view id);
 // Compares dotted kernel versions numerically ("4.10" > "4.9"); returns false on malformed input.
 bool parse_kernel_version(std::string_view v, std::vector<int>& out);
 int compare_kernel_versions(std::string_view a, std::string_view b);
+// Same major.minor ("6.1.42" and "6.1.192"): one stable series.
+bool same_stable_series(std::string_view a, std::string_view b);
+// `version` has the fix: mainline release at or before it, or a backport earlier in its stable series.
+bool kernel_carries(const fix_info& f, std::string_view version);
 
 class fix_set {
  public:
   // The declared kernel: every fix released up to kDeclaredKernel (never-merged alternatives stay off).
   static fix_set all_on();
   static fix_set all_off() { return fix_set{}; }
-  // Every fix first released in `version` or earlier. The version must parse (checked by callers).
+  // Every fix `version` carries: first released in it or earlier, or backported to its stable series
+  // at or before it. The version must parse (checked by callers).
   static fix_set for_kernel(std::string_view version);
 
   void set(std::string_view id, bool on);  // id must be in the catalogue (asserted)

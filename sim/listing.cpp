@@ -67,7 +67,8 @@ std::string list_text(const catalogue& cat) {
   out += fmt::format("\nFIXES (\"fixes\", --fix ID=on|off); declared kernel {}: the fixes released up to {} are on "
                      "by default\n", model::kDeclaredKernelExact, model::kDeclaredKernel);
   for (const auto& f : model::all_fixes()) {
-    out += fmt::format("  {}  kernel {}  {}\n", f.id, f.kernel, f.title);
+    const std::string stable = f.stable ? fmt::format(" ({} stable)", f.stable) : std::string();
+    out += fmt::format("  {}  kernel {}{}  {}\n", f.id, f.kernel, stable, f.title);
     out += indent_wrapped(f.changes, 4, 92);
   }
   out += "\nLIMITS (validation refuses more, naming the limit: what an execution may cost is bounded)\n";
@@ -91,7 +92,8 @@ nlohmann::json list_json(const catalogue& cat) {
     invs.push_back({{"name", inv->name}, {"family", inv->family}, {"doc", inv->doc}, {"default", inv->default_on},
                     {"params", params_json(inv->params)}});
   for (const auto& f : model::all_fixes())
-    fixes.push_back({{"id", f.id}, {"title", f.title}, {"kernel", f.kernel}, {"changes", f.changes}});
+    fixes.push_back({{"id", f.id}, {"title", f.title}, {"kernel", f.kernel},
+                     {"stable", f.stable ? nlohmann::json(f.stable) : nlohmann::json()}, {"changes", f.changes}});
   nlohmann::json lims = nlohmann::json::object();
   for (const auto& l : limits::kAll) lims[l.name] = {{"value", l.value}, {"meaning", l.what}};
   return {{"declared_kernel", model::kDeclaredKernelExact}, {"operations", ops}, {"invariants", invs}, {"fixes", fixes},

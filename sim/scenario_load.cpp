@@ -458,8 +458,10 @@ class scenario_parser {
       if (parse_kernel(*k, obj.child("kernel"), version)) {
         std::vector<std::string> releases;
         for (const auto& f : model::all_fixes()) {
-          if (model::compare_kernel_versions(f.kernel, version) == 0) spec.test.push_back(f.id);
-          if (std::find(releases.begin(), releases.end(), f.kernel) == releases.end()) releases.push_back(f.kernel);
+          const bool backport = f.stable && model::compare_kernel_versions(f.stable, version) == 0;
+          if (model::compare_kernel_versions(f.kernel, version) == 0 || backport) spec.test.push_back(f.id);
+          for (const char* r : {f.kernel, f.stable})
+            if (r && std::find(releases.begin(), releases.end(), r) == releases.end()) releases.push_back(r);
         }
         if (spec.test.empty())
           sink_.error(obj.child("kernel"), "no fix in the catalogue was first released in {}; releases with fixes: {}",

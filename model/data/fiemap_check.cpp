@@ -50,8 +50,9 @@ fiemap_segment clip(fiemap_segment s, uint64_t lo, uint64_t hi) {
 using ref_owners = std::map<uint64_t, std::set<std::tuple<uint64_t, uint64_t, uint64_t>>>;
 ref_owners owners_by_extent(btrfs_fs_info& fs_info) {
   ref_owners out;
-  for (const auto& [objectid, root] : fs_info.roots) {
+  for (const auto& [id, root] : fs_info.roots) {
     if (!root->ref_cows) continue;
+    const uint64_t objectid = id;  // clang 14 cannot capture a structured binding
     btrfs_for_each_item(fs_info, *root, {0, 0, 0}, [&](const btrfs_item& item) {
       if (item.key.type != BTRFS_EXTENT_DATA_KEY) return true;
       const auto& fi = std::get<btrfs_file_extent_item>(item.value);

@@ -173,6 +173,11 @@ int btrfs_try_lock_balance(btrfs_fs_info& fs_info, bool& excl_acquired) {
   }
 }
 
+// balance_need_close (before b19c98f237cd): a cancel was requested, or the balance ended normally.
+bool balance_need_close(const btrfs_fs_info& fs_info) {
+  return fs_info.balance_cancel_req || (fs_info.balance_pause_req == 0 && fs_info.balance_cancel_req == 0);
+}
+
 // btrfs_balance proper, entered with balance_mutex held and the exclusive operation taken (or handed
 // over by the paused balance); returns with balance_mutex released.
 int btrfs_balance_locked(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl_in) {
@@ -216,12 +221,18 @@ int btrfs_balance_locked(btrfs_fs_info& fs_info, const btrfs_balance_control& bc
     fs_info.log(fmt::format("BTRFS info: balance: ended with status: {}", ret));
   }
   fs_info.flags &= ~BTRFS_FS_BALANCE_RUNNING;
-  if (!paused) reset_balance_state(fs_info);  // a paused balance keeps balance_ctl for its resume
+  // b19c98f237cd: clean up unless the balance really paused. Before it: on an error other than
+  // -ECANCELED and -ENOSPC, or when balance_need_close() (a cancel request, or neither request), so a
+  // balance that finished with a late pause request pending kept balance_ctl and the exclusive operation.
+  const bool clean_up = fs_info.fixes.has("b19c98f237cd")
+                            ? !paused
+                            : (ret && ret != -ECANCELED && ret != -ENOSPC) || balance_need_close(fs_info);
+  if (clean_up) reset_balance_state(fs_info);  // a paused balance keeps balance_ctl for its resume
   // wake_up(balance_wait_q): only pause and cancel sleep there; with nobody waiting it changes
   // nothing, so the balances of scenarios without them get no extra scheduling point.
   if (fs_info.balance_wait_q.has_waiters()) fs_info.balance_wait_q.wake_up();
   fs_info.balance_mutex.unlock();
-  if (!paused) btrfs_exclop_finish_balance(fs_info);
+  if (clean_up) btrfs_exclop_finish_balance(fs_info);
   return ret;
 }
 
@@ -341,7 +352,13 @@ int btrfs_cancel_balance(btrfs_fs_info& fs_info) {
       fs_info.log("BTRFS info: balance: canceled");
     }
   }
-  FSRACE_ASSERT(!(fs_info.flags & BTRFS_FS_BALANCE_RUNNING), "btrfs_cancel_balance: balance running after cancel");
+  if (fs_info.fixes.has("29eefa6d0d07")) {
+    FSRACE_ASSERT(!(fs_info.flags & BTRFS_FS_BALANCE_RUNNING), "btrfs_cancel_balance: balance running after cancel");
+  } else {
+    // Before 29eefa6d0d07: a balance that a pause stopped keeps balance_ctl (b19c98f237cd) and this fires.
+    FSRACE_BUG_ON(fs_info.balance_ctl || (fs_info.flags & BTRFS_FS_BALANCE_RUNNING),
+                  "btrfs_cancel_balance: balance_ctl or BTRFS_FS_BALANCE_RUNNING after cancel");
+  }
   fs_info.balance_cancel_req--;
   fs_info.balance_mutex.unlock();
   return 0;

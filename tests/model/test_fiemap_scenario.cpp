@@ -12,21 +12,24 @@ using nlohmann::json;
 
 namespace {
 
-std::unique_ptr<sim::scenario> fiemap_scenario(const json& threads) {
-  json doc = {{"name", "fiemap-ops"},
+// a: 64 KiB of data; b: a 128 KiB prealloc extent; both committed. `extra_setup` follows the sync.
+std::unique_ptr<sim::scenario> fiemap_scenario(const std::string& name, const json& threads,
+                                               const json& extra_setup = json::array()) {
+  json setup = {{{"op", "create_file"}, {"file", "a"}, {"size", "64KiB"}, {"seed", 1}},
+                {{"op", "create_file"}, {"file", "b"}},
+                {{"op", "fallocate"}, {"file", "b"}, {"length", "128KiB"}},
+                {{"op", "sync"}}};
+  for (const json& op : extra_setup) setup.push_back(op);
+  json doc = {{"name", name},
               {"title", "fiemap ops"},
               {"filesystem",
                {{"devices", {"1GiB"}},
                 {"profiles", {{"data", "single"}, {"metadata", "dup"}, {"system", "dup"}}},
-                {"setup",
-                 {{{"op", "create_file"}, {"file", "a"}, {"size", "64KiB"}, {"seed", 1}},
-                  {{"op", "create_file"}, {"file", "b"}},
-                  {{"op", "fallocate"}, {"file", "b"}, {"length", "128KiB"}},
-                  {{"op", "sync"}}}}}},
+                {"setup", setup}}},
               {"threads", threads},
               {"invariants", {"user_errors", "fsck", "data_matches_oracle", "fiemap_matches_file"}},
               {"expectations", {{{"fixes", "on"}, {"result", "clean"}}}}};
-  return sim::parse_scenario(doc, "fiemap-ops.json", *sim::default_binding().cat);
+  return sim::parse_scenario(doc, name + ".json", *sim::default_binding().cat);
 }
 
 sim::exploration run(const sim::scenario& sc, sim::strategy_kind strategy, uint64_t runs) {
@@ -58,7 +61,7 @@ TEST_CASE("fiemap scenario: FIEMAP racing writes, writeback, clones and truncate
          {{"op", "fiemap"}, {"file", "b"}, {"offset", "60KiB"}, {"length", "8KiB"}},
          {{"op", "fiemap"}, {"file", "b"}, {"sync", true}}}}},
       {{"name", "flusher"}, {"ops", {{{"op", "flush_delalloc"}}, {{"op", "wait_ordered"}}}}}};
-  auto sc = fiemap_scenario(threads);
+  auto sc = fiemap_scenario("fiemap-ops", threads);
   const sim::exploration e = run(*sc, sim::strategy_kind::random, 300);
   INFO((e.violations.empty() ? std::string() : e.violations[0].finding.message));
   INFO((e.tool_error ? e.tool_error->finding.message : std::string()));
@@ -72,26 +75,14 @@ TEST_CASE("fiemap scenario: FIEMAP racing writes, writeback, clones and truncate
 // fiemap_matches_file clean (bound 2: 60,383 executions, clean, in about 10 s).
 TEST_CASE("fiemap scenario: DFS bound 1 exhausted clean against writeback into prealloc and a clone",
           "[fiemap][sim]") {
-  json doc = {{"name", "fiemap-dfs"},
-              {"title", "fiemap vs writeback and clone"},
-              {"filesystem",
-               {{"devices", {"1GiB"}},
-                {"profiles", {{"data", "single"}, {"metadata", "dup"}, {"system", "dup"}}},
-                {"setup",
-                 {{{"op", "create_file"}, {"file", "a"}, {"size", "64KiB"}, {"seed", 1}},
-                  {{"op", "create_file"}, {"file", "b"}},
-                  {{"op", "fallocate"}, {"file", "b"}, {"length", "128KiB"}},
-                  {{"op", "sync"}},
-                  {{"op", "write"}, {"file", "b"}, {"offset", "16KiB"}, {"length", "8KiB"}, {"seed", 3}}}}}},
-              {"threads",
-               {{{"name", "writer"},
-                 {"ops",
-                  {{{"op", "writeback"}, {"file", "b"}},
-                   {{"op", "clone"}, {"src", "a"}, {"dst", "b"}, {"dst_offset", "64KiB"}, {"length", "16KiB"}}}}},
-                {{"name", "mapper"}, {"ops", {{{"op", "fiemap"}, {"file", "b"}}, {{"op", "fiemap"}, {"file", "a"}}}}}}},
-              {"invariants", {"user_errors", "fsck", "data_matches_oracle", "fiemap_matches_file"}},
-              {"expectations", {{{"fixes", "on"}, {"result", "clean"}}}}};
-  auto sc = sim::parse_scenario(doc, "fiemap-dfs.json", *sim::default_binding().cat);
+  const json threads = {
+      {{"name", "writer"},
+       {"ops",
+        {{{"op", "writeback"}, {"file", "b"}},
+         {{"op", "clone"}, {"src", "a"}, {"dst", "b"}, {"dst_offset", "64KiB"}, {"length", "16KiB"}}}}},
+      {{"name", "mapper"}, {"ops", {{{"op", "fiemap"}, {"file", "b"}}, {{"op", "fiemap"}, {"file", "a"}}}}}};
+  const json delalloc = {{{"op", "write"}, {"file", "b"}, {"offset", "16KiB"}, {"length", "8KiB"}, {"seed", 3}}};
+  auto sc = fiemap_scenario("fiemap-dfs", threads, delalloc);
   sc->explore.preemptions = 1;
   const sim::exploration e = run(*sc, sim::strategy_kind::dfs, 100000);
   INFO((e.violations.empty() ? std::string() : e.violations[0].finding.message));
@@ -109,7 +100,7 @@ TEST_CASE("fiemap scenario: an expect that differs from the answer is a violatio
        {"ops",
         {{{"op", "fiemap"}, {"file", "b"}, {"expect", "0+128KiB unwritten,last"}},
          {{"op", "fiemap"}, {"file", "a"}, {"expect", "0+64KiB"}}}}}};
-  auto sc = fiemap_scenario(threads);
+  auto sc = fiemap_scenario("fiemap-ops", threads);
   const sim::exploration e = run(*sc, sim::strategy_kind::random, 1);
   REQUIRE(e.violations.size() == 1);
   const std::string& m = e.violations[0].finding.message;

@@ -25,6 +25,7 @@
 #include "scheduler/scheduler.hpp"
 #include "scheduler/strategy.hpp"
 #include "tests/model/test_data_fixture.hpp"
+#include "tests/model/race_dfs.hpp"
 #include "tests/model/test_relocation_fixture.hpp"
 
 using namespace fsrace;
@@ -115,27 +116,8 @@ fix_set fixes_without(const char* off) {
   return f;
 }
 
-struct dfs_outcome {
-  uint64_t executions = 0;
-  bool exhausted = false;
-  std::optional<prealloc_env::result> failure;
-};
-
-dfs_outcome explore_dfs(const prealloc_env& env, const fix_set& fixes, unsigned preemption_bound,
-                        uint64_t max_executions) {
-  sched::Scheduler s(sched::Options{.max_steps = kMaxSteps});
-  sched::DfsStrategy dfs(preemption_bound);
-  dfs_outcome out;
-  do {
-    prealloc_env::result r = env.run(s, dfs, 0, fixes);
-    ++out.executions;
-    if (r.found()) {
-      out.failure = std::move(r);
-      return out;
-    }
-  } while (out.executions < max_executions && dfs.next());
-  out.exhausted = dfs.exhausted();
-  return out;
+auto explore_dfs(const prealloc_env& env, const fix_set& fixes, unsigned preemption_bound, uint64_t max_executions) {
+  return explore_dfs_until_found(env, fixes, preemption_bound, max_executions, kMaxSteps);
 }
 
 // PCT runs, by what they found. With the fix off the missed reservation shows in two ways: the
@@ -185,7 +167,7 @@ TEST_CASE("fallocate vs relocation 1afc708dcae4: reservation dropped before the 
           "[model][relocation][fallocate][prealloc][race]") {
   const prealloc_env env;
   SECTION("bounded DFS (preemption bound 1) finds it with the fix off") {
-    dfs_outcome out = explore_dfs(env, fixes_without(kFix), 1, 20000);
+    auto out = explore_dfs(env, fixes_without(kFix), 1, 20000);
     INFO("executions " << out.executions);
     REQUIRE(out.failure);
     INFO(out.failure->describe());
@@ -201,7 +183,7 @@ TEST_CASE("fallocate vs relocation 1afc708dcae4: reservation dropped before the 
 TEST_CASE("fallocate vs relocation is clean with 1afc708dcae4: bounded DFS exhausted, PCT",
           "[model][relocation][fallocate][prealloc][race]") {
   const prealloc_env env;
-  dfs_outcome one = explore_dfs(env, fix_set::all_on(), 1, 100000);
+  auto one = explore_dfs(env, fix_set::all_on(), 1, 100000);
   INFO("DFS bound 1: " << one.executions << " executions");
   if (one.failure) FAIL(one.failure->describe());
   CHECK(one.exhausted);

@@ -24,6 +24,7 @@
 #include "model/maint/balance.hpp"
 #include "scheduler/strategy.hpp"
 #include "tests/model/test_data_fixture.hpp"
+#include "tests/model/race_dfs.hpp"
 #include "tests/model/test_relocation_fixture.hpp"
 
 using namespace fsrace;
@@ -116,26 +117,8 @@ fix_set fixes_4_7_without(const char* off) {
   return f;
 }
 
-struct dfs_outcome {
-  uint64_t executions = 0;
-  bool exhausted = false;
-  std::optional<race_env::result> failure;
-};
-
-dfs_outcome explore_dfs(const race_env& env, const fix_set& fixes, unsigned preemption_bound, uint64_t max_executions) {
-  sched::Scheduler s(sched::Options{.max_steps = kMaxSteps});
-  sched::DfsStrategy dfs(preemption_bound);
-  dfs_outcome out;
-  do {
-    race_env::result r = env.run(s, dfs, 0, fixes);
-    ++out.executions;
-    if (r.found()) {
-      out.failure = std::move(r);
-      return out;
-    }
-  } while (out.executions < max_executions && dfs.next());
-  out.exhausted = dfs.exhausted();
-  return out;
+auto explore_dfs(const race_env& env, const fix_set& fixes, unsigned preemption_bound, uint64_t max_executions) {
+  return explore_dfs_until_found(env, fixes, preemption_bound, max_executions, kMaxSteps);
 }
 
 // PCT runs: how many found a failure; every failure must be the seed's.
@@ -177,7 +160,7 @@ TEST_CASE("relocation race f78c436c3931: nocow DIO write lands in the old locati
     CHECK(found > 0);
   }
   SECTION("bounded DFS (preemption bound 1) finds it with the fix off") {
-    dfs_outcome out = explore_dfs(env, fixes_4_7_without("f78c436c3931"), 1, 20000);
+    auto out = explore_dfs(env, fixes_4_7_without("f78c436c3931"), 1, 20000);
     INFO("executions " << out.executions);
     REQUIRE(out.failure);
     INFO(out.failure->describe());
@@ -195,7 +178,7 @@ TEST_CASE("relocation race 9cfa3e34e20e: DIO reserved before read-only, WARN use
     CHECK(found > 0);
   }
   SECTION("bounded DFS (preemption bound 1) finds it with the fix off") {
-    dfs_outcome out = explore_dfs(env, fixes_4_7_without("9cfa3e34e20e"), 1, 20000);
+    auto out = explore_dfs(env, fixes_4_7_without("9cfa3e34e20e"), 1, 20000);
     INFO("executions " << out.executions);
     REQUIRE(out.failure);
     INFO(out.failure->describe());
@@ -207,12 +190,12 @@ TEST_CASE("relocation races are clean with the fixes of 4.7: bounded DFS and PCT
   for (seed_race race : {seed_race::nocow_write, seed_race::dio_reserve}) {
     race_env env(race);
     // Every schedule with at most one preemption (the bound that finds both races with the fixes off).
-    dfs_outcome one = explore_dfs(env, fix_set::for_kernel("4.7"), 1, 100000);
+    auto one = explore_dfs(env, fix_set::for_kernel("4.7"), 1, 100000);
     INFO("race " << fix_of(race) << ": DFS bound 1: " << one.executions << " executions");
     if (one.failure) FAIL(one.failure->describe());
     CHECK(one.exhausted);
     // Preemption bound 2: the first 3000 schedules of the enumeration.
-    dfs_outcome two = explore_dfs(env, fix_set::for_kernel("4.7"), 2, 3000);
+    auto two = explore_dfs(env, fix_set::for_kernel("4.7"), 2, 3000);
     INFO("DFS bound 2: " << two.executions << " executions");
     if (two.failure) FAIL(two.failure->describe());
     CHECK(two.executions == 3000);

@@ -258,6 +258,12 @@ TEST_CASE("fixes: the three forms resolve as documented") {
   CHECK(sim::resolve_fixes(sc->fixes, {true, {}}).has("9e967495e0e0"));
   CHECK_FALSE(sim::resolve_fixes(sc->fixes, {true, {}}).has("d96b34248c2f"));
   CHECK_FALSE(sim::resolve_fixes(sc->fixes, {true, {{"020d5b7366fc", false}}}).has("020d5b7366fc"));
+  // A 6.1 stable release names the backports it first carried; 6.1 itself is 6.1.0, without them.
+  doc["fixes"] = {{"kernel", "6.1.42"}};
+  sc = sim::parse_scenario(doc, kFile, *test::test_binding().cat);
+  CHECK(sc->fixes.test == std::vector<std::string>{"b19c98f237cd"});
+  CHECK(sim::resolve_fixes(sc->fixes, {true, {}}).has("b19c98f237cd"));
+  CHECK_FALSE(sim::resolve_fixes(sc->fixes, {true, {}}).has("29eefa6d0d07"));  // 6.1.47
 }
 
 TEST_CASE("expectations: bad result, kind without violation, unknown kind, duplicates, bad override") {
