@@ -245,8 +245,8 @@ TEST_CASE("fixes: the three forms resolve as documented") {
   auto doc = valid();
   doc["fixes"] = {{"kernel", "4.7"}};
   auto sc = sim::parse_scenario(doc, kFile, *test::test_binding().cat);
-  // 578def7c50f2, 9cfa3e34e20e, f78c436c3931, f0e9b7d64019, 22ab04e814f4, 1a1a8b732c7e
-  CHECK(sc->fixes.test.size() == 6);
+  // 578def7c50f2, 9cfa3e34e20e, f78c436c3931, f0e9b7d64019, 22ab04e814f4, 1a1a8b732c7e, 57ba4cb85bff
+  CHECK(sc->fixes.test.size() == 7);
   auto off = sim::resolve_fixes(sc->fixes, {false, {}});
   auto on = sim::resolve_fixes(sc->fixes, {true, {}});
   CHECK(on.has("f78c436c3931"));
