@@ -64,8 +64,9 @@ std::string list_text(const catalogue& cat) {
     out += indent_wrapped(inv->doc, 4, 92);
     out += params_text(inv->params);
   }
-  out += fmt::format("\nFIXES (\"fixes\", --fix ID=on|off); declared kernel {}: the fixes released up to {} are on "
-                     "by default\n", model::kDeclaredKernelExact, model::kDeclaredKernel);
+  out += fmt::format("\nFIXES (\"fixes\", --fix ID=on|off); declared kernel {}: the fixes it carries (released up to "
+                     "its mainline release, or backported to its stable series by {}) are on by default\n",
+                     model::kDeclaredKernelExact, model::kDeclaredKernel);
   for (const auto& f : model::all_fixes()) {
     const std::string stable = f.stable ? fmt::format(" ({} stable)", f.stable) : std::string();
     out += fmt::format("  {}  kernel {}{}  {}\n", f.id, f.kernel, stable, f.title);
