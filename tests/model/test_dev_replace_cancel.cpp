@@ -24,21 +24,7 @@ constexpr uint64_t MiB = 1ull << 20;
 
 // Two devices; single data and dup metadata: the system chunk and the data chunk on devid 1, metadata on
 // devid 2, so a replace of devid 1 copies extents.
-std::unique_ptr<btrfs_fs_info> fs_with_file() {
-  mkfs_options o;
-  o.device_sizes = {1024 * MiB, 1024 * MiB};
-  o.data_profile = "single";
-  o.metadata_profile = o.system_profile = "dup";
-  auto fs = make_fs(o);
-  // Every fix of 6.1 (make_fs leaves 22ab04e814f4 off, without which a chunk allocated during a replace,
-  // here a system chunk, never reaches the target).
-  fs->fixes = fix_set::all_on();
-  run_in_fiber([&] {
-    write_file(*fs, "a", 0, 16 * 1024, 1);
-    REQUIRE(btrfs_sync_fs(*fs) == 0);
-  });
-  return fs;
-}
+std::unique_ptr<btrfs_fs_info> fs_with_file() { return two_device_fs_with_file(1024 * MiB, "single"); }
 
 const btrfs_device* dev(const btrfs_fs_info& fs, uint64_t devid) {
   auto it = fs.devices.find(devid);

@@ -23,15 +23,8 @@ constexpr uint64_t MiB = 1ull << 20;
 // Two devices, raid1 data (every data chunk has a stripe on devid 1), a file, and an empty data chunk on
 // unused_bgs (as at mount).
 std::unique_ptr<btrfs_fs_info> fs_with_unused_group() {
-  mkfs_options o;
-  o.device_sizes = {512 * MiB, 512 * MiB};
-  o.data_profile = "raid1";
-  o.metadata_profile = o.system_profile = "dup";
-  auto fs = make_fs(o);
-  fs->fixes = fix_set::all_on();
+  auto fs = two_device_fs_with_file(512 * MiB, "raid1");
   run_in_fiber([&] {
-    write_file(*fs, "a", 0, 16 * 1024, 1);
-    REQUIRE(btrfs_sync_fs(*fs) == 0);
     REQUIRE(btrfs_force_chunk_alloc(*fs, BTRFS_BLOCK_GROUP_DATA, 1) == 0);
     REQUIRE(btrfs_mark_empty_bgs_unused(*fs) >= 1);
   });

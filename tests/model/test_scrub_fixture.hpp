@@ -19,6 +19,7 @@
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
 #include "model/maint/scrub.hpp"
+#include "model/mkfs.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/strategy.hpp"
 #include "tests/model/model_fixture.hpp"
@@ -38,6 +39,24 @@ inline model::btrfs_inode& write_file(model::btrfs_fs_info& fs, const std::strin
   model::fill_pattern(seed, pos, data);
   REQUIRE(model::btrfs_buffered_write(fs, *inode, pos, data, "write " + name) == 0);
   return *inode;
+}
+
+// Two devices of `device_bytes` each, `data_profile` data and dup metadata and system, every fix on (make_fs
+// leaves 22ab04e814f4 off, without which a chunk allocated during a replace never reaches the target), and
+// 16 KiB of file "a" committed: the start of the device replace tests.
+inline std::unique_ptr<model::btrfs_fs_info> two_device_fs_with_file(uint64_t device_bytes,
+                                                                     const std::string& data_profile) {
+  model::mkfs_options o;
+  o.device_sizes = {device_bytes, device_bytes};
+  o.data_profile = data_profile;
+  o.metadata_profile = o.system_profile = "dup";
+  auto fs = make_fs(o);
+  fs->fixes = model::fix_set::all_on();
+  run_in_fiber([&] {
+    write_file(*fs, "a", 0, 16 * 1024, 1);
+    REQUIRE(model::btrfs_sync_fs(*fs) == 0);
+  });
+  return fs;
 }
 
 // The disk (logical) address of file offset `pos` of `name`, from its file extent items.
