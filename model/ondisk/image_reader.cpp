@@ -110,6 +110,8 @@ class reader {
       if (b.header.generation != f.generation)
         throw malformed(fmt::format("{}: parent transid verify failed: wanted {} found {}", what, f.generation, b.header.generation));
       if (b.header.level != f.level) throw malformed(fmt::format("{}: level {}, expected {}", what, b.header.level, f.level));
+      if (b.header.level >= kMaxLevel)  // the tree checker's bound: a deeper tree is corrupt
+        throw malformed(fmt::format("{}: level {}, at most {}", what, b.header.level, kMaxLevel - 1));
       if (b.header.generation > out_.super.fields.generation)
         throw malformed(fmt::format("{}: generation {} is newer than the super block's {}", what, b.header.generation,
                                     out_.super.fields.generation));
