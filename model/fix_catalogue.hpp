@@ -152,6 +152,14 @@ inline constexpr std::array kFixes{
              "read-only, nor its commit for the transaction not yet started: MOVE_DATA_EXTENTS missed the extent and "
              "UPDATE_DATA_PTRS found it with no copy, get_new_location -ENOENT in replace_file_extents during a "
              "reloc tree leaf COW, transaction abort in __btrfs_cow_block"},
+    fix_info{"2766ff61762c", "btrfs: update the number of bytes used by an inode atomically", "5.11",
+             "btrfs_drop_extents only counts the allocated bytes it drops (drop_args.bytes_found) and the callers "
+             "that replace extents (insert_reserved_file_extent, btrfs_insert_replace_extent for clone and dedupe, "
+             "a hole punch's drop) change the inode's bytes once, under inode->lock, after the insert "
+             "(btrfs_update_inode_bytes); before it the drop took each extent's bytes off (inode_sub_bytes) and the "
+             "insert added the new extent's after further tree operations, so a concurrent stat(2) "
+             "(btrfs_getattr, which reads them under inode->lock) saw too few blocks: 0 for a whole-file "
+             "overwrite"},
     fix_info{"eafa4fd0ad06", "btrfs: fix exhaustion of the system chunk array due to concurrent allocations", "5.13",
              "check_system_chunk: when the system space info lacks room and other handles of the transaction hold "
              "chunk space reservations (transaction->chunk_bytes_reserved beyond this handle's), drop chunk_mutex and "

@@ -39,11 +39,18 @@ int btrfs_lookup_file_extent(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_pat
                              uint64_t offset);
 
 // btrfs_drop_extents: removes file extent items from [start, end), trimming and splitting the ones
-// that straddle its edges; a split adds a reference, a removed item drops one.
-int btrfs_drop_extents(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end);
+// that straddle its edges; a split adds a reference, a removed item drops one. `bytes_found` gets the
+// allocated bytes dropped (drop_args.bytes_found): with 2766ff61762c the caller updates the inode's bytes
+// (btrfs_update_inode_bytes); before it the drop took them off itself, extent by extent.
+int btrfs_drop_extents(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t start, uint64_t end,
+                       uint64_t* bytes_found = nullptr);
+// btrfs_update_inode_bytes (inode.c): the inode's bytes lose del_bytes and gain add_bytes in one step
+// (under inode->lock in the kernel, which btrfs_getattr reads them under).
+void btrfs_update_inode_bytes(btrfs_inode& inode, uint64_t add_bytes, uint64_t del_bytes);
 // insert_reserved_file_extent: drops what was in [file_pos, file_pos + num_bytes), inserts the item,
-// and btrfs_alloc_reserved_file_extent queues the data reference of the new extent
-// (must_insert_reserved: its extent item is inserted when delayed refs run).
+// updates the inode's bytes (2766ff61762c: once, after the insert) and btrfs_alloc_reserved_file_extent
+// queues the data reference of the new extent (must_insert_reserved: its extent item is inserted when
+// delayed refs run).
 int insert_reserved_file_extent(btrfs_trans_handle& trans, btrfs_inode& inode, uint64_t file_pos,
                                 uint64_t disk_bytenr, uint64_t disk_num_bytes, uint64_t num_bytes, uint8_t type);
 // btrfs_mark_extent_written: [start, end) of prealloc items becomes regular, splitting them.

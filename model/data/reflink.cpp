@@ -131,11 +131,16 @@ struct replace_extent_info {
 };
 
 // btrfs_insert_replace_extent (is_new_extent false): the item pointing into the source's extent, and a
-// data reference of the destination (btrfs_inc_extent_ref) for it.
+// data reference of the destination (btrfs_inc_extent_ref) for it. bytes_to_drop: what the drop before it
+// found (2766ff61762c: the inode's bytes change here, once, after the insert).
 int btrfs_insert_replace_extent(btrfs_trans_handle& trans, btrfs_inode& inode, btrfs_root& root,
-                                const replace_extent_info& info, uint64_t replace_len) {
+                                const replace_extent_info& info, uint64_t replace_len, uint64_t bytes_to_drop) {
+  const bool atomic_bytes = trans.fs_info->fixes.has("2766ff61762c");
   if (replace_len == 0) return 0;
-  if (info.fi.disk_bytenr == 0) return 0;  // NO_HOLES: a hole has no item (bytes already dropped)
+  if (info.fi.disk_bytenr == 0) {  // NO_HOLES: a hole has no item
+    if (atomic_bytes) btrfs_update_inode_bytes(inode, 0, bytes_to_drop);
+    return 0;
+  }
   btrfs_file_extent_item fi = info.fi;
   fi.offset = info.data_offset;
   fi.num_bytes = replace_len;
@@ -143,7 +148,10 @@ int btrfs_insert_replace_extent(btrfs_trans_handle& trans, btrfs_inode& inode, b
   const int ret = btrfs_insert_item(trans, root, {inode.ino, BTRFS_EXTENT_DATA_KEY, info.file_offset}, fi);
   inode.items_lock.unlock();
   if (ret) return ret;
-  inode.nbytes += replace_len;  // btrfs_update_inode_bytes (the dropped bytes were taken off by the drop)
+  if (atomic_bytes)
+    btrfs_update_inode_bytes(inode, replace_len, bytes_to_drop);
+  else
+    inode.nbytes += replace_len;  // inode_add_bytes: the drop took the old bytes off already
   sched::point(sched::L("btrfs_inc_extent_ref(bytenr {} ino {})", fi.disk_bytenr, inode.ino));
   btrfs_add_delayed_data_ref(trans, fi.disk_bytenr, fi.disk_num_bytes, inode.root, inode.ino,
                              info.file_offset - info.data_offset, 0, +1, false);
@@ -160,10 +168,14 @@ int btrfs_replace_file_extents(btrfs_fs_info& fs_info, btrfs_inode& inode, uint6
   btrfs_root* root = fs_info.get_fs_root(inode.root);
   FSRACE_MODEL_CHECK(root != nullptr, "clone into ino {} of missing root {}", inode.ino, inode.root);
   btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
-  int ret = btrfs_drop_extents(trans, inode, start, end + 1);
+  uint64_t bytes_found = 0;
+  int ret = btrfs_drop_extents(trans, inode, start, end + 1, &bytes_found);
+  // A hole punch (no info) takes the dropped bytes off right after the drop (2766ff61762c; before it the
+  // drop did).
+  if (!info && fs_info.fixes.has("2766ff61762c")) btrfs_update_inode_bytes(inode, 0, bytes_found);
   FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "btrfs_replace_file_extents: drop of ino {} [{}, {}]", inode.ino, start, end);
   if (info) {
-    ret = btrfs_insert_replace_extent(trans, inode, *root, *info, info->data_len);
+    ret = btrfs_insert_replace_extent(trans, inode, *root, *info, info->data_len, bytes_found);
     FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "btrfs_insert_replace_extent ino {} offset {}", inode.ino, info->file_offset);
   }
   *trans_out = std::move(trans);

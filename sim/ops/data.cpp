@@ -12,6 +12,7 @@
 #include "model/data/data_pattern.hpp"
 #include "model/data/delalloc.hpp"
 #include "model/data/file.hpp"
+#include "model/data/getattr.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/writeback.hpp"
@@ -237,6 +238,27 @@ void register_data_ops(catalogue& cat) {
       .data_bytes()
       .flag("direct", "O_DIRECT: write back the range, then read the disk")
       .optional(false);
+
+  cat.add_op("stat", "data",
+             "stat(2) (btrfs_getattr): st_blocks from the inode's bytes (inode_get_bytes) and new_delalloc_bytes, "
+             "read together under inode->lock: (ALIGN(bytes) + ALIGN(new_delalloc_bytes)) >> 9. The model has no "
+             "EXTENT_DELALLOC_NEW (new_delalloc_bytes 0): a buffered write into a hole counts once its ordered "
+             "extent completed. `expect_blocks` states the answer; another is a violation.",
+             [](exec_context& ctx, const params& p) {
+               return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
+                 const uint64_t blocks = model::btrfs_getattr_blocks(fs, inode);
+                 const int64_t want = p.integer("expect_blocks");
+                 if (want >= 0 && blocks != uint64_t(want))
+                   sched::fail(sched::FindingKind::Violation,
+                               fmt::format("stat of file {} ({}): st_blocks {}, expected {}", inode.name, origin(ctx),
+                                           blocks, want));
+                 return 0;
+               });
+             })
+      .ref("file", "file", "the file")
+      .integer("expect_blocks", "the st_blocks stat must return (512-byte units); -1: not checked")
+      .optional(-1)
+      .range(-1, int64_t(1) << 40);
 
   cat.add_op("truncate", "data",
              "truncate(2) (btrfs_setsize): shrinking drops pages and frees extents past the new size through delayed "
