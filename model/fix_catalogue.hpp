@@ -219,6 +219,15 @@ inline constexpr std::array kFixes{
              "btrfs_cancel_balance ends with ASSERT(!BTRFS_FS_BALANCE_RUNNING); before it, with "
              "BUG_ON(balance_ctl || BTRFS_FS_BALANCE_RUNNING), which fires since b19c98f237cd when a pause and a "
              "cancel both reach a running balance: it stops paused and keeps balance_ctl", "6.1.47"},
+    fix_info{"978b63f7464a", "btrfs: fix race when detecting delalloc ranges during fiemap", "6.9",
+             "extent_fiemap locks the whole range in the io tree for its walk of the file extent items, looks "
+             "delalloc up in holes and prealloc extents under that lock, and keeps the extents it finds in a "
+             "buffer of one page (128 entries) that it copies out after unlocking; when the buffer is full it "
+             "unlocks, copies, and searches again from the end of the last buffered extent. Before it (6.1.192, "
+             "which does not carry it: a 6.1.y backport was posted in 2025 but is not in 6.1.192's code) only each "
+             "hole's delalloc lookup ran under the range lock, on a cloned leaf: delalloc flushed and its ordered "
+             "extent completed after the clone was taken left the hole without delalloc and without the new item, "
+             "and fiemap reported a hole over data"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},

@@ -37,12 +37,34 @@ int fiemap_fill_next_extent(fiemap_extent_info& fi, uint64_t logical, uint64_t p
   return (flags & FIEMAP_EXTENT_LAST) ? 1 : 0;
 }
 
-// struct fiemap_cache: the previous extent, held back to merge with the next one.
+// emit_fiemap_extent's answer (978b63f7464a): the buffer is full; unlock, copy it out, search again.
+// Negative and no errno, as the kernel's -(MAX_ERRNO + 1).
+constexpr int BTRFS_FIEMAP_FLUSH_CACHE = -(4095 + 1);
+
+// struct fiemap_cache: the previous extent, held back to merge with the next one. With 978b63f7464a
+// (`buffered`) also the buffer of ready extents, copied to user space only with the io tree unlocked:
+// PAGE_SIZE / sizeof(struct btrfs_fiemap_entry) (32 bytes) = 128 of them.
 struct fiemap_cache {
+  bool buffered = false;
+  std::vector<fiemap_extent> entries;
+  size_t entries_size = PAGE_SIZE / 32;
+  uint64_t next_search_offset = 0;  // where the search resumes after a flush
+  uint32_t extents_mapped = 0;      // fi_extents_mapped as buffered, to stop at fi_extents_max
   uint64_t offset = 0, phys = 0, len = 0;
   uint32_t flags = 0;
   bool cached = false;
 };
+
+// flush_fiemap_cache (978b63f7464a): copies the buffered extents out; fiemap_fill_next_extent's 1 (array
+// full) is ignored, extents_mapped already stopped the walk there.
+int flush_fiemap_cache(fiemap_extent_info& fi, fiemap_cache& cache) {
+  for (const fiemap_extent& e : cache.entries) {
+    const int ret = fiemap_fill_next_extent(fi, e.fe_logical, e.fe_physical, e.fe_length, e.fe_flags);
+    if (ret < 0) return ret;
+  }
+  cache.entries.clear();
+  return 0;
+}
 
 // emit_fiemap_extent: merges with the cached extent when contiguous in file and disk with equal flags,
 // and (6.1.192) trims or drops what overlaps it when ordered extents completed while the walk moved to
@@ -69,14 +91,34 @@ int emit_fiemap_extent(fiemap_extent_info& fi, fiemap_cache& cache, uint64_t off
       cache.len += len;
       return 0;
     }
-  emit : {
-    const int ret = fiemap_fill_next_extent(fi, cache.offset, cache.phys, cache.len, cache.flags);
-    cache.cached = false;
-    if (ret) return ret;
-  }
+  emit:
+    if (cache.buffered) {
+      if (cache.entries.size() == cache.entries_size) {
+        // Search again from the end of the last buffered extent, not from `offset`: a write may fill
+        // the gap between them once the range is unlocked.
+        const fiemap_extent& last = cache.entries.back();
+        cache.next_search_offset = last.fe_logical + last.fe_length;
+        cache.cached = false;
+        return BTRFS_FIEMAP_FLUSH_CACHE;
+      }
+      cache.entries.push_back({cache.offset, cache.phys, cache.len, cache.flags});
+      cache.extents_mapped++;
+      if (cache.extents_mapped == fi.fi_extents_max) {
+        cache.cached = false;
+        return 1;
+      }
+    } else {
+      const int ret = fiemap_fill_next_extent(fi, cache.offset, cache.phys, cache.len, cache.flags);
+      cache.cached = false;
+      if (ret) return ret;
+    }
   }
 assign:
-  cache = {offset, phys, len, flags, true};
+  cache.offset = offset;
+  cache.phys = phys;
+  cache.len = len;
+  cache.flags = flags;
+  cache.cached = true;
   return 0;
 }
 
@@ -198,9 +240,10 @@ int fiemap_process_hole(btrfs_fs_info& fs_info, btrfs_inode& inode, fiemap_exten
     const uint64_t lockstart = round_down(cur_offset, sectorsize);
     const uint64_t lockend = round_up(end, sectorsize);  // inclusive, as 6.1 passes it
     uint64_t delalloc_start = 0, delalloc_end = 0;
-    lock_extent(inode, lockstart, lockend + 1);
+    // 978b63f7464a: the whole range is locked already, for the walk that found this hole.
+    if (!cache.buffered) lock_extent(inode, lockstart, lockend + 1);
     const bool delalloc = btrfs_find_delalloc_in_range(inode, cur_offset, end, &delalloc_start, &delalloc_end);
-    unlock_extent(inode, lockstart, lockend + 1);
+    if (!cache.buffered) unlock_extent(inode, lockstart, lockend + 1);
     if (!delalloc) break;
     uint64_t prealloc_start = 0, prealloc_len = 0;
     if (disk_bytenr != 0) {
@@ -247,12 +290,13 @@ uint64_t fiemap_find_last_extent_offset(btrfs_fs_info& fs_info, btrfs_root& root
   return last;
 }
 
-// The walk of extent_fiemap with the inode locked: returns 0 or a negative errno.
-int extent_fiemap_locked(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_inode& inode, fiemap_extent_info& fi,
-                         uint64_t range_start, uint64_t range_end) {
+// The walk of extent_fiemap over [range_start, range_end) with the inode locked, up to FIEMAP_EXTENT_LAST
+// on the cached extent: 0, BTRFS_FIEMAP_FLUSH_CACHE (978b63f7464a) or a negative errno. The cached extent
+// is left for the caller to emit.
+int extent_fiemap_walk(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_inode& inode, fiemap_extent_info& fi,
+                       fiemap_cache& cache, uint64_t range_start, uint64_t range_end) {
   const uint64_t sectorsize = fs_info.sectorsize;
   uint64_t prev_extent_end = range_start;
-  fiemap_cache cache;
   bool stopped = false;
   const uint64_t last_extent_end = fiemap_find_last_extent_offset(fs_info, root, inode);
   cloned_leaf leaf;
@@ -310,27 +354,65 @@ int extent_fiemap_locked(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_inode& 
       const uint64_t lockstart = round_down(prev_extent_end, sectorsize);
       const uint64_t lockend = round_up(i_size, sectorsize);
       uint64_t ds = 0, de = 0;
-      lock_extent(inode, lockstart, lockend + 1);
+      if (!cache.buffered) lock_extent(inode, lockstart, lockend + 1);  // 978b63f7464a: locked already
       const bool delalloc = btrfs_find_delalloc_in_range(inode, prev_extent_end, i_size - 1, &ds, &de);
-      unlock_extent(inode, lockstart, lockend + 1);
+      if (!cache.buffered) unlock_extent(inode, lockstart, lockend + 1);
       if (!delalloc) cache.flags |= FIEMAP_EXTENT_LAST;
     } else {
       cache.flags |= FIEMAP_EXTENT_LAST;
     }
   }
+  return 0;
+}
+
+// 6.1.192: the walk with only each delalloc lookup under the range lock. The leaves are clones, so delalloc
+// flushed and its ordered extent completed after a clone was taken is in neither: a hole over data.
+int extent_fiemap_unlocked_walk(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_inode& inode,
+                                fiemap_extent_info& fi, uint64_t start, uint64_t len) {
+  fiemap_cache cache;
+  const int ret = extent_fiemap_walk(fs_info, root, inode, fi, cache, round_down(start, fs_info.sectorsize),
+                                     round_up(start + len, fs_info.sectorsize));
+  if (ret < 0) return ret;
   return emit_last_fiemap_cache(fi, cache);
 }
 
-// extent_fiemap (6.1.192): i_rwsem shared for the whole walk (no writes, truncates or fallocates meanwhile;
-// writeback and ordered extent completion still run), the range locked only around each delalloc lookup.
+// 978b63f7464a: the whole range locked in the io tree for the walk (writeback and ordered extent
+// completion of any part of it wait), the extents buffered and copied out with it unlocked; a full buffer
+// unlocks, copies and restarts from the end of its last extent.
+int extent_fiemap_locked_walk(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_inode& inode,
+                              fiemap_extent_info& fi, uint64_t start, uint64_t len) {
+  fiemap_cache cache;
+  cache.buffered = true;
+  for (;;) {  // each restart resumes past at least one buffered extent
+    const uint64_t range_start = round_down(start, fs_info.sectorsize);
+    const uint64_t range_end = round_up(start + len, fs_info.sectorsize);
+    lock_extent(inode, range_start, range_end + 1);  // inclusive end, as the kernel passes it
+    int ret = extent_fiemap_walk(fs_info, root, inode, fi, cache, range_start, range_end);
+    unlock_extent(inode, range_start, range_end + 1);
+    if (ret == BTRFS_FIEMAP_FLUSH_CACHE) {
+      ret = flush_fiemap_cache(fi, cache);
+      if (ret) return ret;
+      len -= cache.next_search_offset - start;
+      start = cache.next_search_offset;
+      continue;
+    }
+    if (ret < 0) return ret;
+    ret = flush_fiemap_cache(fi, cache);
+    if (ret) return ret;
+    return emit_last_fiemap_cache(fi, cache);
+  }
+}
+
+// extent_fiemap: i_rwsem shared for the whole walk (no writes, truncates or fallocates meanwhile;
+// writeback and ordered extent completion still run).
 int extent_fiemap(btrfs_fs_info& fs_info, btrfs_inode& inode, fiemap_extent_info& fi, uint64_t start, uint64_t len) {
   btrfs_root* root = fs_info.get_fs_root(inode.root);
   if (!root) return -ENOENT;
-  const uint64_t range_start = round_down(start, fs_info.sectorsize);
-  const uint64_t range_end = round_up(start + len, fs_info.sectorsize);
   inode.i_rwsem.down_read();  // btrfs_inode_lock(BTRFS_ILOCK_SHARED)
   if (fi.observer) fi.observer->locked();
-  const int ret = extent_fiemap_locked(fs_info, *root, inode, fi, range_start, range_end);
+  const int ret = fs_info.fixes.has("978b63f7464a")
+                      ? extent_fiemap_locked_walk(fs_info, *root, inode, fi, start, len)
+                      : extent_fiemap_unlocked_walk(fs_info, *root, inode, fi, start, len);
   if (fi.observer) fi.observer->unlocking();
   inode.i_rwsem.up_read();
   return ret;

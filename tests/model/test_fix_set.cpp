@@ -23,6 +23,10 @@ TEST_CASE("a kernel version carries mainline fixes up to it and stable backports
   CHECK(fix_set::all_on().has_named("b19c98f237cd"));
   CHECK(fix_set::all_on().has_named("29eefa6d0d07"));
   CHECK_FALSE(fix_set::all_on().has_named("excl_op"));
+  // 978b63f7464a: mainline 6.9, no 6.1.y release carries it, so the declared kernel has its race.
+  CHECK_FALSE(fix_set::all_on().has_named("978b63f7464a"));
+  CHECK_FALSE(fix_set::for_kernel("6.1.192").has_named("978b63f7464a"));
+  CHECK(fix_set::for_kernel("6.9").has_named("978b63f7464a"));
   CHECK(std::string(kDeclaredKernel) == "6.1.192");
 }
 
