@@ -219,6 +219,17 @@ inline constexpr std::array kFixes{
              "btrfs_cancel_balance ends with ASSERT(!BTRFS_FS_BALANCE_RUNNING); before it, with "
              "BUG_ON(balance_ctl || BTRFS_FS_BALANCE_RUNNING), which fires since b19c98f237cd when a pause and a "
              "cancel both reach a running balance: it stops paused and keeps balance_ctl", "6.1.47"},
+    fix_info{"7081929ab257", "btrfs: don't abort filesystem when attempting to snapshot deleted subvolume", "6.8",
+             "create_snapshot, under subvol_sem, refuses a source whose root item has refs 0 (a subvolume deleted "
+             "while the caller held it open) with -ENOENT; before it the snapshot's root item, a copy of the "
+             "source's, had refs 0 too, btrfs_get_new_fs_root then found no live root and create_pending_snapshot "
+             "aborted the transaction (-ENOENT)", "6.1.76"},
+    fix_info{"3324d0547861", "btrfs: avoid copying BTRFS_ROOT_SUBVOL_DEAD flag to snapshot of subvolume being deleted",
+             "6.8",
+             "btrfs_delete_subvolume takes subvol_sem for writing before it sets BTRFS_ROOT_SUBVOL_DEAD, so the flag "
+             "and refs 0 change together for snapshot creation (which holds it for reading); before it the flag "
+             "was set first, and a snapshot created meanwhile copied it with the root item: send of that snapshot "
+             "returned -EPERM (btrfs_root_dead)", "6.1.76"},
     fix_info{"978b63f7464a", "btrfs: fix race when detecting delalloc ranges during fiemap", "6.9",
              "extent_fiemap locks the whole range in the io tree for its walk of the file extent items, looks "
              "delalloc up in holes and prealloc extents under that lock, and keeps the extents it finds in a "

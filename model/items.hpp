@@ -16,7 +16,9 @@ enum : uint64_t {
   BTRFS_INODE_NOCOMPRESS = 1ull << 3,
   BTRFS_INODE_PREALLOC = 1ull << 4,
 };
-enum : uint64_t { BTRFS_ROOT_SUBVOL_RDONLY = 1ull << 0 };
+// Root item flags. SUBVOL_DEAD: btrfs_delete_subvolume marks the root being deleted (in memory, under
+// root_item_lock; a snapshot copying the root item copies it too); send and swapon refuse such a root.
+enum : uint64_t { BTRFS_ROOT_SUBVOL_RDONLY = 1ull << 0, BTRFS_ROOT_SUBVOL_DEAD = 1ull << 48 };
 enum : uint64_t {
   BTRFS_EXTENT_FLAG_DATA = 1ull << 0,
   BTRFS_EXTENT_FLAG_TREE_BLOCK = 1ull << 1,

@@ -209,6 +209,7 @@ std::string describe_state(const model::btrfs_fs_info* fs, const sched::Schedule
   locks.exclusive(fs->scrub_lock);
   locks.exclusive(fs->ordered_operations_mutex);
   locks.exclusive(fs->send_reloc_lock);
+  locks.rw(fs->subvol_sem);
   for (const auto& [id, rd] : fs->data_roots)  // each root's top directory
     locks.rw(rd.dir_i_rwsem, fmt::format("root {} ({}) ", id, root_name(id)));
   for (const auto& si : fs->space_info) locks.rw(si.groups_sem, si.flags & model::BTRFS_BLOCK_GROUP_DATA       ? "DATA "

@@ -126,11 +126,14 @@ int btrfs_ioctl_send(btrfs_fs_info& fs_info, uint64_t send_root_id, uint64_t par
   // The send root must be read-only for the whole send: root->send_in_progress pins it
   // (btrfs_ioctl_subvol_setflags refuses to make it writable meanwhile).
   if (!send_root->is_readonly()) return -EPERM;
+  // btrfs_root_dead: "if the subvolume is marked for deletion but is slow to remove the directory
+  // entry, send can still be started" (send.c): -EPERM, for the parent too.
+  if (send_root->root_item.flags & BTRFS_ROOT_SUBVOL_DEAD) return -EPERM;
   btrfs_root* parent = nullptr;
   if (parent_root_id) {
     parent = fs_info.get_fs_root(parent_root_id);
     if (!parent) return -ENOENT;
-    if (!parent->is_readonly()) return -EPERM;
+    if (!parent->is_readonly() || (parent->root_item.flags & BTRFS_ROOT_SUBVOL_DEAD)) return -EPERM;
   }
   // 62d54f3a7fa2: under root_item_lock, no send of a read-only root (nor from a parent) being deduped.
   const bool exclude_dedupe = fs_info.fixes.has("62d54f3a7fa2");

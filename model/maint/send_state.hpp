@@ -11,6 +11,7 @@
 #include "model/maint/receive_mirror.hpp"
 #include "model/maint/send_stream.hpp"
 #include "scheduler/sync/mutex.hpp"
+#include "scheduler/sync/rw_semaphore.hpp"
 
 namespace fsrace::model {
 
@@ -21,9 +22,13 @@ struct btrfs_root_send_info {
   uint64_t parent_uuid = 0;  // root_item.parent_uuid: the source of a snapshot (root objectid; 0 = none)
   uint64_t ctransid = 0;     // root_item.ctransid: transid of the snapshot's creation
   std::string name;          // the name it was created under (for messages and the stream's path)
+  bool orphan_item_inserted = false;  // root->state BTRFS_ROOT_ORPHAN_ITEM_INSERTED (btrfs_delete_subvolume)
 };
 
 struct btrfs_fs_send_state {
+  // fs_info->subvol_sem: snapshot and subvolume creation read it (btrfs_mksubvol), subvolume deletion
+  // writes it (btrfs_delete_subvolume).
+  sched::RwSemaphore subvol_sem{"fs_info->subvol_sem"};
   std::map<uint64_t, btrfs_root_send_info> root_send_info;  // by root objectid
   std::map<std::string, send_stream_ptr> send_streams;      // user space: streams by name
   std::map<uint64_t, received_subvol> received_subvols;     // user space: received subvolumes by uuid

@@ -20,8 +20,10 @@ int btrfs_ioctl_subvol_create(btrfs_fs_info& fs_info, uint64_t parent_root, std:
 // (btrfs_start_delalloc_snapshot), then starts a transaction (TRANS_START) with the pending snapshot
 // on its handle and commits it: the commit creates the snapshot in its critical section. The
 // snapshot (read-only with BTRFS_SUBVOL_RDONLY) shares every tree block of the source below its
-// root node; its entry `name` goes into the top directory of `parent_root`. 0 and *objectid_out, or
-// -ENOENT (no such source or parent), -EEXIST, -ENAMETOOLONG.
+// root node; its entry `name` goes into the top directory of `parent_root`. The transaction and commit
+// run under subvol_sem (read), where a deleted source (refs 0: its caller held it open) is refused
+// (7081929ab257). 0 and *objectid_out, or -ENOENT (no such source or parent, a deleted source), -EEXIST,
+// -ENAMETOOLONG.
 int btrfs_ioctl_snap_create(btrfs_fs_info& fs_info, uint64_t source_root, uint64_t parent_root,
                             std::string_view name, bool readonly, uint64_t* objectid_out);
 

@@ -1,4 +1,5 @@
-// The send family: subvolumes and snapshots (BTRFS_IOC_SUBVOL_CREATE / BTRFS_IOC_SNAP_CREATE_V2),
+// The send family: subvolumes and snapshots (BTRFS_IOC_SUBVOL_CREATE / BTRFS_IOC_SNAP_CREATE_V2,
+// BTRFS_IOC_SNAP_DESTROY),
 // btrfs send (full and incremental) into a named stream, btrfs receive of a stream, and the
 // end-of-run check that every received subvolume equals the snapshot it was sent from.
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "model/maint/receive.hpp"
 #include "model/maint/send.hpp"
 #include "model/maint/snapshot.hpp"
+#include "model/maint/subvol_delete.hpp"
 #include "scheduler/scheduler.hpp"
 #include "sim/binding.hpp"
 #include "sim/ops/subvolume_name.hpp"
@@ -68,17 +70,39 @@ void register_send_ops(catalogue& cat) {
              "ROOT_REF/ROOT_BACKREF and the entry in the top directory of the top-level subvolume.",
              [](exec_context& ctx, const params& p) {
                model::btrfs_fs_info& fs = ctx.fs();
+               // The source is held open from the call's start, like the ioctl's fd: a subvolume deleted
+               // meanwhile (its root not yet dropped) is still the source.
                const uint64_t source = subvol_by_name(fs, p.text("source"));
-               if (!source) return -ENOENT;
-               return model::btrfs_ioctl_snap_create(fs, source, model::BTRFS_FS_TREE_OBJECTID, p.text("name"),
-                                                     p.flag("readonly"), nullptr);
+               const uint64_t dest = subvol_by_name(fs, p.text("dest"));
+               if (!source || !dest) return -ENOENT;
+               return model::btrfs_ioctl_snap_create(fs, source, dest, p.text("name"), p.flag("readonly"), nullptr);
              })
       .defines("name", "subvolume", "the snapshot's name")
       .string("source", "name of the subvolume snapshotted (created by create_subvolume or create_snapshot); \"\" = "
                         "the top-level subvolume, where the data operations' files live")
       .optional("")
       .flag("readonly", "-r: a read-only snapshot (BTRFS_SUBVOL_RDONLY), which send requires")
-      .optional(true);
+      .optional(true)
+      .string("dest", "name of the subvolume in whose top directory the snapshot's entry goes; \"\" = the top-level "
+                      "subvolume")
+      .optional("");
+
+  cat.add_op("delete_subvolume", "send",
+             "btrfs subvolume delete (BTRFS_IOC_SNAP_DESTROY, btrfs_delete_subvolume): under the directory's and the "
+             "subvolume's i_rwsem and fs_info->subvol_sem (write), marks the root BTRFS_ROOT_SUBVOL_DEAD, removes its "
+             "entry, ROOT_REF and ROOT_BACKREF, sets root_item.refs to 0 and adds an orphan item for it, then ends "
+             "the transaction (no commit). The cleaner's drop of the dead root (btrfs_drop_snapshot) is not "
+             "modelled: the root stays, unreachable by name. -ENOENT (no such entry), -EPERM (a send uses it), "
+             "-ENOTEMPTY (it holds subvolumes).",
+             [](exec_context& ctx, const params& p) {
+               model::btrfs_fs_info& fs = ctx.fs();
+               const uint64_t dir = subvol_by_name(fs, p.text("dir"));
+               if (!dir) return -ENOENT;
+               return model::btrfs_ioctl_snap_destroy(fs, dir, p.text("name"));
+             })
+      .ref("name", "subvolume", "the subvolume or snapshot deleted (its entry's name)")
+      .string("dir", "name of the subvolume in whose top directory its entry is; \"\" = the top-level subvolume")
+      .optional("");
 
   cat.add_op("send", "send",
              "btrfs send of a read-only snapshot (BTRFS_IOC_SEND, full send_subvol): reads the snapshot's commit root "
