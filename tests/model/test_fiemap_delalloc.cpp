@@ -11,6 +11,7 @@
 #include "sim/explore.hpp"
 #include "sim/model_world.hpp"
 #include "sim/scenario_load.hpp"
+#include "tests/model/scenario_explore.hpp"
 #include "tests/model/test_data_fixture.hpp"
 
 using namespace fsrace;
@@ -22,18 +23,6 @@ namespace {
 constexpr uint64_t K = 1024;
 const char* const kScenario = FSRACE_SOURCE_DIR "/scenarios/fiemap-vs-flush-in-hole.json";
 
-sim::exploration explore_scenario(bool fix_on, uint32_t bound) {
-  auto sc = sim::load_scenario(kScenario, *sim::default_binding().cat);
-  sim::prepared_scenario prepared(*sc, sim::default_binding());
-  sim::explore_request req;
-  req.settings = sc->explore;
-  req.settings.strategy = sim::strategy_kind::dfs;
-  req.settings.preemptions = bound;
-  req.settings.runs = 10000000;
-  req.fixes.on = fix_on;
-  req.max_violations = 1;
-  return sim::explore(prepared, req);
-}
 
 fiemap_truth truth(std::vector<fiemap_segment> segments) {
   fiemap_truth t;
@@ -135,7 +124,7 @@ TEST_CASE("978b63f7464a's buffered walk gives 6.1.192's answer, across restarts 
 // writeback and the wait for its ordered extent. 6.1.192 as it is ("off"): a hole over data.
 TEST_CASE("fiemap-vs-flush-in-hole: 6.1.192 reports a hole over data flushed during the walk",
           "[fiemap_delalloc][fiemap][sim]") {
-  const sim::exploration e = explore_scenario(false, 1);
+  const sim::exploration e = explore_scenario_dfs(kScenario, false, 1);
   REQUIRE(e.violations.size() == 1);
   const std::string& m = e.violations[0].finding.message;
   INFO(m);
@@ -148,7 +137,7 @@ TEST_CASE("fiemap-vs-flush-in-hole: 6.1.192 reports a hole over data flushed dur
 
 TEST_CASE("fiemap-vs-flush-in-hole: with 978b63f7464a DFS bound 2 is exhausted clean",
           "[fiemap_delalloc][fiemap][sim]") {
-  const sim::exploration e = explore_scenario(true, 2);
+  const sim::exploration e = explore_scenario_dfs(kScenario, true, 2);
   INFO((e.violations.empty() ? std::string() : e.violations[0].finding.message));
   INFO((e.tool_error ? e.tool_error->finding.message : std::string()));
   CHECK(e.violations.empty());

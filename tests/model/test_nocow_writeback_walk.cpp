@@ -15,6 +15,7 @@
 #include "sim/explore.hpp"
 #include "sim/model_world.hpp"
 #include "sim/scenario_load.hpp"
+#include "tests/model/scenario_explore.hpp"
 #include "tests/model/test_data_fixture.hpp"
 
 using namespace fsrace;
@@ -46,18 +47,6 @@ size_t leaves_of_file_extents(btrfs_fs_info& fs, btrfs_root& root, uint64_t ino)
   return leaves.size();
 }
 
-sim::exploration explore_scenario(bool fix_on, uint32_t bound) {
-  auto sc = sim::load_scenario(kScenario, *sim::default_binding().cat);
-  sim::prepared_scenario prepared(*sc, sim::default_binding());
-  sim::explore_request req;
-  req.settings = sc->explore;
-  req.settings.strategy = sim::strategy_kind::dfs;
-  req.settings.preemptions = bound;
-  req.settings.runs = 10000000;
-  req.fixes.on = fix_on;
-  req.max_violations = 1;
-  return sim::explore(prepared, req);
-}
 
 }  // namespace
 
@@ -119,7 +108,7 @@ TEST_CASE("nocow writeback: after a hole in the range, 6.1's walk COWs the rest 
 
 TEST_CASE("de7999afedff off: the split prealloc item's tail is taken again, WARN in btrfs_drop_extent_map_range",
           "[nocow_walk][de7999afedff][sim]") {
-  const sim::exploration e = explore_scenario(false, 1);
+  const sim::exploration e = explore_scenario_dfs(kScenario, false, 1);
   REQUIRE_FALSE(e.tool_error);
   REQUIRE(e.violations.size() == 1);
   const sched::Finding& f = e.violations[0].finding;
@@ -131,7 +120,7 @@ TEST_CASE("de7999afedff off: the split prealloc item's tail is taken again, WARN
 
 TEST_CASE("de7999afedff on: every schedule with at most 1 preemption is clean",
           "[nocow_walk][de7999afedff][sim]") {
-  const sim::exploration e = explore_scenario(true, 1);
+  const sim::exploration e = explore_scenario_dfs(kScenario, true, 1);
   REQUIRE_FALSE(e.tool_error);
   CHECK(e.violations.empty());
   CHECK(e.exhausted);

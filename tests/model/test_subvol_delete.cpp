@@ -13,13 +13,13 @@
 #include "sim/model_world.hpp"
 #include "sim/prepared.hpp"
 #include "sim/scenario_load.hpp"
+#include "tests/model/scenario_explore.hpp"
 #include "tests/model/test_scrub_fixture.hpp"
 #include "tests/model/test_send_fixture.hpp"
 
 using namespace fsrace;
 using namespace fsrace::model;
-using fsrace::test::make_fs;
-using fsrace::test::run_in_fiber;
+using namespace fsrace::test;
 
 namespace {
 
@@ -48,19 +48,6 @@ struct subvol_fs {
 
 const std::string kScenario = "../../scenarios/snapshot-vs-subvol-delete.json";
 
-sim::exploration explore_scenario(const sim::scenario& sc, bool fixes_on, const std::map<std::string, bool>& overrides,
-                                  sim::strategy_kind strategy, uint32_t preemptions, uint64_t runs) {
-  sim::prepared_scenario prepared(sc, sim::default_binding());
-  sim::explore_request req;
-  req.settings = sc.explore;
-  req.settings.strategy = strategy;
-  req.settings.preemptions = preemptions;
-  req.settings.runs = runs;
-  req.fixes.on = fixes_on;
-  for (const auto& [id, on] : overrides) req.fixes.overrides.emplace_back(id, on);
-  req.max_violations = 1;
-  return sim::explore(prepared, req);
-}
 
 }  // namespace
 
