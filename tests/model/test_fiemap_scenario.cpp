@@ -6,6 +6,7 @@
 #include "sim/explore.hpp"
 #include "sim/model_world.hpp"
 #include "sim/scenario_load.hpp"
+#include "tests/model/scenario_explore.hpp"
 
 using namespace fsrace;
 using nlohmann::json;
@@ -32,15 +33,9 @@ std::unique_ptr<sim::scenario> fiemap_scenario(const std::string& name, const js
   return sim::parse_scenario(doc, name + ".json", *sim::default_binding().cat);
 }
 
+// The scenario's own settings (its preemption bound among them) with every fix on.
 sim::exploration run(const sim::scenario& sc, sim::strategy_kind strategy, uint64_t runs) {
-  sim::prepared_scenario prepared(sc, sim::default_binding());
-  sim::explore_request req;
-  req.settings = sc.explore;
-  req.settings.strategy = strategy;
-  req.settings.runs = runs;
-  req.fixes.on = true;
-  req.max_violations = 1;
-  return sim::explore(prepared, req);
+  return test::explore_scenario(sc, true, {}, strategy, sc.explore.preemptions, runs);
 }
 
 }  // namespace
