@@ -39,6 +39,16 @@ inline constexpr std::array kFixes{
              "transaction's deleted_bgs under fs_info->unused_bgs_lock with list_move; before it the move ran under "
              "deleted_bgs_lock only, after WARN_ON(!list_empty(&block_group->bg_list)), which fired when a scrub "
              "had put the group back on fs_info->unused_bgs (758f2dfcf8a2) after the cleaner took it off"},
+    fix_info{"ade770294df2", "Btrfs: fix deadlock between direct IO reads and buffered writes", "4.5",
+             "lock_extent_direct: a direct IO read that finds an ordered extent in its range waits for it only when "
+             "it is a direct IO one (BTRFS_ORDERED_DIRECT); a buffered write's ordered extent makes it unlock and "
+             "return -ENOTBLK, and the rest of the read goes through the page cache. Before it (4.4) the read "
+             "waited for any ordered extent while fs/direct-io.c still held the previous mapping's range locked "
+             "with its bio not yet submitted; a buffered write holding the pages of both ranges waited for that "
+             "range, and the ordered extent's writeback for the write's page. 6.1 holds i_rwsem shared across a "
+             "direct read (a buffered write takes it exclusively) and iomap submits each mapping's bio before "
+             "mapping the next, so with the fix off on 6.1 the deadlock cannot form (dio-read-vs-buffered-write: "
+             "clean both ways)"},
     fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
              "relocation waits only for ordered extents inside the block group's range "
              "(btrfs_wait_ordered_roots with a range) instead of all of them"},

@@ -1,4 +1,4 @@
-// Direct IO writes (inode.c btrfs_direct_IO / btrfs_get_blocks_direct / lock_extent_direct /
+// Direct IO writes and lock_extent_direct (inode.c btrfs_direct_IO / btrfs_get_blocks_direct / lock_extent_direct /
 // can_nocow_extent / btrfs_new_extent_direct / btrfs_create_dio_extent / btrfs_submit_direct /
 // btrfs_endio_direct_write, file.c __btrfs_direct_write).
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include "model/block_group.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/delalloc_space.hpp"
+#include "model/data/direct_io.hpp"
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/file_item.hpp"
@@ -49,6 +50,32 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
   return 1;
 }
 
+int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool writing) {
+  for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
+    lock_extent(inode, start, end);
+    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
+    bool pages_exist = false;
+    if (writing) {
+      auto p = inode.mapping.pages.lower_bound(page_index(start));
+      pages_exist = p != inode.mapping.pages.end() && p->first <= page_index(end - 1);
+    }
+    if (!id && !pages_exist) return 0;
+    unlock_extent(inode, start, end);
+    if (!id) return -ENOTBLK;
+    // ade770294df2: a read must not wait for a buffered write's ordered extent.
+    if (writing || btrfs_ordered_extent_by_id(fs_info, id)->test(BTRFS_ORDERED_DIRECT) ||
+        !fs_info.fixes.has("ade770294df2")) {
+      btrfs_start_ordered_extent(fs_info, inode, id, true);
+      btrfs_put_ordered_extent(fs_info, id);
+      continue;
+    }
+    btrfs_put_ordered_extent(fs_info, id);
+    return -ENOTBLK;
+  }
+  FSRACE_MODEL_CHECK(false, "direct IO ino {} [{}, {}): ordered extents never drained", inode.ino, start, end);
+  return 0;
+}
+
 namespace {
 
 struct dio_mapping {
@@ -56,25 +83,6 @@ struct dio_mapping {
   uint64_t block_start = 0;  // where they go on disk
   uint64_t ordered = 0;      // the DIO ordered extent covering them
 };
-
-// lock_extent_direct (writing): the range locked with no ordered extent and no cached page in it.
-// -ENOTBLK when pages are cached (direct IO gives the range to buffered writes).
-int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
-  for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
-    lock_extent(inode, start, end);
-    const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
-    auto p = inode.mapping.pages.lower_bound(page_index(start));
-    const bool pages_exist = p != inode.mapping.pages.end() && p->first <= page_index(end - 1);
-    if (!id && !pages_exist) return 0;
-    unlock_extent(inode, start, end);
-    if (!id) return -ENOTBLK;
-    btrfs_start_ordered_extent(fs_info, inode, id, true);
-    btrfs_put_ordered_extent(fs_info, id);
-  }
-  FSRACE_MODEL_CHECK(false, "direct IO ino {} [{}, {}): ordered extents never drained", inode.ino, start, end);
-  return 0;
-}
-
 
 // btrfs_get_blocks_direct (create): maps [start, start + len) for writing, nocow or a new extent.
 int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t len, dio_mapping& out) {
@@ -86,7 +94,7 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
     data_space_reserved = true;
   else if (!(inode.flags & (BTRFS_INODE_NODATACOW | BTRFS_INODE_PREALLOC)))
     return r;
-  if (int r = lock_extent_direct(fs_info, inode, start, start + len)) {
+  if (int r = lock_extent_direct(fs_info, inode, start, start + len, true)) {
     if (data_space_reserved) btrfs_free_reserved_data_space(fs_info, start, data_alloc_len);
     return r;
   }

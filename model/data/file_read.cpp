@@ -1,9 +1,11 @@
-// Reads through the page cache (btrfs_readpage / extent_readpages) and O_DIRECT reads.
+// Reads through the page cache (btrfs_readpage / extent_readpages) and O_DIRECT reads (btrfs_file_read_iter;
+// the direct IO itself is direct_read.cpp).
 #include <algorithm>
 #include <cerrno>
 
 #include <fmt/format.h>
 
+#include "model/data/direct_io.hpp"
 #include "model/data/file.hpp"
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
@@ -64,28 +66,16 @@ int btrfs_readpages_locked(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t 
   return ret;
 }
 
-int64_t btrfs_file_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, uint64_t len, bool direct,
-                        std::vector<uint8_t>& out) {
+namespace {
+
+// filemap_read: [pos, pos + len) through the page cache, clamped at i_size, into `out` (resized to the
+// bytes read). Missing pages are read under their page locks.
+int64_t filemap_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, uint64_t len, std::vector<uint8_t>& out) {
   out.clear();
   const uint64_t isize = inode.i_size;
   if (pos >= isize || len == 0) return 0;
   len = std::min(len, isize - pos);
   out.resize(len);
-  if (direct) {
-    const uint64_t s = round_down_page(pos), e = round_up_page(pos + len);
-    filemap_write_and_wait_range(fs_info, inode, s, e);
-    btrfs_lock_and_flush_ordered_range(fs_info, inode, s, e);
-    std::vector<uint8_t> buf(e - s);
-    auto r = btrfs_read_file_extents(fs_info, inode, s, buf, true);
-    unlock_extent(inode, s, e);
-    if (r.err) {
-      fs_info.log(fmt::format("BTRFS error: direct read of ino {} offset {} failed: {}", inode.ino, r.bad_offset, r.detail));
-      return r.err;
-    }
-    zero_past_eof(buf, s, inode.i_size);
-    std::copy_n(buf.begin() + (pos - s), len, out.begin());
-    return int64_t(len);
-  }
   const uint64_t first = page_index(pos), last = page_index(pos + len - 1);
   lock_pages(inode, first, last, "generic_file_read_iter(ino {} index {})");
   const int r = btrfs_readpages_locked(fs_info, inode, first, last);
@@ -106,6 +96,52 @@ int64_t btrfs_file_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos
     return r;
   }
   return int64_t(len);
+}
+
+// btrfs_file_read_iter with IOCB_DIRECT: btrfs_direct_read under i_rwsem shared (6.1 file.c:3759; a
+// buffered write holds it exclusively), __iomap_dio_rw's filemap_write_and_wait_range, the direct IO per
+// mapping; what a mapping refused (-ENOTBLK) is read through the page cache after the lock is dropped.
+int64_t btrfs_direct_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, uint64_t len,
+                          std::vector<uint8_t>& out) {
+  out.clear();
+  inode.i_rwsem.down_read();
+  const uint64_t isize = inode.i_size;
+  if (pos >= isize || len == 0) {
+    inode.i_rwsem.up_read();
+    return 0;
+  }
+  len = std::min(len, isize - pos);
+  const uint64_t s = round_down_page(pos), e = round_up_page(pos + len);
+  filemap_write_and_wait_range(fs_info, inode, s, e);
+  std::vector<uint8_t> buf(e - s);
+  uint64_t done = 0;
+  const int r = btrfs_dio_read(fs_info, inode, s, buf, &done);
+  if (!r) zero_past_eof(std::span(buf).first(done), s, inode.i_size);
+  inode.i_rwsem.up_read();
+  if (r) return r;
+  const uint64_t direct_end = std::min(s + done, pos + len);
+  out.assign(len, 0);
+  if (direct_end > pos) std::copy_n(buf.begin() + (pos - s), direct_end - pos, out.begin());
+  if (direct_end >= pos + len) return int64_t(len);
+  // -ENOTBLK: filemap_read of the rest (btrfs_file_read_iter), short at i_size as it is then.
+  const uint64_t from = std::max(direct_end, pos);
+  std::vector<uint8_t> rest;
+  const int64_t n = filemap_read(fs_info, inode, from, pos + len - from, rest);
+  if (n < 0) {
+    out.clear();
+    return n;
+  }
+  out.resize(from - pos);
+  out.insert(out.end(), rest.begin(), rest.end());
+  return int64_t(out.size());
+}
+
+}  // namespace
+
+int64_t btrfs_file_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, uint64_t len, bool direct,
+                        std::vector<uint8_t>& out) {
+  if (direct) return btrfs_direct_read(fs_info, inode, pos, len, out);
+  return filemap_read(fs_info, inode, pos, len, out);
 }
 
 }  // namespace fsrace::model

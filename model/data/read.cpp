@@ -54,41 +54,14 @@ bool sector_ok(std::span<const uint8_t> data, const std::map<uint64_t, uint32_t>
   return btrfs_csum_sector(data) == want;
 }
 
-// Reads [logical, logical + len) of data into out, verifying each sector and falling back to the other
-// mirrors for bad ones (repairing the bad copies when in a fiber).
-data_read_result read_logical(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos, uint64_t logical,
-                              std::span<uint8_t> out, bool in_fiber) {
+// Verifies each sector of `out` (read from `logical`; io_err: the read's status) and falls back to the
+// other mirrors for bad ones, repairing the bad copies when in a fiber.
+data_read_result check_sectors(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos, uint64_t logical,
+                               std::span<uint8_t> out, const std::map<uint64_t, uint32_t>& csums, int copies, int err,
+                               bool in_fiber) {
   data_read_result res;
   const uint64_t len = out.size();
   const bool nodatasum = inode.nodatasum();
-  std::map<uint64_t, uint32_t> csums;
-  if (in_fiber) sched::point(sched::L("btrfs_lookup_bio_sums(logical {} len {})", logical, len));
-  if (!nodatasum) csums = btrfs_lookup_csums_range(fs_info, logical, logical + len);
-
-  int copies = 0;
-  int err = 0;
-  if (in_fiber) {
-    // btrfs_merge_bio_hook maps the bio before it is built: a logical address no chunk maps is a BUG.
-    if (!btrfs_get_chunk_map(fs_info, logical)) {
-      fs_info.log(fmt::format("BTRFS critical: unable to find logical {} len {}", logical, len));
-      FSRACE_BUG_ON(true, "unable to find logical {} len {} (ino {} offset {}), kernel BUG at btrfs_merge_bio_hook",
-                    logical, len, inode.ino, file_pos);
-    }
-    copies = btrfs_num_copies(fs_info, logical);
-    std::vector<uint8_t> buf;
-    err = btrfs_read_sync(fs_info, logical, len, 0, buf);
-    if (!err) std::copy(buf.begin(), buf.end(), out.begin());
-  } else {
-    copies = num_copies_direct(fs_info, logical);
-    if (copies == 0) {
-      res.err = -EINVAL;
-      res.bad_offset = file_pos;
-      res.detail = fmt::format("unable to find logical {} len {}", logical, len);
-      return res;
-    }
-    err = -EIO;
-    for (int m = 1; m <= copies && err; m++) err = read_copy_direct(fs_info, logical, len, m, out.data());
-  }
   for (uint64_t off = 0; off < len; off += kSector) {
     auto sector = out.subspan(off, kSector);
     if (!err && sector_ok(sector, csums, logical + off, nodatasum)) continue;
@@ -142,7 +115,62 @@ data_read_result read_logical(btrfs_fs_info& fs_info, const btrfs_inode& inode, 
   return res;
 }
 
+// Reads [logical, logical + len) of data into out, verifying each sector and falling back to the other
+// mirrors for bad ones (repairing the bad copies when in a fiber).
+data_read_result read_logical(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos, uint64_t logical,
+                              std::span<uint8_t> out, bool in_fiber) {
+  data_read_result res;
+  const uint64_t len = out.size();
+  std::map<uint64_t, uint32_t> csums;
+  if (in_fiber) csums = btrfs_lookup_bio_sums(fs_info, inode, logical, len);
+  else if (!inode.nodatasum()) csums = btrfs_lookup_csums_range(fs_info, logical, logical + len);
+
+  int copies = 0;
+  int err = 0;
+  if (in_fiber) {
+    btrfs_check_data_bio_mapped(fs_info, inode, file_pos, logical, len);
+    copies = btrfs_num_copies(fs_info, logical);
+    std::vector<uint8_t> buf;
+    err = btrfs_read_sync(fs_info, logical, len, 0, buf);
+    if (!err) std::copy(buf.begin(), buf.end(), out.begin());
+  } else {
+    copies = num_copies_direct(fs_info, logical);
+    if (copies == 0) {
+      res.err = -EINVAL;
+      res.bad_offset = file_pos;
+      res.detail = fmt::format("unable to find logical {} len {}", logical, len);
+      return res;
+    }
+    err = -EIO;
+    for (int m = 1; m <= copies && err; m++) err = read_copy_direct(fs_info, logical, len, m, out.data());
+  }
+  return check_sectors(fs_info, inode, file_pos, logical, out, csums, copies, err, in_fiber);
+}
+
 }  // namespace
+
+std::map<uint64_t, uint32_t> btrfs_lookup_bio_sums(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t logical,
+                                                   uint64_t len) {
+  sched::point(sched::L("btrfs_lookup_bio_sums(logical {} len {})", logical, len));
+  if (inode.nodatasum()) return {};
+  return btrfs_lookup_csums_range(fs_info, logical, logical + len);
+}
+
+void btrfs_check_data_bio_mapped(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos, uint64_t logical,
+                                 uint64_t len) {
+  // btrfs_merge_bio_hook maps the bio before it is built: a logical address no chunk maps is a BUG.
+  if (btrfs_get_chunk_map(fs_info, logical)) return;
+  fs_info.log(fmt::format("BTRFS critical: unable to find logical {} len {}", logical, len));
+  FSRACE_BUG_ON(true, "unable to find logical {} len {} (ino {} offset {}), kernel BUG at btrfs_merge_bio_hook",
+                logical, len, inode.ino, file_pos);
+}
+
+data_read_result btrfs_check_read_bio(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos,
+                                      uint64_t logical, std::span<uint8_t> data,
+                                      const std::map<uint64_t, uint32_t>& csums, int status) {
+  return check_sectors(fs_info, inode, file_pos, logical, data, csums, btrfs_num_copies(fs_info, logical), status,
+                       true);
+}
 
 data_mapping btrfs_get_extent(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t offset) {
   data_mapping m;

@@ -4,6 +4,7 @@
 // (direct device reads, no scheduling points).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
@@ -34,5 +35,18 @@ struct data_read_result {
 // synchronous device reads without repair writes (for checkers).
 data_read_result btrfs_read_file_extents(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t pos,
                                          std::span<uint8_t> out, bool in_fiber);
+
+// The pieces of a data read bio that a caller submitting its own bio uses (direct IO reads):
+// btrfs_lookup_bio_sums before submission (a scheduling point; none for NODATASUM inodes), the
+// "unable to find logical" BUG of a bio no chunk maps, and the end of the bio (btrfs_check_read_dio_bio):
+// `data` as the bio read it (status: its error), each sector verified, the other mirrors tried for bad
+// ones and the bad copies rewritten (repair_io_failure). Runs in a fiber (the bio's completion).
+std::map<uint64_t, uint32_t> btrfs_lookup_bio_sums(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t logical,
+                                                   uint64_t len);
+void btrfs_check_data_bio_mapped(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos, uint64_t logical,
+                                 uint64_t len);
+data_read_result btrfs_check_read_bio(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos,
+                                      uint64_t logical, std::span<uint8_t> data,
+                                      const std::map<uint64_t, uint32_t>& csums, int status);
 
 }  // namespace fsrace::model
