@@ -236,7 +236,8 @@ void register_data_ops(catalogue& cat) {
       .size("length", "bytes; 0 = to the end of the file")
       .optional(0)
       .data_bytes()
-      .flag("direct", "O_DIRECT: write back the range, then read the disk")
+      .flag("direct", "O_DIRECT (btrfs_direct_read, i_rwsem shared): write back the range, then read the disk per extent "
+                      "map; what lock_extent_direct refuses (-ENOTBLK) is read through the page cache")
       .optional(false);
 
   cat.add_op("stat", "data",
