@@ -5,6 +5,7 @@
 // 8e7f82deb0c0 through the scenario language: scenarios/readdir-vs-create.json.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "model/data/dir_index.hpp"
@@ -106,9 +107,9 @@ TEST_CASE("a create given an index the directory holds aborts the transaction wi
   INFO(e.finding.message);
   CHECK(e.finding.kind == sched::FindingKind::Warn);
   CHECK(e.finding.message.find("Transaction aborted (error -17) in btrfs_create_new_inode") != std::string::npos);
-  REQUIRE_FALSE(fs->dmesg.empty());
-  CHECK(fs->dmesg.back().find("error adding delayed dir index item, name: c, index: " + std::to_string(b)) !=
-        std::string::npos);
+  const std::string err = "error adding delayed dir index item, name: c, index: " + std::to_string(b);
+  CHECK(std::any_of(fs->dmesg.begin(), fs->dmesg.end(),
+                    [&](const std::string& line) { return line.find(err) != std::string::npos; }));
 }
 
 TEST_CASE("8e7f82deb0c0: opendir without the directory's inode lock stores a stale index_cnt, a create reuses it",
@@ -125,6 +126,6 @@ TEST_CASE("8e7f82deb0c0: opendir without the directory's inode lock stores a sta
     auto x = explore_scenario(*sc, true, {}, sim::strategy_kind::dfs, 2, 200000);
     CHECK(x.violations.empty());
     CHECK(x.exhausted);
-    CHECK(x.executions == 0);  // measured
+    CHECK(x.executions == 232);  // measured (fsrace run: bound 2 exhausted)
   }
 }
