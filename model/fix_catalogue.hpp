@@ -249,6 +249,12 @@ inline constexpr std::array kFixes{
              "hole's delalloc lookup ran under the range lock, on a cloned leaf: delalloc flushed and its ordered "
              "extent completed after the clone was taken left the hole without delalloc and without the new item, "
              "and fiemap reported a hole over data"},
+    fix_info{"8e7f82deb0c0", "btrfs: fix race between reading a directory and adding entries to it", "6.6",
+             "btrfs_get_dir_last_index (opendir) holds the directory's inode lock (btrfs_inode_lock) while it loads "
+             "index_cnt from the last DIR_INDEX key (when it is (u64)-1) and reads it; before it opendir did so "
+             "without the lock while a create (under the lock) loaded it too and took the next index: opendir then "
+             "stored the stale count and the next create reused that index (-EEXIST from "
+             "btrfs_insert_delayed_dir_index, transaction aborted in btrfs_create_new_inode)", "6.1.76"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},

@@ -42,7 +42,9 @@ struct btrfs_root_data {
   std::vector<uint64_t> delalloc_inodes;  // root->delalloc_inodes: inode numbers in list order
   uint64_t nr_delalloc_inodes = 0;
   uint64_t highest_objectid = 256;        // root->highest_objectid (256 is the top directory)
-  uint64_t dir_index = 2;                 // next DIR_INDEX of the top directory
+  // The top directory's index_cnt: its next DIR_INDEX; (u64)-1 while not loaded (an inode read from disk,
+  // btrfs_alloc_inode), then loaded from the last DIR_INDEX key on first use (model/data/dir_index.hpp).
+  uint64_t dir_index = 2;
   std::map<std::string, uint64_t, std::less<>> dcache;  // the top directory's dentries: name -> ino
   // The top directory's inode->i_rwsem. The VFS holds it for writing across create (open_last_lookups)
   // and unlink (do_unlinkat, before the file's own i_rwsem), btrfs_mksubvol across snapshot and

@@ -6,6 +6,7 @@
 
 #include "model/data/csum.hpp"
 #include "model/data/delalloc.hpp"
+#include "model/data/dir_index.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/file_extent.hpp"
 #include "model/data/inode_lock.hpp"
@@ -14,6 +15,7 @@
 #include "model/data/writeback.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
+#include "model/transaction_abort.hpp"
 #include "scheduler/finding.hpp"
 #include "scheduler/scheduler.hpp"
 
@@ -97,8 +99,14 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
     btrfs_end_transaction(trans);
     return -EEXIST;
   }
+  uint64_t index = 0;
+  // btrfs_create_new_inode: btrfs_set_inode_index (loads index_cnt if it is (u64)-1); on failure
+  // nothing was inserted yet.
+  if (int err = btrfs_set_inode_index(fs_info, root_objectid, &index)) {
+    btrfs_end_transaction(trans);
+    return err;
+  }
   const uint64_t ino = ++rd.highest_objectid;
-  const uint64_t index = rd.dir_index++;
   const std::string sname(name);
 
   btrfs_inode_item ii;
@@ -112,7 +120,18 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   di.name = sname;
   // A DIR_ITEM hash collision would need a multi-name item (not modelled): reported as -EEXIST.
   if (!ret) ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(name)}, di);
-  if (!ret) ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, index}, di);
+  if (!ret) {
+    ret = btrfs_insert_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, index}, di);
+    // btrfs_insert_delayed_dir_index refuses an index its delayed node holds (the model inserts the
+    // item at once: a duplicate in the tree): btrfs_err, -EEXIST up through btrfs_add_link, and
+    // btrfs_create_new_inode aborts the transaction.
+    if (ret == -EEXIST) {
+      fs_info.log(fmt::format("BTRFS error: error adding delayed dir index item, name: {}, index: {}, root: {}, dir: {}, "
+                              "dir->index_cnt: {}, error: {}",
+                              sname, index, root_objectid, BTRFS_TOP_DIR_INO, rd.dir_index, ret));
+      btrfs_abort_transaction_at(trans, ret, "btrfs_create_new_inode");
+    }
+  }
   if (ret) {
     btrfs_end_transaction(trans);
     return ret;
@@ -186,7 +205,13 @@ int btrfs_rename(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   if (target && target->i_size) btrfs_fdatawrite_range(fs_info, source, 0, ~0ull);
   auto trans = btrfs_start_transaction(fs_info);
   sched::point(sched::L("btrfs_rename(ino {} over ino {})", old_ino, new_ino));
-  const uint64_t index = rd.dir_index++;  // btrfs_set_inode_index(new_dir)
+  uint64_t index = 0;
+  if (int err = btrfs_set_inode_index(fs_info, root_objectid, &index)) {  // goto out_fail
+    btrfs_end_transaction(trans);
+    unlock_two_nondirectories(source, target);
+    rd.dir_i_rwsem.up_write();
+    return err;
+  }
   const std::string sname(new_name);
   // btrfs_insert_inode_ref adds the new name to the inode's INODE_REF item and __btrfs_unlink_inode
   // later takes the old one out; the model's item holds one name, so it is rewritten here (the same

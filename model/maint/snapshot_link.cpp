@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "model/data/csum.hpp"
+#include "model/data/dir_index.hpp"
 #include "model/data/inode.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/snapshot_internal.hpp"
@@ -29,9 +30,11 @@ int btrfs_link_subvol(btrfs_trans_handle& trans, btrfs_root& parent, uint64_t ob
   btrfs_fs_info& fs_info = *trans.fs_info;
   const std::string sname(name);
   // The DIR_INDEX sequence of the parent's top directory is shared with file creation.
-  const uint64_t index = btrfs_root_data_of(fs_info, parent.objectid).dir_index++;
+  uint64_t index = 0;
+  int ret = btrfs_set_inode_index(fs_info, parent.objectid, &index);
+  if (ret) return ret;
   btrfs_root_ref ref{BTRFS_FIRST_FREE_OBJECTID, index, sname};
-  int ret = btrfs_insert_item(trans, fs_info.tree_root(), {parent.objectid, BTRFS_ROOT_REF_KEY, objectid}, ref);
+  ret = btrfs_insert_item(trans, fs_info.tree_root(), {parent.objectid, BTRFS_ROOT_REF_KEY, objectid}, ref);
   if (ret) return ret;
   ret = btrfs_insert_item(trans, fs_info.tree_root(), {objectid, BTRFS_ROOT_BACKREF_KEY, parent.objectid}, ref);
   if (ret) return ret;

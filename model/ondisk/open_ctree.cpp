@@ -9,6 +9,7 @@
 #include "model/chunk_item.hpp"
 #include "model/data/csum.hpp"
 #include "model/data/data_oracle.hpp"
+#include "model/data/dir_index.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/subvol_inodes.hpp"
 #include "model/ondisk/item_bytes.hpp"
@@ -302,8 +303,6 @@ class mounter {
             throw unsupported(fmt::format("{}: a name in directory {} (files live in the top directory only)", what, it.key.offset));
           break;
         case BTRFS_DIR_INDEX_KEY:
-          rd.dir_index = std::max(rd.dir_index, it.key.offset + 1);  // btrfs_set_inode_index_count
-          break;
         case BTRFS_DIR_ITEM_KEY:
         case BTRFS_EXTENT_DATA_KEY:
           break;
@@ -312,6 +311,9 @@ class mounter {
       }
       return true;
     });
+    // The top directory's inode is read from disk at mount (btrfs_alloc_inode): index_cnt (u64)-1 until
+    // its first user loads it from the last DIR_INDEX key (btrfs_set_inode_index_count).
+    btrfs_root_data_of(fs_, id).dir_index = BTRFS_INDEX_CNT_UNSET;
   }
 
   void expect_file_contents(const btrfs_inode& inode, uint32_t op) {

@@ -1,6 +1,6 @@
 // The data family: what user space does to files (model/data/): create, buffered and direct writes,
-// fallocate, writeback, fsync, sync, reads checked against the data oracle, truncate, unlink, rename; and the
-// end-of-run invariant that every file reads back what was written.
+// fallocate, writeback, fsync, sync, reads checked against the data oracle, truncate, unlink, rename,
+// opendir; and the end-of-run invariant that every file reads back what was written.
 #include <cerrno>
 #include <string>
 #include <vector>
@@ -11,6 +11,7 @@
 #include "model/data/data_oracle.hpp"
 #include "model/data/data_pattern.hpp"
 #include "model/data/delalloc.hpp"
+#include "model/data/dir_index.hpp"
 #include "model/data/file.hpp"
 #include "model/data/getattr.hpp"
 #include "model/data/inode.hpp"
@@ -290,6 +291,27 @@ void register_data_ops(catalogue& cat) {
              })
       .ref("file", "file", "the file renamed")
       .defines("to", "file", "its new name (an existing file of that name is replaced)");
+
+  cat.add_op("opendir", "data",
+             "opendir(3) of the top subvolume's directory (btrfs_opendir -> btrfs_get_dir_last_index, 6.1.192): "
+             "the index of its last entry (index_cnt - 1) kept as the bound readdir stops at, index_cnt first "
+             "loaded from the last DIR_INDEX key when the directory's inode was read from disk; under the "
+             "directory's inode lock with 8e7f82deb0c0, without it before. readdir itself is not modelled.",
+             [](exec_context& ctx, const params&) {
+               uint64_t last_index = 0;
+               return model::btrfs_opendir(ctx.fs(), kSubvol, &last_index);
+             });
+
+  cat.add_op("evict_dir", "data",
+             "The top subvolume's directory inode dropped from memory as after a mount (or evicted while unused "
+             "and read again): btrfs_alloc_inode gives it index_cnt (u64)-1, so the next create, rename or opendir "
+             "loads it from the last DIR_INDEX key (btrfs_set_inode_index_count). Setup only.",
+             [](exec_context& ctx, const params&) {
+               model::btrfs_evict_dir_inode(ctx.fs(), kSubvol);
+               return 0;
+             })
+      // A mount, or an inode nobody holds: in a thread, creates would hold the directory meanwhile.
+      .scope(op_scope::setup_only);
 
   cat.add_invariant("data_matches_oracle", "data",
                     "After every thread finished, each file is read back through the model's read path (dirty pages "
