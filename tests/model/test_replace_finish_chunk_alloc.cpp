@@ -6,6 +6,7 @@
 
 #include <cerrno>
 
+#include "model/chunk_alloc.hpp"
 #include "model/ctree.hpp"
 #include "model/maint/cleaner.hpp"
 #include "model/transaction.hpp"
