@@ -8,6 +8,7 @@
 #include "model/block_group.hpp"
 #include "model/chunk_item.hpp"
 #include "model/chunk_reserve.hpp"
+#include "model/dev_update_list.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction_abort.hpp"
 #include "model/volumes.hpp"
@@ -111,6 +112,7 @@ int btrfs_remove_chunk(btrfs_trans_handle& trans, uint64_t chunk_offset) {
     fs_info.chunk_mutex.lock();
     device->bytes_used -= map_stripe_size(*map);
     btrfs_clear_space_info_full(fs_info);
+    btrfs_add_dev_update(trans, *device);
     fs_info.chunk_mutex.unlock();
   }
   if (list_locked) fs_info.device_list_mutex.unlock();

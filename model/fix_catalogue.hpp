@@ -49,6 +49,13 @@ inline constexpr std::array kFixes{
              "direct read (a buffered write takes it exclusively) and iomap submits each mapping's bio before "
              "mapping the next, so with the fix off on 6.1 the deadlock cannot form (dio-read-vs-buffered-write: "
              "clean both ways)"},
+    fix_info{"50460e37186a", "Btrfs: fix race when finishing dev replace leading to transaction abort", "4.4",
+             "phase 2 of a chunk allocation reads each stripe's device and its devid under device_list_mutex "
+             "(6.1: insert_dev_extents' stripe loop), which device replace finishing holds while it switches the "
+             "chunk stripes from the source device object to the target (still devid BTRFS_DEV_REPLACE_DEVID, 0, "
+             "and BTRFS_DEV_STATE_REPLACE_TGT) and then swaps the devids. Before it a pending chunk with a stripe "
+             "on the source read the target in between: WARN_ON(REPLACE_TGT) in insert_dev_extent and a dev "
+             "extent item of devid 0 (in 4.4 the device item update of devid 0 failed, -ENOENT, an abort)"},
     fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
              "relocation waits only for ordered extents inside the block group's range "
              "(btrfs_wait_ordered_roots with a range) instead of all of them"},
@@ -115,6 +122,15 @@ inline constexpr std::array kFixes{
              "-EAGAIN while the destination root has send_in_progress, else counts dedupe_in_progress; "
              "btrfs_ioctl_send returns -EAGAIN while its (read-only) send root or its parent root has "
              "dedupe_in_progress. Before it a dedupe could change a snapshot send was walking"},
+    fix_info{"debd1c065d20", "btrfs: Ensure replaced device doesn't have pending chunk allocation", "5.2",
+             "device replace finishing commits the transaction again until, under chunk_mutex, the source device "
+             "is on no transaction's dev_update_list (post_commit_list: chunk allocation and removal and resize "
+             "put a device there; the commit's btrfs_commit_device_sizes takes it off after phase 2 of every "
+             "chunk of the transaction), so no chunk on the source has items pending while finishing swaps the "
+             "devices. Before it finishing committed once, and a chunk allocated on the source after that commit could "
+             "still be pending (50460e37186a's window, which device_list_mutex keeps closed; the "
+             "ASSERT(list_empty(&src_device->post_commit_list)) this fix removed came with bbbf7243d62d in "
+             "5.2-rc1 and was in no release, so it is not modelled)"},
     fix_info{"9e967495e0e0", "Btrfs: prevent send failures and crashes due to concurrent relocation", "5.3",
              "send and balance exclude each other: fs_info->send_in_progress under balance_mutex; send gets "
              "-EAGAIN while BTRFS_FS_BALANCE_RUNNING, balance gets -EAGAIN while sends run"},

@@ -7,6 +7,7 @@
 #include "model/bio.hpp"
 #include "model/chunk_item.hpp"
 #include "model/chunk_reserve.hpp"
+#include "model/dev_update_list.hpp"
 #include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -112,6 +113,35 @@ void create_pending_snapshots(btrfs_trans_handle& trans) {
   for (btrfs_pending_snapshot* p : pending) create_pending_snapshot(trans, *p);
 }
 
+// insert_dev_extent: the dev extent item of one stripe, keyed by the device's devid as the device has it now.
+int insert_dev_extent(btrfs_trans_handle& trans, const btrfs_device& device, uint64_t chunk_offset, uint64_t start,
+                      uint64_t num_bytes) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  FSRACE_WARN_ON(device.is_tgtdev_for_dev_replace, "insert_dev_extent: chunk {} stripe at {} on the replace target "
+                 "(BTRFS_DEV_STATE_REPLACE_TGT, devid {})", chunk_offset, start, device.devid);
+  btrfs_dev_extent de;
+  de.chunk_offset = chunk_offset;
+  de.length = num_bytes;
+  return btrfs_insert_item(trans, fs_info.dev_root(), {device.devid, BTRFS_DEV_EXTENT_KEY, start}, de);
+}
+
+// insert_dev_extents: each stripe's device object as map->stripes[i].dev has it now. 50460e37186a: under
+// device_list_mutex, which replace finishing holds while it switches the stripes from the source device to
+// the target (devid BTRFS_DEV_REPLACE_DEVID) and then swaps the devids; without it a stripe read in
+// between is the target, and its dev extent item gets devid 0.
+int insert_dev_extents(btrfs_trans_handle& trans, const map_lookup& map) {
+  btrfs_fs_info& fs_info = *trans.fs_info;
+  const bool list_locked = fs_info.fixes.has("50460e37186a");
+  if (list_locked) fs_info.device_list_mutex.lock();
+  int ret = 0;
+  for (const auto& s : map.stripes) {
+    ret = insert_dev_extent(trans, fs_info.dev(s.dev), map.start, s.physical, map_stripe_size(map));
+    if (ret) break;
+  }
+  if (list_locked) fs_info.device_list_mutex.unlock();
+  return ret;
+}
+
 // One entry of btrfs_create_pending_block_groups, in 6.1's order: the block group item, the chunk item when
 // phase 1 did not insert it (btrfs_chunk_alloc_add_chunk_item: device items, chunk item, sys_chunk_array;
 // under chunk_mutex since 79bd37120b14), the dev extents. A failed insert aborts the transaction.
@@ -131,13 +161,8 @@ void insert_pending_chunk(btrfs_trans_handle& trans, const block_group_ptr& bg) 
     if (locked) fs_info.chunk_mutex.unlock();
     if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");
   }
-  for (const auto& s : map->stripes) {
-    btrfs_dev_extent de;
-    de.chunk_offset = chunk_offset;
-    de.length = map_stripe_size(*map);
-    ret = btrfs_insert_item(trans, fs_info.dev_root(), {fs_info.dev(s.dev).devid, BTRFS_DEV_EXTENT_KEY, s.physical}, de);
-    if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");  // insert_dev_extents
-  }
+  ret = insert_dev_extents(trans, *map);
+  if (ret) btrfs_abort_transaction_at(trans, ret, "btrfs_create_pending_block_groups");
 }
 
 // write_dirty_block_groups: block group items carry the used bytes as of the commit.
@@ -406,6 +431,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     FSRACE_MODEL_CHECK(m != fs_info.mapping_tree.end(), "sys_chunk_array names chunk {}, which has no mapping", logical);
     fs_info.super_sys_chunk_array.emplace(logical, chunk_map_of(fs_info, *m->second));
   }
+  btrfs_commit_device_sizes(fs_info, cur->transid);
   fs_info.commit_root_sem.up_write();
   btrfs_trans_release_chunk_metadata(trans);
   // TRANS_STATE_UNBLOCKED: new handles start the next transaction while this commit writes out.

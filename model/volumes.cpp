@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/chunk_alloc.hpp"
+#include "model/dev_update_list.hpp"
 #include "model/fs_info.hpp"
 #include "model/items.hpp"
 #include "model/maint/dev_replace_map.hpp"
@@ -151,6 +152,27 @@ int btrfs_num_copies(btrfs_fs_info& fs_info, uint64_t logical) {
   return m ? map_num_copies(*m) : 1;
 }
 
+// __btrfs_map_block's down_read(&dev_replace->rwsem) for this scope. The mapping is one step of the model,
+// so only a contended down_read is modelled, with its points and its wait (a writer holds it across
+// scheduling points, or waits for it); an uncontended one, which the kernel takes and drops without
+// sleeping, adds no scheduling point (README departures).
+class dev_replace_read_lock {
+ public:
+  explicit dev_replace_read_lock(btrfs_fs_info& fs_info) : rwsem_(fs_info.dev_replace.rwsem) {
+    held_ = rwsem_.write_locked() || !rwsem_.waiters().empty();
+    if (held_) rwsem_.down_read();
+  }
+  ~dev_replace_read_lock() {
+    if (held_) rwsem_.up_read();
+  }
+  dev_replace_read_lock(const dev_replace_read_lock&) = delete;
+  dev_replace_read_lock& operator=(const dev_replace_read_lock&) = delete;
+
+ private:
+  sched::RwSemaphore& rwsem_;
+  bool held_ = false;
+};
+
 // The stripe's device as the kernel reads map->stripes[i].dev: the object, whatever its devid now;
 // usable while it is on the filesystem's device list and present.
 static bool stripe_usable(btrfs_fs_info& fs_info, const btrfs_io_stripe& s) {
@@ -171,6 +193,10 @@ int btrfs_map_block(btrfs_fs_info& fs_info, map_op op, uint64_t logical, uint64_
                             m->start + m->length));
     return -EINVAL;
   }
+  // down_read(&dev_replace->rwsem) before the stripes are read (held to the end while a replace runs):
+  // replace finishing holds it for write from the state change through the stripe switch and the devid
+  // swap, so no bio is mapped to the target while it still has devid BTRFS_DEV_REPLACE_DEVID.
+  const dev_replace_read_lock replace_lock(fs_info);
   // The IO in pieces that each stay on one stripe (the kernel splits bios at stripe boundaries before
   // mapping them; the model maps one bio into pieces, transferred in one completion step).
   const uint64_t off = logical - m->start;
@@ -323,7 +349,10 @@ int64_t btrfs_create_chunk(btrfs_trans_handle& trans, uint64_t type) {
   }
   const uint64_t logical = find_next_chunk(fs_info);
 
-  for (auto& st : stripes) fs_info.dev(st.dev).bytes_used += size;
+  for (auto& st : stripes) {  // btrfs_device_set_bytes_used, and onto the transaction's dev_update_list
+    fs_info.dev(st.dev).bytes_used += size;
+    btrfs_add_dev_update(trans, fs_info.dev(st.dev));
+  }
   auto map = std::make_shared<map_lookup>();
   map->start = logical;
   map->length = raid10 ? size * (stripes.size() / 2) : size;

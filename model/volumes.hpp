@@ -31,6 +31,10 @@ struct btrfs_device {
   // On fs_devices->alloc_list (BTRFS_DEV_STATE_WRITEABLE, counted in rw_devices): chunk allocation picks
   // only these. Device removal takes the device off first, under chunk_mutex.
   bool in_alloc_list = true;
+  // post_commit_list (under chunk_mutex): the transid of the transaction whose dev_update_list holds the
+  // device (a chunk allocation, chunk removal or resize changed its sizes in it), 0 when on no list. That
+  // commit's btrfs_commit_device_sizes takes it off; replace finishing waits for it (debd1c065d20).
+  uint64_t post_commit_list = 0;
   block_device bdev;
   // btrfs_free_device ran (a replace target destroyed by cancel or a failed replace): the model keeps the
   // object alive for whoever still holds it, and a use through such a pointer is the use-after-free

@@ -118,18 +118,25 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   // Flush all outstanding IO and inode extent mappings before the copy is declared finished.
   btrfs_start_delalloc_roots(fs_info, ~0ull);
   btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
-  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
-  int ret = btrfs_commit_transaction(trans);
-  FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_finishing: commit failed: {}", ret);
-
-  // Keep write_all_supers() away during the finishing procedure. The state change and the device swap
-  // happen under dev_replace->rwsem, which btrfs_map_block takes for reading: a write is mapped either
-  // while the replace runs (duplicated) or after the swap (to the new device), never in between. With
-  // no scheduling point inside the write-locked section, that section is one step of the model.
-  // device_list_mutex first (it keeps btrfs_remove_chunk off the devices while they are swapped), then
-  // chunk_mutex (no new chunk on the source), as 6.1.
-  fs_info.device_list_mutex.lock();
-  fs_info.chunk_mutex.lock();
+  // Commit, then device_list_mutex (write_all_supers, btrfs_remove_chunk's and insert_dev_extents' stripe
+  // loops stay off the devices while they are swapped) and chunk_mutex (no new chunk on the source), as 6.1.
+  // debd1c065d20: again while the source is on a transaction's dev_update_list: a chunk allocated on it
+  // after the commit may still have its items pending. Before it one commit.
+  const std::shared_ptr<btrfs_device> src = fs_info.devices.at(srcdevid);
+  const bool wait_pending = fs_info.fixes.has("debd1c065d20");
+  for (;;) {  // bounded: each pass commits the transaction the source was last added to, or a later one
+    btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+    const int ret = btrfs_commit_transaction(trans);
+    FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_finishing: commit failed: {}", ret);
+    fs_info.device_list_mutex.lock();
+    fs_info.chunk_mutex.lock();
+    if (!wait_pending || src->post_commit_list == 0) break;
+    fs_info.device_list_mutex.unlock();
+    fs_info.chunk_mutex.unlock();
+  }
+  // The state change, the stripe switch and the devid swap happen under dev_replace->rwsem, which
+  // btrfs_map_block takes for reading: a bio is mapped either while the replace runs (duplicated) or after
+  // the swap (to the new device), never in between.
   r.rwsem.down_write();
   r.replace_state = scrub_ret ? BTRFS_IOCTL_DEV_REPLACE_STATE_CANCELED : BTRFS_IOCTL_DEV_REPLACE_STATE_FINISHED;
   r.srcdev = r.tgtdev = BTRFS_NO_DEVICE;
@@ -144,17 +151,18 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
     r.lock_finishing_cancel_unmount.unlock();
     return scrub_ret;
   }
-  // 6.1's order, in one step (no sleep inside the locked section; a lockless reader on another CPU could
-  // see the stripes switched before the devids are: a departure, see README): first the chunk stripes
-  // switch from the source device object to the target, which still has devid BTRFS_DEV_REPLACE_DEVID;
-  // then the target takes the source's devid and the source gets BTRFS_DEV_REPLACE_DEVID, so dev extents
-  // keyed by that devid stay valid; then the source leaves the device lists
-  // (btrfs_rm_dev_replace_remove_srcdev) and is freed at the end (btrfs_rm_dev_replace_free_srcdev).
-  // Bios mapped before the switch resolve their stripes' devids when they complete, so they land on the
-  // new device, as btrfs_rm_dev_replace_blocked waiting for bios in flight makes sure in the kernel.
+  // 6.1's order: first the chunk stripes switch from the source device object to the target, which still
+  // has devid BTRFS_DEV_REPLACE_DEVID; then the target takes the source's devid and the source gets
+  // BTRFS_DEV_REPLACE_DEVID, so dev extents keyed by that devid stay valid; then the source leaves the
+  // device lists (btrfs_rm_dev_replace_remove_srcdev) and is freed at the end
+  // (btrfs_rm_dev_replace_free_srcdev). Bios mapped before the switch resolve their stripes' devids when
+  // they complete, so they land on the new device, as btrfs_rm_dev_replace_blocked waiting for bios in
+  // flight makes sure in the kernel.
   std::shared_ptr<btrfs_device> tgt = fs_info.devices.at(BTRFS_DEV_REPLACE_DEVID);
-  std::shared_ptr<btrfs_device> src = fs_info.devices.at(srcdevid);
   btrfs_dev_replace_update_device_in_mapping_tree(fs_info, *src, *tgt);
+  // write_unlock(&em_tree->lock), btrfs_info_in_rcu: another CPU that reads a stripe's device without
+  // device_list_mutex or the rwsem now finds the target, devid 0, still BTRFS_DEV_STATE_REPLACE_TGT.
+  sched::point(sched::L("btrfs_dev_replace_finishing(devid {}): stripes switched, devids not swapped", srcdevid));
   fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} finished", srcdevid));
   tgt->is_tgtdev_for_dev_replace = false;  // clear_bit(BTRFS_DEV_STATE_REPLACE_TGT)
   tgt->devid = src->devid;
@@ -174,7 +182,7 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   fs_info.device_list_mutex.unlock();
 
   // Write back the super blocks.
-  trans = btrfs_start_transaction(fs_info);
+  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
   btrfs_commit_transaction(trans);
   r.lock_finishing_cancel_unmount.unlock();
   // btrfs_rm_dev_replace_free_srcdev (in the step after that unlock): whoever still holds the source

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/chunk_reserve.hpp"
+#include "model/dev_update_list.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/balance.hpp"
 #include "model/transaction.hpp"
@@ -49,6 +50,7 @@ int btrfs_grow_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t new
   fs_info.chunk_mutex.lock();
   sched::point(sched::L("btrfs_grow_device(devid {}, {} bytes)", device.devid, new_size));
   device.total_bytes = device.disk_total_bytes = new_size;  // btrfs_device_set_total_bytes / _disk_total_bytes
+  btrfs_add_dev_update(trans, device);
   fs_info.chunk_mutex.unlock();
   // 2bb2e00ed978: system space for the device item's COW first, so that the update never asks for a
   // system chunk while it holds chunk tree locks.
@@ -124,6 +126,7 @@ int btrfs_shrink_device(btrfs_fs_info& fs_info, btrfs_device& device, uint64_t n
   // Clear alloc_state past the new size, btrfs_device_set_disk_total_bytes, the super block's total.
   sched::point(sched::L("btrfs_shrink_device(devid {}): btrfs_device_set_disk_total_bytes({})", devid, new_size));
   device.disk_total_bytes = new_size;
+  btrfs_add_dev_update(trans, device);
   fs_info.chunk_mutex.unlock();
   const bool reserve = fs_info.fixes.has("2bb2e00ed978");  // the device item update below (as in grow)
   if (reserve) btrfs_reserve_chunk_metadata(trans, false);

@@ -100,7 +100,7 @@ TEST_CASE("replace cancel against a running replace: every schedule cancels the 
     CHECK(x.exhausted);
     CHECK(canceled);
     CHECK(not_started);
-    CHECK(x.executions == 5796);  // measured
+    CHECK(x.executions == 5867);  // measured (5,796 before btrfs_map_block waited for a contended dev_replace->rwsem)
   }
   SECTION("with a writer into the source's data block group, DFS bound 1") {
     // The write is duplicated to the target while the replace runs, lands on the source alone once it is
@@ -116,7 +116,7 @@ TEST_CASE("replace cancel against a running replace: every schedule cancels the 
     CHECK(x.exhausted);
     CHECK(canceled);
     CHECK(not_started);
-    CHECK(x.executions == 13500);  // measured
+    CHECK(x.executions == 13752);  // measured (13,500 before btrfs_map_block waited for a contended dev_replace->rwsem)
   }
 }
 

@@ -92,7 +92,7 @@ TEST_CASE("57ba4cb85bff: the cleaner removing a group while replace finishing sw
     INFO(x.problem);
     CHECK_FALSE(x.found);
     CHECK(x.exhausted);
-    CHECK(x.executions == 29121);  // measured
+    CHECK(x.executions == 27678);  // measured (29,121 before finishing's point between the switch and the swap)
   }
   fix_set off = fix_set::all_on();
   off.set("57ba4cb85bff", false);
@@ -109,9 +109,17 @@ TEST_CASE("57ba4cb85bff: the cleaner removing a group while replace finishing sw
     race_checker check = [](const btrfs_fs_info& f, const std::vector<int>&, const sched::Execution&) {
       return end_state_problems(f);
     };
-    auto x = explore_dfs(*fs, off, kReplaceAndCleaner, check, 1, 200000, true);
-    REQUIRE(x.found);
-    INFO(x.problem);
-    CHECK(x.problem.find("devid 1: bytes_used") != std::string::npos);
+    // Since finishing has a point between the stripe switch and the devid swap, bound 1 also finds the
+    // abort above, first: look on past other problems for this one.
+    sched::Scheduler s;
+    sched::DfsStrategy dfs(1);
+    bool found = false;
+    for (uint64_t n = 0; n < 200000 && !found; ++n) {
+      uint64_t steps = 0;
+      const auto problems = run_once(s, dfs, 0, *fs, off, kReplaceAndCleaner, check, &steps);
+      found = !problems.empty() && problems.front().find("devid 1: bytes_used") != std::string::npos;
+      if (!dfs.next()) break;
+    }
+    CHECK(found);
   }
 }

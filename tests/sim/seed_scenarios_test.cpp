@@ -46,8 +46,8 @@ const std::vector<seed_case>& seed_cases() {
       // reader0, lowered to let reclaim lock the page, runs again): about 1 run in 25 million at depth 6.
       // Its default exploration is DFS with 4 preemptions, which finds it within 35362 schedules.
       {"releasepage-vs-eb-readahead", 4, 4, 263060, false},
-      {"relocation-vs-nocow-write", 1, 1, 65137, true},
-      {"relocation-vs-dio-reserve", 1, 1, 76439, true},
+      {"relocation-vs-nocow-write", 1, 1, 65367, true},
+      {"relocation-vs-dio-reserve", 1, 1, 76669, true},
   };
   return cases;
 }
