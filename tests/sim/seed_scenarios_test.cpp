@@ -41,7 +41,7 @@ struct seed_case {
 const std::vector<seed_case>& seed_cases() {
   static const std::vector<seed_case> cases = {
       {"scrub-vs-bg-deletion", 1, 2, 2655, true},
-      {"dev-replace-vs-write", 1, 1, 589073, true},
+      {"dev-replace-vs-write", 1, 1, 599102, true},
       // PCT needs 5 priority change points at exact steps for this one (reader1 must stay parked while
       // reader0, lowered to let reclaim lock the page, runs again): about 1 run in 25 million at depth 6.
       // Its default exploration is DFS with 4 preemptions, which finds it within 35362 schedules.
