@@ -61,7 +61,7 @@ struct dio_mapping {
 // -ENOTBLK when pages are cached (direct IO gives the range to buffered writes).
 int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
   for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
-    lock_extent(inode, start, end);
+    lock_extent(fs_info, inode, start, end);
     const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
     auto p = inode.mapping.pages.lower_bound(page_index(start));
     const bool pages_exist = p != inode.mapping.pages.end() && p->first <= page_index(end - 1);
