@@ -125,11 +125,13 @@ TEST_CASE("lock_extent: what a waiter holds, with and without 9e769bd7e5db", "[m
     auto off = contention_snapshots(*fs, false, held);
     REQUIRE(off.size() == 3);
     CHECK(off[0] == ranges{{0, 96 * K}});  // [0, 64K) the locker's, [64K, 96K) the holder's
-    CHECK(off[1] == ranges{{0, 128 * K}});  // the locker got the rest as soon as it was free
+    CHECK(off[1] == ranges{{0, 64 * K}});  // the holder let go; the locker, woken, has not run yet
+    CHECK(off[2] == ranges{{0, 128 * K}});
     auto on = contention_snapshots(*fs, true, held);
     REQUIRE(on.size() == 3);
     CHECK(on[0] == ranges{{64 * K, 96 * K}});  // the locker holds nothing while it waits
-    CHECK(on[1] == ranges{{0, 128 * K}});
+    CHECK(on[1].empty());
+    CHECK(on[2] == ranges{{0, 128 * K}});
   }
   SECTION("two locked ranges: the waiter takes nothing more until all of the rest is free (wait_extent_bit)") {
     const ranges held = {{32 * K, 48 * K}, {96 * K, 112 * K}};
@@ -137,12 +139,14 @@ TEST_CASE("lock_extent: what a waiter holds, with and without 9e769bd7e5db", "[m
     REQUIRE(off.size() == 4);
     CHECK(off[0] == ranges{{0, 48 * K}, {96 * K, 112 * K}});
     CHECK(off[1] == ranges{{0, 32 * K}, {96 * K, 112 * K}});
-    CHECK(off[2] == ranges{{0, 128 * K}});
+    CHECK(off[2] == ranges{{0, 32 * K}});
+    CHECK(off[3] == ranges{{0, 128 * K}});
     auto on = contention_snapshots(*fs, true, held);
     REQUIRE(on.size() == 4);
     CHECK(on[0] == held);
     CHECK(on[1] == ranges{{96 * K, 112 * K}});
-    CHECK(on[2] == ranges{{0, 128 * K}});
+    CHECK(on[2].empty());
+    CHECK(on[3] == ranges{{0, 128 * K}});
   }
 }
 
@@ -153,13 +157,13 @@ TEST_CASE("lock_extent: keeping a locked part while waiting closes a cycle (9e76
     auto x = explore_dfs_until_found(env, fixes_with(false), 1, 100000, 100000);
     REQUIRE(x.failure);
     CHECK(x.failure->e.finding.kind == sched::FindingKind::Deadlock);
-    CHECK(x.executions == 2);  // measured
+    CHECK(x.executions == 6);  // measured
   }
   SECTION("with the fix: DFS bound 2 exhausted clean") {
     auto x = explore_dfs_until_found(env, fixes_with(true), 2, 100000, 100000);
     CHECK_FALSE(x.failure);
     CHECK(x.exhausted);
-    CHECK(x.executions == 3);  // measured
+    CHECK(x.executions == 146);  // measured
   }
 }
 
@@ -204,16 +208,17 @@ TEST_CASE("read-vs-fallocate-flushoncommit: before 9e769bd7e5db the read, falloc
   REQUIRE(e.violations.size() == 1);
   INFO(e.violations[0].finding.message);
   CHECK(e.violations[0].finding.kind == sched::FindingKind::Deadlock);
-  CHECK(e.executions == 0);  // measured
+  CHECK(e.executions == 16960);  // measured: the last schedule of bound 1, about 45 s
 }
 
-TEST_CASE("read-vs-fallocate-flushoncommit: with 9e769bd7e5db DFS bound 2 is exhausted clean",
+TEST_CASE("read-vs-fallocate-flushoncommit: with 9e769bd7e5db DFS bound 0 is exhausted clean",
           "[lock_extent][flushoncommit][sim]") {
-  const sim::exploration e = explore_scenario_dfs(kScenario, true, 2);
+  // Bound 1 is exhausted clean too (415,596 executions, about 14 minutes: not a unit test).
+  const sim::exploration e = explore_scenario_dfs(kScenario, true, 0);
   INFO((e.violations.empty() ? std::string() : e.violations[0].finding.message));
   INFO((e.tool_error ? e.tool_error->finding.message : std::string()));
   CHECK(e.violations.empty());
   CHECK_FALSE(e.tool_error);
   CHECK(e.exhausted);
-  CHECK(e.executions == 0);  // measured
+  CHECK(e.executions == 1136);  // measured
 }
