@@ -10,6 +10,7 @@
 namespace fsrace::model {
 
 bool btrfs_test_opt_discard_sync(const btrfs_fs_info& fs_info) { return fs_info.mount_opt & BTRFS_MOUNT_DISCARD_SYNC; }
+bool btrfs_test_opt_flushoncommit(const btrfs_fs_info& fs_info) { return fs_info.mount_opt & BTRFS_MOUNT_FLUSHONCOMMIT; }
 
 // blkdev_issue_discard submits and waits: the range is gone once it returns.
 int btrfs_issue_discard(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t len, uint64_t* discarded) {

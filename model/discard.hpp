@@ -11,9 +11,11 @@ struct btrfs_fs_info;
 
 // Mount options (fs_info->mount_opt, ctree.h BTRFS_MOUNT_*): only those the model acts on.
 enum : uint64_t {
+  BTRFS_MOUNT_FLUSHONCOMMIT = 1ull << 7,  // -o flushoncommit (model/transaction.cpp)
   BTRFS_MOUNT_DISCARD_SYNC = 1ull << 10,  // -o discard, -o discard=sync
 };
 bool btrfs_test_opt_discard_sync(const btrfs_fs_info& fs_info);
+bool btrfs_test_opt_flushoncommit(const btrfs_fs_info& fs_info);
 
 // btrfs_discard_extent: btrfs_map_discard of [bytenr, bytenr + num_bytes) through the chunk mapping, then a
 // discard (one step each: blkdev_issue_discard waits) on every stripe's device range; a missing device is

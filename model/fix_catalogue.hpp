@@ -234,6 +234,13 @@ inline constexpr std::array kFixes{
              "range and searched from the end of the last item, so when btrfs_next_leaf re-searched after an "
              "ordered extent completion outside the range split that item, the tail was cloned again and "
              "btrfs_replace_file_extents got an empty range: -EINVAL to user space"},
+    fix_info{"9e769bd7e5db", "btrfs: unlock locked extent area if we have contention", "6.1",
+             "lock_extent, finding part of its range locked (__set_extent_bit -EEXIST at failed_start), clears what "
+             "it locked below failed_start before it waits (wait_extent_bit) and retries from the start: it holds "
+             "nothing while it sleeps. Before it the part below failed_start stayed locked during the wait and the "
+             "lock went on from failed_start, so a waiter held a range that others (an ordered extent's completion) "
+             "needed while it waited for a holder that could be waiting for them (fallocate for a flushoncommit "
+             "commit, the commit for that ordered extent): deadlock"},
     fix_info{"b19c98f237cd", "btrfs: fix race between balance and cancel/pause", "6.5",
              "btrfs_balance cleans up its state (reset_balance_state, btrfs_exclop_finish) unless it really paused "
              "(-ECANCELED with a pause request); before it, it cleaned up only on an error other than -ECANCELED "

@@ -8,6 +8,8 @@
 #include "model/chunk_item.hpp"
 #include "model/chunk_reserve.hpp"
 #include "model/dev_update_list.hpp"
+#include "model/data/delalloc.hpp"
+#include "model/data/ordered_data.hpp"
 #include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -286,6 +288,19 @@ void discard_deleted_bgs(btrfs_fs_info& fs_info, btrfs_transaction& cur) {
   }
 }
 
+// -o flushoncommit (transaction.c btrfs_start_delalloc_flush): every dirty inode is written back before
+// the commit waits for its external writers. 6.1 asks the flusher (try_to_writeback_inodes_sb,
+// WB_SYNC_NONE) and waits for that work; the committer runs the same writeback itself here.
+void btrfs_start_delalloc_flush(btrfs_fs_info& fs_info) {
+  if (btrfs_test_opt_flushoncommit(fs_info)) btrfs_start_delalloc_roots(fs_info, ~0ull);
+}
+
+// btrfs_wait_delalloc_flush: with -o flushoncommit, every ordered extent completes before COMMIT_DOING
+// (TRANS_JOIN handles, which finish_ordered_io takes, still join in COMMIT_START).
+void btrfs_wait_delalloc_flush(btrfs_fs_info& fs_info) {
+  if (btrfs_test_opt_flushoncommit(fs_info)) btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+}
+
 }  // namespace
 
 btrfs_trans_handle btrfs_start_transaction(btrfs_fs_info& fs_info) {
@@ -388,8 +403,11 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     break;
   }
   if (trans.type & TRANS_EXTWRITERS) cur->num_extwriters--;  // extwriter_counter_dec
-  // btrfs_start_delalloc_flush (flushoncommit) and btrfs_run_delayed_items: not modelled.
+  btrfs_start_delalloc_flush(fs_info);
+  // btrfs_run_delayed_items: not modelled.
   if (cur->num_extwriters != 0) fs_info.writers_wait.wait_event([&] { return cur->num_extwriters == 0; });
+  btrfs_wait_delalloc_flush(fs_info);
+  // The wait for pending_ordered (ordered extents of a fast fsync's log) is not modelled: no log tree.
   btrfs_scrub_pause(fs_info);
   add_pending_snapshot(trans);
   cur->state = trans_state::commit_doing;

@@ -23,6 +23,7 @@ std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
     try {
       auto fs = model::ondisk::btrfs_open_ctree(open_device_image_files(spec.images));
       if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
+      if (spec.flushoncommit) fs->mount_opt |= model::BTRFS_MOUNT_FLUSHONCOMMIT;
       for (uint64_t size : spec.spare_devices) model::add_spare_block_device(*fs, size);
       return std::make_unique<model_world>(std::move(fs));
     } catch (const model::ondisk::malformed& e) {
@@ -42,6 +43,7 @@ std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
     auto fs = model::btrfs_mkfs(opts);
     // Mounted with the scenario's options: the setup and the threads run under them.
     if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
+    if (spec.flushoncommit) fs->mount_opt |= model::BTRFS_MOUNT_FLUSHONCOMMIT;
     for (uint64_t size : spec.spare_devices) model::add_spare_block_device(*fs, size);
     return std::make_unique<model_world>(std::move(fs));
   } catch (const model::bad_config& e) {

@@ -50,6 +50,7 @@ struct filesystem_spec {
   std::string data_profile = "single", metadata_profile = "dup", system_profile = "dup";
   uint32_t sectorsize = 4096, nodesize = 16384;
   bool discard = false;  // mount_options "discard" / "discard=sync": DISCARD_SYNC
+  bool flushoncommit = false;  // mount_options "flushoncommit": FLUSHONCOMMIT
   std::vector<op_call> setup;
 };
 

@@ -158,12 +158,14 @@ class scenario_parser {
       sink_.error(path, "expected an array of at most 16 mount options, e.g. [\"discard\"], got {}", describe_json(*v));
       return;
     }
-    const std::vector<std::string> known = {"discard", "discard=sync", "nodiscard"};
+    const std::vector<std::string> known = {"discard", "discard=sync", "nodiscard", "flushoncommit", "noflushoncommit"};
     for (size_t i = 0; i < v->size(); ++i) {
       std::string s;
       if (!get_string(sink_, (*v)[i], json_child(path, i), s, "a mount option")) continue;
       if (s == "discard" || s == "discard=sync") fs.discard = true;
       else if (s == "nodiscard") fs.discard = false;
+      else if (s == "flushoncommit") fs.flushoncommit = true;
+      else if (s == "noflushoncommit") fs.flushoncommit = false;
       else if (s == "discard=async")
         sink_.error(json_child(path, i), "\"discard=async\" is not modelled (the async discard workqueue); use \"discard\" (discard=sync)");
       else

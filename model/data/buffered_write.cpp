@@ -57,7 +57,7 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
     // lock_and_cleanup_extent_if_need: an ordered extent in the range must complete first.
     const bool range_locked = start_pos < inode.i_size;
     if (range_locked) {
-      lock_extent(inode, start_pos, last_pos);
+      lock_extent(fs_info, inode, start_pos, last_pos);
       if (uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start_pos, last_pos)) {
         unlock_extent(inode, start_pos, last_pos);
         unlock_pages(inode, first, last);

@@ -52,7 +52,7 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
 
 int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool writing) {
   for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
-    lock_extent(inode, start, end);
+    lock_extent(fs_info, inode, start, end);
     const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
     bool pages_exist = false;
     if (writing) {

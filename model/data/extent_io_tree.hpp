@@ -9,6 +9,7 @@
 
 namespace fsrace::model {
 
+struct btrfs_fs_info;
 struct btrfs_inode;
 
 struct extent_io_tree {
@@ -20,8 +21,10 @@ struct extent_io_tree {
   sched::WaitList waiters;  // tasks sleeping in lock_extent_bits
 };
 
-// lock_extent_bits: sleeps until no part of [start, end) is locked, then locks it (one step).
-void lock_extent(btrfs_inode& inode, uint64_t start, uint64_t end);
+// lock_extent: sleeps until no part of [start, end) is locked, then locks it (one step), holding nothing
+// while it sleeps (9e769bd7e5db). With that fix off, 6.1.0's loop: what is free below the first locked
+// byte (failed_start) is locked and kept while it waits, and the lock goes on from failed_start.
+void lock_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
 // unlock_extent: clears EXTENT_LOCKED on [start, end) and wakes sleepers.
 void unlock_extent(btrfs_inode& inode, uint64_t start, uint64_t end);
 

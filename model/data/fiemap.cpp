@@ -241,7 +241,7 @@ int fiemap_process_hole(btrfs_fs_info& fs_info, btrfs_inode& inode, fiemap_exten
     const uint64_t lockend = round_up(end, sectorsize);  // inclusive, as 6.1 passes it
     uint64_t delalloc_start = 0, delalloc_end = 0;
     // 978b63f7464a: the whole range is locked already, for the walk that found this hole.
-    if (!cache.buffered) lock_extent(inode, lockstart, lockend + 1);
+    if (!cache.buffered) lock_extent(fs_info, inode, lockstart, lockend + 1);
     const bool delalloc = btrfs_find_delalloc_in_range(inode, cur_offset, end, &delalloc_start, &delalloc_end);
     if (!cache.buffered) unlock_extent(inode, lockstart, lockend + 1);
     if (!delalloc) break;
@@ -354,7 +354,7 @@ int extent_fiemap_walk(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_inode& in
       const uint64_t lockstart = round_down(prev_extent_end, sectorsize);
       const uint64_t lockend = round_up(i_size, sectorsize);
       uint64_t ds = 0, de = 0;
-      if (!cache.buffered) lock_extent(inode, lockstart, lockend + 1);  // 978b63f7464a: locked already
+      if (!cache.buffered) lock_extent(fs_info, inode, lockstart, lockend + 1);  // 978b63f7464a: locked already
       const bool delalloc = btrfs_find_delalloc_in_range(inode, prev_extent_end, i_size - 1, &ds, &de);
       if (!cache.buffered) unlock_extent(inode, lockstart, lockend + 1);
       if (!delalloc) cache.flags |= FIEMAP_EXTENT_LAST;
@@ -386,7 +386,7 @@ int extent_fiemap_locked_walk(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_in
   for (;;) {  // each restart resumes past at least one buffered extent
     const uint64_t range_start = round_down(start, fs_info.sectorsize);
     const uint64_t range_end = round_up(start + len, fs_info.sectorsize);
-    lock_extent(inode, range_start, range_end + 1);  // inclusive end, as the kernel passes it
+    lock_extent(fs_info, inode, range_start, range_end + 1);  // inclusive end, as the kernel passes it
     int ret = extent_fiemap_walk(fs_info, root, inode, fi, cache, range_start, range_end);
     unlock_extent(inode, range_start, range_end + 1);
     if (ret == BTRFS_FIEMAP_FLUSH_CACHE) {

@@ -52,7 +52,7 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
     ret = btrfs_update_inode(trans, inode);
     btrfs_end_transaction(trans);
   } else {
-    lock_extent(inode, fo, end);
+    lock_extent(fs_info, inode, fo, end);
     auto trans = btrfs_join_transaction(fs_info);
     oe = btrfs_ordered_extent_by_id(fs_info, id);
     if (prealloc)

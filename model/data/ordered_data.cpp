@@ -133,7 +133,7 @@ void btrfs_lock_and_flush_ordered_range(btrfs_fs_info& fs_info, btrfs_inode& ino
   for (size_t attempt = 0;; attempt++) {  // bounded: each retry waits for one ordered extent to complete
     FSRACE_MODEL_CHECK(attempt < (1u << 16), "btrfs_lock_and_flush_ordered_range ino {} [{}, {}): ordered extents never "
                        "drained", inode.ino, start, end);
-    lock_extent(inode, start, end);
+    lock_extent(fs_info, inode, start, end);
     const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
     if (!id) return;
     unlock_extent(inode, start, end);

@@ -92,8 +92,8 @@ void btrfs_double_extent_lock(btrfs_fs_info& fs_info, btrfs_inode& i1, uint64_t 
   } else if (a == b && off2 < off1) {
     std::swap(off1, off2);
   }
-  lock_extent(*a, off1, off1 + len);
-  lock_extent(*b, off2, off2 + len);
+  lock_extent(fs_info, *a, off1, off1 + len);
+  lock_extent(fs_info, *b, off2, off2 + len);
   btrfs_assert_inode_range_clean(fs_info, *a, off1, off1 + len);
   btrfs_assert_inode_range_clean(fs_info, *b, off2, off2 + len);
 }
@@ -112,7 +112,7 @@ void remap_lock_ranges(btrfs_fs_info& fs_info, btrfs_inode& src, uint64_t off, b
     btrfs_double_extent_lock(fs_info, src, off, dst, destoff, len);
     return;
   }
-  lock_extent(dst, destoff, destoff + len);
+  lock_extent(fs_info, dst, destoff, destoff + len);
   btrfs_assert_inode_range_clean(fs_info, dst, destoff, destoff + len);
 }
 

@@ -54,7 +54,7 @@ int btrfs_setsize(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t new_size,
     // drops its extent maps there; the model caches none past the ordered extents waited for above).
     const bool lock_range = fs_info.fixes.has("28553fa992cb");
     const uint64_t lock_start = round_down_page(new_size);
-    if (lock_range) lock_extent(inode, lock_start, ~0ull);
+    if (lock_range) lock_extent(fs_info, inode, lock_start, ~0ull);
     const int t = btrfs_truncate_inode_items(trans, inode, new_size, BTRFS_EXTENT_DATA_KEY);
     if (!ret) ret = t;
     inode.disk_i_size = std::min(inode.disk_i_size, new_size);

@@ -153,7 +153,7 @@ int extent_writepages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start
       ps = pe = i;
     }
     for (uint64_t p = ps; p <= pe; p++) pages[p].locked = true;
-    lock_extent(inode, ds, de);
+    lock_extent(fs_info, inode, ds, de);
     const int r = run_delalloc_range(fs_info, inode, ds, de);
     unlock_extent(inode, ds, de);
     if (r) ret = r;

@@ -199,7 +199,7 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
 void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range) {
   btrfs_inode* inode = btrfs_iget(fs_info, range.root, range.ino);
   if (!inode) return;
-  lock_extent(*inode, range.start, range.end);
+  lock_extent(fs_info, *inode, range.start, range.end);
   unlock_extent(*inode, range.start, range.end);
 }
 

@@ -189,6 +189,11 @@ TEST_CASE("mount options: only those the model acts on, never silently ignored")
   CHECK(sim::parse_scenario(doc, kFile, *test::test_binding().cat)->filesystem.discard);
   doc["filesystem"]["mount_options"] = {"discard=sync", "nodiscard"};
   CHECK_FALSE(sim::parse_scenario(doc, kFile, *test::test_binding().cat)->filesystem.discard);
+  CHECK_FALSE(sim::parse_scenario(doc, kFile, *test::test_binding().cat)->filesystem.flushoncommit);
+  doc["filesystem"]["mount_options"] = {"flushoncommit"};
+  CHECK(sim::parse_scenario(doc, kFile, *test::test_binding().cat)->filesystem.flushoncommit);
+  doc["filesystem"]["mount_options"] = {"flushoncommit", "noflushoncommit"};
+  CHECK_FALSE(sim::parse_scenario(doc, kFile, *test::test_binding().cat)->filesystem.flushoncommit);
   doc["filesystem"]["mount_options"] = {"discrad"};
   expect_error(errors_of(doc), "/filesystem/mount_options/0", {"discrad", "did you mean", "'discard'"});
   doc["filesystem"]["mount_options"] = {"discard", "discard=async"};
