@@ -18,14 +18,20 @@
 namespace fsrace::sim {
 namespace {
 
+// The filesystem mounted with the scenario's options (the setup and the threads run under them), with its
+// spare devices: the same for a made and an imported filesystem.
+std::unique_ptr<world> mounted(std::unique_ptr<model::btrfs_fs_info> fs, const filesystem_spec& spec) {
+  if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
+  if (spec.flushoncommit) fs->mount_opt |= model::BTRFS_MOUNT_FLUSHONCOMMIT;
+  for (uint64_t size : spec.spare_devices) model::add_spare_block_device(*fs, size);
+  return std::make_unique<model_world>(std::move(fs));
+}
+
 std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
   if (!spec.images.empty()) {
     try {
       auto fs = model::ondisk::btrfs_open_ctree(open_device_image_files(spec.images));
-      if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
-      if (spec.flushoncommit) fs->mount_opt |= model::BTRFS_MOUNT_FLUSHONCOMMIT;
-      for (uint64_t size : spec.spare_devices) model::add_spare_block_device(*fs, size);
-      return std::make_unique<model_world>(std::move(fs));
+      return mounted(std::move(fs), spec);
     } catch (const model::ondisk::malformed& e) {
       throw bad_filesystem(fmt::format("image: not a filesystem the images hold: {}", e.what()));
     } catch (const model::ondisk::unsupported& e) {
@@ -41,11 +47,7 @@ std::unique_ptr<world> make_model_world(const filesystem_spec& spec) {
   opts.nodesize = spec.nodesize;
   try {
     auto fs = model::btrfs_mkfs(opts);
-    // Mounted with the scenario's options: the setup and the threads run under them.
-    if (spec.discard) fs->mount_opt |= model::BTRFS_MOUNT_DISCARD_SYNC;
-    if (spec.flushoncommit) fs->mount_opt |= model::BTRFS_MOUNT_FLUSHONCOMMIT;
-    for (uint64_t size : spec.spare_devices) model::add_spare_block_device(*fs, size);
-    return std::make_unique<model_world>(std::move(fs));
+    return mounted(std::move(fs), spec);
   } catch (const model::bad_config& e) {
     throw bad_filesystem(e.what());
   }
