@@ -124,7 +124,13 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   // after the commit may still have its items pending. Before it one commit.
   const std::shared_ptr<btrfs_device> src = fs_info.devices.at(srcdevid);
   const bool wait_pending = fs_info.fixes.has("debd1c065d20");
-  for (;;) {  // bounded: each pass commits the transaction the source was last added to, or a later one
+  // Each pass commits the transaction the source was last added to, or a later one: only a chunk allocated
+  // on the source in every pass keeps it going (the kernel's loop has no bound; the model's is a limit).
+  constexpr int kMaxFinishingCommits = 1 << 12;
+  for (int pass = 0;; ++pass) {
+    FSRACE_MODEL_CHECK(pass < kMaxFinishingCommits,
+                       "btrfs_dev_replace_finishing: devid {} still on a dev_update_list after {} commits", srcdevid,
+                       pass);
     btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
     const int ret = btrfs_commit_transaction(trans);
     FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_finishing: commit failed: {}", ret);
