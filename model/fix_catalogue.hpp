@@ -18,7 +18,7 @@ inline constexpr std::array kFixes{
              "written there (zeroes after the discard)"},
     fix_info{"6ca070975671", "Btrfs: fix hang during inode eviction due to concurrent readahead", "4.1",
              "evict_inode_truncate_pages copies the first io tree state's start and end while it holds the tree's "
-             "lock and locks and clears that range (6.1 inode.c:5459-5481). Before it the loop took a reference on "
+             "lock and locks and clears that range (6.1 inode.c:5461-5480). Before it the loop took a reference on "
              "the state, let go of the lock and read state->start and state->end when it called lock_extent and "
              "again when it called clear_extent_bit: readahead's end_io (end_bio_extent_readpage), unlocking its "
              "pages before the io tree ranges and running without an inode reference, could unlock the lower part "

@@ -39,7 +39,7 @@ void update_dir_size(btrfs_trans_handle& trans, btrfs_root& root, int64_t delta)
   btrfs_update_item(trans, root, key, dir);
 }
 
-// The io tree loop of evict_inode_truncate_pages (6.1 inode.c:5452-5487): until the tree is empty, lock
+// The io tree loop of evict_inode_truncate_pages (6.1 inode.c:5451-5487): until the tree is empty, lock
 // and clear its first state. It waits for ranges locked by tasks that hold no inode reference: the end_io
 // of readahead bios unlocks its pages, then (endio_readpage_release_extent) its io tree range.
 void evict_io_tree_states(btrfs_fs_info& fs_info, btrfs_inode& inode) {
