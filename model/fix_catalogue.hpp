@@ -16,6 +16,15 @@ inline constexpr std::array kFixes{
              "range and device extents are not reused until the trim unfreezes it. Before it a chunk allocated "
              "over a removed group's device extent while fitrim discarded that group's free space lost what was "
              "written there (zeroes after the discard)"},
+    fix_info{"6ca070975671", "Btrfs: fix hang during inode eviction due to concurrent readahead", "4.1",
+             "evict_inode_truncate_pages copies the first io tree state's start and end while it holds the tree's "
+             "lock and locks and clears that range (6.1 inode.c:5461-5480). Before it the loop took a reference on "
+             "the state, let go of the lock and read state->start and state->end when it called lock_extent and "
+             "again when it called clear_extent_bit: readahead's end_io (end_bio_extent_readpage), unlocking its "
+             "pages before the io tree ranges and running without an inode reference, could unlock the lower part "
+             "of that state meanwhile (split_state moves the original's start up), so eviction cleared less than it "
+             "had locked and waited on its own leftover locked range on the next pass (hang in btrfs_evict_inode, "
+             "lock_extent_bits, wait_extent_bit)"},
     fix_info{"67c5e7d464bc", "Btrfs: fix race between balance and unused block group deletion", "4.2",
              "__btrfs_balance holds the cleaner's mutex (delete_unused_bgs_mutex, 6.1 reclaim_bgs_lock) from the "
              "chunk tree search of each chunk until btrfs_relocate_chunk returned; before it the cleaner and "

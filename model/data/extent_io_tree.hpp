@@ -3,6 +3,8 @@
 // without an extent yet). Ranges are [start, end) here (the kernel's are inclusive).
 #pragma once
 #include <cstdint>
+#include <map>
+#include <utility>
 
 #include "model/data/range_set.hpp"
 #include "scheduler/sync/blocking.hpp"
@@ -12,8 +14,24 @@ namespace fsrace::model {
 struct btrfs_fs_info;
 struct btrfs_inode;
 
+// One extent_state carrying EXTENT_LOCKED: its end and an identity (the struct's address in the kernel).
+// Locked states never merge (merge_state skips EXTENT_LOCKED), so each lock call leaves its own states.
+struct extent_state_rec {
+  uint64_t end = 0;
+  uint64_t id = 0;
+};
+
 struct extent_io_tree {
   range_set locked;    // EXTENT_LOCKED
+  // The same bytes as `locked`, as the kernel's extent_state objects: start -> {end, id}. A lock call
+  // inserts a state per free piece it takes; clearing part of a state splits it as split_state does: the
+  // original object keeps the upper part (its start moves up), a new one the lower part. Boundaries of
+  // other bits (DELALLOC, the UPTODATE of holes) are not modelled.
+  std::map<uint64_t, extent_state_rec> lock_states;
+  uint64_t next_state_id = 1;
+  // States a task holds a reference to (refcount_inc(&state->refs)): id -> their [start, end) as the
+  // object says now; a state cleared out of the tree keeps its last fields here until it is released.
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> held_states;
   range_set delalloc;  // EXTENT_DELALLOC
   // EXTENT_NORESERVE: delalloc of a nocow buffered write that reserved no data space (btrfs_dirty_pages
   // with noreserve). Cleared with EXTENT_DELALLOC (clear_extent_bit) and by fallback_to_cow.
@@ -27,5 +45,13 @@ struct extent_io_tree {
 void lock_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end);
 // unlock_extent: clears EXTENT_LOCKED on [start, end) and wakes sleepers.
 void unlock_extent(btrfs_inode& inode, uint64_t start, uint64_t end);
+// set_extent_bit(EXTENT_LOCKED) on a free [start, end), no sleeping: one new state (try_lock_extent,
+// and lock_extent once its range is free).
+void set_extent_locked(extent_io_tree& tree, uint64_t start, uint64_t end);
+// The first state of the tree (rb_first) taken with a reference: its id. The tree must not be empty.
+uint64_t extent_state_hold_first(extent_io_tree& tree);
+// The held state's [start, end) as its fields say now; free_extent_state drops the reference.
+std::pair<uint64_t, uint64_t> extent_state_fields(const extent_io_tree& tree, uint64_t id);
+void free_extent_state(extent_io_tree& tree, uint64_t id);
 
 }  // namespace fsrace::model

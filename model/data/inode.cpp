@@ -39,6 +39,32 @@ void update_dir_size(btrfs_trans_handle& trans, btrfs_root& root, int64_t delta)
   btrfs_update_item(trans, root, key, dir);
 }
 
+// The io tree loop of evict_inode_truncate_pages (6.1 inode.c:5451-5487): until the tree is empty, lock
+// and clear its first state. It waits for ranges locked by tasks that hold no inode reference: the end_io
+// of readahead bios unlocks its pages, then (endio_readpage_release_extent) its io tree range.
+void evict_io_tree_states(btrfs_fs_info& fs_info, btrfs_inode& inode) {
+  extent_io_tree& tree = inode.io_tree;
+  for (int pass = 0; !tree.lock_states.empty(); pass++) {
+    FSRACE_MODEL_CHECK(pass < 4096, "evict_inode_truncate_pages: ino {} io tree still has states after {} passes",
+                       inode.ino, pass);
+    if (fs_info.fixes.has("6ca070975671")) {
+      // start and end copied under io_tree->lock.
+      const uint64_t start = tree.lock_states.begin()->first, end = tree.lock_states.begin()->second.end;
+      lock_extent(fs_info, inode, start, end);
+      unlock_extent(inode, start, end);  // clear_extent_bit(EXTENT_CLEAR_ALL_BITS | EXTENT_DO_ACCOUNTING)
+      continue;
+    }
+    // Before 6ca070975671: refcount_inc(&state->refs), spin_unlock, then the state's fields as they are
+    // at lock_extent and again at clear_extent_bit.
+    const uint64_t id = extent_state_hold_first(tree);
+    const auto [lock_start, lock_end] = extent_state_fields(tree, id);
+    lock_extent(fs_info, inode, lock_start, lock_end);
+    const auto [clear_start, clear_end] = extent_state_fields(tree, id);
+    unlock_extent(inode, clear_start, clear_end);
+    free_extent_state(tree, id);
+  }
+}
+
 // btrfs_evict_inode for an unlinked inode: drop its pages and delalloc, free its items and extents.
 void btrfs_evict_inode(btrfs_fs_info& fs_info, btrfs_inode& inode) {
   inode.freeing = true;  // I_FREEING: from now on igrab fails (delalloc flushers skip the inode)
@@ -52,6 +78,7 @@ void btrfs_evict_inode(btrfs_fs_info& fs_info, btrfs_inode& inode) {
     inode.page_waiters.wake_all();
   }
   btrfs_clear_extent_delalloc(fs_info, inode, 0, ~0ull, true);  // EXTENT_CLEAR_ALL_BITS | EXTENT_DO_ACCOUNTING
+  evict_io_tree_states(fs_info, inode);
   // Every ordered extent holds an inode reference (igrab in btrfs_add_ordered_extent), so the kernel
   // cannot evict an inode that still has one.
   FSRACE_MODEL_CHECK(inode.ordered_tree.empty(), "ino {} evicted with {} ordered extents", inode.ino,

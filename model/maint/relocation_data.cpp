@@ -37,7 +37,7 @@ constexpr size_t MAX_EXTENTS = 128;  // extents per cluster (relocation.c)
 // skips a file extent whose range a writer holds; a later pass finds the extent again.
 bool try_lock_extent(btrfs_inode& inode, uint64_t start, uint64_t end) {
   if (inode.io_tree.locked.intersects(start, end)) return false;
-  inode.io_tree.locked.add(start, end);
+  set_extent_locked(inode.io_tree, start, end);
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include "model/data/getattr.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/ordered_data.hpp"
+#include "model/data/readahead.hpp"
 #include "model/data/writeback.hpp"
 #include "model/fs_info.hpp"
 #include "scheduler/finding.hpp"
@@ -67,7 +68,9 @@ int read_verify(exec_context& ctx, const params& p) {
     before.bytes.resize(want);
     model::oracle_expected(fs, inode.root, inode.ino, offset, before.bytes);
     std::vector<uint8_t> got;
-    const int64_t n = model::btrfs_file_read(fs, inode, offset, want, p.flag("direct"), got);
+    const int64_t n = p.flag("readahead") && !p.flag("direct")
+                          ? model::filemap_read_readahead(fs, inode, offset, want, got)
+                          : model::btrfs_file_read(fs, inode, offset, want, p.flag("direct"), got);
     if (n < 0) {
       sched::fail(sched::FindingKind::Violation,
                   fmt::format("lost data: file {} (ino {}) offset {}: read returned {} ({}), expected {}", inode.name,
@@ -239,6 +242,11 @@ void register_data_ops(catalogue& cat) {
       .data_bytes()
       .flag("direct", "O_DIRECT (btrfs_direct_read, i_rwsem shared): write back the range, then read the disk per extent "
                       "map; what lock_extent_direct refuses (-ENOTBLK) is read through the page cache")
+      .optional(false)
+      .flag("readahead", "buffered read as 6.1's readahead (extent_readahead): one bio per run of pages contiguous on "
+                         "disk, completed in an end_io fiber that unlocks the pages, then the io tree range; the read "
+                         "waits for the pages only. Without it the model's synchronous read (io tree unlocked by the "
+                         "reader before the pages). Ignored with direct")
       .optional(false);
 
   cat.add_op("stat", "data",
