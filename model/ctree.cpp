@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/bio.hpp"
+#include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction_abort.hpp"
 #include "scheduler/footprint.hpp"
@@ -205,7 +206,7 @@ bool overfull(btrfs_fs_info& fs_info, const tree_block& b) {
 // the leaf. Keeps parent keys in sync and propagates splits upward.
 template <class LeafOp>
 int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, const btrfs_key& key, LeafOp& op,
-               split_result* out, int lowest_level) {
+               split_result* out, int lowest_level, std::vector<extent_buffer_ptr>& path_refs) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   // path->lowest_level: a COW search stops at the level it was asked for (nothing below is touched).
   if (lowest_level > 0 && cached(fs_info, bytenr)->header.level <= lowest_level) return 0;
@@ -225,14 +226,25 @@ int modify_rec(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, con
   }
   if (cow) child = cow_block(trans, root, bytenr, slot, child);
   split_result sub;
-  int ret = modify_rec(trans, root, child, key, op, &sub, lowest_level);
+  int ret = modify_rec(trans, root, child, key, op, &sub, lowest_level, path_refs);
   if (ret != 0) return ret;
   tree_block& n = mut_block(fs_info, bytenr);
   const tree_block& c = *cached(fs_info, child);
   if (c.nritems() == 0) {
-    // An emptied child is unlinked and freed (btrfs_del_leaf / del_ptr).
+    // An emptied child is unlinked and freed (btrfs_del_items: btrfs_clean_tree_block, btrfs_del_leaf:
+    // del_ptr, atomic_inc(&leaf->refs), btrfs_free_tree_block, free_extent_buffer_stale); the path's
+    // reference goes at btrfs_release_path, after the tree lock (modify_tree). A node emptied by
+    // del_ptr is freed the same way (balance_level).
+    const int level = c.header.level;
+    extent_buffer_ptr eb = btrfs_path_extent_buffer(fs_info, child);
+    if (eb) btrfs_clean_tree_block(fs_info, *eb);
     n.ptrs.erase(n.ptrs.begin() + slot);
-    btrfs_free_tree_block(trans, root, child, c.header.level, true);
+    if (eb) ++eb->refs;
+    btrfs_free_tree_block(trans, root, child, level, true);
+    if (eb) {
+      free_extent_buffer_stale(fs_info, eb);
+      path_refs.push_back(std::move(eb));
+    }
     return 0;
   }
   n.ptrs[slot].key = c.key_at(0);
@@ -252,7 +264,8 @@ int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& ke
   uint64_t top = root.node;
   if (cow) top = cow_block(trans, root, 0, 0, root.node);
   split_result sp;
-  int ret = modify_rec(trans, root, top, key, op, &sp, lowest_level);
+  std::vector<extent_buffer_ptr> path_refs;  // buffers the path still references (btrfs_release_path)
+  int ret = modify_rec(trans, root, top, key, op, &sp, lowest_level, path_refs);
   if (ret == 0 && sp.split) {
     // insert_new_root: the tree grows by one level.
     const int level = cached(fs_info, top)->header.level + 1;
@@ -277,6 +290,7 @@ int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& ke
   root.dirty = true;
   root.last_trans = trans.transid;
   root.lock.up_write();
+  for (const auto& eb : path_refs) free_extent_buffer(fs_info, eb);  // btrfs_release_path
   return ret;
 }
 
@@ -519,20 +533,45 @@ uint64_t btrfs_alloc_tree_block(btrfs_trans_handle& trans, btrfs_root& root, int
   btrfs_key_ins ins;
   int ret = btrfs_reserve_extent(fs_info, type, fs_info.nodesize, ins, false, &trans);
   FSRACE_BUG_ON(ret != 0, "btrfs_alloc_tree_block: no metadata space for root {} ({})", root.objectid, ret);
-  btrfs_add_delayed_tree_ref(trans, ins.objectid, fs_info.nodesize, level, root.objectid, 0, +1, true);
+  // btrfs_init_new_buffer: a buffer still cached for this bytenr (a block freed and given back at once,
+  // or one read before it was freed) is taken, cleaned, un-STALEd and dirtied; the caller's path holds
+  // it until it is released (here at once: the model's paths hold bytenrs). Then, as its last step,
+  // the block's range in the transaction's dirty_pages.
+  int err = 0;
+  extent_buffer_ptr buf = btrfs_init_new_buffer(fs_info, ins.objectid, &err);
+  FSRACE_BUG_ON(err != 0, "btrfs_init_new_buffer({}): {}", ins.objectid, err);
   fs_info.dirty_tree_blocks[ins.objectid] = level;
+  if (buf) free_extent_buffer(fs_info, buf);
+  btrfs_add_delayed_tree_ref(trans, ins.objectid, fs_info.nodesize, level, root.objectid, 0, +1, true);
   return ins.objectid;
 }
 
 void btrfs_free_tree_block(btrfs_trans_handle& trans, btrfs_root& root, uint64_t bytenr, int level, bool last_ref) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  // No log tree in the model: the drop is always queued.
   btrfs_add_delayed_tree_ref(trans, bytenr, fs_info.nodesize, level, root.objectid, 0, -1, false);
   if (!last_ref) return;  // a snapshot still uses it: it stays on the dirty list
-  // Never written if it lived only in this transaction (btrfs_free_tree_block: generation == transid,
-  // btrfs_clean_tree_block). A block of the transaction still committing (the next one may COW it once
-  // the commit is unblocked) stays on the dirty list: that commit writes it.
+  // A block of the transaction still committing (the next one may COW it once the commit is
+  // unblocked) stays on the dirty list: that commit writes it.
   const tree_block_ptr* b = fs_info.buffer_radix.find(bytenr);
-  if (b && (*b)->header.generation == trans.transid) fs_info.dirty_tree_blocks.erase(bytenr);
+  if (!b || (*b)->header.generation != trans.transid) return;
+  // The callers' btrfs_clean_tree_block (update_ref_for_cow, btrfs_del_items, balance_level): never
+  // written if it lived only in this transaction.
+  fs_info.dirty_tree_blocks.erase(bytenr);
+  extent_buffer_ptr buf = cached_extent_buffer(fs_info, bytenr);
+  if (buf && buf->refs > 0) btrfs_clean_tree_block(fs_info, *buf);
+  // Its addition still pending and now cancelled: the head goes and the block is reused at once.
+  // Otherwise (btrfs_redirty_list_add is zoned only) the drop runs with the delayed refs and pins it.
+  if (!check_ref_cleanup(trans, bytenr)) return;
+  block_group_ptr cache = btrfs_lookup_block_group(fs_info, bytenr);
+  FSRACE_MODEL_CHECK(cache, "btrfs_free_tree_block: no block group for {}", bytenr);
+  // BTRFS_HEADER_FLAG_WRITTEN: the model writes a transaction's blocks only after its last tree change
+  // (the commit unblocked), so a block of the running transaction is never written: no pin_down_extent.
+  // BTRFS_FS_TREE_MOD_LOG_USERS (must_pin) is never set: no qgroups, no LOGICAL_INO; no zoned mode.
+  FSRACE_WARN_ON(buf && buf->refs > 0 && buf->test_bit(EXTENT_BUFFER_DIRTY),
+                 "btrfs_free_tree_block: tree block {} freed with a dirty extent buffer", bytenr);
+  // btrfs_add_free_space, btrfs_free_reserved_bytes (one step: no lock-free reader between).
+  btrfs_free_reserved_extent(fs_info, bytenr, fs_info.nodesize);
 }
 
 btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid) {

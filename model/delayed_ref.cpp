@@ -35,6 +35,19 @@ void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, boo
   auto& head = head_for(trans, bytenr, num_bytes, is_data, level);
   head.ref_mod += node.action;
   head.must_insert_reserved |= new_extent;
+  // insert_delayed_ref: a tree ref of the same key (comp_tree_refs: root, or parent for a shared one)
+  // and the opposite action merges with it; a node whose ref_mod reaches 0 is dropped. Nodes here are
+  // of one unit each, so the merge removes one opposite node. Data refs are not merged (the kernel
+  // merges them too; the model keeps each, which applies the same net change when run).
+  if (!is_data) {
+    auto same = std::find_if(head.refs.begin(), head.refs.end(), [&](const btrfs_delayed_ref_node& n) {
+      return n.action == -node.action && n.root == node.root && n.parent == node.parent;
+    });
+    if (same != head.refs.end()) {
+      head.refs.erase(same);
+      return;
+    }
+  }
   head.refs.push_back(node);
 }
 
@@ -220,6 +233,24 @@ void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint
 void btrfs_set_disk_extent_flags(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
                                  uint64_t flags) {
   head_for(trans, bytenr, num_bytes, false, level).flags_to_set |= flags;
+}
+
+int check_ref_cleanup(btrfs_trans_handle& trans, uint64_t bytenr) {
+  auto& heads = trans.transaction->delayed_refs.heads;
+  auto it = heads.find(bytenr);
+  if (it == heads.end()) return 0;
+  btrfs_delayed_ref_head& head = it->second;
+  if (!head.refs.empty()) return 0;
+  // cleanup_extent_op: a new extent's op is dropped (its item is never inserted); another head's op
+  // still has to run.
+  if (head.flags_to_set != 0) {
+    if (!head.must_insert_reserved) return 0;
+    head.flags_to_set = 0;
+  }
+  // mutex_trylock(&head->mutex) cannot fail here: a head being run is out of `heads` (running_bytenr).
+  const int ret = head.must_insert_reserved ? 1 : 0;
+  heads.erase(it);  // btrfs_delete_ref_head (no delayed refs reserve to give back: not modelled)
+  return ret;
 }
 
 int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {

@@ -44,6 +44,10 @@ void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint
 // btrfs_set_disk_extent_flags: a delayed extent op that ORs `flags` into the tree block's extent item.
 void btrfs_set_disk_extent_flags(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
                                  uint64_t flags);
+// check_ref_cleanup: when the head of `bytenr` holds no refs any more (a new tree block's addition
+// cancelled by its drop), delete it; 1 when it was a new extent (must_insert_reserved): its item never
+// reaches the extent tree and the caller gives the reservation back.
+int check_ref_cleanup(btrfs_trans_handle& trans, uint64_t bytenr);
 // btrfs_run_delayed_refs: applies queued heads to the extent tree, in bytenr order, one head at a
 // time. `all` (count == (unsigned long)-1): until none is left, those queued meanwhile included;
 // otherwise (count == 0, the commit's first pass) the heads queued when it starts. 0 or negative errno.

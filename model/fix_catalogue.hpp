@@ -16,6 +16,13 @@ inline constexpr std::array kFixes{
              "range and device extents are not reused until the trim unfreezes it. Before it a chunk allocated "
              "over a removed group's device extent while fitrim discarded that group's free space lost what was "
              "written there (zeroes after the discard)"},
+    fix_info{"062c19e9dd69", "Btrfs: fix race when reusing stale extent buffers that leads to BUG_ON", "4.0",
+             "find_extent_buffer takes and drops eb->refs_lock after its reference when the buffer is STALE, so it "
+             "waits for a free_extent_buffer that saw refs 2 and is dropping both the holder's and the tree's "
+             "references; before it an allocation reusing the bytenr of a tree block freed at once (its own "
+             "transaction's, never written) could take the buffer, clear STALE and dirty it while the tree "
+             "reference was dropped: the buffer was then freed dirty (BUG_ON(extent_buffer_under_io) in "
+             "btrfs_release_extent_buffer_page)"},
     fix_info{"6ca070975671", "Btrfs: fix hang during inode eviction due to concurrent readahead", "4.1",
              "evict_inode_truncate_pages copies the first io tree state's start and end while it holds the tree's "
              "lock and locks and clears that range (6.1 inode.c:5461-5480). Before it the loop took a reference on "

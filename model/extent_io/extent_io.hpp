@@ -35,6 +35,23 @@ void free_extent_buffer_stale(btrfs_fs_info& fs_info, const extent_buffer_ptr& e
 // when a page did not become uptodate.
 int read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, int wait, int mirror_num);
 
+// --- tree blocks allocated and freed by the tree code (eb_tree_block.cpp) ------------------------
+// The buffer in eb_tree at `start`, or null (no step, no reference).
+extent_buffer_ptr cached_extent_buffer(btrfs_fs_info& fs_info, uint64_t start);
+// The reference a path holds on a block of the running transaction it searched (the kernel took it in
+// the search; the model's paths hold bytenrs): the buffer, materialised if need be, with one more
+// reference, in no step of its own. Null when the block has no live buffer.
+extent_buffer_ptr btrfs_path_extent_buffer(btrfs_fs_info& fs_info, uint64_t start);
+// btrfs_clean_tree_block for a block of the running transaction: DIRTY cleared, pages clean.
+void btrfs_clean_tree_block(btrfs_fs_info& fs_info, extent_buffer& eb);
+// btrfs_mark_buffer_dirty / set_extent_buffer_dirty: pages dirty, DIRTY set.
+void btrfs_mark_buffer_dirty(btrfs_fs_info& fs_info, extent_buffer& eb);
+// btrfs_init_new_buffer for a newly reserved tree block: when a buffer of `start` is cached, take it
+// (alloc_extent_buffer, through find_extent_buffer), clean it, clear STALE, set it uptodate and dirty,
+// and return it with the caller's reference. Null when none is cached (the model makes it on demand)
+// or with *err set.
+extent_buffer_ptr btrfs_init_new_buffer(btrfs_fs_info& fs_info, uint64_t start, int* err);
+
 // --- writeback (commit) -------------------------------------------------------------------------
 // btree_write_cache_pages for one tree block: when it has a dirty extent buffer in memory,
 // lock_extent_buffer_for_io + write_one_eb submit `block` (the image the commit writes) and return the
