@@ -90,8 +90,10 @@ TEST_CASE("html report of send-vs-relocation with fixes off shows send, balance 
   if (chromium.empty() || !std::filesystem::exists(chromium))
     FAIL("chromium not found: this test loads the HTML report in headless Chromium (bash .ci/install-deps installs it).");
   const std::string scenario = FSRACE_SCENARIO_DIR "/send-vs-relocation.json";
-  // The default exploration finds it; a small shrink budget keeps the test short.
-  auto r = run_shell(fsrace_cmd("explore '" + scenario + "' --fixes off --shrink-budget 200 --html send.html"));
+  // The default exploration (PCT depth 4) from base seed 1 finds it at execution 98 (base seed 0 needs
+  // 1,431 executions, 50 s, since btrfs_free_tree_block reuses blocks at once as 6.1); a small shrink
+  // budget keeps the test short.
+  auto r = run_shell(fsrace_cmd("explore '" + scenario + "' --fixes off --seed 1 --shrink-budget 200 --html send.html"));
   REQUIRE(r.code == 1);
   const std::string dom = dump_dom(chromium, scratch_dir() / "send.html");
   CHECK(std::regex_search(dom, std::regex("<body[^>]* data-ready=\"1\"")));
@@ -116,14 +118,14 @@ TEST_CASE("html report of send-vs-relocation with fixes off shows send, balance 
   CHECK(std::regex_search(dom, std::regex("data-obj=\"lock:btrfs_root-(&gt;|>)node lock\"")));
   CHECK(std::regex_search(dom, std::regex("data-obj=\"root:2\"")));
 
-  // As found (10 preemptions among 13 threads, kernel workers preempting the writer): only the race's
-  // threads get lanes, one ordered extent worker among them (its step is in the race's window); the other
-  // workers' steps are counted in the folds and the workers named once.
-  r = run_shell(fsrace_cmd("explore '" + scenario + "' --fixes off --no-shrink --html send-found.html"));
+  // As found (9 preemptions among 13 threads, kernel workers preempting the writer): only the race's
+  // threads get lanes, no worker among them (none has a step in the race's window); the workers' steps
+  // are counted in the folds and the workers named once.
+  r = run_shell(fsrace_cmd("explore '" + scenario + "' --fixes off --seed 1 --no-shrink --html send-found.html"));
   REQUIRE(r.code == 1);
   const std::string found = dump_dom(chromium, scratch_dir() / "send-found.html");
   CHECK_THAT(found, Catch::Contains("<th class=\"n\">step</th><th class=\"lane t0\">send</th><th class=\"lane t1\">balance</th>"
-                                    "<th class=\"lane t2\">writer</th><th class=\"lane t4\">btrfs-endio-write</th></tr>"));
-  CHECK_THAT(found, Catch::Contains("No lane: endio x5, btrfs-endio-write x4"));
+                                    "<th class=\"lane t2\">writer</th></tr>"));
+  CHECK_THAT(found, Catch::Contains("No lane: endio x5, btrfs-endio-write x5 (no step among those drawn)"));
   CHECK(std::regex_search(found, std::regex("<tr class=\"folded preempt\">.*of endio.*\\(the first preempts writer\\)")));
 }
