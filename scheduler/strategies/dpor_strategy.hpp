@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "scheduler/footprint.hpp"
@@ -33,6 +34,7 @@ class DporStrategy final : public Strategy {
   void begin(uint64_t seed) override;
   size_t choose(const Decision&) override;
   void end(const Execution&) override;
+  void stopped(const Decision&) override;
 
   /// Prepares the next execution; false when every backtrack point has been explored.
   bool next();
@@ -66,6 +68,7 @@ class DporStrategy final : public Strategy {
   unsigned bound_;
   std::vector<Node> stack_;
   std::vector<FiberId> runnable_;
+  std::vector<std::pair<FiberId, Footprint>> stopped_;  // fibers still runnable when a finding ended the run
   std::vector<FiberId> next_sleep_;  // sleep set of the node after the one chosen last
   static constexpr size_t kNotRedundant = ~size_t{0};
   size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep
