@@ -18,7 +18,9 @@ namespace fsrace::sched {
 /// them in happens-before order) adds to the backtrack set of the state before the first one an initial
 /// of the reversed order, unless the set already holds one. Every Mazurkiewicz trace (every class of
 /// executions that differ only in the order of independent steps) is explored at least once, and with
-/// sleep sets most of them once.
+/// sleep sets most of them once. An execution a finding ends early is not maximal: the pending steps of
+/// the fibers still runnable then (stopped()) are analysed as if each came next, so a fiber that the
+/// default schedule never ran before the finding is still tried before the steps it races with.
 ///
 /// With a preemption bound (Coons, Musuvathi, McKinley, "Bounded partial-order reduction", OOPSLA 2013)
 /// choices beyond the bound are not taken, each race also adds its fiber at the start of the run of
