@@ -83,6 +83,7 @@ class CoveringStrategy final : public Strategy {
   }
   void end(const Execution& ex) override { inner_.end(ex); }
   void no_runnable(uint64_t step, Scheduler& scheduler) override { inner_.no_runnable(step, scheduler); }
+  void stopped(const Decision& d) override { inner_.stopped(d); }
 
  private:
   Strategy& inner_;

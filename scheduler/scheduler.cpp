@@ -201,6 +201,11 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
       previous = chosen;
       if (has_finding) break;
     }
+    if (!runnable.empty() && finding.kind != FindingKind::ToolError) {
+      const FiberId current_runnable =
+          previous != kNoFiber && fibers[previous]->state == FiberState::Runnable ? previous : kNoFiber;
+      strategy.stopped(Decision{runnable.data(), runnable.size(), current_runnable, step, owner});
+    }
   } catch (const std::exception& e) {  // a strategy or the loop itself failed: a tool error, not a race
     record_finding({FindingKind::ToolError, fmt::format("scheduler: {}", e.what()), -1, step});
   }

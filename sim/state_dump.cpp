@@ -129,6 +129,7 @@ class until_step final : public sched::Strategy {
   }
   void end(const sched::Execution& ex) override { inner_.end(ex); }
   void no_runnable(uint64_t step, sched::Scheduler& s) override { inner_.no_runnable(step, s); }
+  void stopped(const sched::Decision& d) override { inner_.stopped(d); }
   std::optional<state_at_step> dump_;
 
  private:

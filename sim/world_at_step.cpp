@@ -19,6 +19,7 @@ class copy_after final : public sched::Strategy {
     if (!copy && (!steps_ || *steps_ == step)) copy = exec_.current_world().clone();
     inner_.no_runnable(step, s);
   }
+  void stopped(const sched::Decision& d) override { inner_.stopped(d); }
   std::unique_ptr<world> copy;
 
  private:

@@ -89,7 +89,17 @@ size_t DporStrategy::choose(const Decision& d) {
   return index_of(n.chosen);
 }
 
-void DporStrategy::begin(uint64_t) { redundant_from_ = kNotRedundant; }
+void DporStrategy::begin(uint64_t) {
+  redundant_from_ = kNotRedundant;
+  stopped_.clear();
+}
+
+void DporStrategy::stopped(const Decision& d) {
+  for (size_t i = 0; i < d.count; ++i) {
+    Footprint fp = detail::pending_footprint(d.runnable[i]);
+    stopped_.emplace_back(d.runnable[i], fp);
+  }
+}
 
 void DporStrategy::end(const Execution& ex) {
   ++executions_;
@@ -116,13 +126,19 @@ void DporStrategy::add_backtrack(size_t at, FiberId q) {
 // fiber's next step. Dependent predecessors are found through the last "everything" step and, per
 // object, the last write and the reads since. A step that declared it touches nothing has none and is
 // none's (an undeclared step depends on each fiber's latest step that touches something).
+// An execution a finding (or the step limit) ended leaves fibers that never ran again: their pending
+// steps (stopped_) are analysed as if each came next, as Flanagan and Godefroid analyse the next step of
+// every enabled thread; without them a fiber that the default schedule never runs before the finding
+// would never be tried earlier, and DPOR would miss outcomes DFS reaches.
 void DporStrategy::analyse_races() {
   const size_t steps = std::min(stack_.size(), redundant_from_);  // a redundant tail adds nothing
   if (steps == 0) return;
+  const bool tail = steps == stack_.size();  // the stopped fibers' pending steps follow the last step
   FiberId fibers = 0;
   for (FiberId f : runnable_) fibers = std::max(fibers, f + 1);
-  if (clock_.size() < steps) clock_.resize(steps);
-  local_.assign(steps, 0);
+  for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
+  if (clock_.size() < steps + 1) clock_.resize(steps + 1);
+  local_.assign(steps + 1, 0);
   std::vector<uint32_t> count(fibers, 0);                              // steps so far per fiber
   std::vector<std::vector<uint32_t>> fiber_clock(fibers, std::vector<uint32_t>(fibers, 0));
   std::vector<std::vector<uint32_t>> enable_clock(fibers, std::vector<uint32_t>(fibers, 0));
@@ -139,28 +155,27 @@ void DporStrategy::analyse_races() {
 
   auto happens_before = [&](uint32_t i, const std::vector<uint32_t>& c) { return c[stack_[i].chosen] > local_[i]; };
 
-  for (uint32_t j = 0; j < steps; ++j) {
-    const Node& nj = stack_[j];
-    const FiberId p = nj.chosen;
-    std::vector<uint32_t>& c = clock_[j];
+  // Step j (fiber p, footprint fp; j == steps: a stopped fiber's pending step): its clock into c, and a
+  // backtrack point for each race it ends.
+  auto analyse = [&](uint32_t j, FiberId p, const Footprint& fp, std::vector<uint32_t>& c) {
     c.assign(fibers, 0);
     join(c, fiber_clock[p]);
     join(c, enable_clock[p]);
     before = c;  // what p's step follows regardless of its dependences
     deps.clear();
-    if (nj.step.count == 0) {
+    if (fp.count == 0) {
       // Touches nothing: depends on no step (only program order and enabling order it).
-    } else if (nj.step.everything()) {
+    } else if (fp.everything()) {
       for (FiberId q = 0; q < fibers; ++q)
         if (q != p && latest[q] >= 0) deps.push_back(static_cast<uint32_t>(latest[q]));
       join(c, global);
     } else {
       if (last_all >= 0) deps.push_back(static_cast<uint32_t>(last_all));
-      for (uint8_t o = 0; o < nj.step.count; ++o) {
-        auto it = objects.find(nj.step.objects[o]);
+      for (uint8_t o = 0; o < fp.count; ++o) {
+        auto it = objects.find(fp.objects[o]);
         if (it == objects.end()) continue;
         if (it->second.last_write >= 0) deps.push_back(static_cast<uint32_t>(it->second.last_write));
-        if ((nj.step.writes >> o) & 1u) deps.insert(deps.end(), it->second.reads.begin(), it->second.reads.end());
+        if ((fp.writes >> o) & 1u) deps.insert(deps.end(), it->second.reads.begin(), it->second.reads.end());
       }
       for (uint32_t i : deps) join(c, clock_[i]);
     }
@@ -175,14 +190,13 @@ void DporStrategy::analyse_races() {
       if (covered) races.erase(races.begin() + static_cast<std::ptrdiff_t>(a));
       else ++a;
     }
-    local_[j] = count[p]++;
+    local_[j] = count[p];
     c[p] = local_[j] + 1;
     for (uint32_t i : races) {
       // v = the steps after i that do not follow it, then p's step; its initials can start the reversal.
       std::fill(first_in_v.begin(), first_in_v.end(), -1);
       std::vector<FiberId> initials;
-      auto consider = [&](uint32_t k, const std::vector<uint32_t>& ck) {
-        const FiberId q = stack_[k].chosen;
+      auto consider = [&](uint32_t k, FiberId q, const std::vector<uint32_t>& ck) {
         if (first_in_v[q] >= 0) return;
         bool first = true;
         for (FiberId r = 0; r < fibers && first; ++r)
@@ -193,8 +207,8 @@ void DporStrategy::analyse_races() {
       // Every step after an undeclared step follows it: then v is p's step alone.
       if (!stack_[i].step.everything())
         for (uint32_t k = i + 1; k < j; ++k)
-          if (!happens_before(i, clock_[k])) consider(k, clock_[k]);
-      consider(j, c);
+          if (!happens_before(i, clock_[k])) consider(k, stack_[k].chosen, clock_[k]);
+      consider(j, p, c);
       if (initials.empty()) continue;  // cannot happen: the first step of v is an initial
       const Node& ni = stack_[i];
       bool covered = false;
@@ -216,19 +230,28 @@ void DporStrategy::analyse_races() {
         if (b != i) add_backtrack(b, contains(initials, p) ? p : initials.front());
       }
     }
+  };
+
+  for (uint32_t j = 0; j < steps; ++j) {
+    const Node& nj = stack_[j];
+    const FiberId p = nj.chosen;
+    std::vector<uint32_t>& c = clock_[j];
+    analyse(j, p, nj.step, c);
+    ++count[p];
     fiber_clock[p] = c;
     if (nj.step.count != 0) {  // steps that touch nothing are no later step's dependence
       latest[p] = j;
       join(global, c);
     }
     // Fibers this step made runnable (woken, spawned) follow it.
+    auto enabled = [&](FiberId q) {
+      if (q < fibers && !runnable_at(nj, q)) join(enable_clock[q], c);
+    };
     if (j + 1 < stack_.size()) {
       const Node& next = stack_[j + 1];
-      for (uint32_t k = 0; k < next.count; ++k) {
-        const FiberId q = runnable_[next.first + k];
-        if (q >= fibers) continue;
-        if (!runnable_at(nj, q)) join(enable_clock[q], c);
-      }
+      for (uint32_t k = 0; k < next.count; ++k) enabled(runnable_[next.first + k]);
+    } else {
+      for (const auto& [q, fp] : stopped_) enabled(q);
     }
     if (nj.step.everything()) {
       objects.clear();
@@ -245,6 +268,8 @@ void DporStrategy::analyse_races() {
       }
     }
   }
+  if (tail)
+    for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
 }
 
 bool DporStrategy::next() {

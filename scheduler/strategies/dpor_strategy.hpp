@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <limits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "scheduler/footprint.hpp"
@@ -17,7 +18,9 @@ namespace fsrace::sched {
 /// them in happens-before order) adds to the backtrack set of the state before the first one an initial
 /// of the reversed order, unless the set already holds one. Every Mazurkiewicz trace (every class of
 /// executions that differ only in the order of independent steps) is explored at least once, and with
-/// sleep sets most of them once.
+/// sleep sets most of them once. An execution a finding ends early is not maximal: the pending steps of
+/// the fibers still runnable then (stopped()) are analysed as if each came next, so a fiber that the
+/// default schedule never ran before the finding is still tried before the steps it races with.
 ///
 /// With a preemption bound (Coons, Musuvathi, McKinley, "Bounded partial-order reduction", OOPSLA 2013)
 /// choices beyond the bound are not taken, each race also adds its fiber at the start of the run of
@@ -33,6 +36,7 @@ class DporStrategy final : public Strategy {
   void begin(uint64_t seed) override;
   size_t choose(const Decision&) override;
   void end(const Execution&) override;
+  void stopped(const Decision&) override;
 
   /// Prepares the next execution; false when every backtrack point has been explored.
   bool next();
@@ -66,6 +70,7 @@ class DporStrategy final : public Strategy {
   unsigned bound_;
   std::vector<Node> stack_;
   std::vector<FiberId> runnable_;
+  std::vector<std::pair<FiberId, Footprint>> stopped_;  // fibers still runnable when a finding ended the run
   std::vector<FiberId> next_sleep_;  // sleep set of the node after the one chosen last
   static constexpr size_t kNotRedundant = ~size_t{0};
   size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep

@@ -26,6 +26,10 @@ class Strategy {
   /// may end the execution with its own finding here via scheduler.fail_current(); it then replaces
   /// the deadlock report (ReplayStrategy reports an execution shorter than the recording).
   virtual void no_runnable(uint64_t /*step*/, Scheduler& /*scheduler*/) {}
+  /// The execution ended (a finding, the step limit) while fibers were still runnable: `d` lists them
+  /// as a decision would, and their pending steps (detail::pending_footprint) are still readable. DPOR
+  /// needs those steps: a fiber that never ran after some point still races with the steps before.
+  virtual void stopped(const Decision& /*remaining*/) {}
 };
 
 }  // namespace fsrace::sched

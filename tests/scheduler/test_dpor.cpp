@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "scheduler/scheduler.hpp"
@@ -246,4 +247,29 @@ TEST_CASE("dpor: steps that touch nothing commute with every step, undeclared on
   // A local step between two undeclared steps of the other fiber: its position does not matter.
   CHECK_FALSE(dependent(declared(), Footprint{}));
   CHECK(dependent(Footprint{}, Footprint{}));
+}
+
+TEST_CASE("dpor: a fiber that never ran before a finding ended the execution still races with the steps before it") {
+  // F0 reads y and reports a finding with what it read; F1 writes y. The default order (F0 first) ends
+  // at F0's finding before F1 ever runs, so only F1's pending step shows the race; DFS runs F1 first too.
+  for (unsigned bound : {DporStrategy::kUnbounded, 0u, 1u}) {
+    INFO("bound " << bound);
+    Scheduler sched;
+    DporStrategy dpor(bound);
+    std::set<std::string> seen;
+    do {
+      auto y = std::make_shared<int>(0);
+      sched.spawn("F0", [&sched, y] {
+        point(L("read y"), touching(var_id(0), false));
+        sched.fail_current({FindingKind::Assert, *y == 0 ? "read y 0" : "read y 1", -1, 0});
+      });
+      sched.spawn("F1", [y] {
+        point(L("write y"), touching(var_id(0), true));
+        *y = 1;
+      });
+      seen.insert(sched.run(dpor, 0).finding.message);
+    } while (dpor.next());
+    CHECK(dpor.exhausted());
+    CHECK(seen == std::set<std::string>{"read y 0", "read y 1"});
+  }
 }
