@@ -66,6 +66,15 @@ int btrfs_readpages_locked(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t 
   return ret;
 }
 
+void copy_page_to_buffer(const page& pg, uint64_t index, uint64_t pos, uint64_t len, std::vector<uint8_t>& out) {
+  const uint64_t pstart = page_offset(index);
+  const uint64_t from = std::max(pos, pstart), to = std::min(pos + len, pstart + PAGE_SIZE);
+  if (pg.data)
+    std::copy(pg.data->begin() + (from - pstart), pg.data->begin() + (to - pstart), out.begin() + (from - pos));
+  else
+    std::fill(out.begin() + (from - pos), out.begin() + (to - pos), 0);
+}
+
 namespace {
 
 // filemap_read: [pos, pos + len) through the page cache, clamped at i_size, into `out` (resized to the
@@ -82,12 +91,7 @@ int64_t filemap_read(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, u
   if (!r) {
     for (uint64_t i = first; i <= last; i++) {
       const page& pg = inode.mapping.pages.at(i);
-      const uint64_t pstart = page_offset(i);
-      const uint64_t from = std::max(pos, pstart), to = std::min(pos + len, pstart + PAGE_SIZE);
-      if (pg.data)
-        std::copy(pg.data->begin() + (from - pstart), pg.data->begin() + (to - pstart), out.begin() + (from - pos));
-      else
-        std::fill(out.begin() + (from - pos), out.begin() + (to - pos), 0);
+      copy_page_to_buffer(pg, i, pos, len, out);
     }
   }
   unlock_pages(inode, first, last);

@@ -7,6 +7,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "model/data/btrfs_inode.hpp"
 
@@ -48,5 +49,9 @@ void btrfs_check_data_bio_mapped(btrfs_fs_info& fs_info, const btrfs_inode& inod
 data_read_result btrfs_check_read_bio(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t file_pos,
                                       uint64_t logical, std::span<uint8_t> data,
                                       const std::map<uint64_t, uint32_t>& csums, int status);
+
+// The part of page `index` inside the read [pos, pos + len) copied into out (out[0] is pos): its
+// cached bytes, or zeroes for a page without data (a hole).
+void copy_page_to_buffer(const page& pg, uint64_t index, uint64_t pos, uint64_t len, std::vector<uint8_t>& out);
 
 }  // namespace fsrace::model

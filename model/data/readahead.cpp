@@ -155,12 +155,7 @@ int64_t filemap_read_readahead(btrfs_fs_info& fs_info, btrfs_inode& inode, uint6
       out.clear();
       return -EIO;
     }
-    const uint64_t pstart = page_offset(i);
-    const uint64_t from = std::max(pos, pstart), to = std::min(pos + len, pstart + PAGE_SIZE);
-    if (pg.data)
-      std::copy(pg.data->begin() + (from - pstart), pg.data->begin() + (to - pstart), out.begin() + (from - pos));
-    else
-      std::fill(out.begin() + (from - pos), out.begin() + (to - pos), 0);
+    copy_page_to_buffer(pg, i, pos, len, out);
   }
   return int64_t(len);
 }
