@@ -44,6 +44,7 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
   FSRACE_MODEL_CHECK(s, "btrfs_submit_bio outside a scheduler");
   s->spawn("endio", [fs, bio] {
     sched::point(sched::L("bio_endio(logical {} len {})", bio->logical, bio->len));
+    sched::FootprintScope undeclared(sched::Footprint{});  // the completion: not audited yet
     if (bio->status == 0) {
       // A piece of the IO (btrfs_map_block splits it at stripe boundaries) succeeds if any mirror
       // took it; the bio fails if one of its pieces failed everywhere.
@@ -62,7 +63,7 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
       if (!all) bio->status = -EIO;
     }
     if (bio->end_io) bio->end_io(*bio);
-  });
+  }, sched::declared());  // the body's own code: nothing before its point, then the scope above
 }
 
 int btrfs_read_sync(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, int mirror_num, std::vector<uint8_t>& out) {

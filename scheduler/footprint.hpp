@@ -1,26 +1,90 @@
 #pragma once
-// What a step touches, declared at its scheduling point, for partial-order reduction (the dpor strategy).
-// A step is everything a fiber does from one scheduling point to its next one. Two steps are
-// independent only when both declared their objects and no object is written by one and touched by the
-// other; a step that declares nothing (a plain point()) is dependent on every other step, so forgetting
-// a declaration costs search time, never soundness. Declare an object only when the WHOLE step, up to
-// the fiber's next point, touches nothing else that another thread can observe.
+// What a step touches, for partial-order reduction (the dpor strategy). A step is everything a fiber
+// does from one scheduling point to its next one. Two steps are independent only when neither writes an
+// object the other touches; a step that ran any code outside a declaration is dependent on every other
+// step, so a missing declaration costs search time, never soundness.
+//
+// Declaring. A step's footprint is RECORDED while it runs: the union of the claims of every
+// FootprintScope that was the fiber's innermost scope at some moment of the step, plus what primitives
+// touch (touch_step: a lock's own object). Code that runs while no scope is open (a caller that did not
+// declare, a fiber's body) makes the step undeclared. A scope's claim covers all the code that runs
+// while it is innermost, callees included, up to the fiber's next point and after it: declare the
+// objects of the scope's own code and of every undeclared callee. point(label, footprint) instead claims
+// the one step that starts there, whatever scopes it enters or leaves.
+//
+// Objects are bits. Each kind of object owns a range of the 128 bits; an instance (a lock by its name,
+// an inode by its number) hashes to one bit of its kind's range, and two instances sharing a bit are
+// merely treated as one object (dependent, never wrongly independent). Ids never come from addresses.
+#include <cstddef>
 #include <cstdint>
-
-#include "scheduler/scheduler.hpp"
+#include <string>
 
 namespace fsrace::sched {
 
-/// Kinds of objects, so that numbers of different kinds never name the same object.
-enum class ObjectKind : uint8_t { Lock = 1, BlockGroup, Bytenr, Inode, Counter, List, Device, Other };
+/// Kinds of objects, each with its own bits (kind_bits()), so that different kinds never share a bit.
+enum class ObjectKind : uint8_t {
+  // Named instances, hashed into the kind's range:
+  Lock = 0,    // a primitive's own state: lock, rwsem, wait queue, completion, atomic, wait_var (by name)
+  Inode,       // an inode's in-memory state: page cache, io tree, extent maps, ordered extents, i_size,
+               // runtime flags, delalloc counters (by inode number)
+  Tree,        // a btree and its btrfs_root: nodes and leaves, node/commit_root pointers, root item,
+               // cached extent buffers of its blocks (by root objectid)
+  BlockGroup,  // a block group's in-memory state: counters, ro, flags, free space, its lists' links (by start)
+  Bytenr,      // an extent or tree block by its logical address (by bytenr)
+  Device,      // a device's state: size, bytes used, flags, its place in lists (by devid)
+  DeviceData,  // a device's contents (by devid and physical MiB: model/footprints.hpp device_data)
+  Counter,     // other counters (by name or number)
+  List,        // other lists (by name)
+  Other,       // anything else (by name or number)
+  // Whole structures, one bit each:
+  Transaction,  // running/committing transaction, its state, writers, lists; fs_info->generation
+  DelayedRefs,  // delayed ref heads and refs of the running transaction
+  SpaceInfo,    // space_info counters, block reserves, tickets
+  ChunkMap,     // the chunk mapping (extent maps of chunks), fs_devices' lists
+  Relocation,   // reloc_control, the data reloc inode's relocation state
+  Balance,      // fs_info->balance_ctl, exclusive operation state
+  Scrub,        // scrub contexts, scrub pause/cancel counters
+  Replace,      // fs_info->dev_replace
+  UnusedBgs,    // fs_info->unused_bgs, reclaim_bgs, the cleaner's state
+  Oracle,       // the checkers' record of what user space did and saw (data oracle, op results)
+  Send,         // send contexts
+  kCount
+};
 
-/// A stable object id: the kind and a number that names the object within it (a bytenr, an inode number,
-/// a block group's start, or a hash of a static name). Equal ids = the same object.
+struct KindBits {
+  uint8_t base, width;
+};
+/// The bits of a kind: [base, base + width).
+constexpr KindBits kind_bits(ObjectKind kind) {
+  constexpr KindBits table[] = {
+      {0, 24},   {24, 10},  {34, 13},  {47, 10},  {57, 8},   {65, 4},  {69, 16},  // Lock .. DeviceData
+      {85, 6},   {91, 6},   {97, 16},                                             // Counter, List, Other
+      {113, 1},  {114, 1},  {115, 1},  {116, 1},  {117, 1},  {118, 1}, {119, 1},  // Transaction .. Scrub
+      {120, 1},  {121, 1},  {122, 1},  {123, 1},                                  // Replace .. Send
+  };
+  static_assert(sizeof(table) / sizeof(table[0]) == static_cast<size_t>(ObjectKind::kCount));
+  return table[static_cast<size_t>(kind)];
+}
+
+/// The kinds' ranges tile the bits in order without overlap and fit in 128.
+constexpr bool kind_bits_tile() {
+  unsigned next = 0;
+  for (size_t k = 0; k < static_cast<size_t>(ObjectKind::kCount); ++k) {
+    const KindBits b = kind_bits(static_cast<ObjectKind>(k));
+    if (b.base != next || b.width == 0) return false;
+    next += b.width;
+  }
+  return next <= 128;
+}
+static_assert(kind_bits_tile());
+
+/// An object id: the bit that stands for the object (0..127). Fibonacci hashing: consecutive numbers
+/// (inode numbers, root ids) and multiples of a power of two (bytenrs, block group starts) spread over
+/// the kind's bits, so that a few objects of a kind rarely share one.
 constexpr uint64_t object_id(ObjectKind kind, uint64_t number) {
-  uint64_t z = number + 0x9e3779b97f4a7c15ULL * (static_cast<uint64_t>(kind) + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  const KindBits k = kind_bits(kind);
+  const uint64_t fraction = number * 0x9e3779b97f4a7c15ULL;  // number * golden ratio, mod 2^64
+  return k.base + static_cast<uint64_t>((static_cast<unsigned __int128>(fraction) * k.width) >> 64);
 }
 /// The id of an object named by a string (FNV-1a of its bytes, never its address).
 constexpr uint64_t object_id(ObjectKind kind, const char* name) {
@@ -28,61 +92,88 @@ constexpr uint64_t object_id(ObjectKind kind, const char* name) {
   for (const char* p = name; *p != '\0'; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 0x100000001b3ULL;
   return object_id(kind, h);
 }
+/// The id of a primitive (ObjectKind::Lock) by its name and, for a per-object lock whose name all its
+/// instances share ("btrfs_root->node lock"), the number its owner set (set_instance: the root's id).
+constexpr uint64_t lock_id(const char* name, uint64_t instance = 0) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const char* p = name; *p != '\0'; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 0x100000001b3ULL;
+  return object_id(ObjectKind::Lock, h + instance * 0x9e3779b97f4a7c15ULL);
+}
+/// The id of a whole-structure kind (Transaction, SpaceInfo, ...).
+constexpr uint64_t object_id(ObjectKind kind) { return kind_bits(kind).base; }
+
+using ObjectMask = unsigned __int128;
+constexpr ObjectMask kAllObjects = ~ObjectMask{0};
+constexpr ObjectMask object_bit(uint64_t id) { return ObjectMask{1} << id; }
+/// Every bit of a kind (a step touching all its instances).
+constexpr ObjectMask kind_mask(ObjectKind kind) {
+  const KindBits k = kind_bits(kind);
+  const ObjectMask ones = k.width >= 128 ? kAllObjects : (ObjectMask{1} << k.width) - 1;
+  return ones << k.base;
+}
 
 struct Footprint {
-  static constexpr uint8_t kEverything = 0xff;
-  static constexpr uint8_t kMaxObjects = 4;
-  uint8_t count = kEverything;  // objects declared; kEverything: undeclared, dependent on every step
-  uint8_t writes = 0;           // bit i set: objects[i] is written (else only read)
-  uint64_t objects[kMaxObjects] = {};
+  ObjectMask reads = kAllObjects;   // objects only read
+  ObjectMask writes = kAllObjects;  // objects written; all bits: undeclared, dependent on every step
 
-  bool everything() const { return count == kEverything; }
-  /// Adds an object (a step that touches more than kMaxObjects objects declares nothing).
+  bool everything() const { return writes == kAllObjects; }
+  bool empty() const { return (reads | writes) == 0; }
   Footprint& touch(uint64_t id, bool write = true) {
-    if (everything()) return *this;
-    if (count == kMaxObjects) {
-      count = kEverything;
-      return *this;
-    }
-    objects[count] = id;
-    if (write) writes = static_cast<uint8_t>(writes | (1u << count));
-    ++count;
+    (write ? writes : reads) |= object_bit(id);
     return *this;
   }
-  Footprint& reads(uint64_t id) { return touch(id, false); }
+  Footprint& reads_from(uint64_t id) { return touch(id, false); }
   Footprint& writes_to(uint64_t id) { return touch(id, true); }
+  /// Every instance of a kind (e.g. all locks).
+  Footprint& touch_kind(ObjectKind kind, bool write = true) {
+    (write ? writes : reads) |= kind_mask(kind);
+    return *this;
+  }
+  Footprint& operator|=(const Footprint& o) {
+    reads |= o.reads;
+    writes |= o.writes;
+    return *this;
+  }
+  friend bool operator==(const Footprint& a, const Footprint& b) { return a.reads == b.reads && a.writes == b.writes; }
 };
 
-/// A declared footprint with no objects yet (a step that touches nothing shared: independent of every
-/// step, undeclared ones included). Declare it for a step whose code, up to the fiber's next point, reads
-/// and writes only the fiber's own locals (e.g. a point immediately followed by a primitive's point).
-inline Footprint declared() {
-  Footprint f;
-  f.count = 0;
-  return f;
-}
-/// Shorthand: a step that writes (or, write = false, only reads) one object.
+/// A declared footprint with no objects yet (touches nothing shared: independent of every step,
+/// undeclared ones included).
+inline Footprint declared() { return Footprint{0, 0}; }
+/// Shorthand: a footprint that writes (or, write = false, only reads) one object.
 inline Footprint touching(uint64_t id, bool write = true) { return declared().touch(id, write); }
 
-/// Whether two steps (of different fibers) may not commute. A step that declared it touches nothing
-/// commutes with every step, also with an undeclared one: they have no object in common.
+/// Whether two steps (of different fibers) may not commute: one writes an object the other touches.
 inline bool dependent(const Footprint& a, const Footprint& b) {
-  if (a.count == 0 || b.count == 0) return false;
-  if (a.everything() || b.everything()) return true;
-  for (uint8_t i = 0; i < a.count; ++i)
-    for (uint8_t j = 0; j < b.count; ++j)
-      if (a.objects[i] == b.objects[j] && (((a.writes >> i) | (b.writes >> j)) & 1u)) return true;
-  return false;
+  return ((a.writes & (b.reads | b.writes)) | (b.writes & a.reads)) != 0;
 }
 
-/// Declares what the running fiber's NEXT step (from its next scheduling point to the one after)
-/// touches. Call it immediately before that point; point(label, footprint) does both.
+/// Claims what the code run while this scope is the fiber's innermost one touches (see the top of the
+/// file); outside a fiber it does nothing. Scopes nest on the fiber's stack, like the calls they wrap.
+class FootprintScope {
+ public:
+  explicit FootprintScope(const Footprint& claim);
+  ~FootprintScope();
+  FootprintScope(const FootprintScope&) = delete;
+  FootprintScope& operator=(const FootprintScope&) = delete;
+
+ private:
+  Footprint outer_;
+  bool active_ = false;
+};
+
+/// Adds an object to the running step's footprint (a primitive's own lock, say). A no-op on an
+/// undeclared step, and outside a fiber.
+void touch_step(uint64_t id, bool write = true);
+/// A primitive's own object: touch_step(lock_id(name, instance)), hashed only when the step is declared.
+void touch_lock(const char* name, uint64_t instance = 0, bool write = true);
+
+/// Declares the whole of the running fiber's NEXT step (from its next scheduling point to the one
+/// after), overriding what its scopes would record. Call it immediately before that point;
+/// point(label, footprint) (scheduler.hpp) does both.
 void declare_footprint(const Footprint& touches);
 
-/// Scheduling point whose step (up to the fiber's next point) touches only `touches`.
-inline void point(const Label& label, const Footprint& touches) {
-  declare_footprint(touches);
-  point(label);
-}
+/// "everything", "nothing", or the objects as "W Tree.3 Inode.1 R Lock.17" (kind and bit within it).
+std::string describe(const Footprint&);
 
 }  // namespace fsrace::sched

@@ -84,6 +84,7 @@ class CoveringStrategy final : public Strategy {
   void end(const Execution& ex) override { inner_.end(ex); }
   void no_runnable(uint64_t step, Scheduler& scheduler) override { inner_.no_runnable(step, scheduler); }
   void stopped(const Decision& d) override { inner_.stopped(d); }
+  void step_done(const Footprint& f) override { inner_.step_done(f); }
 
  private:
   Strategy& inner_;

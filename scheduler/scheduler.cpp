@@ -58,12 +58,14 @@ uint64_t Execution::trace_hash() const {
 Scheduler::Scheduler(Options options) : impl_(std::make_unique<Impl>(this, options)) {}
 Scheduler::~Scheduler() = default;
 
-FiberId Scheduler::spawn(std::string name, std::function<void()> body) {
+FiberId Scheduler::spawn(std::string name, std::function<void()> body, const Footprint& base) {
   if (!body) throw std::invalid_argument("fsrace: spawn(" + name + ") without a body");
   if (impl_->running && t_running != impl_.get())
     throw std::logic_error("fsrace: spawn() on a scheduler running on another thread");
   if (impl_->unwinding) die("spawn() while unwinding fibers at the end of an execution");
-  return impl_->add_fiber(std::move(name), std::move(body));
+  const FiberId f = impl_->add_fiber(std::move(name), std::move(body));
+  impl_->fibers[f]->scope = base;
+  return f;
 }
 
 Execution Scheduler::run(Strategy& strategy, uint64_t seed) {
@@ -105,6 +107,39 @@ void declare_footprint(const Footprint& touches) {
   s->running_slot->declared = touches;
   s->running_slot->has_declared = true;
 }
+
+void touch_step(uint64_t id, bool write) {
+  Scheduler::Impl* s = t_running;
+  if (s == nullptr || s->running_slot == nullptr || s->running_slot->frozen) return;
+  s->running_slot->recording.touch(id, write);
+}
+
+void touch_lock(const char* name, uint64_t instance, bool write) {
+  Scheduler::Impl* s = t_running;
+  if (s == nullptr || s->running_slot == nullptr || s->running_slot->frozen) return;
+  Footprint& r = s->running_slot->recording;
+  if (!r.everything()) r.touch(lock_id(name, instance), write);
+}
+
+FootprintScope::FootprintScope(const Footprint& claim) {
+  Scheduler::Impl* s = t_running;
+  if (s == nullptr || s->running_slot == nullptr) return;  // outside a fiber (set-up, checks): no step
+  FiberSlot* slot = s->running_slot;
+  active_ = true;
+  outer_ = slot->scope;
+  slot->scope = claim;
+  if (!slot->frozen) slot->recording |= claim;
+}
+
+FootprintScope::~FootprintScope() {
+  if (!active_) return;
+  Scheduler::Impl* s = t_running;
+  // Unwinding a suspended fiber at the end of an execution: no step runs, add_fiber() resets the slot.
+  if (s == nullptr || s->running_slot == nullptr) return;
+  FiberSlot* slot = s->running_slot;
+  slot->scope = outer_;  // the caller's code runs on in this step: its claim joins the step's
+  if (!slot->frozen) slot->recording |= outer_;
+}
 const std::string& Scheduler::fiber_name(FiberId f) const { return impl_->fibers.at(f)->name; }
 size_t Scheduler::fiber_count() const { return impl_->fibers.size(); }
 size_t Scheduler::stacks_mapped() const { return impl_->pool.mapped(); }
@@ -120,6 +155,8 @@ FiberId Scheduler::Impl::add_fiber(std::string name, std::function<void()> body)
   slot->body = std::move(body);
   slot->pending = Ls("start {}", intern_name(slot->name));
   slot->pending_footprint = Footprint{};
+  slot->pending_declared = slot->has_declared = slot->frozen = false;
+  slot->scope = slot->recording = Footprint{};  // the body's own code: undeclared unless spawn() says
   slot->state = FiberState::Runnable;
   slot->woken = false;
   slot->started = false;
@@ -151,6 +188,7 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
   if (t_running) throw std::logic_error("fsrace: Scheduler::run() inside another run() on the same thread");
   out.seed = seed;
   out.trace.clear();
+  out.footprints.clear();
   out.decisions.clear();
   out.fiber_names.clear();
   out.finding = Finding{};
@@ -198,6 +236,8 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
       if (opt.record_trace) out.trace.push_back(Step{chosen, fibers[chosen]->pending});
       ++step;
       resume(chosen);
+      strategy.step_done(fibers[chosen]->recording);
+      if (opt.record_footprints) out.footprints.push_back(fibers[chosen]->recording);
       previous = chosen;
       if (has_finding) break;
     }
@@ -238,8 +278,12 @@ inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
   running_slot = slot;
   slot->woken = false;
   hot.pending = &slot->pending;
+  // The step starts inside the scope open at the fiber's point, unless the point declared it whole.
+  slot->frozen = slot->pending_declared;
+  slot->recording = slot->frozen ? slot->pending_footprint : slot->scope;
   slot->ctx = std::move(slot->ctx).resume();  // runs the fiber until its next point, block or end
-  // What its next step touches: declared just before the point (footprint.hpp), else everything.
+  // What its next step touches if declared just before the point (footprint.hpp), else everything.
+  slot->pending_declared = slot->has_declared;
   slot->pending_footprint = slot->has_declared ? slot->declared : Footprint{};
   slot->has_declared = false;
   hot.pending = nullptr;

@@ -12,6 +12,7 @@
 #include <boost/context/fiber.hpp>
 
 #include "scheduler/finding.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/label.hpp"
 
 namespace fsrace::sched {
@@ -29,11 +30,13 @@ struct Options {
   uint64_t max_steps = 200000;     // more steps than this end the execution with StepLimit
   size_t stack_size = 256 * 1024;  // per fiber, pooled and reused across executions
   bool record_trace = true;        // false: Execution::trace stays empty (decisions are always kept)
+  bool record_footprints = false;  // true: Execution::footprints holds each step's (footprint.hpp)
 };
 
 struct Execution {
   uint64_t seed = 0;                     // the seed the strategy was started with (0 for replay/dfs)
   std::vector<Step> trace;               // every executed step in order (fiber, the label it ran)
+  std::vector<Footprint> footprints;     // what each step recorded (Options::record_footprints only)
   std::vector<FiberId> decisions;        // the fiber chosen at EVERY scheduling decision (replayable)
   std::vector<std::string> fiber_names;  // by FiberId
   Finding finding;                       // kind None = clean
@@ -53,7 +56,10 @@ class Scheduler {
 
   /// Adds a fiber to the next (or, from a running fiber, the current) execution. Ids are given in
   /// spawn order from 0. Its first step is labelled "start <name>". run() consumes the spawned fibers.
-  FiberId spawn(std::string name, std::function<void()> body);
+  /// `base`: what the body's code touches while no FootprintScope of its own is open (footprint.hpp;
+  /// default: undeclared, dependent on every step). Declare it only for a body whose own code touches
+  /// nothing else: a runner that calls into scoped code, say.
+  FiberId spawn(std::string name, std::function<void()> body, const Footprint& base = Footprint{});
 
   /// Runs the spawned fibers to the end (all finished, a finding, deadlock or the step bound).
   /// Stacks are pooled, so the scheduler is reused for the next execution after spawning again.
@@ -101,6 +107,11 @@ inline void point(const Label& label) {
   if (hot == nullptr || hot->pending == nullptr) return;
   *hot->pending = label;
   hot->main = std::move(hot->main).resume();
+}
+/// Scheduling point whose step (up to the fiber's next point) touches only `touches` (footprint.hpp).
+inline void point(const Label& label, const Footprint& touches) {
+  declare_footprint(touches);
+  point(label);
 }
 FiberId self();
 const std::string& self_name();

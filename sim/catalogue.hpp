@@ -40,6 +40,9 @@ struct op_spec {
   std::vector<int> allowed_errors;  // negative errnos that are normal outcomes of this op
   op_scope scope = op_scope::anywhere;
   op_fn run;
+  /// run() opens a sched::FootprintScope before it touches anything shared (footprint.hpp): the
+  /// runner then lets the op's steps be declared. Otherwise every step the op's code runs in is undeclared.
+  bool declares_footprint = false;
 };
 
 struct invariant_spec {
@@ -124,6 +127,11 @@ class op_builder : public param_builder<op_builder> {
   explicit op_builder(op_spec& op) : param_builder(op.params), op_(&op) {}
   /// Negative errnos this op returns in normal operation (e.g. -EAGAIN from send while balance runs).
   op_builder& allow_errors(std::initializer_list<int> negative_errnos);
+  /// See op_spec::declares_footprint.
+  op_builder& declares_footprint() {
+    op_->declares_footprint = true;
+    return *this;
+  }
   op_builder& scope(op_scope s) {
     op_->scope = s;
     return *this;

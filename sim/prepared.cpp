@@ -72,10 +72,10 @@ namespace {
 constexpr uint32_t kFiberStackBytes = 256 * 1024;  // one scenario thread's fiber stack
 }
 
-executor::executor(const prepared_scenario& prepared, uint64_t max_steps, bool record_trace)
+executor::executor(const prepared_scenario& prepared, uint64_t max_steps, bool record_trace, bool record_footprints)
     : prepared_(&prepared),
       sc_(&prepared.the_scenario()),
-      sched_(sched::Options{max_steps, kFiberStackBytes, record_trace}),
+      sched_(sched::Options{max_steps, kFiberStackBytes, record_trace, record_footprints}),
       world_(prepared.base().clone()),
       states_(sc_->threads.size()),
       stack_bytes_(uint64_t{kFiberStackBytes} * sc_->threads.size()),
@@ -93,6 +93,8 @@ void executor::note_state_bytes() {
 }
 
 void executor::thread_body(size_t index) {
+  // The runner's own code touches only this thread's state and its op's result: spawned with a base
+  // footprint of nothing (run()). An op's code is undeclared unless the op opens its own scope.
   const thread_spec& th = sc_->threads[index];
   thread_state& state = states_[index];
   exec_context ctx(*world_, state, *sc_, shared_);
@@ -103,7 +105,15 @@ void executor::thread_body(size_t index) {
       // The fiber's first step ("start <thread>") already precedes its first op: no extra decision.
       if (!first) sched::point(sched::Ls("{}", call.display.c_str()));
       first = false;
-      const int ret = call.spec->run(ctx, call.args);
+      int ret = 0;
+      if (call.spec->declares_footprint) {
+        ret = call.spec->run(ctx, call.args);
+      } else {
+        sched::FootprintScope undeclared(sched::Footprint{});
+        ret = call.spec->run(ctx, call.args);
+      }
+      // Reads the whole model's size, but only to end a runaway execution as a tool error (never a
+      // race verdict): not a dependence between steps.
       note_state_bytes();
       if (ret >= 0 || !sc_->check_user_errors || allowed(call, ret)) continue;
       sched::fail(sched::FindingKind::Violation,
@@ -123,7 +133,8 @@ void executor::run(sched::Strategy& strategy, uint64_t seed, sched::Execution& o
     states_[i].locals.clear();
   }
   shared_.events.clear();
-  for (size_t i = 0; i < sc_->threads.size(); ++i) sched_.spawn(sc_->threads[i].name, [this, i] { thread_body(i); });
+  for (size_t i = 0; i < sc_->threads.size(); ++i)
+    sched_.spawn(sc_->threads[i].name, [this, i] { thread_body(i); }, sched::declared());
   if (coverage_ != nullptr) {
     sched::CoveringStrategy covering(strategy, *coverage_);
     sched_.run_into(covering, seed, out);

@@ -34,7 +34,8 @@ class prepared_scenario {
 /// Runs executions of one prepared scenario, one at a time, reusing its scheduler and world copy.
 class executor {
  public:
-  executor(const prepared_scenario& prepared, uint64_t max_steps, bool record_trace);
+  /// record_footprints: each execution's Execution::footprints too (replay --footprints).
+  executor(const prepared_scenario& prepared, uint64_t max_steps, bool record_trace, bool record_footprints = false);
   executor(const executor&) = delete;
   executor& operator=(const executor&) = delete;
 

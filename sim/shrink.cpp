@@ -272,6 +272,16 @@ marked_execution rerun_marked(const prepared_scenario& prepared, const fix_setti
   return run_marked(prepared, fixes, follower, max_steps);
 }
 
+sched::Execution rerun_footprints(const prepared_scenario& prepared, const fix_setting& fixes,
+                                  const std::vector<sched::FiberId>& decisions, uint64_t max_steps) {
+  lenient_follower follower(decisions);
+  executor exec(prepared, max_steps, true, true);
+  exec.set_fixes(resolve_fixes(prepared.the_scenario().fixes, fixes));
+  sched::Execution ex;
+  exec.run(follower, 0, ex);
+  return ex;
+}
+
 marked_execution run_switches(const prepared_scenario& prepared, const fix_setting& fixes,
                               const std::vector<switch_point>& switches, uint64_t max_steps) {
   lenient_follower follower(switches);

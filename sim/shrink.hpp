@@ -65,6 +65,9 @@ struct marked_execution {
 };
 marked_execution rerun_marked(const prepared_scenario&, const fix_setting&, const std::vector<sched::FiberId>& decisions,
                               uint64_t max_steps);
+/// rerun_marked, also recording what each step touched (Execution::footprints; replay --footprints).
+sched::Execution rerun_footprints(const prepared_scenario&, const fix_setting&, const std::vector<sched::FiberId>& decisions,
+                                  uint64_t max_steps);
 /// Runs the schedule given by switches (the default rule elsewhere), recording its trace.
 marked_execution run_switches(const prepared_scenario&, const fix_setting&, const std::vector<switch_point>& switches,
                               uint64_t max_steps);

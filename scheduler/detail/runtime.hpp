@@ -20,9 +20,13 @@ enum class FiberState : uint8_t { Runnable, Blocked, Finished };
 
 struct FiberSlot {
   Label pending;               // what the fiber is about to do (its next step)
-  Footprint pending_footprint;  // what that step touches (default: everything)
+  Footprint pending_footprint;  // what that step touches if point-declared (default: everything)
   Footprint declared;           // declared by declare_footprint() during the running step, for the next one
   bool has_declared = false;
+  bool pending_declared = false;  // pending_footprint came from declare_footprint()
+  Footprint scope;              // the innermost FootprintScope's claim (none open: spawn()'s base)
+  Footprint recording;          // what the running step has touched so far (footprint.hpp)
+  bool frozen = false;          // the running step was point-declared: scopes do not add to it
   bool woken = false;          // woken from a block and not yet resumed (state dumps say so)
   FiberState state = FiberState::Runnable;
   bool started = false;

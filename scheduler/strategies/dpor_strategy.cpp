@@ -15,6 +15,18 @@ void join(std::vector<uint32_t>& into, const std::vector<uint32_t>& other) {
   for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], other[i]);
 }
 
+/// Calls f(bit) for every set bit of m, lowest first.
+template <class F>
+void for_each_bit(ObjectMask m, F&& f) {
+  for (unsigned half = 0; half < 2; ++half) {
+    auto w = static_cast<uint64_t>(m >> (64 * half));
+    while (w != 0) {  // bounded: one iteration per set bit
+      f(64 * half + static_cast<unsigned>(__builtin_ctzll(w)));
+      w &= w - 1;
+    }
+  }
+}
+
 }  // namespace
 
 DporStrategy::DporStrategy(unsigned preemption_bound) : bound_(preemption_bound) {}
@@ -50,14 +62,22 @@ size_t DporStrategy::choose(const Decision& d) {
                       -1, depth});
       return 0;
     }
-    n.step = detail::pending_footprint(n.chosen);
   } else {
     Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}};
     if (!stack_.empty()) n.preempts_before = preempts_after(stack_.back(), stack_.back().chosen);
     runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
-    if (bound_ == kUnbounded)
-      for (FiberId q : next_sleep_)
-        if (runnable_at(n, q)) n.sleep.push_back(q);
+    if (bound_ == kUnbounded && !stack_.empty()) {
+      // Asleep here: the fibers asleep at or explored from the previous node, other than the one that
+      // ran, whose pending step commutes with the step that ran (its footprint is known now).
+      const Node& prev = stack_.back();
+      auto keep = [&](FiberId q) {
+        if (q != prev.chosen && runnable_at(n, q) && !dependent(detail::pending_footprint(q), prev.step) &&
+            !contains(n.sleep, q))
+          n.sleep.push_back(q);
+      };
+      for (FiberId q : prev.sleep) keep(q);
+      for (FiberId q : prev.done) keep(q);
+    }
     // Default: keep running the current fiber (no preemption), else the lowest awake fiber.
     FiberId pick = kNoFiber;
     if (d.current != kNoFiber && !asleep(n, d.current)) pick = d.current;
@@ -75,18 +95,15 @@ size_t DporStrategy::choose(const Decision& d) {
     fresh.chosen = pick;
     fresh.backtrack.push_back(pick);
     fresh.done.push_back(pick);
-    fresh.step = detail::pending_footprint(pick);
   }
   Node& n = stack_[depth];
-  if (depth + 1 == stack_.size() && bound_ == kUnbounded) {  // the next node is new: its sleep set
-    next_sleep_.clear();
-    auto keep = [&](FiberId q) {
-      if (q != n.chosen && !dependent(detail::pending_footprint(q), n.step) && !contains(next_sleep_, q)) next_sleep_.push_back(q);
-    };
-    for (FiberId q : n.sleep) keep(q);
-    for (FiberId q : n.done) keep(q);
-  }
+  n.step = Footprint{};  // until step_done() reports what it touched
+  running_ = depth;
   return index_of(n.chosen);
+}
+
+void DporStrategy::step_done(const Footprint& touched) {
+  if (running_ < stack_.size()) stack_[running_].step = touched;
 }
 
 void DporStrategy::begin(uint64_t) {
@@ -144,11 +161,10 @@ void DporStrategy::analyse_races() {
   std::vector<std::vector<uint32_t>> enable_clock(fibers, std::vector<uint32_t>(fibers, 0));
   std::vector<uint32_t> global(fibers, 0);
   std::vector<int64_t> latest(fibers, -1);  // each fiber's latest step that touches something
-  struct access {
-    int64_t last_write = -1;
-    std::vector<uint32_t> reads;
-  };
-  std::unordered_map<uint64_t, access> objects;  // lookups only, never iterated
+  for (access& a : objects_) {
+    a.last_write = -1;
+    a.reads.clear();
+  }
   int64_t last_all = -1;
   std::vector<uint32_t> deps, races, before;
   std::vector<int64_t> first_in_v(fibers, -1);
@@ -163,7 +179,7 @@ void DporStrategy::analyse_races() {
     join(c, enable_clock[p]);
     before = c;  // what p's step follows regardless of its dependences
     deps.clear();
-    if (fp.count == 0) {
+    if (fp.empty()) {
       // Touches nothing: depends on no step (only program order and enabling order it).
     } else if (fp.everything()) {
       for (FiberId q = 0; q < fibers; ++q)
@@ -171,12 +187,11 @@ void DporStrategy::analyse_races() {
       join(c, global);
     } else {
       if (last_all >= 0) deps.push_back(static_cast<uint32_t>(last_all));
-      for (uint8_t o = 0; o < fp.count; ++o) {
-        auto it = objects.find(fp.objects[o]);
-        if (it == objects.end()) continue;
-        if (it->second.last_write >= 0) deps.push_back(static_cast<uint32_t>(it->second.last_write));
-        if ((fp.writes >> o) & 1u) deps.insert(deps.end(), it->second.reads.begin(), it->second.reads.end());
-      }
+      for_each_bit(fp.reads | fp.writes, [&](unsigned b) {
+        const access& a = objects_[b];
+        if (a.last_write >= 0) deps.push_back(static_cast<uint32_t>(a.last_write));
+      });
+      for_each_bit(fp.writes, [&](unsigned b) { deps.insert(deps.end(), objects_[b].reads.begin(), objects_[b].reads.end()); });
       for (uint32_t i : deps) join(c, clock_[i]);
     }
     // Races: dependent steps of other fibers that p's step does not already follow, maximal ones only.
@@ -239,7 +254,7 @@ void DporStrategy::analyse_races() {
     analyse(j, p, nj.step, c);
     ++count[p];
     fiber_clock[p] = c;
-    if (nj.step.count != 0) {  // steps that touch nothing are no later step's dependence
+    if (!nj.step.empty()) {  // steps that touch nothing are no later step's dependence
       latest[p] = j;
       join(global, c);
     }
@@ -254,18 +269,17 @@ void DporStrategy::analyse_races() {
       for (const auto& [q, fp] : stopped_) enabled(q);
     }
     if (nj.step.everything()) {
-      objects.clear();
+      for (access& a : objects_) {
+        a.last_write = -1;
+        a.reads.clear();
+      }
       last_all = j;
     } else {
-      for (uint8_t o = 0; o < nj.step.count; ++o) {
-        access& a = objects[nj.step.objects[o]];
-        if ((nj.step.writes >> o) & 1u) {
-          a.last_write = j;
-          a.reads.clear();
-        } else {
-          a.reads.push_back(j);
-        }
-      }
+      for_each_bit(nj.step.writes, [&](unsigned b) {
+        objects_[b].last_write = j;
+        objects_[b].reads.clear();
+      });
+      for_each_bit(nj.step.reads & ~nj.step.writes, [&](unsigned b) { objects_[b].reads.push_back(j); });
     }
   }
   if (tail)

@@ -1,4 +1,5 @@
 #pragma once
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <unordered_map>
@@ -12,8 +13,9 @@ namespace fsrace::sched {
 
 /// Dynamic partial-order reduction by stateless re-execution: source-set DPOR with sleep sets (Abdulla,
 /// Aronis, Jonsson, Sagonas, "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1). Two
-/// steps are dependent when their declared footprints conflict (footprint.hpp; undeclared = dependent on
-/// everything); a step that makes a fiber runnable (a wake-up, a spawn) happens before that fiber's next
+/// steps are dependent when the footprints they recorded conflict (footprint.hpp; undeclared =
+/// dependent on everything; a sleeping fiber's pending step counts as undeclared unless its point
+/// declared it, so sleep sets prune only around such points); a step that makes a fiber runnable (a wake-up, a spawn) happens before that fiber's next
 /// step. After each execution every race (two dependent steps of different fibers with no step between
 /// them in happens-before order) adds to the backtrack set of the state before the first one an initial
 /// of the reversed order, unless the set already holds one. Every Mazurkiewicz trace (every class of
@@ -37,6 +39,7 @@ class DporStrategy final : public Strategy {
   size_t choose(const Decision&) override;
   void end(const Execution&) override;
   void stopped(const Decision&) override;
+  void step_done(const Footprint&) override;
 
   /// Prepares the next execution; false when every backtrack point has been explored.
   bool next();
@@ -71,7 +74,7 @@ class DporStrategy final : public Strategy {
   std::vector<Node> stack_;
   std::vector<FiberId> runnable_;
   std::vector<std::pair<FiberId, Footprint>> stopped_;  // fibers still runnable when a finding ended the run
-  std::vector<FiberId> next_sleep_;  // sleep set of the node after the one chosen last
+  size_t running_ = 0;  // the node whose step runs now (step_done() records its footprint there)
   static constexpr size_t kNotRedundant = ~size_t{0};
   size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep
   uint64_t executions_ = 0, redundant_ = 0;
@@ -79,6 +82,11 @@ class DporStrategy final : public Strategy {
   // Race analysis scratch (kept for their capacity).
   std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
+  struct access {
+    int64_t last_write = -1;      // the last step that wrote the object
+    std::vector<uint32_t> reads;  // the steps that read it since
+  };
+  std::array<access, 128> objects_;  // by object bit (footprint.hpp)
 };
 
 }  // namespace fsrace::sched

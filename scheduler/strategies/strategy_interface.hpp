@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::sched {
@@ -21,6 +22,9 @@ class Strategy {
   virtual ~Strategy() = default;
   virtual void begin(uint64_t seed) = 0;        // start of one execution
   virtual size_t choose(const Decision&) = 0;   // index into runnable
+  /// The chosen fiber's step ended (at its next point, a block or its end); `touched` is what it
+  /// recorded (footprint.hpp). Read it now: the next step overwrites it.
+  virtual void step_done(const Footprint& /*touched*/) {}
   virtual void end(const Execution&) {}         // end of one execution
   /// No fiber is runnable any more (all finished, or the rest blocked) after `step` steps. A strategy
   /// may end the execution with its own finding here via scheduler.fail_current(); it then replaces

@@ -20,13 +20,19 @@ class Atomic {
   int64_t cmpxchg(int64_t old, int64_t nw);  // returns the value seen; stores nw if it was old
   /// No scheduling point: the caller's current step covers it (the kernel does the update under a
   /// spinlock together with a check, e.g. bg->lock around `if (!bg->ro) atomic_inc(...)`).
-  void inc_in_step() { ++value_; }
+  void inc_in_step() {
+    touch_lock(name_, instance_);
+    ++value_;
+  }
   /// No scheduling point: for checkers and asserts only.
   int64_t peek() const { return value_; }
   const char* name() const { return name_; }
+  /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
+  void set_instance(uint64_t n) { instance_ = n; }
 
  private:
   const char* name_;
+  uint64_t instance_ = 0;
   int64_t value_;
 };
 

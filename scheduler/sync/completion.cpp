@@ -4,9 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "scheduler/footprint.hpp"
+
 namespace fsrace::sched {
 
-Completion::Completion(const Completion& other) : name_(other.name_), done_(other.done_) {
+Completion::Completion(const Completion& other) : name_(other.name_), instance_(other.instance_), done_(other.done_) {
   if (!other.waiters_.empty())
     throw std::logic_error(fmt::format("fsrace: copying completion {} while fibers wait on it", name_));
 }
@@ -15,6 +17,7 @@ Completion& Completion::operator=(const Completion& other) {
   if (!other.waiters_.empty() || !waiters_.empty())
     throw std::logic_error(fmt::format("fsrace: assigning completion {} while fibers wait on it", name_));
   name_ = other.name_;
+  instance_ = other.instance_;
   done_ = other.done_;
   return *this;
 }
@@ -22,18 +25,21 @@ Completion& Completion::operator=(const Completion& other) {
 void Completion::wait_for_completion() {
   const Label op = Ls("wait_for_completion({})", name_);
   point(op);
+  touch_lock(name_, instance_);
   while (done_ == 0) waiters_.block(op);  // bounded by the step limit
   if (done_ != kAll) --done_;
 }
 
 void Completion::complete() {
   point(Ls("complete({})", name_));
+  touch_lock(name_, instance_);
   if (done_ != kAll) ++done_;
   waiters_.wake_one();
 }
 
 void Completion::complete_all() {
   point(Ls("complete_all({})", name_));
+  touch_lock(name_, instance_);
   done_ = kAll;
   waiters_.wake_all();
 }

@@ -21,10 +21,13 @@ class Completion {
   /// reinit_completion(): back to not done.
   void reinit() { done_ = 0; }
   const char* name() const { return name_; }
+  /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
+  void set_instance(uint64_t n) { instance_ = n; }
 
  private:
   static constexpr uint32_t kAll = ~0u;
   const char* name_;
+  uint64_t instance_ = 0;
   uint32_t done_ = 0;
   WaitList waiters_;
 };

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "scheduler/footprint.hpp"
+
 namespace fsrace::sched {
 
 namespace {
@@ -20,7 +22,8 @@ SpinLock::SpinLock(const char* name) : core_(name, kSpinTexts) {}
 
 namespace detail {
 
-ExclusiveLock::ExclusiveLock(const ExclusiveLock& other) : name_(other.name_), texts_(other.texts_) {
+ExclusiveLock::ExclusiveLock(const ExclusiveLock& other)
+    : name_(other.name_), texts_(other.texts_), instance_(other.instance_) {
   check_no_waiters(other.waiters_, other.name_);
 }
 
@@ -29,6 +32,7 @@ ExclusiveLock& ExclusiveLock::operator=(const ExclusiveLock& other) {
   check_no_waiters(waiters_, name_);
   name_ = other.name_;
   texts_ = other.texts_;
+  instance_ = other.instance_;
   locked_ = false;
   owner_ = kNoFiber;
   return *this;
@@ -37,6 +41,7 @@ ExclusiveLock& ExclusiveLock::operator=(const ExclusiveLock& other) {
 void ExclusiveLock::lock() {
   const Label op = Ls(texts_->lock, name_);
   point(op);
+  touch_lock(name_, instance_);
   if (!locked_) {
     locked_ = true;
     owner_ = self();
@@ -47,6 +52,7 @@ void ExclusiveLock::lock() {
 
 bool ExclusiveLock::trylock() {
   point(Ls(texts_->trylock, name_));
+  touch_lock(name_, instance_);
   if (locked_) return false;
   locked_ = true;
   owner_ = self();
@@ -55,6 +61,7 @@ bool ExclusiveLock::trylock() {
 
 void ExclusiveLock::unlock() {
   point(Ls(texts_->unlock, name_));
+  touch_lock(name_, instance_);
   if (!locked_) fail(FindingKind::Warn, fmt::format(fmt::runtime(texts_->unlock), name_) + " of an unlocked lock");
   if (owner_ != self() && owner_ != kNoFiber && in_fiber())
     fail(FindingKind::Warn, fmt::format("{} by {}, which does not own it", fmt::format(fmt::runtime(texts_->unlock), name_),

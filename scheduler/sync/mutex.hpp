@@ -20,10 +20,13 @@ class ExclusiveLock {
   FiberId owner() const { return owner_; }
   const char* name() const { return name_; }
   std::vector<FiberId> waiters() const { return waiters_.fibers(); }
+  /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
+  void set_instance(uint64_t n) { instance_ = n; }
 
  private:
   const char* name_;
   const Texts* texts_;
+  uint64_t instance_ = 0;
   bool locked_ = false;
   FiberId owner_ = kNoFiber;
   WaitList waiters_;
@@ -41,6 +44,7 @@ class Mutex {
   FiberId owner() const { return core_.owner(); }
   const char* name() const { return core_.name(); }
   std::vector<FiberId> waiters() const { return core_.waiters(); }
+  void set_instance(uint64_t n) { core_.set_instance(n); }
 
  private:
   detail::ExclusiveLock core_;
@@ -61,6 +65,7 @@ class SpinLock {
   FiberId owner() const { return core_.owner(); }
   const char* name() const { return core_.name(); }
   std::vector<FiberId> waiters() const { return core_.waiters(); }
+  void set_instance(uint64_t n) { core_.set_instance(n); }
 
  private:
   detail::ExclusiveLock core_;

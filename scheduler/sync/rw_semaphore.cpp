@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include "scheduler/footprint.hpp"
+
 namespace fsrace::sched {
 
-RwSemaphore::RwSemaphore(const RwSemaphore& other) : name_(other.name_) {
+RwSemaphore::RwSemaphore(const RwSemaphore& other) : name_(other.name_), instance_(other.instance_) {
   if (other.epoch_ == detail::run_epoch() && !other.queue_.empty())
     throw std::logic_error(fmt::format("fsrace: copying rw_semaphore {} while fibers wait on it", name_));
 }
@@ -18,6 +20,7 @@ RwSemaphore& RwSemaphore::operator=(const RwSemaphore& other) {
   if (!queue_.empty())
     throw std::logic_error(fmt::format("fsrace: assigning to rw_semaphore {} while fibers wait on it", name_));
   name_ = fresh.name_;
+  instance_ = fresh.instance_;
   readers_ = 0;
   writer_ = false;
   writer_owner_ = kNoFiber;
@@ -64,6 +67,7 @@ void RwSemaphore::hand_off() {
 void RwSemaphore::down_read() {
   const Label op = Ls("down_read({})", name_);
   point(op);
+  touch_lock(name_, instance_);
   drop_stale();
   if (!writer_ && queue_.empty()) {  // a waiting writer holds new readers back (fairness)
     add_reader(self());
@@ -76,6 +80,7 @@ void RwSemaphore::down_read() {
 
 bool RwSemaphore::down_read_trylock() {
   point(Ls("down_read_trylock({})", name_));
+  touch_lock(name_, instance_);
   drop_stale();
   if (writer_ || !queue_.empty()) return false;
   add_reader(self());
@@ -84,6 +89,7 @@ bool RwSemaphore::down_read_trylock() {
 
 void RwSemaphore::up_read() {
   point(Ls("up_read({})", name_));
+  touch_lock(name_, instance_);
   drop_stale();
   if (readers_ <= 0) fail(FindingKind::Warn, fmt::format("up_read({}) without a reader holding it", name_));
   --readers_;
@@ -97,6 +103,7 @@ void RwSemaphore::up_read() {
 void RwSemaphore::down_write() {
   const Label op = Ls("down_write({})", name_);
   point(op);
+  touch_lock(name_, instance_);
   drop_stale();
   if (!writer_ && readers_ == 0 && queue_.empty()) {
     writer_ = true;
@@ -110,6 +117,7 @@ void RwSemaphore::down_write() {
 
 bool RwSemaphore::down_write_trylock() {
   point(Ls("down_write_trylock({})", name_));
+  touch_lock(name_, instance_);
   drop_stale();
   if (writer_ || readers_ != 0 || !queue_.empty()) return false;
   writer_ = true;
@@ -119,6 +127,7 @@ bool RwSemaphore::down_write_trylock() {
 
 void RwSemaphore::up_write() {
   point(Ls("up_write({})", name_));
+  touch_lock(name_, instance_);
   drop_stale();
   if (!writer_) fail(FindingKind::Warn, fmt::format("up_write({}) without a writer holding it", name_));
   writer_ = false;

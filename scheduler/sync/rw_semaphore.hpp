@@ -29,6 +29,8 @@ class RwSemaphore {
   const std::vector<FiberId>& reader_fibers() const { return reader_fibers_; }
   /// Who waits, oldest first, and for what (true: writing).
   std::vector<std::pair<FiberId, bool>> waiters() const;
+  /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
+  void set_instance(uint64_t n) { instance_ = n; }
 
  private:
   struct Waiter { FiberId fiber; bool write; };
@@ -36,6 +38,7 @@ class RwSemaphore {
   void hand_off();
   void add_reader(FiberId f) { ++readers_, reader_fibers_.push_back(f); }
   const char* name_;
+  uint64_t instance_ = 0;
   int readers_ = 0;
   bool writer_ = false;
   FiberId writer_owner_ = kNoFiber;

@@ -1,4 +1,5 @@
 #pragma once
+#include "scheduler/footprint.hpp"
 #include "scheduler/sync/blocking.hpp"
 
 namespace fsrace::sched {
@@ -16,6 +17,7 @@ class WaitQueue {
     for (;;) {  // bounded by the scheduler's step limit
       const Label op = Ls("wait_event({})", name_);
       point(op);
+      touch_lock(name_, instance_);  // the wait list (and the waker's wake-up) are this object
       if (cond()) return;
       waiters_.block(op);
     }
@@ -24,9 +26,12 @@ class WaitQueue {
   void wake_up();
   bool has_waiters() const { return !waiters_.empty(); }
   const char* name() const { return name_; }
+  /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
+  void set_instance(uint64_t n) { instance_ = n; }
 
  private:
   const char* name_;
+  uint64_t instance_ = 0;
   WaitList waiters_;
 };
 

@@ -6,6 +6,8 @@
 
 #include "scheduler/detail/runtime.hpp"
 
+#include "scheduler/footprint.hpp"
+
 namespace fsrace::sched {
 
 namespace detail {
@@ -22,12 +24,14 @@ void wake_up_var(const void* var) {
   if (!s) return;
   auto it = s->vars.find(var);
   point(Ls("wake_up_var({})", it == s->vars.end() ? "?" : it->second.name));
+  touch_lock(it == s->vars.end() ? "?" : it->second.name);
   it = s->vars.find(var);  // look up again: a rescheduled fiber may have added entries meanwhile
   if (it != s->vars.end()) it->second.list.wake_all();
 }
 
 void wake_up_var(const void* var, const char* name) {
   point(Ls("wake_up_var({})", name));
+  touch_lock(name);
   Scheduler::Impl* s = detail::running_impl();
   if (!s) return;
   auto it = s->vars.find(var);

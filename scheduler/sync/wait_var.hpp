@@ -2,6 +2,7 @@
 // wait_var_event()/wake_up_var() as in the kernel: waiters are keyed by an object's address. The
 // address is used only to look the waiters up in the running scheduler's registry (never ordered or
 // printed); the registry is emptied at the start of every execution.
+#include "scheduler/footprint.hpp"
 #include "scheduler/sync/blocking.hpp"
 
 namespace fsrace::sched {
@@ -18,6 +19,7 @@ void wait_var_event(const void* var, const char* name, Pred cond) {
   for (;;) {  // bounded by the scheduler's step limit
     const Label op = Ls("wait_var_event({})", name);
     point(op);
+    touch_lock(name);  // the wait list (and the waker's wake-up) are this object
     if (cond()) return;
     detail::var_waiters(var, name).block(op);
   }

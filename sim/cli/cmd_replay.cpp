@@ -1,6 +1,8 @@
 #include <cstdlib>
+#include <map>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "reports/diagram.hpp"
 #include "reports/write_atomic.hpp"
@@ -48,6 +50,46 @@ int print_until(const sim::scenario& sc, const sim::prepared_scenario& prepared,
   return kClean;
 }
 
+// replay --footprints: each step's thread, label and recorded footprint, then the undeclared steps per
+// thread and per label (what keeps DPOR from pruning).
+int print_footprints(const sim::scenario& sc, const sim::prepared_scenario& prepared, const sim::fix_setting& setting,
+                     const sched::Execution& replayed, const std::string& origin, bool json) {
+  const sched::Execution ex =
+      sim::rerun_footprints(prepared, setting, replayed.decisions, std::max<uint64_t>(replayed.decisions.size() + 1, sc.explore.max_steps));
+  if (ex.footprints.size() != ex.trace.size()) throw sim::tool_error("replay --footprints: a step without its footprint");
+  std::map<std::string, uint64_t> undeclared_by_label;  // ordered by label text: stable output
+  std::vector<uint64_t> undeclared(ex.fiber_names.size(), 0), steps(ex.fiber_names.size(), 0);
+  nlohmann::json rows = nlohmann::json::array();
+  if (!json) fmt::print("{} ({}): fixes {}, {}, {} steps; what each step touched (W writes, R only reads)\n\n", sc.name, sc.file,
+                        setting.describe(), origin, ex.steps);
+  for (size_t i = 0; i < ex.trace.size(); ++i) {
+    const auto& st = ex.trace[i];
+    const std::string label = sched::format_label(st.label);
+    const std::string touched = sched::describe(ex.footprints[i]);
+    ++steps.at(st.fiber);
+    if (ex.footprints[i].everything()) {
+      ++undeclared.at(st.fiber);
+      ++undeclared_by_label[label];
+    }
+    if (json) rows.push_back({{"thread", ex.fiber_names.at(st.fiber)}, {"label", label}, {"touched", touched}});
+    else fmt::print("{:<6} {:<20} {:<60} {}\n", i, ex.fiber_names.at(st.fiber), label, touched);
+  }
+  if (json) {
+    nlohmann::json by_thread = nlohmann::json::object();
+    for (size_t f = 0; f < steps.size(); ++f)
+      by_thread[ex.fiber_names[f]] = {{"steps", steps[f]}, {"undeclared", undeclared[f]}};
+    fmt::print("{}\n", nlohmann::json{{"scenario", sc.name}, {"fixes", setting.describe()}, {"origin", origin}, {"steps", rows},
+                                      {"threads", by_thread}, {"undeclared_by_label", undeclared_by_label}}
+                           .dump(2));
+    return 0;
+  }
+  fmt::print("\nundeclared steps (dependent on every step), by thread:\n");
+  for (size_t f = 0; f < steps.size(); ++f) fmt::print("  {:<20} {} of {}\n", ex.fiber_names[f], undeclared[f], steps[f]);
+  fmt::print("by the label that starts them:\n");
+  for (const auto& [label, n] : undeclared_by_label) fmt::print("  {:>5}  {}\n", n, label);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_replay(const replay_args& a) {
@@ -66,6 +108,7 @@ int cmd_replay(const replay_args& a) {
     preemptions = sim::rerun_marked(prepared, setting, ex.decisions, std::max<uint64_t>(ex.decisions.size() + 1, sc->explore.max_steps)).preemptions;
   if (!a.save_schedule.empty()) save_schedule_file(a.save_schedule, sim::schedule_of(*sc, setting, ex, origin));
   if (a.until) return print_until(*sc, prepared, setting, ex, preemptions, origin, *a.until);
+  if (a.footprints) return print_footprints(*sc, prepared, setting, ex, origin, a.json);
   const sim::outcome o = sim::classify(ex.finding);
   const int code = o == sim::outcome::clean ? kClean
                    : o == sim::outcome::violation ? kViolation

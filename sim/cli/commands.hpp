@@ -54,6 +54,7 @@ struct replay_args {
   bool json = false;
   std::optional<uint64_t> until;  // stop before step N and print the model's state
   size_t diagram_steps = 0;
+  bool footprints = false;  // print what each step touched (footprint.hpp) instead of the diagram
 };
 int cmd_replay(const replay_args&);
 

@@ -167,6 +167,10 @@ int main(int argc, char** argv) {
   replay->add_option("--until", rp.until, "stop before step N and print the model's state there (block groups, trees, ordered extents, locks, transaction)")
       ->check(kUnsigned);
   add_diagram_steps(replay, rp.diagram_steps);
+  replay->add_flag("--footprints", rp.footprints,
+                   "print what each step touched, as the dpor strategy sees it (footprint.hpp), and which steps ran "
+                   "undeclared code (dependent on every step)")
+      ->excludes("--until");
 
   shrink_args sh;
   auto* shrink = app.add_subcommand("shrink", "find the schedule with the fewest preemptions (then steps) showing the same violation; save it");

@@ -1,0 +1,147 @@
+// Recorded footprints (scheduler/footprint.hpp): what a step records from the scopes it runs in, the
+// primitives it calls and its point's declaration, and what DPOR prunes with them.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scheduler/scheduler.hpp"
+#include "scheduler/strategy.hpp"
+#include "scheduler/sync.hpp"
+
+using namespace fsrace::sched;
+
+namespace {
+
+const uint64_t kA = object_id(ObjectKind::Other, "a");
+const uint64_t kB = object_id(ObjectKind::Other, "b");
+
+/// Runs the fibers spawned by `spawn` once, keeping the first fiber running while it can, and returns
+/// each step's recorded footprint.
+template <class Spawn>
+Execution run_recorded(Spawn spawn) {
+  Scheduler s(Options{1000, 64 * 1024, true, true});
+  spawn(s);
+  DfsStrategy dfs(0);
+  return s.run(dfs, 0);
+}
+
+/// DPOR and DFS executions (unbounded, or with a preemption bound) over the program `spawn` builds.
+template <class Spawn>
+std::pair<uint64_t, uint64_t> dpor_and_dfs(Spawn spawn, unsigned bound) {
+  Scheduler s;
+  DporStrategy dpor(bound);
+  do {
+    spawn(s);
+    const Execution ex = s.run(dpor, 0);
+    REQUIRE(ex.finding.kind == FindingKind::None);
+  } while (dpor.next());
+  DfsStrategy dfs(bound);
+  uint64_t dfs_runs = 0;
+  do {
+    spawn(s);
+    s.run(dfs, 0);
+    ++dfs_runs;
+  } while (dfs.next());
+  return {dpor.executions(), dfs_runs};
+}
+
+}  // namespace
+
+TEST_CASE("footprint: a step records the scopes it ran in", "[footprint]") {
+  const Execution ex = run_recorded([](Scheduler& s) {
+    s.spawn("F", [] {
+      FootprintScope outer(touching(kA, false));
+      point(L("p1"));  // step 1: from p1 to p2, in `outer` until `inner` opens
+      {
+        FootprintScope inner(touching(kB));
+        point(L("p2"));  // step 2: in `inner` until it closes, then `outer`'s code again
+      }
+      point(L("p3"));  // step 3: outer, then the body's own code, declared nothing by spawn()
+    }, declared());
+  });
+  REQUIRE(ex.footprints.size() == 4);
+  CHECK(ex.footprints[0] == touching(kA, false));            // start: the base (nothing), then outer
+  CHECK(ex.footprints[1] == touching(kA, false).touch(kB));  // outer, then inner
+  CHECK(ex.footprints[2] == touching(kB).touch(kA, false));  // inner, then back in outer
+  CHECK(ex.footprints[3] == touching(kA, false));            // outer, then the body's own code (base)
+}
+
+TEST_CASE("footprint: undeclared by default, and a point's declaration claims the whole step", "[footprint]") {
+  const Execution ex = run_recorded([](Scheduler& s) {
+    s.spawn("F", [] {
+      point(L("p1"));
+      FootprintScope scope(touching(kA));
+      point(L("p2"), declared());  // the step from p2 touches nothing, whatever scopes say
+      point(L("p3"));
+    });
+  });
+  REQUIRE(ex.footprints.size() == 4);
+  CHECK(ex.footprints[0].everything());  // no start footprint given
+  CHECK(ex.footprints[1].everything());  // code outside any scope before the scope opened
+  CHECK(ex.footprints[2].empty());
+  CHECK(ex.footprints[3].everything());  // in `scope`, then it closed: the body's code ran on
+}
+
+TEST_CASE("footprint: primitives add their own object, told apart by instance", "[footprint]") {
+  auto m1 = std::make_shared<Mutex>("m");
+  auto m2 = std::make_shared<Mutex>("m");
+  m2->set_instance(2);
+  const Execution ex = run_recorded([&](Scheduler& s) {
+    s.spawn("F", [m1, m2] {
+      FootprintScope scope(declared());
+      m1->lock();
+      m1->unlock();
+      m2->lock();
+      touch_step(kA, false);
+    }, declared());
+  });
+  REQUIRE(ex.footprints.size() == 4);
+  CHECK(ex.footprints[1] == touching(lock_id("m")));
+  CHECK(ex.footprints[2] == touching(lock_id("m")));
+  CHECK(ex.footprints[3] == touching(lock_id("m", 2)).touch(kA, false));
+  CHECK(lock_id("m") != lock_id("m", 2));
+}
+
+TEST_CASE("footprint: dependence by read and write sets", "[footprint]") {
+  CHECK_FALSE(dependent(touching(kA, false), touching(kA, false)));  // two reads commute
+  CHECK(dependent(touching(kA, false), touching(kA)));
+  CHECK(dependent(touching(kA), touching(kA)));
+  CHECK(dependent(Footprint{}, touching(kA, false)));
+  CHECK_FALSE(dependent(Footprint{}, declared()));
+  CHECK(dependent(declared().touch_kind(ObjectKind::Other), touching(kB, false)));  // every instance of a kind
+  CHECK_FALSE(dependent(declared().touch_kind(ObjectKind::Inode), touching(kB)));
+  CHECK(describe(Footprint{}) == "everything");
+  CHECK(describe(declared()) == "nothing");
+  CHECK(describe(touching(object_id(ObjectKind::Transaction)).reads_from(object_id(ObjectKind::SpaceInfo))) ==
+        "W Transaction R SpaceInfo");
+}
+
+// Two fibers, each a run of steps in scopes: disjoint objects commute, a shared written one does not.
+TEST_CASE("footprint: DPOR prunes the orders of steps whose scopes touch different objects", "[footprint][dpor]") {
+  auto program = [](bool share) {
+    return [share](Scheduler& s) {
+      auto counters = std::make_shared<std::vector<int>>(2, 0);
+      for (int f = 0; f < 2; ++f)
+        s.spawn("F" + std::to_string(f), [counters, f, share] {
+          const uint64_t mine = object_id(ObjectKind::Other, static_cast<uint64_t>(f) + 10);
+          FootprintScope scope(touching(share ? kA : mine));
+          for (int k = 0; k < 3; ++k) {
+            point(L("step {}", static_cast<uint64_t>(k)));
+            (*counters)[share ? 0 : static_cast<size_t>(f)] += k + f;
+          }
+        }, declared());
+    };
+  };
+  REQUIRE(object_id(ObjectKind::Other, 10) != object_id(ObjectKind::Other, 11));
+  const auto [disjoint_dpor, disjoint_dfs] = dpor_and_dfs(program(false), DporStrategy::kUnbounded);
+  CHECK(disjoint_dpor == 1);  // one Mazurkiewicz trace
+  CHECK(disjoint_dfs == 70);  // C(8,4) interleavings of two runs of 4 steps (start and 3 points)
+  const auto [shared_dpor, shared_dfs] = dpor_and_dfs(program(true), DporStrategy::kUnbounded);
+  CHECK(shared_dpor == 70);   // every order of the writes differs
+  CHECK(shared_dfs == 70);
+  const auto [bounded_dpor, bounded_dfs] = dpor_and_dfs(program(false), 1);
+  CHECK(bounded_dpor == 1);
+  CHECK(bounded_dfs > 1);
+}
