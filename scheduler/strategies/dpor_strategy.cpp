@@ -44,7 +44,9 @@ bool DporStrategy::allowed(const Node& n, FiberId f) const {
   return bound_ == kUnbounded || preempts_after(n, f) <= bound_;
 }
 
-bool DporStrategy::asleep(const Node& n, FiberId f) const { return contains(n.sleep, f); }
+bool DporStrategy::asleep(const Node& n, FiberId f) const {
+  return std::any_of(n.sleep.begin(), n.sleep.end(), [f](const auto& e) { return e.first == f; });
+}
 
 size_t DporStrategy::choose(const Decision& d) {
   const uint64_t depth = d.step;
@@ -63,20 +65,21 @@ size_t DporStrategy::choose(const Decision& d) {
       return 0;
     }
   } else {
-    Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}};
+    Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}, {}};
     if (!stack_.empty()) n.preempts_before = preempts_after(stack_.back(), stack_.back().chosen);
     runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
     if (bound_ == kUnbounded && !stack_.empty()) {
       // Asleep here: the fibers asleep at or explored from the previous node, other than the one that
-      // ran, whose pending step commutes with the step that ran (its footprint is known now).
+      // ran, whose step from there commutes with the step that ran. A fiber's step from a node is the
+      // one recorded when it was explored there (it has not run since, and the steps between commute
+      // with it, so it does the same); a pending step never run from there counts as undeclared.
       const Node& prev = stack_.back();
-      auto keep = [&](FiberId q) {
-        if (q != prev.chosen && runnable_at(n, q) && !dependent(detail::pending_footprint(q), prev.step) &&
-            !contains(n.sleep, q))
-          n.sleep.push_back(q);
+      auto keep = [&](FiberId q, const Footprint& fq) {
+        if (q != prev.chosen && runnable_at(n, q) && !dependent(fq, prev.step) && !asleep(n, q))
+          n.sleep.emplace_back(q, fq);
       };
-      for (FiberId q : prev.sleep) keep(q);
-      for (FiberId q : prev.done) keep(q);
+      for (const auto& [q, fq] : prev.sleep) keep(q, fq);
+      for (size_t i = 0; i < prev.done.size(); ++i) keep(prev.done[i], prev.done_steps[i]);
     }
     // Default: keep running the current fiber (no preemption), else the lowest awake fiber.
     FiberId pick = kNoFiber;
@@ -95,6 +98,7 @@ size_t DporStrategy::choose(const Decision& d) {
     fresh.chosen = pick;
     fresh.backtrack.push_back(pick);
     fresh.done.push_back(pick);
+    fresh.done_steps.emplace_back();  // step_done() records it
   }
   Node& n = stack_[depth];
   n.step = Footprint{};  // until step_done() reports what it touched
@@ -103,7 +107,11 @@ size_t DporStrategy::choose(const Decision& d) {
 }
 
 void DporStrategy::step_done(const Footprint& touched) {
-  if (running_ < stack_.size()) stack_[running_].step = touched;
+  if (running_ >= stack_.size()) return;
+  Node& n = stack_[running_];
+  n.step = touched;
+  for (size_t i = 0; i < n.done.size(); ++i)
+    if (n.done[i] == n.chosen) n.done_steps[i] = touched;
 }
 
 void DporStrategy::begin(uint64_t) {
@@ -295,6 +303,7 @@ bool DporStrategy::next() {
     if (best != kNoFiber) {
       n.chosen = best;
       n.done.push_back(best);
+      n.done_steps.emplace_back();
       return true;
     }
     runnable_.resize(n.first);

@@ -14,8 +14,8 @@ namespace fsrace::sched {
 /// Dynamic partial-order reduction by stateless re-execution: source-set DPOR with sleep sets (Abdulla,
 /// Aronis, Jonsson, Sagonas, "Optimal dynamic partial order reduction", POPL 2014, Algorithm 1). Two
 /// steps are dependent when the footprints they recorded conflict (footprint.hpp; undeclared =
-/// dependent on everything; a sleeping fiber's pending step counts as undeclared unless its point
-/// declared it, so sleep sets prune only around such points); a step that makes a fiber runnable (a wake-up, a spawn) happens before that fiber's next
+/// dependent on everything; a sleeping fiber carries the footprint its step recorded when it was
+/// explored); a step that makes a fiber runnable (a wake-up, a spawn) happens before that fiber's next
 /// step. After each execution every race (two dependent steps of different fibers with no step between
 /// them in happens-before order) adds to the backtrack set of the state before the first one an initial
 /// of the reversed order, unless the set already holds one. Every Mazurkiewicz trace (every class of
@@ -61,7 +61,8 @@ class DporStrategy final : public Strategy {
     Footprint step;                 // what the chosen step touches (this execution)
     std::vector<FiberId> backtrack; // fibers to explore here
     std::vector<FiberId> done;      // fibers explored here (chosen included)
-    std::vector<FiberId> sleep;     // asleep on arrival (unbounded search only)
+    std::vector<Footprint> done_steps;  // what each one's step from here recorded (by done's index)
+    std::vector<std::pair<FiberId, Footprint>> sleep;  // asleep on arrival, with their steps (unbounded only)
   };
   bool runnable_at(const Node&, FiberId) const;
   bool allowed(const Node&, FiberId) const;  // within the preemption bound
