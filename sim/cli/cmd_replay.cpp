@@ -50,6 +50,12 @@ int print_until(const sim::scenario& sc, const sim::prepared_scenario& prepared,
   return kClean;
 }
 
+// The exit code of a replayed execution: 0 clean, 1 violation, 2 divergence, 3 tool error.
+int replay_exit_code(const sched::Execution& ex) {
+  const sim::outcome o = sim::classify(ex.finding);
+  return o == sim::outcome::clean ? kClean : o == sim::outcome::violation ? kViolation : o == sim::outcome::divergence ? kBadInput : kToolError;
+}
+
 // replay --footprints: each step's thread, label and recorded footprint, then the undeclared steps per
 // thread and per label (what keeps DPOR from pruning).
 int print_footprints(const sim::scenario& sc, const sim::prepared_scenario& prepared, const sim::fix_setting& setting,
@@ -81,13 +87,13 @@ int print_footprints(const sim::scenario& sc, const sim::prepared_scenario& prep
     fmt::print("{}\n", nlohmann::json{{"scenario", sc.name}, {"fixes", setting.describe()}, {"origin", origin}, {"steps", rows},
                                       {"threads", by_thread}, {"undeclared_by_label", undeclared_by_label}}
                            .dump(2));
-    return 0;
+    return replay_exit_code(ex);
   }
   fmt::print("\nundeclared steps (dependent on every step), by thread:\n");
   for (size_t f = 0; f < steps.size(); ++f) fmt::print("  {:<20} {} of {}\n", ex.fiber_names[f], undeclared[f], steps[f]);
   fmt::print("by the label that starts them:\n");
   for (const auto& [label, n] : undeclared_by_label) fmt::print("  {:>5}  {}\n", n, label);
-  return 0;
+  return replay_exit_code(ex);
 }
 
 }  // namespace
@@ -110,10 +116,7 @@ int cmd_replay(const replay_args& a) {
   if (a.until) return print_until(*sc, prepared, setting, ex, preemptions, origin, *a.until);
   if (a.footprints) return print_footprints(*sc, prepared, setting, ex, origin, a.json);
   const sim::outcome o = sim::classify(ex.finding);
-  const int code = o == sim::outcome::clean ? kClean
-                   : o == sim::outcome::violation ? kViolation
-                   : o == sim::outcome::divergence ? kBadInput
-                                                    : kToolError;
+  const int code = replay_exit_code(ex);
   if (a.json) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& st : ex.trace) steps.push_back({{"thread", ex.fiber_names.at(st.fiber)}, {"label", sched::format_label(st.label)}});

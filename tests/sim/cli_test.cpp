@@ -228,6 +228,28 @@ TEST_CASE("cli: a failed model self-check is a tool error: exit 3 everywhere, ne
   CHECK(r.code == 3);
 }
 
+TEST_CASE("cli: replay --footprints prints what each step touched and the undeclared steps") {
+  write_scenarios();
+  auto r = fsrace("replay deadlock.json --strategy dfs --seed 0 --fixes off --footprints");
+  CHECK(r.code == 1);  // the replayed execution's own exit code: the deadlock
+  CHECK_THAT(r.out, Catch::Contains("what each step touched") &&
+                        Catch::Contains("undeclared steps (dependent on every step), by thread:"));
+  r = fsrace("replay ordered.json --strategy dfs --seed 0 --fixes off --footprints --json");
+  CHECK(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  uint64_t steps = 0, undeclared = 0;
+  for (const auto& [name, t] : j["threads"].items()) {
+    steps += t["steps"].get<uint64_t>();
+    undeclared += t["undeclared"].get<uint64_t>();
+  }
+  CHECK(steps == j["steps"].size());
+  uint64_t everything = 0;
+  for (const auto& st : j["steps"]) everything += st["touched"] == "everything";
+  CHECK(undeclared == everything);
+  CHECK(everything > 0);  // the core family's ops do not declare footprints
+  CHECK(fsrace("replay ordered.json --footprints --until 1").code == 2);
+}
+
 TEST_CASE("cli: schedule files replay exactly, a tampered one diverges with exit 2") {
   write_scenarios();
   fs::remove(workdir() / "dl.schedule.json");
