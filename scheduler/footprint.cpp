@@ -21,9 +21,8 @@ std::string bit_name(unsigned bit) {
   return fmt::format("bit{}", bit);  // a bit no kind owns (none touches it)
 }
 
-void append_bits(std::string& out, ObjectMask m) {
-  for (unsigned b = 0; b < 128; ++b)
-    if ((m >> b) & 1u) out += " " + bit_name(b);
+void append_bits(std::string& out, const ObjectMask& m) {
+  m.for_each([&](unsigned b) { out += " " + bit_name(b); });
 }
 
 }  // namespace
@@ -32,12 +31,12 @@ std::string describe(const Footprint& f) {
   if (f.everything()) return "everything";
   if (f.empty()) return "nothing";
   std::string out;
-  if (f.writes != 0) {
+  if (f.writes.any()) {
     out += "W";
     append_bits(out, f.writes);
   }
   const ObjectMask only_read = f.reads & ~f.writes;
-  if (only_read != 0) {
+  if (only_read.any()) {
     out += out.empty() ? "R" : " R";
     append_bits(out, only_read);
   }

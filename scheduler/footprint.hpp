@@ -12,7 +12,7 @@
 // objects of the scope's own code and of every undeclared callee. point(label, footprint) instead claims
 // the one step that starts there, whatever scopes it enters or leaves.
 //
-// Objects are bits. Each kind of object owns a range of the 128 bits; an instance (a lock by its name,
+// Objects are bits. Each kind of object owns a range of the kObjectBits (256) bits; an instance (a lock by its name,
 // an inode by its number) hashes to one bit of its kind's range, and two instances sharing a bit are
 // merely treated as one object (dependent, never wrongly independent). Ids never come from addresses.
 #include <cstddef>
@@ -54,19 +54,21 @@ enum class ObjectKind : uint8_t {
 struct KindBits {
   uint8_t base, width;
 };
+/// The number of object bits (ObjectMask).
+constexpr unsigned kObjectBits = 256;
 /// The bits of a kind: [base, base + width).
 constexpr KindBits kind_bits(ObjectKind kind) {
   constexpr KindBits table[] = {
-      {0, 24},   {24, 10},  {34, 13},  {47, 10},  {57, 8},   {65, 4},  {69, 16},  // Lock .. DeviceData
-      {85, 6},   {91, 6},   {97, 16},                                             // Counter, List, Other
-      {113, 1},  {114, 1},  {115, 1},  {116, 1},  {117, 1},  {118, 1}, {119, 1},  // Transaction .. Scrub
-      {120, 1},  {121, 1},  {122, 1},  {123, 1},                                  // Replace .. Send
+      {0, 96},    {96, 16},   {112, 16},  {128, 16},  {144, 12},  {156, 6},  {162, 16},  // Lock .. DeviceData
+      {178, 8},   {186, 8},   {194, 32},                                             // Counter, List, Other
+      {226, 1},   {227, 1},   {228, 1},   {229, 1},   {230, 1},   {231, 1}, {232, 1},  // Transaction .. Scrub
+      {233, 1},   {234, 1},   {235, 1},   {236, 1},                                  // Replace .. Send
   };
   static_assert(sizeof(table) / sizeof(table[0]) == static_cast<size_t>(ObjectKind::kCount));
   return table[static_cast<size_t>(kind)];
 }
 
-/// The kinds' ranges tile the bits in order without overlap and fit in 128.
+/// The kinds' ranges tile the bits in order without overlap and fit in kObjectBits.
 constexpr bool kind_bits_tile() {
   unsigned next = 0;
   for (size_t k = 0; k < static_cast<size_t>(ObjectKind::kCount); ++k) {
@@ -74,11 +76,11 @@ constexpr bool kind_bits_tile() {
     if (b.base != next || b.width == 0) return false;
     next += b.width;
   }
-  return next <= 128;
+  return next <= kObjectBits;
 }
 static_assert(kind_bits_tile());
 
-/// An object id: the bit that stands for the object (0..127). Fibonacci hashing: consecutive numbers
+/// An object id: the bit that stands for the object (0 .. kObjectBits - 1). Fibonacci hashing: consecutive numbers
 /// (inode numbers, root ids) and multiples of a power of two (bytenrs, block group starts) spread over
 /// the kind's bits, so that a few objects of a kind rarely share one.
 constexpr uint64_t object_id(ObjectKind kind, uint64_t number) {
@@ -102,14 +104,61 @@ constexpr uint64_t lock_id(const char* name, uint64_t instance = 0) {
 /// The id of a whole-structure kind (Transaction, SpaceInfo, ...).
 constexpr uint64_t object_id(ObjectKind kind) { return kind_bits(kind).base; }
 
-using ObjectMask = unsigned __int128;
-constexpr ObjectMask kAllObjects = ~ObjectMask{0};
-constexpr ObjectMask object_bit(uint64_t id) { return ObjectMask{1} << id; }
+/// A set of objects: one bit per object id.
+struct ObjectMask {
+  static constexpr unsigned kWords = kObjectBits / 64;
+  uint64_t w[kWords] = {};
+
+  constexpr ObjectMask& operator|=(const ObjectMask& o) {
+    for (unsigned i = 0; i < kWords; ++i) w[i] |= o.w[i];
+    return *this;
+  }
+  friend constexpr ObjectMask operator|(ObjectMask a, const ObjectMask& b) { return a |= b; }
+  friend constexpr ObjectMask operator&(ObjectMask a, const ObjectMask& b) {
+    for (unsigned i = 0; i < kWords; ++i) a.w[i] &= b.w[i];
+    return a;
+  }
+  friend constexpr ObjectMask operator~(ObjectMask a) {
+    for (unsigned i = 0; i < kWords; ++i) a.w[i] = ~a.w[i];
+    return a;
+  }
+  friend constexpr bool operator==(const ObjectMask& a, const ObjectMask& b) {
+    for (unsigned i = 0; i < kWords; ++i)
+      if (a.w[i] != b.w[i]) return false;
+    return true;
+  }
+  constexpr bool any() const {
+    for (unsigned i = 0; i < kWords; ++i)
+      if (w[i] != 0) return true;
+    return false;
+  }
+  constexpr bool test(uint64_t bit) const { return (w[bit / 64] >> (bit % 64)) & 1u; }
+  constexpr void set(uint64_t bit) { w[bit / 64] |= uint64_t{1} << (bit % 64); }
+  static constexpr ObjectMask all() {
+    ObjectMask m;
+    for (unsigned i = 0; i < kWords; ++i) m.w[i] = ~uint64_t{0};
+    return m;
+  }
+  /// Calls f(bit) for every set bit, lowest first.
+  template <class F>
+  void for_each(F&& f) const {
+    for (unsigned i = 0; i < kWords; ++i)
+      for (uint64_t x = w[i]; x != 0; x &= x - 1)  // bounded: one iteration per set bit
+        f(64 * i + static_cast<unsigned>(__builtin_ctzll(x)));
+  }
+};
+constexpr ObjectMask kAllObjects = ObjectMask::all();
+constexpr ObjectMask object_bit(uint64_t id) {
+  ObjectMask m;
+  m.set(id);
+  return m;
+}
 /// Every bit of a kind (a step touching all its instances).
 constexpr ObjectMask kind_mask(ObjectKind kind) {
   const KindBits k = kind_bits(kind);
-  const ObjectMask ones = k.width >= 128 ? kAllObjects : (ObjectMask{1} << k.width) - 1;
-  return ones << k.base;
+  ObjectMask m;
+  for (unsigned b = k.base; b < k.base + k.width; ++b) m.set(b);
+  return m;
 }
 
 struct Footprint {
@@ -117,7 +166,7 @@ struct Footprint {
   ObjectMask writes = kAllObjects;  // objects written; all bits: undeclared, dependent on every step
 
   bool everything() const { return writes == kAllObjects; }
-  bool empty() const { return (reads | writes) == 0; }
+  bool empty() const { return !(reads | writes).any(); }
   Footprint& touch(uint64_t id, bool write = true) {
     (write ? writes : reads) |= object_bit(id);
     return *this;
@@ -139,13 +188,13 @@ struct Footprint {
 
 /// A declared footprint with no objects yet (touches nothing shared: independent of every step,
 /// undeclared ones included).
-inline Footprint declared() { return Footprint{0, 0}; }
+inline Footprint declared() { return Footprint{ObjectMask{}, ObjectMask{}}; }
 /// Shorthand: a footprint that writes (or, write = false, only reads) one object.
 inline Footprint touching(uint64_t id, bool write = true) { return declared().touch(id, write); }
 
 /// Whether two steps (of different fibers) may not commute: one writes an object the other touches.
 inline bool dependent(const Footprint& a, const Footprint& b) {
-  return ((a.writes & (b.reads | b.writes)) | (b.writes & a.reads)) != 0;
+  return ((a.writes & (b.reads | b.writes)) | (b.writes & a.reads)).any();
 }
 
 /// Claims what the code run while this scope is the fiber's innermost one touches (see the top of the

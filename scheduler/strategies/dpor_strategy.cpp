@@ -15,18 +15,6 @@ void join(std::vector<uint32_t>& into, const std::vector<uint32_t>& other) {
   for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], other[i]);
 }
 
-/// Calls f(bit) for every set bit of m, lowest first.
-template <class F>
-void for_each_bit(ObjectMask m, F&& f) {
-  for (unsigned half = 0; half < 2; ++half) {
-    auto w = static_cast<uint64_t>(m >> (64 * half));
-    while (w != 0) {  // bounded: one iteration per set bit
-      f(64 * half + static_cast<unsigned>(__builtin_ctzll(w)));
-      w &= w - 1;
-    }
-  }
-}
-
 }  // namespace
 
 DporStrategy::DporStrategy(unsigned preemption_bound) : bound_(preemption_bound) {}
@@ -195,11 +183,11 @@ void DporStrategy::analyse_races() {
       join(c, global);
     } else {
       if (last_all >= 0) deps.push_back(static_cast<uint32_t>(last_all));
-      for_each_bit(fp.reads | fp.writes, [&](unsigned b) {
+      (fp.reads | fp.writes).for_each([&](unsigned b) {
         const access& a = objects_[b];
         if (a.last_write >= 0) deps.push_back(static_cast<uint32_t>(a.last_write));
       });
-      for_each_bit(fp.writes, [&](unsigned b) { deps.insert(deps.end(), objects_[b].reads.begin(), objects_[b].reads.end()); });
+      fp.writes.for_each([&](unsigned b) { deps.insert(deps.end(), objects_[b].reads.begin(), objects_[b].reads.end()); });
       for (uint32_t i : deps) join(c, clock_[i]);
     }
     // Races: dependent steps of other fibers that p's step does not already follow, maximal ones only.
@@ -283,11 +271,11 @@ void DporStrategy::analyse_races() {
       }
       last_all = j;
     } else {
-      for_each_bit(nj.step.writes, [&](unsigned b) {
+      nj.step.writes.for_each([&](unsigned b) {
         objects_[b].last_write = j;
         objects_[b].reads.clear();
       });
-      for_each_bit(nj.step.reads & ~nj.step.writes, [&](unsigned b) { objects_[b].reads.push_back(j); });
+      (nj.step.reads & ~nj.step.writes).for_each([&](unsigned b) { objects_[b].reads.push_back(j); });
     }
   }
   if (tail)

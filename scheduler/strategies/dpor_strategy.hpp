@@ -87,7 +87,7 @@ class DporStrategy final : public Strategy {
     int64_t last_write = -1;      // the last step that wrote the object
     std::vector<uint32_t> reads;  // the steps that read it since
   };
-  std::array<access, 128> objects_;  // by object bit (footprint.hpp)
+  std::array<access, kObjectBits> objects_;  // by object bit (footprint.hpp)
 };
 
 }  // namespace fsrace::sched
