@@ -34,6 +34,10 @@ inline sched::Footprint& touch_device_data(sched::Footprint& f, uint64_t devid, 
   return f;
 }
 
+/// fs_info's kernel log (btrfs_warn and friends): appended by many paths, read by send, scrub and the
+/// checkers. Every scope whose code may log claims it written.
+inline uint64_t kernel_log() { return object_id(ObjectKind::Other, "fs_info->dmesg"); }
+
 inline uint64_t transaction() { return object_id(ObjectKind::Transaction); }
 inline uint64_t delayed_refs() { return object_id(ObjectKind::DelayedRefs); }
 inline uint64_t space_info() { return object_id(ObjectKind::SpaceInfo); }

@@ -25,7 +25,10 @@ class Atomic {
     ++value_;
   }
   /// No scheduling point: for checkers and asserts only.
-  int64_t peek() const { return value_; }
+  int64_t peek() const {
+    touch_lock(name_, instance_, false);  // a read of the counter in the caller's step (footprint.hpp)
+    return value_;
+  }
   const char* name() const { return name_; }
   /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
   void set_instance(uint64_t n) { instance_ = n; }

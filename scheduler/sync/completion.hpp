@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 
+#include "scheduler/footprint.hpp"
 #include "scheduler/sync/blocking.hpp"
 
 namespace fsrace::sched {
@@ -17,7 +18,10 @@ class Completion {
   void complete();
   void complete_all();
   /// No scheduling point: true if a wait_for_completion() would not block.
-  bool done() const { return done_ != 0; }
+  bool done() const {
+    touch_lock(name_, instance_, false);  // a read in the caller's step (footprint.hpp)
+    return done_ != 0;
+  }
   /// reinit_completion(): back to not done.
   void reinit() { done_ = 0; }
   const char* name() const { return name_; }

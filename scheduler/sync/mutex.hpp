@@ -1,4 +1,5 @@
 #pragma once
+#include "scheduler/footprint.hpp"
 #include "scheduler/sync/blocking.hpp"
 
 namespace fsrace::sched {
@@ -16,8 +17,15 @@ class ExclusiveLock {
   void lock();
   bool trylock();
   void unlock();
-  bool is_locked() const { return locked_; }
-  FiberId owner() const { return owner_; }
+  // State reads in the caller's step record the lock's object as read (footprint.hpp).
+  bool is_locked() const {
+    touch_lock(name_, instance_, false);
+    return locked_;
+  }
+  FiberId owner() const {
+    touch_lock(name_, instance_, false);
+    return owner_;
+  }
   const char* name() const { return name_; }
   std::vector<FiberId> waiters() const { return waiters_.fibers(); }
   /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).

@@ -1,6 +1,7 @@
 #pragma once
 #include <vector>
 
+#include "scheduler/footprint.hpp"
 #include "scheduler/sync/blocking.hpp"
 
 namespace fsrace::sched {
@@ -21,12 +22,25 @@ class RwSemaphore {
   bool down_read_trylock();
   bool down_write_trylock();
 
-  int readers() const { return readers_; }
-  bool write_locked() const { return writer_; }
+  // State reads in the caller's step record the semaphore's object as read (footprint.hpp).
+  int readers() const {
+    touch_lock(name_, instance_, false);
+    return readers_;
+  }
+  bool write_locked() const {
+    touch_lock(name_, instance_, false);
+    return writer_;
+  }
   const char* name() const { return name_; }
   /// Who holds it (state dumps): the writer, or the readers in the order they got it.
-  FiberId writer() const { return writer_owner_; }
-  const std::vector<FiberId>& reader_fibers() const { return reader_fibers_; }
+  FiberId writer() const {
+    touch_lock(name_, instance_, false);
+    return writer_owner_;
+  }
+  const std::vector<FiberId>& reader_fibers() const {
+    touch_lock(name_, instance_, false);
+    return reader_fibers_;
+  }
   /// Who waits, oldest first, and for what (true: writing).
   std::vector<std::pair<FiberId, bool>> waiters() const;
   /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).

@@ -24,7 +24,10 @@ class WaitQueue {
   }
   /// Scheduling point "wake_up(name)"; wakes all waiters (they re-check their condition).
   void wake_up();
-  bool has_waiters() const { return !waiters_.empty(); }
+  bool has_waiters() const {
+    touch_lock(name_, instance_, false);  // a read of the wait list in the caller's step (footprint.hpp)
+    return !waiters_.empty();
+  }
   const char* name() const { return name_; }
   /// Tells DPOR's footprints this instance apart from others of the same name (footprint.hpp lock_id).
   void set_instance(uint64_t n) { instance_ = n; }
