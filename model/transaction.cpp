@@ -12,6 +12,7 @@
 #include "model/data/ordered_data.hpp"
 #include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
@@ -41,6 +42,10 @@ unsigned blocked_trans_types(trans_state state) {
 // (wait_current_trans, join_transaction) are one here: a state change between them only sends the
 // kernel back to wait_current_trans. -ENOENT: TRANS_ATTACH or TRANS_JOIN_NOSTART and no transaction runs.
 int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, btrfs_trans_handle* out) {
+  // Complete: running_transaction, trans_list, the transaction's state and writer counters,
+  // fs_info->generation, last_trans_committed, last_transid_started (all the Transaction object); the
+  // lock and the wait queue are their own objects; *out is the caller's handle.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::transaction()));
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L(what), sched::declared());
   for (;;) {  // bounded by the scheduler's step limit
@@ -347,6 +352,12 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
 int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
+  // Complete when the handle made no block groups: btrfs_trans_release_chunk_metadata (chunk_block_rsv and
+  // the space info: SpaceInfo; the transaction's chunk_bytes_reserved: Transaction; the wait queue is its
+  // own object), the writer counters (Transaction). Inserting new groups' items is not declared.
+  sched::FootprintScope scope(trans.new_bgs.empty()
+                                  ? sched::declared().writes_to(fp::transaction()).writes_to(fp::space_info())
+                                  : sched::Footprint{});
   btrfs_create_pending_block_groups(trans);  // this handle's own new block groups
   btrfs_trans_release_chunk_metadata(trans);
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
