@@ -285,6 +285,8 @@ int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
       delayed_refs.running_bytenr = bytenr;
       const int ret = run_one_head(trans, node.mapped());
       delayed_refs.running_bytenr = 0;
+      // has_waiters() reads the wait queue's list outside a primitive: the queue's object (instance 0).
+      sched::touch_lock(trans.fs_info->delayed_refs_wait.name(), 0, false);
       if (trans.fs_info->delayed_refs_wait.has_waiters()) trans.fs_info->delayed_refs_wait.wake_up();
       if (ret) return ret;
     }

@@ -355,8 +355,12 @@ int btrfs_end_transaction(btrfs_trans_handle& trans) {
   // Complete when the handle made no block groups: btrfs_trans_release_chunk_metadata (chunk_block_rsv and
   // the space info: SpaceInfo; the transaction's chunk_bytes_reserved: Transaction; the wait queue is its
   // own object), the writer counters (Transaction). Inserting new groups' items is not declared.
+  // btrfs_trans_release_chunk_metadata reads chunk_reserve_wait's list (has_waiters, no primitive): its object.
   sched::FootprintScope scope(trans.new_bgs.empty()
-                                  ? sched::declared().writes_to(fp::transaction()).writes_to(fp::space_info())
+                                  ? sched::declared()
+                                        .writes_to(fp::transaction())
+                                        .writes_to(fp::space_info())
+                                        .reads_from(sched::lock_id(trans.transaction->chunk_reserve_wait.name()))
                                   : sched::Footprint{});
   btrfs_create_pending_block_groups(trans);  // this handle's own new block groups
   btrfs_trans_release_chunk_metadata(trans);
