@@ -1,6 +1,7 @@
 #include "model/transaction.hpp"
 
 #include <cerrno>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -393,6 +394,8 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   // btrfs_inc_block_group_ro backs off and waits for this commit (btrfs_start_dirty_block_groups is not
   // modelled separately).
   if (!cur->dirty_bg_run) {
+    // The step from the lock's point to the unlock's: the transaction's flag only (Transaction).
+    sched::FootprintScope scope(sched::declared().writes_to(fp::transaction()));
     fs_info.ro_block_group_mutex.lock();
     cur->dirty_bg_run = true;
     fs_info.ro_block_group_mutex.unlock();
@@ -444,6 +447,23 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
     write_dirty_block_groups(trans);
     update_root_items(trans);
   }
+  // From commit_root_sem's down_write to the write-out's point. Complete: switch_commit_roots sets every
+  // root's commit root from its node (Tree, the block's generation from buffer_radix), last_reloc_trans
+  // (read by send and relocation) after reading fs_info->flags; the super block's sys_chunk_array copy
+  // from the chunk mappings (ChunkMap); btrfs_commit_device_sizes (Device); btrfs_trans_release_chunk_metadata
+  // (SpaceInfo, Transaction, chunk_reserve_wait's list); the UNBLOCKED section (Transaction). Locks and
+  // wait queues are their own objects. The write-out (bios) after its point is not declared.
+  std::optional<sched::FootprintScope> switch_scope;
+  switch_scope.emplace(sched::declared()
+                           .touch_kind(sched::ObjectKind::Tree)
+                           .writes_to(fp::relocation())
+                           .writes_to(fp::send())
+                           .reads_from(fp::balance())
+                           .writes_to(fp::chunk_map())
+                           .touch_kind(sched::ObjectKind::Device)
+                           .writes_to(fp::space_info())
+                           .writes_to(fp::transaction())
+                           .reads_from(sched::lock_id(cur->chunk_reserve_wait.name())));
   // switch_commit_roots, under commit_root_sem.
   fs_info.commit_root_sem.down_write();
   sched::point(sched::L("switch_commit_roots(transid {})", cur->transid));
@@ -475,6 +495,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.trans_lock.unlock();
   fs_info.transaction_wait.wake_up();
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
+  switch_scope.reset();
   write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   cur->state = trans_state::super_committed;
@@ -510,6 +531,9 @@ int btrfs_commit_attached(btrfs_fs_info& fs_info) {
 }
 
 void btrfs_scrub_pause(btrfs_fs_info& fs_info) {
+  // Complete: the scrub pause counters (scrub_pause_req, scrubs_paused, scrubs_running: Scrub); the lock and
+  // the wait queue are their own objects.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::scrub()));
   fs_info.scrub_lock.lock();
   fs_info.scrub_pause_req++;
   while (fs_info.scrubs_paused != fs_info.scrubs_running) {
@@ -521,6 +545,7 @@ void btrfs_scrub_pause(btrfs_fs_info& fs_info) {
 }
 
 void btrfs_scrub_continue(btrfs_fs_info& fs_info) {
+  sched::FootprintScope scope(sched::declared().writes_to(fp::scrub()));  // complete: as btrfs_scrub_pause
   fs_info.scrub_lock.lock();
   fs_info.scrub_pause_req--;
   fs_info.scrub_lock.unlock();
