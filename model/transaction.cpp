@@ -15,6 +15,7 @@
 #include "model/extent_io/extent_io.hpp"
 #include "model/footprints.hpp"
 #include "model/fs_info.hpp"
+#include "model/tree_footprints.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
 #include "scheduler/footprint.hpp"
@@ -379,6 +380,37 @@ int btrfs_end_transaction(btrfs_trans_handle& trans) {
 int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   transaction_ptr cur = trans.transaction;
+  // From the commit's first point to the write-out's point. Complete (without -o flushoncommit, whose
+  // delalloc flush touches inodes: then undeclared): the transaction's state, lists, counters and
+  // fs_info->trans_list / running_transaction (Transaction; waits are primitives); delayed refs run
+  // (btrfs_run_delayed_refs' claim) and read (commit_work_left); the tree updates of
+  // write_dirty_block_groups and update_root_items (tree_write_claim; root items, dirty and force_cow
+  // flags: every Tree; dirty_bgs, bg->dirty: Transaction, BlockGroup); new block groups' items and
+  // pending snapshots run undeclared (below); btrfs_scrub_pause (Scrub, own scope); switch_commit_roots sets
+  // every root's commit root (Tree), last_reloc_trans (read by send and relocation) after reading
+  // fs_info->flags; the super block's sys_chunk_array copy from the chunk mappings (ChunkMap);
+  // btrfs_commit_device_sizes (Device); btrfs_trans_release_chunk_metadata (SpaceInfo, Transaction,
+  // chunk_reserve_wait's list); the UNBLOCKED section (Transaction). has_waiters() reads of
+  // delayed_refs_wait and chunk_reserve_wait are claimed by their objects.
+  std::optional<sched::FootprintScope> commit_scope;
+  commit_scope.emplace(btrfs_test_opt_flushoncommit(fs_info)
+                           ? sched::Footprint{}
+                           : tree_write_claim()
+                                 .writes_to(fp::unused_bgs())
+                                 .writes_to(fp::scrub())
+                                 .writes_to(fp::relocation())
+                                 .writes_to(fp::send())
+                                 .reads_from(fp::balance())
+                                 .writes_to(fp::chunk_map())
+                                 .touch_kind(sched::ObjectKind::Device)
+                                 .reads_from(sched::lock_id(cur->chunk_reserve_wait.name()))
+                                 .reads_from(sched::lock_id(fs_info.delayed_refs_wait.name())));
+  // btrfs_create_pending_block_groups with new groups (chunk items, dev extents) is not declared.
+  auto create_pending_block_groups = [&] {
+    std::optional<sched::FootprintScope> undeclared;
+    if (!trans.new_bgs.empty()) undeclared.emplace(sched::Footprint{});
+    btrfs_create_pending_block_groups(trans);
+  };
   sched::point(sched::L("btrfs_commit_transaction(transid {})", trans.transid));
   // BTRFS_DELAYED_REFS_FLUSHING: the first committer makes a pass over the delayed refs queued so far.
   if (!cur->delayed_refs_flushing) {
@@ -389,7 +421,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
       return ret;
     }
   }
-  btrfs_create_pending_block_groups(trans);
+  create_pending_block_groups();
   // BTRFS_TRANS_DIRTY_BG_RUN, set under ro_block_group_mutex by the first committer: from here
   // btrfs_inc_block_group_ro backs off and waits for this commit (btrfs_start_dirty_block_groups is not
   // modelled separately).
@@ -433,7 +465,11 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   if (cur->num_writers != 1) fs_info.writers_wait.wait_event([&] { return cur->num_writers == 1; });
   // The critical section: no other handle, none can start (reloc_mutex is not taken: no modelled
   // path contends for it).
-  create_pending_snapshots(trans);
+  {
+    std::optional<sched::FootprintScope> undeclared;  // creating snapshots is not declared
+    if (!cur->pending_snapshots.empty()) undeclared.emplace(sched::Footprint{});
+    create_pending_snapshots(trans);
+  }
   int ret = btrfs_run_delayed_refs(trans);
   if (ret) return ret;
   // commit_fs_roots clears BTRFS_ROOT_FORCE_COW; commit_cowonly_roots runs what is left until the
@@ -441,29 +477,12 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   for (auto& [id, root] : fs_info.roots) root->force_cow = false;
   for (int round = 0; commit_work_left(trans); ++round) {
     FSRACE_MODEL_CHECK(round < 64, "transaction commit does not converge");
-    btrfs_create_pending_block_groups(trans);
+    create_pending_block_groups();
     ret = btrfs_run_delayed_refs(trans);
     if (ret) return ret;
     write_dirty_block_groups(trans);
     update_root_items(trans);
   }
-  // From commit_root_sem's down_write to the write-out's point. Complete: switch_commit_roots sets every
-  // root's commit root from its node (Tree, the block's generation from buffer_radix), last_reloc_trans
-  // (read by send and relocation) after reading fs_info->flags; the super block's sys_chunk_array copy
-  // from the chunk mappings (ChunkMap); btrfs_commit_device_sizes (Device); btrfs_trans_release_chunk_metadata
-  // (SpaceInfo, Transaction, chunk_reserve_wait's list); the UNBLOCKED section (Transaction). Locks and
-  // wait queues are their own objects. The write-out (bios) after its point is not declared.
-  std::optional<sched::FootprintScope> switch_scope;
-  switch_scope.emplace(sched::declared()
-                           .touch_kind(sched::ObjectKind::Tree)
-                           .writes_to(fp::relocation())
-                           .writes_to(fp::send())
-                           .reads_from(fp::balance())
-                           .writes_to(fp::chunk_map())
-                           .touch_kind(sched::ObjectKind::Device)
-                           .writes_to(fp::space_info())
-                           .writes_to(fp::transaction())
-                           .reads_from(sched::lock_id(cur->chunk_reserve_wait.name())));
   // switch_commit_roots, under commit_root_sem.
   fs_info.commit_root_sem.down_write();
   sched::point(sched::L("switch_commit_roots(transid {})", cur->transid));
@@ -495,7 +514,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.trans_lock.unlock();
   fs_info.transaction_wait.wake_up();
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
-  switch_scope.reset();
+  commit_scope.reset();  // the write-out (bios, extent buffer writeback) is not declared
   write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   cur->state = trans_state::super_committed;
