@@ -519,9 +519,22 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   cur->state = trans_state::super_committed;
   if (cur->super_committed_waiters) fs_info.commit_wait.wake_up();  // wake_up(&cur_trans->commit_wait)
+  // From btrfs_finish_extent_commit's point to the end. Complete: unpin_extents (fs_info->pinned_extents:
+  // Transaction and BlockGroup as btrfs_update_block_group claims them; the groups' pinned bytes and free
+  // space; the space infos' counters), last_trans_committed, the state and trans_list (Transaction); the
+  // trans handle's reference; btrfs_scrub_continue (own scope). Discards (-o discard, the cleaner's
+  // deleted_bgs) run undeclared.
+  sched::FootprintScope finish_scope(sched::declared()
+                                         .touch_kind(sched::ObjectKind::BlockGroup)
+                                         .writes_to(fp::space_info())
+                                         .writes_to(fp::transaction()));
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
-  unpin_extents(fs_info, cur->transid);
-  discard_deleted_bgs(fs_info, *cur);
+  {
+    std::optional<sched::FootprintScope> undeclared;
+    if (btrfs_test_opt_discard_sync(fs_info) || !cur->deleted_bgs.empty()) undeclared.emplace(sched::Footprint{});
+    unpin_extents(fs_info, cur->transid);
+    discard_deleted_bgs(fs_info, *cur);
+  }
   fs_info.last_trans_committed = cur->transid;
   // TRANS_STATE_COMPLETED and list_del_init from trans_list (the kernel's spin on trans_lock between
   // the two is one step here).
