@@ -5,6 +5,8 @@
 
 #include "model/ctree.hpp"
 #include "model/fs_info.hpp"
+#include "model/tree_footprints.hpp"
+#include "scheduler/scheduler.hpp"
 #include "scheduler/finding.hpp"
 
 namespace fsrace::model {
@@ -16,6 +18,8 @@ constexpr int kMaxBackrefDepth = BTRFS_MAX_LEVEL;
 // The extent item of `bytenr`, from the extent tree's current root or its commit root (a reader's search:
 // it yields at each block it reads, as btrfs_search_slot with search_commit_root does).
 std::optional<btrfs_extent_item> extent_item_of(btrfs_fs_info& fs_info, uint64_t bytenr, bool commit_root) {
+  // Complete: reads the extent tree (current or commit root) and cached blocks (tree_read_claim).
+  sched::FootprintScope scope(tree_read_claim());
   btrfs_root& extent_root = fs_info.extent_root();
   btrfs_path path(commit_root, true);
   if (btrfs_search_slot(fs_info, extent_root, {bytenr, BTRFS_EXTENT_ITEM_KEY, 0}, path) < 0) return std::nullopt;
@@ -57,6 +61,8 @@ void sort_unique(auto& v) {
 }  // namespace
 
 std::vector<uint64_t> btrfs_find_all_roots(btrfs_fs_info& fs_info, uint64_t bytenr, bool commit_root) {
+  // Complete: the extent tree walk up the back references only reads (tree_read_claim).
+  sched::FootprintScope scope(tree_read_claim());
   std::vector<uint64_t> roots;
   add_roots_of_block(fs_info, bytenr, commit_root, 0, roots);
   sort_unique(roots);
@@ -65,6 +71,8 @@ std::vector<uint64_t> btrfs_find_all_roots(btrfs_fs_info& fs_info, uint64_t byte
 
 std::vector<data_ref_owner> btrfs_data_ref_owners(btrfs_fs_info& fs_info, uint64_t bytenr, const btrfs_extent_item& ei,
                                                   bool commit_root) {
+  // Complete: reads the referencing leaves and the extent tree (tree_read_claim); ei is the caller's copy.
+  sched::FootprintScope scope(tree_read_claim());
   std::vector<data_ref_owner> owners;
   for (const auto& ref : ei.inline_refs) {
     if (ref.type == BTRFS_EXTENT_DATA_REF_KEY) {

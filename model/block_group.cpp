@@ -7,6 +7,7 @@
 
 #include "model/chunk_alloc.hpp"
 #include "model/chunk_reserve.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/ondisk/super_block.hpp"
 #include "model/space_info.hpp"
@@ -269,6 +270,7 @@ block_group_ptr btrfs_make_block_group(btrfs_trans_handle& trans, uint64_t bytes
   btrfs_fs_info& fs_info = *trans.fs_info;
   auto bg = std::make_shared<btrfs_block_group_cache>();
   bg->start = chunk_offset;
+  bg->lock.set_instance(chunk_offset);  // DPOR footprints: this group's lock, not every group's
   bg->length = size;
   bg->flags = type;
   bg->used = bytes_used;
@@ -370,6 +372,13 @@ void btrfs_unfreeze_block_group(btrfs_fs_info& fs_info, btrfs_block_group_cache&
 }
 
 void btrfs_update_block_group(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool alloc) {
+  // Complete: the group (looked up in the group cache) and its space info's counters, the transaction's
+  // dirty_bgs, fs_info->pinned_extents (unpinned at commit: the transaction's), unused_bgs.
+  sched::FootprintScope scope(sched::declared()
+                                  .touch_kind(sched::ObjectKind::BlockGroup)
+                                  .writes_to(fp::space_info())
+                                  .writes_to(fp::transaction())
+                                  .writes_to(fp::unused_bgs()));
   btrfs_fs_info& fs_info = *trans.fs_info;
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
   FSRACE_ABORT_TRANSACTION_IF(!bg, -ENOENT, "btrfs_update_block_group: no block group for {}", bytenr);
@@ -404,6 +413,12 @@ void btrfs_mark_bg_unused(btrfs_fs_info& fs_info, btrfs_block_group_cache& bg) {
 int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_bytes, btrfs_key_ins& ins,
                          bool is_data_for_reservations, btrfs_trans_handle* caller_trans) {
   FSRACE_MODEL_CHECK(num_bytes > 0 && num_bytes % fs_info.sectorsize == 0, "bad reserve size {}", num_bytes);
+  // Complete: find_free_extent reads the space info's list and every group it scans (lookup, ro, removed,
+  // free space) and takes the range from one (free space, reserved, its reservations counter: an atomic,
+  // its own object), the space info's counters (bytes_reserved, bytes_may_use); the chunk allocation
+  // below runs in an undeclared scope.
+  sched::FootprintScope scope(
+      sched::declared().touch_kind(sched::ObjectKind::BlockGroup).writes_to(fp::space_info()));
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, type);
   for (int attempt = 0; attempt < 2; ++attempt) {
     // The step up to down_read's own point only builds its label: it touches nothing (footprint.hpp).
@@ -433,6 +448,8 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
     }
     sinfo.groups_sem.up_read();
     if (attempt == 0) {
+      // Chunk allocation (transaction join/end, chunk map, devices, chunk tree): not declared.
+      sched::FootprintScope undeclared(sched::Footprint{});
       // do_chunk_alloc: a new chunk of this type, in the running (or a joined) transaction.
       btrfs_trans_handle joined;
       if (!caller_trans) joined = btrfs_join_transaction(fs_info);
@@ -457,6 +474,9 @@ int btrfs_reserve_extent(btrfs_fs_info& fs_info, uint64_t type, uint64_t num_byt
 }
 
 void btrfs_free_reserved_extent(btrfs_fs_info& fs_info, uint64_t start, uint64_t len) {
+  // Complete: the group's counters and free space (looked up in the group cache), the space info's.
+  sched::FootprintScope scope(
+      sched::declared().touch_kind(sched::ObjectKind::BlockGroup).writes_to(fp::space_info()));
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, start);
   FSRACE_MODEL_CHECK(bg, "btrfs_free_reserved_extent: no block group for {}", start);
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, bg->flags);

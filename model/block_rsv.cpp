@@ -4,6 +4,7 @@
 #include <cerrno>
 
 #include "model/block_group.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/space_info.hpp"
 
@@ -22,6 +23,12 @@ int reserve_metadata_bytes_no_flush(btrfs_fs_info& fs_info, btrfs_space_info& si
 }  // namespace
 
 int btrfs_block_rsv_add(btrfs_fs_info& fs_info, btrfs_block_rsv& rsv, uint64_t bytes) {
+  // Complete: the reserve and its space info's counters (block reserves are the SpaceInfo object);
+  // btrfs_can_overcommit reads the devices' sizes and use (btrfs_free_chunk_space).
+  sched::FootprintScope scope(sched::declared()
+                                  .writes_to(fp::space_info())
+                                  .reads_from(fp::chunk_map())
+                                  .touch_kind(sched::ObjectKind::Device, false));
   if (bytes == 0) return 0;
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, rsv.space_info_flags);
   if (int ret = reserve_metadata_bytes_no_flush(fs_info, sinfo, bytes)) return ret;
@@ -31,6 +38,12 @@ int btrfs_block_rsv_add(btrfs_fs_info& fs_info, btrfs_block_rsv& rsv, uint64_t b
 }
 
 void btrfs_block_rsv_release(btrfs_fs_info& fs_info, btrfs_block_rsv& rsv, uint64_t bytes) {
+  // Complete: the reserve and its space info's counters (block reserves are the SpaceInfo object);
+  // btrfs_can_overcommit reads the devices' sizes and use (btrfs_free_chunk_space).
+  sched::FootprintScope scope(sched::declared()
+                                  .writes_to(fp::space_info())
+                                  .reads_from(fp::chunk_map())
+                                  .touch_kind(sched::ObjectKind::Device, false));
   btrfs_space_info& sinfo = btrfs_find_space_info(fs_info, rsv.space_info_flags);
   // block_rsv_release_bytes: shrink the size, give back the excess of reserved over it.
   rsv.size -= std::min(rsv.size, bytes);
@@ -42,6 +55,12 @@ void btrfs_block_rsv_release(btrfs_fs_info& fs_info, btrfs_block_rsv& rsv, uint6
 }
 
 int btrfs_use_block_rsv(btrfs_fs_info& fs_info, btrfs_block_rsv& rsv, uint64_t blocksize) {
+  // Complete: the reserve and its space info's counters (block reserves are the SpaceInfo object);
+  // btrfs_can_overcommit reads the devices' sizes and use (btrfs_free_chunk_space).
+  sched::FootprintScope scope(sched::declared()
+                                  .writes_to(fp::space_info())
+                                  .reads_from(fp::chunk_map())
+                                  .touch_kind(sched::ObjectKind::Device, false));
   if (rsv.reserved >= blocksize) {  // btrfs_block_rsv_use_bytes: the size stays until its holder releases it
     rsv.reserved -= blocksize;
     return 0;

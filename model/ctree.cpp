@@ -7,12 +7,39 @@
 
 #include "model/bio.hpp"
 #include "model/extent_io/extent_io.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction_abort.hpp"
+#include "model/tree_footprints.hpp"
 #include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
+
+sched::Footprint tree_read_claim() {
+  return sched::declared().touch_kind(sched::ObjectKind::Tree, false).touch_kind(sched::ObjectKind::Bytenr, false);
+}
+
+sched::Footprint tree_fill_claim() {
+  return sched::declared()
+      .touch_kind(sched::ObjectKind::Tree)  // buffer_radix.put
+      .touch_kind(sched::ObjectKind::Bytenr)
+      .reads_from(fp::chunk_map())  // btrfs_num_copies, btrfs_map_block
+      .reads_from(fp::replace())    // btrfs_map_block: dev_replace's state (its rwsem is its own object)
+      .touch_kind(sched::ObjectKind::Device, false)
+      .touch_kind(sched::ObjectKind::DeviceData, false);
+}
+
+sched::Footprint tree_write_claim() {
+  constexpr uint64_t kBtreeInode = 1;  // BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages
+  sched::Footprint f = tree_fill_claim();
+  return f.touch_kind(sched::ObjectKind::BlockGroup)  // find_free_extent, btrfs_free_reserved_extent, bg->ro
+      .writes_to(fp::space_info())                   // bytes_reserved, chunk_block_rsv (chunk tree)
+      .writes_to(fp::delayed_refs())                 // add_delayed_tree/data_ref, check_ref_cleanup
+      .writes_to(fp::transaction())                  // dirty_tree_blocks, the running transaction's refs
+      .writes_to(fp::inode(kBtreeInode));
+}
+
 namespace {
 
 tree_block_ptr cached(btrfs_fs_info& fs_info, uint64_t bytenr) {
@@ -45,6 +72,13 @@ int node_slot(const tree_block& b, const btrfs_key& key) {
   int slot;
   if (bin_search(b, key, &slot) == 0) return slot;
   return slot > 0 ? slot - 1 : 0;
+}
+
+// fs_info.log for code inside a declared scope: the kernel log is shared state no object names yet,
+// so the step that writes it is undeclared (dependent on every step).
+void log_undeclared(btrfs_fs_info& fs_info, std::string line) {
+  sched::FootprintScope undeclared(sched::Footprint{});
+  fs_info.log(std::move(line));
 }
 
 bool in_readonly_block_group(btrfs_fs_info& fs_info, uint64_t bytenr) {
@@ -257,6 +291,11 @@ template <class LeafOp>
 int modify_tree(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_key& key, LeafOp op, const char* what,
                 int lowest_level = 0) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  // Complete: tree_write_claim lists what the COW descent, allocation (btrfs_alloc_tree_block ->
+  // btrfs_reserve_extent, own scope), reference updates (update_ref_for_cow, btrfs_mod_ref, delayed_ref.cpp),
+  // frees (btrfs_free_tree_block) and path release (free_extent_buffer) touch; the leaf ops only edit the
+  // leaf, except btrfs_update_item_at_leaf's value(), which runs undeclared.
+  sched::FootprintScope scope(tree_write_claim());
   // The step up to down_write's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L(what, root.objectid, key.objectid), sched::declared());
   root.lock.down_write();
@@ -302,9 +341,13 @@ const tree_block* btrfs_path_block(btrfs_fs_info& fs_info, const btrfs_path& pat
 }
 
 tree_block_ptr read_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t parent_transid, int level, int* err) {
+  // Complete: a cache lookup (tree_read_claim); a miss reads mirrors and fills the cache (tree_fill_claim);
+  // messages to the kernel log run undeclared.
+  sched::FootprintScope scope(tree_read_claim());
   *err = 0;
   tree_block_ptr b = cached(fs_info, bytenr);
   if (!b) {
+    sched::FootprintScope fill(tree_fill_claim());
     // btree_read_extent_buffer_pages: try each mirror until one verifies.
     const int copies = btrfs_num_copies(fs_info, bytenr);
     for (int mirror = 1; mirror <= copies && !b; ++mirror) {
@@ -313,11 +356,11 @@ tree_block_ptr read_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t
       btrfs_device* dev = fs_info.device(stripes[0].devid);
       tree_block_ptr d = dev ? dev->bdev.read_tree_block(stripes[0].physical) : nullptr;
       if (!d || d->header.bytenr != bytenr) {
-        fs_info.log(fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, d ? d->header.bytenr : 0));
+        log_undeclared(fs_info, fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, d ? d->header.bytenr : 0));
         continue;
       }
       if (d->header.csum != d->content_csum()) {
-        fs_info.log(fmt::format("BTRFS warning: checksum verify failed on {} mirror {}", bytenr, mirror));
+        log_undeclared(fs_info, fmt::format("BTRFS warning: checksum verify failed on {} mirror {}", bytenr, mirror));
         continue;
       }
       b = d;
@@ -329,18 +372,18 @@ tree_block_ptr read_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t
     fs_info.buffer_radix.put(bytenr, b);
   }
   if (b->header.bytenr != bytenr) {
-    fs_info.log(fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, b->header.bytenr));
+    log_undeclared(fs_info, fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, b->header.bytenr));
     *err = -EIO;
     return nullptr;
   }
   if (parent_transid && b->header.generation != parent_transid) {
-    fs_info.log(fmt::format("BTRFS error: parent transid verify failed on {} wanted {} found {}", bytenr,
+    log_undeclared(fs_info, fmt::format("BTRFS error: parent transid verify failed on {} wanted {} found {}", bytenr,
                             parent_transid, b->header.generation));
     *err = -EIO;
     return nullptr;
   }
   if (level >= 0 && b->header.level != level) {
-    fs_info.log(fmt::format("BTRFS error: level verify failed on logical {} wanted {} found {}", bytenr, level,
+    log_undeclared(fs_info, fmt::format("BTRFS error: level verify failed on logical {} wanted {} found {}", bytenr, level,
                             b->header.level));
     *err = -EIO;
     return nullptr;
@@ -349,6 +392,9 @@ tree_block_ptr read_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t
 }
 
 int btrfs_search_slot(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& key, btrfs_path& path) {
+  // Complete: reads the root's pointers and cached blocks (tree_read_claim); read_tree_block has its own
+  // scope for a miss; the path is the caller's.
+  sched::FootprintScope scope(tree_read_claim());
   const bool commit = path.search_commit_root;
   path.release();
   uint64_t bytenr = commit ? root.commit_root : root.node;
@@ -379,6 +425,9 @@ int btrfs_search_slot(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key&
 }
 
 tree_block_ptr read_node_slot(btrfs_fs_info& fs_info, btrfs_path& path, int level, int slot, int* err) {
+  // Complete: reads the root's pointers and cached blocks (tree_read_claim); read_tree_block has its own
+  // scope for a miss; the path is the caller's.
+  sched::FootprintScope scope(tree_read_claim());
   tree_block_ptr parent = cached(fs_info, path.nodes[level]);
   FSRACE_MODEL_CHECK(parent, "read_node_slot: block {} vanished from the buffer cache", path.nodes[level]);
   if (slot < 0 || slot >= int(parent->nritems())) {
@@ -393,6 +442,9 @@ tree_block_ptr read_node_slot(btrfs_fs_info& fs_info, btrfs_path& path, int leve
 }
 
 int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path, bool yield_unlocked) {
+  // Complete: reads the root's pointers and cached blocks (tree_read_claim); read_tree_block has its own
+  // scope for a miss; the path is the caller's.
+  sched::FootprintScope scope(tree_read_claim());
   tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
   if (!leaf || !leaf->is_leaf()) return -EIO;
   if (leaf->nritems() == 0) return 1;
@@ -432,6 +484,9 @@ int btrfs_next_leaf(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path, 
 }
 
 int btrfs_next_item(btrfs_fs_info& fs_info, btrfs_root& root, btrfs_path& path) {
+  // Complete: reads the root's pointers and cached blocks (tree_read_claim); read_tree_block has its own
+  // scope for a miss; the path is the caller's.
+  sched::FootprintScope scope(tree_read_claim());
   tree_block_ptr leaf = cached(fs_info, path.nodes[0]);
   if (!leaf) return -EIO;
   if (++path.slots[0] < int(leaf->nritems())) return 0;
@@ -467,7 +522,12 @@ int btrfs_update_item_at_leaf(btrfs_trans_handle& trans, btrfs_root& root, const
   return modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
     if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
-    leaf.items[slot].value = value();
+    item_value v;
+    {
+      sched::FootprintScope undeclared(sched::Footprint{});  // the caller's code: reads live state we cannot name
+      v = value();
+    }
+    leaf.items[slot].value = std::move(v);
     return 0;
   }, "btrfs_update_item(root {}, objectid {})");
 }
@@ -492,6 +552,9 @@ int btrfs_cow_search(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_ke
 }
 
 int btrfs_lookup_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& key, item_value* out) {
+  // Complete: reads the root's pointers and cached blocks (tree_read_claim); read_tree_block has its own
+  // scope for a miss; the path is the caller's.
+  sched::FootprintScope scope(tree_read_claim());
   btrfs_path path;
   int ret = btrfs_search_slot(fs_info, root, key, path);
   if (ret != 0) return ret < 0 ? ret : -ENOENT;
@@ -578,6 +641,7 @@ btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   auto root = std::make_shared<btrfs_root>();
   root->objectid = objectid;
+  root->lock.set_instance(objectid);  // DPOR footprints: this root's lock, not every root's
   root->ref_cows = objectid == BTRFS_FS_TREE_OBJECTID ||
                    (objectid >= BTRFS_FIRST_FREE_OBJECTID && objectid <= BTRFS_LAST_FREE_OBJECTID);
   fs_info.roots[objectid] = root;

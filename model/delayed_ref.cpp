@@ -5,7 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "model/ctree.hpp"
 #include "model/data/file_item.hpp"
+#include "model/footprints.hpp"
+#include "model/tree_footprints.hpp"
 #include "model/fs_info.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
@@ -32,6 +35,8 @@ btrfs_delayed_ref_head& head_for(btrfs_trans_handle& trans, uint64_t bytenr, uin
 
 void add_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, bool is_data, int level,
              btrfs_delayed_ref_node node, bool new_extent) {
+  // Complete: the running transaction's delayed ref heads and refs only.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::delayed_refs()));
   auto& head = head_for(trans, bytenr, num_bytes, is_data, level);
   head.ref_mod += node.action;
   head.must_insert_reserved |= new_extent;
@@ -192,6 +197,9 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
 }
 
 uint64_t lookup_extent_info(btrfs_fs_info& fs_info, btrfs_transaction* cur_trans, uint64_t bytenr, uint64_t* flags) {
+  // Complete: reads the extent tree (tree_read_claim; a block not cached: read_tree_block's own scope) and
+  // the delayed ref heads (running_bytenr, ref_mod, flags_to_set); the wait is a primitive.
+  sched::FootprintScope scope(tree_read_claim().reads_from(fp::delayed_refs()));
   // The head is being run (mutex_lock(&head->mutex) in btrfs_lookup_extent_info): wait, then count.
   if (cur_trans && cur_trans->delayed_refs.running_bytenr == bytenr)
     fs_info.delayed_refs_wait.wait_event([&] { return cur_trans->delayed_refs.running_bytenr != bytenr; });
@@ -232,10 +240,12 @@ void btrfs_add_delayed_data_ref(btrfs_trans_handle& trans, uint64_t bytenr, uint
 
 void btrfs_set_disk_extent_flags(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t num_bytes, int level,
                                  uint64_t flags) {
+  sched::FootprintScope scope(sched::declared().writes_to(fp::delayed_refs()));  // complete: one head
   head_for(trans, bytenr, num_bytes, false, level).flags_to_set |= flags;
 }
 
 int check_ref_cleanup(btrfs_trans_handle& trans, uint64_t bytenr) {
+  sched::FootprintScope scope(sched::declared().writes_to(fp::delayed_refs()));  // complete: one head
   auto& heads = trans.transaction->delayed_refs.heads;
   auto it = heads.find(bytenr);
   if (it == heads.end()) return 0;
@@ -254,6 +264,11 @@ int check_ref_cleanup(btrfs_trans_handle& trans, uint64_t bytenr) {
 }
 
 int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
+  // Complete: the heads (DelayedRefs) and what running them touches: extent and csum tree modifications
+  // (modify_tree's tree_write_claim; the csum edit lock is its own object), btrfs_update_block_group (block
+  // groups, space info, dirty_bgs and pinned extents, unused_bgs); a message to the kernel log is followed
+  // by a finding that ends the execution in the same step.
+  sched::FootprintScope scope(tree_write_claim().writes_to(fp::unused_bgs()));
   btrfs_delayed_ref_root& delayed_refs = trans.transaction->delayed_refs;
   auto& heads = delayed_refs.heads;
   // Running refs modifies the extent tree, which queues refs for its own new blocks: with `all`, loop
@@ -270,6 +285,8 @@ int btrfs_run_delayed_refs(btrfs_trans_handle& trans, bool all) {
       delayed_refs.running_bytenr = bytenr;
       const int ret = run_one_head(trans, node.mapped());
       delayed_refs.running_bytenr = 0;
+      // has_waiters() reads the wait queue's list outside a primitive: the queue's object (instance 0).
+      sched::touch_lock(trans.fs_info->delayed_refs_wait.name(), 0, false);
       if (trans.fs_info->delayed_refs_wait.has_waiters()) trans.fs_info->delayed_refs_wait.wake_up();
       if (ret) return ret;
     }

@@ -23,9 +23,17 @@ btrfs_fs_info::btrfs_fs_info(const btrfs_fs_info& o)
     devices[id] = device_table[d->handle];
   }
   for (auto& [start, m] : o.mapping_tree) mapping_tree[start] = std::make_shared<map_lookup>(*m);
-  for (auto& [start, bg] : o.block_group_cache_tree)
+  // Per-object locks tell DPOR's footprints their instances apart (footprint.hpp lock_id): a group's
+  // lock by its start, a root's tree lock by its objectid. (Copies keep the instance; objects created
+  // during an execution set it where they are made.)
+  for (auto& [start, bg] : o.block_group_cache_tree) {
     block_group_cache_tree[start] = std::make_shared<btrfs_block_group_cache>(*bg);
-  for (auto& [id, r] : o.roots) roots[id] = std::make_shared<btrfs_root>(*r);
+    block_group_cache_tree[start]->lock.set_instance(start);
+  }
+  for (auto& [id, r] : o.roots) {
+    roots[id] = std::make_shared<btrfs_root>(*r);
+    roots[id]->lock.set_instance(id);
+  }
   for (const auto& t : o.trans_list) {
     trans_list.push_back(std::make_shared<btrfs_transaction>(*t));
     // Groups the cleaner removed (no longer in block_group_cache_tree): the clone's own copies.

@@ -4,6 +4,7 @@
 
 #include "model/block_group.hpp"
 #include "model/chunk_alloc.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
@@ -32,6 +33,7 @@ bool alloc_chunk_force(btrfs_fs_info& fs_info, btrfs_space_info& sinfo) {
 btrfs_space_info& btrfs_data_sinfo(btrfs_fs_info& fs_info) { return btrfs_find_space_info(fs_info, BTRFS_BLOCK_GROUP_DATA); }
 
 void btrfs_space_info_update_bytes_may_use(btrfs_fs_info&, btrfs_space_info& sinfo, int64_t bytes, const char* caller) {
+  sched::FootprintScope scope(sched::declared().writes_to(fp::space_info()));  // complete: one counter
   if (bytes < 0 && sinfo.bytes_may_use < uint64_t(-bytes)) {
     const uint64_t had = sinfo.bytes_may_use;
     sinfo.bytes_may_use = 0;
@@ -48,6 +50,8 @@ void btrfs_space_info_free_bytes_may_use(btrfs_fs_info& fs_info, btrfs_space_inf
 }
 
 int btrfs_reserve_data_bytes(btrfs_fs_info& fs_info, uint64_t bytes, btrfs_reserve_flush flush) {
+  // Complete for the fast path: the data space info's counters; the flush below is not declared.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::space_info()));
   btrfs_space_info& sinfo = btrfs_data_sinfo(fs_info);
   // __reserve_bytes: the check and the increment under space_info->lock, in the caller's step.
   if (data_space_fits(sinfo, bytes)) {
@@ -55,6 +59,8 @@ int btrfs_reserve_data_bytes(btrfs_fs_info& fs_info, uint64_t bytes, btrfs_reser
     return 0;
   }
   if (flush == btrfs_reserve_flush::no_flush) return -ENOSPC;
+  // Chunk allocation, commit: not declared.
+  sched::FootprintScope flushing(sched::Footprint{});
   // The ticket's wait for btrfs_async_reclaim_data_space, run here: chunks until the space is full...
   sched::point(sched::L("btrfs_async_reclaim_data_space({} bytes)", bytes));
   for (int i = 0; i < 64 && !sinfo.full; i++) {  // each pass adds a chunk or marks the space full

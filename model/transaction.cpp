@@ -1,6 +1,7 @@
 #include "model/transaction.hpp"
 
 #include <cerrno>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -12,7 +13,9 @@
 #include "model/data/ordered_data.hpp"
 #include "model/discard.hpp"
 #include "model/extent_io/extent_io.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
+#include "model/tree_footprints.hpp"
 #include "model/maint/balance_state.hpp"
 #include "model/maint/snapshot.hpp"
 #include "scheduler/footprint.hpp"
@@ -41,6 +44,10 @@ unsigned blocked_trans_types(trans_state state) {
 // (wait_current_trans, join_transaction) are one here: a state change between them only sends the
 // kernel back to wait_current_trans. -ENOENT: TRANS_ATTACH or TRANS_JOIN_NOSTART and no transaction runs.
 int start_transaction(btrfs_fs_info& fs_info, unsigned type, const char* what, btrfs_trans_handle* out) {
+  // Complete: running_transaction, trans_list, the transaction's state and writer counters,
+  // fs_info->generation, last_trans_committed, last_transid_started (all the Transaction object); the
+  // lock and the wait queue are their own objects; *out is the caller's handle.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::transaction()));
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
   sched::point(sched::L(what), sched::declared());
   for (;;) {  // bounded by the scheduler's step limit
@@ -347,6 +354,16 @@ void btrfs_create_pending_block_groups(btrfs_trans_handle& trans) {
 int btrfs_end_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   FSRACE_MODEL_CHECK(trans.transaction, "btrfs_end_transaction on an ended handle");
+  // Complete when the handle made no block groups: btrfs_trans_release_chunk_metadata (chunk_block_rsv and
+  // the space info: SpaceInfo; the transaction's chunk_bytes_reserved: Transaction; the wait queue is its
+  // own object), the writer counters (Transaction). Inserting new groups' items is not declared.
+  // btrfs_trans_release_chunk_metadata reads chunk_reserve_wait's list (has_waiters, no primitive): its object.
+  sched::FootprintScope scope(trans.new_bgs.empty()
+                                  ? sched::declared()
+                                        .writes_to(fp::transaction())
+                                        .writes_to(fp::space_info())
+                                        .reads_from(sched::lock_id(trans.transaction->chunk_reserve_wait.name()))
+                                  : sched::Footprint{});
   btrfs_create_pending_block_groups(trans);  // this handle's own new block groups
   btrfs_trans_release_chunk_metadata(trans);
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).
@@ -363,6 +380,37 @@ int btrfs_end_transaction(btrfs_trans_handle& trans) {
 int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   transaction_ptr cur = trans.transaction;
+  // From the commit's first point to the write-out's point. Complete (without -o flushoncommit, whose
+  // delalloc flush touches inodes: then undeclared): the transaction's state, lists, counters and
+  // fs_info->trans_list / running_transaction (Transaction; waits are primitives); delayed refs run
+  // (btrfs_run_delayed_refs' claim) and read (commit_work_left); the tree updates of
+  // write_dirty_block_groups and update_root_items (tree_write_claim; root items, dirty and force_cow
+  // flags: every Tree; dirty_bgs, bg->dirty: Transaction, BlockGroup); new block groups' items and
+  // pending snapshots run undeclared (below); btrfs_scrub_pause (Scrub, own scope); switch_commit_roots sets
+  // every root's commit root (Tree), last_reloc_trans (read by send and relocation) after reading
+  // fs_info->flags; the super block's sys_chunk_array copy from the chunk mappings (ChunkMap);
+  // btrfs_commit_device_sizes (Device); btrfs_trans_release_chunk_metadata (SpaceInfo, Transaction,
+  // chunk_reserve_wait's list); the UNBLOCKED section (Transaction). has_waiters() reads of
+  // delayed_refs_wait and chunk_reserve_wait are claimed by their objects.
+  std::optional<sched::FootprintScope> commit_scope;
+  commit_scope.emplace(btrfs_test_opt_flushoncommit(fs_info)
+                           ? sched::Footprint{}
+                           : tree_write_claim()
+                                 .writes_to(fp::unused_bgs())
+                                 .writes_to(fp::scrub())
+                                 .writes_to(fp::relocation())
+                                 .writes_to(fp::send())
+                                 .reads_from(fp::balance())
+                                 .writes_to(fp::chunk_map())
+                                 .touch_kind(sched::ObjectKind::Device)
+                                 .reads_from(sched::lock_id(cur->chunk_reserve_wait.name()))
+                                 .reads_from(sched::lock_id(fs_info.delayed_refs_wait.name())));
+  // btrfs_create_pending_block_groups with new groups (chunk items, dev extents) is not declared.
+  auto create_pending_block_groups = [&] {
+    std::optional<sched::FootprintScope> undeclared;
+    if (!trans.new_bgs.empty()) undeclared.emplace(sched::Footprint{});
+    btrfs_create_pending_block_groups(trans);
+  };
   sched::point(sched::L("btrfs_commit_transaction(transid {})", trans.transid));
   // BTRFS_DELAYED_REFS_FLUSHING: the first committer makes a pass over the delayed refs queued so far.
   if (!cur->delayed_refs_flushing) {
@@ -373,11 +421,13 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
       return ret;
     }
   }
-  btrfs_create_pending_block_groups(trans);
+  create_pending_block_groups();
   // BTRFS_TRANS_DIRTY_BG_RUN, set under ro_block_group_mutex by the first committer: from here
   // btrfs_inc_block_group_ro backs off and waits for this commit (btrfs_start_dirty_block_groups is not
   // modelled separately).
   if (!cur->dirty_bg_run) {
+    // The step from the lock's point to the unlock's: the transaction's flag only (Transaction).
+    sched::FootprintScope scope(sched::declared().writes_to(fp::transaction()));
     fs_info.ro_block_group_mutex.lock();
     cur->dirty_bg_run = true;
     fs_info.ro_block_group_mutex.unlock();
@@ -415,7 +465,11 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   if (cur->num_writers != 1) fs_info.writers_wait.wait_event([&] { return cur->num_writers == 1; });
   // The critical section: no other handle, none can start (reloc_mutex is not taken: no modelled
   // path contends for it).
-  create_pending_snapshots(trans);
+  {
+    std::optional<sched::FootprintScope> undeclared;  // creating snapshots is not declared
+    if (!cur->pending_snapshots.empty()) undeclared.emplace(sched::Footprint{});
+    create_pending_snapshots(trans);
+  }
   int ret = btrfs_run_delayed_refs(trans);
   if (ret) return ret;
   // commit_fs_roots clears BTRFS_ROOT_FORCE_COW; commit_cowonly_roots runs what is left until the
@@ -423,7 +477,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   for (auto& [id, root] : fs_info.roots) root->force_cow = false;
   for (int round = 0; commit_work_left(trans); ++round) {
     FSRACE_MODEL_CHECK(round < 64, "transaction commit does not converge");
-    btrfs_create_pending_block_groups(trans);
+    create_pending_block_groups();
     ret = btrfs_run_delayed_refs(trans);
     if (ret) return ret;
     write_dirty_block_groups(trans);
@@ -460,13 +514,27 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.trans_lock.unlock();
   fs_info.transaction_wait.wake_up();
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
+  commit_scope.reset();  // the write-out (bios, extent buffer writeback) is not declared
   write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   cur->state = trans_state::super_committed;
   if (cur->super_committed_waiters) fs_info.commit_wait.wake_up();  // wake_up(&cur_trans->commit_wait)
+  // From btrfs_finish_extent_commit's point to the end. Complete: unpin_extents (fs_info->pinned_extents:
+  // Transaction and BlockGroup as btrfs_update_block_group claims them; the groups' pinned bytes and free
+  // space; the space infos' counters), last_trans_committed, the state and trans_list (Transaction); the
+  // trans handle's reference; btrfs_scrub_continue (own scope). Discards (-o discard, the cleaner's
+  // deleted_bgs) run undeclared.
+  sched::FootprintScope finish_scope(sched::declared()
+                                         .touch_kind(sched::ObjectKind::BlockGroup)
+                                         .writes_to(fp::space_info())
+                                         .writes_to(fp::transaction()));
   sched::point(sched::L("btrfs_finish_extent_commit(transid {})", cur->transid));
-  unpin_extents(fs_info, cur->transid);
-  discard_deleted_bgs(fs_info, *cur);
+  {
+    std::optional<sched::FootprintScope> undeclared;
+    if (btrfs_test_opt_discard_sync(fs_info) || !cur->deleted_bgs.empty()) undeclared.emplace(sched::Footprint{});
+    unpin_extents(fs_info, cur->transid);
+    discard_deleted_bgs(fs_info, *cur);
+  }
   fs_info.last_trans_committed = cur->transid;
   // TRANS_STATE_COMPLETED and list_del_init from trans_list (the kernel's spin on trans_lock between
   // the two is one step here).
@@ -495,6 +563,9 @@ int btrfs_commit_attached(btrfs_fs_info& fs_info) {
 }
 
 void btrfs_scrub_pause(btrfs_fs_info& fs_info) {
+  // Complete: the scrub pause counters (scrub_pause_req, scrubs_paused, scrubs_running: Scrub); the lock and
+  // the wait queue are their own objects.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::scrub()));
   fs_info.scrub_lock.lock();
   fs_info.scrub_pause_req++;
   while (fs_info.scrubs_paused != fs_info.scrubs_running) {
@@ -506,6 +577,7 @@ void btrfs_scrub_pause(btrfs_fs_info& fs_info) {
 }
 
 void btrfs_scrub_continue(btrfs_fs_info& fs_info) {
+  sched::FootprintScope scope(sched::declared().writes_to(fp::scrub()));  // complete: as btrfs_scrub_pause
   fs_info.scrub_lock.lock();
   fs_info.scrub_pause_req--;
   fs_info.scrub_lock.unlock();

@@ -6,6 +6,7 @@
 #include "model/ctree.hpp"
 #include "model/data/btrfs_inode.hpp"
 #include "model/delayed_ref.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
@@ -257,6 +258,8 @@ bool btrfs_cross_ref_exist(btrfs_fs_info& fs_info, uint64_t root, uint64_t ino, 
 }
 
 bool btrfs_extent_readonly(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  // Complete: the group cache and the group's ro flag.
+  sched::FootprintScope scope(sched::declared().touch_kind(sched::ObjectKind::BlockGroup, false));
   block_group_ptr bg = btrfs_lookup_block_group(fs_info, bytenr);
   return !bg || bg->ro != 0;
 }

@@ -4,8 +4,10 @@
 
 #include "model/data/csum.hpp"
 #include "model/fs_info.hpp"
+#include "model/tree_footprints.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
+#include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
 namespace {
@@ -20,6 +22,8 @@ struct csum_item_ref {
 
 // Csum items overlapping [start, end), in order.
 std::vector<csum_item_ref> csum_items_in(btrfs_fs_info& fs_info, uint64_t start, uint64_t end) {
+  // Complete: reads the csum tree's current root and cached blocks (tree_read_claim; misses: read_tree_block's scope).
+  sched::FootprintScope scope(tree_read_claim());
   std::vector<csum_item_ref> out;
   const uint64_t span = uint64_t(MAX_CSUMS_PER_ITEM) * kSector;
   const uint64_t from = start >= span ? start - span + kSector : 0;
@@ -87,15 +91,23 @@ btrfs_ordered_sum btrfs_csum_one_bio(uint64_t bytenr, std::span<const uint8_t> d
 
 int btrfs_csum_file_blocks(btrfs_trans_handle& trans, const btrfs_ordered_sum& sums) {
   if (sums.sums.empty()) return 0;
+  // Complete: csum tree reads and modifications (tree_write_claim covers modify_tree's); the kernel log
+  // message runs undeclared.
+  sched::FootprintScope scope(tree_write_claim());
   const uint64_t end = sums.bytenr + sums.sums.size() * kSector;
   if (csum_exist_in_range(*trans.fs_info, sums.bytenr, end - sums.bytenr)) {
-    trans.fs_info->log(fmt::format("BTRFS warning: stale data checksums in [{}, {}) replaced", sums.bytenr, end));
+    {
+      sched::FootprintScope undeclared(sched::Footprint{});  // the kernel log: no object names it
+      trans.fs_info->log(fmt::format("BTRFS warning: stale data checksums in [{}, {}) replaced", sums.bytenr, end));
+    }
     if (int ret = btrfs_del_csums(trans, sums.bytenr, end - sums.bytenr)) return ret;
   }
   return insert_csums(trans, sums.bytenr, sums.sums.data(), sums.sums.size());
 }
 
 int btrfs_del_csums(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t len) {
+  // Complete: csum tree reads and modifications (tree_write_claim); csum_edit_lock is its own object.
+  sched::FootprintScope scope(tree_write_claim());
   // An edit takes several tree operations here (one leaf-locked edit in the kernel): edits that may
   // touch the same item are serialised, and the items are looked up under that lock.
   btrfs_fs_info& fs_info = *trans.fs_info;

@@ -91,3 +91,11 @@ TEST_CASE("dpor equivalence: relocation-vs-dio-reserve fixes off, one preemption
           "[.][dpor_equivalence_slow][dpor_dio_reserve_off]") {
   check_same_outcomes("relocation-vs-dio-reserve", false, 1);
 }
+
+// The shared core's footprints (ctree, transaction, delayed refs, block groups, space info): the bound-1
+// spaces of the two relocation scenarios, fixes on and off.
+TEST_CASE("dpor equivalence: relocation scenarios, one preemption, fixes on and off (slow)",
+          "[.][dpor_equivalence_slow][fp_core]") {
+  for (const char* name : {"relocation-vs-nocow-write", "relocation-vs-dio-reserve"})
+    for (bool on : {true, false}) check_same_outcomes(name, on, 1);
+}
