@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,6 +31,8 @@
 
 namespace fsrace::model {
 namespace {
+
+using sched::FootprintScope;
 
 constexpr size_t MAX_EXTENTS = 128;  // extents per cluster (relocation.c)
 
@@ -76,10 +79,17 @@ int relocate_data_extent(btrfs_fs_info& fs_info, reloc_control& rc, uint64_t byt
 }
 
 int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
+  // Own code: the cluster and rc.data_extents (Relocation), the data reloc inode's pages (its Inode);
+  // the prealloc and the reads open their own scopes below.
+  FootprintScope scope(sched::declared().writes_to(fp::relocation()).writes_to(fp::inode(rc.data_inode)));
   file_extent_cluster cluster = std::move(rc.cluster);
   rc.cluster = {};
   if (cluster.boundary.empty()) return 0;
   sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
+  // The data space reservation may flush delalloc and wait for ordered extents (btrfs_reserve_data_bytes
+  // with flush_data), btrfs_reserve_extent runs find_free_extent and may allocate a chunk: undeclared.
+  std::optional<FootprintScope> prealloc;
+  prealloc.emplace(reloc_fp::everything());
   // prealloc_file_extent_cluster: one data reservation for the cluster (btrfs_alloc_data_chunk_ondemand),
   // then one prealloc extent per old extent, outside the read-only group; what was not preallocated is
   // given back (btrfs_free_reserved_data_space_noquota).
@@ -103,7 +113,21 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
                   ins.objectid, rc.block_group);
     de.new_bytenr = ins.objectid;
   }
+  prealloc.reset();
   // The pages of the reloc inode are read from the old location, then marked delalloc and dirty.
+  // btrfs_read_sync (bio.cpp): btrfs_submit_bio maps the bio (btrfs_map_block: the chunk map, devices'
+  // state, dev_replace's state under its rwsem, "unable to find logical" messages), spawns the endio
+  // fiber, which reads the device contents in its own step, and waits on the bio's completion (a
+  // primitive); then rc.data_extents, the reloc inode's pages, the error message, the cancel requests
+  // (Balance, Relocation); statistics only ever incremented (read after the execution: commute).
+  FootprintScope read(sched::declared()
+                          .writes_to(fp::relocation())
+                          .writes_to(fp::inode(rc.data_inode))
+                          .reads_from(fp::chunk_map())
+                          .touch_kind(sched::ObjectKind::Device, false)
+                          .reads_from(fp::replace())
+                          .reads_from(fp::balance())
+                          .writes_to(reloc_fp::kernel_log()));
   for (uint64_t bytenr : cluster.boundary) {
     reloc_data_extent& de = rc.data_extents.at(bytenr);
     std::vector<uint8_t> buf;
@@ -121,6 +145,11 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
 
 int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
   sched::point(sched::L("btrfs_wait_ordered_range(data reloc inode {})", rc.data_inode));
+  // The reloc inode's pages (its Inode) and rc.data_extents, written with btrfs_write_sync (mapping as in
+  // relocate_file_extent_cluster, the device write in the endio fiber), then the checksums cloned into
+  // the csum tree under a joined transaction (tree modification): wide, plus the reloc inode.
+  sched::Footprint claim = reloc_fp::wide();
+  FootprintScope scope(claim.writes_to(fp::inode(rc.data_inode)));
   for (auto& [old_bytenr, de] : rc.data_extents) {
     if (de.written || !de.pages) continue;
     // Writeback into the prealloc extent (nocow), then btrfs_finish_ordered_io of the reloc inode.
