@@ -115,19 +115,16 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   }
   prealloc.reset();
   // The pages of the reloc inode are read from the old location, then marked delalloc and dirty.
-  // btrfs_read_sync (bio.cpp): btrfs_submit_bio maps the bio (btrfs_map_block: the chunk map, devices'
-  // state, dev_replace's state under its rwsem, "unable to find logical" messages), spawns the endio
+  // btrfs_read_sync (bio.cpp): btrfs_submit_bio maps the bio (reloc_fp::map_block), spawns the endio
   // fiber, which reads the device contents in its own step, and waits on the bio's completion (a
   // primitive); then rc.data_extents, the reloc inode's pages, the error message, the cancel requests
   // (Balance, Relocation); statistics only ever incremented (read after the execution: commute).
-  FootprintScope read(sched::declared()
-                          .writes_to(fp::relocation())
-                          .writes_to(fp::inode(rc.data_inode))
-                          .reads_from(fp::chunk_map())
-                          .touch_kind(sched::ObjectKind::Device, false)
-                          .reads_from(fp::replace())
-                          .reads_from(fp::balance())
-                          .writes_to(reloc_fp::kernel_log()));
+  sched::Footprint read_claim = sched::declared()
+                                   .writes_to(fp::relocation())
+                                   .writes_to(fp::inode(rc.data_inode))
+                                   .reads_from(fp::balance())
+                                   .writes_to(reloc_fp::kernel_log());
+  FootprintScope read(reloc_fp::map_block(read_claim));
   for (uint64_t bytenr : cluster.boundary) {
     reloc_data_extent& de = rc.data_extents.at(bytenr);
     std::vector<uint8_t> buf;

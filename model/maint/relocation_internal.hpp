@@ -28,15 +28,22 @@ inline sched::Footprint wide() {
   f.writes = sched::kAllObjects & ~sched::kind_mask(ObjectKind::Inode) & ~sched::kind_mask(ObjectKind::Oracle);
   return f;
 }
+/// btrfs_map_block (volumes.cpp, no scope): the chunk map, the stripes' devices (state, place on the
+/// list), dev_replace's state, and dev_replace->rwsem's state peeked without a primitive when nobody holds
+/// or waits for it (dev_replace_read_lock): that rwsem's own object, read; "unable to find logical" (log).
+inline sched::Footprint& map_block(sched::Footprint& f) {
+  f.reads_from(fp::chunk_map()).touch_kind(ObjectKind::Device, false).reads_from(fp::replace());
+  f.reads_from(sched::lock_id("dev_replace->rwsem")).writes_to(kernel_log());
+  return f;
+}
 /// Reading the tree `root` (btrfs_for_each_item, btrfs_search_slot on the current or commit root):
 /// read_tree_block of a block not cached maps it (chunk map, devices), reads its device contents (any
 /// device, metadata chunks), verifies it, puts it in buffer_radix (the tree's cached blocks: written) and
-/// logs on a bad block. A bytenr freed by one tree and reused by another is read as its new content
+/// logs on a bad block (map_block's claim covers the log). A bytenr freed by one tree and reused by another is read as its new content
 /// (ctree.hpp btrfs_path): every tree is read.
 inline sched::Footprint& read_tree(sched::Footprint& f, uint64_t root) {
-  f.writes_to(fp::tree(root)).touch_kind(ObjectKind::Tree, false).reads_from(fp::chunk_map());
-  f.touch_kind(ObjectKind::Device, false).touch_kind(ObjectKind::DeviceData, false).writes_to(kernel_log());
-  return f;
+  f.writes_to(fp::tree(root)).touch_kind(ObjectKind::Tree, false).touch_kind(ObjectKind::DeviceData, false);
+  return map_block(f);  // btrfs_num_copies and btrfs_map_block of each mirror
 }
 /// btrfs_start_transaction / btrfs_join_transaction (transaction.cpp start_transaction): trans_lock
 /// section on running_transaction, trans_list, the new transaction's transid (fs_info->generation,
