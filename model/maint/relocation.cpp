@@ -142,14 +142,7 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
       relocate_tree_block(trans, rc, key.objectid, tree_block_level(fs_info, key), ei);
     } else if (rc.stage == UPDATE_DATA_PTRS) {
       locked_file_range range;
-      replace_result replaced;
-      {
-        // Back reference walks, file extent lookups, inode extent locks, item updates, delayed refs: not
-        // narrowed yet.
-        FootprintScope update(reloc_fp::everything());
-        replaced = replace_file_extents(trans, rc, key.objectid, ei, &range);
-      }
-      switch (replaced) {
+      switch (replace_file_extents(trans, rc, key.objectid, ei, &range)) {  // opens its own scopes
         case replace_result::replaced:
           break;
         case replace_result::unreferenced:
@@ -173,10 +166,7 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
     // The kernel skips a file extent whose range is locked and finds the extent again in a later pass;
     // the model waits for the writer (without a handle) so that the retry makes progress under any
     // schedule, PCT's strict priorities included.
-    if (busy) {
-      FootprintScope wait(reloc_fp::everything());  // btrfs_iget and lock_extent of another inode
-      wait_file_range_unlocked(fs_info, *busy);
-    }
+    if (busy) wait_file_range_unlocked(fs_info, *busy);  // opens its own scope
     if (rc.stage == MOVE_DATA_EXTENTS && data) {
       rc.found_file_extent = true;
       ret = relocate_data_extent(fs_info, rc, key.objectid, key.offset);

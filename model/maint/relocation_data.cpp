@@ -164,6 +164,9 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
 replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr,
                                     const btrfs_extent_item& ei, locked_file_range* busy) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  // rc.data_extents (Relocation); btrfs_data_ref_owners (backref.cpp: extent tree and shared leaves
+  // read), get_fs_root, the abort: wide (no inode or oracle state). Each file's part opens its scope below.
+  FootprintScope scope(reloc_fp::wide());
   // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one (the reloc inode's file extent
   // at bytenr - group start).
   auto found = rc.data_extents.find(bytenr);
@@ -174,6 +177,12 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
     btrfs_root* root = fs_info.get_fs_root(ref.root);
     if (!root) continue;
     sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.ino));
+    // The file's part: btrfs_iget (its slot of the inode cache), try_lock_extent / unlock_extent on its
+    // io tree (waking its waiters), items_lock (a primitive), the fs tree's file extent items read and
+    // updated (btrfs_lookup_file_extents, btrfs_lookup_item, btrfs_update_item: tree COW, block allocation),
+    // delayed data refs, the abort: wide, plus the inode.
+    sched::Footprint file_claim = reloc_fp::wide();
+    FootprintScope file(file_claim.writes_to(fp::inode(ref.ino)));
     btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.ino);
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.ino, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
@@ -223,6 +232,9 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
 }
 
 void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range) {
+  // btrfs_iget (the inode cache's slot of this inode), lock_extent (wait_until on the io tree's waiters)
+  // and unlock_extent on its io tree: the inode's state only.
+  FootprintScope scope(sched::touching(fp::inode(range.ino)));
   btrfs_inode* inode = btrfs_iget(fs_info, range.root, range.ino);
   if (!inode) return;
   lock_extent(fs_info, *inode, range.start, range.end);
