@@ -9,6 +9,7 @@
 #include "model/ctree.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/relocation.hpp"
+#include "model/maint/relocation_internal.hpp"
 #include "model/transaction.hpp"
 #include "model/volumes.hpp"
 #include "scheduler/finding.hpp"
@@ -16,6 +17,8 @@
 
 namespace fsrace::model {
 namespace {
+
+using sched::FootprintScope;
 
 constexpr uint64_t kMaxChunks = 1u << 16;
 
@@ -34,6 +37,9 @@ struct chunk_ref {
 // The chunk item with the largest offset below `before` (the kernel's backwards chunk tree search).
 std::optional<chunk_ref> chunk_before(btrfs_fs_info& fs_info, uint64_t before) {
   sched::point(sched::L("btrfs_search_slot(chunk root, offset < {})", before));
+  // Reads the chunk tree (btrfs_for_each_item: ctree.cpp, no scope of its own; reloc_fp::read_tree).
+  sched::Footprint claim = sched::declared();
+  FootprintScope scope(reloc_fp::read_tree(claim, BTRFS_CHUNK_TREE_OBJECTID));
   std::optional<chunk_ref> found;
   btrfs_for_each_item(fs_info, fs_info.chunk_root(), {BTRFS_FIRST_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, 0},
                       [&](const btrfs_item& it) {
@@ -58,6 +64,9 @@ bool should_balance_chunk(btrfs_fs_info& fs_info, btrfs_balance_control& bctl, c
     args = &bctl.meta;
   }
   if (!args) return false;
+  // Reads the balance control (the caller's) and, for the usage filter, a block group found in the cache
+  // tree (btrfs_lookup_block_group: reads the tree of groups, any group's start and length).
+  FootprintScope scope(sched::declared().reads_from(fp::balance()).touch_kind(sched::ObjectKind::BlockGroup, false));
   if (args->usage >= 0) {  // chunk_usage_filter
     block_group_ptr bg = btrfs_lookup_block_group(fs_info, chunk.offset);
     if (!bg) return false;
@@ -75,6 +84,9 @@ bool should_balance_chunk(btrfs_fs_info& fs_info, btrfs_balance_control& bctl, c
 // __btrfs_balance: the chunks from the highest offset down; new chunks (above the cursor) are not
 // revisited. Before each chunk it looks at balance_pause_req / balance_cancel_req (-ECANCELED).
 int __btrfs_balance(btrfs_fs_info& fs_info) {
+  // Own code: balance_ctl and its stats, the pause/cancel requests (Balance), the enospc message (log);
+  // reclaim_bgs_lock is a primitive; chunk_before, should_balance_chunk, btrfs_relocate_chunk open scopes.
+  FootprintScope scope(sched::declared().writes_to(fp::balance()).writes_to(reloc_fp::kernel_log()));
   btrfs_balance_control& bctl = *fs_info.balance_ctl;
   std::map<uint64_t, uint64_t> taken_per_type;
   uint64_t cursor = ~0ull;
@@ -132,6 +144,8 @@ void update_balance_args(btrfs_balance_control& bctl) {
 // btrfs_exclop_start(BTRFS_EXCLOP_BALANCE): test and set in one step (under super_lock).
 bool btrfs_exclop_start_balance(btrfs_fs_info& fs_info) {
   sched::point(sched::L("btrfs_exclop_start(balance)"));
+  // BTRFS_FS_EXCL_OP: the exclusive operation state (Balance, model/footprints.hpp).
+  FootprintScope scope(sched::touching(fp::balance()));
   if (fs_info.flags & BTRFS_FS_EXCL_OP) return false;
   fs_info.flags |= BTRFS_FS_EXCL_OP;
   return true;
@@ -142,6 +156,8 @@ bool btrfs_exclop_start_balance(btrfs_fs_info& fs_info) {
 // meanwhile finds balance_ctl gone reports another exclusive operation either way.
 void btrfs_exclop_finish_balance(btrfs_fs_info& fs_info) {
   sched::point(sched::L("btrfs_exclop_finish(balance)"));
+  // BTRFS_FS_EXCL_OP and the paused state: the exclusive operation state (Balance).
+  FootprintScope scope(sched::touching(fp::balance()));
   fs_info.flags &= ~BTRFS_FS_EXCL_OP;
   fs_info.exclop_balance_paused = false;
 }
@@ -149,6 +165,8 @@ void btrfs_exclop_finish_balance(btrfs_fs_info& fs_info) {
 // btrfs_try_lock_balance (ioctl.c): 0 with balance_mutex held, `excl_acquired` telling whether this
 // thread took the exclusive operation (false: a paused balance holds it), or an error without it.
 int btrfs_try_lock_balance(btrfs_fs_info& fs_info, bool& excl_acquired) {
+  // balance_ctl and BTRFS_FS_BALANCE_RUNNING (Balance); balance_mutex is a primitive; exclop start has a scope.
+  FootprintScope scope(sched::declared().reads_from(fp::balance()));
   excl_acquired = false;
   for (;;) {
     if (btrfs_exclop_start_balance(fs_info)) {
@@ -181,6 +199,15 @@ bool balance_need_close(const btrfs_fs_info& fs_info) {
 // btrfs_balance proper, entered with balance_mutex held and the exclusive operation taken (or handed
 // over by the paused balance); returns with balance_mutex released.
 int btrfs_balance_locked(btrfs_fs_info& fs_info, const btrfs_balance_control& bctl_in) {
+  // Own code: pause/cancel requests, balance_ctl, BTRFS_FS_BALANCE_RUNNING (Balance), send_in_progress
+  // (Send, read), messages (log), balance_wait_q's waiters (its own object, read); balance_mutex and the
+  // wake-up are primitives; __btrfs_balance and exclop finish open scopes; reset_balance_state: balance_ctl.
+  FootprintScope scope(sched::declared()
+                           .writes_to(fp::balance())
+                           .reads_from(fp::send())
+                           .reads_from(fp::relocation())  // btrfs_should_cancel_balance: reloc_cancel_req
+                           .writes_to(reloc_fp::kernel_log())
+                           .reads_from(sched::lock_id(fs_info.balance_wait_q.name())));
   const bool resume = bctl_in.flags & BTRFS_BALANCE_RESUME;
   int ret = 0;
   if (fs_info.balance_pause_req || btrfs_should_cancel_balance(fs_info)) {
@@ -239,6 +266,15 @@ int btrfs_balance_locked(btrfs_fs_info& fs_info, const btrfs_balance_control& bc
 }  // namespace
 
 int btrfs_relocate_chunk(btrfs_fs_info& fs_info, uint64_t chunk_offset) {
+  // Own code: BTRFS_FS_RELOC_RUNNING (Relocation), send_in_progress (Send, read), the message (log);
+  // btrfs_scrub_pause/continue (transaction.cpp, no scope): scrub_pause_req, scrubs_paused/running (Scrub)
+  // under scrub_lock and scrub_pause_wait (primitives); btrfs_relocate_block_group opens its scope; the
+  // chunk removal below has its own.
+  FootprintScope scope(sched::declared()
+                           .writes_to(fp::relocation())
+                           .reads_from(fp::send())
+                           .writes_to(fp::scrub())
+                           .writes_to(reloc_fp::kernel_log()));
   // reloc_chunk_start
   if (send_check_in_relocation(fs_info)) {
     fs_info.send_reloc_lock.lock();
@@ -266,7 +302,11 @@ int btrfs_relocate_chunk(btrfs_fs_info& fs_info, uint64_t chunk_offset) {
     fs_info.flags &= ~BTRFS_FS_RELOC_RUNNING;
   }
   if (ret) return ret;
-  // step two: delete the device extents and the chunk tree entries
+  // step two: delete the device extents and the chunk tree entries: start/end transaction, btrfs_remove_chunk
+  // (chunk_remove.cpp: chunk, device and extent tree items, the chunk map, devices' bytes_used and update
+  // list, space infos, the block group's removal from the cache tree, its space info and the transaction's
+  // dirty list; aborts): wide (none of it reaches an inode or the oracle).
+  FootprintScope remove(reloc_fp::wide());
   auto trans = btrfs_start_transaction(fs_info);
   ret = btrfs_remove_chunk(trans, chunk_offset);
   btrfs_end_transaction(trans);
@@ -274,6 +314,9 @@ int btrfs_relocate_chunk(btrfs_fs_info& fs_info, uint64_t chunk_offset) {
 }
 
 int btrfs_balance(btrfs_fs_info& fs_info, const btrfs_balance_control& bargs) {
+  // Own code: balance_ctl, its flags, the paused exclusive operation (Balance); balance_mutex is a
+  // primitive; btrfs_try_lock_balance, exclop finish and btrfs_balance_locked open scopes.
+  FootprintScope scope(sched::touching(fp::balance()));
   const bool resume = bargs.flags & BTRFS_BALANCE_RESUME;
   if (!resume && !(bargs.flags & (BTRFS_BALANCE_DATA | BTRFS_BALANCE_METADATA | BTRFS_BALANCE_SYSTEM))) return -EINVAL;
   // btrfs_ioctl_balance: exclusive operations (balance, device add/remove/replace/resize) exclude

@@ -25,6 +25,8 @@
 namespace fsrace::model {
 namespace {
 
+using sched::FootprintScope;
+
 constexpr int kMaxPasses = 32;                   // a group empties in a handful of passes
 constexpr uint64_t kMaxExtentsPerPass = 1u << 20;
 
@@ -37,8 +39,19 @@ int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.processed_blocks.clear();
   rc.found_sample.clear();
   rc.create_reloc_tree = true;
+  // The commit runs delayed refs, writes every dirty tree and block group, may flush delalloc: undeclared.
+  FootprintScope scope(reloc_fp::everything());
   auto trans = btrfs_join_transaction(fs_info);
   return btrfs_commit_transaction(trans);
+}
+
+// btrfs_end_transaction of a handle (transaction.cpp, no scope): with no new block groups to insert and
+// no chunk space reserved, it only drops num_writers under trans_lock (Transaction) and wakes writers_wait
+// (a primitive); otherwise it inserts chunk, device extent and block group items (wide).
+void end_transaction(btrfs_trans_handle& trans) {
+  FootprintScope scope(trans.new_bgs.empty() && !trans.chunk_bytes_reserved ? reloc_fp::start_transaction()
+                                                                              : reloc_fp::wide());
+  btrfs_end_transaction(trans);
 }
 
 // find_next_extent: the next extent item of the group in the extent tree's commit root, from
@@ -46,6 +59,10 @@ int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
 // transaction handle, so the commit root cannot be switched and freed under the search.
 // 0 found, 1 none left, <0 error.
 int find_next_extent(btrfs_fs_info& fs_info, reloc_control& rc, btrfs_key& key_out, btrfs_extent_item& ei_out) {
+  // Reads the extent tree's commit root (btrfs_search_slot, btrfs_next_leaf, btrfs_path_block: ctree.cpp,
+  // no scope) and this relocation's cursor and processed blocks (Relocation).
+  sched::Footprint claim = sched::touching(fp::relocation());
+  FootprintScope scope(reloc_fp::read_tree(claim, BTRFS_EXTENT_TREE_OBJECTID));
   const uint64_t last = rc.block_group + rc.length;
   for (uint64_t restarts = 0; restarts < kMaxExtentsPerPass; ++restarts) {
     if (rc.search_start >= last) return 1;
@@ -93,16 +110,24 @@ int tree_block_level(btrfs_fs_info& fs_info, const btrfs_key& key) {
 
 // relocate_block_group: one pass over the group.
 int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
+  // Own code: rc (Relocation); btrfs_should_cancel_balance reads the cancel requests (Balance,
+  // Relocation); skipped-extent statistics only ever incremented (read after the execution: commute).
+  // Every callee below runs in a scope of its own.
+  FootprintScope scope(sched::declared().writes_to(fp::relocation()).reads_from(fp::balance()));
   int err = prepare_to_relocate(fs_info, rc);
   if (err) return err;
   for (uint64_t n = 0;; ++n) {
     FSRACE_MODEL_CHECK(n < kMaxExtentsPerPass, "relocate_block_group: runaway pass over bg {}", rc.block_group);
-    auto trans = btrfs_start_transaction(fs_info);
+    btrfs_trans_handle trans;
+    {
+      FootprintScope start(reloc_fp::start_transaction());
+      trans = btrfs_start_transaction(fs_info);
+    }
     btrfs_key key;
     btrfs_extent_item ei;
     int ret = find_next_extent(fs_info, rc, key, ei);
     if (ret != 0) {
-      btrfs_end_transaction(trans);
+      end_transaction(trans);
       if (ret < 0) err = ret;
       break;
     }
@@ -111,10 +136,13 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
     bool counted = true;
     std::optional<locked_file_range> busy;
     if (tree) {
+      // read_tree_block of a block of any tree, then COW searches in every tree reaching it (wide: no
+      // inode or oracle state is touched by tree COW).
+      FootprintScope cow(reloc_fp::wide());
       relocate_tree_block(trans, rc, key.objectid, tree_block_level(fs_info, key), ei);
     } else if (rc.stage == UPDATE_DATA_PTRS) {
       locked_file_range range;
-      switch (replace_file_extents(trans, rc, key.objectid, ei, &range)) {
+      switch (replace_file_extents(trans, rc, key.objectid, ei, &range)) {  // opens its own scopes
         case replace_result::replaced:
           break;
         case replace_result::unreferenced:
@@ -134,11 +162,11 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
       rc.extents_found++;
       if (rc.found_sample.size() < 8) rc.found_sample.push_back(key.objectid);
     }
-    btrfs_end_transaction(trans);
+    end_transaction(trans);
     // The kernel skips a file extent whose range is locked and finds the extent again in a later pass;
     // the model waits for the writer (without a handle) so that the retry makes progress under any
     // schedule, PCT's strict priorities included.
-    if (busy) wait_file_range_unlocked(fs_info, *busy);
+    if (busy) wait_file_range_unlocked(fs_info, *busy);  // opens its own scope
     if (rc.stage == MOVE_DATA_EXTENTS && data) {
       rc.found_file_extent = true;
       ret = relocate_data_extent(fs_info, rc, key.objectid, key.offset);
@@ -154,7 +182,8 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
   }
   if (!err) err = relocate_file_extent_cluster(fs_info, rc);
   rc.create_reloc_tree = false;
-  // "get rid of pinned extents": what this pass freed is unpinned by the commit.
+  // "get rid of pinned extents": what this pass freed is unpinned by the commit (undeclared, as above).
+  FootprintScope commit(reloc_fp::everything());
   auto trans = btrfs_join_transaction(fs_info);
   reloc_add_data_inode_refs(trans, rc);
   const int ret = btrfs_commit_transaction(trans);
@@ -164,11 +193,30 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
 }  // namespace
 
 int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
-  block_group_ptr bg = btrfs_lookup_block_group(fs_info, group_start);
+  block_group_ptr bg;
+  {
+    // btrfs_lookup_block_group reads the cache tree of groups (any group's start and length).
+    FootprintScope lookup(sched::declared().touch_kind(sched::ObjectKind::BlockGroup, false));
+    bg = btrfs_lookup_block_group(fs_info, group_start);
+  }
   if (!bg || bg->start != group_start) return -ENOENT;
+  // Own code: reloc_ctl (Relocation), the messages (log), the group's counters in the WARNs (read);
+  // statistics counters are only ever incremented (read after the execution: commute). Callees open
+  // their own scopes below.
+  FootprintScope scope(sched::declared()
+                           .writes_to(fp::relocation())
+                           .writes_to(reloc_fp::kernel_log())
+                           .reads_from(fp::block_group(bg->start)));
   FSRACE_MODEL_CHECK(!fs_info.reloc_ctl, "relocation of bg {} while bg {} is being relocated", group_start,
                 fs_info.reloc_ctl ? fs_info.reloc_ctl->block_group : 0);
-  if (int ret = btrfs_inc_block_group_ro(fs_info, *bg, true)) return ret;  // with chunk preallocation
+  {
+    // btrfs_inc_block_group_ro (block_group.cpp, no scope): join/end transaction and wait_for_commit
+    // (Transaction), dirty_bg_run, a forced chunk allocation when the profile changes or on -ENOSPC
+    // (chunk map, devices, trees, block groups, space info), the group's ro and space_info's
+    // bytes_readonly, check_system_chunk: wide (nothing of inodes or the oracle).
+    FootprintScope ro(reloc_fp::wide());
+    if (int ret = btrfs_inc_block_group_ro(fs_info, *bg, true)) return ret;  // with chunk preallocation
+  }
 
   reloc_control& rc = fs_info.reloc_ctl.emplace();
   rc.block_group = bg->start;
@@ -177,14 +225,30 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
   fs_info.log(fmt::format("BTRFS info: relocating block group {} flags {}", bg->start, block_group_type_name(bg->flags)));
 
   // Writers that got space in the group before it went read-only must be done before the scan.
-  if (fs_info.fixes.has("9cfa3e34e20e"))
+  if (fs_info.fixes.has("9cfa3e34e20e")) {
+    // btrfs_wait_block_group_reservations (block_group.cpp, no scope): the group's flags and reservations
+    // counter (read; the counter's wait_var is a primitive), the space_info list and its groups_sem (a
+    // primitive).
+    FootprintScope wait(sched::declared().reads_from(fp::block_group(bg->start)).reads_from(fp::space_info()));
     btrfs_wait_block_group_reservations(fs_info, *bg);
-  else
+  } else {
+    FootprintScope flush(reloc_fp::everything());  // writeback of every inode's delalloc
     btrfs_start_delalloc_roots(fs_info, ~0ull);
-  if (fs_info.fixes.has("f78c436c3931")) btrfs_wait_nocow_writers(*bg);
-  fs_info.reloc_stats.ordered_extents_waited += fs_info.fixes.has("578def7c50f2")
-                                                    ? btrfs_wait_ordered_roots(fs_info, ~0ull, bg->start, bg->length)
-                                                    : btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+  }
+  if (fs_info.fixes.has("f78c436c3931")) {
+    // btrfs_wait_nocow_writers (block_group.cpp, no scope): the group's nocow_writers (read; its wait_var
+    // is a primitive).
+    FootprintScope wait(sched::touching(fp::block_group(bg->start), false));
+    btrfs_wait_nocow_writers(*bg);
+  }
+  {
+    // btrfs_wait_ordered_roots (ordered_data.cpp): ordered extents of every root, their writeback and
+    // completion: undeclared.
+    FootprintScope wait(reloc_fp::everything());
+    fs_info.reloc_stats.ordered_extents_waited += fs_info.fixes.has("578def7c50f2")
+                                                      ? btrfs_wait_ordered_roots(fs_info, ~0ull, bg->start, bg->length)
+                                                      : btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+  }
 
   int err = 0;
   for (int pass = 0;; ++pass) {
@@ -216,10 +280,19 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
     FSRACE_WARN_ON(bg->used > 0, "WARNING at relocation.c btrfs_relocate_block_group: bg {} used {} > 0 after relocation",
                    bg->start, bg->used);
   }
-  reloc_release_data_inode(fs_info, rc);  // iput(rc->data_inode)
-  if (err)
+  {
+    // iput of the data reloc inode (its Inode, rc.data_extents): delayed refs dropped under a joined
+    // transaction, reserved extents given back (block groups, space info): wide, plus the reloc inode.
+    sched::Footprint claim = reloc_fp::wide();
+    FootprintScope release(claim.writes_to(fp::inode(rc.data_inode)));
+    reloc_release_data_inode(fs_info, rc);  // iput(rc->data_inode)
+  }
+  if (err) {
+    // btrfs_dec_block_group_ro (block_group.cpp, no scope): the group's ro and counters, space_info's
+    // bytes_readonly.
+    FootprintScope ro(sched::declared().writes_to(fp::block_group(bg->start)).writes_to(fp::space_info()));
     btrfs_dec_block_group_ro(fs_info, *bg);
-  else
+  } else
     fs_info.reloc_stats.block_groups_relocated++;
   fs_info.reloc_ctl.reset();
   return err;

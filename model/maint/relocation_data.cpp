@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -30,6 +31,8 @@
 
 namespace fsrace::model {
 namespace {
+
+using sched::FootprintScope;
 
 constexpr size_t MAX_EXTENTS = 128;  // extents per cluster (relocation.c)
 
@@ -76,10 +79,17 @@ int relocate_data_extent(btrfs_fs_info& fs_info, reloc_control& rc, uint64_t byt
 }
 
 int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
+  // Own code: the cluster and rc.data_extents (Relocation), the data reloc inode's pages (its Inode);
+  // the prealloc and the reads open their own scopes below.
+  FootprintScope scope(sched::declared().writes_to(fp::relocation()).writes_to(fp::inode(rc.data_inode)));
   file_extent_cluster cluster = std::move(rc.cluster);
   rc.cluster = {};
   if (cluster.boundary.empty()) return 0;
   sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
+  // The data space reservation may flush delalloc and wait for ordered extents (btrfs_reserve_data_bytes
+  // with flush_data), btrfs_reserve_extent runs find_free_extent and may allocate a chunk: undeclared.
+  std::optional<FootprintScope> prealloc;
+  prealloc.emplace(reloc_fp::everything());
   // prealloc_file_extent_cluster: one data reservation for the cluster (btrfs_alloc_data_chunk_ondemand),
   // then one prealloc extent per old extent, outside the read-only group; what was not preallocated is
   // given back (btrfs_free_reserved_data_space_noquota).
@@ -103,7 +113,18 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
                   ins.objectid, rc.block_group);
     de.new_bytenr = ins.objectid;
   }
+  prealloc.reset();
   // The pages of the reloc inode are read from the old location, then marked delalloc and dirty.
+  // btrfs_read_sync (bio.cpp): btrfs_submit_bio maps the bio (reloc_fp::map_block), spawns the endio
+  // fiber, which reads the device contents in its own step, and waits on the bio's completion (a
+  // primitive); then rc.data_extents, the reloc inode's pages, the error message, the cancel requests
+  // (Balance, Relocation); statistics only ever incremented (read after the execution: commute).
+  sched::Footprint read_claim = sched::declared()
+                                   .writes_to(fp::relocation())
+                                   .writes_to(fp::inode(rc.data_inode))
+                                   .reads_from(fp::balance())
+                                   .writes_to(reloc_fp::kernel_log());
+  FootprintScope read(reloc_fp::map_block(read_claim));
   for (uint64_t bytenr : cluster.boundary) {
     reloc_data_extent& de = rc.data_extents.at(bytenr);
     std::vector<uint8_t> buf;
@@ -121,6 +142,11 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
 
 int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
   sched::point(sched::L("btrfs_wait_ordered_range(data reloc inode {})", rc.data_inode));
+  // The reloc inode's pages (its Inode) and rc.data_extents, written with btrfs_write_sync (mapping as in
+  // relocate_file_extent_cluster, the device write in the endio fiber), then the checksums cloned into
+  // the csum tree under a joined transaction (tree modification): wide, plus the reloc inode.
+  sched::Footprint claim = reloc_fp::wide();
+  FootprintScope scope(claim.writes_to(fp::inode(rc.data_inode)));
   for (auto& [old_bytenr, de] : rc.data_extents) {
     if (de.written || !de.pages) continue;
     // Writeback into the prealloc extent (nocow), then btrfs_finish_ordered_io of the reloc inode.
@@ -138,6 +164,9 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
 replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc, uint64_t bytenr,
                                     const btrfs_extent_item& ei, locked_file_range* busy) {
   btrfs_fs_info& fs_info = *trans.fs_info;
+  // rc.data_extents (Relocation); btrfs_data_ref_owners (backref.cpp: extent tree and shared leaves
+  // read), get_fs_root, the abort: wide (no inode or oracle state). Each file's part opens its scope below.
+  FootprintScope scope(reloc_fp::wide());
   // get_new_location: only extents moved by MOVE_DATA_EXTENTS have one (the reloc inode's file extent
   // at bytenr - group start).
   auto found = rc.data_extents.find(bytenr);
@@ -148,6 +177,12 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
     btrfs_root* root = fs_info.get_fs_root(ref.root);
     if (!root) continue;
     sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.ino));
+    // The file's part: btrfs_iget (its slot of the inode cache), try_lock_extent / unlock_extent on its
+    // io tree (waking its waiters), items_lock (a primitive), the fs tree's file extent items read and
+    // updated (btrfs_lookup_file_extents, btrfs_lookup_item, btrfs_update_item: tree COW, block allocation),
+    // delayed data refs, the abort: wide, plus the inode.
+    sched::Footprint file_claim = reloc_fp::wide();
+    FootprintScope file(file_claim.writes_to(fp::inode(ref.ino)));
     btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.ino);
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.ino, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
@@ -197,6 +232,9 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
 }
 
 void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range) {
+  // btrfs_iget (the inode cache's slot of this inode), lock_extent (wait_until on the io tree's waiters)
+  // and unlock_extent on its io tree: the inode's state only.
+  FootprintScope scope(sched::touching(fp::inode(range.ino)));
   btrfs_inode* inode = btrfs_iget(fs_info, range.root, range.ino);
   if (!inode) return;
   lock_extent(fs_info, *inode, range.start, range.end);

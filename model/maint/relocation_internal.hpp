@@ -2,13 +2,54 @@
 #pragma once
 #include <cstdint>
 
+#include "model/footprints.hpp"
 #include "model/items.hpp"
 #include "model/maint/balance_state.hpp"
+#include "scheduler/footprint.hpp"
 
 namespace fsrace::model {
 
 struct btrfs_fs_info;
 struct btrfs_trans_handle;
+
+// DPOR claims shared by balance and relocation (scheduler/footprint.hpp, model/footprints.hpp).
+namespace reloc_fp {
+using sched::ObjectKind;
+/// fs_info.dmesg: every fs_info.log() appends to it, and ops read it during the execution (send, scrub).
+inline uint64_t kernel_log() { return sched::object_id(ObjectKind::Other, "fs_info->dmesg"); }
+/// Code whose callees this file cannot narrow (commit, delayed ref runs, writeback, ordered extent waits):
+/// undeclared, dependent on every step.
+inline sched::Footprint everything() { return sched::Footprint{}; }
+/// Everything but inodes' in-memory state and the oracle: tree modification (COW, block allocation with
+/// find_free_extent and chunk allocation, delayed refs, pending block group inserts at end_transaction),
+/// none of which touches an inode's page cache, io tree, extent maps or ordered extents, or the oracle.
+inline sched::Footprint wide() {
+  sched::Footprint f = sched::declared();
+  f.writes = sched::kAllObjects & ~sched::kind_mask(ObjectKind::Inode) & ~sched::kind_mask(ObjectKind::Oracle);
+  return f;
+}
+/// btrfs_map_block (volumes.cpp, no scope): the chunk map, the stripes' devices (state, place on the
+/// list), dev_replace's state, and dev_replace->rwsem's state peeked without a primitive when nobody holds
+/// or waits for it (dev_replace_read_lock): that rwsem's own object, read; "unable to find logical" (log).
+inline sched::Footprint& map_block(sched::Footprint& f) {
+  f.reads_from(fp::chunk_map()).touch_kind(ObjectKind::Device, false).reads_from(fp::replace());
+  f.reads_from(sched::lock_id("dev_replace->rwsem")).writes_to(kernel_log());
+  return f;
+}
+/// Reading the tree `root` (btrfs_for_each_item, btrfs_search_slot on the current or commit root):
+/// read_tree_block of a block not cached maps it (chunk map, devices), reads its device contents (any
+/// device, metadata chunks), verifies it, puts it in buffer_radix (the tree's cached blocks: written) and
+/// logs on a bad block (map_block's claim covers the log). A bytenr freed by one tree and reused by another is read as its new content
+/// (ctree.hpp btrfs_path): every tree is read.
+inline sched::Footprint& read_tree(sched::Footprint& f, uint64_t root) {
+  f.writes_to(fp::tree(root)).touch_kind(ObjectKind::Tree, false).touch_kind(ObjectKind::DeviceData, false);
+  return map_block(f);  // btrfs_num_copies and btrfs_map_block of each mirror
+}
+/// btrfs_start_transaction / btrfs_join_transaction (transaction.cpp start_transaction): trans_lock
+/// section on running_transaction, trans_list, the new transaction's transid (fs_info->generation,
+/// last_transid_started), num_writers; wait_event on transaction_wait (a primitive). No space reserved.
+inline sched::Footprint start_transaction() { return sched::touching(fp::transaction()); }
+}  // namespace reloc_fp
 
 inline bool reloc_in_group(const reloc_control& rc, uint64_t bytenr) {
   return bytenr >= rc.block_group && bytenr < rc.block_group + rc.length;

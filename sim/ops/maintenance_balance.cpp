@@ -6,6 +6,7 @@
 
 #include "model/fs_info.hpp"
 #include "model/maint/balance.hpp"
+#include "scheduler/footprint.hpp"
 #include "sim/binding.hpp"
 #include "sim/ops/block_group_type.hpp"
 
@@ -34,6 +35,9 @@ void register_balance_ops(catalogue& cat) {
              "cancel after each extent too); -EINPROGRESS when a balance runs or is paused, -EINVAL when a pause "
              "or cancel request is pending.",
              [](exec_context& ctx, const params& p) {
+               // Builds the control from the op's parameters (local) and returns btrfs_balance's result
+               // to the runner (this thread's own state): nothing shared; btrfs_balance opens its scopes.
+               sched::FootprintScope scope(sched::declared());
                model::btrfs_balance_control bctl;
                uint64_t flags = 0;
                if (p.flag("data")) flags |= model::BTRFS_BALANCE_DATA;
@@ -59,7 +63,8 @@ void register_balance_ops(catalogue& cat) {
       .optional(0)
       .size("vrange_end", "end of the vrange filter; 0 = no filter")
       .optional(0)
-      .allow_errors({-EAGAIN, -EBUSY, -ECANCELED, -EINPROGRESS, -EINVAL});
+      .allow_errors({-EAGAIN, -EBUSY, -ECANCELED, -EINPROGRESS, -EINVAL})
+      .declares_footprint();
 
   cat.add_op("balance_pause", "balance",
              "btrfs balance pause (btrfs_ioctl_balance_ctl -> btrfs_pause_balance): raises balance_pause_req and "
