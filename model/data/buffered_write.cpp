@@ -10,11 +10,40 @@
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
 #include "model/data/page_lock.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
+#include "model/space_info.hpp"
+#include "model/block_group.hpp"
 #include "scheduler/finding.hpp"
+#include "scheduler/footprint.hpp"
 
 namespace fsrace::model {
 namespace {
+
+// What a buffered write's own code touches (write_chunk and its undeclared callees, fast paths): the
+// inode (pages, io tree: locked ranges, delalloc and noreserve bits, lock states; its ordered extents
+// looked up and referenced; i_size; delalloc_bytes), the data oracle (oracle_write, oracle_note_op),
+// the data space_info (the reservation taken or given back, btrfs_clear_extent_delalloc's release; an
+// underflow WARN ends the execution) and the delalloc lists (the root's delalloc_inodes,
+// fs_info->delalloc_roots: every List, as their names are not fixed by model/footprints.hpp).
+// Slow paths (a flushing reservation, a nocow check, reading a partial page, waiting for an ordered
+// extent) run in undeclared scopes.
+sched::Footprint buffered_write_claim(const btrfs_inode& inode) {
+  return sched::declared()
+      .writes_to(fp::inode(inode.ino))
+      .writes_to(fp::oracle())
+      .writes_to(fp::space_info())
+      .touch_kind(sched::ObjectKind::List);
+}
+
+// Whether btrfs_reserve_data_bytes grants `len` bytes from `pos` at once (its fast path: no point, no
+// flush); read in the caller's step, under the same claim as the reservation.
+bool data_reservation_fits(btrfs_fs_info& fs_info, uint64_t pos, uint64_t len) {
+  const uint64_t sector = fs_info.sectorsize;
+  const uint64_t bytes = (pos + len + sector - 1) / sector * sector - pos / sector * sector;
+  const btrfs_space_info& sinfo = btrfs_data_sinfo(fs_info);
+  return btrfs_space_info_used(sinfo) + bytes <= sinfo.total_bytes;
+}
 
 constexpr uint64_t kMaxPagesPerChunk = 512;  // nrptrs: PAGE_SIZE / sizeof(struct page *)
 
@@ -25,8 +54,17 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
   // btrfs_check_data_free_space before the pages are locked; without space, a write that can go in place
   // proceeds without a data reservation (only_release_metadata): btrfs_check_nocow_lock.
   bool only_release_metadata = false;
-  if (const int r = btrfs_check_data_free_space(fs_info, pos, data.size()); r < 0) {
+  int reserved = 0;
+  {
+    // The fast path touches only the data space_info (buffered_write_claim); a flush may allocate
+    // chunks and commit: undeclared.
+    sched::FootprintScope reserve(data_reservation_fits(fs_info, pos, data.size()) ? buffered_write_claim(inode)
+                                                                                  : sched::Footprint{});
+    reserved = btrfs_check_data_free_space(fs_info, pos, data.size());
+  }
+  if (const int r = reserved; r < 0) {
     uint64_t write_bytes = data.size();
+    sched::FootprintScope nocow(sched::Footprint{});  // the snapshot lock, the extent tree: not audited
     const int can_nocow = btrfs_check_nocow_lock(fs_info, inode, pos, &write_bytes);
     if (can_nocow < 0) return can_nocow;
     if (can_nocow == 0) return r;
@@ -45,6 +83,7 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
     const bool partial_first = (pos % PAGE_SIZE) != 0 && !pages[first].uptodate;
     const bool partial_last = (end % PAGE_SIZE) != 0 && !pages[last].uptodate;
     if (partial_first || partial_last) {
+      sched::FootprintScope read(sched::Footprint{});  // maps and reads the device: not audited
       const int r = btrfs_readpages_locked(fs_info, inode, partial_first ? first : last, partial_last ? last : first);
       if (r) {
         unlock_pages(inode, first, last);
@@ -61,6 +100,7 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
       if (uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start_pos, last_pos)) {
         unlock_extent(inode, start_pos, last_pos);
         unlock_pages(inode, first, last);
+        sched::FootprintScope wait(sched::Footprint{});  // may run writeback and wait: not audited
         btrfs_start_ordered_extent(fs_info, inode, id, true);
         btrfs_put_ordered_extent(fs_info, id);
         continue;
@@ -87,7 +127,10 @@ int write_chunk(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::s
                               only_release_metadata);
     if (extend && end > inode.i_size) inode.i_size = end;
     if (range_locked) unlock_extent(inode, start_pos, last_pos);
-    if (only_release_metadata) btrfs_check_nocow_unlock(fs_info, inode);
+    if (only_release_metadata) {
+      sched::FootprintScope nocow(sched::Footprint{});  // the root's snapshot lock: not audited
+      btrfs_check_nocow_unlock(fs_info, inode);
+    }
     unlock_pages(inode, first, last);
     *written = data.size();
     return 0;
@@ -133,6 +176,10 @@ int btrfs_write_pages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, 
 
 int btrfs_buffered_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos, std::span<const uint8_t> data,
                          std::string_view origin) {
+  // buffered_write_claim: write_chunk's fast paths and their callees (page locks and waits, lock_extent,
+  // btrfs_lookup_ordered_range, copy, oracle_write, btrfs_clear/set_extent_delalloc, i_size, unlocks);
+  // every slow path opens an undeclared scope. i_rwsem is a primitive (its own object).
+  sched::FootprintScope scope(buffered_write_claim(inode));
   if (data.empty()) return 0;
   const uint32_t op = oracle_note_op(fs_info, origin);
   inode.i_rwsem.down_write();

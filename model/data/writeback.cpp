@@ -14,15 +14,49 @@
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_io.hpp"
 #include "model/data/page_lock.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/space_info.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
+#include "scheduler/footprint.hpp"
 
 namespace fsrace::model {
 namespace {
 
 constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
+
+// fs_info->dmesg (fs_info.log): no object of model/footprints.hpp names it.
+constexpr uint64_t kKernelLog = sched::object_id(sched::ObjectKind::Other, "dmesg");
+
+// What writeback of one inode touches outside the allocator (extent_writepages, cow_file_range,
+// submit_write_bio and their undeclared callees): the inode (pages, io tree: locked ranges, delalloc and
+// noreserve bits; extent maps; its ordered extents: created, looked up, checksums added, its reference
+// taken by the ordered extent), the data space_info (unreserved_cow_bytes, the reservation
+// btrfs_clear_extent_delalloc gives back), every List (the root's delalloc_inodes and ordered_extents,
+// fs_info->delalloc_roots and ordered_roots: names model/footprints.hpp does not fix), every Counter
+// (fs_info->next_ordered_id, the root's nr_ordered_extents and nr_delalloc_inodes, data_stats), every
+// block group read (btrfs_dec_block_group_reservations looks its group up; the counter itself is a
+// primitive). fail_delalloc_range's log and btrfs_submit_bio's mapping open their own scopes (below);
+// the allocator and nocow writeback undeclared ones.
+sched::Footprint writeback_claim(const btrfs_inode& inode) {
+  return sched::declared()
+      .writes_to(fp::inode(inode.ino))
+      .writes_to(fp::space_info())
+      .touch_kind(sched::ObjectKind::List)
+      .touch_kind(sched::ObjectKind::Counter)
+      .touch_kind(sched::ObjectKind::BlockGroup, false);
+}
+// writeback_claim and what btrfs_submit_bio does in the steps after its point (btrfs_map_block: the
+// chunk mapping, every device's state, fs_info->dev_replace, read; the log on an error;
+// dev_replace->rwsem is a primitive; the endio fiber's steps are its own).
+sched::Footprint submit_claim(const btrfs_inode& inode) {
+  return writeback_claim(inode)
+      .reads_from(fp::chunk_map())
+      .touch_kind(sched::ObjectKind::Device, false)
+      .reads_from(fp::replace())
+      .writes_to(kKernelLog);
+}
 
 // Submits the write bio of [start, end) of the file, all inside ordered extent `id`, from the page
 // cache (pages under writeback). Completion runs end_bio_extent_writepage in the endio fiber.
@@ -44,17 +78,24 @@ void submit_write_bio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, u
   const uint64_t root = inode.root, ino = inode.ino, first = page_index(start), last = page_index(end - 1);
   const uint64_t bytes = end - start;
   bio->end_io = [&fs_info, root, ino, first, last, id, bytes](btrfs_bio& done) {
+    // end_bio_extent_writepage: the inode (its ordered extent's bytes_left and flags, its pages'
+    // writeback bits; page_waiters is a primitive); the ordered extent's WARN ends the execution;
+    // btrfs_queue_finish_ordered_io only spawns the worker (its steps are its own).
+    sched::FootprintScope scope(sched::declared().writes_to(fp::inode(ino)));
     btrfs_inode* in = btrfs_iget(fs_info, root, ino);
     // btrfs_writepage_end_io_hook, then end_page_writeback.
     if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, done.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
     end_page_writeback_range(*in, first, last);
   };
+  sched::FootprintScope submit(submit_claim(inode));
   btrfs_submit_bio(fs_info, std::move(bio));
 }
 
 }  // namespace
 
 void fail_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, int err) {
+  // The inode's delalloc and pages, the reservation given back, the delalloc lists, the log.
+  sched::FootprintScope scope(writeback_claim(inode).writes_to(kKernelLog));
   btrfs_clear_extent_delalloc(fs_info, inode, start, end, true);
   for (uint64_t i = page_index(start); i <= page_index(end - 1); i++) inode.mapping.pages[i].dirty = false;
   fs_info.log(fmt::format("BTRFS error: writeback of ino {} [{}, {}) failed: {}", inode.ino, start, end, err));
@@ -77,7 +118,12 @@ int btrfs_reserve_data_extent(btrfs_fs_info& fs_info, uint64_t want, btrfs_key_i
 int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
   for (uint64_t cur = start; cur < end;) {  // each pass consumes at least one sector
     btrfs_key_ins ins;
-    const int ret = btrfs_reserve_data_extent(fs_info, std::min(end - cur, BTRFS_MAX_EXTENT_SIZE), ins, true);
+    int ret = 0;
+    {
+      // find_free_extent may allocate a chunk in a joined transaction: not audited.
+      sched::FootprintScope alloc(sched::Footprint{});
+      ret = btrfs_reserve_data_extent(fs_info, std::min(end - cur, BTRFS_MAX_EXTENT_SIZE), ins, true);
+    }
     if (ret) {
       fail_delalloc_range(fs_info, inode, cur, end, ret);
       return ret;
@@ -111,12 +157,17 @@ int fallback_to_cow(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, 
 }
 
 int run_delalloc_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end) {
-  if (inode.flags & BTRFS_INODE_NODATACOW) return run_delalloc_nocow(fs_info, inode, start, end, true);
-  if (inode.flags & BTRFS_INODE_PREALLOC) return run_delalloc_nocow(fs_info, inode, start, end, false);
+  if (inode.flags & (BTRFS_INODE_NODATACOW | BTRFS_INODE_PREALLOC)) {
+    // Walks the subvolume's tree, the extent tree, the csum tree: not audited.
+    sched::FootprintScope nocow(sched::Footprint{});
+    return run_delalloc_nocow(fs_info, inode, start, end, (inode.flags & BTRFS_INODE_NODATACOW) != 0);
+  }
   return cow_file_range(fs_info, inode, start, end);
 }
 
 int extent_writepages(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, wb_sync_mode mode) {
+  // writeback_claim covers the loop and its callees but the allocator and nocow writeback (own scopes).
+  sched::FootprintScope scope(writeback_claim(inode));
   auto& pages = inode.mapping.pages;
   const uint64_t last_index = end == ~0ull ? ~0ull : page_index(end - 1);
   if (end <= start) return 0;

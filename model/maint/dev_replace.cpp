@@ -6,9 +6,11 @@
 
 #include "model/data/delalloc.hpp"
 #include "model/data/ordered_data.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/maint/scrub.hpp"
 #include "model/transaction.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -20,11 +22,31 @@ bool btrfs_dev_replace_is_ongoing(const btrfs_dev_replace& r) {
 
 namespace {
 
+// fs_info->dmesg (fs_info.log): no object of model/footprints.hpp names it.
+constexpr uint64_t kKernelLog = sched::object_id(sched::ObjectKind::Other, "dmesg");
+
+// The replace's own code (start, finishing, cancel, the target's creation and destruction): the exclusive
+// operation flag (Balance), fs_info->dev_replace (Replace), the device list (fs_info->devices: ChunkMap,
+// with fs_devices' lists), every device's state (devid, sizes, roles, freed, in_alloc_list: Device), the
+// chunk mapping's stripes (btrfs_dev_replace_update_device_in_mapping_tree: ChunkMap), the kernel log.
+// Locks and the rwsem are primitives. Transactions, ordered extent waits, delalloc flushes and the scrub
+// copy run in undeclared scopes or their own.
+sched::Footprint replace_claim() {
+  return sched::declared()
+      .writes_to(fp::balance())
+      .writes_to(fp::replace())
+      .writes_to(fp::chunk_map())
+      .touch_kind(sched::ObjectKind::Device)
+      .writes_to(kKernelLog);
+}
+
 // btrfs_init_dev_replace_tgtdev: the target joins the device list with devid BTRFS_DEV_REPLACE_DEVID
 // and the source's sizes; the allocator never uses it (is_tgtdev_for_dev_replace).
 int btrfs_init_dev_replace_tgtdev(btrfs_fs_info& fs_info, const btrfs_device& src, uint64_t size,
                                   const std::string& name) {
   sched::point(sched::L("btrfs_init_dev_replace_tgtdev(size {})", size));
+  // replace_claim and the new block device's contents (every device's: its devid is not fixed yet).
+  sched::FootprintScope scope(replace_claim().touch_kind(sched::ObjectKind::DeviceData));
   if (size < src.total_bytes) {
     fs_info.log(fmt::format("BTRFS error: target device {} is smaller than source device devid {}", name, src.devid));
     return -EINVAL;
@@ -91,12 +113,15 @@ int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t 
   r.rwsem.up_write();
   fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} to {} started", srcdevid, tgtdev_name));
 
-  // Ordered extents of writes mapped before the replace started (not duplicated) complete and reach
-  // the commit below, so the copy finds their extents in the commit root.
-  btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
-  // Force writing the updated state information to disk.
-  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
-  ret = btrfs_commit_transaction(trans);
+  {
+    sched::FootprintScope commit(sched::Footprint{});  // ordered extents, the transaction: not audited
+    // Ordered extents of writes mapped before the replace started (not duplicated) complete and reach
+    // the commit below, so the copy finds their extents in the commit root.
+    btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+    // Force writing the updated state information to disk.
+    btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+    ret = btrfs_commit_transaction(trans);
+  }
   if (ret) return btrfs_dev_replace_finishing(fs_info, ret);
 
   // The disk copy procedure reuses the scrub code.
@@ -105,6 +130,8 @@ int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t 
 }
 
 int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
+  // replace_claim; the flush, the waits and the commits in undeclared scopes.
+  sched::FootprintScope scope(replace_claim());
   btrfs_dev_replace& r = fs_info.dev_replace;
   r.lock_finishing_cancel_unmount.lock();
   r.rwsem.down_read();
@@ -115,9 +142,12 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
     r.lock_finishing_cancel_unmount.unlock();
     return 0;
   }
-  // Flush all outstanding IO and inode extent mappings before the copy is declared finished.
-  btrfs_start_delalloc_roots(fs_info, ~0ull);
-  btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+  {
+    sched::FootprintScope flush(sched::Footprint{});  // writeback of every inode, ordered extents: not audited
+    // Flush all outstanding IO and inode extent mappings before the copy is declared finished.
+    btrfs_start_delalloc_roots(fs_info, ~0ull);
+    btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+  }
   // Commit, then device_list_mutex (write_all_supers, btrfs_remove_chunk's and insert_dev_extents' stripe
   // loops stay off the devices while they are swapped) and chunk_mutex (no new chunk on the source), as 6.1.
   // debd1c065d20: again while the source is on a transaction's dev_update_list: a chunk allocated on it
@@ -131,8 +161,12 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
     FSRACE_MODEL_CHECK(pass < kMaxFinishingCommits,
                        "btrfs_dev_replace_finishing: devid {} still on a dev_update_list after {} commits", srcdevid,
                        pass);
-    btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
-    const int ret = btrfs_commit_transaction(trans);
+    int ret = 0;
+    {
+      sched::FootprintScope commit(sched::Footprint{});  // the transaction: not audited
+      btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+      ret = btrfs_commit_transaction(trans);
+    }
     FSRACE_WARN_ON(ret != 0, "btrfs_dev_replace_finishing: commit failed: {}", ret);
     fs_info.device_list_mutex.lock();
     fs_info.chunk_mutex.lock();
@@ -187,9 +221,12 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   fs_info.chunk_mutex.unlock();
   fs_info.device_list_mutex.unlock();
 
-  // Write back the super blocks.
-  btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
-  btrfs_commit_transaction(trans);
+  {
+    sched::FootprintScope commit(sched::Footprint{});  // the transaction: not audited
+    // Write back the super blocks.
+    btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
+    btrfs_commit_transaction(trans);
+  }
   r.lock_finishing_cancel_unmount.unlock();
   // btrfs_rm_dev_replace_free_srcdev (in the step after that unlock): whoever still holds the source
   // device object holds freed memory.
@@ -264,6 +301,9 @@ int btrfs_ioctl_dev_replace_cancel(btrfs_fs_info& fs_info) {
 
 int btrfs_dev_replace_by_ioctl(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t tgtdev_size,
                                const std::string& tgtdev_name) {
+  // replace_claim: the flag, btrfs_dev_replace_start's own code (btrfs_init_dev_replace_tgtdev, the state
+  // change, the log); its waits and commit in an undeclared scope, the copy and finishing in their own.
+  sched::FootprintScope scope(replace_claim());
   // fs_info->mutually_exclusive_operation_running (BTRFS_FS_EXCL_OP): balance, device add/remove/replace.
   sched::point(sched::L("btrfs_ioctl_dev_replace(devid {})", srcdevid));
   if (fs_info.flags & BTRFS_FS_EXCL_OP) return -EBUSY;  // BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS

@@ -55,6 +55,10 @@ void scrub_blocked_if_needed(btrfs_fs_info& fs_info) {
 
 int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t end,
                     btrfs_scrub_progress* progress, bool readonly, bool is_dev_replace) {
+  // scrub_claim: scrub_setup_wr_tgtdev (dev_replace->tgtdev, the device list), the device's state, the
+  // scrub contexts, counters and results, pause requests (scrub_blocked_locked); scrub_enumerate_chunks
+  // opens its own scopes. The copy's progress goes to dev_replace->scrub_progress (Replace).
+  sched::FootprintScope scope(scrub_claim());
   sched::point(sched::L("btrfs_scrub_dev(devid {})", devid));
   // scrub_setup_ctx, before the device lookup and scrub_lock (6.1: "Allocate outside of device_list_mutex").
   std::shared_ptr<btrfs_device> wr_tgtdev;
@@ -94,6 +98,8 @@ int btrfs_scrub_dev(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint
 }
 
 int btrfs_scrub_cancel(btrfs_fs_info& fs_info) {
+  // Only the scrub counters and requests (Scrub); scrub_lock and scrub_pause_wait are primitives.
+  sched::FootprintScope scope(scrub_claim());
   fs_info.scrub_lock.lock();
   if (fs_info.scrubs_running == 0) {
     fs_info.scrub_lock.unlock();

@@ -1,6 +1,7 @@
 // scrub_enumerate_chunks and scrub_chunk: the device extents of the scrubbed device, found in the
 // device tree's commit root, each scrubbed with its block group read-only.
 #include <cerrno>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -61,6 +62,9 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
   btrfs_key key{sctx.devid, BTRFS_DEV_EXTENT_KEY, 0};
   int ret = 0;
   for (;;) {  // one pass per device extent: bounded by the device's dev extents (keys strictly grow)
+    // The dev tree's commit root searched and its item read: commit_root_search_claim, up to release().
+    std::optional<sched::FootprintScope> search;
+    search.emplace(commit_root_search_claim());
     ret = btrfs_search_slot(fs_info, root, key, path);
     if (ret < 0) break;
     if (ret > 0) {
@@ -87,6 +91,7 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     const uint64_t chunk_offset = dev_extent.chunk_offset;
     key.offset = found_key.offset + length;
     path.release();
+    search.reset();  // back to the caller's scrub_claim (btrfs_scrub_dev)
     if (found_key.offset + length <= start) continue;
 
     // A reference on the block group keeps it (and its `removed` flag) alive while we scrub it.
@@ -107,19 +112,25 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     if (freeze) {
       sched::point(sched::L("btrfs_freeze_block_group(bg {})", cache->start));
       if (cache->removed) continue;
+      sched::FootprintScope freezing(sched::Footprint{});  // block_group.cpp: not audited here
       btrfs_freeze_block_group(*cache);
     }
 
     // btrfs_inc_block_group_ro with scrubs paused, so that a commit it may wait for is not blocked on us.
     // No chunk preallocation for scrub (do_chunk_alloc only for device replace, which must get ro).
     scrub_pause_on(fs_info);
-    ret = btrfs_inc_block_group_ro(fs_info, *cache, sctx.is_dev_replace);
-    if (ret == 0 && sctx.is_dev_replace && fs_info.fixes.has("f0e9b7d64019")) {
-      ret = wait_for_writers_before_copy(sctx, *cache);
-      if (ret) {
-        scrub_pause_off(fs_info);
-        if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
-        break;  // as in 4.7: the group stays read-only (a later fix dropped this wait)
+    {
+      // btrfs_inc_block_group_ro may allocate a chunk and waits for a commit; the wait for writers commits:
+      // not audited.
+      sched::FootprintScope ro(sched::Footprint{});
+      ret = btrfs_inc_block_group_ro(fs_info, *cache, sctx.is_dev_replace);
+      if (ret == 0 && sctx.is_dev_replace && fs_info.fixes.has("f0e9b7d64019")) {
+        ret = wait_for_writers_before_copy(sctx, *cache);
+        if (ret) {
+          scrub_pause_off(fs_info);
+          if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
+          break;  // as in 4.7: the group stays read-only (a later fix dropped this wait)
+        }
       }
     }
     bool ro_set = false;
@@ -129,6 +140,7 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
       // "metadata are always cowed, and our scrub paused commit_transactions": go on without read-only.
       ro_set = false;
     } else {
+      sched::FootprintScope failed(sched::Footprint{});  // the log, unfreeze: not audited (an error path)
       fs_info.log(fmt::format("BTRFS warning: failed setting block group ro: {}", ret));
       if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
       scrub_pause_off(fs_info);
@@ -152,20 +164,31 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     // 1a1a8b732c7e: the cursor passes the copied extent before the group is writable again, so that new
     // writes into it are duplicated to the target; before it the group became writable first.
     const bool cursor_first = fs_info.fixes.has("1a1a8b732c7e");
-    if (ro_set && !cursor_first) btrfs_dec_block_group_ro(fs_info, *cache);
+    if (ro_set && !cursor_first) {
+      sched::FootprintScope dec(sched::Footprint{});  // block_group.cpp (space_info, lists): not audited here
+      btrfs_dec_block_group_ro(fs_info, *cache);
+    }
     if (sctx.is_dev_replace) {
       dev_replace.rwsem.down_write();
       dev_replace.cursor_left = dev_replace.cursor_right;
       dev_replace.item_needs_writeback = true;
       dev_replace.rwsem.up_write();
     }
-    if (ro_set && cursor_first) btrfs_dec_block_group_ro(fs_info, *cache);
+    if (ro_set && cursor_first) {
+      sched::FootprintScope dec(sched::Footprint{});  // as above
+      btrfs_dec_block_group_ro(fs_info, *cache);
+    }
     // 758f2dfcf8a2: the cleaner may have skipped this group because we had set it read-only; put it back
     // on unused_bgs if it is still unused (checked under cache->lock, same step as the dec).
-    if (fs_info.fixes.has("758f2dfcf8a2") && !cache->removed && !cache->ro && cache->reserved == 0 && cache->used == 0)
+    if (fs_info.fixes.has("758f2dfcf8a2") && !cache->removed && !cache->ro && cache->reserved == 0 && cache->used == 0) {
+      sched::FootprintScope unused(sched::Footprint{});
       btrfs_mark_bg_unused(fs_info, *cache);
+    }
     // skip_unfreeze: the last unfreeze of a group removed meanwhile removes its extent map.
-    if (freeze) btrfs_unfreeze_block_group(fs_info, *cache);
+    if (freeze) {
+      sched::FootprintScope unfreeze(sched::Footprint{});
+      btrfs_unfreeze_block_group(fs_info, *cache);
+    }
     if (ret) break;
     if (sctx.is_dev_replace && dev_replace.num_write_errors > 0) {
       ret = -EIO;

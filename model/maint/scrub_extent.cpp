@@ -3,6 +3,7 @@
 // good mirror (scrub_handle_errored_block), and in replace mode writes it to the target device
 // (scrub_write_block_to_dev_replace). Bios are synchronous here: a read and a write are one step each.
 #include <cerrno>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -46,6 +47,11 @@ btrfs_device& wr_tgtdev(scrub_ctx& sctx, uint64_t physical) {
 void write_to_dev_replace(scrub_ctx& sctx, uint64_t physical, const std::vector<uint8_t>& bytes) {
   btrfs_fs_info& fs_info = sctx.fs_info;
   sched::point(sched::L("scrub_write_block_to_dev_replace(physical {} len {})", physical, bytes.size()));
+  // The target's state (freed, missing, devid: every Device, read), dev_replace's error counter
+  // (Replace), the target's contents at [physical, + len) (written: DeviceData of its devid now).
+  sched::Footprint claim = scrub_claim();
+  if (sctx.wr_tgtdev) fp::touch_device_data(claim, sctx.wr_tgtdev->devid, physical, bytes.size(), true);
+  sched::FootprintScope scope(claim);
   btrfs_device& tgt = wr_tgtdev(sctx, physical);
   if (tgt.missing) {
     fs_info.dev_replace.num_write_errors++;
@@ -81,9 +87,14 @@ int scrub_data_extent(scrub_ctx& sctx, const scrub_extent_ref& ext) {
   btrfs_fs_info& fs_info = sctx.fs_info;
   const uint64_t sector = fs_info.sectorsize;
   std::map<uint64_t, uint32_t> csums;
-  int ret = scrub_lookup_csums(fs_info, ext.logical, ext.logical + ext.len, csums);
+  int ret = scrub_lookup_csums(fs_info, ext.logical, ext.logical + ext.len, csums);  // its own scope
   if (ret < 0) return ret;
   sched::point(sched::L("scrub_pages(data logical {} len {})", ext.logical, ext.len));
+  // scrub_claim (the device's state, the stats) and the scrubbed copy's contents, read; a bad sector
+  // (the log, a repair from another mirror) opens an undeclared scope; write_to_dev_replace its own.
+  sched::Footprint claim = scrub_claim();
+  fp::touch_device_data(claim, sctx.devid, ext.physical, ext.len, false);
+  sched::FootprintScope scope(claim);
   std::vector<uint8_t> buf(ext.len);
   const bool io_error = btrfs_dev_read(fs_info, {sctx.devid, ext.physical}, ext.len, buf.data()) != 0;
   sctx.stat.data_extents_scrubbed++;
@@ -97,6 +108,7 @@ int scrub_data_extent(scrub_ctx& sctx, const scrub_extent_ref& ext) {
       continue;
     }
     if (!io_error && data_sector_ok(s, it->second)) continue;
+    sched::FootprintScope bad(sched::Footprint{});  // the log, other mirrors, a repair: not audited
     if (io_error) sctx.stat.read_errors++; else sctx.stat.csum_errors++;
     fs_info.log(fmt::format("BTRFS warning: checksum error at logical {} on dev devid {}, mirror {}", logical,
                             sctx.devid, ext.mirror_num));
@@ -117,12 +129,20 @@ int scrub_data_extent(scrub_ctx& sctx, const scrub_extent_ref& ext) {
 int scrub_tree_block(scrub_ctx& sctx, const scrub_extent_ref& ext) {
   btrfs_fs_info& fs_info = sctx.fs_info;
   sched::point(sched::L("scrub_pages(tree block {})", ext.logical));
+  // scrub_claim and the block's copy on the scrubbed device, read (tree_block_ok reads only the block
+  // read, which the device holds); a bad block opens an undeclared scope; the copy to the target its own.
+  sched::Footprint claim = scrub_claim();
+  fp::touch_device_data(claim, sctx.devid, ext.physical, ext.len, false);
+  std::optional<sched::FootprintScope> scope;
+  scope.emplace(claim);
   btrfs_device* dev = fs_info.device(sctx.devid);
   const bool io_error = !dev || dev->missing;
   tree_block_ptr block = io_error ? nullptr : dev->bdev.read_tree_block(ext.physical);
   sctx.stat.tree_extents_scrubbed++;
   sctx.stat.tree_bytes_scrubbed += ext.len;
+  std::optional<sched::FootprintScope> bad;
   if (!tree_block_ok(block, ext.logical, ext.generation)) {
+    bad.emplace(sched::Footprint{});  // the log, other mirrors, a repair: not audited
     // scrub_checksum_tree_block: a wrong bytenr or generation is a header (verify) error, else the csum.
     if (io_error) sctx.stat.read_errors++;
     else if (!block || block->header.bytenr != ext.logical || block->header.generation != ext.generation)
@@ -159,6 +179,10 @@ int scrub_tree_block(scrub_ctx& sctx, const scrub_extent_ref& ext) {
   if (!sctx.is_dev_replace) return 0;
   if (block) {
     sched::point(sched::L("scrub_write_block_to_dev_replace(tree block {})", ext.logical));
+    // As write_to_dev_replace, the block's range on the target written.
+    sched::Footprint wclaim = scrub_claim();
+    if (sctx.wr_tgtdev) fp::touch_device_data(wclaim, sctx.wr_tgtdev->devid, ext.physical, fs_info.nodesize, true);
+    sched::FootprintScope write(wclaim);
     btrfs_device& tgt = wr_tgtdev(sctx, ext.physical);
     if (tgt.missing) fs_info.dev_replace.num_write_errors++;
     else tgt.bdev.write_tree_block(ext.physical, block, fs_info.nodesize);

@@ -20,6 +20,8 @@
 namespace fsrace::model {
 
 int scrub_lookup_csums(btrfs_fs_info& fs_info, uint64_t start, uint64_t end, std::map<uint64_t, uint32_t>& out) {
+  // The csum tree's commit root searched and its items read; `out` is the caller's.
+  sched::FootprintScope scope(commit_root_search_claim());
   // An item covering `start` begins at most MAX_CSUMS_PER_ITEM sectors before it.
   const uint64_t span = uint64_t(MAX_CSUMS_PER_ITEM) * fs_info.sectorsize;
   const uint64_t from = start > span ? start - span : 0;
@@ -51,6 +53,11 @@ int scrub_lookup_csums(btrfs_fs_info& fs_info, uint64_t start, uint64_t end, std
 
 int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk_offset, uint64_t length,
                  const btrfs_block_group_cache& cache) {
+  // commit_root_read_claim: the cancel and pause requests (Scrub; scrub_blocked_if_needed: Scrub and
+  // primitives), the group's removed flag, the extent tree's items in the buffer cache, the chunk map's
+  // stripes (map_stripe_piece), the device's stats (Scrub). Searches, scrub_extent and the log open their
+  // own scopes.
+  sched::FootprintScope scope(commit_root_read_claim());
   btrfs_fs_info& fs_info = sctx.fs_info;
   // 2473d24f2b77: "Block group removed?" under cache->lock before each extent search (6.1's
   // scrub_simple_mirror): nothing left to scrub, and continuing would keep its device extents from reuse.
@@ -68,14 +75,21 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
     if (fs_info.scrub_cancel_req) return -ECANCELED;
     if (fs_info.scrub_pause_req) scrub_blocked_if_needed(fs_info);
     if (stop_if_removed && cache.removed) return 0;
-    int ret = btrfs_search_slot(fs_info, root, {cursor, 0, 0}, path);
+    int ret = 0;
+    {
+      sched::FootprintScope search(commit_root_search_claim());
+      ret = btrfs_search_slot(fs_info, root, {cursor, 0, 0}, path);
+    }
     if (ret < 0) return ret;
     bool done = false, pause = false;
     while (!done && !pause) {
       const tree_block* leaf = btrfs_path_block(fs_info, path, 0);
       FSRACE_MODEL_CHECK(leaf, "extent tree commit root leaf {} not cached", path.nodes[0]);
       if (path.slots[0] >= int(leaf->nritems())) {
-        ret = btrfs_next_leaf(fs_info, root, path);
+        {
+          sched::FootprintScope search(commit_root_search_claim());
+          ret = btrfs_next_leaf(fs_info, root, path);
+        }
         if (ret < 0) return ret;
         done = ret > 0;
         continue;
@@ -101,6 +115,7 @@ int scrub_stripe(scrub_ctx& sctx, const map_lookup& map, int num, uint64_t chunk
       ext.flags = ei.flags;
       ext.generation = ei.generation;
       if ((ext.flags & BTRFS_EXTENT_FLAG_TREE_BLOCK) && (key.objectid < chunk_offset || key.objectid + bytes > logic_end)) {
+        sched::FootprintScope log(scrub_log_claim());
         fs_info.log(fmt::format("BTRFS error: scrub: tree block {} spanning stripes, ignored. logical={}", key.objectid,
                                 chunk_offset));
         sctx.stat.uncorrectable_errors++;

@@ -18,8 +18,10 @@
 #include "model/data/ordered_data.hpp"
 #include "model/data/readahead.hpp"
 #include "model/data/writeback.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "scheduler/finding.hpp"
+#include "scheduler/footprint.hpp"
 #include "sim/binding.hpp"
 #include "sim/scenario.hpp"
 
@@ -44,6 +46,27 @@ int with_file(exec_context& ctx, const params& p, Fn&& fn) {
   btrfs_inode& inode = *model::btrfs_iget(fs, kSubvol, ino);
   if (!model::btrfs_igrab(inode)) return -ENOENT;  // being evicted
   const int ret = fn(fs, inode);
+  model::btrfs_iput(fs, inode);
+  return ret;
+}
+
+// with_file for ops that declare their footprint (op_spec::declares_footprint): the name lookup reads the
+// top subvolume's dcache (its root's in-memory state: Tree 5), iget and the reference taken and dropped
+// are the inode's (Inode ino); `fn` opens its own scopes. The last iput of an unlinked inode evicts it:
+// undeclared. The params, the call's description and the pattern are this thread's own.
+template <class Fn>
+int with_file_declared(exec_context& ctx, const params& p, Fn&& fn) {
+  btrfs_fs_info& fs = ctx.fs();
+  sched::FootprintScope lookup(sched::declared().reads_from(model::fp::tree(kSubvol)));
+  const uint64_t ino = model::btrfs_lookup_name(fs, kSubvol, p.text("file"));
+  if (!ino) return -ENOENT;
+  const sched::Footprint held = sched::declared().reads_from(model::fp::tree(kSubvol)).writes_to(model::fp::inode(ino));
+  sched::FootprintScope get(held);
+  btrfs_inode& inode = *model::btrfs_iget(fs, kSubvol, ino);
+  if (!model::btrfs_igrab(inode)) return -ENOENT;  // being evicted
+  const int ret = fn(fs, inode);
+  const bool evicts = inode.i_count == 1 && inode.nlink == 0 && !inode.freeing;
+  sched::FootprintScope put(evicts ? sched::Footprint{} : held);
   model::btrfs_iput(fs, inode);
   return ret;
 }
@@ -115,11 +138,14 @@ void register_data_ops(catalogue& cat) {
              "Buffered write (__btrfs_buffered_write): copies pattern `seed` into the page cache at offset and marks "
              "it delalloc; writeback later gives it extents (cow_file_range or run_delalloc_nocow).",
              [](exec_context& ctx, const params& p) {
-               return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
+               // Nothing shared before with_file_declared's own scopes (btrfs_buffered_write opens its own).
+               sched::FootprintScope scope(sched::declared());
+               return with_file_declared(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
                  return model::btrfs_buffered_write(fs, inode, p.size("offset"),
                                                     pattern(p, p.size("offset"), p.size("length")), origin(ctx));
                });
              })
+      .declares_footprint()
       .ref("file", "file", "the file written")
       .size("offset", "file offset")
       .optional(0)
@@ -180,10 +206,13 @@ void register_data_ops(catalogue& cat) {
              "sync_file_range(SYNC_FILE_RANGE_WRITE) (btrfs_fdatawrite_range): runs delalloc of the range and submits "
              "the bios; returns without waiting for them (ordered extents complete in btrfs-endio-write workers).",
              [](exec_context& ctx, const params& p) {
-               return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
+               // Nothing shared before with_file_declared's own scopes (extent_writepages opens its own).
+               sched::FootprintScope scope(sched::declared());
+               return with_file_declared(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
                  return model::btrfs_fdatawrite_range(fs, inode, p.size("offset"), range_end(p));
                });
              })
+      .declares_footprint()
       .ref("file", "file", "the file")
       .size("offset", "start of the range")
       .optional(0)

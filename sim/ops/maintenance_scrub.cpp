@@ -13,6 +13,7 @@
 #include "model/maint/dev_replace.hpp"
 #include "model/maint/fitrim.hpp"
 #include "model/maint/scrub.hpp"
+#include "scheduler/footprint.hpp"
 #include "sim/binding.hpp"
 #include "sim/ops/block_group_type.hpp"
 
@@ -91,9 +92,12 @@ void register_scrub_ops(catalogue& cat) {
              "while another exclusive operation runs; -ECANCELED when dev_replace_cancel canceled its copy (the "
              "target is then removed and the source stays).",
              [](exec_context& ctx, const params& p) {
+               // Only the op's params here; btrfs_dev_replace_by_ioctl opens its own scope.
+               sched::FootprintScope scope(sched::declared());
                const std::string& name = p.text("name");
                return model::btrfs_dev_replace_by_ioctl(ctx.fs(), devid_of(p, "dev"), p.size("size"), name);
              })
+      .declares_footprint()
       .device("dev", "the source device, replaced")
       .size("size", "size of the new device (at least the source's)")
       .size_range(1ull << 20, 1ull << 50)
