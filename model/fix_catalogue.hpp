@@ -55,6 +55,13 @@ inline constexpr std::array kFixes{
              "transaction's deleted_bgs under fs_info->unused_bgs_lock with list_move; before it the move ran under "
              "deleted_bgs_lock only, after WARN_ON(!list_empty(&block_group->bg_list)), which fired when a scrub "
              "had put the group back on fs_info->unused_bgs (758f2dfcf8a2) after the cleaner took it off"},
+    fix_info{"50460e37186a", "Btrfs: fix race when finishing dev replace leading to transaction abort", "4.4",
+             "phase 2 of a chunk allocation reads each stripe's device and its devid under device_list_mutex "
+             "(6.1: insert_dev_extents' stripe loop), which device replace finishing holds while it switches the "
+             "chunk stripes from the source device object to the target (still devid BTRFS_DEV_REPLACE_DEVID, 0, "
+             "and BTRFS_DEV_STATE_REPLACE_TGT) and then swaps the devids. Before it a pending chunk with a stripe "
+             "on the source read the target in between: WARN_ON(REPLACE_TGT) in insert_dev_extent and a dev "
+             "extent item of devid 0 (in 4.4 the device item update of devid 0 failed, -ENOENT, an abort)"},
     fix_info{"ade770294df2", "Btrfs: fix deadlock between direct IO reads and buffered writes", "4.5",
              "lock_extent_direct: a direct IO read that finds an ordered extent in its range waits for it only when "
              "it is a direct IO one (BTRFS_ORDERED_DIRECT); a buffered write's ordered extent makes it unlock and "
@@ -65,13 +72,6 @@ inline constexpr std::array kFixes{
              "direct read (a buffered write takes it exclusively) and iomap submits each mapping's bio before "
              "mapping the next, so with the fix off on 6.1 the deadlock cannot form (dio-read-vs-buffered-write: "
              "clean both ways)"},
-    fix_info{"50460e37186a", "Btrfs: fix race when finishing dev replace leading to transaction abort", "4.4",
-             "phase 2 of a chunk allocation reads each stripe's device and its devid under device_list_mutex "
-             "(6.1: insert_dev_extents' stripe loop), which device replace finishing holds while it switches the "
-             "chunk stripes from the source device object to the target (still devid BTRFS_DEV_REPLACE_DEVID, 0, "
-             "and BTRFS_DEV_STATE_REPLACE_TGT) and then swaps the devids. Before it a pending chunk with a stripe "
-             "on the source read the target in between: WARN_ON(REPLACE_TGT) in insert_dev_extent and a dev "
-             "extent item of devid 0 (in 4.4 the device item update of devid 0 failed, -ENOENT, an abort)"},
     fix_info{"578def7c50f2", "Btrfs: don't wait for unrelated IO to finish before relocation", "4.7",
              "relocation waits only for ordered extents inside the block group's range "
              "(btrfs_wait_ordered_roots with a range) instead of all of them"},
@@ -268,6 +268,12 @@ inline constexpr std::array kFixes{
              "btrfs_cancel_balance ends with ASSERT(!BTRFS_FS_BALANCE_RUNNING); before it, with "
              "BUG_ON(balance_ctl || BTRFS_FS_BALANCE_RUNNING), which fires since b19c98f237cd when a pause and a "
              "cancel both reach a running balance: it stops paused and keeps balance_ctl", "6.1.47"},
+    fix_info{"8e7f82deb0c0", "btrfs: fix race between reading a directory and adding entries to it", "6.6",
+             "btrfs_get_dir_last_index (opendir) holds the directory's inode lock (btrfs_inode_lock) while it loads "
+             "index_cnt from the last DIR_INDEX key (when it is (u64)-1) and reads it; before it opendir did so "
+             "without the lock while a create (under the lock) loaded it too and took the next index: opendir then "
+             "stored the stale count and the next create reused that index (-EEXIST from "
+             "btrfs_insert_delayed_dir_index, transaction aborted in btrfs_create_new_inode)", "6.1.76"},
     fix_info{"7081929ab257", "btrfs: don't abort filesystem when attempting to snapshot deleted subvolume", "6.8",
              "create_snapshot, under subvol_sem, refuses a source whose root item has refs 0 (a subvolume deleted "
              "while the caller held it open) with -ENOENT; before it the snapshot's root item, a copy of the "
@@ -288,12 +294,6 @@ inline constexpr std::array kFixes{
              "hole's delalloc lookup ran under the range lock, on a cloned leaf: delalloc flushed and its ordered "
              "extent completed after the clone was taken left the hole without delalloc and without the new item, "
              "and fiemap reported a hole over data"},
-    fix_info{"8e7f82deb0c0", "btrfs: fix race between reading a directory and adding entries to it", "6.6",
-             "btrfs_get_dir_last_index (opendir) holds the directory's inode lock (btrfs_inode_lock) while it loads "
-             "index_cnt from the last DIR_INDEX key (when it is (u64)-1) and reads it; before it opendir did so "
-             "without the lock while a create (under the lock) loaded it too and took the next index: opendir then "
-             "stored the stale count and the next create reused that index (-EEXIST from "
-             "btrfs_insert_delayed_dir_index, transaction aborted in btrfs_create_new_inode)", "6.1.76"},
     fix_info{"excl_op", "review alternative to 9e967495e0e0: take BTRFS_FS_EXCL_OP for send (not merged)", "99",
              "send takes the exclusive-operation bit like balance, device add/remove/replace; each excludes the "
              "others with -EBUSY (BTRFS_ERROR_DEV_EXCL_RUN_IN_PROGRESS)"},

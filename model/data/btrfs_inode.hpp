@@ -50,7 +50,8 @@ struct btrfs_inode {
   bool evicted = false;           // unlinked and evicted: no further IO
 
   // inode->i_rwsem (btrfs_inode_lock): exclusive for buffered writes, truncate, fallocate, fsync and
-  // unlink; shared for direct IO overwrites inside i_size (BTRFS_ILOCK_SHARED, 6.1 btrfs_direct_write).
+  // unlink; shared for direct IO overwrites inside i_size (BTRFS_ILOCK_SHARED, 6.1 btrfs_direct_write),
+  // direct reads (btrfs_file_read_iter with IOCB_DIRECT) and fiemap's walk (extent_fiemap).
   sched::RwSemaphore i_rwsem{"inode->i_rwsem"};
   // BTRFS_I(inode)->i_mmap_lock (BTRFS_ILOCK_MMAP): clone and dedupe take it for writing after i_rwsem
   // (btrfs_double_mmap_lock); page faults, its readers, are not modelled.

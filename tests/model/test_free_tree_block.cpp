@@ -68,92 +68,92 @@ mkfs_options small_nodes() {
   return o;
 }
 
+// A 1 GiB filesystem with 4 KiB nodes: `body(fs, fs tree)` runs in a fiber, and the trees check clean after.
+template <class Body>
+void on_small_fs(Body body) {
+  auto fs = make_fs(small_nodes());
+  btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
+  run_in_fiber([&] { body(*fs, root); });
+  CHECK(btrfs_check(*fs, fsck_scope::trees).empty());
+}
+
 }  // namespace
 
 TEST_CASE("free_tree_block: a leaf allocated and emptied in one transaction is free space at once",
           "[model][free_tree_block]") {
-  auto fs = make_fs(small_nodes());
-  btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
-  run_in_fiber([&] {
-    auto trans = btrfs_start_transaction(*fs);
+  on_small_fs([](btrfs_fs_info& fs, btrfs_root& root) {
+    auto trans = btrfs_start_transaction(fs);
     insert_range(trans, root, 1000, 1400);
-    const uint64_t leaf = leaf_of(*fs, root, 1400);
-    REQUIRE((*fs->buffer_radix.find(leaf))->header.generation == trans.transid);
+    const uint64_t leaf = leaf_of(fs, root, 1400);
+    REQUIRE((fs.buffer_radix.find(leaf))->header.generation == trans.transid);
     REQUIRE(trans.transaction->delayed_refs.heads.contains(leaf));  // its addition is pending
-    REQUIRE_FALSE(is_free_space(*fs, leaf));
-    btrfs_space_info& meta = btrfs_find_space_info(*fs, BTRFS_BLOCK_GROUP_METADATA);
+    REQUIRE_FALSE(is_free_space(fs, leaf));
+    btrfs_space_info& meta = btrfs_find_space_info(fs, BTRFS_BLOCK_GROUP_METADATA);
     const uint64_t reserved = meta.bytes_reserved, pinned = meta.bytes_pinned;
-    CHECK(empty_last_leaf(*fs, trans, root, 1000, 1400) == leaf);
+    CHECK(empty_last_leaf(fs, trans, root, 1000, 1400) == leaf);
     // check_ref_cleanup removed the head (addition and drop merged away), and the reservation is given
     // back: no pinning, the block is allocatable in this very transaction.
     CHECK_FALSE(trans.transaction->delayed_refs.heads.contains(leaf));
-    CHECK(is_free_space(*fs, leaf));
+    CHECK(is_free_space(fs, leaf));
     CHECK(meta.bytes_pinned == pinned);
-    CHECK(meta.bytes_reserved <= reserved - fs->nodesize);
-    CHECK_FALSE(fs->dirty_tree_blocks.contains(leaf));
+    CHECK(meta.bytes_reserved <= reserved - fs.nodesize);
+    CHECK_FALSE(fs.dirty_tree_blocks.contains(leaf));
     // Its extent buffer went the btrfs_del_leaf way: STALE, both references dropped, out of the cache.
-    CHECK(cached_extent_buffer(*fs, leaf) == nullptr);
+    CHECK(cached_extent_buffer(fs, leaf) == nullptr);
     // The next tree block allocated in this transaction (a split of the fs tree's last leaf) is the
     // freed leaf: first fit, below every block allocated after it.
     bool reused = false;
     for (uint64_t k = 5000; k < 5400 && !reused; ++k) {
       insert_range(trans, root, k, k);
-      reused = leaf_of(*fs, root, k) == leaf;
+      reused = leaf_of(fs, root, k) == leaf;
     }
     CHECK(reused);
     btrfs_end_transaction(trans);
-    REQUIRE(btrfs_commit_current(*fs) == 0);
+    REQUIRE(btrfs_commit_current(fs) == 0);
   });
-  CHECK(btrfs_check(*fs, fsck_scope::trees).empty());
 }
 
 TEST_CASE("free_tree_block: a block whose delayed refs already ran is pinned until the commit",
           "[model][free_tree_block]") {
-  auto fs = make_fs(small_nodes());
-  btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
-  run_in_fiber([&] {
-    auto trans = btrfs_start_transaction(*fs);
+  on_small_fs([](btrfs_fs_info& fs, btrfs_root& root) {
+    auto trans = btrfs_start_transaction(fs);
     insert_range(trans, root, 1000, 1400);
-    const uint64_t leaf = leaf_of(*fs, root, 1400);
+    const uint64_t leaf = leaf_of(fs, root, 1400);
     // The extent item of the leaf is inserted now: its drop must run too, and pins the block.
     REQUIRE(btrfs_run_delayed_refs(trans) == 0);
     REQUIRE_FALSE(trans.transaction->delayed_refs.heads.contains(leaf));
-    btrfs_space_info& meta = btrfs_find_space_info(*fs, BTRFS_BLOCK_GROUP_METADATA);
-    CHECK(empty_last_leaf(*fs, trans, root, 1000, 1400) == leaf);
+    btrfs_space_info& meta = btrfs_find_space_info(fs, BTRFS_BLOCK_GROUP_METADATA);
+    CHECK(empty_last_leaf(fs, trans, root, 1000, 1400) == leaf);
     REQUIRE(trans.transaction->delayed_refs.heads.contains(leaf));
     CHECK(trans.transaction->delayed_refs.heads.at(leaf).ref_mod == -1);
-    CHECK_FALSE(is_free_space(*fs, leaf));
+    CHECK_FALSE(is_free_space(fs, leaf));
     const uint64_t pinned = meta.bytes_pinned;
     btrfs_end_transaction(trans);
-    REQUIRE(btrfs_commit_current(*fs) == 0);
-    CHECK(is_free_space(*fs, leaf));  // unpinned by the commit
+    REQUIRE(btrfs_commit_current(fs) == 0);
+    CHECK(is_free_space(fs, leaf));  // unpinned by the commit
     CHECK(meta.bytes_pinned <= pinned);
   });
-  CHECK(btrfs_check(*fs, fsck_scope::trees).empty());
 }
 
 TEST_CASE("free_tree_block: a block of an earlier transaction is pinned until the commit",
           "[model][free_tree_block]") {
-  auto fs = make_fs(small_nodes());
-  btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
-  run_in_fiber([&] {
-    auto trans = btrfs_start_transaction(*fs);
+  on_small_fs([](btrfs_fs_info& fs, btrfs_root& root) {
+    auto trans = btrfs_start_transaction(fs);
     insert_range(trans, root, 1000, 1400);
     btrfs_end_transaction(trans);
-    REQUIRE(btrfs_commit_current(*fs) == 0);
-    const uint64_t old_leaf = leaf_of(*fs, root, 1400);
-    trans = btrfs_start_transaction(*fs);
+    REQUIRE(btrfs_commit_current(fs) == 0);
+    const uint64_t old_leaf = leaf_of(fs, root, 1400);
+    trans = btrfs_start_transaction(fs);
     // The first deletion COWs the leaf: the old copy is dropped with its last reference, pinned.
     REQUIRE(btrfs_delete_item(trans, root, {1400, BTRFS_INODE_ITEM_KEY, 0}) == 0);
-    CHECK(leaf_of(*fs, root, 1399) != old_leaf);
-    CHECK_FALSE(is_free_space(*fs, old_leaf));
+    CHECK(leaf_of(fs, root, 1399) != old_leaf);
+    CHECK_FALSE(is_free_space(fs, old_leaf));
     REQUIRE(trans.transaction->delayed_refs.heads.contains(old_leaf));
     CHECK(trans.transaction->delayed_refs.heads.at(old_leaf).ref_mod == -1);
     btrfs_end_transaction(trans);
-    REQUIRE(btrfs_commit_current(*fs) == 0);
-    CHECK(is_free_space(*fs, old_leaf));
+    REQUIRE(btrfs_commit_current(fs) == 0);
+    CHECK(is_free_space(fs, old_leaf));
   });
-  CHECK(btrfs_check(*fs, fsck_scope::trees).empty());
 }
 
 TEST_CASE("free_tree_block: an addition and a drop of the same tree ref merge and other refs stay",
