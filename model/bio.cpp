@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "model/data/dio_footprints.hpp"
 #include "model/fs_info.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/sync/completion.hpp"
@@ -35,6 +37,9 @@ int btrfs_dev_write_tree_block(btrfs_fs_info& fs_info, const btrfs_bio_stripe& s
 
 void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
   sched::point(sched::L("submit_bio(logical {} len {})", bio->logical, bio->len));
+  // btrfs_map_block (claim_map_block; it has no scope of its own); the bio is still the submitter's.
+  sched::Footprint claim = sched::declared();
+  sched::FootprintScope scope(fp::claim_map_block(claim));
   FSRACE_MODEL_CHECK((bio->buf && bio->buf->size() == bio->len) || (bio->block && bio->op == map_op::write),
                 "bio buffer of {} bytes for len {}", bio->buf ? bio->buf->size() : 0, bio->len);
   // btrfs_map_bio at submission: the stripes are fixed now, whatever happens to the chunk later.
@@ -44,7 +49,17 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
   FSRACE_MODEL_CHECK(s, "btrfs_submit_bio outside a scheduler");
   s->spawn("endio", [fs, bio] {
     sched::point(sched::L("bio_endio(logical {} len {})", bio->logical, bio->len));
-    sched::FootprintScope undeclared(sched::Footprint{});  // the completion: not audited yet
+    // The transfer: each stripe's device contents (written, or read into the bio's buffer) and the
+    // device looked up by devid (the device list, its missing flag); the bio's status is the
+    // submitter's, which reads it only after the completion end_io signals. An end_io that does not
+    // open its own scope runs undeclared.
+    sched::Footprint claim = sched::declared().reads_from(fp::chunk_map());
+    for (const auto& st : bio->stripes) {
+      claim.reads_from(fp::device(st.devid));
+      fp::touch_device_data(claim, st.devid, st.physical, bio->block ? fs->nodesize : st.length,
+                            bio->op == map_op::write);
+    }
+    sched::FootprintScope scope(claim);
     if (bio->status == 0) {
       // A piece of the IO (btrfs_map_block splits it at stripe boundaries) succeeds if any mirror
       // took it; the bio fails if one of its pieces failed everywhere.
@@ -62,7 +77,11 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
       const bool all = !pieces.empty() && std::all_of(pieces.begin(), pieces.end(), [](const auto& p) { return p.second; });
       if (!all) bio->status = -EIO;
     }
-    if (bio->end_io) bio->end_io(*bio);
+    if (bio->end_io) {
+      std::optional<sched::FootprintScope> undeclared;
+      if (std::strcmp(bio->what, fp::kDioWriteEndIo) != 0) undeclared.emplace(sched::Footprint{});
+      bio->end_io(*bio);
+    }
   }, sched::declared());  // the body's own code: nothing before its point, then the scope above
 }
 

@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 
 #include "model/bio.hpp"
 #include "model/block_group.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/delalloc_space.hpp"
+#include "model/data/dio_footprints.hpp"
 #include "model/data/direct_io.hpp"
 #include "model/data/file.hpp"
 #include "model/data/file_extent.hpp"
@@ -20,14 +22,28 @@
 #include "model/data/read.hpp"
 #include "model/data/wait.hpp"
 #include "model/data/writeback.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "scheduler/finding.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/sync/completion.hpp"
 
 namespace fsrace::model {
 
 int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset, uint64_t* len) {
+  // Reads the inode (flags, delalloc bits), the fs tree (its file extent items, get_fs_root, the root
+  // item's last_snapshot), the block group of the extent (btrfs_extent_readonly: the group cache and
+  // ro), btrfs_cross_ref_exist's extent tree item and delayed refs of the running transaction (whose
+  // reference it takes: a write of the transaction, running_bytenr's wait is a primitive), the csum
+  // tree (csum_exist_in_range). Every tree read may fill the block cache from a device (claim_tree_read).
+  // Callees have no scope of their own; trans_lock and delayed_refs_wait are primitives.
+  sched::Footprint claim = sched::declared().reads_from(fp::inode(inode.ino)).touch_kind(sched::ObjectKind::BlockGroup, false);
+  claim.writes_to(fp::transaction()).reads_from(fp::delayed_refs());
+  fp::claim_tree_read(claim, inode.root);
+  fp::claim_tree_read(claim, BTRFS_EXTENT_TREE_OBJECTID);
+  fp::claim_tree_read(claim, BTRFS_CSUM_TREE_OBJECTID);
+  sched::FootprintScope scope(claim);
   sched::point(sched::L("can_nocow_extent(ino {} off {})", inode.ino, offset));
   btrfs_root* root = fs_info.get_fs_root(inode.root);
   if (!root) return 0;
@@ -51,6 +67,9 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
 }
 
 int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool writing) {
+  // The inode's io tree (locks, waiters), page cache and ordered tree; the ordered extents (lookup takes
+  // a reference, put may free it). btrfs_start_ordered_extent has its own scope.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::inode(inode.ino)).writes_to(fp::ordered_extents()));
   for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
     lock_extent(fs_info, inode, start, end);
     const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
@@ -78,6 +97,15 @@ int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t star
 
 namespace {
 
+// Whether a page of [start, end) is dirty: extent_writepages of the range would run delalloc.
+bool range_has_dirty_pages(const btrfs_inode& inode, uint64_t start, uint64_t end) {
+  if (end <= start) return false;
+  const uint64_t last = page_index(end - 1);
+  for (auto it = inode.mapping.pages.lower_bound(page_index(start)); it != inode.mapping.pages.end() && it->first <= last; ++it)
+    if (it->second.dirty) return true;
+  return false;
+}
+
 struct dio_mapping {
   uint64_t len = 0;          // bytes of the file mapped from the requested start
   uint64_t block_start = 0;  // where they go on disk
@@ -86,6 +114,16 @@ struct dio_mapping {
 
 // btrfs_get_blocks_direct (create): maps [start, start + len) for writing, nocow or a new extent.
 int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t len, dio_mapping& out) {
+  // Own code: the inode (flags, extent maps, i_size, io tree unlock). Callees without a scope:
+  // btrfs_get_extent (the inode's extent maps, the fs tree: claim_tree_read), btrfs_inc/dec_nocow_writers
+  // and btrfs_dec_block_group_reservations (the block group cache and a group; the counters are
+  // primitives). Own scopes: btrfs_check_data_free_space, btrfs_free_reserved_data_space,
+  // lock_extent_direct, can_nocow_extent, btrfs_add_ordered_extent_dio; btrfs_reserve_data_extent runs
+  // undeclared (it may allocate a chunk). fs_info.data_stats: counters only incremented, read after the
+  // execution (they commute).
+  sched::Footprint claim = sched::declared().writes_to(fp::inode(inode.ino)).touch_kind(sched::ObjectKind::BlockGroup);
+  fp::claim_tree_read(claim, inode.root);
+  sched::FootprintScope scope(claim);
   // btrfs_dio_iomap_begin: data space is reserved before the range is locked; without it the write may
   // still go in place (NODATACOW / PREALLOC inodes), else -ENOSPC.
   const uint64_t data_alloc_len = len;
@@ -126,7 +164,11 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
       return -ENOSPC;
     }
     btrfs_key_ins ins;
-    const int r = btrfs_reserve_data_extent(fs_info, std::min<uint64_t>(len, 128ull << 20), ins, true);
+    int r;
+    {
+      sched::FootprintScope undeclared(sched::Footprint{});  // find_free_extent may allocate a chunk
+      r = btrfs_reserve_data_extent(fs_info, std::min<uint64_t>(len, 128ull << 20), ins, true);
+    }
     if (r) {
       unlock_extent(inode, start, start + len);
       // The part the allocator did not take (every halving attempt failed: all of it).
@@ -157,6 +199,9 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
 std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_offset,
                                                        const dio_mapping& m, std::span<const uint8_t> data,
                                                        std::shared_ptr<int> status) {
+  // The ordered extent (its sums); the bio is this fiber's until btrfs_submit_bio (own scope) publishes
+  // it. The completion and status are the dio's (the inode's object, as in btrfs_direct_write).
+  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
   auto& oe = fs_info.ordered_extents.at(m.ordered);
   if (!inode.nodatasum()) oe.sums.push_back(btrfs_csum_one_bio(m.block_start, data));
   auto done = std::make_shared<sched::Completion>("dio->done");
@@ -165,9 +210,14 @@ std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, b
   bio->logical = m.block_start;
   bio->len = m.len;
   bio->buf = std::make_shared<std::vector<uint8_t>>(data.begin(), data.end());
-  bio->what = "btrfs_endio_direct_write";
-  const uint64_t id = m.ordered, bytes = m.len;
-  bio->end_io = [&fs_info, id, bytes, done, status](btrfs_bio& b) {
+  bio->what = fp::kDioWriteEndIo;  // its end_io opens its own scope (model/bio.cpp)
+  const uint64_t id = m.ordered, bytes = m.len, ino = inode.ino;
+  bio->end_io = [&fs_info, id, bytes, done, status, ino](btrfs_bio& b) {
+    // btrfs_endio_direct_write: the dio's status (shared with the waiting dio: the inode's object), the
+    // ordered extent's counters and reference; btrfs_queue_finish_ordered_io only spawns the worker
+    // (btrfs_finish_ordered_io opens its own scope) or, outside a fiber, runs it with no step to claim.
+    // done->complete() is a primitive.
+    sched::FootprintScope scope(sched::declared().writes_to(fp::inode(ino)).writes_to(fp::ordered_extents()));
     if (b.status) *status = b.status;
     if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, b.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
     done->complete();  // dio_end_io
@@ -183,6 +233,13 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   const uint64_t sector = fs_info.sectorsize;
   if (pos % sector || data.size() % sector) return -EINVAL;
   if (data.empty()) return 0;
+  // Own code: the inode (i_size, page cache, dio_count, dio_waiters; the status and completions shared
+  // with its endio fibers), the oracle (oracle_note_op, oracle_write); i_rwsem and the completions are
+  // primitives. filemap_write_and_wait_range and invalidate_inode_pages_range touch only the inode's
+  // page cache when no page of the range is dirty (extent_writepages finds nothing to write), else they
+  // run undeclared; so does the buffered fallback. btrfs_get_blocks_direct and btrfs_submit_direct have
+  // their own scopes.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::inode(inode.ino)).writes_to(fp::oracle()));
   const uint32_t op = oracle_note_op(fs_info, origin);
   const uint64_t end = pos + data.size();
   // btrfs_direct_write: overwrites inside i_size take i_rwsem shared (BTRFS_ILOCK_SHARED), re-checked
@@ -196,7 +253,11 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
     shared = false;
   }
   // __iomap_dio_rw: write back and drop cached pages of the range first.
-  filemap_write_and_wait_range(fs_info, inode, pos, end);
+  {
+    std::optional<sched::FootprintScope> writeback;
+    if (range_has_dirty_pages(inode, pos, end)) writeback.emplace(sched::Footprint{});  // runs delalloc: undeclared
+    filemap_write_and_wait_range(fs_info, inode, pos, end);
+  }
   invalidate_inode_pages_range(inode, pos, end);
   inode.dio_count++;  // inode_dio_begin
   auto status = std::make_shared<int>(0);
@@ -225,6 +286,7 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
     shared = false;
   }
   if (!ret && cur < end) {
+    sched::FootprintScope undeclared(sched::Footprint{});  // the buffered write path: not audited here
     // -ENOTBLK: the rest goes through the page cache, written and dropped (__btrfs_direct_write).
     ret = btrfs_write_pages(fs_info, inode, cur, data.subspan(cur - pos), op, true);
     if (!ret) ret = filemap_write_and_wait_range(fs_info, inode, cur, end);

@@ -1,6 +1,8 @@
 // btrfs_finish_ordered_io (inode.c) and the endio write worker that runs it.
 #include <cerrno>
+#include <optional>
 
+#include "model/data/dio_footprints.hpp"
 #include "model/block_group.hpp"
 #include "model/data/extent_io_tree.hpp"
 #include "model/data/file_extent.hpp"
@@ -27,15 +29,25 @@ void btrfs_inode_safe_disk_i_size_write(btrfs_inode& inode) { inode.disk_i_size 
 void btrfs_queue_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   sched::Scheduler* s = sched::current_scheduler();
   if (s && sched::in_fiber()) {
-    s->spawn("btrfs-endio-write", [&fs_info, id] { btrfs_finish_ordered_io(fs_info, id); });
+    // The worker's own code only calls btrfs_finish_ordered_io, which opens its scope first thing.
+    s->spawn("btrfs-endio-write", [&fs_info, id] { btrfs_finish_ordered_io(fs_info, id); }, sched::declared());
   } else {
     btrfs_finish_ordered_io(fs_info, id);
   }
 }
 
 int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
+  // Reads the ordered extent; then (scope below) the inode.
+  sched::FootprintScope lookup(sched::touching(fp::ordered_extents(), false));
   btrfs_ordered_extent* oe = btrfs_ordered_extent_by_id(fs_info, id);
   FSRACE_MODEL_CHECK(oe && oe->test(BTRFS_ORDERED_IO_DONE), "finish of ordered extent {} before its IO", id);
+  // The inode (btrfs_iget's copy of the cache entry, disk_i_size, extent maps, io tree locks, i_count),
+  // the ordered extent (its references); the error path's log line and btrfs_free_reserved_extent (the
+  // block group and the space_info); btrfs_remove_ordered_extent has its own scope. The transaction part
+  // (join, tree updates, csums, end) runs undeclared, and so does an iput that evicts.
+  sched::Footprint claim = sched::declared().writes_to(fp::inode(oe->ino)).writes_to(fp::ordered_extents());
+  claim.writes_to(fp::dmesg()).writes_to(fp::space_info()).touch_kind(sched::ObjectKind::BlockGroup);
+  sched::FootprintScope scope(claim);
   btrfs_inode& inode = *btrfs_iget(fs_info, oe->root, oe->ino);
   sched::point(sched::L("btrfs_finish_ordered_io(ino {} off {})", inode.ino, oe->file_offset));
   const uint64_t fo = oe->file_offset, end = oe->end();
@@ -48,11 +60,13 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
     if (!nocow && !prealloc) btrfs_free_reserved_extent(fs_info, oe->start, oe->disk_len);
   } else if (nocow) {
     btrfs_inode_safe_disk_i_size_write(inode);
+    sched::FootprintScope undeclared(sched::Footprint{});  // the transaction and the inode item
     auto trans = btrfs_join_transaction(fs_info);
     ret = btrfs_update_inode(trans, inode);
     btrfs_end_transaction(trans);
   } else {
     lock_extent(fs_info, inode, fo, end);
+    sched::FootprintScope undeclared(sched::Footprint{});  // the transaction, file extent, csums, inode item
     auto trans = btrfs_join_transaction(fs_info);
     oe = btrfs_ordered_extent_by_id(fs_info, id);
     if (prealloc)
@@ -71,6 +85,8 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   btrfs_remove_ordered_extent(fs_info, inode, id);
   btrfs_put_ordered_extent(fs_info, id);  // once for us
   btrfs_put_ordered_extent(fs_info, id);  // once for the tree
+  std::optional<sched::FootprintScope> evict;
+  if (inode.i_count == 1 && inode.nlink == 0 && !inode.freeing) evict.emplace(sched::Footprint{});  // btrfs_evict_inode
   btrfs_iput(fs_info, inode);             // the ordered extent's inode reference
   return ret;
 }

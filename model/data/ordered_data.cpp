@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "model/data/dio_footprints.hpp"
 #include "model/data/extent_io_tree.hpp"
 #include "model/data/inode.hpp"
 #include "model/data/wait.hpp"
@@ -49,12 +50,17 @@ uint64_t add_ordered(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_o
 
 uint64_t btrfs_add_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_offset, uint64_t start,
                                   uint64_t len, uint64_t disk_len, uint32_t type) {
+  // add_ordered: the ordered extents (next_ordered_id, the map, the root's list and count, ordered_roots;
+  // the root's btrfs_root_data exists: the inode is in it) and the inode (ordered tree, igrab).
+  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
   sched::point(sched::L("btrfs_add_ordered_extent(ino {} off {})", inode.ino, file_offset));
   return add_ordered(fs_info, inode, file_offset, start, len, disk_len, type);
 }
 
 uint64_t btrfs_add_ordered_extent_dio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_offset,
                                       uint64_t start, uint64_t len, uint64_t disk_len, uint32_t type) {
+  // As btrfs_add_ordered_extent.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
   sched::point(sched::L("btrfs_add_ordered_extent_dio(ino {} off {})", inode.ino, file_offset));
   return add_ordered(fs_info, inode, file_offset, start, len, disk_len, type | BTRFS_ORDERED_DIRECT);
 }
@@ -104,6 +110,9 @@ bool btrfs_dec_test_ordered_pending(btrfs_fs_info& fs_info, uint64_t id, uint64_
 }
 
 void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id) {
+  // The ordered extent (flags, its waiters), the root's list and count, ordered_roots; the inode's
+  // ordered tree.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
   sched::point(sched::L("btrfs_remove_ordered_extent(ino {} ordered {})", inode.ino, id));
   auto& oe = fs_info.ordered_extents.at(id);
   inode.ordered_tree.erase(oe.file_offset);
@@ -120,9 +129,14 @@ void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uin
 }
 
 void btrfs_start_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, bool wait) {
+  // The ordered extent (flags, its wait queue); the writeback of a buffered one runs undeclared.
+  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
   auto* oe = btrfs_ordered_extent_by_id(fs_info, id);
   FSRACE_MODEL_CHECK(oe, "start of freed ordered extent {}", id);
-  if (!oe->test(BTRFS_ORDERED_DIRECT)) btrfs_fdatawrite_range(fs_info, inode, oe->file_offset, oe->end());
+  if (!oe->test(BTRFS_ORDERED_DIRECT)) {
+    sched::FootprintScope undeclared(sched::Footprint{});  // extent_writepages: delalloc, bios
+    btrfs_fdatawrite_range(fs_info, inode, oe->file_offset, oe->end());
+  }
   if (!wait) return;
   oe = btrfs_ordered_extent_by_id(fs_info, id);  // the caller's reference keeps it
   wait_until(oe->wait, sched::L("wait_event(ordered {} ino {} complete)", id, inode.ino),

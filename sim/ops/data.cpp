@@ -2,6 +2,7 @@
 // fallocate, writeback, fsync, sync, reads checked against the data oracle, truncate, unlink, rename,
 // opendir; and the end-of-run invariant that every file reads back what was written.
 #include <cerrno>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -163,11 +164,25 @@ void register_data_ops(catalogue& cat) {
              "files: btrfs_inc_nocow_writers, the location read from the extent map at that moment), else a new extent "
              "(btrfs_new_extent_direct: btrfs_reserve_extent, later the DIO ordered extent). Sector aligned.",
              [](exec_context& ctx, const params& p) {
+               // with_file's lookup reads the subvolume's dentry cache; with the inode found, its
+               // btrfs_iget (the cache entry's copy), igrab and iput (i_count) write the inode. An iput
+               // that evicts (the file unlinked meanwhile) runs undeclared. btrfs_direct_write opens its
+               // own scope. The parameters and the pattern are this thread's.
+               sched::FootprintScope lookup(
+                   sched::touching(sched::object_id(sched::ObjectKind::Other, "dcache"), false));
+               const uint64_t ino = model::btrfs_lookup_name(ctx.fs(), kSubvol, p.text("file"));
+               sched::FootprintScope file(sched::declared()
+                                              .reads_from(sched::object_id(sched::ObjectKind::Other, "dcache"))
+                                              .writes_to(model::fp::inode(ino)));
+               std::optional<sched::FootprintScope> evict;
                return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
-                 return model::btrfs_direct_write(fs, inode, p.size("offset"),
-                                                  pattern(p, p.size("offset"), p.size("length")), origin(ctx));
+                 const int ret = model::btrfs_direct_write(fs, inode, p.size("offset"),
+                                                           pattern(p, p.size("offset"), p.size("length")), origin(ctx));
+                 if (inode.i_count == 1 && inode.nlink == 0 && !inode.freeing) evict.emplace(sched::Footprint{});
+                 return ret;
                });
              })
+      .declares_footprint()
       .ref("file", "file", "the file written")
       .size("offset", "file offset, multiple of 4KiB")
       .optional(0)

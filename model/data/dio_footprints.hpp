@@ -1,0 +1,36 @@
+// Footprint objects and claims of the data IO path (direct IO, bios, ordered extents) that
+// model/footprints.hpp has no name for yet (scheduler/footprint.hpp).
+#pragma once
+#include <cstdint>
+
+#include "model/footprints.hpp"
+
+namespace fsrace::model::fp {
+
+/// fs_info.dmesg, the kernel log (fs_info.log()): appended to by error paths; some ops read it.
+inline uint64_t dmesg() { return object_id(ObjectKind::Other, "dmesg"); }
+/// fs_info.ordered_extents (every inode's ordered extents, their ids from next_ordered_id), each root's
+/// ordered list and count (btrfs_root_data) and fs_info.ordered_roots.
+inline uint64_t ordered_extents() { return object_id(ObjectKind::Other, "ordered_extents"); }
+/// What btrfs_map_block reads and writes: the chunk mapping, the device list and devices (missing,
+/// handles), dev_replace's state and its rwsem (read without the primitive when uncontended), and an
+/// "unable to find logical" line in the log.
+inline sched::Footprint& claim_map_block(sched::Footprint& f) {
+  f.reads_from(chunk_map()).touch_kind(ObjectKind::Device, false).reads_from(replace());
+  f.reads_from(sched::lock_id("dev_replace->rwsem"));
+  return f.writes_to(dmesg());
+}
+/// A read of a btree (btrfs_search_slot, btrfs_for_each_item, btrfs_lookup_item without a commit root):
+/// its blocks; a block missing from fs_info.buffer_radix is read from a device (read_tree_block: the
+/// mapping, any device's contents, an error line in the log) and inserted with the disk's content,
+/// which commutes with another such insert of the same block as long as the device is unchanged.
+inline sched::Footprint& claim_tree_read(sched::Footprint& f, uint64_t root_objectid) {
+  f.reads_from(tree(root_objectid)).touch_kind(ObjectKind::DeviceData, false);
+  return claim_map_block(f);
+}
+
+/// btrfs_bio::what of the direct IO write's bio: its end_io opens a scope of its own (the completion
+/// fiber runs every other end_io undeclared).
+inline constexpr const char* kDioWriteEndIo = "btrfs_endio_direct_write";
+
+}  // namespace fsrace::model::fp
