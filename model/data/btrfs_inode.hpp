@@ -65,6 +65,12 @@ struct btrfs_inode {
 
   bool nodatacow() const;
   bool nodatasum() const;
+  /// Tells DPOR's footprints this inode's locks apart from other inodes' (sync primitives' set_instance).
+  void set_lock_instances() {
+    i_rwsem.set_instance(ino);
+    i_mmap_lock.set_instance(ino);
+    items_lock.set_instance(ino);
+  }
 };
 
 }  // namespace fsrace::model

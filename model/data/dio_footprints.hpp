@@ -1,5 +1,5 @@
 // Footprint objects and claims of the data IO path (direct IO, bios, ordered extents) that
-// model/footprints.hpp has no name for yet (scheduler/footprint.hpp).
+// model/footprints.hpp does not name (scheduler/footprint.hpp).
 #pragma once
 #include <cstdint>
 
@@ -8,10 +8,7 @@
 namespace fsrace::model::fp {
 
 /// fs_info.dmesg, the kernel log (fs_info.log()): appended to by error paths; some ops read it.
-inline uint64_t dmesg() { return object_id(ObjectKind::Other, "dmesg"); }
-/// fs_info.ordered_extents (every inode's ordered extents, their ids from next_ordered_id), each root's
-/// ordered list and count (btrfs_root_data) and fs_info.ordered_roots.
-inline uint64_t ordered_extents() { return object_id(ObjectKind::Other, "ordered_extents"); }
+inline uint64_t dmesg() { return kernel_log(); }
 /// What btrfs_map_block reads and writes: the chunk mapping, the device list and devices (missing,
 /// handles), dev_replace's state and its rwsem (read without the primitive when uncontended), and an
 /// "unable to find logical" line in the log.

@@ -168,6 +168,7 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   auto inode = std::make_shared<btrfs_inode>();
   inode->root = root_objectid;
   inode->ino = ino;
+  inode->set_lock_instances();
   inode->address = fs_info.next_inode_address++;
   inode->generation = trans.transid;
   inode->flags = ii.flags;

@@ -18,6 +18,7 @@ void btrfs_load_subvol_inodes(btrfs_fs_info& fs_info, uint64_t root_id) {
       auto inode = std::make_shared<btrfs_inode>();
       inode->root = root_id;
       inode->ino = it.key.objectid;
+      inode->set_lock_instances();
       inode->generation = ii.generation;
       inode->flags = ii.flags;
       inode->nlink = ii.nlink;

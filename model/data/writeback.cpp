@@ -26,8 +26,8 @@ namespace {
 
 constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
 
-// fs_info->dmesg (fs_info.log): no object of model/footprints.hpp names it.
-constexpr uint64_t kKernelLog = sched::object_id(sched::ObjectKind::Other, "dmesg");
+// fs_info->dmesg (fs_info.log).
+constexpr uint64_t kKernelLog = fp::kernel_log();
 
 // What writeback of one inode touches outside the allocator (extent_writepages, cow_file_range,
 // submit_write_bio and their undeclared callees): the inode (pages, io tree: locked ranges, delalloc and
@@ -45,6 +45,7 @@ sched::Footprint writeback_claim(const btrfs_inode& inode) {
       .writes_to(fp::space_info())
       .touch_kind(sched::ObjectKind::List)
       .touch_kind(sched::ObjectKind::Counter)
+      .writes_to(fp::ordered_extents())  // the name the ordered extent code claims (model/footprints.hpp)
       .touch_kind(sched::ObjectKind::BlockGroup, false);
 }
 // writeback_claim and what btrfs_submit_bio does in the steps after its point (btrfs_map_block: the

@@ -22,8 +22,8 @@ bool btrfs_dev_replace_is_ongoing(const btrfs_dev_replace& r) {
 
 namespace {
 
-// fs_info->dmesg (fs_info.log): no object of model/footprints.hpp names it.
-constexpr uint64_t kKernelLog = sched::object_id(sched::ObjectKind::Other, "dmesg");
+// fs_info->dmesg (fs_info.log).
+constexpr uint64_t kKernelLog = fp::kernel_log();
 
 // The replace's own code (start, finishing, cancel, the target's creation and destruction): the exclusive
 // operation flag (Balance), fs_info->dev_replace (Replace), the device list (fs_info->devices: ChunkMap,

@@ -16,7 +16,7 @@ struct btrfs_trans_handle;
 namespace reloc_fp {
 using sched::ObjectKind;
 /// fs_info.dmesg: every fs_info.log() appends to it, and ops read it during the execution (send, scrub).
-inline uint64_t kernel_log() { return sched::object_id(ObjectKind::Other, "fs_info->dmesg"); }
+inline uint64_t kernel_log() { return fp::kernel_log(); }
 /// Code whose callees this file cannot narrow (commit, delayed ref runs, writeback, ordered extent waits):
 /// undeclared, dependent on every step.
 inline sched::Footprint everything() { return sched::Footprint{}; }

@@ -37,9 +37,8 @@ struct scrub_extent_ref {
   int mirror_num = 1;       // the scrubbed copy's mirror number
 };
 
-// Footprints of the scrub and replace copy (model/footprints.hpp). fs_info->dmesg (fs_info.log) has no
-// object there: Other "dmesg".
-inline constexpr uint64_t kScrubKernelLog = sched::object_id(sched::ObjectKind::Other, "dmesg");
+// Footprints of the scrub and replace copy (model/footprints.hpp). fs_info->dmesg (fs_info.log): fp::kernel_log().
+inline constexpr uint64_t kScrubKernelLog = fp::kernel_log();
 
 // Scrub's own code between its device reads and writes: the scrub contexts, counters and pause/cancel
 // requests, its stats (fs_info->scrub_devices, scrub_results, scrub_totals: Scrub), fs_info->dev_replace

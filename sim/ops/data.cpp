@@ -58,10 +58,11 @@ int with_file(exec_context& ctx, const params& p, Fn&& fn) {
 template <class Fn>
 int with_file_declared(exec_context& ctx, const params& p, Fn&& fn) {
   btrfs_fs_info& fs = ctx.fs();
-  sched::FootprintScope lookup(sched::declared().reads_from(model::fp::tree(kSubvol)));
+  sched::FootprintScope lookup(sched::declared().reads_from(model::fp::tree(kSubvol)).reads_from(model::fp::dcache()));
   const uint64_t ino = model::btrfs_lookup_name(fs, kSubvol, p.text("file"));
   if (!ino) return -ENOENT;
-  const sched::Footprint held = sched::declared().reads_from(model::fp::tree(kSubvol)).writes_to(model::fp::inode(ino));
+  const sched::Footprint held =
+      sched::declared().reads_from(model::fp::tree(kSubvol)).reads_from(model::fp::dcache()).writes_to(model::fp::inode(ino));
   sched::FootprintScope get(held);
   btrfs_inode& inode = *model::btrfs_iget(fs, kSubvol, ino);
   if (!model::btrfs_igrab(inode)) return -ENOENT;  // being evicted
@@ -168,11 +169,10 @@ void register_data_ops(catalogue& cat) {
                // btrfs_iget (the cache entry's copy), igrab and iput (i_count) write the inode. An iput
                // that evicts (the file unlinked meanwhile) runs undeclared. btrfs_direct_write opens its
                // own scope. The parameters and the pattern are this thread's.
-               sched::FootprintScope lookup(
-                   sched::touching(sched::object_id(sched::ObjectKind::Other, "dcache"), false));
+               sched::FootprintScope lookup(sched::touching(model::fp::dcache(), false));
                const uint64_t ino = model::btrfs_lookup_name(ctx.fs(), kSubvol, p.text("file"));
                sched::FootprintScope file(sched::declared()
-                                              .reads_from(sched::object_id(sched::ObjectKind::Other, "dcache"))
+                                              .reads_from(model::fp::dcache())
                                               .writes_to(model::fp::inode(ino)));
                std::optional<sched::FootprintScope> evict;
                return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
