@@ -80,9 +80,15 @@ TEST_CASE("dpor equivalence: relocation-vs-nocow-write, one preemption", "[sim][
   check_same_outcomes("relocation-vs-nocow-write", true, 1);
 }
 
-TEST_CASE("dpor equivalence: the data-path scenarios, one preemption (slow)", "[.][dpor_equivalence_slow]") {
-  for (const char* name : kSeeds)
-    for (bool on : {true, false}) check_same_outcomes(name, on, 1);
+// The bound-1 spaces, one case per scenario so that each can be rerun alone (all: "[dpor_equivalence_slow]").
+TEST_CASE("dpor equivalence: relocation-vs-nocow-write, one preemption, fixes on and off (slow)",
+          "[.][dpor_equivalence_slow][dpor_nocow_write]") {
+  for (bool on : {true, false}) check_same_outcomes("relocation-vs-nocow-write", on, 1);
+}
+
+TEST_CASE("dpor equivalence: relocation-vs-dio-reserve fixes on, one preemption (slow)",
+          "[.][dpor_equivalence_slow][dpor_dio_reserve_on]") {
+  check_same_outcomes("relocation-vs-dio-reserve", true, 1);
 }
 
 // The case the slow run first failed on (DPOR missed get_new_location's WARN at transid 8 that DFS reaches):
@@ -92,10 +98,7 @@ TEST_CASE("dpor equivalence: relocation-vs-dio-reserve fixes off, one preemption
   check_same_outcomes("relocation-vs-dio-reserve", false, 1);
 }
 
-// The shared core's footprints (ctree, transaction, delayed refs, block groups, space info): the bound-1
-// spaces of the two relocation scenarios, fixes on and off.
-TEST_CASE("dpor equivalence: relocation scenarios, one preemption, fixes on and off (slow)",
-          "[.][dpor_equivalence_slow][fp_core]") {
-  for (const char* name : {"relocation-vs-nocow-write", "relocation-vs-dio-reserve"})
-    for (bool on : {true, false}) check_same_outcomes(name, on, 1);
+TEST_CASE("dpor equivalence: dev-replace-vs-write, one preemption, fixes on and off (slow)",
+          "[.][dpor_equivalence_slow][dpor_dev_replace]") {
+  for (bool on : {true, false}) check_same_outcomes("dev-replace-vs-write", on, 1);
 }
