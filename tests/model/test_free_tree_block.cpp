@@ -85,7 +85,7 @@ TEST_CASE("free_tree_block: a leaf allocated and emptied in one transaction is f
     auto trans = btrfs_start_transaction(fs);
     insert_range(trans, root, 1000, 1400);
     const uint64_t leaf = leaf_of(fs, root, 1400);
-    REQUIRE((fs.buffer_radix.find(leaf))->header.generation == trans.transid);
+    REQUIRE((*fs.buffer_radix.find(leaf))->header.generation == trans.transid);
     REQUIRE(trans.transaction->delayed_refs.heads.contains(leaf));  // its addition is pending
     REQUIRE_FALSE(is_free_space(fs, leaf));
     btrfs_space_info& meta = btrfs_find_space_info(fs, BTRFS_BLOCK_GROUP_METADATA);
