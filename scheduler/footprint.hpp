@@ -153,13 +153,26 @@ constexpr ObjectMask object_bit(uint64_t id) {
   m.set(id);
   return m;
 }
-/// Every bit of a kind (a step touching all its instances).
-constexpr ObjectMask kind_mask(ObjectKind kind) {
+namespace detail {
+constexpr ObjectMask compute_kind_mask(ObjectKind kind) {
   const KindBits k = kind_bits(kind);
   ObjectMask m;
-  for (unsigned b = k.base; b < k.base + k.width; ++b) m.set(b);
+  for (unsigned b = k.base; b < k.base + k.width; ++b) m.set(b);  // bounded: the kind's width
   return m;
 }
+struct KindMasks {
+  ObjectMask m[static_cast<size_t>(ObjectKind::kCount)];
+};
+constexpr KindMasks compute_kind_masks() {
+  KindMasks t;
+  for (size_t k = 0; k < static_cast<size_t>(ObjectKind::kCount); ++k) t.m[k] = compute_kind_mask(static_cast<ObjectKind>(k));
+  return t;
+}
+/// Built at compile time: claims name whole kinds at run time (touch_kind), a table look-up, not a loop.
+inline constexpr KindMasks kKindMasks = compute_kind_masks();
+}  // namespace detail
+/// Every bit of a kind (a step touching all its instances).
+constexpr const ObjectMask& kind_mask(ObjectKind kind) { return detail::kKindMasks.m[static_cast<size_t>(kind)]; }
 
 struct Footprint {
   ObjectMask reads = kAllObjects;   // objects only read
@@ -199,6 +212,9 @@ inline bool dependent(const Footprint& a, const Footprint& b) {
 
 /// Claims what the code run while this scope is the fiber's innermost one touches (see the top of the
 /// file); outside a fiber it does nothing. Scopes nest on the fiber's stack, like the calls they wrap.
+/// When nobody reads footprints (recording_footprints() false: a strategy other than dpor, no
+/// --footprints) scopes and touches return at once, so that declaring costs other strategies nothing
+/// but the building of the claim.
 class FootprintScope {
  public:
   explicit FootprintScope(const Footprint& claim);
@@ -210,6 +226,10 @@ class FootprintScope {
   Footprint outer_;
   bool active_ = false;
 };
+
+/// Whether the running execution records footprints (Strategy::wants_footprints() or
+/// Options::record_footprints). Claims that cost something to build can test it first.
+bool recording_footprints();
 
 /// Adds an object to the running step's footprint (a primitive's own lock, say). A no-op on an
 /// undeclared step, and outside a fiber.

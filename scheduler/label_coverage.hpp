@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "scheduler/strategies/strategy_interface.hpp"
+#include "scheduler/strategies/forwarding_strategy.hpp"
 
 namespace fsrace::sched {
 
@@ -72,22 +72,16 @@ class LabelCoverage {
 };
 
 /// A strategy that reports every step it lets run to a LabelCoverage, and otherwise is `inner`.
-class CoveringStrategy final : public Strategy {
+class CoveringStrategy final : public ForwardingStrategy {
  public:
-  CoveringStrategy(Strategy& inner, LabelCoverage& coverage) : inner_(inner), coverage_(coverage) {}
-  void begin(uint64_t seed) override { inner_.begin(seed); }
+  CoveringStrategy(Strategy& inner, LabelCoverage& coverage) : ForwardingStrategy(inner), coverage_(coverage) {}
   size_t choose(const Decision& d) override {
-    const size_t i = inner_.choose(d);
+    const size_t i = inner().choose(d);
     if (i < d.count && d.scheduler != nullptr) coverage_.decided(d, i);  // every step: its kind is reached
     return i;
   }
-  void end(const Execution& ex) override { inner_.end(ex); }
-  void no_runnable(uint64_t step, Scheduler& scheduler) override { inner_.no_runnable(step, scheduler); }
-  void stopped(const Decision& d) override { inner_.stopped(d); }
-  void step_done(const Footprint& f) override { inner_.step_done(f); }
 
  private:
-  Strategy& inner_;
   LabelCoverage& coverage_;
 };
 

@@ -101,29 +101,32 @@ const Footprint& pending_footprint(FiberId f) {
 }
 }  // namespace detail
 
+bool recording_footprints() { return t_running != nullptr && t_running->recording; }
+
 void declare_footprint(const Footprint& touches) {
   Scheduler::Impl* s = t_running;
-  if (s == nullptr || s->running_slot == nullptr) return;  // outside a fiber: no step to describe
+  if (s == nullptr || s->running_slot == nullptr || !s->recording) return;  // no step to describe, or no reader
   s->running_slot->declared = touches;
   s->running_slot->has_declared = true;
 }
 
 void touch_step(uint64_t id, bool write) {
   Scheduler::Impl* s = t_running;
-  if (s == nullptr || s->running_slot == nullptr || s->running_slot->frozen) return;
+  if (s == nullptr || !s->recording || s->running_slot == nullptr || s->running_slot->frozen) return;
   s->running_slot->recording.touch(id, write);
 }
 
 void touch_lock(const char* name, uint64_t instance, bool write) {
   Scheduler::Impl* s = t_running;
-  if (s == nullptr || s->running_slot == nullptr || s->running_slot->frozen) return;
+  if (s == nullptr || !s->recording || s->running_slot == nullptr || s->running_slot->frozen) return;
   Footprint& r = s->running_slot->recording;
   if (!r.everything()) r.touch(lock_id(name, instance), write);
 }
 
 FootprintScope::FootprintScope(const Footprint& claim) {
   Scheduler::Impl* s = t_running;
-  if (s == nullptr || s->running_slot == nullptr) return;  // outside a fiber (set-up, checks): no step
+  // Outside a fiber (set-up, checks) there is no step; when nobody reads footprints, nothing to record.
+  if (s == nullptr || s->running_slot == nullptr || !s->recording) return;
   FiberSlot* slot = s->running_slot;
   active_ = true;
   outer_ = slot->scope;
@@ -205,6 +208,7 @@ void Scheduler::Impl::run_into(Strategy& strategy, uint64_t seed, Execution& out
   epoch = g_epochs.fetch_add(1, std::memory_order_relaxed) + 1;
   vars.clear();
 
+  recording = opt.record_footprints || strategy.wants_footprints();
   try {
     strategy.begin(seed);
     FiberId previous = kNoFiber;  // the fiber that ran the last step
@@ -278,14 +282,18 @@ inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
   running_slot = slot;
   slot->woken = false;
   hot.pending = &slot->pending;
-  // The step starts inside the scope open at the fiber's point, unless the point declared it whole.
-  slot->frozen = slot->pending_declared;
-  slot->recording = slot->frozen ? slot->pending_footprint : slot->scope;
+  if (recording) {
+    // The step starts inside the scope open at the fiber's point, unless the point declared it whole.
+    slot->frozen = slot->pending_declared;
+    slot->recording = slot->frozen ? slot->pending_footprint : slot->scope;
+  }
   slot->ctx = std::move(slot->ctx).resume();  // runs the fiber until its next point, block or end
-  // What its next step touches if declared just before the point (footprint.hpp), else everything.
-  slot->pending_declared = slot->has_declared;
-  slot->pending_footprint = slot->has_declared ? slot->declared : Footprint{};
-  slot->has_declared = false;
+  if (recording) {
+    // What its next step touches if declared just before the point (footprint.hpp), else everything.
+    slot->pending_declared = slot->has_declared;
+    slot->pending_footprint = slot->has_declared ? slot->declared : Footprint{};
+    slot->has_declared = false;
+  }
   hot.pending = nullptr;
   running_slot = nullptr;
   current = kNoFiber;

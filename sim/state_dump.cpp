@@ -4,6 +4,7 @@
 
 #include "model/fs_info.hpp"
 #include "model/key.hpp"
+#include "scheduler/strategies/forwarding_strategy.hpp"
 
 namespace fsrace::sim {
 namespace {
@@ -115,25 +116,20 @@ class lock_lister {
 };
 
 // Ends nothing: it only looks before the chosen step and lets `inner` choose.
-class until_step final : public sched::Strategy {
+class until_step final : public sched::ForwardingStrategy {
  public:
-  until_step(sched::Strategy& inner, uint64_t step, const executor& exec) : inner_(inner), step_(step), exec_(exec) {}
-  void begin(uint64_t seed) override { inner_.begin(seed); }
+  until_step(sched::Strategy& inner, uint64_t step, const executor& exec) : ForwardingStrategy(inner), step_(step), exec_(exec) {}
   size_t choose(const sched::Decision& d) override {
     if (d.step == step_ && !dump_ && d.scheduler) {
       dump_ = state_at_step{describe_state(exec_.current_world().fs(), *d.scheduler), {}};
       for (sched::FiberId f = 0; f < d.scheduler->fiber_count(); ++f)
         dump_->woken.push_back(std::string_view(d.scheduler->fiber_state(f)) == "woken");
     }
-    return inner_.choose(d);
+    return inner().choose(d);
   }
-  void end(const sched::Execution& ex) override { inner_.end(ex); }
-  void no_runnable(uint64_t step, sched::Scheduler& s) override { inner_.no_runnable(step, s); }
-  void stopped(const sched::Decision& d) override { inner_.stopped(d); }
   std::optional<state_at_step> dump_;
 
  private:
-  sched::Strategy& inner_;
   uint64_t step_;
   const executor& exec_;
 };

@@ -1,29 +1,27 @@
 #include "sim/world_at_step.hpp"
 
 #include "sim/explore.hpp"
+#include "scheduler/strategies/forwarding_strategy.hpp"
 
 namespace fsrace::sim {
 namespace {
 
 // Follows `inner` and copies the world once `steps` steps have run (unset: once no thread can run).
-class copy_after final : public sched::Strategy {
+class copy_after final : public sched::ForwardingStrategy {
  public:
-  copy_after(sched::Strategy& inner, std::optional<uint64_t> steps, const executor& exec) : inner_(inner), steps_(steps), exec_(exec) {}
-  void begin(uint64_t seed) override { inner_.begin(seed); }
+  copy_after(sched::Strategy& inner, std::optional<uint64_t> steps, const executor& exec)
+      : ForwardingStrategy(inner), steps_(steps), exec_(exec) {}
   size_t choose(const sched::Decision& d) override {
     if (steps_ && d.step == *steps_ && !copy) copy = exec_.current_world().clone();
-    return inner_.choose(d);
+    return inner().choose(d);
   }
-  void end(const sched::Execution& ex) override { inner_.end(ex); }
   void no_runnable(uint64_t step, sched::Scheduler& s) override {
     if (!copy && (!steps_ || *steps_ == step)) copy = exec_.current_world().clone();
-    inner_.no_runnable(step, s);
+    inner().no_runnable(step, s);
   }
-  void stopped(const sched::Decision& d) override { inner_.stopped(d); }
   std::unique_ptr<world> copy;
 
  private:
-  sched::Strategy& inner_;
   std::optional<uint64_t> steps_;
   const executor& exec_;
 };

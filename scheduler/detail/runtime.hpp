@@ -69,6 +69,7 @@ struct Scheduler::Impl {
   bool running = false;             // inside run()
   bool unwinding = false;           // destroying suspended fibers at the end of an execution
   bool has_finding = false;
+  bool recording = false;           // footprints are recorded this execution (footprint.hpp)
   Finding finding;
   uint64_t step = 0;                // steps started so far in this execution
   uint64_t epoch = 0;

@@ -36,6 +36,19 @@ bool DporStrategy::asleep(const Node& n, FiberId f) const {
   return std::any_of(n.sleep.begin(), n.sleep.end(), [f](const auto& e) { return e.first == f; });
 }
 
+// Whether fiber p, explored from node n before q, may sleep in q's subtree under the preemption bound.
+// A pruned execution E = n.q.w.p.y (p's step commutes with q's and w's) stands for E' = n.p.q.w.y, which
+// p's subtree covers only if E' is within the bound too. Preemptions of E' minus E's: at n, choosing p
+// instead of q; p -> q (one if p is still runnable after its step); x -> y (the step before p's and the
+// one after it) instead of x -> p -> y, never more. The switches inside w are the same (whether the
+// fiber that ran before is still runnable does not depend on a commuting step of p's). So E' costs no
+// more when p was the running fiber at n (E paid for leaving it; E' pays at most once, for p -> q), or
+// when p stops being runnable after its step and choosing p at n costs no more than choosing q did.
+bool DporStrategy::sleep_keeps_bound(const Node& n, FiberId p, bool p_runnable_after, FiberId q) const {
+  if (bound_ == kUnbounded || n.current == p) return true;
+  return !p_runnable_after && (n.current == kNoFiber || n.current != q);
+}
+
 size_t DporStrategy::choose(const Decision& d) {
   const uint64_t depth = d.step;
   Scheduler& s = *d.scheduler;
@@ -53,21 +66,28 @@ size_t DporStrategy::choose(const Decision& d) {
       return 0;
     }
   } else {
-    Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}, {}};
+    Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}, {}, {}};
     if (!stack_.empty()) n.preempts_before = preempts_after(stack_.back(), stack_.back().chosen);
     runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
-    if (bound_ == kUnbounded && !stack_.empty()) {
+    if (!stack_.empty()) {
+      Node& prev = stack_.back();
+      for (size_t i = 0; i < prev.done.size(); ++i)  // this decision's runnable set: after prev's step
+        if (prev.done[i] == prev.chosen)
+          prev.done_runnable_after[i] = std::binary_search(d.runnable, d.runnable + d.count, prev.chosen);
       // Asleep here: the fibers asleep at or explored from the previous node, other than the one that
-      // ran, whose step from there commutes with the step that ran. A fiber's step from a node is the
-      // one recorded when it was explored there (it has not run since, and the steps between commute
-      // with it, so it does the same); a pending step never run from there counts as undeclared.
-      const Node& prev = stack_.back();
+      // ran, whose step from there commutes with the step that ran (under a bound, only those whose
+      // sleep keeps the bound: sleep_keeps_bound; inherited ones were checked where they fell asleep).
+      // A fiber's step from a node is the one recorded when it was explored there (it has not run
+      // since, and the steps between commute with it, so it does the same); a pending step never run
+      // from there counts as undeclared.
       auto keep = [&](FiberId q, const Footprint& fq) {
         if (q != prev.chosen && runnable_at(n, q) && !dependent(fq, prev.step) && !asleep(n, q))
           n.sleep.emplace_back(q, fq);
       };
       for (const auto& [q, fq] : prev.sleep) keep(q, fq);
-      for (size_t i = 0; i < prev.done.size(); ++i) keep(prev.done[i], prev.done_steps[i]);
+      for (size_t i = 0; i < prev.done.size(); ++i)
+        if (sleep_keeps_bound(prev, prev.done[i], prev.done_runnable_after[i] != 0, prev.chosen))
+          keep(prev.done[i], prev.done_steps[i]);
     }
     // Default: keep running the current fiber (no preemption), else the lowest awake fiber.
     FiberId pick = kNoFiber;
@@ -87,6 +107,7 @@ size_t DporStrategy::choose(const Decision& d) {
     fresh.backtrack.push_back(pick);
     fresh.done.push_back(pick);
     fresh.done_steps.emplace_back();  // step_done() records it
+    fresh.done_runnable_after.push_back(1);  // the next decision records it
   }
   Node& n = stack_[depth];
   n.step = Footprint{};  // until step_done() reports what it touched
@@ -292,6 +313,7 @@ bool DporStrategy::next() {
       n.chosen = best;
       n.done.push_back(best);
       n.done_steps.emplace_back();
+      n.done_runnable_after.push_back(1);
       return true;
     }
     runnable_.resize(n.first);

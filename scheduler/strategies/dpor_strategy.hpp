@@ -25,9 +25,11 @@ namespace fsrace::sched {
 /// default schedule never ran before the finding is still tried before the steps it races with.
 ///
 /// With a preemption bound (Coons, Musuvathi, McKinley, "Bounded partial-order reduction", OOPSLA 2013)
-/// choices beyond the bound are not taken, each race also adds its fiber at the start of the run of
-/// steps (thread block) containing the first step, where switching costs no extra preemption, and sleep
-/// sets are off (a sleeping fiber stands for an equivalent execution that the bound may have pruned).
+/// choices beyond the bound are not taken, and each race also adds its fiber at the start of the run of
+/// steps (thread block) containing the first step, where switching costs no extra preemption. A sleeping
+/// fiber p stands for an equivalent execution that runs p's step first; under a bound that execution may
+/// cost more preemptions than the one pruned, so p falls asleep only where moving its step to the front
+/// provably costs none (sleep_keeps_bound()).
 ///
 /// Usage like DfsStrategy: do { spawn...; sched.run(dpor, 0); } while (dpor.next());
 class DporStrategy final : public Strategy {
@@ -40,6 +42,7 @@ class DporStrategy final : public Strategy {
   void end(const Execution&) override;
   void stopped(const Decision&) override;
   void step_done(const Footprint&) override;
+  bool wants_footprints() const override { return true; }
 
   /// Prepares the next execution; false when every backtrack point has been explored.
   bool next();
@@ -62,11 +65,13 @@ class DporStrategy final : public Strategy {
     std::vector<FiberId> backtrack; // fibers to explore here
     std::vector<FiberId> done;      // fibers explored here (chosen included)
     std::vector<Footprint> done_steps;  // what each one's step from here recorded (by done's index)
-    std::vector<std::pair<FiberId, Footprint>> sleep;  // asleep on arrival, with their steps (unbounded only)
+    std::vector<uint8_t> done_runnable_after;  // whether that fiber was still runnable after it (1: unknown)
+    std::vector<std::pair<FiberId, Footprint>> sleep;  // asleep on arrival, with their steps
   };
   bool runnable_at(const Node&, FiberId) const;
   bool allowed(const Node&, FiberId) const;  // within the preemption bound
   bool asleep(const Node&, FiberId) const;
+  bool sleep_keeps_bound(const Node&, FiberId p, bool p_runnable_after, FiberId q) const;
   uint32_t preempts_after(const Node&, FiberId) const;
   void add_backtrack(size_t node, FiberId);
   void analyse_races();

@@ -25,6 +25,9 @@ class Strategy {
   /// The chosen fiber's step ended (at its next point, a block or its end); `touched` is what it
   /// recorded (footprint.hpp). Read it now: the next step overwrites it.
   virtual void step_done(const Footprint& /*touched*/) {}
+  /// Whether this strategy reads step_done()'s footprints. Asked at the start of each execution; when
+  /// false (and Options::record_footprints is off) scopes and touches record nothing, which is cheaper.
+  virtual bool wants_footprints() const { return false; }
   virtual void end(const Execution&) {}         // end of one execution
   /// No fiber is runnable any more (all finished, or the rest blocked) after `step` steps. A strategy
   /// may end the execution with its own finding here via scheduler.fail_current(); it then replaces

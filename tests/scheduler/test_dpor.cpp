@@ -195,6 +195,36 @@ TEST_CASE("dpor with a preemption bound reaches every trace DFS reaches within t
   }
 }
 
+// Sleep sets under a bound (DporStrategy::sleep_keeps_bound): larger programs, with steps that touch
+// nothing and fibers that finish early, so that sleeping fibers meet every case of the rule.
+TEST_CASE("dpor with a preemption bound and sleep sets: every trace DFS reaches, larger programs") {
+  Prng rng(2026);
+  uint64_t dpor_total = 0, dfs_total = 0;
+  for (int round = 0; round < 150; ++round) {
+    const int fibers = 2 + static_cast<int>(rng.below(2));
+    Program p = random_program(rng, fibers, fibers == 2 ? 6 : 3, 3);
+    for (auto& ops : p)
+      for (Op& op : ops)
+        if (rng.chance(1, 3)) op.var = -1;  // a local step
+    for (unsigned bound : {0u, 1u, 2u}) {
+      DporStrategy dpor(bound);
+      DfsStrategy dfs(bound);
+      const Explored a = run_all(p, 3, dpor);
+      const Explored b = run_all(p, 3, dfs);
+      INFO("round " << round << ", bound " << bound);
+      CHECK(dpor.exhausted());
+      for (const auto& t : b.traces) CHECK(a.traces.count(t) == 1);
+      for (const auto& t : b.bug_traces) CHECK(a.bug_traces.count(t) == 1);
+      CHECK(a.final_states == b.final_states);
+      CHECK(a.executions <= b.executions);
+      dpor_total += a.executions;
+      dfs_total += b.executions;
+    }
+  }
+  INFO("dpor " << dpor_total << " executions, dfs " << dfs_total);
+  CHECK(dpor_total * 2 < dfs_total);  // pruning, not just equality
+}
+
 TEST_CASE("dpor finds the scheduler programs' bugs that DFS finds (undeclared steps: dependent on all)") {
   for (bool guarded : {false, true}) {
     Scheduler sched;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "scheduler/scheduler.hpp"
+#include "scheduler/strategies/forwarding_strategy.hpp"
 #include "scheduler/strategy.hpp"
 #include "scheduler/sync.hpp"
 
@@ -102,6 +103,89 @@ TEST_CASE("footprint: primitives add their own object, told apart by instance", 
   CHECK(ex.footprints[2] == touching(lock_id("m")));
   CHECK(ex.footprints[3] == touching(lock_id("m", 2)).touch(kA, false));
   CHECK(lock_id("m") != lock_id("m", 2));
+}
+
+namespace {
+/// Keeps the lowest runnable fiber, says whether it wants footprints, and keeps what step_done() gave it.
+class Observer final : public Strategy {
+ public:
+  explicit Observer(bool wants) : wants_(wants) {}
+  void begin(uint64_t) override { seen.clear(); }
+  size_t choose(const Decision&) override { return 0; }
+  void step_done(const Footprint& f) override { seen.push_back(f); }
+  bool wants_footprints() const override { return wants_; }
+  std::vector<Footprint> seen;
+
+ private:
+  bool wants_;
+};
+
+/// One fiber: steps in a scope that touches kA and a lock, then a step in a scope that touches kB.
+/// `inside` gets recording_footprints() as the fiber saw it.
+void two_scoped_steps(Scheduler& s, std::shared_ptr<Mutex> m, std::shared_ptr<bool> inside) {
+  s.spawn("F", [m, inside] {
+    *inside = recording_footprints();
+    {
+      FootprintScope a(touching(kA));
+      m->lock();
+      m->unlock();
+    }
+    FootprintScope b(touching(kB));
+    point(L("p"));
+  }, declared());
+}
+}  // namespace
+
+TEST_CASE("footprint: recorded only when the strategy or the options ask, through forwarding wrappers", "[footprint]") {
+  auto m = std::make_shared<Mutex>("m");
+  auto inside = std::make_shared<bool>(false);
+  SECTION("a strategy that wants footprints gets them, also through a ForwardingStrategy") {
+    Observer observer(true);
+    ForwardingStrategy wrapper(observer);
+    Scheduler s;
+    two_scoped_steps(s, m, inside);
+    const Execution ex = s.run(wrapper, 0);
+    CHECK(*inside);
+    REQUIRE(observer.seen.size() == ex.steps);
+    Footprint all = declared();
+    for (const Footprint& f : observer.seen) all |= f;
+    CHECK(all == touching(kA).touch(kB).touch(lock_id("m")));  // every step declared: nothing else
+    CHECK(observer.seen.back() == touching(kB));                // p .. the end, in b
+  }
+  SECTION("a strategy that does not want them: scopes and primitives record nothing") {
+    Observer observer(false);
+    Scheduler s;
+    two_scoped_steps(s, m, inside);
+    const Execution ex = s.run(observer, 0);
+    CHECK_FALSE(*inside);
+    CHECK(ex.footprints.empty());
+    REQUIRE(observer.seen.size() == ex.steps);
+    for (const Footprint& f : observer.seen) CHECK(f.everything());  // nothing recorded: undeclared, never less
+  }
+  SECTION("Options::record_footprints records them for any strategy") {
+    Observer observer(false);
+    Scheduler s(Options{1000, 64 * 1024, true, true});
+    two_scoped_steps(s, m, inside);
+    const Execution ex = s.run(observer, 0);
+    CHECK(*inside);
+    REQUIRE(ex.footprints.size() == ex.steps);
+    CHECK(ex.footprints == observer.seen);
+    CHECK(ex.footprints.back() == touching(kB));
+  }
+}
+
+TEST_CASE("footprint: kind masks are every bit of the kind and none of another", "[footprint]") {
+  for (size_t k = 0; k < static_cast<size_t>(ObjectKind::kCount); ++k) {
+    const ObjectKind kind = static_cast<ObjectKind>(k);
+    const KindBits bits = kind_bits(kind);
+    unsigned set = 0;
+    kind_mask(kind).for_each([&](unsigned b) {
+      CHECK(b >= bits.base);
+      CHECK(b < bits.base + bits.width);
+      ++set;
+    });
+    CHECK(set == bits.width);
+  }
 }
 
 TEST_CASE("footprint: dependence by read and write sets", "[footprint]") {
