@@ -178,12 +178,20 @@ void DporStrategy::analyse_races() {
   std::vector<std::vector<uint32_t>> enable_clock(fibers, std::vector<uint32_t>(fibers, 0));
   std::vector<uint32_t> global(fibers, 0);
   std::vector<int64_t> latest(fibers, -1);  // each fiber's latest step that touches something
-  for (access& a : objects_) {
-    a.last_write = -1;
-    a.reads.clear();
-  }
+  ++access_epoch_;  // every object's access record is stale: none since the execution began
+  // An object's record, reset lazily: an undeclared step makes every record stale at once.
+  auto record = [&](unsigned b) -> access& {
+    access& a = objects_[b];
+    if (a.epoch != access_epoch_) {
+      a.epoch = access_epoch_;
+      a.last_write = -1;
+      a.reads.clear();
+    }
+    return a;
+  };
   int64_t last_all = -1;
   std::vector<uint32_t> deps, races, before;
+  std::vector<FiberId> initials;
   std::vector<int64_t> first_in_v(fibers, -1);
 
   auto happens_before = [&](uint32_t i, const std::vector<uint32_t>& c) { return c[stack_[i].chosen] > local_[i]; };
@@ -205,16 +213,22 @@ void DporStrategy::analyse_races() {
     } else {
       if (last_all >= 0) deps.push_back(static_cast<uint32_t>(last_all));
       (fp.reads | fp.writes).for_each([&](unsigned b) {
-        const access& a = objects_[b];
+        const access& a = record(b);
         if (a.last_write >= 0) deps.push_back(static_cast<uint32_t>(a.last_write));
       });
-      fp.writes.for_each([&](unsigned b) { deps.insert(deps.end(), objects_[b].reads.begin(), objects_[b].reads.end()); });
+      fp.writes.for_each([&](unsigned b) {
+        const access& a = record(b);
+        deps.insert(deps.end(), a.reads.begin(), a.reads.end());
+      });
       for (uint32_t i : deps) join(c, clock_[i]);
     }
     // Races: dependent steps of other fibers that p's step does not already follow, maximal ones only.
+    // A step of the prefix this execution replayed ended the same races in the execution it was
+    // replayed from, whose backtrack points are still set: only the steps from the divergence on count.
     races.clear();
-    for (uint32_t i : deps)
-      if (stack_[i].chosen != p && !happens_before(i, before) && !contains(races, i)) races.push_back(i);
+    if (j >= diverged_)
+      for (uint32_t i : deps)
+        if (stack_[i].chosen != p && !happens_before(i, before) && !contains(races, i)) races.push_back(i);
     for (size_t a = 0; a < races.size();) {
       bool covered = false;
       for (size_t b = 0; b < races.size() && !covered; ++b)
@@ -227,7 +241,7 @@ void DporStrategy::analyse_races() {
     for (uint32_t i : races) {
       // v = the steps after i that do not follow it, then p's step; its initials can start the reversal.
       std::fill(first_in_v.begin(), first_in_v.end(), -1);
-      std::vector<FiberId> initials;
+      initials.clear();
       auto consider = [&](uint32_t k, FiberId q, const std::vector<uint32_t>& ck) {
         if (first_in_v[q] >= 0) return;
         bool first = true;
@@ -286,17 +300,15 @@ void DporStrategy::analyse_races() {
       for (const auto& [q, fp] : stopped_) enabled(q);
     }
     if (nj.step.everything()) {
-      for (access& a : objects_) {
-        a.last_write = -1;
-        a.reads.clear();
-      }
+      ++access_epoch_;  // it follows every access before it: later steps need only it
       last_all = j;
     } else {
       nj.step.writes.for_each([&](unsigned b) {
-        objects_[b].last_write = j;
-        objects_[b].reads.clear();
+        access& a = record(b);
+        a.last_write = j;
+        a.reads.clear();
       });
-      (nj.step.reads & ~nj.step.writes).for_each([&](unsigned b) { objects_[b].reads.push_back(j); });
+      (nj.step.reads & ~nj.step.writes).for_each([&](unsigned b) { record(b).reads.push_back(j); });
     }
   }
   if (tail)
@@ -314,6 +326,7 @@ bool DporStrategy::next() {
       n.done.push_back(best);
       n.done_steps.emplace_back();
       n.done_runnable_after.push_back(1);
+      diverged_ = stack_.size() - 1;  // the next execution replays the steps before this node
       return true;
     }
     runnable_.resize(n.first);

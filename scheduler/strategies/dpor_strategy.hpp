@@ -81,6 +81,7 @@ class DporStrategy final : public Strategy {
   std::vector<FiberId> runnable_;
   std::vector<std::pair<FiberId, Footprint>> stopped_;  // fibers still runnable when a finding ended the run
   size_t running_ = 0;  // the node whose step runs now (step_done() records its footprint there)
+  size_t diverged_ = 0;  // the first node whose choice differs from the previous execution's
   static constexpr size_t kNotRedundant = ~size_t{0};
   size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep
   uint64_t executions_ = 0, redundant_ = 0;
@@ -89,9 +90,11 @@ class DporStrategy final : public Strategy {
   std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
   struct access {
+    uint64_t epoch = 0;           // valid while equal to access_epoch_ (else: no access yet)
     int64_t last_write = -1;      // the last step that wrote the object
     std::vector<uint32_t> reads;  // the steps that read it since
   };
+  uint64_t access_epoch_ = 0;
   std::array<access, kObjectBits> objects_;  // by object bit (footprint.hpp)
 };
 
