@@ -210,16 +210,21 @@ std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, b
   bio->logical = m.block_start;
   bio->len = m.len;
   bio->buf = std::make_shared<std::vector<uint8_t>>(data.begin(), data.end());
-  bio->what = fp::kDioWriteEndIo;  // its end_io opens its own scope (model/bio.cpp)
+  bio->what = "btrfs_endio_direct_write";
+  bio->end_io_declares_footprint = true;  // its end_io opens its own scope, below
   const uint64_t id = m.ordered, bytes = m.len, ino = inode.ino;
   bio->end_io = [&fs_info, id, bytes, done, status, ino](btrfs_bio& b) {
     // btrfs_endio_direct_write: the dio's status (shared with the waiting dio: the inode's object), the
     // ordered extent's counters and reference; btrfs_queue_finish_ordered_io only spawns the worker
     // (btrfs_finish_ordered_io opens its own scope) or, outside a fiber, runs it with no step to claim.
     // done->complete() is a primitive.
-    sched::FootprintScope scope(sched::declared().writes_to(fp::inode(ino)).writes_to(fp::ordered_extents()));
-    if (b.status) *status = b.status;
-    if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, b.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
+    {
+      sched::FootprintScope scope(sched::declared().writes_to(fp::inode(ino)).writes_to(fp::ordered_extents()));
+      if (b.status) *status = b.status;
+      if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, b.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
+    }
+    // Only the completion: the step that starts at complete() does not take the claim above.
+    sched::FootprintScope signal(sched::declared());
     done->complete();  // dio_end_io
   };
   btrfs_submit_bio(fs_info, std::move(bio));
@@ -277,7 +282,12 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
     bios.push_back(btrfs_submit_direct(fs_info, inode, cur, m, slice, status));
     cur += m.len;
   }
-  for (auto& done : bios) done->wait_for_completion();  // dio_await_completion
+  for (auto& done : bios) {  // dio_await_completion
+    // wait_for_completion touches only the completion (a primitive): a step that blocks in it does not
+    // take this function's claim; the step that returns here (woken, or already done) does.
+    sched::FootprintScope wait(sched::declared());
+    done->wait_for_completion();
+  }
   if (--inode.dio_count == 0) inode.dio_waiters.wake_all();  // inode_dio_end
   if (!ret && *status) ret = *status;
   if (!ret && cur < end && shared) {  // the buffered fallback needs the lock exclusive (btrfs_buffered_write)
