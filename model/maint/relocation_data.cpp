@@ -87,7 +87,7 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   if (cluster.boundary.empty()) return 0;
   sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
   // The data space reservation may flush delalloc and wait for ordered extents (btrfs_reserve_data_bytes
-  // with flush_data), btrfs_reserve_extent runs find_free_extent and may allocate a chunk: undeclared.
+  // with flush_data): undeclared. The extent reservations below have a scope of their own.
   std::optional<FootprintScope> prealloc;
   prealloc.emplace(reloc_fp::everything());
   // prealloc_file_extent_cluster: one data reservation for the cluster (btrfs_alloc_data_chunk_ondemand),
@@ -99,6 +99,10 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   if (to_prealloc) {
     if (int ret = btrfs_alloc_data_chunk_ondemand(fs_info, to_prealloc)) return ret;
   }
+  // The prealloc extents: rc.data_extents and the group's range (Relocation), the reservation given back
+  // on failure (btrfs_free_reserved_data_space_noquota: the data space_info's bytes_may_use, its WARN
+  // ends the execution); btrfs_reserve_extent opens its own scope (its chunk allocation an undeclared one).
+  prealloc.emplace(sched::declared().writes_to(fp::relocation()).writes_to(fp::space_info()));
   for (uint64_t bytenr : cluster.boundary) {
     reloc_data_extent& de = rc.data_extents.at(bytenr);
     if (de.new_bytenr) continue;
