@@ -22,6 +22,10 @@ struct btrfs_bio {
   std::vector<btrfs_bio_stripe> stripes;       // filled by btrfs_map_bio at submission
   int status = 0;                              // 0 or -EIO / -EINVAL, set before end_io
   std::function<void(btrfs_bio&)> end_io;      // runs in the completion fiber
+  // Set by the submitter when end_io opens a FootprintScope of its own, first thing, whose claim covers
+  // everything end_io and its callees touch (scheduler/footprint.hpp); otherwise the completion fiber
+  // runs end_io undeclared (dependent on every step).
+  bool end_io_declares_footprint = false;
   const char* what = "bio";                    // static label text for traces
 };
 using btrfs_bio_ptr = std::shared_ptr<btrfs_bio>;

@@ -31,13 +31,12 @@ sched::Footprint tree_fill_claim() {
 }
 
 sched::Footprint tree_write_claim() {
-  constexpr uint64_t kBtreeInode = 1;  // BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages
   sched::Footprint f = tree_fill_claim();
   return f.touch_kind(sched::ObjectKind::BlockGroup)  // find_free_extent, btrfs_free_reserved_extent, bg->ro
       .writes_to(fp::space_info())                   // bytes_reserved, chunk_block_rsv (chunk tree)
       .writes_to(fp::delayed_refs())                 // add_delayed_tree/data_ref, check_ref_cleanup
       .writes_to(fp::transaction())                  // dirty_tree_blocks, the running transaction's refs
-      .writes_to(fp::inode(kBtreeInode));
+      .writes_to(fp::btree_inode());                 // the extent buffers' pages
 }
 
 namespace {

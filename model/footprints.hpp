@@ -10,9 +10,59 @@ namespace fsrace::model::fp {
 using sched::ObjectKind;
 using sched::object_id;
 
-/// An inode's in-memory state (page cache, io tree, extent maps, ordered extents of the inode, i_size,
-/// runtime flags, delalloc counters, dio_count), by inode number.
-constexpr uint64_t inode(uint64_t ino) { return object_id(ObjectKind::Inode, ino); }
+/// The parts of an inode's in-memory state, each its own object. A claim that does not name the parts
+/// it touches claims them all (whole_inode).
+enum class inode_part : uint8_t {
+  core,     // the inode cache's entry (btrfs_iget's copy), i_count, nlink, freeing, evicted, i_size,
+            // disk_i_size, flags, generation, nbytes, delalloc counters: all not below
+  mapping,  // the page cache (mapping.pages), the io tree, the extent map tree
+  ordered,  // the inode's ordered tree (its ordered extents by file offset)
+  dio,      // dio_count, and a direct IO's status shared with its end_io
+};
+inline constexpr unsigned kInodeParts = 4;
+
+namespace detail {
+inline constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // object_id's multiplier
+constexpr uint64_t golden_inverse() {                        // kGolden * x == 1 (mod 2^64): Newton
+  uint64_t x = kGolden;
+  for (int i = 0; i < 6; ++i) x *= 2 - kGolden * x;
+  return x;
+}
+static_assert(kGolden * golden_inverse() == 1);
+/// The id of the Inode kind's bit `bit` (0 .. width - 1): object_id of the number whose product with
+/// kGolden is bit / width of 2^64.
+constexpr uint64_t inode_bit(unsigned bit) {
+  constexpr unsigned width = sched::kind_bits(ObjectKind::Inode).width;
+  static_assert(width == 16, "inode_bit: the Inode kind's width changed");
+  return object_id(ObjectKind::Inode, (uint64_t{bit} << 60) * golden_inverse());
+}
+static_assert(inode_bit(0) == sched::kind_bits(ObjectKind::Inode).base &&
+              inode_bit(15) == sched::kind_bits(ObjectKind::Inode).base + 15u);
+}  // namespace detail
+
+/// One part of the inode `ino` of subvolume (or other tree) `root`. The Inode kind's 16 bits hold 4
+/// groups of kInodeParts: an inode hashes to a group (inodes sharing one are merely treated as one),
+/// its parts are the group's bits.
+constexpr uint64_t inode(uint64_t root, uint64_t ino, inode_part part) {
+  const uint64_t group = (((root * 0x100000001b3ULL) ^ ino) * detail::kGolden) >> 62;
+  return detail::inode_bit(static_cast<unsigned>(group * kInodeParts + static_cast<unsigned>(part)));
+}
+/// Adds every part of an inode (its whole in-memory state), written or (write = false) read.
+inline sched::Footprint& whole_inode(sched::Footprint& f, uint64_t root, uint64_t ino, bool write = true) {
+  for (unsigned p = 0; p < kInodeParts; ++p) f.touch(inode(root, ino, static_cast<inode_part>(p)), write);
+  return f;
+}
+inline sched::Footprint whole_inode(sched::Footprint&& f, uint64_t root, uint64_t ino, bool write = true) {
+  whole_inode(f, root, ino, write);
+  return f;
+}
+/// The btree inode (BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages; not a btrfs_inode of the
+/// model's inode cache): one object.
+constexpr uint64_t btree_inode() { return object_id(ObjectKind::Other, "btree_inode"); }
+/// The data reloc inode: in the model only the pages relocation keeps in reloc_control (rc.data_extents,
+/// rc.data_inode its number; not a btrfs_inode of the inode cache): one object, claimed by relocation.
+constexpr uint64_t data_reloc_inode() { return object_id(ObjectKind::Other, "data_reloc_inode"); }
+
 /// A btree and its btrfs_root (nodes, leaves, cached extent buffers of its blocks, node and commit_root
 /// pointers, root item), by root objectid.
 constexpr uint64_t tree(uint64_t root_objectid) { return object_id(ObjectKind::Tree, root_objectid); }

@@ -29,8 +29,7 @@ namespace {
 // Slow paths (a flushing reservation, a nocow check, reading a partial page, waiting for an ordered
 // extent) run in undeclared scopes.
 sched::Footprint buffered_write_claim(const btrfs_inode& inode) {
-  return sched::declared()
-      .writes_to(fp::inode(inode.ino))
+  return fp::whole_inode(sched::declared(), inode.root, inode.ino)
       .writes_to(fp::oracle())
       .writes_to(fp::space_info())
       .touch_kind(sched::ObjectKind::List);

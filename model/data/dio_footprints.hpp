@@ -26,8 +26,4 @@ inline sched::Footprint& claim_tree_read(sched::Footprint& f, uint64_t root_obje
   return claim_map_block(f);
 }
 
-/// btrfs_bio::what of the direct IO write's bio: its end_io opens a scope of its own (the completion
-/// fiber runs every other end_io undeclared).
-inline constexpr const char* kDioWriteEndIo = "btrfs_endio_direct_write";
-
 }  // namespace fsrace::model::fp

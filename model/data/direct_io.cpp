@@ -38,7 +38,7 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
   // reference it takes: a write of the transaction, running_bytenr's wait is a primitive), the csum
   // tree (csum_exist_in_range). Every tree read may fill the block cache from a device (claim_tree_read).
   // Callees have no scope of their own; trans_lock and delayed_refs_wait are primitives.
-  sched::Footprint claim = sched::declared().reads_from(fp::inode(inode.ino)).touch_kind(sched::ObjectKind::BlockGroup, false);
+  sched::Footprint claim = fp::whole_inode(sched::declared(), inode.root, inode.ino, false).touch_kind(sched::ObjectKind::BlockGroup, false);
   claim.writes_to(fp::transaction()).reads_from(fp::delayed_refs());
   fp::claim_tree_read(claim, inode.root);
   fp::claim_tree_read(claim, BTRFS_EXTENT_TREE_OBJECTID);
@@ -69,7 +69,7 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
 int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool writing) {
   // The inode's io tree (locks, waiters), page cache and ordered tree; the ordered extents (lookup takes
   // a reference, put may free it). btrfs_start_ordered_extent has its own scope.
-  sched::FootprintScope scope(sched::declared().writes_to(fp::inode(inode.ino)).writes_to(fp::ordered_extents()));
+  sched::FootprintScope scope(fp::whole_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::ordered_extents()));
   for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
     lock_extent(fs_info, inode, start, end);
     const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
@@ -121,7 +121,7 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
   // lock_extent_direct, can_nocow_extent, btrfs_add_ordered_extent_dio; btrfs_reserve_data_extent runs
   // undeclared (it may allocate a chunk). fs_info.data_stats: counters only incremented, read after the
   // execution (they commute).
-  sched::Footprint claim = sched::declared().writes_to(fp::inode(inode.ino)).touch_kind(sched::ObjectKind::BlockGroup);
+  sched::Footprint claim = fp::whole_inode(sched::declared(), inode.root, inode.ino).touch_kind(sched::ObjectKind::BlockGroup);
   fp::claim_tree_read(claim, inode.root);
   sched::FootprintScope scope(claim);
   // btrfs_dio_iomap_begin: data space is reserved before the range is locked; without it the write may
@@ -201,7 +201,7 @@ std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, b
                                                        std::shared_ptr<int> status) {
   // The ordered extent (its sums); the bio is this fiber's until btrfs_submit_bio (own scope) publishes
   // it. The completion and status are the dio's (the inode's object, as in btrfs_direct_write).
-  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
+  sched::FootprintScope scope(fp::whole_inode(sched::declared().writes_to(fp::ordered_extents()), inode.root, inode.ino));
   auto& oe = fs_info.ordered_extents.at(m.ordered);
   if (!inode.nodatasum()) oe.sums.push_back(btrfs_csum_one_bio(m.block_start, data));
   auto done = std::make_shared<sched::Completion>("dio->done");
@@ -210,16 +210,23 @@ std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, b
   bio->logical = m.block_start;
   bio->len = m.len;
   bio->buf = std::make_shared<std::vector<uint8_t>>(data.begin(), data.end());
-  bio->what = fp::kDioWriteEndIo;  // its end_io opens its own scope (model/bio.cpp)
-  const uint64_t id = m.ordered, bytes = m.len, ino = inode.ino;
-  bio->end_io = [&fs_info, id, bytes, done, status, ino](btrfs_bio& b) {
-    // btrfs_endio_direct_write: the dio's status (shared with the waiting dio: the inode's object), the
-    // ordered extent's counters and reference; btrfs_queue_finish_ordered_io only spawns the worker
+  bio->what = "btrfs_endio_direct_write";
+  bio->end_io_declares_footprint = true;  // its end_io opens its own scope, below
+  const uint64_t id = m.ordered, bytes = m.len, ino = inode.ino, root = inode.root;
+  bio->end_io = [&fs_info, id, bytes, done, status, ino, root](btrfs_bio& b) {
+    // btrfs_endio_direct_write: the dio's status (shared with the waiting dio: the inode's dio part), the
+    // ordered extent's counters and reference (btrfs_dec_test_ordered_pending: fp::ordered_extents, not
+    // the inode's ordered tree); btrfs_queue_finish_ordered_io only spawns the worker
     // (btrfs_finish_ordered_io opens its own scope) or, outside a fiber, runs it with no step to claim.
     // done->complete() is a primitive.
-    sched::FootprintScope scope(sched::declared().writes_to(fp::inode(ino)).writes_to(fp::ordered_extents()));
-    if (b.status) *status = b.status;
-    if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, b.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
+    {
+      sched::FootprintScope scope(
+          sched::declared().writes_to(fp::inode(root, ino, fp::inode_part::dio)).writes_to(fp::ordered_extents()));
+      if (b.status) *status = b.status;
+      if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, b.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);
+    }
+    // Only the completion: the step that starts at complete() does not take the claim above.
+    sched::FootprintScope signal(sched::declared());
     done->complete();  // dio_end_io
   };
   btrfs_submit_bio(fs_info, std::move(bio));
@@ -239,7 +246,7 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   // page cache when no page of the range is dirty (extent_writepages finds nothing to write), else they
   // run undeclared; so does the buffered fallback. btrfs_get_blocks_direct and btrfs_submit_direct have
   // their own scopes.
-  sched::FootprintScope scope(sched::declared().writes_to(fp::inode(inode.ino)).writes_to(fp::oracle()));
+  sched::FootprintScope scope(fp::whole_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::oracle()));
   const uint32_t op = oracle_note_op(fs_info, origin);
   const uint64_t end = pos + data.size();
   // btrfs_direct_write: overwrites inside i_size take i_rwsem shared (BTRFS_ILOCK_SHARED), re-checked
@@ -277,7 +284,15 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
     bios.push_back(btrfs_submit_direct(fs_info, inode, cur, m, slice, status));
     cur += m.len;
   }
-  for (auto& done : bios) done->wait_for_completion();  // dio_await_completion
+  // From here to the return: dio_count and the bios' status (the inode's dio part); the completions,
+  // dio_waiters and i_rwsem are primitives; the buffered fallback opens an undeclared scope.
+  sched::FootprintScope tail(sched::declared().writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::dio)));
+  for (auto& done : bios) {  // dio_await_completion
+    // wait_for_completion touches only the completion (a primitive): a step that blocks in it does not
+    // take the claims around it; the step that returns here (woken, or already done) does.
+    sched::FootprintScope wait(sched::declared());
+    done->wait_for_completion();
+  }
   if (--inode.dio_count == 0) inode.dio_waiters.wake_all();  // inode_dio_end
   if (!ret && *status) ret = *status;
   if (!ret && cur < end && shared) {  // the buffered fallback needs the lock exclusive (btrfs_buffered_write)

@@ -41,12 +41,16 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   sched::FootprintScope lookup(sched::touching(fp::ordered_extents(), false));
   btrfs_ordered_extent* oe = btrfs_ordered_extent_by_id(fs_info, id);
   FSRACE_MODEL_CHECK(oe && oe->test(BTRFS_ORDERED_IO_DONE), "finish of ordered extent {} before its IO", id);
-  // The inode (btrfs_iget's copy of the cache entry, disk_i_size, extent maps, io tree locks, i_count),
-  // the ordered extent (its references); the error path's log line and btrfs_free_reserved_extent (the
-  // block group and the space_info); btrfs_remove_ordered_extent has its own scope. The transaction part
-  // (join, tree updates, csums, end) runs undeclared, and so does an iput that evicts.
-  sched::Footprint claim = sched::declared().writes_to(fp::inode(oe->ino)).writes_to(fp::ordered_extents());
-  claim.writes_to(fp::dmesg()).writes_to(fp::space_info()).touch_kind(sched::ObjectKind::BlockGroup);
+  // The inode's core (btrfs_iget's copy of the cache entry, i_size read and disk_i_size written, i_count,
+  // nlink and freeing: btrfs_iput) and mapping (the io tree: lock_extent; its waiters are a primitive),
+  // not its ordered tree or dio state; the ordered extent (its flags, its references:
+  // btrfs_put_ordered_extent). The error path opens a wider scope of its own; btrfs_remove_ordered_extent
+  // has its own scope. The transaction part (join, tree updates, csums, extent map, end) runs undeclared,
+  // and so does an iput that evicts.
+  sched::Footprint claim = sched::declared()
+                               .writes_to(fp::inode(oe->root, oe->ino, fp::inode_part::core))
+                               .writes_to(fp::inode(oe->root, oe->ino, fp::inode_part::mapping))
+                               .writes_to(fp::ordered_extents());
   sched::FootprintScope scope(claim);
   btrfs_inode& inode = *btrfs_iget(fs_info, oe->root, oe->ino);
   sched::point(sched::L("btrfs_finish_ordered_io(ino {} off {})", inode.ino, oe->file_offset));
@@ -54,6 +58,11 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   const bool nocow = oe->test(BTRFS_ORDERED_NOCOW), prealloc = oe->test(BTRFS_ORDERED_PREALLOC);
   int ret = 0;
   if (oe->test(BTRFS_ORDERED_IOERR)) {
+    // The whole inode (the extent map tree too) and the ordered extent, the log line,
+    // btrfs_free_reserved_extent (the block group and the space_info).
+    sched::Footprint err_claim = fp::whole_inode(sched::Footprint(claim), inode.root, inode.ino);
+    err_claim.writes_to(fp::dmesg()).writes_to(fp::space_info()).touch_kind(sched::ObjectKind::BlockGroup);
+    sched::FootprintScope err_scope(err_claim);
     ret = -EIO;
     fs_info.log(fmt::format("BTRFS error: write of ino {} [{}, {}) at logical {} failed", inode.ino, fo, end, oe->start));
     inode.extent_tree.erase(fo);

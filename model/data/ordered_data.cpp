@@ -52,7 +52,7 @@ uint64_t btrfs_add_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, ui
                                   uint64_t len, uint64_t disk_len, uint32_t type) {
   // add_ordered: the ordered extents (next_ordered_id, the map, the root's list and count, ordered_roots;
   // the root's btrfs_root_data exists: the inode is in it) and the inode (ordered tree, igrab).
-  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
+  sched::FootprintScope scope(fp::whole_inode(sched::declared().writes_to(fp::ordered_extents()), inode.root, inode.ino));
   sched::point(sched::L("btrfs_add_ordered_extent(ino {} off {})", inode.ino, file_offset));
   return add_ordered(fs_info, inode, file_offset, start, len, disk_len, type);
 }
@@ -60,7 +60,7 @@ uint64_t btrfs_add_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, ui
 uint64_t btrfs_add_ordered_extent_dio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t file_offset,
                                       uint64_t start, uint64_t len, uint64_t disk_len, uint32_t type) {
   // As btrfs_add_ordered_extent.
-  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
+  sched::FootprintScope scope(fp::whole_inode(sched::declared().writes_to(fp::ordered_extents()), inode.root, inode.ino));
   sched::point(sched::L("btrfs_add_ordered_extent_dio(ino {} off {})", inode.ino, file_offset));
   return add_ordered(fs_info, inode, file_offset, start, len, disk_len, type | BTRFS_ORDERED_DIRECT);
 }
@@ -110,9 +110,10 @@ bool btrfs_dec_test_ordered_pending(btrfs_fs_info& fs_info, uint64_t id, uint64_
 }
 
 void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id) {
-  // The ordered extent (flags, its waiters), the root's list and count, ordered_roots; the inode's
-  // ordered tree.
-  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
+  // The ordered extent (flags; its waiters are a primitive), the root's list and count, ordered_roots
+  // (fp::ordered_extents); the inode's ordered tree (its ordered part), nothing else of the inode.
+  sched::FootprintScope scope(
+      sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::ordered)));
   sched::point(sched::L("btrfs_remove_ordered_extent(ino {} ordered {})", inode.ino, id));
   auto& oe = fs_info.ordered_extents.at(id);
   inode.ordered_tree.erase(oe.file_offset);
@@ -130,7 +131,7 @@ void btrfs_remove_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uin
 
 void btrfs_start_ordered_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, bool wait) {
   // The ordered extent (flags, its wait queue); the writeback of a buffered one runs undeclared.
-  sched::FootprintScope scope(sched::declared().writes_to(fp::ordered_extents()).writes_to(fp::inode(inode.ino)));
+  sched::FootprintScope scope(fp::whole_inode(sched::declared().writes_to(fp::ordered_extents()), inode.root, inode.ino));
   auto* oe = btrfs_ordered_extent_by_id(fs_info, id);
   FSRACE_MODEL_CHECK(oe, "start of freed ordered extent {}", id);
   if (!oe->test(BTRFS_ORDERED_DIRECT)) {

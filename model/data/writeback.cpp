@@ -40,8 +40,7 @@ constexpr uint64_t kKernelLog = fp::kernel_log();
 // primitive). fail_delalloc_range's log and btrfs_submit_bio's mapping open their own scopes (below);
 // the allocator and nocow writeback undeclared ones.
 sched::Footprint writeback_claim(const btrfs_inode& inode) {
-  return sched::declared()
-      .writes_to(fp::inode(inode.ino))
+  return fp::whole_inode(sched::declared(), inode.root, inode.ino)
       .writes_to(fp::space_info())
       .touch_kind(sched::ObjectKind::List)
       .touch_kind(sched::ObjectKind::Counter)
@@ -76,13 +75,19 @@ void submit_write_bio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, u
   bio->len = end - start;
   bio->buf = std::move(buf);
   bio->what = "end_bio_extent_writepage";
+  bio->end_io_declares_footprint = true;  // its end_io opens its own scope, below
   const uint64_t root = inode.root, ino = inode.ino, first = page_index(start), last = page_index(end - 1);
   const uint64_t bytes = end - start;
   bio->end_io = [&fs_info, root, ino, first, last, id, bytes](btrfs_bio& done) {
-    // end_bio_extent_writepage: the inode (its ordered extent's bytes_left and flags, its pages'
-    // writeback bits; page_waiters is a primitive); the ordered extent's WARN ends the execution;
-    // btrfs_queue_finish_ordered_io only spawns the worker (its steps are its own).
-    sched::FootprintScope scope(sched::declared().writes_to(fp::inode(ino)));
+    // end_bio_extent_writepage: the inode's core (btrfs_iget's copy of its cache entry) and mapping (its
+    // pages' writeback bits; page_waiters is a primitive), the ordered extent (btrfs_dec_test_ordered_pending:
+    // bytes_left, flags, the reference for the finish work: fs_info.ordered_extents); its WARN and
+    // model checks end the execution; btrfs_queue_finish_ordered_io only spawns the worker (its steps
+    // are its own: btrfs_finish_ordered_io opens its scope first thing).
+    sched::FootprintScope scope(sched::declared()
+                                    .writes_to(fp::inode(root, ino, fp::inode_part::core))
+                                    .writes_to(fp::inode(root, ino, fp::inode_part::mapping))
+                                    .writes_to(fp::ordered_extents()));
     btrfs_inode* in = btrfs_iget(fs_info, root, ino);
     // btrfs_writepage_end_io_hook, then end_page_writeback.
     if (btrfs_dec_test_ordered_pending(fs_info, id, bytes, done.status == 0)) btrfs_queue_finish_ordered_io(fs_info, id);

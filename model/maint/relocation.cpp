@@ -284,7 +284,7 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
     // iput of the data reloc inode (its Inode, rc.data_extents): delayed refs dropped under a joined
     // transaction, reserved extents given back (block groups, space info): wide, plus the reloc inode.
     sched::Footprint claim = reloc_fp::wide();
-    FootprintScope release(claim.writes_to(fp::inode(rc.data_inode)));
+    FootprintScope release(claim.writes_to(fp::data_reloc_inode()));
     reloc_release_data_inode(fs_info, rc);  // iput(rc->data_inode)
   }
   if (err) {

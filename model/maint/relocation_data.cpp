@@ -81,13 +81,13 @@ int relocate_data_extent(btrfs_fs_info& fs_info, reloc_control& rc, uint64_t byt
 int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   // Own code: the cluster and rc.data_extents (Relocation), the data reloc inode's pages (its Inode);
   // the prealloc and the reads open their own scopes below.
-  FootprintScope scope(sched::declared().writes_to(fp::relocation()).writes_to(fp::inode(rc.data_inode)));
+  FootprintScope scope(sched::declared().writes_to(fp::relocation()).writes_to(fp::data_reloc_inode()));
   file_extent_cluster cluster = std::move(rc.cluster);
   rc.cluster = {};
   if (cluster.boundary.empty()) return 0;
   sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
   // The data space reservation may flush delalloc and wait for ordered extents (btrfs_reserve_data_bytes
-  // with flush_data), btrfs_reserve_extent runs find_free_extent and may allocate a chunk: undeclared.
+  // with flush_data): undeclared. The extent reservations below have a scope of their own.
   std::optional<FootprintScope> prealloc;
   prealloc.emplace(reloc_fp::everything());
   // prealloc_file_extent_cluster: one data reservation for the cluster (btrfs_alloc_data_chunk_ondemand),
@@ -99,6 +99,10 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   if (to_prealloc) {
     if (int ret = btrfs_alloc_data_chunk_ondemand(fs_info, to_prealloc)) return ret;
   }
+  // The prealloc extents: rc.data_extents and the group's range (Relocation), the reservation given back
+  // on failure (btrfs_free_reserved_data_space_noquota: the data space_info's bytes_may_use, its WARN
+  // ends the execution); btrfs_reserve_extent opens its own scope (its chunk allocation an undeclared one).
+  prealloc.emplace(sched::declared().writes_to(fp::relocation()).writes_to(fp::space_info()));
   for (uint64_t bytenr : cluster.boundary) {
     reloc_data_extent& de = rc.data_extents.at(bytenr);
     if (de.new_bytenr) continue;
@@ -121,7 +125,7 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   // (Balance, Relocation); statistics only ever incremented (read after the execution: commute).
   sched::Footprint read_claim = sched::declared()
                                    .writes_to(fp::relocation())
-                                   .writes_to(fp::inode(rc.data_inode))
+                                   .writes_to(fp::data_reloc_inode())
                                    .reads_from(fp::balance())
                                    .writes_to(reloc_fp::kernel_log());
   FootprintScope read(reloc_fp::map_block(read_claim));
@@ -146,7 +150,7 @@ int reloc_inode_wait_ordered_range(btrfs_fs_info& fs_info, reloc_control& rc) {
   // relocate_file_extent_cluster, the device write in the endio fiber), then the checksums cloned into
   // the csum tree under a joined transaction (tree modification): wide, plus the reloc inode.
   sched::Footprint claim = reloc_fp::wide();
-  FootprintScope scope(claim.writes_to(fp::inode(rc.data_inode)));
+  FootprintScope scope(claim.writes_to(fp::data_reloc_inode()));
   for (auto& [old_bytenr, de] : rc.data_extents) {
     if (de.written || !de.pages) continue;
     // Writeback into the prealloc extent (nocow), then btrfs_finish_ordered_io of the reloc inode.
@@ -182,7 +186,7 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
     // updated (btrfs_lookup_file_extents, btrfs_lookup_item, btrfs_update_item: tree COW, block allocation),
     // delayed data refs, the abort: wide, plus the inode.
     sched::Footprint file_claim = reloc_fp::wide();
-    FootprintScope file(file_claim.writes_to(fp::inode(ref.ino)));
+    FootprintScope file(fp::whole_inode(file_claim, ref.root, ref.ino));
     btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.ino);
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.ino, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)
@@ -234,7 +238,7 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
 void wait_file_range_unlocked(btrfs_fs_info& fs_info, const locked_file_range& range) {
   // btrfs_iget (the inode cache's slot of this inode), lock_extent (wait_until on the io tree's waiters)
   // and unlock_extent on its io tree: the inode's state only.
-  FootprintScope scope(sched::touching(fp::inode(range.ino)));
+  FootprintScope scope(fp::whole_inode(sched::declared(), range.root, range.ino));
   btrfs_inode* inode = btrfs_iget(fs_info, range.root, range.ino);
   if (!inode) return;
   lock_extent(fs_info, *inode, range.start, range.end);

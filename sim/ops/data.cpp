@@ -62,7 +62,7 @@ int with_file_declared(exec_context& ctx, const params& p, Fn&& fn) {
   const uint64_t ino = model::btrfs_lookup_name(fs, kSubvol, p.text("file"));
   if (!ino) return -ENOENT;
   const sched::Footprint held =
-      sched::declared().reads_from(model::fp::tree(kSubvol)).reads_from(model::fp::dcache()).writes_to(model::fp::inode(ino));
+      model::fp::whole_inode(sched::declared().reads_from(model::fp::tree(kSubvol)).reads_from(model::fp::dcache()), kSubvol, ino);
   sched::FootprintScope get(held);
   btrfs_inode& inode = *model::btrfs_iget(fs, kSubvol, ino);
   if (!model::btrfs_igrab(inode)) return -ENOENT;  // being evicted
@@ -171,9 +171,8 @@ void register_data_ops(catalogue& cat) {
                // own scope. The parameters and the pattern are this thread's.
                sched::FootprintScope lookup(sched::touching(model::fp::dcache(), false));
                const uint64_t ino = model::btrfs_lookup_name(ctx.fs(), kSubvol, p.text("file"));
-               sched::FootprintScope file(sched::declared()
-                                              .reads_from(model::fp::dcache())
-                                              .writes_to(model::fp::inode(ino)));
+               sched::FootprintScope file(
+                   model::fp::whole_inode(sched::declared().reads_from(model::fp::dcache()), kSubvol, ino));
                std::optional<sched::FootprintScope> evict;
                return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
                  const int ret = model::btrfs_direct_write(fs, inode, p.size("offset"),
