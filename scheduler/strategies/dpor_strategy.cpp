@@ -179,6 +179,7 @@ void DporStrategy::analyse_races() {
   std::vector<uint32_t> global(fibers, 0);
   std::vector<int64_t> latest(fibers, -1);  // each fiber's latest step that touches something
   ++access_epoch_;  // every object's access record is stale: none since the execution began
+  if (dep_mark_.size() < steps + 1) dep_mark_.resize(steps + 1, 0);
   // An object's record, reset lazily: an undeclared step makes every record stale at once.
   auto record = [&](unsigned b) -> access& {
     access& a = objects_[b];
@@ -211,14 +212,22 @@ void DporStrategy::analyse_races() {
         if (q != p && latest[q] >= 0) deps.push_back(static_cast<uint32_t>(latest[q]));
       join(c, global);
     } else {
-      if (last_all >= 0) deps.push_back(static_cast<uint32_t>(last_all));
+      // Each dependence once, in the order first met (a step that wrote many objects is the last
+      // writer of each: joining its clock once is enough).
+      ++dep_stamp_;
+      auto depend_on = [&](uint32_t i) {
+        if (dep_mark_[i] != dep_stamp_) {
+          dep_mark_[i] = dep_stamp_;
+          deps.push_back(i);
+        }
+      };
+      if (last_all >= 0) depend_on(static_cast<uint32_t>(last_all));
       (fp.reads | fp.writes).for_each([&](unsigned b) {
         const access& a = record(b);
-        if (a.last_write >= 0) deps.push_back(static_cast<uint32_t>(a.last_write));
+        if (a.last_write >= 0) depend_on(static_cast<uint32_t>(a.last_write));
       });
       fp.writes.for_each([&](unsigned b) {
-        const access& a = record(b);
-        deps.insert(deps.end(), a.reads.begin(), a.reads.end());
+        for (uint32_t i : record(b).reads) depend_on(i);
       });
       for (uint32_t i : deps) join(c, clock_[i]);
     }

@@ -95,6 +95,8 @@ class DporStrategy final : public Strategy {
     std::vector<uint32_t> reads;  // the steps that read it since
   };
   uint64_t access_epoch_ = 0;
+  std::vector<uint64_t> dep_mark_;  // by step: dep_stamp_ when already among the running step's dependences
+  uint64_t dep_stamp_ = 0;
   std::array<access, kObjectBits> objects_;  // by object bit (footprint.hpp)
 };
 
