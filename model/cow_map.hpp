@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -16,9 +17,35 @@ namespace fsrace::model {
 template <class K, class V>
 class cow_map {
  public:
+  cow_map() = default;
+  cow_map(const cow_map& o) : base_(o.base_), delta_(o.delta_) { reindex(); }
+  cow_map(cow_map&& o) : base_(std::move(o.base_)), delta_(std::move(o.delta_)) {
+    reindex();
+    o.delta_.clear();
+    o.index_.clear();
+  }
+  cow_map& operator=(const cow_map& o) {
+    if (this != &o) {
+      base_ = o.base_;
+      delta_ = o.delta_;
+      reindex();
+    }
+    return *this;
+  }
+  cow_map& operator=(cow_map&& o) {
+    if (this != &o) {
+      base_ = std::move(o.base_);
+      delta_ = std::move(o.delta_);
+      reindex();
+      o.delta_.clear();
+      o.index_.clear();
+    }
+    return *this;
+  }
+
   const V* find(const K& k) const {
     if (!delta_.empty())
-      if (auto it = delta_.find(k); it != delta_.end()) return it->second ? &*it->second : nullptr;
+      if (auto it = delta_find(k); it != delta_.end()) return it->second ? &*it->second : nullptr;
     if (base_) {
       if (size_t i = base_->index(k); i != npos) return &base_->vals[i];
     }
@@ -28,15 +55,20 @@ class cow_map {
 
   // Mutable access: the first write to an entry of the base copies it into the delta.
   V* find_mut(const K& k) {
-    if (auto it = delta_.find(k); it != delta_.end()) return it->second ? &*it->second : nullptr;
+    if (auto it = delta_find(k); it != delta_.end()) return it->second ? &*it->second : nullptr;
     if (base_) {
-      if (size_t i = base_->index(k); i != npos) return &*(delta_[k] = base_->vals[i]);
+      if (size_t i = base_->index(k); i != npos) return &*(set_delta(k, base_->vals[i]));
     }
     return nullptr;
   }
-  void put(const K& k, V v) { delta_[k] = std::move(v); }
+  void put(const K& k, V v) { set_delta(k, std::move(v)); }
   void erase(const K& k) {
-    if (base_ && base_->index(k) != npos) delta_[k] = std::nullopt; else delta_.erase(k);
+    if (base_ && base_->index(k) != npos) {
+      set_delta(k, std::nullopt);
+    } else {
+      delta_.erase(k);
+      index_.erase(k);
+    }
   }
 
   // First entry with key >= k (lower) or > k (upper), merged over base and delta.
@@ -93,6 +125,7 @@ class cow_map {
     }
     take_base_below(nullptr);
     delta_.clear();
+    index_.clear();
     base_ = std::move(merged);
   }
 
@@ -109,9 +142,36 @@ class cow_map {
     }
   };
 
+  using delta_map = std::map<K, std::optional<V>>;
+  std::optional<V>& set_delta(const K& k, std::optional<V> v) {
+    auto [it, inserted] = delta_.insert_or_assign(k, std::move(v));
+    if (inserted) {
+      if (!index_.empty()) index_.emplace(k, it);
+      else if (delta_.size() >= kIndexFrom) reindex();
+    }
+    return it->second;
+  }
+  // The index is kept only while the delta has kIndexFrom entries or more (below, the tree is as fast).
+  static constexpr size_t kIndexFrom = 64;
+  void reindex() {
+    index_.clear();
+    if (delta_.size() < kIndexFrom) return;
+    index_.reserve(delta_.size() * 2);
+    for (auto it = delta_.begin(); it != delta_.end(); ++it) index_.emplace(it->first, it);
+  }
+  typename delta_map::const_iterator delta_find(const K& k) const {
+    if (index_.empty()) return delta_.find(k);
+    auto it = index_.find(k);
+    return it == index_.end() ? delta_.end() : typename delta_map::const_iterator(it->second);
+  }
+  typename delta_map::iterator delta_find(const K& k) {
+    if (index_.empty()) return delta_.find(k);
+    auto it = index_.find(k);
+    return it == index_.end() ? delta_.end() : it->second;
+  }
   bool alive(const K& k) const {
     if (delta_.empty()) return true;
-    auto it = delta_.find(k);
+    auto it = delta_find(k);
     return it == delta_.end() ? true : it->second.has_value();
   }
   std::optional<std::pair<K, const V*>> lower_bound_any() const {
@@ -142,7 +202,11 @@ class cow_map {
   }
 
   std::shared_ptr<const flat> base_;
-  std::map<K, std::optional<V>> delta_;
+  delta_map delta_;
+  // The delta's entries by key, for lookups only (never iterated: iteration goes through delta_ in key
+  // order); kept in step with delta_ by set_delta, erase, freeze and the copies while the delta is big
+  // (an execution that rewrites a whole tree puts thousands of blocks there), empty while it is small.
+  std::unordered_map<K, typename delta_map::iterator> index_;
 };
 
 }  // namespace fsrace::model
