@@ -1,7 +1,11 @@
 #include "model/fsck.hpp"
 
+#include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -15,10 +19,11 @@ namespace {
 struct checker {
   btrfs_fs_info& fs;
   std::vector<std::string> problems;
-  std::map<uint64_t, uint64_t> tree_refs;  // tree block bytenr -> referencing blocks / root items
-  std::map<uint64_t, uint64_t> data_refs;  // data extent bytenr -> referencing file extent items
-  std::map<uint64_t, uint64_t> data_len;   // data extent bytenr -> disk_num_bytes
-  std::set<uint64_t> visited;
+  // Counted while walking (hash maps: only looked up and added to), then read in bytenr order by
+  // check_extents through sorted copies, so that problems come out in the same order as ever.
+  std::unordered_map<uint64_t, uint64_t> tree_refs;  // tree block bytenr -> referencing blocks / root items
+  std::unordered_map<uint64_t, uint64_t> data_refs;  // data extent bytenr -> referencing file extent items
+  std::unordered_set<uint64_t> visited;
 
   template <class... A> void problem(fmt::format_string<A...> f, A&&... a) {
     problems.push_back(fmt::format(f, std::forward<A>(a)...));
@@ -74,9 +79,14 @@ struct checker {
       const auto& fe = std::get<btrfs_file_extent_item>(it.value);
       if (fe.type == BTRFS_FILE_EXTENT_INLINE || fe.disk_bytenr == 0) continue;
       data_refs[fe.disk_bytenr]++;
-      data_len[fe.disk_bytenr] = fe.disk_num_bytes;
       mapped(fe.disk_bytenr, fe.disk_num_bytes, "data extent", root_id);
     }
+  }
+
+  static std::vector<std::pair<uint64_t, uint64_t>> sorted(const std::unordered_map<uint64_t, uint64_t>& m) {
+    std::vector<std::pair<uint64_t, uint64_t>> v(m.begin(), m.end());
+    std::sort(v.begin(), v.end());
+    return v;
   }
 
   // Extent items as the extent tree plus pending delayed refs define them: bytenr -> (len, refs, data).
@@ -105,8 +115,9 @@ struct checker {
   void check_extents() {
     auto ex = effective_extents();
     for (const auto& [bytenr, e] : ex) {
-      uint64_t want = e.data ? (data_refs.count(bytenr) ? data_refs[bytenr] : 0)
-                             : (tree_refs.count(bytenr) ? tree_refs[bytenr] : 0);
+      const auto& refs = e.data ? data_refs : tree_refs;
+      const auto r = refs.find(bytenr);
+      const uint64_t want = r == refs.end() ? 0 : r->second;
       if (uint64_t(e.refs) != want)
         problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, e.len,
                 e.data ? "data" : "tree block", e.refs, want);
@@ -114,9 +125,9 @@ struct checker {
       if (!bg) problem("extent {} lies in no block group", bytenr);
       else if (bytenr + e.len > bg->end()) problem("extent {} crosses the end of block group {}", bytenr, bg->start);
     }
-    for (const auto& [bytenr, n] : tree_refs)
+    for (const auto& [bytenr, n] : sorted(tree_refs))
       if (!ex.count(bytenr)) problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
-    for (const auto& [bytenr, n] : data_refs)
+    for (const auto& [bytenr, n] : sorted(data_refs))
       if (!ex.count(bytenr)) problem("data extent {} is referenced {} times but has no extent item", bytenr, n);
     // Block group used bytes against the extent items inside it: both change together when delayed
     // refs run, so pending refs are left out here.
@@ -261,7 +272,7 @@ void check_block_group_accounting(btrfs_fs_info& fs) {
 std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_scope scope) {
   // The checker only reads; the tree walkers take a non-const fs_info for the cache lookups.
   auto& fs = const_cast<btrfs_fs_info&>(fs_info_const);
-  checker c{fs, {}, {}, {}, {}, {}};
+  checker c{fs, {}, {}, {}, {}};
   for (const auto& [id, root] : fs.roots) {
     if (id != BTRFS_ROOT_TREE_OBJECTID) c.tree_refs[root->node]++;  // referenced by its root item
     c.walk(id, root->node, 0, root->level, nullptr);

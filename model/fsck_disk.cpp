@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <functional>
 #include <string>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -39,7 +40,7 @@ struct disk_checker {
   problem_list& out;
   uint64_t super_generation = 0;
   std::map<uint64_t, committed_chunk> chunks;  // the chunk map reads go through, by logical start
-  std::set<uint64_t> visited;                  // tree blocks already walked (shared by snapshots)
+  std::unordered_set<uint64_t> visited;        // tree blocks already walked (shared by snapshots); never iterated
   // A pointer to an extent: from tree block `block` (owned by `owner`), or from a root item or the
   // super block (block 0, owner: the root). Data pointers name the file extent item's inode and
   // offset (file offset - extent offset). One per pointer of each distinct block.

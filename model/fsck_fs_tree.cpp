@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include "model/fsck_internal.hpp"
 #include "model/key.hpp"
@@ -87,36 +88,47 @@ void fs_tree_checker::end_inode() {
 void fs_tree_checker::finish(std::vector<subvol_link>& links) {
   end_inode();
   ino_ = 0;
-  // Each directory's entries as sets (views into dirs_, which no longer changes), so that pairing
-  // costs O(n log n) in a directory of n names rather than O(n^2).
+  // Each directory's entries as sorted vectors of views into dirs_ (which no longer changes), only
+  // asked whether they hold an entry: pairing costs O(n log n) in a directory of n names rather than
+  // O(n^2), without a tree node per entry.
   using named_location = std::pair<std::string_view, btrfs_key>;
   struct entry_sets {
-    std::set<std::tuple<uint64_t, std::string_view, btrfs_key>> index;  // DIR_INDEX: (index, name, location)
-    std::set<named_location> index_names, items;                        // DIR_INDEX and DIR_ITEM: (name, location)
+    std::vector<std::tuple<uint64_t, std::string_view, btrfs_key>> index;  // DIR_INDEX: (index, name, location)
+    std::vector<named_location> index_names, items;                        // DIR_INDEX and DIR_ITEM: (name, location)
   };
+  auto sorted = [](auto& v) { std::sort(v.begin(), v.end()); };
+  auto holds = [](const auto& v, const auto& x) { return std::binary_search(v.begin(), v.end(), x); };
   std::map<uint64_t, entry_sets> sets;
   for (const auto& [dir, f] : dirs_) {
     entry_sets& e = sets[dir];
+    e.index.reserve(f.dir_index.size());
+    e.index_names.reserve(f.dir_index.size());
+    e.items.reserve(f.dir_items.size());
     for (const auto& x : f.dir_index) {
-      e.index.emplace(x.index, x.name, x.location);
-      e.index_names.emplace(x.name, x.location);
+      e.index.emplace_back(x.index, x.name, x.location);
+      e.index_names.emplace_back(x.name, x.location);
     }
-    for (const auto& x : f.dir_items) e.items.emplace(x.name, x.location);
+    for (const auto& x : f.dir_items) e.items.emplace_back(x.name, x.location);
+    sorted(e.index);
+    sorted(e.index_names);
+    sorted(e.items);
   }
   // Every name of an inode is in its directory twice: DIR_ITEM (by name hash) and DIR_INDEX (by index).
-  std::set<std::tuple<uint64_t, uint64_t, uint64_t, std::string_view>> named;  // (dir, ino, index, name)
+  std::vector<std::tuple<uint64_t, uint64_t, uint64_t, std::string_view>> named;  // (dir, ino, index, name)
+  named.reserve(refs_.size());
   for (const auto& [ino, parent, ref] : refs_) {
     if (ino == BTRFS_FIRST_FREE_OBJECTID && parent == ino) continue;  // the top directory's ".."
-    named.emplace(parent, ino, ref.index, ref.name);
+    named.emplace_back(parent, ino, ref.index, ref.name);
     auto d = sets.find(parent);
     const btrfs_key loc{ino, BTRFS_INODE_ITEM_KEY, 0};
     const std::string_view name = ref.name;
-    const bool indexed = d != sets.end() && d->second.index.count({ref.index, name, loc});
-    const bool itemed = d != sets.end() && d->second.items.count({name, loc});
+    const bool indexed = d != sets.end() && holds(d->second.index, std::tuple<uint64_t, std::string_view, btrfs_key>{ref.index, name, loc});
+    const bool itemed = d != sets.end() && holds(d->second.items, named_location{name, loc});
     if (!indexed || !itemed)
       out_.problem("root {} ino {}: inode ref '{}' index {} in dir {} has no matching {}", root_, ino, ref.name,
                    ref.index, parent, !indexed ? "DIR_INDEX" : "DIR_ITEM");
   }
+  sorted(named);
   for (const auto& [dir, f] : dirs_) {
     const entry_sets& es = sets.at(dir);
     uint64_t names = 0;
@@ -125,11 +137,11 @@ void fs_tree_checker::finish(std::vector<subvol_link>& links) {
     if (f.has_item && f.ii.size != names)
       out_.problem("root {} dir {}: i_size {} but its entries' names add up to {}", root_, dir, f.ii.size, names);
     for (const auto& e : f.dir_index) {
-      if (!es.items.count({e.name, e.location}))
+      if (!holds(es.items, named_location{e.name, e.location}))
         out_.problem("root {} dir {}: DIR_INDEX {} '{}' has no DIR_ITEM", root_, dir, e.index, e.name);
       if (e.location.type == BTRFS_ROOT_ITEM_KEY) {
         links.push_back({root_, e.location.objectid, dir, e.index, e.name});
-      } else if (!named.count({dir, e.location.objectid, e.index, e.name})) {
+      } else if (!holds(named, std::tuple<uint64_t, uint64_t, uint64_t, std::string_view>{dir, e.location.objectid, e.index, e.name})) {
         out_.problem("root {} dir {}: DIR_INDEX {} '{}' points at ino {}, which has no such inode ref", root_, dir,
                      e.index, e.name, e.location.objectid);
       } else if (!inodes_.count(e.location.objectid)) {
@@ -138,7 +150,7 @@ void fs_tree_checker::finish(std::vector<subvol_link>& links) {
       }
     }
     for (const auto& e : f.dir_items)
-      if (!es.index_names.count({e.name, e.location}))
+      if (!holds(es.index_names, named_location{e.name, e.location}))
         out_.problem("root {} dir {}: DIR_ITEM '{}' has no DIR_INDEX", root_, dir, e.name);
   }
 }

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/cow_value.hpp"
 #include "model/data/btrfs_inode.hpp"
 #include "model/data/data_oracle.hpp"
 #include "model/data/fiemap_check.hpp"
@@ -45,7 +46,8 @@ struct btrfs_root_data {
   // The top directory's index_cnt: its next DIR_INDEX; (u64)-1 while not loaded (an inode read from disk,
   // btrfs_alloc_inode), then loaded from the last DIR_INDEX key on first use (model/data/dir_index.hpp).
   uint64_t dir_index = 2;
-  std::map<std::string, uint64_t, std::less<>> dcache;  // the top directory's dentries: name -> ino
+  // The top directory's dentries: name -> ino (copy on write: executions rarely change it, clones share it).
+  cow_value<std::map<std::string, uint64_t, std::less<>>> dcache;
   // The top directory's inode->i_rwsem. The VFS holds it for writing across create (open_last_lookups)
   // and unlink (do_unlinkat, before the file's own i_rwsem), btrfs_mksubvol across snapshot and
   // subvolume creation: the directory's entries and its i_size change one name at a time.

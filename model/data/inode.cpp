@@ -109,8 +109,8 @@ btrfs_root_data& btrfs_root_data_of(btrfs_fs_info& fs_info, uint64_t root) { ret
 uint64_t btrfs_lookup_name(const btrfs_fs_info& fs_info, uint64_t root, std::string_view name) {
   auto r = fs_info.data_roots.find(root);
   if (r == fs_info.data_roots.end()) return 0;
-  auto it = r->second.dcache.find(name);
-  return it == r->second.dcache.end() ? 0 : it->second;
+  auto it = r->second.dcache->find(name);
+  return it == r->second.dcache->end() ? 0 : it->second;
 }
 
 int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_view name, bool nodatacow,
@@ -122,7 +122,7 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   sched::WriteGuard dir_lock(rd.dir_i_rwsem);  // the VFS's inode_lock(dir) around ->create
   auto trans = btrfs_start_transaction(fs_info);
   sched::point(sched::L("btrfs_create(root {} ino {})", root_objectid, rd.highest_objectid + 1));
-  if (rd.dcache.count(name)) {
+  if (rd.dcache->count(name)) {
     btrfs_end_transaction(trans);
     return -EEXIST;
   }
@@ -175,7 +175,7 @@ int btrfs_create(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   inode->name = sname;
   inode->dir_index = index;
   fs_info.inode_cache[{root_objectid, ino}] = inode;
-  rd.dcache.emplace(sname, ino);
+  rd.dcache.mut().emplace(sname, ino);
   oracle_create(fs_info, *inode, oracle_note_op(fs_info, origin));
   btrfs_end_transaction(trans);
   if (ino_out) *ino_out = ino;
@@ -202,7 +202,10 @@ int btrfs_unlink(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, inode.dir_index});
   btrfs_delete_item(trans, *root, {ino, BTRFS_INODE_REF_KEY, BTRFS_TOP_DIR_INO});
   update_dir_size(trans, *root, -2 * int64_t(name.size()));
-  rd.dcache.erase(rd.dcache.find(name));
+  {
+    auto& dcache = rd.dcache.mut();
+    dcache.erase(dcache.find(name));
+  }
   inode.nlink = 0;
   btrfs_update_inode(trans, inode);  // the kernel also adds an orphan item (not modelled)
   btrfs_end_transaction(trans);
@@ -249,14 +252,20 @@ int btrfs_rename(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(old_name)});
   btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, source.dir_index});
   update_dir_size(trans, *root, -2 * int64_t(old_name.size()));
-  rd.dcache.erase(rd.dcache.find(old_name));
+  {
+    auto& dcache = rd.dcache.mut();
+    dcache.erase(dcache.find(old_name));
+  }
   btrfs_update_inode(trans, source);
   if (target) {  // btrfs_unlink_inode of the target (its orphan item is not modelled)
     btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(new_name)});
     btrfs_delete_item(trans, *root, {BTRFS_TOP_DIR_INO, BTRFS_DIR_INDEX_KEY, target->dir_index});
     btrfs_delete_item(trans, *root, {new_ino, BTRFS_INODE_REF_KEY, BTRFS_TOP_DIR_INO});
     update_dir_size(trans, *root, -2 * int64_t(new_name.size()));
-    rd.dcache.erase(rd.dcache.find(new_name));
+    {
+      auto& dcache = rd.dcache.mut();
+      dcache.erase(dcache.find(new_name));
+    }
     target->nlink = 0;
     btrfs_update_inode(trans, *target);
   }
@@ -270,7 +279,7 @@ int btrfs_rename(btrfs_fs_info& fs_info, uint64_t root_objectid, std::string_vie
   // A DIR_ITEM hash collision would need a multi-name item (not modelled), as in btrfs_create.
   FSRACE_MODEL_CHECK(ret == 0, "btrfs_rename: adding '{}' to root {} failed: {}", sname, root_objectid, ret);
   update_dir_size(trans, *root, 2 * int64_t(new_name.size()));
-  rd.dcache.emplace(sname, old_ino);
+  rd.dcache.mut().emplace(sname, old_ino);
   source.name = sname;
   source.dir_index = index;
   btrfs_end_transaction(trans);

@@ -30,7 +30,7 @@ void btrfs_load_subvol_inodes(btrfs_fs_info& fs_info, uint64_t root_id) {
       if (auto i = inodes.find(it.key.objectid); i != inodes.end()) {
         i->second->name = ref.name;
         i->second->dir_index = ref.index;
-        rd.dcache[ref.name] = it.key.objectid;
+        rd.dcache.mut()[ref.name] = it.key.objectid;
       }
     }
     return true;

@@ -93,9 +93,9 @@ std::vector<std::string> btrfs_check_received(const btrfs_fs_info& fs_info) {
   for (const auto& [uuid, got] : fs_info.received_subvols) {
     std::vector<std::string> problems;
     received_subvol want = btrfs_subvol_content(fs_info, uuid, &problems);
-    for (const auto& p : problems) out.push_back(fmt::format("cannot read the sent snapshot {}: {}", got.name, p));
+    for (const auto& p : problems) out.push_back(fmt::format("cannot read the sent snapshot {}: {}", got->name, p));
     for (const auto& d : compare_received(got, want))
-      out.push_back(fmt::format("send stream differs from the snapshot: {}: {}", got.name, d));
+      out.push_back(fmt::format("send stream differs from the snapshot: {}: {}", got->name, d));
   }
   return out;
 }

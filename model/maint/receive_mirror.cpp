@@ -137,7 +137,7 @@ struct receiver {
 
 }  // namespace
 
-int btrfs_receive(std::map<uint64_t, received_subvol>& subvols, const send_stream& stream, std::string* error) {
+int btrfs_receive(received_subvol_map& subvols, const send_stream& stream, std::string* error) {
   std::string ignored;
   std::string& err = error ? *error : ignored;
   if (stream.commands.empty() || (stream.commands.front().cmd != send_cmd::subvol &&
@@ -153,11 +153,11 @@ int btrfs_receive(std::map<uint64_t, received_subvol>& subvols, const send_strea
   received_subvol sv;
   if (first.cmd == send_cmd::snapshot) {
     auto parent = subvols.find(first.clone_uuid);
-    if (parent == subvols.end() || parent->second.ctransid != first.clone_ctransid) {
+    if (parent == subvols.end() || parent->second->ctransid != first.clone_ctransid) {
       err = fmt::format("ERROR: cannot find parent subvolume (uuid {} transid {})", first.clone_uuid, first.clone_ctransid);
       return -ENOENT;
     }
-    sv = parent->second;
+    sv = *parent->second;
     sv.parent_uuid = first.clone_uuid;
   } else {
     const uint64_t id = sv.next_id++;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model/cow_value.hpp"
 #include "model/maint/send_stream.hpp"
 
 namespace fsrace::model {
@@ -26,11 +27,15 @@ struct received_subvol {
   uint64_t next_id = 1;
 };
 
+// Received subvolumes by uuid. Each is copy on write: a clone of the filesystem shares the ones the
+// prepared state received, and receive adds a new one without changing any other.
+using received_subvol_map = std::map<uint64_t, cow_value<received_subvol>>;
+
 // btrfs receive: applies `stream` to `subvols` (by uuid). A full stream (SUBVOL) creates a new
 // subvolume; an incremental one (SNAPSHOT) starts from a copy of the received parent. Returns 0, or
 // a negative errno with `error` set the way receive reports it ("ERROR: cannot open a/b: No such file
 // or directory"); on error `subvols` is left unchanged.
-int btrfs_receive(std::map<uint64_t, received_subvol>& subvols, const send_stream& stream, std::string* error);
+int btrfs_receive(received_subvol_map& subvols, const send_stream& stream, std::string* error);
 
 // Differences between what was received and what it should be, one line each (empty when equal).
 std::vector<std::string> compare_received(const received_subvol& got, const received_subvol& want);

@@ -31,7 +31,7 @@ struct btrfs_fs_send_state {
   sched::RwSemaphore subvol_sem{"fs_info->subvol_sem"};
   std::map<uint64_t, btrfs_root_send_info> root_send_info;  // by root objectid
   std::map<std::string, send_stream_ptr> send_streams;      // user space: streams by name
-  std::map<uint64_t, received_subvol> received_subvols;     // user space: received subvolumes by uuid
+  received_subvol_map received_subvols;                     // user space: received subvolumes by uuid
 };
 
 }  // namespace fsrace::model
