@@ -176,22 +176,33 @@ TEST_CASE("dpor: same traces and bugs as full DFS, one complete execution per tr
   CHECK(dpor_total < dfs_total);
 }
 
+/// Bounded DPOR against bounded DFS on one program at bounds 0-2: every trace, bug trace and final state
+/// DFS reaches is reached, in no more executions. Adds the executions of each to the totals.
+static void check_bounded_against_dfs(const Program& p, int vars, uint64_t& dpor_total, uint64_t& dfs_total) {
+  for (unsigned bound : {0u, 1u, 2u}) {
+    DporStrategy dpor(bound);
+    DfsStrategy dfs(bound);
+    const Explored a = run_all(p, vars, dpor);
+    const Explored b = run_all(p, vars, dfs);
+    INFO("bound " << bound);
+    CHECK(dpor.exhausted());
+    for (const auto& t : b.traces) CHECK(a.traces.count(t) == 1);
+    for (const auto& t : b.bug_traces) CHECK(a.bug_traces.count(t) == 1);
+    CHECK(a.final_states == b.final_states);
+    CHECK(a.executions <= b.executions);
+    dpor_total += a.executions;
+    dfs_total += b.executions;
+  }
+}
+
 TEST_CASE("dpor with a preemption bound reaches every trace DFS reaches within that bound") {
   Prng rng(77);
+  uint64_t dpor_total = 0, dfs_total = 0;
   for (int round = 0; round < 40; ++round) {
     const int fibers = 2 + static_cast<int>(rng.below(2));
     const Program p = random_program(rng, fibers, fibers == 2 ? 4 : 2, 2);
-    for (unsigned bound : {0u, 1u, 2u}) {
-      DporStrategy dpor(bound);
-      DfsStrategy dfs(bound);
-      const Explored a = run_all(p, 2, dpor);
-      const Explored b = run_all(p, 2, dfs);
-      INFO("round " << round << ", bound " << bound);
-      CHECK(dpor.exhausted());
-      for (const auto& t : b.traces) CHECK(a.traces.count(t) == 1);
-      for (const auto& t : b.bug_traces) CHECK(a.bug_traces.count(t) == 1);
-      CHECK(a.executions <= b.executions);
-    }
+    INFO("round " << round);
+    check_bounded_against_dfs(p, 2, dpor_total, dfs_total);
   }
 }
 
@@ -206,20 +217,8 @@ TEST_CASE("dpor with a preemption bound and sleep sets: every trace DFS reaches,
     for (auto& ops : p)
       for (Op& op : ops)
         if (rng.chance(1, 3)) op.var = -1;  // a local step
-    for (unsigned bound : {0u, 1u, 2u}) {
-      DporStrategy dpor(bound);
-      DfsStrategy dfs(bound);
-      const Explored a = run_all(p, 3, dpor);
-      const Explored b = run_all(p, 3, dfs);
-      INFO("round " << round << ", bound " << bound);
-      CHECK(dpor.exhausted());
-      for (const auto& t : b.traces) CHECK(a.traces.count(t) == 1);
-      for (const auto& t : b.bug_traces) CHECK(a.bug_traces.count(t) == 1);
-      CHECK(a.final_states == b.final_states);
-      CHECK(a.executions <= b.executions);
-      dpor_total += a.executions;
-      dfs_total += b.executions;
-    }
+    INFO("round " << round);
+    check_bounded_against_dfs(p, 3, dpor_total, dfs_total);
   }
   INFO("dpor " << dpor_total << " executions, dfs " << dfs_total);
   CHECK(dpor_total * 2 < dfs_total);  // pruning, not just equality
