@@ -53,7 +53,7 @@ size_t DporStrategy::choose(const Decision& d) {
   const uint64_t depth = d.step;
   Scheduler& s = *d.scheduler;
   auto index_of = [&](FiberId f) { return static_cast<size_t>(std::find(d.runnable, d.runnable + d.count, f) - d.runnable); };
-  if (depth < stack_.size()) {  // replaying the prefix next() chose
+  if (depth < depth_) {  // replaying the prefix next() chose
     Node& n = stack_[depth];
     const bool same = n.count == d.count && n.current == d.current &&
                       std::equal(d.runnable, d.runnable + d.count, runnable_.begin() + n.first);
@@ -66,11 +66,23 @@ size_t DporStrategy::choose(const Decision& d) {
       return 0;
     }
   } else {
-    Node n{static_cast<uint32_t>(runnable_.size()), static_cast<uint32_t>(d.count), d.current, 0, kNoFiber, {}, {}, {}, {}, {}, {}};
-    if (!stack_.empty()) n.preempts_before = preempts_after(stack_.back(), stack_.back().chosen);
+    // Nodes are reused with their vectors' capacity: no allocation per step once the stack has grown.
+    if (depth_ == stack_.size()) stack_.emplace_back();
+    Node& n = stack_[depth_];
+    n.first = static_cast<uint32_t>(runnable_.size());
+    n.count = static_cast<uint32_t>(d.count);
+    n.current = d.current;
+    n.preempts_before = 0;
+    n.chosen = kNoFiber;
+    n.backtrack.clear();
+    n.done.clear();
+    n.done_steps.clear();
+    n.done_runnable_after.clear();
+    n.sleep.clear();
+    if (depth_ > 0) n.preempts_before = preempts_after(stack_[depth_ - 1], stack_[depth_ - 1].chosen);
     runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
-    if (!stack_.empty()) {
-      Node& prev = stack_.back();
+    if (depth_ > 0) {
+      Node& prev = stack_[depth_ - 1];
       for (size_t i = 0; i < prev.done.size(); ++i)  // this decision's runnable set: after prev's step
         if (prev.done[i] == prev.chosen)
           prev.done_runnable_after[i] = std::binary_search(d.runnable, d.runnable + d.count, prev.chosen);
@@ -94,7 +106,7 @@ size_t DporStrategy::choose(const Decision& d) {
     if (d.current != kNoFiber && !asleep(n, d.current)) pick = d.current;
     for (size_t i = 0; i < d.count && pick == kNoFiber; ++i)
       if (!asleep(n, d.runnable[i]) && allowed(n, d.runnable[i])) pick = d.runnable[i];
-    stack_.push_back(std::move(n));
+    ++depth_;
     if (pick == kNoFiber) {
       // Every fiber asleep: each continuation is equivalent to one explored already. The execution runs
       // on (the scheduler has no way to cut it short without its end-of-run checks) with the default
@@ -102,7 +114,7 @@ size_t DporStrategy::choose(const Decision& d) {
       if (redundant_from_ == kNotRedundant) redundant_from_ = depth;
       pick = d.current != kNoFiber ? d.current : d.runnable[0];
     }
-    Node& fresh = stack_.back();
+    Node& fresh = n;
     fresh.chosen = pick;
     fresh.backtrack.push_back(pick);
     fresh.done.push_back(pick);
@@ -116,7 +128,7 @@ size_t DporStrategy::choose(const Decision& d) {
 }
 
 void DporStrategy::step_done(const Footprint& touched) {
-  if (running_ >= stack_.size()) return;
+  if (running_ >= depth_) return;
   Node& n = stack_[running_];
   n.step = touched;
   for (size_t i = 0; i < n.done.size(); ++i)
@@ -137,10 +149,11 @@ void DporStrategy::stopped(const Decision& d) {
 
 void DporStrategy::end(const Execution& ex) {
   ++executions_;
+  clocks_valid_ = std::min(clocks_valid_, diverged_);  // the steps from diverged_ on are new
   if (ex.finding.kind == FindingKind::ToolError) return;  // nothing trustworthy to analyse
   if (redundant_from_ != kNotRedundant) {
     ++redundant_;
-    for (size_t i = redundant_from_; i < stack_.size(); ++i) stack_[i].backtrack = {stack_[i].chosen};
+    for (size_t i = redundant_from_; i < depth_; ++i) stack_[i].backtrack.assign(1, stack_[i].chosen);
   }
   analyse_races();
 }
@@ -165,9 +178,9 @@ void DporStrategy::add_backtrack(size_t at, FiberId q) {
 // every enabled thread; without them a fiber that the default schedule never runs before the finding
 // would never be tried earlier, and DPOR would miss outcomes DFS reaches.
 void DporStrategy::analyse_races() {
-  const size_t steps = std::min(stack_.size(), redundant_from_);  // a redundant tail adds nothing
+  const size_t steps = std::min(depth_, redundant_from_);  // a redundant tail adds nothing
   if (steps == 0) return;
-  const bool tail = steps == stack_.size();  // the stopped fibers' pending steps follow the last step
+  const bool tail = steps == depth_;  // the stopped fibers' pending steps follow the last step
   FiberId fibers = 0;
   for (FiberId f : runnable_) fibers = std::max(fibers, f + 1);
   for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
@@ -287,11 +300,19 @@ void DporStrategy::analyse_races() {
     }
   };
 
+  // The replayed prefix's steps are the same steps with the same footprints as in the execution they
+  // were analysed in (the program is deterministic for a given schedule), so their clocks are too; they
+  // end no race to analyse (above), so only the per-fiber and per-object state is rebuilt through them.
+  const size_t reuse = fibers == clock_fibers_ ? std::min(clocks_valid_, steps) : 0;
   for (uint32_t j = 0; j < steps; ++j) {
     const Node& nj = stack_[j];
     const FiberId p = nj.chosen;
     std::vector<uint32_t>& c = clock_[j];
-    analyse(j, p, nj.step, c);
+    if (j < reuse) {
+      local_[j] = count[p];
+    } else {
+      analyse(j, p, nj.step, c);
+    }
     ++count[p];
     fiber_clock[p] = c;
     if (!nj.step.empty()) {  // steps that touch nothing are no later step's dependence
@@ -302,7 +323,7 @@ void DporStrategy::analyse_races() {
     auto enabled = [&](FiberId q) {
       if (q < fibers && !runnable_at(nj, q)) join(enable_clock[q], c);
     };
-    if (j + 1 < stack_.size()) {
+    if (j + 1 < depth_) {
       const Node& next = stack_[j + 1];
       for (uint32_t k = 0; k < next.count; ++k) enabled(runnable_[next.first + k]);
     } else {
@@ -320,13 +341,15 @@ void DporStrategy::analyse_races() {
       (nj.step.reads & ~nj.step.writes).for_each([&](unsigned b) { record(b).reads.push_back(j); });
     }
   }
+  clocks_valid_ = steps;
+  clock_fibers_ = fibers;
   if (tail)
     for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
 }
 
 bool DporStrategy::next() {
-  while (!stack_.empty()) {  // bounded by the stack depth
-    Node& n = stack_.back();
+  while (depth_ > 0) {  // bounded by the stack depth
+    Node& n = stack_[depth_ - 1];
     FiberId best = kNoFiber;
     for (FiberId q : n.backtrack)
       if (!contains(n.done, q) && !asleep(n, q) && allowed(n, q) && q < best) best = q;
@@ -335,11 +358,11 @@ bool DporStrategy::next() {
       n.done.push_back(best);
       n.done_steps.emplace_back();
       n.done_runnable_after.push_back(1);
-      diverged_ = stack_.size() - 1;  // the next execution replays the steps before this node
+      diverged_ = depth_ - 1;  // the next execution replays the steps before this node
       return true;
     }
     runnable_.resize(n.first);
-    stack_.pop_back();
+    --depth_;  // the node keeps its vectors' capacity for the next one pushed here
   }
   exhausted_ = true;
   return false;

@@ -77,11 +77,16 @@ class DporStrategy final : public Strategy {
   void analyse_races();
 
   unsigned bound_;
-  std::vector<Node> stack_;
+  std::vector<Node> stack_;  // stack_[0, depth_): this execution's decisions; the rest are spare nodes
+  size_t depth_ = 0;
   std::vector<FiberId> runnable_;
   std::vector<std::pair<FiberId, Footprint>> stopped_;  // fibers still runnable when a finding ended the run
   size_t running_ = 0;  // the node whose step runs now (step_done() records its footprint there)
   size_t diverged_ = 0;  // the first node whose choice differs from the previous execution's
+  // clock_[0, clocks_valid_) hold the vector clocks (over clock_fibers_ fibers) of the steps the current
+  // stack shares with the last analysed execution: a replayed prefix's clocks are not recomputed.
+  size_t clocks_valid_ = 0;
+  FiberId clock_fibers_ = 0;
   static constexpr size_t kNotRedundant = ~size_t{0};
   size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep
   uint64_t executions_ = 0, redundant_ = 0;
