@@ -23,9 +23,15 @@ void block_device::read(uint64_t physical, std::span<uint8_t> out) const {
     if (s && s->data) {
       std::memcpy(out.data() + off, s->data->data(), SECTORSIZE);
     } else if (s && s->tree) {
-      // Data read over a tree block image: deterministic non-zero garbage derived from its header.
-      uint32_t seed = s->tree->header.csum ^ uint32_t(s->tree->header.bytenr) ^ s->tree_part;
-      for (size_t i = 0; i < SECTORSIZE; ++i) out[off + i] = uint8_t((seed >> (i % 4 * 8)) + i);
+      // Data read over a tree block image: deterministic non-zero garbage derived from its header, byte i
+      // being (byte i % 4 of the seed) + i, mod 256. Built 16 bytes at a time (a loop the compiler
+      // vectorizes: byte-wise, this was a third of releasepage-vs-eb-readahead's CPU time).
+      const uint32_t seed = s->tree->header.csum ^ uint32_t(s->tree->header.bytenr) ^ s->tree_part;
+      uint8_t pattern[16];
+      for (size_t k = 0; k < 16; ++k) pattern[k] = uint8_t((seed >> (k % 4 * 8)) + k);
+      static_assert(SECTORSIZE % 16 == 0);
+      for (size_t base = 0; base < SECTORSIZE; base += 16)
+        for (size_t k = 0; k < 16; ++k) out[off + base + k] = uint8_t(pattern[k] + base);
     } else {
       std::memset(out.data() + off, 0, SECTORSIZE);
     }
