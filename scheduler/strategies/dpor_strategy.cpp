@@ -186,11 +186,22 @@ void DporStrategy::analyse_races() {
   for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
   if (clock_.size() < steps + 1) clock_.resize(steps + 1);
   local_.assign(steps + 1, 0);
-  std::vector<uint32_t> count(fibers, 0);                              // steps so far per fiber
-  std::vector<std::vector<uint32_t>> fiber_clock(fibers, std::vector<uint32_t>(fibers, 0));
-  std::vector<std::vector<uint32_t>> enable_clock(fibers, std::vector<uint32_t>(fibers, 0));
-  std::vector<uint32_t> global(fibers, 0);
-  std::vector<int64_t> latest(fibers, -1);  // each fiber's latest step that touches something
+  // Per-fiber state, in vectors kept for their capacity (an execution of a few steps allocates nothing).
+  analysis_scratch& sc = scratch_;
+  std::vector<uint32_t>& count = sc.count;  // steps so far per fiber
+  count.assign(fibers, 0);
+  sc.fiber_clock.resize(fibers);
+  sc.enable_clock.resize(fibers);
+  for (FiberId f = 0; f < fibers; ++f) {
+    sc.fiber_clock[f].assign(fibers, 0);
+    sc.enable_clock[f].assign(fibers, 0);
+  }
+  auto& fiber_clock = sc.fiber_clock;
+  auto& enable_clock = sc.enable_clock;
+  std::vector<uint32_t>& global = sc.global;
+  global.assign(fibers, 0);
+  std::vector<int64_t>& latest = sc.latest;  // each fiber's latest step that touches something
+  latest.assign(fibers, -1);
   ++access_epoch_;  // every object's access record is stale: none since the execution began
   if (dep_mark_.size() < steps + 1) dep_mark_.resize(steps + 1, 0);
   // An object's record, reset lazily: an undeclared step makes every record stale at once.
@@ -204,9 +215,12 @@ void DporStrategy::analyse_races() {
     return a;
   };
   int64_t last_all = -1;
-  std::vector<uint32_t> deps, races, before;
-  std::vector<FiberId> initials;
-  std::vector<int64_t> first_in_v(fibers, -1);
+  std::vector<uint32_t>& deps = sc.deps;
+  std::vector<uint32_t>& races = sc.races;
+  std::vector<uint32_t>& before = sc.before;
+  std::vector<FiberId>& initials = sc.initials;
+  std::vector<int64_t>& first_in_v = sc.first_in_v;
+  first_in_v.assign(fibers, -1);
 
   auto happens_before = [&](uint32_t i, const std::vector<uint32_t>& c) { return c[stack_[i].chosen] > local_[i]; };
 

@@ -103,6 +103,12 @@ class DporStrategy final : public Strategy {
   std::vector<uint64_t> dep_mark_;  // by step: dep_stamp_ when already among the running step's dependences
   uint64_t dep_stamp_ = 0;
   std::array<access, kObjectBits> objects_;  // by object bit (footprint.hpp)
+  struct analysis_scratch {
+    std::vector<uint32_t> count, global, deps, races, before;
+    std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;
+    std::vector<int64_t> latest, first_in_v;
+    std::vector<FiberId> initials;
+  } scratch_;
 };
 
 }  // namespace fsrace::sched
