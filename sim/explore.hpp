@@ -44,6 +44,17 @@ struct explore_request {
   /// Collect label coverage (exploration::labels): one lookup per runnable fiber at every decision, about
   /// a tenth of an execution's cost (`fsrace bench` prints both rates). Off: labels.present is false.
   bool label_coverage = true;
+  /// dpor: tally the pairs of steps whose races added backtrack points and keep the `dpor_races` that
+  /// added the most (exploration::dpor_races); 0 = off (it formats every step's label).
+  size_t dpor_races = 0;
+};
+
+/// A pair of steps DPOR reversed (sched::DporStrategy::RacePair): the labels where the earlier and the
+/// later step start, whether each ran undeclared code, and the backtrack points their races added.
+struct dpor_race_pair {
+  std::string first, second;
+  bool first_undeclared = false, second_undeclared = false;
+  uint64_t backtracks = 0, conservative = 0;
 };
 
 /// One distinct violation (or the tool error) of an exploration, with what replays it.
@@ -88,6 +99,8 @@ struct exploration {
   uint64_t peak_model_bytes = 0;
   /// Label kinds each thread reached and the pairs reordered, over the plans accounted (sim/label_coverage.hpp).
   reports::label_coverage_result labels;
+  /// explore_request::dpor_races: the pairs of steps whose races added the most backtrack points.
+  std::vector<dpor_race_pair> dpor_races;
 };
 
 /// Runs the exploration; never throws for findings (tool errors end it and are reported in the result).

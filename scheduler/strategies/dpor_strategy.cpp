@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "scheduler/detail/runtime.hpp"
+#include "scheduler/label.hpp"
+#include "scheduler/scheduler.hpp"
 
 namespace fsrace::sched {
 namespace {
@@ -124,6 +126,10 @@ size_t DporStrategy::choose(const Decision& d) {
   Node& n = stack_[depth];
   n.step = Footprint{};  // until step_done() reports what it touched
   running_ = depth;
+  if (tally_) {
+    if (labels_.size() <= depth) labels_.resize(depth + 1);
+    labels_[depth] = format_label(s.pending_label(n.chosen));
+  }
   return index_of(n.chosen);
 }
 
@@ -138,12 +144,14 @@ void DporStrategy::step_done(const Footprint& touched) {
 void DporStrategy::begin(uint64_t) {
   redundant_from_ = kNotRedundant;
   stopped_.clear();
+  stopped_labels_.clear();
 }
 
 void DporStrategy::stopped(const Decision& d) {
   for (size_t i = 0; i < d.count; ++i) {
     Footprint fp = detail::pending_footprint(d.runnable[i]);
     stopped_.emplace_back(d.runnable[i], fp);
+    if (tally_) stopped_labels_.push_back(format_label(d.scheduler->pending_label(d.runnable[i])));
   }
 }
 
@@ -305,11 +313,16 @@ void DporStrategy::analyse_races() {
               break;
             }
         add_backtrack(i, q);
+        if (tally_) count_race(i, j, p, false);
       }
       if (bound_ != kUnbounded) {  // Coons et al.: also where the block of steps holding i began
         size_t b = i;
         while (b > 0 && stack_[b - 1].chosen == ni.chosen) --b;
-        if (b != i) add_backtrack(b, contains(initials, p) ? p : initials.front());
+        if (b != i) {
+          const size_t had = stack_[b].backtrack.size();
+          add_backtrack(b, contains(initials, p) ? p : initials.front());
+          if (tally_ && stack_[b].backtrack.size() != had) count_race(i, j, p, true);
+        }
       }
     }
   };
@@ -359,6 +372,42 @@ void DporStrategy::analyse_races() {
   clock_fibers_ = fibers;
   if (tail)
     for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
+}
+
+void DporStrategy::count_race(size_t first, size_t later, FiberId later_fiber, bool conservative) {
+  std::string second;
+  bool second_undeclared = false;
+  if (later < std::min(depth_, redundant_from_)) {
+    second = labels_[later];
+    second_undeclared = stack_[later].step.everything();
+  } else {  // a stopped fiber's pending step
+    for (size_t k = 0; k < stopped_.size() && second.empty(); ++k)
+      if (stopped_[k].first == later_fiber) {
+        second = stopped_labels_[k];
+        second_undeclared = stopped_[k].second.everything();
+      }
+  }
+  std::pair<std::string, std::string> key{labels_[first], second};
+  if (pairs_.size() >= kMaxRacePairs && pairs_.find(key) == pairs_.end()) key = {"(other pairs)", ""};
+  RacePair& r = pairs_[key];
+  if (r.backtracks + r.conservative == 0) {
+    r.first = key.first;
+    r.second = key.second;
+    r.first_undeclared = key.first != "(other pairs)" && stack_[first].step.everything();
+    r.second_undeclared = second_undeclared;
+  }
+  ++(conservative ? r.conservative : r.backtracks);
+}
+
+std::vector<DporStrategy::RacePair> DporStrategy::race_pairs(size_t top) const {
+  std::vector<RacePair> out;
+  out.reserve(pairs_.size());
+  for (const auto& [key, r] : pairs_) out.push_back(r);  // in label order
+  std::stable_sort(out.begin(), out.end(), [](const RacePair& a, const RacePair& b) {
+    return a.backtracks + a.conservative > b.backtracks + b.conservative;
+  });
+  if (out.size() > top) out.resize(top);
+  return out;
 }
 
 bool DporStrategy::next() {

@@ -2,6 +2,8 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -55,6 +57,22 @@ class DporStrategy final : public Strategy {
   bool last_was_redundant() const { return redundant_from_ != kNotRedundant; }
   unsigned preemption_bound() const { return bound_; }
 
+  /// Which pairs of steps DPOR reversed: for each race that added a backtrack point, the labels of its two
+  /// steps (where each step starts) and whether each ran undeclared code. What makes a search large:
+  /// a pair of steps that never really conflict is a claim to narrow (footprint.hpp).
+  struct RacePair {
+    std::string first, second;  // format_label of the earlier and the later step
+    bool first_undeclared = false, second_undeclared = false;
+    uint64_t backtracks = 0;    // backtrack points the race added where its first step runs
+    uint64_t conservative = 0;  // and where that step's run of steps began (bounded POR)
+  };
+  /// Starts tallying race pairs (off by default: it formats a label per step).
+  void tally_races() { tally_ = true; }
+  /// The `top` pairs that added the most backtrack points, most first (ties in label order); pairs past
+  /// kMaxRacePairs distinct ones are counted in one entry labelled "(other pairs)".
+  std::vector<RacePair> race_pairs(size_t top) const;
+  static constexpr size_t kMaxRacePairs = 100000;
+
  private:
   struct Node {
     uint32_t first, count;          // runnable ids: runnable_[first, first + count)
@@ -90,6 +108,12 @@ class DporStrategy final : public Strategy {
   static constexpr size_t kNotRedundant = ~size_t{0};
   size_t redundant_from_ = kNotRedundant;  // first node of this execution where every fiber was asleep
   uint64_t executions_ = 0, redundant_ = 0;
+  // Race tally (tally_races()): each node's step label, the stopped fibers' pending labels, the pairs.
+  bool tally_ = false;
+  std::vector<std::string> labels_;
+  std::vector<std::string> stopped_labels_;
+  std::map<std::pair<std::string, std::string>, RacePair> pairs_;
+  void count_race(size_t first, size_t later, FiberId later_fiber, bool conservative);
   bool exhausted_ = false;
   // Race analysis scratch (kept for their capacity).
   std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows

@@ -51,6 +51,10 @@ int cmd_explore(const explore_args& a) {
   req.jobs = a.jobs;
   req.cpu_budget = a.time_budget;
   req.label_coverage = !a.no_label_coverage;
+  if (a.dpor_races > 0 && s.strategy != sim::strategy_kind::dpor)
+    throw sim::input_error("", "--dpor-races", fmt::format("races are tallied by the dpor strategy; this run uses {} "
+                                                           "(add --strategy dpor)", sim::describe_strategy(s)));
+  req.dpor_races = a.dpor_races;
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
@@ -161,6 +165,14 @@ int cmd_explore(const explore_args& a) {
                                  {"skipped", checked->not_available.empty() ? nlohmann::json() : nlohmann::json(checked->not_available)}};
     }
     j["interrupted"] = interrupted;
+    if (a.dpor_races > 0) {
+      nlohmann::json races = nlohmann::json::array();
+      for (const auto& r : e.dpor_races)
+        races.push_back({{"first", r.first}, {"second", r.second}, {"first_undeclared", r.first_undeclared},
+                         {"second_undeclared", r.second_undeclared}, {"backtracks", r.backtracks},
+                         {"conservative", r.conservative}});
+      j["dpor_races"] = races;
+    }
     fmt::print("{}\n", j.dump(2));
     return code;
   }
@@ -198,11 +210,21 @@ int cmd_explore(const explore_args& a) {
                  "the model or its fsck departs from the kernel\n  export: {}\n{}\n",
                  f.index, f.key, export_command(f.key), f.check.detail);
   };
+  auto print_races = [&] {
+    if (a.dpor_races == 0) return;
+    fmt::print("DPOR races: the {} pairs of steps (labels where each starts; [U]: ran undeclared code) whose races added "
+               "the most backtrack points (at the first step / where its run of steps began){}\n",
+               e.dpor_races.size(), e.dpor_races.empty() ? ": none" : "");
+    for (const auto& r : e.dpor_races)
+      fmt::print("  {:>9} / {:<9} {}{}  <->  {}{}\n", r.backtracks, r.conservative, r.first, r.first_undeclared ? " [U]" : "",
+                 r.second, r.second_undeclared ? " [U]" : "");
+  };
   if (e.violations.empty()) {
     if (!e.interrupted)
       fmt::print("clean: {} execution{}, no violation ({}) {}\n  label coverage: {}\n", e.executions,
                  e.executions == 1 ? "" : "s", sim::describe_coverage(e), timing, reports::label_coverage_line(e.labels));
     print_checked();
+    print_races();
     return code;
   }
   fmt::print("{} distinct violation{} in {} executions ({} violating) {}\n", e.violations.size(),
@@ -223,6 +245,7 @@ int cmd_explore(const explore_args& a) {
   if (shrink_interrupted)
     fmt::print("\nINTERRUPTED (Ctrl-C) while shrinking: the violation is drawn as shrunk so far (not proven minimal)\n");
   print_checked();
+  print_races();
   if (!a.save_schedule.empty()) fmt::print("\nschedule saved: {} (fsrace replay {} --schedule {})\n", a.save_schedule, sc->file, a.save_schedule);
   return code;
 }

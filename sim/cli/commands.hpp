@@ -23,6 +23,7 @@ struct explore_args {
   std::string shard;
   double time_budget = 0;  // CPU seconds; 0 = none
   bool no_label_coverage = false;
+  size_t dpor_races = 0;  // dpor: list the N pairs of steps whose races added the most backtrack points
   uint64_t btrfs_check_sample = 0;  // re-run the run's first executions and btrfs check the end state of this many clean ones
 };
 int cmd_explore(const explore_args&);

@@ -152,6 +152,8 @@ int main(int argc, char** argv) {
   explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   explore->add_option("--time-budget", ex.time_budget, "CPU seconds the exploration may use (all threads); it reports what it covered")->check(CLI::Range(0.001, 1e9));
   explore->add_flag("--no-label-coverage", ex.no_label_coverage, "do not collect label coverage (about 10% faster; the JSON's label_coverage is null)");
+  explore->add_option("--dpor-races", ex.dpor_races, "dpor: list the N pairs of steps (by label) whose races added the most backtrack points: what keeps DPOR from pruning")
+      ->check(CLI::Range(1, 1000));
   explore->add_flag("--no-shrink", ex.no_shrink, "show and save the violation as found, not shrunk");
   explore->add_option("--btrfs-check-sample", ex.btrfs_check_sample, "after exploring, re-run the run's executions in order and judge the committed end state of the first K that ended clean with btrfs check (btrfs-progs; loop devices for several devices); a failure is a violation (exit 1)")
       ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{10000}));

@@ -12,7 +12,9 @@ namespace {
 
 class dpor_runner final : public plan_runner {
  public:
-  explicit dpor_runner(unsigned bound) : dpor_(bound) {}
+  dpor_runner(unsigned bound, size_t races) : dpor_(bound), races_(races) {
+    if (races_ > 0) dpor_.tally_races();
+  }
   bool run(const plan&, executor& exec, uint64_t max_executions, const execution_sink& sink) override {
     for (uint64_t i = 0; i < max_executions; ++i) {
       exec.run(dpor_, 0, ex_);
@@ -22,20 +24,26 @@ class dpor_runner final : public plan_runner {
     }
     return false;
   }
-  void annotate(exploration& out) const override { out.redundant = dpor_.redundant(); }
+  void annotate(exploration& out) const override {
+    out.redundant = dpor_.redundant();
+    if (races_ == 0) return;
+    for (const auto& r : dpor_.race_pairs(races_))
+      out.dpor_races.push_back({r.first, r.second, r.first_undeclared, r.second_undeclared, r.backtracks, r.conservative});
+  }
 
  private:
   sched::DporStrategy dpor_;
+  size_t races_;
   sched::Execution ex_;
 };
 
 class dpor_search final : public search {
  public:
-  explicit dpor_search(unsigned bound) : bound_(bound) {}
+  dpor_search(unsigned bound, size_t races) : bound_(bound), races_(races) {}
   uint64_t plan_count() const override { return 1; }
   plan plan_at(uint64_t) const override { return {}; }
   execution_name name(const plan&, uint64_t accounted) const override { return {accounted, accounted}; }
-  std::unique_ptr<plan_runner> runner() const override { return std::make_unique<dpor_runner>(bound_); }
+  std::unique_ptr<plan_runner> runner() const override { return std::make_unique<dpor_runner>(bound_, races_); }
   std::vector<sched::FiberId> decisions_of(executor& walker, uint64_t key) const override {
     sched::DporStrategy dpor(bound_);
     sched::Execution ex;
@@ -51,6 +59,7 @@ class dpor_search final : public search {
 
  private:
   unsigned bound_;
+  size_t races_;
 };
 
 }  // namespace
@@ -61,7 +70,7 @@ std::unique_ptr<search> make_dpor_search(executor&, const explore_request& req) 
     throw input_error("", req.jobs > 1 ? "--jobs" : "--shard",
                       "dpor runs as one sequential search (each execution adds backtrack points to earlier states); "
                       "use one job and no shard, or dfs to split the search");
-  return std::make_unique<dpor_search>(req.settings.preemptions);
+  return std::make_unique<dpor_search>(req.settings.preemptions, req.dpor_races);
 }
 
 }  // namespace fsrace::sim

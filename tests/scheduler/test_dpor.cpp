@@ -365,3 +365,47 @@ TEST_CASE("dpor: a fiber that never ran before a finding ended the execution sti
     CHECK(seen == std::set<std::string>{"read y 0", "read y 1"});
   }
 }
+
+TEST_CASE("dpor: the race tally names the pairs of steps whose races added backtrack points") {
+  // F0 writes x0; F1 writes x1, then x0. Of the declared steps only the two writes of x0 race; a fiber's
+  // first step (from its start to its first point) runs undeclared code and races with every step.
+  const Program p{{{0, true}}, {{1, true}, {0, true}}};
+  DporStrategy dpor;
+  dpor.tally_races();
+  run_all(p, 2, dpor);
+  const auto pairs = dpor.race_pairs(10);
+  int x0_pairs = 0;
+  for (const auto& r : pairs) {
+    INFO(r.first << " <-> " << r.second);
+    CHECK(r.backtracks >= 1);
+    CHECK(r.conservative == 0);  // no bound: no conservative points
+    if (r.first_undeclared || r.second_undeclared) {
+      CHECK((r.first.rfind("start F", 0) == 0 || r.second.rfind("start F", 0) == 0));
+      continue;
+    }
+    CHECK(r.first == "write x0");  // declared steps: only the writes of x0 race
+    CHECK(r.second == "write x0");
+    ++x0_pairs;
+  }
+  CHECK(x0_pairs == 1);
+  CHECK(dpor.race_pairs(0).empty());
+  REQUIRE(dpor.race_pairs(1).size() == 1);
+  CHECK(dpor.race_pairs(1)[0].first == "write x0");  // the pair that added the most comes first
+
+  // Off by default: nothing tallied.
+  DporStrategy quiet;
+  run_all(p, 2, quiet);
+  CHECK(quiet.race_pairs(10).empty());
+
+  // Under a bound, a race whose first step runs in the middle of its fiber's run of steps also adds a
+  // backtrack point where that run began (Coons et al.): F0's "write x0" follows its "write x1".
+  DporStrategy bounded(1);
+  bounded.tally_races();
+  run_all({{{1, true}, {0, true}}, {{0, true}}}, 2, bounded);
+  uint64_t conservative = 0;
+  for (const auto& r : bounded.race_pairs(10)) {
+    if (!r.first_undeclared && !r.second_undeclared) CHECK(r.first == "write x0");  // x1 has one writer
+    conservative += r.conservative;
+  }
+  CHECK(conservative >= 1);
+}

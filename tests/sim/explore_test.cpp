@@ -435,3 +435,25 @@ TEST_CASE("dpor finds the lost update, replays it from its index, and is clean w
   split.jobs = 2;
   CHECK_THROWS_AS(sim::explore(prepared, split), sim::input_error);
 }
+
+TEST_CASE("dpor's race tally (--dpor-races) lists the pairs of steps that added backtrack points") {
+  auto sc = load(counter_doc());
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = request(sim::strategy_kind::dpor, true, 100000);
+  const sim::exploration plain = sim::explore(prepared, req);
+  CHECK(plain.dpor_races.empty());  // off unless asked
+  req.dpor_races = 3;
+  const sim::exploration tallied = sim::explore(prepared, req);
+  CHECK(tallied.executions == plain.executions);  // tallying changes nothing explored
+  REQUIRE_FALSE(tallied.dpor_races.empty());
+  CHECK(tallied.dpor_races.size() <= 3);
+  uint64_t previous = ~uint64_t{0};
+  for (const auto& r : tallied.dpor_races) {
+    CHECK_FALSE(r.first.empty());
+    CHECK_FALSE(r.second.empty());
+    const uint64_t total = r.backtracks + r.conservative;
+    CHECK(total > 0);
+    CHECK(total <= previous);  // most first
+    previous = total;
+  }
+}
