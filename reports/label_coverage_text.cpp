@@ -7,7 +7,7 @@
 namespace fsrace::reports {
 
 std::string label_coverage_line(const label_coverage_result& l) {
-  if (!l.present) return "";
+  if (!l.present) return "not collected (--no-label-coverage)";
   size_t kinds = 0;
   for (const auto& [thread, list] : l.threads) kinds += list.size();
   std::string out = fmt::format("{} label kind{} reached in {} thread{}", kinds, kinds == 1 ? "" : "s", l.threads.size(),
