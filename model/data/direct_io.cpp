@@ -287,12 +287,9 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   // From here to the return: dio_count and the bios' status (the inode's dio part); the completions,
   // dio_waiters and i_rwsem are primitives; the buffered fallback opens an undeclared scope.
   sched::FootprintScope tail(sched::declared().writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::dio)));
-  for (auto& done : bios) {  // dio_await_completion
-    // wait_for_completion touches only the completion (a primitive): a step that blocks in it does not
-    // take the claims around it; the step that returns here (woken, or already done) does.
-    sched::FootprintScope wait(sched::declared());
-    done->wait_for_completion();
-  }
+  // dio_await_completion. A step that blocks in wait_for_completion records only the completion (the
+  // primitive sees to it: scheduler/sync/blocking.hpp); the step that returns here takes the claim above.
+  for (auto& done : bios) done->wait_for_completion();
   if (--inode.dio_count == 0) inode.dio_waiters.wake_all();  // inode_dio_end
   if (!ret && *status) ret = *status;
   if (!ret && cur < end && shared) {  // the buffered fallback needs the lock exclusive (btrfs_buffered_write)

@@ -105,6 +105,54 @@ TEST_CASE("footprint: primitives add their own object, told apart by instance", 
   CHECK(lock_id("m") != lock_id("m", 2));
 }
 
+TEST_CASE("footprint: a step that blocks in a primitive records only its object, the step that resumes the caller's claim", "[footprint]") {
+  SECTION("completion and mutex: the blocking steps drop the caller's claim") {
+    auto m = std::make_shared<Mutex>("m");
+    auto c = std::make_shared<Completion>("c");
+    const Execution ex = run_recorded([&](Scheduler& s) {
+      s.spawn("G", [m, c] {
+        FootprintScope scope(touching(kB));
+        m->lock();
+        c->wait_for_completion();  // blocks: F completes it
+        m->unlock();
+      }, declared());
+      s.spawn("F", [m, c] {
+        FootprintScope scope(touching(kA));
+        c->complete();
+        m->lock();  // blocks: G holds m
+        point(L("f"));
+      }, declared());
+    });
+    REQUIRE(ex.footprints.size() == 10);
+    CHECK(ex.footprints[1] == touching(kB).touch(lock_id("m")));  // mutex_lock(m), G's code up to the wait
+    CHECK(ex.footprints[2] == touching(lock_id("c")));              // wait_for_completion(c), blocked
+    CHECK(ex.footprints[4] == touching(kA).touch(lock_id("c")));    // complete(c), F's code up to the lock
+    CHECK(ex.footprints[5] == touching(lock_id("m")));              // mutex_lock(m), blocked
+    CHECK(ex.footprints[6] == touching(kB).touch(lock_id("c")));    // G woken: takes the count, G's code
+    CHECK(ex.footprints[8] == touching(kA));                        // F woken owning m: F's code
+  }
+  SECTION("wait_event: the blocking step ran the condition, the resumed one nothing") {
+    auto q = std::make_shared<WaitQueue>("q");
+    auto flag = std::make_shared<bool>(false);
+    const Execution ex = run_recorded([&](Scheduler& s) {
+      s.spawn("G", [q, flag] {
+        FootprintScope scope(touching(kB));
+        q->wait_event([flag] { return *flag; });
+        point(L("g"));
+      }, declared());
+      s.spawn("F", [q, flag] {
+        FootprintScope scope(touching(kA));
+        *flag = true;
+        q->wake_up();
+      }, declared());
+    });
+    REQUIRE(ex.footprints.size() == 7);
+    CHECK(ex.footprints[1] == touching(kB).touch(lock_id("q")));  // wait_event(q): cond() false, blocked
+    CHECK(ex.footprints[4].empty());                              // G woken: only back to its point
+    CHECK(ex.footprints[5] == touching(kB).touch(lock_id("q")));  // wait_event(q) again: cond() true
+  }
+}
+
 namespace {
 /// Keeps the lowest runnable fiber, says whether it wants footprints, and keeps what step_done() gave it.
 class Observer final : public Strategy {
