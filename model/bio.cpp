@@ -89,13 +89,10 @@ void btrfs_submit_bio(btrfs_fs_info& fs_info, btrfs_bio_ptr bio) {
 }
 
 namespace {
-// wait_for_completion touches only the completion (a primitive): a step that blocks in it does not
-// take the caller's claim; the step that returns into the caller (woken, or the completion already
-// done) does, when this scope closes.
-void wait_bio_completion(sched::Completion& done) {
-  sched::FootprintScope scope(sched::declared());
-  done.wait_for_completion();
-}
+// A step that blocks in wait_for_completion records only the completion (the primitive sees to it:
+// scheduler/sync/blocking.hpp); the step that returns into the caller (woken, or the completion already
+// done) takes the caller's claim.
+void wait_bio_completion(sched::Completion& done) { done.wait_for_completion(); }
 }  // namespace
 
 int btrfs_read_sync(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, int mirror_num, std::vector<uint8_t>& out) {

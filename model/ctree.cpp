@@ -521,11 +521,10 @@ int btrfs_update_item_at_leaf(btrfs_trans_handle& trans, btrfs_root& root, const
   return modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
     if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
-    item_value v;
-    {
-      sched::FootprintScope undeclared(sched::Footprint{});  // the caller's code: reads live state we cannot name
-      v = value();
-    }
+    // The caller's value() reads live state this function cannot name: it runs inside modify_tree's
+    // scope, so a value() that reads anything tree_write_claim does not cover opens its own scope
+    // (btrfs_update_inode: the inode's core; btrfs_update_device: the devices).
+    item_value v = value();
     leaf.items[slot].value = std::move(v);
     return 0;
   }, "btrfs_update_item(root {}, objectid {})");

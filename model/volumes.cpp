@@ -8,6 +8,7 @@
 
 #include "model/chunk_alloc.hpp"
 #include "model/dev_update_list.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/items.hpp"
 #include "model/maint/dev_replace_map.hpp"
@@ -373,6 +374,11 @@ int btrfs_update_device(btrfs_trans_handle& trans, uint64_t devid) {
   btrfs_fs_info& fs_info = *trans.fs_info;
   return btrfs_update_item_at_leaf(trans, fs_info.chunk_root(), {BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, devid},
                                    [&]() -> item_value {
+                                     // Complete: the device list (fs_info.devices: ChunkMap) and the
+                                     // device's sizes (Device), read.
+                                     sched::FootprintScope scope(sched::declared()
+                                                                     .reads_from(fp::chunk_map())
+                                                                     .touch_kind(sched::ObjectKind::Device, false));
                                      const btrfs_device* d = fs_info.device(devid);
                                      FSRACE_MODEL_CHECK(d, "btrfs_update_device: devid {} is gone", devid);
                                      return btrfs_dev_item{devid, d->disk_total_bytes, d->bytes_used};

@@ -401,6 +401,12 @@ void wake(FiberId f) {
   s->make_runnable(f);
 }
 
+void primitive_only_step(const char* name, uint64_t instance) {
+  Scheduler::Impl* s = t_running;
+  if (s == nullptr || !s->recording || s->running_slot == nullptr || s->running_slot->frozen) return;
+  s->running_slot->recording = name == nullptr ? declared() : touching(lock_id(name, instance));
+}
+
 uint64_t run_epoch() { return t_running ? t_running->epoch : 0; }
 
 }  // namespace detail

@@ -118,8 +118,8 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
   // btrfs_get_extent (the inode's extent maps, the fs tree: claim_tree_read), btrfs_inc/dec_nocow_writers
   // and btrfs_dec_block_group_reservations (the block group cache and a group; the counters are
   // primitives). Own scopes: btrfs_check_data_free_space, btrfs_free_reserved_data_space,
-  // lock_extent_direct, can_nocow_extent, btrfs_add_ordered_extent_dio; btrfs_reserve_data_extent runs
-  // undeclared (it may allocate a chunk). fs_info.data_stats: counters only incremented, read after the
+  // lock_extent_direct, can_nocow_extent, btrfs_add_ordered_extent_dio, btrfs_reserve_data_extent (below:
+  // btrfs_reserve_extent's). fs_info.data_stats: counters only incremented, read after the
   // execution (they commute).
   sched::Footprint claim = fp::whole_inode(sched::declared(), inode.root, inode.ino).touch_kind(sched::ObjectKind::BlockGroup);
   fp::claim_tree_read(claim, inode.root);
@@ -166,7 +166,10 @@ int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t
     btrfs_key_ins ins;
     int r;
     {
-      sched::FootprintScope undeclared(sched::Footprint{});  // find_free_extent may allocate a chunk
+      // btrfs_reserve_data_extent's own code only retries with halved sizes (locals, the sector size);
+      // btrfs_reserve_extent opens its own scope first thing, and an undeclared one around a chunk
+      // allocation: this scope claims nothing, and keeps this function's claim out of their steps.
+      sched::FootprintScope alloc(sched::declared());
       r = btrfs_reserve_data_extent(fs_info, std::min<uint64_t>(len, 128ull << 20), ins, true);
     }
     if (r) {
@@ -287,12 +290,9 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   // From here to the return: dio_count and the bios' status (the inode's dio part); the completions,
   // dio_waiters and i_rwsem are primitives; the buffered fallback opens an undeclared scope.
   sched::FootprintScope tail(sched::declared().writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::dio)));
-  for (auto& done : bios) {  // dio_await_completion
-    // wait_for_completion touches only the completion (a primitive): a step that blocks in it does not
-    // take the claims around it; the step that returns here (woken, or already done) does.
-    sched::FootprintScope wait(sched::declared());
-    done->wait_for_completion();
-  }
+  // dio_await_completion. A step that blocks in wait_for_completion records only the completion (the
+  // primitive sees to it: scheduler/sync/blocking.hpp); the step that returns here takes the claim above.
+  for (auto& done : bios) done->wait_for_completion();
   if (--inode.dio_count == 0) inode.dio_waiters.wake_all();  // inode_dio_end
   if (!ret && *status) ret = *status;
   if (!ret && cur < end && shared) {  // the buffered fallback needs the lock exclusive (btrfs_buffered_write)

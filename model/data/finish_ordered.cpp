@@ -11,6 +11,7 @@
 #include "model/data/ordered_data.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
+#include "model/tree_footprints.hpp"
 #include "scheduler/finding.hpp"
 #include "scheduler/scheduler.hpp"
 #include "model/transaction_abort.hpp"
@@ -23,6 +24,12 @@ namespace {
 // has not reached the tree yet (an implicit hole). Without NO_HOLES 6.1 stops at the first gap in the
 // file extent tree; before 5.8 btrfs_ordered_update_i_size went no further than this ordered extent.
 void btrfs_inode_safe_disk_i_size_write(btrfs_inode& inode) { inode.disk_i_size = inode.i_size; }
+
+// What a handle joined for btrfs_update_inode touches outside the callees' own scopes: the handle's
+// reference to the running transaction (Transaction) and get_fs_root's lookup of the inode's root.
+sched::Footprint update_inode_claim(const btrfs_inode& inode) {
+  return sched::declared().writes_to(fp::transaction()).reads_from(fp::tree(inode.root));
+}
 
 }  // namespace
 
@@ -45,8 +52,8 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   // nlink and freeing: btrfs_iput) and mapping (the io tree: lock_extent; its waiters are a primitive),
   // not its ordered tree or dio state; the ordered extent (its flags, its references:
   // btrfs_put_ordered_extent). The error path opens a wider scope of its own; btrfs_remove_ordered_extent
-  // has its own scope. The transaction part (join, tree updates, csums, extent map, end) runs undeclared,
-  // and so does an iput that evicts.
+  // has its own scope; so does the transaction part (join, tree updates, csums, extent map, end); an
+  // iput that evicts runs undeclared.
   sched::Footprint claim = sched::declared()
                                .writes_to(fp::inode(oe->root, oe->ino, fp::inode_part::core))
                                .writes_to(fp::inode(oe->root, oe->ino, fp::inode_part::mapping))
@@ -69,13 +76,30 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
     if (!nocow && !prealloc) btrfs_free_reserved_extent(fs_info, oe->start, oe->disk_len);
   } else if (nocow) {
     btrfs_inode_safe_disk_i_size_write(inode);
-    sched::FootprintScope undeclared(sched::Footprint{});  // the transaction and the inode item
+    // The transaction and the inode item. Complete: the handle (its reference to the running
+    // transaction: Transaction) and btrfs_update_inode's get_fs_root (the fs tree's root, read);
+    // start_transaction, modify_tree, btrfs_update_inode's value and btrfs_end_transaction open their
+    // own scopes (btrfs_end_transaction an undeclared one if the handle made block groups).
+    sched::FootprintScope update(update_inode_claim(inode));
     auto trans = btrfs_join_transaction(fs_info);
     ret = btrfs_update_inode(trans, inode);
     btrfs_end_transaction(trans);
   } else {
     lock_extent(fs_info, inode, fo, end);
-    sched::FootprintScope undeclared(sched::Footprint{});  // the transaction, file extent, csums, inode item
+    // The transaction, file extent items, csums and the inode item. Complete: update_inode_claim; the
+    // ordered extent (its lookup, its sums: read); the inode's core (nbytes: insert_reserved_file_extent,
+    // btrfs_update_inode_bytes; disk_i_size) and mapping (the extent map dropped, unlock_extent's io tree
+    // and its waiters, woken: a wait list, no primitive); the file extent lookups of drop_extents_locked
+    // and mark_written_locked (btrfs_for_each_item, fs_root_of: cached blocks, tree_read_claim;
+    // read_tree_block opens its own scope for a miss). items_lock is a primitive; modify_tree, the
+    // delayed refs (add_ref), btrfs_csum_file_blocks and the transaction calls open their own scopes; an
+    // abort only ends the execution (FSRACE_ABORT_TRANSACTION_IF without fs_info: no log line).
+    sched::Footprint cow_claim = update_inode_claim(inode);
+    cow_claim |= tree_read_claim();
+    cow_claim.reads_from(fp::ordered_extents())
+        .writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::core))
+        .writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::mapping));
+    sched::FootprintScope update(cow_claim);
     auto trans = btrfs_join_transaction(fs_info);
     oe = btrfs_ordered_extent_by_id(fs_info, id);
     if (prealloc)

@@ -13,10 +13,12 @@
 #include "model/data/ordered_data.hpp"
 #include "model/data/page_lock.hpp"
 #include "model/data/writeback.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/transaction.hpp"
 #include "model/transaction_abort.hpp"
 #include "scheduler/finding.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -312,6 +314,8 @@ int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode) {
   // search: the on-disk fsck found a committed nbytes one concurrent extent behind).
   const uint64_t transid = trans.transid;
   return btrfs_update_item_at_leaf(trans, *root, {inode.ino, BTRFS_INODE_ITEM_KEY, 0}, [&inode, transid]() -> item_value {
+    // Complete: the inode's core fields, read (the item is modify_tree's: ctree.cpp).
+    sched::FootprintScope scope(sched::touching(fp::inode(inode.root, inode.ino, fp::inode_part::core), false));
     btrfs_inode_item ii;
     ii.generation = inode.generation;
     ii.transid = transid;

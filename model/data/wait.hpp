@@ -11,7 +11,9 @@ void wait_until(sched::WaitList& waiters, const sched::Label& label, Pred cond) 
   for (;;) {  // bounded by the scheduler's step limit
     sched::point(label);
     if (cond()) return;
-    waiters.block(label);
+    waiters.block(label);  // the step that blocks ran cond(): it keeps the caller's claim
+    // The step that resumes runs only the loop back to the point: nothing (scheduler/sync/blocking.hpp).
+    sched::detail::primitive_only_step(nullptr);
   }
 }
 

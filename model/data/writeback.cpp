@@ -126,8 +126,10 @@ int cow_file_range(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, u
     btrfs_key_ins ins;
     int ret = 0;
     {
-      // find_free_extent may allocate a chunk in a joined transaction: not audited.
-      sched::FootprintScope alloc(sched::Footprint{});
+      // btrfs_reserve_data_extent's own code only retries with halved sizes (locals, the sector size);
+      // btrfs_reserve_extent opens its own scope first thing, and an undeclared one around a chunk
+      // allocation (in a joined transaction): this scope claims nothing.
+      sched::FootprintScope alloc(sched::declared());
       ret = btrfs_reserve_data_extent(fs_info, std::min(end - cur, BTRFS_MAX_EXTENT_SIZE), ins, true);
     }
     if (ret) {

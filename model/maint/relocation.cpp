@@ -39,8 +39,10 @@ int prepare_to_relocate(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.processed_blocks.clear();
   rc.found_sample.clear();
   rc.create_reloc_tree = true;
-  // The commit runs delayed refs, writes every dirty tree and block group, may flush delalloc: undeclared.
-  FootprintScope scope(reloc_fp::everything());
+  // The handle (its reference to the running transaction: Transaction). start_transaction and
+  // btrfs_commit_transaction open their own scopes from their first code on (the commit's are undeclared
+  // with -o flushoncommit, and around new block groups' and pending snapshots' items).
+  FootprintScope scope(reloc_fp::start_transaction());
   auto trans = btrfs_join_transaction(fs_info);
   return btrfs_commit_transaction(trans);
 }
@@ -182,8 +184,12 @@ int relocate_block_group(btrfs_fs_info& fs_info, reloc_control& rc) {
   }
   if (!err) err = relocate_file_extent_cluster(fs_info, rc);
   rc.create_reloc_tree = false;
-  // "get rid of pinned extents": what this pass freed is unpinned by the commit (undeclared, as above).
-  FootprintScope commit(reloc_fp::everything());
+  // "get rid of pinned extents": what this pass freed is unpinned by the commit. The handle
+  // (Transaction) and reloc_add_data_inode_refs (rc.data_extents: Relocation and the data reloc inode;
+  // btrfs_add_delayed_data_ref opens its own scope); the commit as in prepare_to_relocate.
+  FootprintScope commit(sched::Footprint(reloc_fp::start_transaction())
+                            .writes_to(fp::relocation())
+                            .writes_to(fp::data_reloc_inode()));
   auto trans = btrfs_join_transaction(fs_info);
   reloc_add_data_inode_refs(trans, rc);
   const int ret = btrfs_commit_transaction(trans);

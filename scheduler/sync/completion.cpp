@@ -26,7 +26,11 @@ void Completion::wait_for_completion() {
   const Label op = Ls("wait_for_completion({})", name_);
   point(op);
   touch_lock(name_, instance_);
-  while (done_ == 0) waiters_.block(op);  // bounded by the step limit
+  while (done_ == 0) {  // bounded by the step limit
+    detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
+    waiters_.block(op);
+    touch_lock(name_, instance_);  // the step that resumes re-reads the count and takes one below
+  }
   if (done_ != kAll) --done_;
 }
 

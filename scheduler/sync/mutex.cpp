@@ -47,7 +47,10 @@ void ExclusiveLock::lock() {
     owner_ = self();
     return;
   }
-  waiters_.block(op);  // unlock() hands the lock over before waking us
+  detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
+  // unlock() hands the lock over before waking us: the step that resumes touches none of its state and
+  // runs on into the caller's code (the caller's claim, which the step starts with).
+  waiters_.block(op);
 }
 
 bool ExclusiveLock::trylock() {

@@ -75,6 +75,7 @@ void RwSemaphore::down_read() {
   }
   detail::require_fiber(op);
   queue_.push_back({self(), false});
+  detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
   detail::block_current(op);  // hand_off() counted us as a reader before waking us
 }
 
@@ -112,6 +113,7 @@ void RwSemaphore::down_write() {
   }
   detail::require_fiber(op);
   queue_.push_back({self(), true});
+  detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
   detail::block_current(op);  // hand_off() made us the writer before waking us
 }
 

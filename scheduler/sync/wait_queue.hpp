@@ -19,7 +19,8 @@ class WaitQueue {
       point(op);
       touch_lock(name_, instance_);  // the wait list (and the waker's wake-up) are this object
       if (cond()) return;
-      waiters_.block(op);
+      waiters_.block(op);  // the step that blocks ran cond(): it keeps the caller's claim
+      detail::primitive_only_step(nullptr);  // the step that resumes runs only the loop to the point
     }
   }
   /// Scheduling point "wake_up(name)"; wakes all waiters (they re-check their condition).

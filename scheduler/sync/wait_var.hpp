@@ -21,7 +21,8 @@ void wait_var_event(const void* var, const char* name, Pred cond) {
     point(op);
     touch_lock(name);  // the wait list (and the waker's wake-up) are this object
     if (cond()) return;
-    detail::var_waiters(var, name).block(op);
+    detail::var_waiters(var, name).block(op);  // the step that blocks ran cond(): it keeps the caller's claim
+    detail::primitive_only_step(nullptr);      // the step that resumes runs only the loop to the point
   }
 }
 
