@@ -44,7 +44,7 @@ class cow_vector {
 
   cow_vector() = default;
   cow_vector(std::initializer_list<T> il) : p_(std::make_shared<payload>(payload{std::vector<T>(il)})) {}
-  explicit cow_vector(std::vector<T> v) : p_(std::make_shared<payload>(payload{std::move(v)})) {}
+  cow_vector(std::vector<T> v) : p_(std::make_shared<payload>(payload{std::move(v)})) {}  // NOLINT: as a vector
   template <class It> cow_vector(It first, It last) : p_(std::make_shared<payload>(payload{std::vector<T>(first, last)})) {}
   cow_vector(const cow_vector&) = default;
   cow_vector(cow_vector&&) noexcept = default;
@@ -70,6 +70,8 @@ class cow_vector {
   const std::vector<T>& view() const { return p_ ? p_->v : empty_vector(); }
   operator const std::vector<T>&() const { return view(); }  // NOLINT: reads as the vector it holds
   bool operator==(const cow_vector& o) const { return p_ == o.p_ || view() == o.view(); }
+  bool operator==(const std::vector<T>& o) const { return view() == o; }
+  const T* data() const { return view().data(); }
 
   // Identity of the current content (see the file comment); 0 for an empty vector without a payload.
   uint64_t payload_id() const { return p_ ? p_->id : 0; }
@@ -88,6 +90,7 @@ class cow_vector {
     return p_->v;
   }
   T& operator[](size_t i) { return mut()[i]; }
+  T* data() { return mut().data(); }
   T& front() { return mut().front(); }
   T& back() { return mut().back(); }
   iterator begin() { return mut().begin(); }
@@ -112,6 +115,7 @@ class cow_vector {
     // The range may come from another holder's (or this one's) payload: build the new one apart.
     p_ = std::make_shared<payload>(payload{std::vector<T>(first, last)});
   }
+  void assign(size_t n, const T& x) { p_ = std::make_shared<payload>(payload{std::vector<T>(n, x)}); }
   void resize(size_t n) { mut().resize(n); }
   void reserve(size_t n) { mut().reserve(n); }
   void clear() { p_.reset(); }
