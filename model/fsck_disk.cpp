@@ -61,6 +61,18 @@ struct disk_checker {
   std::vector<fsck::subvol_link> root_refs, root_backrefs;
   std::map<uint64_t, btrfs_csum_item> csums;  // logical start -> csums
 
+  // Blocks whose checksum verified in this check. The check changes nothing and runs while no model code
+  // does, and the devices hold every block it reads (none is freed, so no address is reused): a block
+  // verified once verifies again. DUP and RAID1 mirrors usually hold the same block object, and the fs
+  // trees' leaves are read again after the walk. Only looked up, never iterated.
+  std::unordered_set<const tree_block*> csum_ok;
+  bool verified_csum(const tree_block_ptr& b) {
+    if (csum_ok.count(b.get())) return true;
+    if (b->header.csum != b->content_csum()) return false;
+    csum_ok.insert(b.get());
+    return true;
+  }
+
   const committed_chunk* chunk_of(uint64_t logical, uint64_t len) const {
     auto it = chunks.upper_bound(logical);
     if (it == chunks.begin()) return nullptr;
@@ -86,7 +98,7 @@ struct disk_checker {
                     m, at.devid, at.physical);
         continue;
       }
-      if (b->header.csum != b->content_csum()) {
+      if (!verified_csum(b)) {
         out.problem("tree block {} of root {}: mirror {} (devid {}) fails its checksum", bytenr, root_id, m, at.devid);
         continue;
       }
@@ -147,8 +159,9 @@ struct disk_checker {
     }
   }
 
-  // Every item of one tree in key order, shared blocks included (for the per-root checks).
-  void for_each_item(uint64_t root_id, uint64_t bytenr, int level, const std::function<void(const btrfs_item&)>& fn) {
+  // The leaves of one tree in key order, shared blocks included (for the per-root checks): from each
+  // block the first mirror that holds a verified copy.
+  void collect_leaves(uint64_t bytenr, int level, std::vector<tree_block_ptr>& leaves) {
     const committed_chunk* c = chunk_of(bytenr, fs.nodesize);
     if (!c) return;  // reported by the walk
     tree_block_ptr b;
@@ -156,15 +169,15 @@ struct disk_checker {
       const mirror_location at = locate(*c, bytenr, m);
       auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;
-      if ((b = d->second->bdev.read_tree_block(at.physical)) && b->header.csum == b->content_csum()) break;
+      if ((b = d->second->bdev.read_tree_block(at.physical)) && verified_csum(b)) break;
       b = nullptr;
     }
     if (!b || b->header.level != level) return;  // reported by the walk
     if (b->is_leaf()) {
-      for (const auto& it : b->items) fn(it);
+      leaves.push_back(std::move(b));
       return;
     }
-    for (const auto& p : b->ptrs) for_each_item(root_id, p.blockptr, level - 1, fn);
+    for (const auto& p : b->ptrs) collect_leaves(p.blockptr, level - 1, leaves);
   }
 
   void collect(uint64_t root_id, const btrfs_item& it) {
@@ -374,6 +387,48 @@ struct disk_checker {
   }
 };
 
+// check_fs_root's facts of one fs tree (fsck::fs_tree_checker) are a function of the root id and its
+// items in key order, nothing else: the problems it adds (with out's prefix) and the subvolume links
+// it finds. Its result is kept per thread for the last few trees checked, keyed on the root id, the
+// prefix and the identity of each leaf's items (cow_vector::payload_id: a new id whenever items are
+// created or changed, never reused), so a tree whose leaves hold the same items as in an earlier check
+// (a snapshot no execution changed, even after relocation moved its blocks: a COW that keeps the items
+// keeps their payload) is not checked again. Exactly the same output either way.
+struct fs_tree_check_key {
+  uint64_t root = 0;
+  std::string prefix;
+  std::vector<uint64_t> payloads;
+  bool operator==(const fs_tree_check_key&) const = default;
+};
+struct fs_tree_check_result {
+  std::vector<std::string> problems;
+  std::vector<fsck::subvol_link> links;
+};
+constexpr size_t kFsTreeCheckCache = 8;
+
+void check_fs_tree(uint64_t root_id, const std::vector<tree_block_ptr>& leaves, problem_list& out,
+                   std::vector<fsck::subvol_link>& links) {
+  thread_local std::vector<std::pair<fs_tree_check_key, fs_tree_check_result>> cache;  // oldest first
+  fs_tree_check_key key{root_id, out.prefix, {}};
+  key.payloads.reserve(leaves.size());
+  for (const auto& b : leaves) key.payloads.push_back(b->items.payload_id());
+  for (const auto& [k, r] : cache)
+    if (k == key) {
+      out.problems.insert(out.problems.end(), r.problems.begin(), r.problems.end());
+      links.insert(links.end(), r.links.begin(), r.links.end());
+      return;
+    }
+  const size_t problems_from = out.problems.size(), links_from = links.size();
+  fsck::fs_tree_checker fc(root_id, out);
+  for (const auto& b : leaves)
+    for (const auto& it : b->items) fc.item(it);
+  fc.finish(links);
+  fs_tree_check_result r{{out.problems.begin() + std::ptrdiff_t(problems_from), out.problems.end()},
+                         {links.begin() + std::ptrdiff_t(links_from), links.end()}};
+  if (cache.size() >= kFsTreeCheckCache) cache.erase(cache.begin());
+  cache.emplace_back(std::move(key), std::move(r));
+}
+
 }  // namespace
 
 std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_scope scope) {
@@ -413,9 +468,9 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
     c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&, root = id](const btrfs_item& it) { c.collect(root, it); });
     const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
     if (!fs_tree || scope == fsck_scope::trees) continue;
-    fsck::fs_tree_checker fc(id, out);
-    c.for_each_item(id, ri.bytenr, ri.level, [&](const btrfs_item& it) { fc.item(it); });
-    fc.finish(dir_links);
+    std::vector<tree_block_ptr> leaves;
+    c.collect_leaves(ri.bytenr, ri.level, leaves);
+    check_fs_tree(id, leaves, out, dir_links);
   }
   c.check_extents();
   c.check_devices();

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/cow_vector.hpp"
 #include "model/items.hpp"
 #include "model/key.hpp"
 
@@ -31,7 +32,7 @@ struct btrfs_item {
 
 struct tree_block {
   btrfs_header header;
-  std::vector<btrfs_item> items;    // leaf (level 0)
+  cow_vector<btrfs_item> items;    // leaf (level 0): shared by copies of the block until one changes them
   std::vector<btrfs_key_ptr> ptrs;  // node (level > 0)
 
   bool is_leaf() const { return header.level == 0; }

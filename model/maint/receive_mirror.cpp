@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -190,16 +191,22 @@ int btrfs_receive(received_subvol_map& subvols, const send_stream& stream, std::
 }
 
 std::vector<std::string> compare_received(const received_subvol& got, const received_subvol& want) {
-  std::vector<std::string> out;
+  std::vector<std::string> out, extra;
+  // Both path maps in one ordered pass (the same order as a lookup of each wanted path, then a pass over
+  // the received ones for those not wanted: their lines go after the others).
+  auto g = got.paths.begin();
   for (const auto& [path, id] : want.paths) {
-    auto g = got.paths.find(path);
+    for (; g != got.paths.end() && g->first < path; ++g)
+      extra.push_back(fmt::format("{} was received but is not in the snapshot", g->first));
     const std::string shown = path.empty() ? "(top directory)" : path;
-    if (g == got.paths.end()) {
+    if (g == got.paths.end() || g->first != path) {
       out.push_back(fmt::format("{} is missing from the received subvolume", shown));
       continue;
     }
+    const uint64_t got_id = g->second;
+    ++g;
     const received_inode& w = want.inodes.at(id);
-    const received_inode& r = got.inodes.at(g->second);
+    const received_inode& r = got.inodes.at(got_id);
     if (w.dir != r.dir) {
       out.push_back(fmt::format("{} was received as a {} but is a {}", shown, r.dir ? "directory" : "file",
                                 w.dir ? "directory" : "file"));
@@ -214,8 +221,8 @@ std::vector<std::string> compare_received(const received_subvol& got, const rece
     auto diff = std::mismatch(w.data.begin(), w.data.begin() + common, r.data.begin());
     out.push_back(fmt::format("{}: content differs from offset {}", shown, diff.first - w.data.begin()));
   }
-  for (const auto& [path, id] : got.paths)
-    if (!want.paths.count(path)) out.push_back(fmt::format("{} was received but is not in the snapshot", path));
+  for (; g != got.paths.end(); ++g) extra.push_back(fmt::format("{} was received but is not in the snapshot", g->first));
+  out.insert(out.end(), std::make_move_iterator(extra.begin()), std::make_move_iterator(extra.end()));
   return out;
 }
 

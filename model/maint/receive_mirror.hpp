@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/cow_value.hpp"
+#include "model/cow_vector.hpp"
 #include "model/maint/send_stream.hpp"
 
 namespace fsrace::model {
@@ -15,7 +16,9 @@ namespace fsrace::model {
 struct received_inode {
   bool dir = false;
   uint64_t mode = 0;
-  std::vector<uint8_t> data;  // a file's content; its size is the file size
+  // A file's content; its size is the file size. Copy on write: receive of an incremental stream copies
+  // its parent's subvolume, and only the files the stream writes get their own data.
+  cow_vector<uint8_t> data;
 };
 
 struct received_subvol {

@@ -16,12 +16,17 @@ int send_read_logical(btrfs_fs_info& fs_info, uint64_t logical, uint64_t len, ui
   std::vector<btrfs_bio_stripe> stripes;
   int ret = btrfs_map_block(fs_info, map_op::read, start, end - start, 0, stripes);
   if (ret) return ret;
-  std::vector<uint8_t> buf(end - start);
+  // A whole-sector range on one stripe is read straight into `out` (it holds len bytes; btrfs_dev_read
+  // fails before it writes anything, so `out` is left as it was on an error, as through the buffer).
+  const bool aligned = start == logical && end - start == len && stripes.size() == 1 && stripes[0].offset == 0 &&
+                       stripes[0].length == len;
+  std::vector<uint8_t> buf(aligned ? 0 : end - start);
+  uint8_t* to = aligned ? out : buf.data();
   for (const auto& s : stripes) {  // one piece per stripe the range crosses (RAID10)
-    ret = btrfs_dev_read(fs_info, s, s.length, buf.data() + s.offset);
+    ret = btrfs_dev_read(fs_info, s, s.length, to + s.offset);
     if (ret) return ret;
   }
-  std::memcpy(out, buf.data() + (logical - start), len);
+  if (!aligned) std::memcpy(out, buf.data() + (logical - start), len);
   return 0;
 }
 

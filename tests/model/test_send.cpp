@@ -137,3 +137,34 @@ TEST_CASE("with d96b34248c2f (cloned leaves and restart checks) send produces th
     CHECK(test::count_cmds(*a_inc, send_cmd::write) == 1);
   });
 }
+
+TEST_CASE("compare_received: every difference, wanted paths first, then paths only received", "[model][send]") {
+  // The paths of both sides are walked in one ordered pass: the lines must come out as a lookup of each
+  // wanted path followed by a pass over the received paths would give them.
+  received_subvol want, got;
+  auto add = [](received_subvol& sv, const std::string& path, bool dir, std::vector<uint8_t> data) {
+    const uint64_t id = sv.next_id++;
+    sv.inodes[id] = received_inode{dir, 0644, std::move(data)};
+    sv.paths[path] = id;
+  };
+  add(want, "", true, {});
+  add(got, "", true, {});
+  add(want, "a", false, {1, 2, 3});
+  add(got, "a", false, {1, 2, 4});
+  add(got, "b", false, {});  // only received, between two wanted paths
+  add(want, "c", false, {});  // only wanted
+  add(want, "d", true, {});
+  add(got, "d", false, {});
+  add(got, "e", false, {});  // only received, after the last wanted path
+  add(got, "f", true, {});
+  const std::vector<std::string> expect{
+      "a: content differs from offset 2",
+      "c is missing from the received subvolume",
+      "d was received as a file but is a directory",
+      "b was received but is not in the snapshot",
+      "e was received but is not in the snapshot",
+      "f was received but is not in the snapshot",
+  };
+  CHECK(compare_received(got, want) == expect);
+  CHECK(compare_received(got, got).empty());
+}
