@@ -428,6 +428,8 @@ bool DporStrategy::next() {
     --depth_;  // the node keeps its vectors' capacity for the next one pushed here
   }
   exhausted_ = true;
+  diverged_ = 0;  // nothing is replayed any more: no clock is kept for a run after the search
+  clocks_valid_ = 0;
   return false;
 }
 
