@@ -151,6 +151,9 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
     v.cpu_seconds = process_cpu_seconds() - cpu_start;
     v.executions = e.executions;
     v.exhausted = e.exhausted;
+    v.reduced = search_of(o.verify_strategy).reduced;
+    v.traces = e.traces;
+    v.traces_capped = e.traces_capped;
     v.coverage = describe_coverage(e);
     if (e.tool_error) v.violation = "tool error: " + e.tool_error->finding.message;
     else if (!e.violations.empty()) v.violation = std::string(sched::to_string(e.violations.front().finding.kind)) + ": " + e.violations.front().finding.message;

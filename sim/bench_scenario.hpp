@@ -45,6 +45,9 @@ struct verification {
   uint32_t bound = 0;
   uint64_t executions = 0;
   bool exhausted = false;
+  bool reduced = false;         // a reducing search (dpor): traces below are counted
+  uint64_t traces = 0;          // distinct Mazurkiewicz traces among the executions
+  bool traces_capped = false;   // traces is a lower bound
   std::string coverage;   // describe_coverage()
   std::string violation;  // empty: clean
   double seconds = 0;      // wall-clock

@@ -281,6 +281,11 @@ std::string describe_coverage(const exploration& e) {
   return coverage_phrase(f);
 }
 
+std::string describe_reduction(const exploration& e) {
+  return fmt::format(" ({}{} distinct trace{}, {} sleep-set blocked)", e.traces_capped ? "at least " : "", e.traces,
+                     e.traces == 1 ? "" : "s", e.redundant);
+}
+
 exploration explore(const prepared_scenario& prepared, const explore_request& req) {
   tune_allocator_once();
   const scenario& sc = prepared.the_scenario();

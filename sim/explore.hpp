@@ -80,6 +80,10 @@ struct exploration {
   bool interrupted = false;  // Ctrl-C (sim/interrupt.hpp) stopped it
   bool time_up = false;    // explore_request::cpu_budget ended it
   uint64_t redundant = 0;  // dpor: executions that became equivalent to explored ones (sleep sets); in `executions`
+  /// dpor: distinct Mazurkiewicz traces among the executions (sched::DporStrategy::traces()); exhausted,
+  /// the number of traces within the bound. A lower bound when traces_capped.
+  uint64_t traces = 0;
+  bool traces_capped = false;
   /// dfs/dpor ended clean and not exhausted: about how many executions the whole bounded DFS space holds
   /// (sched::estimate_bounded_dfs); 0 when not estimated. Its relative standard error, and whether it is
   /// settled enough to be reported as "about M" (else the total is reported as unknown).
@@ -108,6 +112,8 @@ exploration explore(const prepared_scenario&, const explore_request&);
 
 /// What a result covered, for people (sim/coverage.hpp words it).
 std::string describe_coverage(const exploration&);
+/// A reducing search's executions against its traces: " (T distinct traces, R sleep-set blocked)".
+std::string describe_reduction(const exploration&);
 
 /// Sets glibc's allocator up for many executions in a row (no heap trimming and regrowing per execution).
 /// Called by explore(); idempotent.

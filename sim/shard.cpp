@@ -287,6 +287,12 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
   j["peak_model_bytes"] = e.peak_model_bytes;
   j["time_up"] = e.time_up;
   if (search_of(e.settings.strategy).takes_depth) j["pct_steps"] = e.pct_steps;  // PCT's k, from its depth
+  // DPOR: executions that reached a state where every runnable fiber was asleep (counted in "executions").
+  if (search_of(e.settings.strategy).reduced) {
+    j["redundant"] = e.redundant;
+    j["traces"] = e.traces;  // distinct Mazurkiewicz traces among the executions
+    j["traces_capped"] = e.traces_capped;
+  }
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
   // Where an unsharded run would have stopped, for merging: the index of the execution that ended it.
   j["stopped_at"] = e.tool_error               ? nlohmann::json(e.tool_error->index)

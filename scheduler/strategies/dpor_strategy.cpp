@@ -17,6 +17,22 @@ void join(std::vector<uint32_t>& into, const std::vector<uint32_t>& other) {
   for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], other[i]);
 }
 
+uint64_t mix(uint64_t x) {  // a 64-bit finaliser (MurmurHash3's fmix64)
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  return x ^ (x >> 33);
+}
+
+// A step's place in its execution's partial order: its fiber, its index among that fiber's steps and
+// its vector clock (the steps of each fiber it follows). Equivalent executions have the same set of these.
+uint64_t step_hash(FiberId fiber, uint32_t local, const std::vector<uint32_t>& clock) {
+  uint64_t h = mix((uint64_t{fiber} << 32) | local);
+  for (uint32_t c : clock) h = mix(h ^ (c + 0x9e3779b97f4a7c15ULL));
+  return h;
+}
+
 }  // namespace
 
 DporStrategy::DporStrategy(unsigned preemption_bound) : bound_(preemption_bound) {}
@@ -193,6 +209,7 @@ void DporStrategy::analyse_races() {
   for (FiberId f : runnable_) fibers = std::max(fibers, f + 1);
   for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
   if (clock_.size() < steps + 1) clock_.resize(steps + 1);
+  if (step_hash_.size() < steps) step_hash_.resize(steps);
   local_.assign(steps + 1, 0);
   // Per-fiber state, in vectors kept for their capacity (an execution of a few steps allocates nothing).
   analysis_scratch& sc = scratch_;
@@ -339,6 +356,7 @@ void DporStrategy::analyse_races() {
       local_[j] = count[p];
     } else {
       analyse(j, p, nj.step, c);
+      step_hash_[j] = step_hash(p, local_[j], c);
     }
     ++count[p];
     fiber_clock[p] = c;
@@ -370,6 +388,11 @@ void DporStrategy::analyse_races() {
   }
   clocks_valid_ = steps;
   clock_fibers_ = fibers;
+  if (steps == depth_) {  // a complete (not redundant) execution: its trace is the set of its steps' places
+    uint64_t trace = 0;
+    for (size_t j = 0; j < steps; ++j) trace += step_hash_[j];  // order-free: a set's hash
+    traces_.insert(trace);
+  }
   if (tail)
     for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
 }

@@ -10,6 +10,7 @@
 
 #include "scheduler/footprint.hpp"
 #include "scheduler/strategies/strategy_interface.hpp"
+#include "scheduler/strategies/trace_set.hpp"
 
 namespace fsrace::sched {
 
@@ -56,6 +57,12 @@ class DporStrategy final : public Strategy {
   /// Whether the last execution was such a redundant one.
   bool last_was_redundant() const { return redundant_from_ != kNotRedundant; }
   unsigned preemption_bound() const { return bound_; }
+  /// Distinct Mazurkiewicz traces among the executions so far (redundant ones left out): each execution's
+  /// partial order of steps, hashed. Once exhausted, the number of traces within the bound: the fewest
+  /// executions any reduction over these footprints could run (executions() / traces(): what DPOR runs
+  /// twice). A lower bound when traces_capped() (more than TraceSet::kLimit).
+  uint64_t traces() const { return traces_.size(); }
+  bool traces_capped() const { return traces_.capped(); }
 
   /// Which pairs of steps DPOR reversed: for each race that added a backtrack point, the labels of its two
   /// steps (where each step starts) and whether each ran undeclared code. What makes a search large:
@@ -118,6 +125,8 @@ class DporStrategy final : public Strategy {
   // Race analysis scratch (kept for their capacity).
   std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
+  std::vector<uint64_t> step_hash_;           // step -> hash of (fiber, local index, vector clock), as clock_
+  TraceSet traces_;
   struct access {
     uint64_t epoch = 0;           // valid while equal to access_epoch_ (else: no access yet)
     int64_t last_write = -1;      // the last step that wrote the object

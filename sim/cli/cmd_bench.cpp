@@ -42,6 +42,10 @@ nlohmann::json to_json(const sim::bench::scenario_figures& f) {
     j["verify_fixes_on"] = {{"strategy", f.verify->strategy}, {"preemptions", f.verify->bound}, {"executions", f.verify->executions},
                             {"exhausted", f.verify->exhausted}, {"coverage", f.verify->coverage}, {"violation", f.verify->violation},
                             {"seconds", f.verify->seconds}, {"cpu_seconds", f.verify->cpu_seconds}};
+  if (f.verify && f.verify->reduced) {
+    j["verify_fixes_on"]["traces"] = f.verify->traces;
+    j["verify_fixes_on"]["traces_capped"] = f.verify->traces_capped;
+  }
   return j;
 }
 
@@ -57,7 +61,8 @@ void print(const sim::bench::scenario_figures& f) {
                seconds(x.median_seconds), x.found, x.seeds, x.seeds == 1 ? "" : "s", x.kind.empty() ? "" : ", " + x.kind,
                x.stopped_by_cpu_cap ? fmt::format("; {} stopped by the {:g} CPU s cap", x.stopped_by_cpu_cap, x.cpu_cap) : "");
   if (f.verify)
-    fmt::print("  fixed variant, {}: {} executions, {}, {:.1f} CPU s ({:.1f} s wall)\n", f.verify->strategy, f.verify->executions,
+    fmt::print("  fixed variant, {}: {} executions{}, {}, {:.1f} CPU s ({:.1f} s wall)\n", f.verify->strategy, f.verify->executions,
+               f.verify->reduced ? fmt::format(" ({}{} distinct traces)", f.verify->traces_capped ? "at least " : "", f.verify->traces) : std::string(),
                !f.verify->violation.empty() ? "violation " + f.verify->violation : "clean, " + f.verify->coverage,
                f.verify->cpu_seconds, f.verify->seconds);
 }

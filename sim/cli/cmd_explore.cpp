@@ -221,8 +221,10 @@ int cmd_explore(const explore_args& a) {
   };
   if (e.violations.empty()) {
     if (!e.interrupted)
-      fmt::print("clean: {} execution{}, no violation ({}) {}\n  label coverage: {}\n", e.executions,
-                 e.executions == 1 ? "" : "s", sim::describe_coverage(e), timing, reports::label_coverage_line(e.labels));
+      fmt::print("clean: {} execution{}{}, no violation ({}) {}\n  label coverage: {}\n", e.executions,
+                 e.executions == 1 ? "" : "s",
+                 sim::search_of(s.strategy).reduced ? sim::describe_reduction(e) : std::string(),
+                 sim::describe_coverage(e), timing, reports::label_coverage_line(e.labels));
     print_checked();
     print_races();
     return code;

@@ -136,13 +136,15 @@ Program random_program(Prng& rng, int fibers, int max_ops, int vars) {
 }  // namespace
 
 TEST_CASE("dpor: independent fibers need one execution, conflicting ones every order") {
-  // Two fibers on different variables: one trace (the start steps declare nothing, so they are ordered).
+  // Two fibers on different variables: their writes commute; only where each start step (undeclared:
+  // dependent on every step) falls among the other fiber's steps tells traces apart.
   DporStrategy independent;
   const Explored a = run_all({{{0, true}, {0, true}}, {{1, true}, {1, true}}}, 2, independent);
   DfsStrategy dfs_a;
   const Explored da = run_all({{{0, true}, {0, true}}, {{1, true}, {1, true}}}, 2, dfs_a);
   CHECK(a.traces == da.traces);
   CHECK(a.complete == a.traces.size());
+  CHECK(independent.traces() == a.traces.size());
   CHECK(da.executions == 20);             // C(6, 3): every interleaving of 3 + 3 steps
   CHECK(a.executions < da.executions);    // DPOR: far fewer
   // Two readers of one variable commute; a writer does not.
@@ -152,6 +154,24 @@ TEST_CASE("dpor: independent fibers need one execution, conflicting ones every o
   const Explored dr = run_all({{{0, false}}, {{0, false}}}, 1, dfs_r);
   CHECK(r.traces == dr.traces);
   CHECK(r.complete == r.traces.size());
+}
+
+TEST_CASE("dpor: the trace set counts distinct hashes up to its limit, then says it is capped") {
+  TraceSet set;
+  for (uint64_t i = 0; i < 5000; ++i) CHECK(set.insert(i * 0x100000001ULL));  // grows past its first table
+  CHECK_FALSE(set.insert(4999 * 0x100000001ULL));                             // already there
+  CHECK_FALSE(set.insert(1));  // 0 is stored as 1 (0 marks an empty slot): the two count as one
+  CHECK(set.size() == 5000);
+  // Fill it: an odd multiplier maps distinct i to distinct values (a few may meet the first 5,000).
+  uint64_t i = 0;
+  for (; set.size() < TraceSet::kLimit && i < 2 * TraceSet::kLimit; ++i) set.insert(i * 0x9e3779b97f4a7c15ULL + 12345);
+  REQUIRE(set.size() == TraceSet::kLimit);
+  CHECK_FALSE(set.capped());
+  CHECK_FALSE(set.insert(12345));  // there already: not a new one left out
+  CHECK_FALSE(set.capped());
+  CHECK_FALSE(set.insert(i * 0x9e3779b97f4a7c15ULL + 12345));  // new, but the set is full
+  CHECK(set.capped());
+  CHECK(set.size() == TraceSet::kLimit);
 }
 
 TEST_CASE("dpor: same traces and bugs as full DFS, one complete execution per trace (random programs)") {
@@ -170,6 +190,8 @@ TEST_CASE("dpor: same traces and bugs as full DFS, one complete execution per tr
     CHECK(a.bug_traces == b.bug_traces);
     CHECK(a.final_states == b.final_states);
     CHECK(a.complete == a.traces.size());  // sleep sets: never two complete executions of one trace
+    CHECK(dpor.traces() == a.traces.size());  // its own count of traces agrees with the normal forms
+    CHECK_FALSE(dpor.traces_capped());
     dpor_total += a.executions;
     dfs_total += b.executions;
   }
@@ -187,6 +209,8 @@ static void check_bounded_against_dfs(const Program& p, int vars, uint64_t& dpor
     INFO("bound " << bound);
     CHECK(dpor.exhausted());
     for (const auto& t : b.traces) CHECK(a.traces.count(t) == 1);
+    CHECK(a.traces.size() == b.traces.size());  // and none beyond the bound
+    CHECK(dpor.traces() == a.traces.size());     // DPOR's own count: the traces within the bound
     for (const auto& t : b.bug_traces) CHECK(a.bug_traces.count(t) == 1);
     CHECK(a.final_states == b.final_states);
     CHECK(a.executions <= b.executions);

@@ -2,6 +2,7 @@
 // replayed identically from its seed and from a schedule file, divergence detected when the schedule
 // is changed; fixes on is clean over the whole bounded space.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "sim/explore.hpp"
 #include "sim/search/search.hpp"
@@ -420,6 +421,7 @@ TEST_CASE("dpor finds the lost update, replays it from its index, and is clean w
   CHECK(off.violations[0].finding.message == "invariant counter_is: counter is 1, expected 2");
   const sched::Execution again = sim::replay_key(prepared, req.settings, req.fixes, off.violations[0].key);
   CHECK(again.decisions == off.violations[0].decisions);
+  uint64_t traces_below = 0;
   for (unsigned bound : {0u, 1u, 2u, 3u}) {
     auto on = request(sim::strategy_kind::dpor, true, 100000);
     on.settings.preemptions = bound;
@@ -430,6 +432,14 @@ TEST_CASE("dpor finds the lost update, replays it from its index, and is clean w
     CHECK(a.exhausted);
     CHECK(a.violations.empty());
     CHECK(a.executions <= b.executions);
+    // Every execution is one of the traces within the bound; a larger bound reaches at least those.
+    CHECK(a.traces > 0);
+    CHECK(a.traces <= a.executions - a.redundant);
+    CHECK(a.traces >= traces_below);
+    CHECK_FALSE(a.traces_capped);
+    CHECK(sim::describe_reduction(a) ==
+          fmt::format(" ({} distinct trace{}, {} sleep-set blocked)", a.traces, a.traces == 1 ? "" : "s", a.redundant));
+    traces_below = a.traces;
   }
   auto split = req;
   split.jobs = 2;
