@@ -26,12 +26,18 @@ sched::Footprint tree_fill_claim() {
       .touch_kind(sched::ObjectKind::Bytenr)
       .reads_from(fp::chunk_map())  // btrfs_num_copies, btrfs_map_block
       .reads_from(fp::replace())    // btrfs_map_block: dev_replace's state (its rwsem is its own object)
-      .touch_kind(sched::ObjectKind::Device, false)
-      .touch_kind(sched::ObjectKind::DeviceData, false);
+      .touch_kind(sched::ObjectKind::Device, false);
+}
+
+sched::Footprint unaudited_tree_code_claim() {
+  sched::Footprint f = sched::declared();
+  f.writes = sched::kAllObjects & ~sched::kind_mask(sched::ObjectKind::Inode) & ~sched::kind_mask(sched::ObjectKind::Oracle) &
+             ~sched::kind_mask(sched::ObjectKind::Lock) & ~sched::object_bit(fp::dcache());
+  return f;
 }
 
 sched::Footprint tree_write_claim() {
-  sched::Footprint f = tree_fill_claim();
+  sched::Footprint f = tree_fill_claim();  // writer_block's reads go through read_tree_block (own scope)
   return f.touch_kind(sched::ObjectKind::BlockGroup)  // find_free_extent, btrfs_free_reserved_extent, bg->ro
       .writes_to(fp::space_info())                   // bytes_reserved, chunk_block_rsv (chunk tree)
       .writes_to(fp::delayed_refs())                 // add_delayed_tree/data_ref, check_ref_cleanup
@@ -353,7 +359,12 @@ tree_block_ptr read_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t
       std::vector<btrfs_bio_stripe> stripes;
       if (btrfs_map_block(fs_info, map_op::read, bytenr, fs_info.nodesize, mirror, stripes) != 0) continue;
       btrfs_device* dev = fs_info.device(stripes[0].devid);
-      tree_block_ptr d = dev ? dev->bdev.read_tree_block(stripes[0].physical) : nullptr;
+      tree_block_ptr d;
+      if (dev) {  // the mirror's contents: the MiB it reads (the device's state: tree_fill_claim)
+        sched::Footprint contents = sched::declared();
+        sched::FootprintScope read(fp::touch_device_data(contents, dev->devid, stripes[0].physical, fs_info.nodesize, false));
+        d = dev->bdev.read_tree_block(stripes[0].physical);
+      }
       if (!d || d->header.bytenr != bytenr) {
         log_undeclared(fs_info, fmt::format("BTRFS error: bad tree block start, want {} have {}", bytenr, d ? d->header.bytenr : 0));
         continue;

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <vector>
 
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
 #include "model/volumes.hpp"
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::model {
@@ -14,6 +16,10 @@ bool btrfs_test_opt_flushoncommit(const btrfs_fs_info& fs_info) { return fs_info
 
 // blkdev_issue_discard submits and waits: the range is gone once it returns.
 int btrfs_issue_discard(btrfs_fs_info& fs_info, uint64_t devid, uint64_t start, uint64_t len, uint64_t* discarded) {
+  // Complete: the device list (fs_info.device compares every device's devid: ChunkMap, Device) and the
+  // discarded range's contents, so that a caller's claim need not name any device's contents.
+  sched::Footprint claim = sched::declared().reads_from(fp::chunk_map()).touch_kind(sched::ObjectKind::Device, false);
+  sched::FootprintScope scope(fp::touch_device_data(claim, devid, start, len, true));
   sched::point(sched::L("blkdev_issue_discard(devid {}, physical {})", devid, start));
   *discarded = 0;
   btrfs_device* dev = fs_info.device(devid);

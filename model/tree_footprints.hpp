@@ -11,14 +11,22 @@ namespace fsrace::model {
 
 // tree_read_claim: reading blocks that are cached (buffer_radix, root node and commit root pointers).
 sched::Footprint tree_read_claim();
-// tree_fill_claim: reading a block that is not cached: the mirrors' contents through the chunk map
-// (btrfs_map_block: chunk map, devices, dev_replace) and the block put into the cache.
+// tree_fill_claim: reading a block that is not cached: the mirrors through the chunk map (btrfs_map_block:
+// chunk map, devices, dev_replace) and the block put into the cache; each mirror's contents are claimed
+// where they are read (read_tree_block: the MiB of the device it reads), not here.
 sched::Footprint tree_fill_claim();
-// tree_write_claim: a COW modification of a tree (modify_tree): the tree's blocks, new blocks from
+// tree_write_claim: a COW modification of a tree (modify_tree): the tree's blocks (a block not cached is
+// read by read_tree_block in its own scope: no device's contents here), new blocks from
 // find_free_extent (block groups' free space and counters, space info; a chunk allocation there opens an
 // undeclared scope), their extent buffers and btree inode pages (btrfs_init_new_buffer,
 // btrfs_clean_tree_block, free_extent_buffer), the transaction's dirty tree blocks, delayed refs of
 // COW (btrfs_inc_ref, btrfs_free_tree_block), the extent tree read by btrfs_lookup_extent_info.
 sched::Footprint tree_write_claim();
+// unaudited_tree_code_claim: code that modifies trees and is not audited piece by piece (relocation's
+// reloc_fp::wide(), the commit's write-out): writes every object but an inode's in-memory state (Inode),
+// the subvolumes' name lookup (fp::dcache: only create, unlink, rename, snapshot creation and mount
+// change it, none of which such code runs), the oracle and the primitives' own objects (Lock: each
+// primitive records its own object at every operation).
+sched::Footprint unaudited_tree_code_claim();
 
 }  // namespace fsrace::model

@@ -18,12 +18,11 @@ inline sched::Footprint& claim_map_block(sched::Footprint& f) {
   return f.writes_to(dmesg());
 }
 /// A read of a btree (btrfs_search_slot, btrfs_for_each_item, btrfs_lookup_item without a commit root):
-/// its blocks; a block missing from fs_info.buffer_radix is read from a device (read_tree_block: the
-/// mapping, any device's contents, an error line in the log) and inserted with the disk's content,
-/// which commutes with another such insert of the same block as long as the device is unchanged.
+/// its blocks. A block missing from fs_info.buffer_radix is read from a device by read_tree_block in its
+/// own scopes (ctree.cpp: the mapping, the MiB of the device it reads, an error line in the log), so the
+/// caller's claim does not name them.
 inline sched::Footprint& claim_tree_read(sched::Footprint& f, uint64_t root_objectid) {
-  f.reads_from(tree(root_objectid)).touch_kind(ObjectKind::DeviceData, false);
-  return claim_map_block(f);
+  return f.reads_from(tree(root_objectid));
 }
 
 }  // namespace fsrace::model::fp
