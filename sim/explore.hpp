@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "reports/results.hpp"
+#include "scheduler/strategy.hpp"
 #include "sim/prepared.hpp"
 
 namespace fsrace::sim {
@@ -49,13 +50,9 @@ struct explore_request {
   size_t dpor_races = 0;
 };
 
-/// A pair of steps DPOR reversed (sched::DporStrategy::RacePair): the labels where the earlier and the
-/// later step start, whether each ran undeclared code, and the backtrack points their races added.
-struct dpor_race_pair {
-  std::string first, second;
-  bool first_undeclared = false, second_undeclared = false;
-  uint64_t backtracks = 0, conservative = 0;
-};
+/// A pair of steps DPOR reversed: the labels where the earlier and the later step start, whether each ran
+/// undeclared code, and the backtrack points their races added.
+using dpor_race_pair = sched::DporStrategy::RacePair;
 
 /// One distinct violation (or the tool error) of an exploration, with what replays it.
 struct violation_record {

@@ -142,7 +142,7 @@ size_t DporStrategy::choose(const Decision& d) {
   Node& n = stack_[depth];
   n.step = Footprint{};  // until step_done() reports what it touched
   running_ = depth;
-  if (tally_) {
+  if (tally_ && depth >= diverged_) {  // a replayed step's label is the one its last execution formatted
     if (labels_.size() <= depth) labels_.resize(depth + 1);
     labels_[depth] = format_label(s.pending_label(n.chosen));
   }

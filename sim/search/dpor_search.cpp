@@ -28,9 +28,7 @@ class dpor_runner final : public plan_runner {
     out.redundant = dpor_.redundant();
     out.traces = dpor_.traces();
     out.traces_capped = dpor_.traces_capped();
-    if (races_ == 0) return;
-    for (const auto& r : dpor_.race_pairs(races_))
-      out.dpor_races.push_back({r.first, r.second, r.first_undeclared, r.second_undeclared, r.backtracks, r.conservative});
+    if (races_ > 0) out.dpor_races = dpor_.race_pairs(races_);
   }
 
  private:
