@@ -57,8 +57,20 @@ inline sched::Footprint whole_inode(sched::Footprint&& f, uint64_t root, uint64_
   return f;
 }
 /// The btree inode (BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages; not a btrfs_inode of the
-/// model's inode cache): one object.
+/// model's inode cache) as a whole: every page (a claim that does not name pages writes it), the
+/// extent buffer allocator (fs_info.next_eb_id, freed_ebs) and fs_info.eb_tree_waiters. Claims naming
+/// single pages (btree_page) read it.
 constexpr uint64_t btree_inode() { return object_id(ObjectKind::Other, "btree_inode"); }
+/// An extent buffer by its start (logical bytenr): every struct extent_buffer of that start (refs, bflags,
+/// io_pages, read_mirror, pages[], content, refs_lock, writeback waiters), its slot in the buffer radix
+/// tree (fs_info.eb_tree) and its entry in fs_info.allocated_ebs. The Bytenr kind, so that the tree
+/// code's claims (touch_kind(Bytenr)) cover it.
+constexpr uint64_t extent_buffer(uint64_t start) { return object_id(ObjectKind::Bytenr, start); }
+/// One page of the btree inode's page cache by its index: the struct btree_page (PG_locked and its
+/// waiters, uptodate, dirty, writeback, error, mapping, private, refcount) and its slot in
+/// fs_info.btree_pages. A claim naming a page also READS btree_inode(), so that a claim that writes
+/// btree_inode() (the tree code's, which does not name pages) covers every page.
+constexpr uint64_t btree_page(uint64_t index) { return object_id(ObjectKind::Other, index * 0x100000001b3ULL + 0x62747067); }
 /// The data reloc inode: in the model only the pages relocation keeps in reloc_control (rc.data_extents,
 /// rc.data_inode its number; not a btrfs_inode of the inode cache): one object, claimed by relocation.
 constexpr uint64_t data_reloc_inode() { return object_id(ObjectKind::Other, "data_reloc_inode"); }
