@@ -53,12 +53,14 @@ int btree_releasepage(btrfs_fs_info& fs_info, btree_page& p) {
 int shrink_btree_page(btrfs_fs_info& fs_info, uint64_t index) {
   // Complete for the code run while it is innermost: the page's flags, private and refcount, read; the
   // removal from the page cache in the nested scope below; find_get_page, trylock_page, unlock_page,
-  // put_page and btree_releasepage open their own scopes. The page pointer is ours.
-  sched::Footprint claim = sched::declared();
-  sched::FootprintScope scope(ebfp::page(claim, index, false));
+  // put_page and btree_releasepage open their own scopes. The page pointer is ours. Opened after
+  // find_get_page, so that it stays out of the step before find_get_page's point (nothing shared runs
+  // before it).
   // isolate_lru_page: the reclaimer's reference.
   btree_page_ptr p = find_get_page(fs_info, index);
   if (!p) return 0;
+  sched::Footprint claim = sched::declared();
+  sched::FootprintScope scope(ebfp::page(claim, index, false));
   int freed = 0;
   if (trylock_page(*p)) {
     // try_to_release_page for pages with private, then __remove_mapping: the page leaves the cache only
