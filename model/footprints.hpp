@@ -58,13 +58,14 @@ inline sched::Footprint whole_inode(sched::Footprint&& f, uint64_t root, uint64_
 }
 /// The btree inode (BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages; not a btrfs_inode of the
 /// model's inode cache) as a whole: every page (a claim that does not name pages writes it), the
-/// extent buffer allocator (fs_info.next_eb_id, freed_ebs) and fs_info.eb_tree_waiters. Claims naming
-/// single pages (btree_page) read it.
+/// extent buffer allocator (fs_info.next_eb_id, freed_ebs, allocated_ebs and each buffer's freed flag)
+/// and fs_info.eb_tree_waiters. Claims naming single pages (btree_page) read it.
 constexpr uint64_t btree_inode() { return object_id(ObjectKind::Other, "btree_inode"); }
 /// An extent buffer by its start (logical bytenr): every struct extent_buffer of that start (refs, bflags,
-/// io_pages, read_mirror, pages[], content, refs_lock, writeback waiters), its slot in the buffer radix
-/// tree (fs_info.eb_tree) and its entry in fs_info.allocated_ebs. The Bytenr kind, so that the tree
-/// code's claims (touch_kind(Bytenr)) cover it.
+/// io_pages, read_mirror, content, refs_lock, writeback waiters) and its slot in the buffer radix tree
+/// (fs_info.eb_tree). Not its start, len and pages[] (set before the buffer is published, then never
+/// changed), nor its entry in fs_info.allocated_ebs and its freed flag (the allocator's: btree_inode()).
+/// The Bytenr kind, so that the tree code's claims (touch_kind(Bytenr)) cover it.
 constexpr uint64_t extent_buffer(uint64_t start) { return object_id(ObjectKind::Bytenr, start); }
 /// One page of the btree inode's page cache by its index: the struct btree_page (PG_locked and its
 /// waiters, uptodate, dirty, writeback, error, mapping, private, refcount) and its slot in

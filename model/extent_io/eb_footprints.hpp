@@ -1,10 +1,13 @@
 // DPOR claims of the extent buffer code (scheduler/footprint.hpp, model/footprints.hpp): the objects a
 // buffer and a page of the btree inode stand for. Not for callers outside model/extent_io.
 //
-// A buffer is fp::extent_buffer(start) (its struct, refs_lock, eb_tree slot, allocated_ebs entry); a page is
-// fp::btree_page(index) (its struct, lock and waiters, btree_pages slot), always with fp::btree_inode()
-// read (whose writers cover every page). The allocator (next_eb_id, freed_ebs) and eb_tree_waiters are
-// fp::btree_inode(), written. The spinlocks (fs_info->buffer_lock, the btree inode's private_lock,
+// A buffer is fp::extent_buffer(start) (its refs, bflags, io_pages, content, refs_lock, eb_tree slot); its
+// start, len and pages[] are set before it is published (alloc_extent_buffer holds its pages locked until
+// it is in eb_tree; materialize_dirty_extent_buffer builds it in one step) and never change: reading them
+// claims nothing. A page is fp::btree_page(index) (its struct, lock and waiters, btree_pages slot), always
+// with fp::btree_inode() read (whose writers cover every page). The allocator (next_eb_id, freed_ebs,
+// allocated_ebs, each buffer's freed flag) and eb_tree_waiters are fp::btree_inode(): written where they
+// change (allocation, free_extent_buffer_memory, release's wake-up), read where looked up. The spinlocks (fs_info->buffer_lock, the btree inode's private_lock,
 // eb->refs_lock) add their own objects themselves (eb_spinlock: touch_lock).
 #pragma once
 #include <cstdint>
@@ -49,6 +52,8 @@ inline sched::Footprint page_and_owners(const btrfs_fs_info& fs, uint64_t index,
   page(f, index, page_write);
   return buffers_covering(f, fs, index, owners_write);
 }
+// The allocator's books, read (allocated_ebs looked up, a buffer's freed flag).
+inline sched::Footprint allocator_read() { return sched::declared().reads_from(fp::btree_inode()); }
 // Freeing a buffer (release_extent_buffer's last reference, discard of a new one): the buffer and its eb_tree
 // slot, its pages (private detached, references put), the allocator's books and eb_tree_waiters.
 inline sched::Footprint freeing(const btrfs_fs_info& fs, const extent_buffer& eb) {

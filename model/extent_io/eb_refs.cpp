@@ -15,14 +15,15 @@
 namespace fsrace::model {
 
 void eb_check_alive(const extent_buffer& eb, const char* where) {
-  sched::FootprintScope scope(ebfp::buffer(eb.start, false));  // complete: reads the buffer's freed flag
+  sched::FootprintScope scope(ebfp::allocator_read());  // complete: reads the buffer's freed flag
   FSRACE_BUG_ON(eb.freed, "{}: use-after-free of extent buffer {} (freed, bflags {})", where, eb.start,
                 describe_bflags(eb.bflags));
 }
 
 extent_buffer_ptr eb_from_page_private(btrfs_fs_info& fs_info, const btree_page& p) {
-  // Complete: page private, and allocated_ebs' entry of the buffer it names (one of those covering the page).
-  sched::FootprintScope scope(ebfp::page_and_owners(fs_info, p.index, false, false));
+  // Complete: page private, and allocated_ebs' entry of the buffer it names (the allocator's books).
+  sched::Footprint claim = sched::declared();
+  sched::FootprintScope scope(ebfp::page(claim, p.index, false));
   auto it = fs_info.allocated_ebs.find(p.private_eb);
   FSRACE_BUG_ON(it == fs_info.allocated_ebs.end(), "btree page {} private points to freed extent buffer #{}",
                 p.index, p.private_eb);

@@ -103,18 +103,15 @@ void btree_io_failed_hook(btrfs_fs_info& fs_info, btree_page& p, int failed_mirr
 void end_bio_extent_readpage(btrfs_fs_info& fs_info, btrfs_bio& bio, const std::vector<uint64_t>& page_indexes) {
   // Complete for the code run while it is innermost: the chunk mapping and the devices (bio_mirror:
   // btrfs_get_chunk_map, fs_info.dev; bio_tree_block: fs_info.device), the contents read (the bio's
-  // stripes), each page's PG_locked and private and the buffers that may own it (read; the hooks open
-  // their own scopes after their points, page writes in the nested scope below). The bio is this
-  // fiber's since submission.
+  // stripes), each page's PG_locked and private (read; eb_from_page_private opens its own scope, the
+  // hooks theirs after their points, page writes in the nested scope below). The bio is this fiber's
+  // since submission.
   sched::Footprint claim = sched::declared()
                                .reads_from(fp::chunk_map())
                                .reads_from(fp::replace())
                                .touch_kind(sched::ObjectKind::Device, false);
   for (const auto& st : bio.stripes) fp::touch_device_data(claim, st.devid, st.physical, fs_info.nodesize, false);
-  for (uint64_t index : page_indexes) {
-    ebfp::page(claim, index, false);
-    ebfp::buffers_covering(claim, fs_info, index, false);
-  }
+  for (uint64_t index : page_indexes) ebfp::page(claim, index, false);
   sched::FootprintScope scope(claim);
   const int mirror = bio_mirror(fs_info, bio);
   const tree_block_ptr found = bio_tree_block(fs_info, bio);

@@ -39,17 +39,21 @@ void submit_extent_buffer_read(btrfs_fs_info& fs_info, extent_buffer& eb, std::v
 }  // namespace
 
 int read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, int wait, int mirror_num) {
-  // Complete for the code run while it is innermost: reads the buffer (bflags, pages[], start, len) and
-  // its pages' PG_uptodate; the writes are in nested scopes below; the page primitives, btree_page_at,
-  // eb_check_alive, check_buffer_tree_ref and btrfs_submit_bio open their own scopes. The bio is ours
-  // until submitted.
-  sched::Footprint read_claim = ebfp::buffer(eb.start, false);
+  eb_check_alive(eb, "read_extent_buffer_pages");
+  {
+    // Complete: the buffer's UPTODATE, read.
+    sched::FootprintScope scope(ebfp::buffer(eb.start, false));
+    // test_bit(UPTODATE) is read in the step of our previous access: end_io sets it before unlocking the
+    // pages, so a reader seeing it clear only finds the pages uptodate once it holds their locks.
+    if (eb.test_bit(EXTENT_BUFFER_UPTODATE)) return 0;
+  }
+  // Complete for the code run while it is innermost from here: its pages' PG_uptodate, read (pages[],
+  // start and len never change: eb_footprints.hpp); the writes are in nested scopes below; the page
+  // primitives, btree_page_at, check_buffer_tree_ref and btrfs_submit_bio open their own scopes. The bio
+  // is ours until submitted.
+  sched::Footprint read_claim = sched::declared();
   for (uint64_t index : eb.pages) ebfp::page(read_claim, index, false);
   sched::FootprintScope scope(read_claim);
-  eb_check_alive(eb, "read_extent_buffer_pages");
-  // test_bit(UPTODATE) is read in the step of our previous access: end_io sets it before unlocking the
-  // pages, so a reader seeing it clear only finds the pages uptodate once it holds their locks.
-  if (eb.test_bit(EXTENT_BUFFER_UPTODATE)) return 0;
 
   size_t locked_pages = 0;
   for (uint64_t index : eb.pages) {
