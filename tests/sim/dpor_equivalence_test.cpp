@@ -115,3 +115,9 @@ TEST_CASE("dpor equivalence: releasepage-vs-eb-readahead, four preemptions (the 
           "[.][dpor_equivalence_slow][dpor_releasepage_4]") {
   for (bool on : {true, false}) check_same_outcomes("releasepage-vs-eb-readahead", on, 4);
 }
+
+TEST_CASE("dpor equivalence: scrub-vs-bg-deletion, one and two preemptions, fixes on and off",
+          "[sim][dpor_equivalence][dpor_scrub_bg_deletion]") {
+  for (unsigned bound : {1u, 2u})
+    for (bool on : {true, false}) check_same_outcomes("scrub-vs-bg-deletion", on, bound);
+}
