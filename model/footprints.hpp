@@ -57,8 +57,21 @@ inline sched::Footprint whole_inode(sched::Footprint&& f, uint64_t root, uint64_
   return f;
 }
 /// The btree inode (BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages; not a btrfs_inode of the
-/// model's inode cache): one object.
+/// model's inode cache) as a whole: every page (a claim that does not name pages writes it), the
+/// extent buffer allocator (fs_info.next_eb_id, freed_ebs, allocated_ebs and each buffer's freed flag)
+/// and fs_info.eb_tree_waiters. Claims naming single pages (btree_page) read it.
 constexpr uint64_t btree_inode() { return object_id(ObjectKind::Other, "btree_inode"); }
+/// An extent buffer by its start (logical bytenr): every struct extent_buffer of that start (refs, bflags,
+/// io_pages, read_mirror, content, refs_lock, writeback waiters) and its slot in the buffer radix tree
+/// (fs_info.eb_tree). Not its start, len and pages[] (set before the buffer is published, then never
+/// changed), nor its entry in fs_info.allocated_ebs and its freed flag (the allocator's: btree_inode()).
+/// The Bytenr kind, so that the tree code's claims (touch_kind(Bytenr)) cover it.
+constexpr uint64_t extent_buffer(uint64_t start) { return object_id(ObjectKind::Bytenr, start); }
+/// One page of the btree inode's page cache by its index: the struct btree_page (PG_locked and its
+/// waiters, uptodate, dirty, writeback, error, mapping, private, refcount) and its slot in
+/// fs_info.btree_pages. A claim naming a page also READS btree_inode(), so that a claim that writes
+/// btree_inode() (the tree code's, which does not name pages) covers every page.
+constexpr uint64_t btree_page(uint64_t index) { return object_id(ObjectKind::Other, index * 0x100000001b3ULL + 0x62747067); }
 /// The data reloc inode: in the model only the pages relocation keeps in reloc_control (rc.data_extents,
 /// rc.data_inode its number; not a btrfs_inode of the inode cache): one object, claimed by relocation.
 constexpr uint64_t data_reloc_inode() { return object_id(ObjectKind::Other, "data_reloc_inode"); }
@@ -93,6 +106,18 @@ constexpr uint64_t kernel_log() { return object_id(ObjectKind::Other, "fs_info->
 constexpr uint64_t ordered_extents() { return object_id(ObjectKind::Other, "ordered_extents"); }
 /// The subvolumes' name lookup (btrfs_lookup_name: the dentry cache).
 constexpr uint64_t dcache() { return object_id(ObjectKind::Other, "dcache"); }
+
+/// Everything but inodes' in-memory state, the oracle and the primitives' own objects, written: the
+/// claim of code that modifies trees, allocates chunks (btrfs_chunk_alloc, btrfs_create_chunk,
+/// btrfs_make_block_group, check_system_chunk) and inserts new block groups' items (insert_pending_chunk)
+/// or commits, none of which touches an inode or the oracle. Primitives record their own objects at
+/// every operation and state read (the reasoning of reloc_fp::wide, model/maint/relocation_internal.hpp).
+inline sched::Footprint all_but_inodes() {
+  sched::Footprint f = sched::declared();
+  f.writes = sched::kAllObjects & ~sched::kind_mask(ObjectKind::Inode) & ~sched::kind_mask(ObjectKind::Oracle) &
+             ~sched::kind_mask(ObjectKind::Lock);
+  return f;
+}
 
 constexpr uint64_t transaction() { return object_id(ObjectKind::Transaction); }
 constexpr uint64_t delayed_refs() { return object_id(ObjectKind::DelayedRefs); }

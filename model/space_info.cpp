@@ -59,8 +59,15 @@ int btrfs_reserve_data_bytes(btrfs_fs_info& fs_info, uint64_t bytes, btrfs_reser
     return 0;
   }
   if (flush == btrfs_reserve_flush::no_flush) return -ENOSPC;
-  // Chunk allocation, commit: not declared.
-  sched::FootprintScope flushing(sched::Footprint{});
+  // The flush: chunk allocation in a joined transaction (alloc_chunk_force: btrfs_join_transaction and
+  // btrfs_end_transaction open their own scopes; btrfs_force_chunk_alloc has none: the space info's
+  // chunk_alloc and full, chunk_mutex and chunk_alloc_wait (primitives), check_system_chunk (system
+  // space info, chunk_block_rsv, the transaction's chunk_bytes_reserved, a system chunk), btrfs_create_chunk
+  // (devices' bytes_used, the transaction's dev_update_list, the chunk map, btrfs_make_block_group: the
+  // block group cache, the space info, dirty_bgs), the chunk item insert (tree code, own scopes), an
+  // abort's log line), the commit (btrfs_commit_attached: attach, wait_for_commit, the commit's own
+  // scopes) and the data space info's counters: no inode, nothing of the oracle (fp::all_but_inodes).
+  sched::FootprintScope flushing(fp::all_but_inodes());
   // The ticket's wait for btrfs_async_reclaim_data_space, run here: chunks until the space is full...
   sched::point(sched::L("btrfs_async_reclaim_data_space({} bytes)", bytes));
   for (int i = 0; i < 64 && !sinfo.full; i++) {  // each pass adds a chunk or marks the space full

@@ -358,12 +358,17 @@ int btrfs_end_transaction(btrfs_trans_handle& trans) {
   // the space info: SpaceInfo; the transaction's chunk_bytes_reserved: Transaction; the wait queue is its
   // own object), the writer counters (Transaction). Inserting new groups' items is not declared.
   // btrfs_trans_release_chunk_metadata reads chunk_reserve_wait's list (has_waiters, no primitive): its object.
+  // With new groups, btrfs_create_pending_block_groups (insert_pending_chunk: the block group item, the
+  // chunk item with device items and sys_chunk_array under chunk_mutex, dev extents under
+  // device_list_mutex, each insert tree code with its own scope; an abort's log line; the groups'
+  // on_new_bgs): trees, block groups, devices, the chunk map, space info, the transaction, never an
+  // inode or the oracle (fp::all_but_inodes).
   sched::FootprintScope scope(trans.new_bgs.empty()
                                   ? sched::declared()
                                         .writes_to(fp::transaction())
                                         .writes_to(fp::space_info())
                                         .reads_from(sched::lock_id(trans.transaction->chunk_reserve_wait.name()))
-                                  : sched::Footprint{});
+                                  : fp::all_but_inodes());
   btrfs_create_pending_block_groups(trans);  // this handle's own new block groups
   btrfs_trans_release_chunk_metadata(trans);
   // The step up to spin_lock's own point only builds its label: it touches nothing (footprint.hpp).

@@ -67,6 +67,15 @@ uint64_t state_fingerprint(const model::btrfs_fs_info* fs) {
   for (const auto& [id, oe] : fs->ordered_extents)
     h.addf("ordered {} {} {} {} {} {} {} {} {} {}", id, oe.root, oe.ino, oe.file_offset, oe.len, oe.start, oe.disk_len,
            oe.bytes_left, oe.flags, oe.refs);
+  // The extent buffer cache (model/extent_io/): each btree page's state and each cached buffer's, by
+  // index and start (not by buffer id: ids only name allocations), and the number of buffers freed.
+  for (const auto& [index, p] : fs->btree_pages)
+    h.addf("btree page {} {} {} {} {} {} {} {} {}", index, p->locked, p->uptodate, p->dirty, p->writeback, p->error,
+           p->mapped, p->private_eb != 0, p->refcount);
+  for (const auto& [index, eb] : fs->eb_tree)
+    h.addf("eb {} {} {} {} {} {} {}", eb->start, eb->refs, eb->bflags, eb->io_pages, eb->pages.size(), eb->block != nullptr,
+           eb->freed);
+  h.addf("ebs {} freed {}", fs->allocated_ebs.size(), fs->freed_ebs);
   const auto& st = fs->data_stats;
   h.addf("data {} {} {} {} {} {}", st.cow_extents, st.nocow_extents, st.dio_cow, st.dio_nocow, st.read_repairs, st.csum_errors);
   std::vector<std::string> log = fs->dmesg;  // a multiset: lines of independent steps may come in either order

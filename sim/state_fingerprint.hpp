@@ -3,7 +3,8 @@
 // outcomes of two searches (tests/sim/dpor_equivalence_test.cpp: DFS and DPOR must reach the same set).
 // It reads the model's structs only: every tree's items (walked from its current root in the buffer
 // cache), roots, block groups with their counters, the transaction, pinned extents, ordered extents,
-// the data path's counters and the kernel log as a multiset. Device sectors are not hashed (the
+// the data path's counters, the extent buffer cache (btree pages, cached buffers) and the kernel log as a
+// multiset. Device sectors are not hashed (the
 // data_matches_oracle invariant judges the data). Equal states give equal fingerprints; two executions
 // that differ only in the order of truly independent steps end in equal states.
 #include <cstdint>

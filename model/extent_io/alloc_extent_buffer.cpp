@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "model/extent_io/eb_footprints.hpp"
 #include "model/extent_io/eb_internal.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -15,6 +16,8 @@ namespace fsrace::model {
 namespace {
 
 extent_buffer_ptr alloc_new_extent_buffer(btrfs_fs_info& fs_info, uint64_t start) {  // __alloc_extent_buffer
+  // Complete: the allocator (next_eb_id: fp::btree_inode) and the new buffer's allocated_ebs entry.
+  sched::FootprintScope scope(ebfp::buffer(start, true).writes_to(fp::btree_inode()));
   auto eb = std::make_shared<extent_buffer>();
   eb->id = fs_info.next_eb_id++;
   eb->start = start;
@@ -27,6 +30,9 @@ extent_buffer_ptr alloc_new_extent_buffer(btrfs_fs_info& fs_info, uint64_t start
 // The free_eb exit: drop our (only) reference, unlock the pages we hold, free the new buffer.
 extent_buffer_ptr discard_new_extent_buffer(btrfs_fs_info& fs_info, const extent_buffer_ptr& eb,
                                             extent_buffer_ptr exists) {
+  // Complete: the new buffer, the pages it holds (unlocked; released by btrfs_release_extent_buffer_pages,
+  // own scope), the allocator's books (free_extent_buffer_memory, own scope).
+  sched::FootprintScope scope(ebfp::freeing(fs_info, *eb));
   FSRACE_WARN_ON(--eb->refs != 0, "discarded new extent buffer {} still has {} references", eb->start, eb->refs);
   for (uint64_t index : eb->pages) unlock_page(btree_page_at(fs_info, index));
   btrfs_release_extent_buffer_pages(fs_info, *eb);
@@ -39,12 +45,21 @@ extent_buffer_ptr discard_new_extent_buffer(btrfs_fs_info& fs_info, const extent
 extent_buffer_ptr alloc_extent_buffer(btrfs_fs_info& fs_info, uint64_t start, int* err) {
   *err = 0;
   if (start % fs_info.sectorsize != 0) {
+    sched::FootprintScope scope(sched::declared().writes_to(fp::kernel_log()));  // complete: the log line
     fs_info.log(fmt::format("BTRFS error: bad tree block start {}", start));
     *err = -EINVAL;
     return nullptr;
   }
   if (auto eb = find_extent_buffer(fs_info, start)) return eb;
 
+  // Complete: the new buffer (its refs, bflags, pages[], eb_tree slot), the pages of its range (private,
+  // flags, PG_locked: find_or_create_page, get_page, put_page, unlock_page, btree_page_at and
+  // eb_from_page_private open their own scopes), eb_tree_waiters (fp::btree_inode); an older buffer found
+  // attached to a page is claimed below; the spinlocks are their own objects. find_extent_buffer,
+  // check_buffer_tree_ref and mark_extent_buffer_accessed open their own scopes.
+  sched::Footprint claim = ebfp::buffer_and_pages(fs_info, start, true);
+  claim.writes_to(fp::btree_inode());
+  sched::FootprintScope scope(claim);
   extent_buffer_ptr eb = alloc_new_extent_buffer(fs_info, start);
   const uint64_t first = start >> PAGE_SHIFT, num_pages = fs_info.nodesize >> PAGE_SHIFT;
   bool uptodate = true;
@@ -54,6 +69,8 @@ extent_buffer_ptr alloc_extent_buffer(btrfs_fs_info& fs_info, uint64_t start, in
     if (p->private_eb != 0) {
       // A buffer is already attached: if it is still alive, it is ours to return.
       extent_buffer_ptr exists = eb_from_page_private(fs_info, *p);
+      // This scope's claim and the older buffer's refs (the reference taken).
+      sched::FootprintScope older(sched::Footprint(claim).writes_to(fp::extent_buffer(exists->start)));
       if (exists->refs > 0) {  // atomic_inc_not_zero
         ++exists->refs;
         fs_info.btree_private_lock.spin_unlock();

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "model/extent_io/eb_footprints.hpp"
 #include "model/extent_io/eb_internal.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -18,7 +19,7 @@ namespace {
 int verify_parent_transid(btrfs_fs_info& fs_info, extent_buffer& eb, uint64_t parent_transid) {
   const uint64_t found = eb.block ? eb.block->header.generation : 0;
   if (!parent_transid || found == parent_transid) return 0;
-  fs_info.log(fmt::format("BTRFS error: parent transid verify failed on {} wanted {} found {}", eb.start,
+  ebfp::log(fs_info, fmt::format("BTRFS error: parent transid verify failed on {} wanted {} found {}", eb.start,
                           parent_transid, found));
   // A buffer under IO may hold newer content than what is on disk: keep it uptodate then.
   if (!extent_buffer_under_io(eb)) clear_extent_buffer_uptodate(fs_info, eb);
@@ -28,7 +29,7 @@ int verify_parent_transid(btrfs_fs_info& fs_info, extent_buffer& eb, uint64_t pa
 int btrfs_verify_level_key(btrfs_fs_info& fs_info, const extent_buffer& eb, int level) {
   const int found_level = eb.block ? eb.block->header.level : -1;
   if (found_level == level) return 0;
-  fs_info.log(fmt::format("BTRFS error: tree level mismatch detected, bytenr={} level expected={} has={}", eb.start,
+  ebfp::log(fs_info, fmt::format("BTRFS error: tree level mismatch detected, bytenr={} level expected={} has={}", eb.start,
                           level, found_level));
   return -EIO;
 }
@@ -40,6 +41,9 @@ extent_buffer_ptr btrfs_find_create_tree_block(btrfs_fs_info& fs_info, uint64_t 
 }
 
 void readahead_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
+  // Its own code touches nothing shared (the buffer pointer is ours); alloc_extent_buffer,
+  // read_extent_buffer_pages and free_extent_buffer(_stale) open their own scopes.
+  sched::FootprintScope scope(sched::declared());
   int err = 0;
   extent_buffer_ptr buf = btrfs_find_create_tree_block(fs_info, bytenr, &err);
   if (!buf) return;
@@ -48,6 +52,10 @@ void readahead_tree_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
 }
 
 int btree_read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, uint64_t parent_transid, int level) {
+  // Complete: the buffer's bflags, content and read_mirror (CORRUPT cleared: written), btrfs_num_copies
+  // (the chunk mapping, read); verify_parent_transid and btrfs_verify_level_key read the buffer (their
+  // log lines and clear_extent_buffer_uptodate open their own scopes); read_extent_buffer_pages opens its own.
+  sched::FootprintScope scope(ebfp::buffer(eb.start, true).reads_from(fp::chunk_map()));
   int failed_mirror = 0, mirror_num = 0, ret = 0;
   const int num_copies = btrfs_num_copies(fs_info, eb.start);
   for (int attempt = 0; attempt <= num_copies; ++attempt) {  // every mirror once, at most
@@ -69,6 +77,8 @@ int btree_read_extent_buffer_pages(btrfs_fs_info& fs_info, extent_buffer& eb, ui
 
 extent_buffer_ptr read_tree_block_eb(btrfs_fs_info& fs_info, uint64_t bytenr, uint64_t parent_transid, int level,
                                      int* err) {
+  // Its own code touches nothing shared (the buffer pointer and *err are ours); the callees open their scopes.
+  sched::FootprintScope scope(sched::declared());
   extent_buffer_ptr buf = btrfs_find_create_tree_block(fs_info, bytenr, err);
   if (!buf) return nullptr;
   const int ret = btree_read_extent_buffer_pages(fs_info, *buf, parent_transid, level);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "model/bio.hpp"
+#include "model/extent_io/eb_footprints.hpp"
 #include "model/extent_io/eb_internal.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -37,16 +38,16 @@ tree_block_ptr bio_tree_block(btrfs_fs_info& fs_info, const btrfs_bio& bio) {
 int verify_read_tree_block(btrfs_fs_info& fs_info, const extent_buffer& eb, const tree_block_ptr& found) {
   const uint64_t found_start = found ? found->header.bytenr : 0;
   if (found_start != eb.start) {
-    fs_info.log(fmt::format("BTRFS error: bad tree block start, want {} have {}", eb.start, found_start));
+    ebfp::log(fs_info, fmt::format("BTRFS error: bad tree block start, want {} have {}", eb.start, found_start));
     return -EIO;
   }
   if (found->header.level >= BTRFS_MAX_LEVEL) {
-    fs_info.log(fmt::format("BTRFS error: bad tree block level {} on {}", found->header.level, eb.start));
+    ebfp::log(fs_info, fmt::format("BTRFS error: bad tree block level {} on {}", found->header.level, eb.start));
     return -EIO;
   }
   const uint32_t csum = found->content_csum();
   if (found->header.csum != csum) {
-    fs_info.log(fmt::format("BTRFS warning: checksum verify failed on {} wanted {:x} found {:x} level {}", eb.start,
+    ebfp::log(fs_info, fmt::format("BTRFS warning: checksum verify failed on {} wanted {:x} found {:x} level {}", eb.start,
                             found->header.csum, csum, found->header.level));
     return -EUCLEAN;
   }
@@ -59,6 +60,10 @@ int btree_readpage_end_io_hook(btrfs_fs_info& fs_info, btree_page& p, const tree
   // The pending IO may be the only thing keeping the buffer in memory: hold a reference for the
   // checks (atomic_inc refs), then count this page done (atomic_dec_and_test io_pages). One step.
   sched::point(sched::L("btree_readpage_end_io_hook(eb {} page {})", eb->start, p.index));
+  // Complete: the buffer's refs, io_pages, read_mirror, bflags and content (written); the image read is
+  // the bio's (immutable); set/clear_extent_buffer_uptodate, free_extent_buffer, ebfp::log and
+  // eb_check_alive open their own scopes.
+  sched::FootprintScope scope(ebfp::buffer(eb->start, true));
   eb_check_alive(*eb, "btree_readpage_end_io_hook");
   ++eb->refs;
   const bool reads_done = --eb->io_pages == 0;
@@ -85,6 +90,7 @@ void btree_io_failed_hook(btrfs_fs_info& fs_info, btree_page& p, int failed_mirr
   if (p.private_eb == 0) return;
   extent_buffer_ptr eb = eb_from_page_private(fs_info, p);
   sched::point(sched::L("atomic_dec(eb {} io_pages) read error", eb->start));
+  sched::FootprintScope scope(ebfp::buffer(eb->start, true));  // complete: the buffer's bflags, read_mirror, io_pages
   eb_check_alive(*eb, "btree_io_failed_hook");
   eb->set_bit(EXTENT_BUFFER_READ_ERR);
   eb->read_mirror = failed_mirror;
@@ -95,6 +101,18 @@ void btree_io_failed_hook(btrfs_fs_info& fs_info, btree_page& p, int failed_mirr
 }  // namespace
 
 void end_bio_extent_readpage(btrfs_fs_info& fs_info, btrfs_bio& bio, const std::vector<uint64_t>& page_indexes) {
+  // Complete for the code run while it is innermost: the chunk mapping and the devices (bio_mirror:
+  // btrfs_get_chunk_map, fs_info.dev; bio_tree_block: fs_info.device), the contents read (the bio's
+  // stripes), each page's PG_locked and private (read; eb_from_page_private opens its own scope, the
+  // hooks theirs after their points, page writes in the nested scope below). The bio is this fiber's
+  // since submission.
+  sched::Footprint claim = sched::declared()
+                               .reads_from(fp::chunk_map())
+                               .reads_from(fp::replace())
+                               .touch_kind(sched::ObjectKind::Device, false);
+  for (const auto& st : bio.stripes) fp::touch_device_data(claim, st.devid, st.physical, fs_info.nodesize, false);
+  for (uint64_t index : page_indexes) ebfp::page(claim, index, false);
+  sched::FootprintScope scope(claim);
   const int mirror = bio_mirror(fs_info, bio);
   const tree_block_ptr found = bio_tree_block(fs_info, bio);
   for (uint64_t index : page_indexes) {
@@ -103,8 +121,12 @@ void end_bio_extent_readpage(btrfs_fs_info& fs_info, btrfs_bio& bio, const std::
     bool uptodate = bio.status == 0;
     if (uptodate && btree_readpage_end_io_hook(fs_info, p, found, mirror) != 0) uptodate = false;
     if (!uptodate) btree_io_failed_hook(fs_info, p, mirror);
-    p.uptodate = uptodate;
-    if (!uptodate) p.error = true;
+    {
+      sched::Footprint page_write = sched::declared();
+      sched::FootprintScope write(ebfp::page(page_write, index, true));  // complete: PG_uptodate, PG_error
+      p.uptodate = uptodate;
+      if (!uptodate) p.error = true;
+    }
     unlock_page(p);
   }
 }

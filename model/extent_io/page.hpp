@@ -38,7 +38,8 @@ void unlock_page(btree_page& p);
 // wait_on_page_locked: sleeps until PG_locked is clear, without taking it.
 void wait_on_page_locked(btree_page& p);
 
-inline void get_page(btree_page& p) { ++p.refcount; }
+// get_page / put_page: the page's reference count (each opens its own footprint scope: page.cpp).
+void get_page(btree_page& p);
 void put_page(btree_page& p);
 
 }  // namespace fsrace::model

@@ -1,6 +1,7 @@
 // The btree inode's page cache: lookups and insertion (mm/filemap.c as the extent buffer code uses it).
 #include <fmt/format.h>
 
+#include "model/extent_io/eb_footprints.hpp"
 #include "model/extent_io/eb_internal.hpp"
 #include "model/extent_io/extent_io.hpp"
 #include "model/fs_info.hpp"
@@ -10,6 +11,8 @@
 namespace fsrace::model {
 
 btree_page& btree_page_at(btrfs_fs_info& fs_info, uint64_t index) {
+  sched::Footprint claim = sched::declared();
+  sched::FootprintScope scope(ebfp::page(claim, index, false));  // complete: a look-up of the page's slot
   auto it = fs_info.btree_pages.find(index);
   FSRACE_MODEL_CHECK(it != fs_info.btree_pages.end(), "btree page {} is not in the page cache", index);
   return *it->second;
@@ -18,6 +21,10 @@ btree_page& btree_page_at(btrfs_fs_info& fs_info, uint64_t index) {
 btree_page_ptr find_or_create_page(btrfs_fs_info& fs_info, uint64_t index) {
   for (;;) {  // retries only when the page left the cache while we slept on its lock
     sched::point(sched::L("find_or_create_page(btree index {})", index));
+    // Complete: the page's slot in btree_pages (inserting a new page there) and the page (its flags,
+    // lock, refcount); get_page and lock_page open their own scopes.
+    sched::Footprint claim = sched::declared();
+    sched::FootprintScope scope(ebfp::page(claim, index, true));
     auto it = fs_info.btree_pages.find(index);
     if (it == fs_info.btree_pages.end()) {
       // add_to_page_cache_lru inserts the new page locked: one reference for the cache, one for us.
@@ -40,6 +47,9 @@ btree_page_ptr find_or_create_page(btrfs_fs_info& fs_info, uint64_t index) {
 
 btree_page_ptr find_get_page(btrfs_fs_info& fs_info, uint64_t index) {
   sched::point(sched::L("find_get_page(btree index {})", index));
+  // Complete: the page's slot and its refcount (get_page, own scope).
+  sched::Footprint claim = sched::declared();
+  sched::FootprintScope scope(ebfp::page(claim, index, true));
   auto it = fs_info.btree_pages.find(index);
   if (it == fs_info.btree_pages.end()) return nullptr;
   get_page(*it->second);

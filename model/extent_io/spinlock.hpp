@@ -6,7 +6,10 @@
 // follow the fiber's previous shared access: lock-free accesses of other fibers commute with the
 // acquisition, so a separate point would add no outcome either.
 // A spinning waiter is modelled as blocked, so a lock cycle is reported as a deadlock.
+// Footprints: every acquisition, attempt and release touches the lock's own object (touch_lock by its
+// name: every eb->refs_lock shares one), as the scheduler's primitives do.
 #pragma once
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 #include "scheduler/sync/blocking.hpp"
 
@@ -26,6 +29,7 @@ class eb_spinlock {
   void spin_lock() {
     for (;;) {  // bounded by the scheduler's step limit
       sched::point(sched::Ls("spin_lock({})", name_));
+      sched::touch_lock(name_);
       if (!locked_) {
         locked_ = true;
         return;
@@ -34,6 +38,7 @@ class eb_spinlock {
     }
   }
   void spin_lock_in_step() {
+    sched::touch_lock(name_);
     if (!locked_) {
       locked_ = true;
       return;
@@ -42,6 +47,7 @@ class eb_spinlock {
   }
   void spin_unlock() {
     FSRACE_MODEL_CHECK(locked_, "spin_unlock({}) of an unlocked lock", name_);
+    sched::touch_lock(name_);
     locked_ = false;
     waiters_.wake_all();
   }

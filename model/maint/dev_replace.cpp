@@ -114,10 +114,20 @@ int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t 
   fs_info.log(fmt::format("BTRFS info: dev_replace from devid {} to {} started", srcdevid, tgtdev_name));
 
   {
-    sched::FootprintScope commit(sched::Footprint{});  // ordered extents, the transaction: not audited
-    // Ordered extents of writes mapped before the replace started (not duplicated) complete and reach
-    // the commit below, so the copy finds their extents in the commit root.
-    btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+    // btrfs_start_transaction and btrfs_commit_transaction open their own scopes (the commit's undeclared
+    // parts their own undeclared ones); the ordered extent wait its own below; nothing else runs here
+    // (claimed wide all the same: fp::all_but_inodes).
+    sched::FootprintScope commit(fp::all_but_inodes());
+    {
+      // btrfs_wait_ordered_roots (ordered_data.cpp, no scope; ordered_operations_mutex is a primitive):
+      // fs_info->ordered_roots, each root's ordered list, the ordered extents' refs (fp::ordered_extents);
+      // btrfs_iget of each one's inode (every inode's core, written); btrfs_start_ordered_extent opens its
+      // own scope (a buffered one's writeback runs undeclared).
+      sched::FootprintScope wait(sched::declared().writes_to(fp::ordered_extents()).touch_kind(sched::ObjectKind::Inode));
+      // Ordered extents of writes mapped before the replace started (not duplicated) complete and reach
+      // the commit below, so the copy finds their extents in the commit root.
+      btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
+    }
     // Force writing the updated state information to disk.
     btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
     ret = btrfs_commit_transaction(trans);
@@ -143,9 +153,13 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
     return 0;
   }
   {
-    sched::FootprintScope flush(sched::Footprint{});  // writeback of every inode, ordered extents: not audited
+    sched::FootprintScope flush(sched::Footprint{});  // writeback of every inode: not audited
     // Flush all outstanding IO and inode extent mappings before the copy is declared finished.
     btrfs_start_delalloc_roots(fs_info, ~0ull);
+  }
+  {
+    // btrfs_wait_ordered_roots: as in btrfs_dev_replace_start.
+    sched::FootprintScope wait(sched::declared().writes_to(fp::ordered_extents()).touch_kind(sched::ObjectKind::Inode));
     btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);
   }
   // Commit, then device_list_mutex (write_all_supers, btrfs_remove_chunk's and insert_dev_extents' stripe
@@ -163,7 +177,9 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
                        pass);
     int ret = 0;
     {
-      sched::FootprintScope commit(sched::Footprint{});  // the transaction: not audited
+      // btrfs_start_transaction and btrfs_commit_transaction open their own scopes; nothing else runs here
+      // (claimed wide all the same).
+      sched::FootprintScope commit(fp::all_but_inodes());
       btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
       ret = btrfs_commit_transaction(trans);
     }

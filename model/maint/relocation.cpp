@@ -248,9 +248,16 @@ int btrfs_relocate_block_group(btrfs_fs_info& fs_info, uint64_t group_start) {
     btrfs_wait_nocow_writers(*bg);
   }
   {
-    // btrfs_wait_ordered_roots (ordered_data.cpp): ordered extents of every root, their writeback and
-    // completion: undeclared.
-    FootprintScope wait(reloc_fp::everything());
+    // btrfs_wait_ordered_roots (ordered_data.cpp, no scope; ordered_operations_mutex is a primitive):
+    // fs_info->ordered_roots, each root's ordered list, the ordered extents' refs (taken and put:
+    // btrfs_put_ordered_extent, no scope; fp::ordered_extents); btrfs_iget of each one's inode (the
+    // cache entry's copy: every inode's core, written); btrfs_start_ordered_extent opens its own scope
+    // (the inode, the ordered extent and its wait queue; a buffered one's writeback runs undeclared);
+    // reloc_stats (Relocation).
+    FootprintScope wait(sched::declared()
+                            .writes_to(fp::ordered_extents())
+                            .touch_kind(sched::ObjectKind::Inode)
+                            .writes_to(fp::relocation()));
     fs_info.reloc_stats.ordered_extents_waited += fs_info.fixes.has("578def7c50f2")
                                                       ? btrfs_wait_ordered_roots(fs_info, ~0ull, bg->start, bg->length)
                                                       : btrfs_wait_ordered_roots(fs_info, ~0ull, 0, ~0ull);

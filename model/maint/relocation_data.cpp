@@ -86,10 +86,11 @@ int relocate_file_extent_cluster(btrfs_fs_info& fs_info, reloc_control& rc) {
   rc.cluster = {};
   if (cluster.boundary.empty()) return 0;
   sched::point(sched::L("relocate_file_extent_cluster({}, {} extents)", cluster.start, cluster.boundary.size()));
-  // The data space reservation may flush delalloc and wait for ordered extents (btrfs_reserve_data_bytes
-  // with flush_data): undeclared. The extent reservations below have a scope of their own.
+  // The data space reservation (btrfs_alloc_data_chunk_ondemand: btrfs_reserve_data_bytes with flush_data,
+  // its own scope, the flush's too); here only rc.data_extents is read. The extent reservations below have
+  // a scope of their own.
   std::optional<FootprintScope> prealloc;
-  prealloc.emplace(reloc_fp::everything());
+  prealloc.emplace(sched::touching(fp::relocation(), false));
   // prealloc_file_extent_cluster: one data reservation for the cluster (btrfs_alloc_data_chunk_ondemand),
   // then one prealloc extent per old extent, outside the read-only group; what was not preallocated is
   // given back (btrfs_free_reserved_data_space_noquota).

@@ -25,7 +25,16 @@ int wait_for_writers_before_copy(scrub_ctx& sctx, btrfs_block_group_cache& cache
   btrfs_fs_info& fs_info = sctx.fs_info;
   btrfs_wait_block_group_reservations(fs_info, cache);
   btrfs_wait_nocow_writers(cache);
-  const uint64_t waited = btrfs_wait_ordered_roots(fs_info, ~0ull, cache.start, cache.length);
+  uint64_t waited = 0;
+  {
+    // btrfs_wait_ordered_roots (ordered_data.cpp, no scope; ordered_operations_mutex is a primitive):
+    // fs_info->ordered_roots, each root's ordered list, the ordered extents' refs (taken and put:
+    // fp::ordered_extents); btrfs_iget of each one's inode (the cache entry's copy: every inode's core,
+    // written); btrfs_start_ordered_extent opens its own scope (a buffered one's writeback runs undeclared).
+    sched::FootprintScope wait(
+        sched::declared().writes_to(fp::ordered_extents()).touch_kind(sched::ObjectKind::Inode));
+    waited = btrfs_wait_ordered_roots(fs_info, ~0ull, cache.start, cache.length);
+  }
   if (waited == 0) return 0;
   btrfs_trans_handle trans = btrfs_join_transaction(fs_info);
   return btrfs_commit_transaction(trans);
@@ -112,7 +121,8 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     if (freeze) {
       sched::point(sched::L("btrfs_freeze_block_group(bg {})", cache->start));
       if (cache->removed) continue;
-      sched::FootprintScope freezing(sched::Footprint{});  // block_group.cpp: not audited here
+      // Complete: btrfs_freeze_block_group increments the group's frozen count (under cache->lock).
+      sched::FootprintScope freezing(sched::touching(fp::block_group(cache->start)));
       btrfs_freeze_block_group(*cache);
     }
 
@@ -120,9 +130,15 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     // No chunk preallocation for scrub (do_chunk_alloc only for device replace, which must get ro).
     scrub_pause_on(fs_info);
     {
-      // btrfs_inc_block_group_ro may allocate a chunk and waits for a commit; the wait for writers commits:
-      // not audited.
-      sched::FootprintScope ro(sched::Footprint{});
+      // btrfs_inc_block_group_ro (block_group.cpp, no scope): join/end transaction (own scopes),
+      // ro_block_group_mutex (a primitive), dirty_bg_run and btrfs_wait_for_commit (Transaction), a forced
+      // chunk allocation (chunk map, devices, block groups, space info, the chunk tree: as
+      // btrfs_reserve_data_bytes' flush), the group's ro and space_info's bytes_readonly, check_system_chunk;
+      // wait_for_writers_before_copy: btrfs_wait_block_group_reservations and btrfs_wait_nocow_writers
+      // (the group's flags, the space info; groups_sem and the counters' wait_vars are primitives), the
+      // ordered extent wait (nested scope), join and commit (their own scopes). No inode, nothing of the
+      // oracle (fp::all_but_inodes), as relocation claims it (reloc_fp::wide).
+      sched::FootprintScope ro(fp::all_but_inodes());
       ret = btrfs_inc_block_group_ro(fs_info, *cache, sctx.is_dev_replace);
       if (ret == 0 && sctx.is_dev_replace && fs_info.fixes.has("f0e9b7d64019")) {
         ret = wait_for_writers_before_copy(sctx, *cache);
@@ -165,7 +181,9 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
     // writes into it are duplicated to the target; before it the group became writable first.
     const bool cursor_first = fs_info.fixes.has("1a1a8b732c7e");
     if (ro_set && !cursor_first) {
-      sched::FootprintScope dec(sched::Footprint{});  // block_group.cpp (space_info, lists): not audited here
+      // Complete: btrfs_dec_block_group_ro (block_group.cpp, no scope): the group's ro and counters (read),
+      // the space info (looked up) and its bytes_readonly.
+      sched::FootprintScope dec(sched::declared().writes_to(fp::block_group(cache->start)).writes_to(fp::space_info()));
       btrfs_dec_block_group_ro(fs_info, *cache);
     }
     if (sctx.is_dev_replace) {
@@ -175,18 +193,21 @@ int scrub_enumerate_chunks(scrub_ctx& sctx, uint64_t start, uint64_t end) {
       dev_replace.rwsem.up_write();
     }
     if (ro_set && cursor_first) {
-      sched::FootprintScope dec(sched::Footprint{});  // as above
+      sched::FootprintScope dec(sched::declared().writes_to(fp::block_group(cache->start)).writes_to(fp::space_info()));  // as above
       btrfs_dec_block_group_ro(fs_info, *cache);
     }
     // 758f2dfcf8a2: the cleaner may have skipped this group because we had set it read-only; put it back
     // on unused_bgs if it is still unused (checked under cache->lock, same step as the dec).
     if (fs_info.fixes.has("758f2dfcf8a2") && !cache->removed && !cache->ro && cache->reserved == 0 && cache->used == 0) {
-      sched::FootprintScope unused(sched::Footprint{});
+      // Complete: btrfs_mark_bg_unused: the group's list flags and fs_info->unused_bgs.
+      sched::FootprintScope unused(sched::declared().writes_to(fp::block_group(cache->start)).writes_to(fp::unused_bgs()));
       btrfs_mark_bg_unused(fs_info, *cache);
     }
     // skip_unfreeze: the last unfreeze of a group removed meanwhile removes its extent map.
     if (freeze) {
-      sched::FootprintScope unfreeze(sched::Footprint{});
+      // Complete: btrfs_unfreeze_block_group: the group's frozen count, removed flag and free space, and
+      // for the last unfreeze of a removed group its extent map (the chunk map).
+      sched::FootprintScope unfreeze(sched::declared().writes_to(fp::block_group(cache->start)).writes_to(fp::chunk_map()));
       btrfs_unfreeze_block_group(fs_info, *cache);
     }
     if (ret) break;

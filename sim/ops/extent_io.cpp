@@ -10,7 +10,9 @@
 
 #include "model/extent_io/extent_io.hpp"
 #include "model/extent_io/tree_block_locator.hpp"
+#include "model/footprints.hpp"
 #include "model/fs_info.hpp"
+#include "scheduler/footprint.hpp"
 #include "sim/binding.hpp"
 
 namespace fsrace::sim {
@@ -42,6 +44,14 @@ op_builder block_params(op_builder op) {
 // Resolved when the op starts (no scheduling point). A block the tree does not have is an error in
 // the scenario, reported with the op's JSON path.
 model::located_tree_block resolve_block(exec_context& ctx, const params& p) {
+  // Complete: the tree's root (fs_info.roots, root.node) and the blocks above the target in buffer_radix
+  // (every writer of either claims every Tree written), else on a mirror: the chunk mapping
+  // (btrfs_get_chunk_map), the devices (fs_info.dev, fs_info.device) and their contents; all read.
+  sched::FootprintScope scope(sched::declared()
+                                  .touch_kind(sched::ObjectKind::Tree, false)
+                                  .reads_from(model::fp::chunk_map())
+                                  .touch_kind(sched::ObjectKind::Device, false)
+                                  .touch_kind(sched::ObjectKind::DeviceData, false));
   model::located_tree_block block;
   std::string why;
   if (!model::locate_tree_block(ctx.fs(), tree_objectid(p.text("tree")), int(p.integer("level")),
@@ -79,22 +89,27 @@ void register_extent_io_ops(catalogue& cat) {
                           "its pages without waiting (read_extent_buffer_pages WAIT_NONE: gives up on a locked page) "
                           "and drop the reference at once, as reada_for_search does",
                           [](exec_context& ctx, const params& p) {
-                            model::readahead_tree_block(ctx.fs(), resolve_block(ctx, p).bytenr);
+                            // resolve_block and readahead_tree_block open their own scopes.
+                            const uint64_t bytenr = resolve_block(ctx, p).bytenr;
+                            model::readahead_tree_block(ctx.fs(), bytenr);
                             return 0;
-                          }));
+                          })
+                   .declares_footprint());
   block_params(cat.add_op("read_tree_block", "extent_io",
                           "read_tree_block (disk-io.c) on extent buffers: read the block and wait (WAIT_COMPLETE), "
                           "check its generation against the parent pointer and its level, try every mirror, then "
                           "drop the reference; -EIO or -EUCLEAN when no mirror verifies",
                           [](exec_context& ctx, const params& p) {
                             const model::located_tree_block b = resolve_block(ctx, p);
+                            // resolve_block, read_tree_block_eb and free_extent_buffer open their own scopes.
                             int err = 0;
                             model::extent_buffer_ptr eb =
                                 model::read_tree_block_eb(ctx.fs(), b.bytenr, b.generation, b.level, &err);
                             if (!eb) return err;
                             model::free_extent_buffer(ctx.fs(), eb);
                             return 0;
-                          }));
+                          })
+                   .declares_footprint());
   block_params(cat.add_op("reclaim_tree_block_pages", "extent_io",
                           "page reclaim (shrink_page_list) of the block's pages in the btree inode: for each page, "
                           "trylock_page, btree_releasepage (try_release_extent_buffer frees the buffer when only the "
@@ -107,10 +122,12 @@ void register_extent_io_ops(catalogue& cat) {
                             if (page >= int64_t(count))
                               throw std::runtime_error(fmt::format("{}: page {} of a block of {} pages",
                                                                    ctx.call().path, page, count));
+                            // resolve_block and shrink_btree_page open their own scopes; nodesize is fixed.
                             for (uint64_t i = 0; i < count; ++i)
                               if (page < 0 || uint64_t(page) == i) model::shrink_btree_page(ctx.fs(), first + i);
                             return 0;
-                          }))
+                          })
+                   .declares_footprint())
       .integer("page", "which page of the block (0-based); -1 = every page in order")
       .optional(-1)
       .range(-1, 15);

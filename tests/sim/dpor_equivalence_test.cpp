@@ -102,3 +102,22 @@ TEST_CASE("dpor equivalence: dev-replace-vs-write, one preemption, fixes on and 
           "[.][dpor_equivalence_slow][dpor_dev_replace]") {
   for (bool on : {true, false}) check_same_outcomes("dev-replace-vs-write", on, 1);
 }
+
+// The extent buffer code (model/extent_io/: its own scopes). Bounds 1 and 2 run in about a second; the
+// race needs 4 preemptions, so fixes off at bounds 1 and 2 checks clean outcomes only (bound 4: slow).
+TEST_CASE("dpor equivalence: releasepage-vs-eb-readahead, one and two preemptions, fixes on and off",
+          "[sim][dpor_equivalence][dpor_releasepage]") {
+  for (unsigned bound : {1u, 2u})
+    for (bool on : {true, false}) check_same_outcomes("releasepage-vs-eb-readahead", on, bound);
+}
+
+TEST_CASE("dpor equivalence: releasepage-vs-eb-readahead, four preemptions (the race), fixes on and off (slow)",
+          "[.][dpor_equivalence_slow][dpor_releasepage_4]") {
+  for (bool on : {true, false}) check_same_outcomes("releasepage-vs-eb-readahead", on, 4);
+}
+
+TEST_CASE("dpor equivalence: scrub-vs-bg-deletion, one and two preemptions, fixes on and off",
+          "[sim][dpor_equivalence][dpor_scrub_bg_deletion]") {
+  for (unsigned bound : {1u, 2u})
+    for (bool on : {true, false}) check_same_outcomes("scrub-vs-bg-deletion", on, bound);
+}
