@@ -29,13 +29,6 @@ sched::Footprint tree_fill_claim() {
       .touch_kind(sched::ObjectKind::Device, false);
 }
 
-sched::Footprint unaudited_tree_code_claim() {
-  sched::Footprint f = sched::declared();
-  f.writes = sched::kAllObjects & ~sched::kind_mask(sched::ObjectKind::Inode) & ~sched::kind_mask(sched::ObjectKind::Oracle) &
-             ~sched::kind_mask(sched::ObjectKind::Lock) & ~sched::object_bit(fp::dcache());
-  return f;
-}
-
 sched::Footprint tree_write_claim() {
   sched::Footprint f = tree_fill_claim();  // writer_block's reads go through read_tree_block (own scope)
   return f.touch_kind(sched::ObjectKind::BlockGroup)  // find_free_extent, btrfs_free_reserved_extent, bg->ro

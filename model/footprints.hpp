@@ -107,15 +107,17 @@ constexpr uint64_t ordered_extents() { return object_id(ObjectKind::Other, "orde
 /// The subvolumes' name lookup (btrfs_lookup_name: the dentry cache).
 constexpr uint64_t dcache() { return object_id(ObjectKind::Other, "dcache"); }
 
-/// Everything but inodes' in-memory state, the oracle and the primitives' own objects, written: the
-/// claim of code that modifies trees, allocates chunks (btrfs_chunk_alloc, btrfs_create_chunk,
-/// btrfs_make_block_group, check_system_chunk) and inserts new block groups' items (insert_pending_chunk)
-/// or commits, none of which touches an inode or the oracle. Primitives record their own objects at
+/// Everything but inodes' in-memory state, the name lookup, the oracle and the primitives' own objects,
+/// written: the claim of code that modifies trees and is not audited piece by piece (relocation's
+/// reloc_fp::wide, the commit's write-out), allocates chunks (btrfs_chunk_alloc, btrfs_create_chunk,
+/// btrfs_make_block_group, check_system_chunk), inserts new block groups' items (insert_pending_chunk)
+/// or commits, none of which touches an inode, looks up or changes a name (dcache: only create, unlink,
+/// rename, snapshot creation and mount do) or touches the oracle. Primitives record their own objects at
 /// every operation and state read (the reasoning of reloc_fp::wide, model/maint/relocation_internal.hpp).
 inline sched::Footprint all_but_inodes() {
   sched::Footprint f = sched::declared();
   f.writes = sched::kAllObjects & ~sched::kind_mask(ObjectKind::Inode) & ~sched::kind_mask(ObjectKind::Oracle) &
-             ~sched::kind_mask(ObjectKind::Lock);
+             ~sched::kind_mask(ObjectKind::Lock) & ~sched::object_bit(dcache());
   return f;
 }
 

@@ -520,7 +520,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   fs_info.transaction_wait.wake_up();
   sched::point(sched::L("btrfs_write_and_wait_transaction(transid {})", cur->transid));
   // The write-out, nested in commit_scope (so that its steps never take the caller's claim), up to the
-  // end. Wide, not audited piece by piece (unaudited_tree_code_claim): everything but inodes' in-memory
+  // end. Wide, not audited piece by piece (fp::all_but_inodes): everything but inodes' in-memory
   // state, the name lookup, the oracle and the primitives' objects. write_dirty_tree_blocks reads and clears the dirty tree block list
   // (Transaction), csums the blocks and writes them (buffer_radix: Tree, Bytenr; btrfs_map_block:
   // ChunkMap, Device, Replace, the log; the devices' contents: DeviceData) or their extent buffers
@@ -529,7 +529,7 @@ int btrfs_commit_transaction(btrfs_trans_handle& trans) {
   // writeback (a wait list); then fs_info->generation and the state (Transaction); commit_wait and
   // dev_replace->rwsem are primitives. No inode of the inode cache (the btree inode is not one:
   // fp::btree_inode, Other), no name lookup and nothing of the oracle is touched.
-  sched::FootprintScope writeout(unaudited_tree_code_claim());
+  sched::FootprintScope writeout(fp::all_but_inodes());
   write_dirty_tree_blocks(fs_info, cur->transid);
   fs_info.generation = std::max(fs_info.generation, cur->transid);  // write_all_supers
   cur->state = trans_state::super_committed;

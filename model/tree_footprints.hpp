@@ -22,11 +22,5 @@ sched::Footprint tree_fill_claim();
 // btrfs_clean_tree_block, free_extent_buffer), the transaction's dirty tree blocks, delayed refs of
 // COW (btrfs_inc_ref, btrfs_free_tree_block), the extent tree read by btrfs_lookup_extent_info.
 sched::Footprint tree_write_claim();
-// unaudited_tree_code_claim: code that modifies trees and is not audited piece by piece (relocation's
-// reloc_fp::wide(), the commit's write-out): writes every object but an inode's in-memory state (Inode),
-// the subvolumes' name lookup (fp::dcache: only create, unlink, rename, snapshot creation and mount
-// change it, none of which such code runs), the oracle and the primitives' own objects (Lock: each
-// primitive records its own object at every operation).
-sched::Footprint unaudited_tree_code_claim();
 
 }  // namespace fsrace::model

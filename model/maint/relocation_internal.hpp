@@ -5,7 +5,6 @@
 #include "model/footprints.hpp"
 #include "model/items.hpp"
 #include "model/maint/balance_state.hpp"
-#include "model/tree_footprints.hpp"
 #include "scheduler/footprint.hpp"
 
 namespace fsrace::model {
@@ -21,7 +20,7 @@ inline uint64_t kernel_log() { return fp::kernel_log(); }
 /// Code whose callees this file cannot narrow (commit, delayed ref runs, writeback, ordered extent waits):
 /// undeclared, dependent on every step.
 inline sched::Footprint everything() { return sched::Footprint{}; }
-/// Everything but inodes' in-memory state, the name lookup and the oracle (unaudited_tree_code_claim): tree
+/// Everything but inodes' in-memory state, the name lookup and the oracle (fp::all_but_inodes): tree
 /// modification (COW, block allocation with find_free_extent and chunk allocation, delayed refs, pending
 /// block group inserts at end_transaction), none of which touches an inode's page cache, io tree, extent
 /// maps or ordered extents, looks up or changes a name (fp::dcache), or touches the oracle.
@@ -31,7 +30,7 @@ inline sched::Footprint everything() { return sched::Footprint{}; }
 /// object for state it reads otherwise (the only such reads, waiters(), follow a write_locked() in
 /// dev_replace_read_lock, or run in state dumps outside any step); a step in this scope that takes
 /// a lock records that lock, not every one.
-inline sched::Footprint wide() { return unaudited_tree_code_claim(); }
+inline sched::Footprint wide() { return fp::all_but_inodes(); }
 /// btrfs_map_block (volumes.cpp, no scope): the chunk map, the stripes' devices (state, place on the
 /// list), dev_replace's state, and dev_replace->rwsem's state peeked without a primitive when nobody holds
 /// or waits for it (dev_replace_read_lock): that rwsem's own object, read; "unable to find logical" (log).
