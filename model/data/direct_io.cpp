@@ -249,7 +249,8 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   // page cache when no page of the range is dirty (extent_writepages finds nothing to write), else they
   // run undeclared; so does the buffered fallback. btrfs_get_blocks_direct and btrfs_submit_direct have
   // their own scopes.
-  sched::FootprintScope scope(fp::whole_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::oracle()));
+  std::optional<sched::FootprintScope> scope;
+  scope.emplace(fp::whole_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::oracle()));
   const uint32_t op = oracle_note_op(fs_info, origin);
   const uint64_t end = pos + data.size();
   // btrfs_direct_write: overwrites inside i_size take i_rwsem shared (BTRFS_ILOCK_SHARED), re-checked
@@ -288,7 +289,10 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
     cur += m.len;
   }
   // From here to the return: dio_count and the bios' status (the inode's dio part); the completions,
-  // dio_waiters and i_rwsem are primitives; the buffered fallback opens an undeclared scope.
+  // dio_waiters and i_rwsem are primitives; the buffered fallback opens an undeclared scope. The claim
+  // above is closed first, so that the step that returns from here (up_read's) takes the caller's claim
+  // after this one, not the whole inode's (locals' destructors: this thread's memory).
+  scope.reset();
   sched::FootprintScope tail(sched::declared().writes_to(fp::inode(inode.root, inode.ino, fp::inode_part::dio)));
   // dio_await_completion. A step that blocks in wait_for_completion records only the completion (the
   // primitive sees to it: scheduler/sync/blocking.hpp); the step that returns here takes the claim above.

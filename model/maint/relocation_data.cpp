@@ -182,12 +182,15 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
     btrfs_root* root = fs_info.get_fs_root(ref.root);
     if (!root) continue;
     sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.ino));
-    // The file's part: btrfs_iget (its slot of the inode cache), try_lock_extent / unlock_extent on its
-    // io tree (waking its waiters), items_lock (a primitive), the fs tree's file extent items read and
-    // updated (btrfs_lookup_file_extents, btrfs_lookup_item, btrfs_update_item: tree COW, block allocation),
-    // delayed data refs, the abort: wide, plus the inode.
+    // The file's part: btrfs_iget (its slot of the inode cache: the inode's core), try_lock_extent /
+    // unlock_extent on its io tree (the inode's mapping; its waiters' queue is a primitive), items_lock (a
+    // primitive), the fs tree's file extent items read and updated (btrfs_lookup_file_extents,
+    // btrfs_lookup_item, btrfs_update_item: tree COW, block allocation), delayed data refs, the abort:
+    // wide, plus those two parts of the inode (not its ordered extents or direct IO state).
     sched::Footprint file_claim = reloc_fp::wide();
-    FootprintScope file(fp::whole_inode(file_claim, ref.root, ref.ino));
+    file_claim.writes_to(fp::inode(ref.root, ref.ino, fp::inode_part::core))
+        .writes_to(fp::inode(ref.root, ref.ino, fp::inode_part::mapping));
+    FootprintScope file(file_claim);
     btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.ino);
     for (const file_extent& fe : btrfs_lookup_file_extents(fs_info, *root, ref.ino, 0, ~0ull)) {
       if (fe.fi.type == BTRFS_FILE_EXTENT_INLINE || fe.fi.disk_bytenr != bytenr || fe.ref_offset() != ref.offset)

@@ -166,13 +166,14 @@ void register_data_ops(catalogue& cat) {
              "(btrfs_new_extent_direct: btrfs_reserve_extent, later the DIO ordered extent). Sector aligned.",
              [](exec_context& ctx, const params& p) {
                // with_file's lookup reads the subvolume's dentry cache; with the inode found, its
-               // btrfs_iget (the cache entry's copy), igrab and iput (i_count) write the inode. An iput
-               // that evicts (the file unlinked meanwhile) runs undeclared. btrfs_direct_write opens its
-               // own scope. The parameters and the pattern are this thread's.
+               // btrfs_iget (the cache entry's copy), igrab, the eviction check and iput (i_count, nlink,
+               // freeing) write the inode's core. An iput that evicts (the file unlinked meanwhile) runs
+               // undeclared. btrfs_direct_write opens its own scope first thing. The parameters and the
+               // pattern are this thread's.
                sched::FootprintScope lookup(sched::touching(model::fp::dcache(), false));
                const uint64_t ino = model::btrfs_lookup_name(ctx.fs(), kSubvol, p.text("file"));
-               sched::FootprintScope file(
-                   model::fp::whole_inode(sched::declared().reads_from(model::fp::dcache()), kSubvol, ino));
+               sched::FootprintScope file(sched::declared().reads_from(model::fp::dcache()).writes_to(
+                   model::fp::inode(kSubvol, ino, model::fp::inode_part::core)));
                std::optional<sched::FootprintScope> evict;
                return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
                  const int ret = model::btrfs_direct_write(fs, inode, p.size("offset"),
