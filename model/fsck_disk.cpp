@@ -7,13 +7,10 @@
 #include <algorithm>
 #include <functional>
 #include <string>
-#include <memory>
-#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
 
-#include "model/block_device.hpp"
 #include "model/data/csum.hpp"
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
@@ -363,31 +360,6 @@ struct disk_checker {
     }
   }
 
-  // btrfs_csum_sector of the sector at `physical` as a read of it returns it (buf: scratch of a sector).
-  // A data sector's bytes are immutable while shared (block_device::find_sector), so its checksum is
-  // kept per thread across checks, keyed on the sector's data, which the cache holds (bounded: emptied
-  // when full; only looked up, never iterated). Other sectors (tree block images, never written) are
-  // read and summed as before.
-  static uint32_t sector_csum(const block_device& bdev, uint64_t physical, std::vector<uint8_t>& buf) {
-    const sector* s = bdev.find_sector(physical);
-    if (!s || !s->data) {
-      bdev.read(physical, buf);
-      return btrfs_csum_sector(buf);
-    }
-    struct held {
-      std::shared_ptr<const std::vector<uint8_t>> data;
-      uint32_t csum = 0;
-    };
-    thread_local std::unordered_map<const std::vector<uint8_t>*, held> sums;
-    constexpr size_t kMaxSums = 4096;
-    if (auto it = sums.find(s->data.get()); it != sums.end()) return it->second.csum;
-    if (sums.size() >= kMaxSums) sums.clear();
-    bdev.read(physical, buf);
-    const uint32_t csum = btrfs_csum_sector(buf);
-    sums.emplace(s->data.get(), held{s->data, csum});
-    return csum;
-  }
-
   // Every committed data checksum against the data on every mirror.
   void check_csums() {
     std::vector<uint8_t> buf(fs.sectorsize);
@@ -403,10 +375,10 @@ struct disk_checker {
           const mirror_location at = locate(*c, logical, m);
           auto d = fs.devices.find(at.devid);
           if (d == fs.devices.end() || d->second->missing) continue;
-          const uint32_t csum = sector_csum(d->second->bdev, at.physical, buf);
-          if (csum != item.csums[i]) {
+          d->second->bdev.read(at.physical, buf);
+          if (btrfs_csum_sector(buf) != item.csums[i]) {
             out.problem("data at {} mirror {} (devid {}): checksum {:#x} but the csum tree says {:#x}", logical, m,
-                        at.devid, csum, item.csums[i]);
+                        at.devid, btrfs_csum_sector(buf), item.csums[i]);
             return;  // one is enough: the rest usually follows
           }
         }
