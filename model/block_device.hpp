@@ -40,6 +40,10 @@ class block_device {
   // The tree block whose image starts at `physical`, or null (data, garbage or never written there).
   tree_block_ptr read_tree_block(uint64_t physical) const;
   bool written(uint64_t physical) const { return sectors_.contains(physical / SECTORSIZE); }
+  // The sector holding `physical` as read() finds it, or null (never written, or discarded). A sector's
+  // data and tree block are immutable while shared, so a caller that keeps copies of their pointers can
+  // tell by comparing them whether a later read returns the same bytes.
+  const sector* find_sector(uint64_t physical) const { return sectors_.find(physical / SECTORSIZE); }
   // Every written sector in physical order: f(physical, sector) (the image export).
   template <class F> void for_each_sector(F&& f) const {
     sectors_.for_each([&](uint64_t index, const sector& s) { f(index * SECTORSIZE, s); });

@@ -565,24 +565,32 @@ int btrfs_lookup_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key&
 }
 
 namespace {
-bool for_each_rec(btrfs_fs_info& fs_info, uint64_t bytenr, int level, const btrfs_key& from,
-                  const std::function<bool(const btrfs_item&)>& fn) {
+// The leaves from `from` on, in key order: leaf(block, first slot at or after `from`).
+template <class Leaf>
+bool for_each_rec(btrfs_fs_info& fs_info, uint64_t bytenr, int level, const btrfs_key& from, Leaf&& leaf) {
   tree_block_ptr b = writer_block(fs_info, bytenr, 0, level);
   if (b->is_leaf()) {
     int slot;
     bin_search(*b, from, &slot);
-    for (size_t i = slot; i < b->items.size(); ++i)
-      if (!fn(b->items[i])) return false;
-    return true;
+    return leaf(b, slot);
   }
   for (size_t i = node_slot(*b, from); i < b->ptrs.size(); ++i)
-    if (!for_each_rec(fs_info, b->ptrs[i].blockptr, level - 1, from, fn)) return false;
+    if (!for_each_rec(fs_info, b->ptrs[i].blockptr, level - 1, from, leaf)) return false;
   return true;
 }
 }  // namespace
 
 void btrfs_for_each_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& from,
                          const std::function<bool(const btrfs_item&)>& fn) {
+  for_each_rec(fs_info, root.node, root.level, from, [&fn](const tree_block_ptr& b, int slot) {
+    for (size_t i = slot; i < b->items.size(); ++i)
+      if (!fn(b->items[i])) return false;
+    return true;
+  });
+}
+
+void btrfs_for_each_leaf(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& from,
+                         const std::function<bool(const tree_block_ptr&, int)>& fn) {
   for_each_rec(fs_info, root.node, root.level, from, fn);
 }
 

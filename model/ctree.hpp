@@ -110,6 +110,11 @@ int btrfs_lookup_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key&
 void btrfs_for_each_item(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& from,
                          const std::function<bool(const btrfs_item&)>& fn);
 
+// The leaves btrfs_for_each_item reads, in the same order and through the same block reads:
+// fn(leaf, slot of the first item with key >= from). Stop by returning false.
+void btrfs_for_each_leaf(btrfs_fs_info& fs_info, btrfs_root& root, const btrfs_key& from,
+                         const std::function<bool(const tree_block_ptr&, int)>& fn);
+
 // Creates an empty tree (btrfs_create_tree): a new leaf owned by `objectid`.
 btrfs_root& btrfs_create_tree(btrfs_trans_handle& trans, uint64_t objectid);
 // btrfs_alloc_tree_block / btrfs_free_tree_block.

@@ -70,6 +70,7 @@ void freeze(btrfs_fs_info& fs_info) {
   fs_info.buffer_radix.freeze();
   for (auto& d : fs_info.device_table) d->bdev.freeze();
   for (auto& s : fs_info.spare_bdevs) s.bdev.freeze();
+  fs_info.oracle.ops.freeze();
 }
 
 }  // namespace fsrace::model

@@ -390,14 +390,16 @@ struct disk_checker {
 // check_fs_root's facts of one fs tree (fsck::fs_tree_checker) are a function of the root id and its
 // items in key order, nothing else: the problems it adds (with out's prefix) and the subvolume links
 // it finds. Its result is kept per thread for the last few trees checked, keyed on the root id, the
-// prefix and the identity of each leaf's items (cow_vector::payload_id: a new id whenever items are
-// created or changed, never reused), so a tree whose leaves hold the same items as in an earlier check
-// (a snapshot no execution changed, even after relocation moved its blocks: a COW that keeps the items
-// keeps their payload) is not checked again. Exactly the same output either way.
+// prefix and each leaf's items, held (a cow_vector copy shares the payload, and a payload two holders
+// share is never changed): a tree whose leaves hold equal items, leaf by leaf, as in an earlier check
+// is not checked again. Comparing them costs nothing for a leaf whose payload is the kept one (a
+// snapshot no execution changed, even after relocation moved its blocks: a COW that keeps the items
+// keeps their payload) and a comparison of the items for one an execution rewrote (the writer's
+// leaves, often with the same items as in an earlier execution). Exactly the same output either way.
 struct fs_tree_check_key {
   uint64_t root = 0;
   std::string prefix;
-  std::vector<uint64_t> payloads;
+  std::vector<cow_vector<btrfs_item>> leaves;
   bool operator==(const fs_tree_check_key&) const = default;
 };
 struct fs_tree_check_result {
@@ -408,14 +410,16 @@ constexpr size_t kFsTreeCheckCache = 8;
 
 void check_fs_tree(uint64_t root_id, const std::vector<tree_block_ptr>& leaves, problem_list& out,
                    std::vector<fsck::subvol_link>& links) {
-  thread_local std::vector<std::pair<fs_tree_check_key, fs_tree_check_result>> cache;  // oldest first
+  thread_local std::vector<std::pair<fs_tree_check_key, fs_tree_check_result>> cache;  // least recently used first
   fs_tree_check_key key{root_id, out.prefix, {}};
-  key.payloads.reserve(leaves.size());
-  for (const auto& b : leaves) key.payloads.push_back(b->items.payload_id());
-  for (const auto& [k, r] : cache)
-    if (k == key) {
+  key.leaves.reserve(leaves.size());
+  for (const auto& b : leaves) key.leaves.push_back(b->items);
+  for (size_t i = 0; i < cache.size(); ++i)
+    if (cache[i].first == key) {
+      const fs_tree_check_result& r = cache[i].second;
       out.problems.insert(out.problems.end(), r.problems.begin(), r.problems.end());
       links.insert(links.end(), r.links.begin(), r.links.end());
+      std::rotate(cache.begin() + std::ptrdiff_t(i), cache.begin() + std::ptrdiff_t(i) + 1, cache.end());
       return;
     }
   const size_t problems_from = out.problems.size(), links_from = links.size();

@@ -34,11 +34,13 @@ struct btrfs_inode_item {
   uint32_t nlink = 1, mode = 0100644;
   uint64_t flags = 0;
   static constexpr uint32_t disk_size = 160;
+  bool operator==(const btrfs_inode_item&) const = default;
 };
 struct btrfs_inode_ref {
   uint64_t index = 0;
   std::string name;
   uint32_t size() const { return 10 + uint32_t(name.size()); }
+  bool operator==(const btrfs_inode_ref&) const = default;
 };
 struct btrfs_dir_item {
   btrfs_key location;
@@ -46,16 +48,19 @@ struct btrfs_dir_item {
   uint8_t type = 1;  // BTRFS_FT_REG_FILE
   std::string name;
   uint32_t size() const { return 30 + uint32_t(name.size()); }
+  bool operator==(const btrfs_dir_item&) const = default;
 };
 struct btrfs_file_extent_item {
   uint64_t generation = 0, ram_bytes = 0;
   uint8_t type = BTRFS_FILE_EXTENT_REG;
   uint64_t disk_bytenr = 0, disk_num_bytes = 0, offset = 0, num_bytes = 0;
   static constexpr uint32_t disk_size = 53;
+  bool operator==(const btrfs_file_extent_item&) const = default;
 };
 struct btrfs_csum_item {           // EXTENT_CSUM items: one crc32c per sector from key.offset on
   std::vector<uint32_t> csums;
   uint32_t size() const { return 4 * uint32_t(csums.size()); }
+  bool operator==(const btrfs_csum_item&) const = default;
 };
 struct btrfs_root_item {
   btrfs_inode_item inode;
@@ -63,11 +68,13 @@ struct btrfs_root_item {
   uint32_t refs = 1;
   uint8_t level = 0;
   static constexpr uint32_t disk_size = 439;
+  bool operator==(const btrfs_root_item&) const = default;
 };
 struct btrfs_root_ref {            // ROOT_REF / ROOT_BACKREF
   uint64_t dirid = 256, sequence = 0;
   std::string name;
   uint32_t size() const { return 18 + uint32_t(name.size()); }
+  bool operator==(const btrfs_root_ref&) const = default;
 };
 // Inline back references of an extent item (btrfs_extent_inline_ref + payload). TREE_BLOCK_REF: a
 // block of `root` points at the extent; EXTENT_DATA_REF: `count` file extent items of (root, inode
@@ -96,26 +103,34 @@ struct btrfs_extent_item {
     for (auto& r : inline_refs) s += r.size();
     return s;
   }
+  bool operator==(const btrfs_extent_item&) const = default;
 };
 struct btrfs_block_group_item {
   uint64_t used = 0, chunk_objectid = BTRFS_FIRST_CHUNK_TREE_OBJECTID, flags = 0;
   static constexpr uint32_t disk_size = 24;
+  bool operator==(const btrfs_block_group_item&) const = default;
 };
 struct btrfs_dev_extent {
   uint64_t chunk_tree = BTRFS_CHUNK_TREE_OBJECTID, chunk_objectid = BTRFS_FIRST_CHUNK_TREE_OBJECTID;
   uint64_t chunk_offset = 0, length = 0;
   static constexpr uint32_t disk_size = 48;
+  bool operator==(const btrfs_dev_extent&) const = default;
 };
 struct btrfs_dev_item {
   uint64_t devid = 0, total_bytes = 0, bytes_used = 0;
   static constexpr uint32_t disk_size = 98;
+  bool operator==(const btrfs_dev_item&) const = default;
 };
-struct btrfs_stripe { uint64_t devid = 0, offset = 0; };
+struct btrfs_stripe {
+  uint64_t devid = 0, offset = 0;
+  bool operator==(const btrfs_stripe&) const = default;
+};
 struct btrfs_chunk {
   uint64_t length = 0, owner = BTRFS_EXTENT_TREE_OBJECTID, stripe_len = 64 * 1024, type = 0;
   uint16_t sub_stripes = 1;  // 2 for RAID10
   std::vector<btrfs_stripe> stripes;
   uint32_t size() const { return 48 + 32 * uint32_t(stripes.size()); }
+  bool operator==(const btrfs_chunk&) const = default;
 };
 
 // An item of an imported filesystem that the model keeps but never reads or changes (the uuid tree's

@@ -28,6 +28,7 @@ struct btrfs_key_ptr {
 struct btrfs_item {
   btrfs_key key;
   item_value value;
+  bool operator==(const btrfs_item&) const = default;
 };
 
 struct tree_block {

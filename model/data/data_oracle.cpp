@@ -97,6 +97,12 @@ void oracle_unlink(btrfs_fs_info& fs_info, const btrfs_inode& inode) { fs_info.o
 
 void oracle_make_durable(btrfs_fs_info& fs_info, const btrfs_inode* inode, uint32_t before_op) {
   auto mark = [&](uint64_t root, uint64_t ino) {
+    // Only a file with a sector to mark is made the execution's own: a sync leaves the shadows of files
+    // that are durable already shared with the prepared state (the same marks either way).
+    const oracle_file* c = file_const(fs_info, root, ino);
+    if (std::none_of(c->sectors.begin(), c->sectors.end(),
+                     [&](const auto& e) { return e.second.op < before_op && !e.second.durable; }))
+      return;
     oracle_file* f = file_mut(fs_info, root, ino);
     for (auto& [idx, sec] : f->sectors)
       if (sec.op < before_op) sec.durable = true;

@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "model/append_vector.hpp"
 #include "model/data/page_cache.hpp"
+#include "model/flat_map.hpp"
 
 namespace fsrace::model {
 
@@ -34,8 +36,10 @@ struct oracle_file {
 
 struct data_oracle {
   // Files by (root, ino). Shared with the prepared state until first written (copy on write).
-  std::map<std::pair<uint64_t, uint64_t>, std::shared_ptr<oracle_file>> files;
-  std::vector<std::string> ops;  // descriptions of the operations that changed data ("write a 0+64KiB (thread t1)")
+  flat_map<std::pair<uint64_t, uint64_t>, std::shared_ptr<oracle_file>> files;
+  // Descriptions of the operations that changed data ("write a 0+64KiB (thread t1)"); the prepared
+  // state's are shared by its clones (model::freeze).
+  append_vector<std::string> ops;
 };
 
 // Recording (called by the data paths at the moment the kernel makes the change visible).

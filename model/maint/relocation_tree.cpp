@@ -47,10 +47,20 @@ bool find_route(btrfs_trans_handle& trans, uint64_t bytenr, uint64_t gen, int le
     route.key = key;
     return true;
   }
-  if (level > target_level) {
+  if (level > target_level + 1) {
     tree_block_ptr b = current_block(fs_info, bytenr, gen, level);
     for (const auto& p : b->ptrs)
       if (find_route(trans, p.blockptr, p.generation, level - 1, p.key, target, target_level, route)) return true;
+  } else if (level == target_level + 1) {
+    // The children are at the target's level: none is read, only compared with the target (what the
+    // recursion above does for each of them, without a call per child).
+    tree_block_ptr b = current_block(fs_info, bytenr, gen, level);
+    for (const auto& p : b->ptrs)
+      if (p.blockptr == target) {
+        route.blocks.push_back(target);
+        route.key = p.key;
+        return true;
+      }
   }
   route.blocks.pop_back();
   return false;

@@ -1,6 +1,7 @@
 // btrfs send / receive without concurrency: full and incremental streams reproduce the snapshot.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "model/maint/send.hpp"
@@ -167,4 +168,88 @@ TEST_CASE("compare_received: every difference, wanted paths first, then paths on
   };
   CHECK(compare_received(got, want) == expect);
   CHECK(compare_received(got, got).empty());
+}
+
+TEST_CASE("the received check kept from an earlier check sees changed data, items and received content",
+          "[model][send]") {
+  // btrfs_check_received keeps each snapshot's content (keyed on its leaves' items and on what each data
+  // read finds on the devices) and each comparison (keyed on the received object and that content): a
+  // clean answer must not hide a change of any of them.
+  auto fs = make_fs();
+  uint64_t snap = 0;
+  run_in_fiber([&] {
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "a", 0, 8192, 1);
+    test::write_in(*fs, BTRFS_FS_TREE_OBJECTID, "b", 0, 4096, 2);
+    snap = test::snapshot(*fs, BTRFS_FS_TREE_OBJECTID, "snap");
+    REQUIRE(test::send_receive(*fs, snap, 0).empty());
+  });
+  auto has = [](const std::vector<std::string>& v, const std::string& needle) {
+    return std::any_of(v.begin(), v.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+  };
+  REQUIRE(btrfs_check_received(*fs).empty());
+  REQUIRE(btrfs_check_received(*fs).empty());  // the second check reuses the first's content and comparison
+  // The snapshot's items: the first file extent with data, and the inode item of its file.
+  btrfs_root& root = *fs->get_fs_root(snap);
+  btrfs_key extent_key{}, inode_key{};
+  btrfs_file_extent_item fe;
+  btrfs_inode_item ii;
+  run_in_fiber([&] {
+    btrfs_for_each_item(*fs, root, {BTRFS_FIRST_FREE_OBJECTID + 1, 0, 0}, [&](const btrfs_item& it) {
+      if (it.key.type == BTRFS_INODE_ITEM_KEY && !inode_key.objectid) {
+        inode_key = it.key;
+        ii = std::get<btrfs_inode_item>(it.value);
+      }
+      if (it.key.type != BTRFS_EXTENT_DATA_KEY || it.key.objectid != inode_key.objectid) return true;
+      extent_key = it.key;
+      fe = std::get<btrfs_file_extent_item>(it.value);
+      return false;
+    });
+  });
+  REQUIRE(extent_key.objectid != 0);
+  REQUIRE(fe.disk_bytenr != 0);
+  // 1. The data under the snapshot changes on every mirror: a new sector, the kept content is not used.
+  std::vector<btrfs_bio_stripe> stripes;
+  std::vector<std::vector<uint8_t>> saved;
+  run_in_fiber([&] {
+    REQUIRE(btrfs_map_block(*fs, map_op::write, fe.disk_bytenr + fe.offset, SECTORSIZE, 0, stripes) == 0);
+  });
+  REQUIRE(!stripes.empty());
+  for (const auto& s : stripes) {
+    block_device& bdev = fs->device(s.devid)->bdev;
+    auto& old = saved.emplace_back(SECTORSIZE);
+    bdev.read(s.physical, old);
+    std::vector<uint8_t> changed = old;
+    changed[100] ^= 0xff;
+    bdev.write(s.physical, changed);
+  }
+  auto problems = btrfs_check_received(*fs);
+  CHECK(has(problems, "content differs from offset 100"));
+  CHECK(btrfs_check_received(*fs) == problems);  // a kept result gives the same answer
+  for (size_t i = 0; i < stripes.size(); ++i) fs->device(stripes[i].devid)->bdev.write(stripes[i].physical, saved[i]);
+  CHECK(btrfs_check_received(*fs).empty());  // the same bytes again, in new sectors
+  // 2. An item of the snapshot changes (a new payload for its leaf): the kept layout is not used.
+  const btrfs_inode_item original = ii;
+  ii.size += SECTORSIZE;
+  run_in_fiber([&] {
+    auto trans = btrfs_start_transaction(*fs);
+    REQUIRE(btrfs_update_item(trans, root, inode_key, ii) == 0);
+    REQUIRE(btrfs_commit_transaction(trans) == 0);
+  });
+  CHECK(has(btrfs_check_received(*fs), fmt::format("size {} received, {} expected", original.size, ii.size)));
+  run_in_fiber([&] {
+    auto trans = btrfs_start_transaction(*fs);
+    REQUIRE(btrfs_update_item(trans, root, inode_key, original) == 0);
+    REQUIRE(btrfs_commit_transaction(trans) == 0);
+  });
+  REQUIRE(btrfs_check_received(*fs).empty());
+  // 3. The received subvolume changes (its object is shared with the kept comparison, so changing it
+  // makes a copy): the kept comparison is not used.
+  received_subvol& got = fs->received_subvols.at(snap).mut();
+  REQUIRE(!got.inodes.empty());
+  for (auto& [id, ino] : got.inodes)
+    if (!ino.dir && !ino.data.empty()) {
+      ino.data[0] ^= 0xff;
+      break;
+    }
+  CHECK(has(btrfs_check_received(*fs), "content differs from offset 0"));
 }
