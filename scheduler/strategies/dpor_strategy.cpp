@@ -35,7 +35,8 @@ uint64_t step_hash(FiberId fiber, uint32_t local, const std::vector<uint32_t>& c
 
 }  // namespace
 
-DporStrategy::DporStrategy(unsigned preemption_bound) : bound_(preemption_bound) {}
+DporStrategy::DporStrategy(unsigned preemption_bound, Backtracking backtracking)
+    : bound_(preemption_bound), backtracking_(backtracking) {}
 
 bool DporStrategy::runnable_at(const Node& n, FiberId f) const {
   const auto* ids = runnable_.data() + n.first;
@@ -99,7 +100,7 @@ size_t DporStrategy::choose(const Decision& d) {
     n.sleep.clear();
     if (depth_ > 0) n.preempts_before = preempts_after(stack_[depth_ - 1], stack_[depth_ - 1].chosen);
     runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
-    if (depth_ > 0) {
+    if (depth_ > 0 && backtracking_ == Backtracking::races) {  // everywhere: no sleep sets
       Node& prev = stack_[depth_ - 1];
       for (size_t i = 0; i < prev.done.size(); ++i)  // this decision's runnable set: after prev's step
         if (prev.done[i] == prev.chosen)
@@ -135,6 +136,9 @@ size_t DporStrategy::choose(const Decision& d) {
     Node& fresh = n;
     fresh.chosen = pick;
     fresh.backtrack.push_back(pick);
+    if (backtracking_ == Backtracking::everywhere)
+      for (size_t i = 0; i < d.count; ++i)
+        if (d.runnable[i] != pick && allowed(n, d.runnable[i])) fresh.backtrack.push_back(d.runnable[i]);
     fresh.done.push_back(pick);
     fresh.done_steps.emplace_back();  // step_done() records it
     fresh.done_runnable_after.push_back(1);  // the next decision records it

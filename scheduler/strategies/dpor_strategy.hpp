@@ -38,7 +38,13 @@ namespace fsrace::sched {
 class DporStrategy final : public Strategy {
  public:
   static constexpr unsigned kUnbounded = std::numeric_limits<unsigned>::max();
-  explicit DporStrategy(unsigned preemption_bound = kUnbounded);
+  /// How a search picks the fibers to explore at a state.
+  enum class Backtracking : uint8_t {
+    races,       // DPOR: only the initials of reversed races (and bounded POR's conservative points)
+    everywhere,  // every fiber within the bound, no sleep sets: bounded DFS that still counts traces, the
+                 // reference DPOR's trace count must equal (tests; README's trace floor)
+  };
+  explicit DporStrategy(unsigned preemption_bound = kUnbounded, Backtracking backtracking = Backtracking::races);
 
   void begin(uint64_t seed) override;
   size_t choose(const Decision&) override;
@@ -102,6 +108,7 @@ class DporStrategy final : public Strategy {
   void analyse_races();
 
   unsigned bound_;
+  Backtracking backtracking_;
   std::vector<Node> stack_;  // stack_[0, depth_): this execution's decisions; the rest are spare nodes
   size_t depth_ = 0;
   std::vector<FiberId> runnable_;

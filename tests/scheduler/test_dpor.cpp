@@ -211,6 +211,10 @@ static void check_bounded_against_dfs(const Program& p, int vars, uint64_t& dpor
     for (const auto& t : b.traces) CHECK(a.traces.count(t) == 1);
     CHECK(a.traces.size() == b.traces.size());  // and none beyond the bound
     CHECK(dpor.traces() == a.traces.size());     // DPOR's own count: the traces within the bound
+    DporStrategy everywhere(bound, DporStrategy::Backtracking::everywhere);
+    const Explored c = run_all(p, vars, everywhere);
+    CHECK(c.executions == b.executions);         // every schedule within the bound, as DFS
+    CHECK(everywhere.traces() == b.traces.size());
     for (const auto& t : b.bug_traces) CHECK(a.bug_traces.count(t) == 1);
     CHECK(a.final_states == b.final_states);
     CHECK(a.executions <= b.executions);

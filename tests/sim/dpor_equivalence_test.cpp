@@ -66,6 +66,41 @@ void check_same_outcomes(const std::string& name, bool fixes_on, unsigned bound)
   CHECK(c.dfs.outcomes.size() > 1);  // the fingerprint tells final states apart
 }
 
+// The traces within the bound: DPOR with Backtracking::everywhere explores every schedule DFS explores
+// (the same count) and counts the traces they fall into; DPOR proper must count the same traces (it
+// reaches every one, and no execution beyond the bound). A bounded POR that skipped a trace, or a
+// trace hash that told equivalent executions apart, shows here.
+void check_same_traces(const std::string& name, bool fixes_on, unsigned bound) {
+  INFO(name << " fixes " << (fixes_on ? "on" : "off") << " preemption bound " << bound);
+  const auto sc = sim::load_scenario((kScenarios / (name + ".json")).string(), *sim::default_binding().cat);
+  sim::prepared_scenario prepared(*sc, sim::default_binding());
+  sim::fix_setting setting;
+  setting.on = fixes_on;
+  sim::executor exec(prepared, 200000, false);
+  exec.set_fixes(sim::resolve_fixes(sc->fixes, setting));
+  sched::Execution ex;
+  auto exhaust = [&](auto& strategy) {
+    uint64_t executions = 0;
+    do {
+      exec.run(strategy, 0, ex);
+      REQUIRE(ex.finding.kind != sched::FindingKind::ToolError);
+      ++executions;
+    } while (executions < kMaxExecutions && strategy.next());
+    REQUIRE(strategy.exhausted());
+    return executions;
+  };
+  sched::DfsStrategy dfs(bound);
+  sched::DporStrategy everywhere(bound, sched::DporStrategy::Backtracking::everywhere);
+  sched::DporStrategy dpor(bound);
+  const uint64_t dfs_executions = exhaust(dfs), all = exhaust(everywhere), reduced = exhaust(dpor);
+  INFO("DFS " << dfs_executions << " executions; DPOR everywhere " << all << " executions, " << everywhere.traces()
+              << " traces; DPOR " << reduced << " executions, " << dpor.traces() << " traces");
+  CHECK(all == dfs_executions);
+  CHECK(everywhere.traces() == dpor.traces());
+  CHECK(reduced <= all);
+  CHECK_FALSE(dpor.traces_capped());
+}
+
 const char* const kSeeds[] = {"relocation-vs-nocow-write", "relocation-vs-dio-reserve", "dev-replace-vs-write"};
 
 }  // namespace
@@ -120,4 +155,18 @@ TEST_CASE("dpor equivalence: scrub-vs-bg-deletion, one and two preemptions, fixe
           "[sim][dpor_equivalence][dpor_scrub_bg_deletion]") {
   for (unsigned bound : {1u, 2u})
     for (bool on : {true, false}) check_same_outcomes("scrub-vs-bg-deletion", on, bound);
+}
+
+TEST_CASE("dpor traces: every trace DFS's schedules fall into, no more (small spaces)",
+          "[sim][dpor_equivalence][dpor_traces]") {
+  for (unsigned bound : {1u, 2u}) {
+    check_same_traces("scrub-vs-bg-deletion", true, bound);
+    check_same_traces("releasepage-vs-eb-readahead", true, bound);
+    check_same_traces("releasepage-vs-eb-readahead", false, bound);
+  }
+}
+
+TEST_CASE("dpor traces: relocation-vs-nocow-write, one preemption (slow)",
+          "[.][dpor_equivalence_slow][dpor_traces_nocow]") {
+  check_same_traces("relocation-vs-nocow-write", true, 1);
 }
