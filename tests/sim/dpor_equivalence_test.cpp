@@ -5,6 +5,7 @@
 // outcome DPOR misses. The bound-1 spaces of the larger scenarios run on demand:
 //   test_sim "[dpor_equivalence_slow]"
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -31,18 +32,34 @@ struct compared {
   OutcomeSet dfs, dpor;
 };
 
-compared compare(const std::string& name, bool fixes_on, unsigned bound) {
-  const auto sc = sim::load_scenario((kScenarios / (name + ".json")).string(), *sim::default_binding().cat);
-  sim::prepared_scenario prepared(*sc, sim::default_binding());
-  sim::fix_setting setting;
-  setting.on = fixes_on;
-  sim::executor exec(prepared, 200000, false);
-  exec.set_fixes(sim::resolve_fixes(sc->fixes, setting));
+// One scenario at one fix setting, ready to run executions under any strategy.
+struct scenario_runner {
+  std::unique_ptr<sim::scenario> sc;
+  sim::prepared_scenario prepared;
+  sim::executor exec;
   sched::Execution ex;
-  auto run_one = [&](auto& strategy) {
+
+  scenario_runner(const std::string& name, bool fixes_on)
+      : sc(sim::load_scenario((kScenarios / (name + ".json")).string(), *sim::default_binding().cat)),
+        prepared(*sc, sim::default_binding()),
+        exec(prepared, 200000, false) {
+    sim::fix_setting setting;
+    setting.on = fixes_on;
+    exec.set_fixes(sim::resolve_fixes(sc->fixes, setting));
+  }
+  template <class S>
+  const sched::Execution& run(S& strategy) {
     exec.run(strategy, 0, ex);
     REQUIRE(ex.finding.kind != sched::FindingKind::ToolError);
-    return std::pair<const sched::Execution&, uint64_t>{ex, sim::state_fingerprint(exec.current_world().fs())};
+    return ex;
+  }
+};
+
+compared compare(const std::string& name, bool fixes_on, unsigned bound) {
+  scenario_runner r(name, fixes_on);
+  auto run_one = [&](auto& strategy) {
+    const sched::Execution& ex = r.run(strategy);
+    return std::pair<const sched::Execution&, uint64_t>{ex, sim::state_fingerprint(r.exec.current_world().fs())};
   };
   compared out;
   sched::DfsStrategy dfs(bound);
@@ -72,18 +89,11 @@ void check_same_outcomes(const std::string& name, bool fixes_on, unsigned bound)
 // trace hash that told equivalent executions apart, shows here.
 void check_same_traces(const std::string& name, bool fixes_on, unsigned bound) {
   INFO(name << " fixes " << (fixes_on ? "on" : "off") << " preemption bound " << bound);
-  const auto sc = sim::load_scenario((kScenarios / (name + ".json")).string(), *sim::default_binding().cat);
-  sim::prepared_scenario prepared(*sc, sim::default_binding());
-  sim::fix_setting setting;
-  setting.on = fixes_on;
-  sim::executor exec(prepared, 200000, false);
-  exec.set_fixes(sim::resolve_fixes(sc->fixes, setting));
-  sched::Execution ex;
+  scenario_runner r(name, fixes_on);
   auto exhaust = [&](auto& strategy) {
     uint64_t executions = 0;
     do {
-      exec.run(strategy, 0, ex);
-      REQUIRE(ex.finding.kind != sched::FindingKind::ToolError);
+      r.run(strategy);
       ++executions;
     } while (executions < kMaxExecutions && strategy.next());
     REQUIRE(strategy.exhausted());
