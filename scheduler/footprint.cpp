@@ -40,6 +40,11 @@ std::string describe(const Footprint& f) {
     out += out.empty() ? "R" : " R";
     append_bits(out, only_read);
   }
+  const ObjectMask only_updated = f.updates & ~f.writes;
+  if (only_updated.any()) {
+    out += out.empty() ? "U" : " U";
+    append_bits(out, only_updated);
+  }
   return out;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // What a step touches, for partial-order reduction (the dpor strategy). A step is everything a fiber
 // does from one scheduling point to its next one. Two steps are independent only when neither writes an
-// object the other touches; a step that ran any code outside a declaration is dependent on every other
-// step, so a missing declaration costs search time, never soundness.
+// object the other touches and neither updates one the other reads (commuting updates:
+// Footprint::updates); a step that ran any code outside a declaration is dependent on every other step,
+// so a missing declaration costs search time, never soundness.
 //
 // Declaring. A step's footprint is RECORDED while it runs: the union of the claims of every
 // FootprintScope that was the fiber's innermost scope at some moment of the step, plus what primitives
@@ -184,15 +185,25 @@ constexpr const ObjectMask& kind_mask(ObjectKind kind) { return detail::kKindMas
 struct Footprint {
   ObjectMask reads = kAllObjects;   // objects only read
   ObjectMask writes = kAllObjects;  // objects written; all bits: undeclared, dependent on every step
+  // Objects changed by an update that commutes with every other update of the object and whose result
+  // the step does not look at (an increment or a decrement of a reference count that cannot reach the
+  // value anything tests): two updates are independent, an update and a read or a write are not. A
+  // step whose code tests the value after its update (a dec-and-test that may reach zero) writes it.
+  ObjectMask updates = {};
 
   bool everything() const { return writes == kAllObjects; }
-  bool empty() const { return !(reads | writes).any(); }
+  bool empty() const { return !(reads | writes | updates).any(); }
   Footprint& touch(uint64_t id, bool write = true) {
     (write ? writes : reads) |= object_bit(id);
     return *this;
   }
   Footprint& reads_from(uint64_t id) { return touch(id, false); }
   Footprint& writes_to(uint64_t id) { return touch(id, true); }
+  /// A commuting update of the object (see updates).
+  Footprint& updates_to(uint64_t id) {
+    updates |= object_bit(id);
+    return *this;
+  }
   /// Every instance of a kind (e.g. all locks).
   Footprint& touch_kind(ObjectKind kind, bool write = true) {
     (write ? writes : reads) |= kind_mask(kind);
@@ -201,9 +212,12 @@ struct Footprint {
   Footprint& operator|=(const Footprint& o) {
     reads |= o.reads;
     writes |= o.writes;
+    updates |= o.updates;
     return *this;
   }
-  friend bool operator==(const Footprint& a, const Footprint& b) { return a.reads == b.reads && a.writes == b.writes; }
+  friend bool operator==(const Footprint& a, const Footprint& b) {
+    return a.reads == b.reads && a.writes == b.writes && a.updates == b.updates;
+  }
 };
 
 /// A declared footprint with no objects yet (touches nothing shared: independent of every step,
@@ -212,9 +226,12 @@ inline Footprint declared() { return Footprint{ObjectMask{}, ObjectMask{}}; }
 /// Shorthand: a footprint that writes (or, write = false, only reads) one object.
 inline Footprint touching(uint64_t id, bool write = true) { return declared().touch(id, write); }
 
-/// Whether two steps (of different fibers) may not commute: one writes an object the other touches.
+/// Whether two steps (of different fibers) may not commute: one writes an object the other touches, or
+/// one updates an object the other reads (two updates of an object commute).
 inline bool dependent(const Footprint& a, const Footprint& b) {
-  return ((a.writes & (b.reads | b.writes)) | (b.writes & a.reads)).any();
+  return ((a.writes & (b.reads | b.writes | b.updates)) | (b.writes & (a.reads | a.updates)) | (a.updates & b.reads) |
+          (b.updates & a.reads))
+      .any();
 }
 
 /// Claims what the code run while this scope is the fiber's innermost one touches (see the top of the
@@ -249,7 +266,8 @@ void touch_lock(const char* name, uint64_t instance = 0, bool write = true);
 /// point(label, footprint) (scheduler.hpp) does both.
 void declare_footprint(const Footprint& touches);
 
-/// "everything", "nothing", or the objects as "W Tree.3 Inode.1 R Lock.17" (kind and bit within it).
+/// "everything", "nothing", or the objects as "W Tree.3 Inode.1 R Lock.17 U Inode.5" (kind and bit within it;
+/// written, only read, only updated).
 std::string describe(const Footprint&);
 
 }  // namespace fsrace::sched

@@ -199,7 +199,7 @@ void DporStrategy::add_backtrack(size_t at, FiberId q) {
 // Happens-before by vector clocks over the steps of the execution just run (stack_[0, steps)): program
 // order, dependent steps in execution order, and the step that made a fiber runnable before that
 // fiber's next step. Dependent predecessors are found through the last "everything" step and, per
-// object, the last write and the reads since. A step that declared it touches nothing has none and is
+// object, the last write and the reads and updates since. A step that declared it touches nothing has none and is
 // none's (an undeclared step depends on each fiber's latest step that touches something).
 // An execution a finding (or the step limit) ended leaves fibers that never ran again: their pending
 // steps (stopped_) are analysed as if each came next, as Flanagan and Godefroid analyse the next step of
@@ -240,6 +240,7 @@ void DporStrategy::analyse_races() {
       a.epoch = access_epoch_;
       a.last_write = -1;
       a.reads.clear();
+      a.updates.clear();
     }
     return a;
   };
@@ -278,12 +279,17 @@ void DporStrategy::analyse_races() {
         }
       };
       if (last_all >= 0) depend_on(static_cast<uint32_t>(last_all));
-      (fp.reads | fp.writes).for_each([&](unsigned b) {
+      (fp.reads | fp.writes | fp.updates).for_each([&](unsigned b) {
         const access& a = record(b);
         if (a.last_write >= 0) depend_on(static_cast<uint32_t>(a.last_write));
       });
-      fp.writes.for_each([&](unsigned b) {
+      // A write follows the reads and updates since the last write; an update the reads (updates
+      // commute); a read the updates.
+      (fp.writes | fp.updates).for_each([&](unsigned b) {
         for (uint32_t i : record(b).reads) depend_on(i);
+      });
+      (fp.writes | fp.reads).for_each([&](unsigned b) {
+        for (uint32_t i : record(b).updates) depend_on(i);
       });
       for (uint32_t i : deps) join(c, clock_[i]);
     }
@@ -386,8 +392,10 @@ void DporStrategy::analyse_races() {
         access& a = record(b);
         a.last_write = j;
         a.reads.clear();
+        a.updates.clear();
       });
       (nj.step.reads & ~nj.step.writes).for_each([&](unsigned b) { record(b).reads.push_back(j); });
+      (nj.step.updates & ~nj.step.writes).for_each([&](unsigned b) { record(b).updates.push_back(j); });
     }
   }
   clocks_valid_ = steps;

@@ -137,7 +137,8 @@ class DporStrategy final : public Strategy {
   struct access {
     uint64_t epoch = 0;           // valid while equal to access_epoch_ (else: no access yet)
     int64_t last_write = -1;      // the last step that wrote the object
-    std::vector<uint32_t> reads;  // the steps that read it since
+    std::vector<uint32_t> reads;    // the steps that read it since
+    std::vector<uint32_t> updates;  // the steps that updated it since (Footprint::updates)
   };
   uint64_t access_epoch_ = 0;
   std::vector<uint64_t> dep_mark_;  // by step: dep_stamp_ when already among the running step's dependences
