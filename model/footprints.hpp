@@ -13,13 +13,17 @@ using sched::object_id;
 /// The parts of an inode's in-memory state, each its own object. A claim that does not name the parts
 /// it touches claims them all (whole_inode).
 enum class inode_part : uint8_t {
-  core,     // the inode cache's entry (btrfs_iget's copy), i_count, nlink, freeing, evicted, i_size,
-            // disk_i_size, flags, generation, nbytes, delalloc counters: all not below
+  core,     // i_size, disk_i_size, flags, generation, nbytes, delalloc counters, name and dir_index: all
+            // not below
+  life,     // the inode cache's entry (what btrfs_iget finds: btrfs_iget's copy of it), nlink, freeing,
+            // evicted: what decides whether a reference can be taken and whether the last iput evicts
+  iref,     // i_count: igrab's increment and iput's decrement are commuting updates (Footprint::updates)
+            // while nlink > 0 (no iput evicts then: the count's value decides nothing); see iget_claim
   mapping,  // the page cache (mapping.pages), the io tree, the extent map tree
   ordered,  // the inode's ordered tree (its ordered extents by file offset)
   dio,      // dio_count, and a direct IO's status shared with its end_io
 };
-inline constexpr unsigned kInodeParts = 4;
+inline constexpr unsigned kInodeParts = 6;
 
 namespace detail {
 inline constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;  // object_id's multiplier
@@ -29,22 +33,27 @@ constexpr uint64_t golden_inverse() {                        // kGolden * x == 1
   return x;
 }
 static_assert(kGolden * golden_inverse() == 1);
+inline constexpr unsigned kInodeGroups = 4;
 /// The id of the Inode kind's bit `bit` (0 .. width - 1): object_id of the number whose product with
-/// kGolden is bit / width of 2^64.
+/// kGolden is the least fraction of 2^64 that object_id maps to that bit (ceil(bit * 2^64 / width)).
 constexpr uint64_t inode_bit(unsigned bit) {
   constexpr unsigned width = sched::kind_bits(ObjectKind::Inode).width;
-  static_assert(width == 16, "inode_bit: the Inode kind's width changed");
-  return object_id(ObjectKind::Inode, (uint64_t{bit} << 60) * golden_inverse());
+  static_assert(width == kInodeGroups * kInodeParts, "inode_bit: the Inode kind's width is groups times parts");
+  const auto fraction = static_cast<uint64_t>(((static_cast<unsigned __int128>(bit) << 64) + width - 1) / width);
+  return object_id(ObjectKind::Inode, fraction * golden_inverse());
 }
 static_assert(inode_bit(0) == sched::kind_bits(ObjectKind::Inode).base &&
-              inode_bit(15) == sched::kind_bits(ObjectKind::Inode).base + 15u);
+              inode_bit(1) == sched::kind_bits(ObjectKind::Inode).base + 1u &&
+              inode_bit(kInodeGroups * kInodeParts - 1) ==
+                  sched::kind_bits(ObjectKind::Inode).base + kInodeGroups * kInodeParts - 1u);
 }  // namespace detail
 
-/// One part of the inode `ino` of subvolume (or other tree) `root`. The Inode kind's 16 bits hold 4
-/// groups of kInodeParts: an inode hashes to a group (inodes sharing one are merely treated as one),
-/// its parts are the group's bits.
+/// One part of the inode `ino` of subvolume (or other tree) `root`. The Inode kind's bits hold
+/// kInodeGroups groups of kInodeParts: an inode hashes to a group (inodes sharing one are merely treated
+/// as one), its parts are the group's bits.
 constexpr uint64_t inode(uint64_t root, uint64_t ino, inode_part part) {
   const uint64_t group = (((root * 0x100000001b3ULL) ^ ino) * detail::kGolden) >> 62;
+  static_assert(detail::kInodeGroups == 4, "inode: the group is the hash's top two bits");
   return detail::inode_bit(static_cast<unsigned>(group * kInodeParts + static_cast<unsigned>(part)));
 }
 /// Adds every part of an inode (its whole in-memory state), written or (write = false) read.
@@ -55,6 +64,32 @@ inline sched::Footprint& whole_inode(sched::Footprint& f, uint64_t root, uint64_
 inline sched::Footprint whole_inode(sched::Footprint&& f, uint64_t root, uint64_t ino, bool write = true) {
   whole_inode(f, root, ino, write);
   return f;
+}
+/// Every part of an inode but its reference count written (write = false: read), and its life read: the
+/// claim of code that holds a reference and neither takes nor drops one, nor links, unlinks or evicts
+/// the inode (a buffered write's or writeback's fast paths, a direct IO's own code). Code that may take
+/// or drop a reference (igrab, btrfs_add_ordered_extent, iput) claims iref too: inode_grab, inode_put,
+/// whole_inode.
+inline sched::Footprint held_inode(sched::Footprint f, uint64_t root, uint64_t ino, bool write = true) {
+  for (unsigned p = 0; p < kInodeParts; ++p) {
+    const auto part = static_cast<inode_part>(p);
+    if (part != inode_part::iref) f.touch(inode(root, ino, part), write && part != inode_part::life);
+  }
+  return f;
+}
+/// btrfs_iget finding the inode in the cache and btrfs_igrab taking a reference: the cache entry, nlink
+/// and freeing read (life), i_count incremented (iref, a commuting update: an increment never evicts).
+inline sched::Footprint inode_grab(sched::Footprint f, uint64_t root, uint64_t ino) {
+  return f.reads_from(inode(root, ino, inode_part::life)).updates_to(inode(root, ino, inode_part::iref));
+}
+/// btrfs_iput that does not evict (one that does runs undeclared: btrfs_iput_claim, model/data/inode.hpp):
+/// nlink and freeing read (life); i_count decremented. While the inode has links (`linked`: nlink > 0
+/// when the iput runs) no order of increments and decrements evicts, so the decrement is a commuting
+/// update; a step that changes nlink writes life, on which this one depends. Unlinked, whether this
+/// decrement is the last one decides the eviction: a write of iref.
+inline sched::Footprint inode_put(sched::Footprint f, uint64_t root, uint64_t ino, bool linked) {
+  f.reads_from(inode(root, ino, inode_part::life));
+  return linked ? f.updates_to(inode(root, ino, inode_part::iref)) : f.writes_to(inode(root, ino, inode_part::iref));
 }
 /// The btree inode (BTRFS_BTREE_INODE_OBJECTID: the extent buffers' pages; not a btrfs_inode of the
 /// model's inode cache) as a whole: every page (a claim that does not name pages writes it), the

@@ -60,7 +60,7 @@ constexpr unsigned kObjectBits = 256;
 /// The bits of a kind: [base, base + width).
 constexpr KindBits kind_bits(ObjectKind kind) {
   constexpr KindBits table[] = {
-      {0, 115},   {115, 16},  {131, 16},  {147, 16},  {163, 12},  {175, 6},  {181, 16},  // Lock .. DeviceData
+      {0, 107},   {107, 24},  {131, 16},  {147, 16},  {163, 12},  {175, 6},  {181, 16},  // Lock .. DeviceData
       {197, 8},   {205, 8},   {213, 32},                                             // Counter, List, Other
       {245, 1},   {246, 1},   {247, 1},   {248, 1},   {249, 1},   {250, 1}, {251, 1},  // Transaction .. Scrub
       {252, 1},   {253, 1},   {254, 1},   {255, 1},                                  // Replace .. Send
@@ -101,7 +101,7 @@ constexpr uint64_t object_id(ObjectKind kind, const char* name) {
 /// fs_info->balance_mutex shared a bit with inode 257's i_rwsem, ro_block_group_mutex with the block
 /// groups' nocow_writers, cleaner_mutex with commit_root_sem, and five more pairs. A new lock name may
 /// land on a taken bit: the test says so, and a new search (any seed with no shared bit) fixes it.
-inline constexpr uint64_t kLockSeed = 8186;
+inline constexpr uint64_t kLockSeed = 2289;
 /// The id of a primitive (ObjectKind::Lock) by its name and, for a per-object lock whose name all its
 /// instances share ("btrfs_root->node lock"), the number its owner set (set_instance: the root's id).
 constexpr uint64_t lock_id(const char* name, uint64_t instance = 0) {

@@ -21,7 +21,7 @@ namespace fsrace::model {
 namespace {
 
 // What a buffered write's own code touches (write_chunk and its undeclared callees, fast paths): the
-// inode (pages, io tree: locked ranges, delalloc and noreserve bits, lock states; its ordered extents
+// inode but i_count, which it neither takes nor drops (fp::held_inode: pages, io tree: locked ranges, delalloc and noreserve bits, lock states; its ordered extents
 // looked up and referenced; i_size; delalloc_bytes), the data oracle (oracle_write, oracle_note_op),
 // the data space_info (the reservation taken or given back, btrfs_clear_extent_delalloc's release; an
 // underflow WARN ends the execution) and the delalloc lists (the root's delalloc_inodes,
@@ -29,7 +29,7 @@ namespace {
 // Slow paths (a flushing reservation, a nocow check, reading a partial page, waiting for an ordered
 // extent) run in undeclared scopes.
 sched::Footprint buffered_write_claim(const btrfs_inode& inode) {
-  return fp::whole_inode(sched::declared(), inode.root, inode.ino)
+  return fp::held_inode(sched::declared(), inode.root, inode.ino)
       .writes_to(fp::oracle())
       .writes_to(fp::space_info())
       .touch_kind(sched::ObjectKind::List);

@@ -38,7 +38,7 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
   // reference it takes: a write of the transaction, running_bytenr's wait is a primitive), the csum
   // tree (csum_exist_in_range). Every tree read may fill the block cache from a device (claim_tree_read).
   // Callees have no scope of their own; trans_lock and delayed_refs_wait are primitives.
-  sched::Footprint claim = fp::whole_inode(sched::declared(), inode.root, inode.ino, false).touch_kind(sched::ObjectKind::BlockGroup, false);
+  sched::Footprint claim = fp::held_inode(sched::declared(), inode.root, inode.ino, false).touch_kind(sched::ObjectKind::BlockGroup, false);
   claim.writes_to(fp::transaction()).reads_from(fp::delayed_refs());
   fp::claim_tree_read(claim, inode.root);
   fp::claim_tree_read(claim, BTRFS_EXTENT_TREE_OBJECTID);
@@ -69,7 +69,7 @@ int can_nocow_extent(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t offset
 int lock_extent_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t end, bool writing) {
   // The inode's io tree (locks, waiters), page cache and ordered tree; the ordered extents (lookup takes
   // a reference, put may free it). btrfs_start_ordered_extent has its own scope.
-  sched::FootprintScope scope(fp::whole_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::ordered_extents()));
+  sched::FootprintScope scope(fp::held_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::ordered_extents()));
   for (size_t attempt = 0; attempt < (1u << 16); attempt++) {  // each retry waits for one ordered extent
     lock_extent(fs_info, inode, start, end);
     const uint64_t id = btrfs_lookup_ordered_range(fs_info, inode, start, end);
@@ -114,14 +114,14 @@ struct dio_mapping {
 
 // btrfs_get_blocks_direct (create): maps [start, start + len) for writing, nocow or a new extent.
 int btrfs_get_blocks_direct(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t start, uint64_t len, dio_mapping& out) {
-  // Own code: the inode (flags, extent maps, i_size, io tree unlock). Callees without a scope:
+  // Own code: the inode but i_count (flags, extent maps, i_size, io tree unlock). Callees without a scope:
   // btrfs_get_extent (the inode's extent maps, the fs tree: claim_tree_read), btrfs_inc/dec_nocow_writers
   // and btrfs_dec_block_group_reservations (the block group cache and a group; the counters are
   // primitives). Own scopes: btrfs_check_data_free_space, btrfs_free_reserved_data_space,
   // lock_extent_direct, can_nocow_extent, btrfs_add_ordered_extent_dio, btrfs_reserve_data_extent (below:
   // btrfs_reserve_extent's). fs_info.data_stats: counters only incremented, read after the
   // execution (they commute).
-  sched::Footprint claim = fp::whole_inode(sched::declared(), inode.root, inode.ino).touch_kind(sched::ObjectKind::BlockGroup);
+  sched::Footprint claim = fp::held_inode(sched::declared(), inode.root, inode.ino).touch_kind(sched::ObjectKind::BlockGroup);
   fp::claim_tree_read(claim, inode.root);
   sched::FootprintScope scope(claim);
   // btrfs_dio_iomap_begin: data space is reserved before the range is locked; without it the write may
@@ -204,7 +204,7 @@ std::shared_ptr<sched::Completion> btrfs_submit_direct(btrfs_fs_info& fs_info, b
                                                        std::shared_ptr<int> status) {
   // The ordered extent (its sums); the bio is this fiber's until btrfs_submit_bio (own scope) publishes
   // it. The completion and status are the dio's (the inode's object, as in btrfs_direct_write).
-  sched::FootprintScope scope(fp::whole_inode(sched::declared().writes_to(fp::ordered_extents()), inode.root, inode.ino));
+  sched::FootprintScope scope(fp::held_inode(sched::declared().writes_to(fp::ordered_extents()), inode.root, inode.ino));
   auto& oe = fs_info.ordered_extents.at(m.ordered);
   if (!inode.nodatasum()) oe.sums.push_back(btrfs_csum_one_bio(m.block_start, data));
   auto done = std::make_shared<sched::Completion>("dio->done");
@@ -243,14 +243,15 @@ int btrfs_direct_write(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t pos,
   const uint64_t sector = fs_info.sectorsize;
   if (pos % sector || data.size() % sector) return -EINVAL;
   if (data.empty()) return 0;
-  // Own code: the inode (i_size, page cache, dio_count, dio_waiters; the status and completions shared
-  // with its endio fibers), the oracle (oracle_note_op, oracle_write); i_rwsem and the completions are
+  // Own code: the inode but i_count (fp::held_inode: i_size, page cache, dio_count, dio_waiters; the
+  // status and completions shared with its endio fibers; the ordered extent's reference is
+  // btrfs_get_blocks_direct's), the oracle (oracle_note_op, oracle_write); i_rwsem and the completions are
   // primitives. filemap_write_and_wait_range and invalidate_inode_pages_range touch only the inode's
   // page cache when no page of the range is dirty (extent_writepages finds nothing to write), else they
   // run undeclared; so does the buffered fallback. btrfs_get_blocks_direct and btrfs_submit_direct have
   // their own scopes.
   std::optional<sched::FootprintScope> scope;
-  scope.emplace(fp::whole_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::oracle()));
+  scope.emplace(fp::held_inode(sched::declared(), inode.root, inode.ino).writes_to(fp::oracle()));
   const uint32_t op = oracle_note_op(fs_info, origin);
   const uint64_t end = pos + data.size();
   // btrfs_direct_write: overwrites inside i_size take i_rwsem shared (BTRFS_ILOCK_SHARED), re-checked

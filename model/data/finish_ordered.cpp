@@ -48,14 +48,15 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   sched::FootprintScope lookup(sched::touching(fp::ordered_extents(), false));
   btrfs_ordered_extent* oe = btrfs_ordered_extent_by_id(fs_info, id);
   FSRACE_MODEL_CHECK(oe && oe->test(BTRFS_ORDERED_IO_DONE), "finish of ordered extent {} before its IO", id);
-  // The inode's core (btrfs_iget's copy of the cache entry, i_size read and disk_i_size written, i_count,
-  // nlink and freeing: btrfs_iput) and mapping (the io tree: lock_extent; its waiters are a primitive),
-  // not its ordered tree or dio state; the ordered extent (its flags, its references:
-  // btrfs_put_ordered_extent). The error path opens a wider scope of its own; btrfs_remove_ordered_extent
-  // has its own scope; so does the transaction part (join, tree updates, csums, extent map, end); an
-  // iput that evicts runs undeclared.
+  // The inode's core (i_size read and disk_i_size written), life (btrfs_iget finds the cache entry) and
+  // mapping (the io tree: lock_extent; its waiters are a primitive), not its ordered tree or dio state;
+  // the ordered extent (its flags, its references: btrfs_put_ordered_extent). The error path opens a
+  // wider scope of its own; btrfs_remove_ordered_extent has its own scope; so does the transaction part
+  // (join, tree updates, csums, extent map, end); and the iput of the ordered extent's reference
+  // (btrfs_iput_claim: undeclared when it evicts).
   sched::Footprint claim = sched::declared()
                                .writes_to(fp::inode(oe->root, oe->ino, fp::inode_part::core))
+                               .reads_from(fp::inode(oe->root, oe->ino, fp::inode_part::life))
                                .writes_to(fp::inode(oe->root, oe->ino, fp::inode_part::mapping))
                                .writes_to(fp::ordered_extents());
   sched::FootprintScope scope(claim);
@@ -118,9 +119,8 @@ int btrfs_finish_ordered_io(btrfs_fs_info& fs_info, uint64_t id) {
   btrfs_remove_ordered_extent(fs_info, inode, id);
   btrfs_put_ordered_extent(fs_info, id);  // once for us
   btrfs_put_ordered_extent(fs_info, id);  // once for the tree
-  std::optional<sched::FootprintScope> evict;
-  if (inode.i_count == 1 && inode.nlink == 0 && !inode.freeing) evict.emplace(sched::Footprint{});  // btrfs_evict_inode
-  btrfs_iput(fs_info, inode);             // the ordered extent's inode reference
+  sched::FootprintScope put(btrfs_iput_claim(inode, claim));
+  btrfs_iput(fs_info, inode);  // the ordered extent's inode reference
   return ret;
 }
 

@@ -300,6 +300,12 @@ bool btrfs_igrab(btrfs_inode& inode) {
   return true;
 }
 
+sched::Footprint btrfs_iput_claim(const btrfs_inode& inode, const sched::Footprint& claim) {
+  // The eviction test of btrfs_iput, nlink first: a linked inode's iput reads nothing of i_count.
+  if (inode.nlink == 0 && !inode.freeing && inode.i_count == 1) return sched::Footprint{};
+  return fp::inode_put(claim, inode.root, inode.ino, inode.nlink > 0);
+}
+
 void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode) {
   FSRACE_MODEL_CHECK(inode.i_count > 0, "iput of ino {} without a reference", inode.ino);
   if (--inode.i_count == 0 && inode.nlink == 0 && !inode.freeing) btrfs_evict_inode(fs_info, inode);
@@ -314,8 +320,9 @@ int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode) {
   // search: the on-disk fsck found a committed nbytes one concurrent extent behind).
   const uint64_t transid = trans.transid;
   return btrfs_update_item_at_leaf(trans, *root, {inode.ino, BTRFS_INODE_ITEM_KEY, 0}, [&inode, transid]() -> item_value {
-    // Complete: the inode's core fields, read (the item is modify_tree's: ctree.cpp).
-    sched::FootprintScope scope(sched::touching(fp::inode(inode.root, inode.ino, fp::inode_part::core), false));
+    // Complete: the inode's core fields and nlink (life), read (the item is modify_tree's: ctree.cpp).
+    sched::FootprintScope scope(sched::touching(fp::inode(inode.root, inode.ino, fp::inode_part::core), false)
+                                    .reads_from(fp::inode(inode.root, inode.ino, fp::inode_part::life)));
     btrfs_inode_item ii;
     ii.generation = inode.generation;
     ii.transid = transid;

@@ -7,6 +7,7 @@
 
 #include "model/data/btrfs_inode.hpp"
 #include "model/data/fs_data_state.hpp"
+#include "scheduler/footprint.hpp"
 
 namespace fsrace::model {
 
@@ -50,6 +51,10 @@ int btrfs_rename(btrfs_fs_info& fs_info, uint64_t root, std::string_view old_nam
 // (false, no reference taken) once eviction has started (I_FREEING).
 bool btrfs_igrab(btrfs_inode& inode);
 void btrfs_iput(btrfs_fs_info& fs_info, btrfs_inode& inode);
+// The footprint of a btrfs_iput of `inode` about to run, added to `claim`: everything (undeclared) when
+// it evicts (the last reference of an unlinked inode: btrfs_evict_inode is not declared), else
+// fp::inode_put (a commuting decrement while the inode has links).
+sched::Footprint btrfs_iput_claim(const btrfs_inode& inode, const sched::Footprint& claim);
 
 // btrfs_update_inode: writes size, nbytes and flags into the INODE_ITEM.
 int btrfs_update_inode(btrfs_trans_handle& trans, btrfs_inode& inode);

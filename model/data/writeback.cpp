@@ -30,9 +30,9 @@ constexpr uint64_t BTRFS_MAX_EXTENT_SIZE = 128ull << 20;
 constexpr uint64_t kKernelLog = fp::kernel_log();
 
 // What writeback of one inode touches outside the allocator (extent_writepages, cow_file_range,
-// submit_write_bio and their undeclared callees): the inode (pages, io tree: locked ranges, delalloc and
-// noreserve bits; extent maps; its ordered extents: created, looked up, checksums added, its reference
-// taken by the ordered extent), the data space_info (unreserved_cow_bytes, the reservation
+// submit_write_bio and their undeclared callees): the inode but i_count (fp::held_inode: pages, io tree:
+// locked ranges, delalloc and noreserve bits; extent maps; its ordered extents: created, looked up,
+// checksums added; the reference an ordered extent takes is btrfs_add_ordered_extent's own scope), the data space_info (unreserved_cow_bytes, the reservation
 // btrfs_clear_extent_delalloc gives back), every List (the root's delalloc_inodes and ordered_extents,
 // fs_info->delalloc_roots and ordered_roots: names model/footprints.hpp does not fix), every Counter
 // (fs_info->next_ordered_id, the root's nr_ordered_extents and nr_delalloc_inodes, data_stats), every
@@ -40,7 +40,7 @@ constexpr uint64_t kKernelLog = fp::kernel_log();
 // primitive). fail_delalloc_range's log and btrfs_submit_bio's mapping open their own scopes (below);
 // the allocator and nocow writeback undeclared ones.
 sched::Footprint writeback_claim(const btrfs_inode& inode) {
-  return fp::whole_inode(sched::declared(), inode.root, inode.ino)
+  return fp::held_inode(sched::declared(), inode.root, inode.ino)
       .writes_to(fp::space_info())
       .touch_kind(sched::ObjectKind::List)
       .touch_kind(sched::ObjectKind::Counter)
@@ -79,13 +79,13 @@ void submit_write_bio(btrfs_fs_info& fs_info, btrfs_inode& inode, uint64_t id, u
   const uint64_t root = inode.root, ino = inode.ino, first = page_index(start), last = page_index(end - 1);
   const uint64_t bytes = end - start;
   bio->end_io = [&fs_info, root, ino, first, last, id, bytes](btrfs_bio& done) {
-    // end_bio_extent_writepage: the inode's core (btrfs_iget's copy of its cache entry) and mapping (its
+    // end_bio_extent_writepage: the inode's life (btrfs_iget finds its cache entry) and mapping (its
     // pages' writeback bits; page_waiters is a primitive), the ordered extent (btrfs_dec_test_ordered_pending:
     // bytes_left, flags, the reference for the finish work: fs_info.ordered_extents); its WARN and
     // model checks end the execution; btrfs_queue_finish_ordered_io only spawns the worker (its steps
     // are its own: btrfs_finish_ordered_io opens its scope first thing).
     sched::FootprintScope scope(sched::declared()
-                                    .writes_to(fp::inode(root, ino, fp::inode_part::core))
+                                    .reads_from(fp::inode(root, ino, fp::inode_part::life))
                                     .writes_to(fp::inode(root, ino, fp::inode_part::mapping))
                                     .writes_to(fp::ordered_extents()));
     btrfs_inode* in = btrfs_iget(fs_info, root, ino);

@@ -182,13 +182,13 @@ replace_result replace_file_extents(btrfs_trans_handle& trans, reloc_control& rc
     btrfs_root* root = fs_info.get_fs_root(ref.root);
     if (!root) continue;
     sched::point(sched::L("replace_file_extents(root {} ino {})", ref.root, ref.ino));
-    // The file's part: btrfs_iget (its slot of the inode cache: the inode's core), try_lock_extent /
+    // The file's part: btrfs_iget (its slot of the inode cache: the inode's life, read), try_lock_extent /
     // unlock_extent on its io tree (the inode's mapping; its waiters' queue is a primitive), items_lock (a
     // primitive), the fs tree's file extent items read and updated (btrfs_lookup_file_extents,
     // btrfs_lookup_item, btrfs_update_item: tree COW, block allocation), delayed data refs, the abort:
     // wide, plus those two parts of the inode (not its ordered extents or direct IO state).
     sched::Footprint file_claim = reloc_fp::wide();
-    file_claim.writes_to(fp::inode(ref.root, ref.ino, fp::inode_part::core))
+    file_claim.reads_from(fp::inode(ref.root, ref.ino, fp::inode_part::life))
         .writes_to(fp::inode(ref.root, ref.ino, fp::inode_part::mapping));
     FootprintScope file(file_claim);
     btrfs_inode* inode = btrfs_iget(fs_info, ref.root, ref.ino);

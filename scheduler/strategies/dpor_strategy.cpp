@@ -199,8 +199,8 @@ void DporStrategy::add_backtrack(size_t at, FiberId q) {
 // Happens-before by vector clocks over the steps of the execution just run (stack_[0, steps)): program
 // order, dependent steps in execution order, and the step that made a fiber runnable before that
 // fiber's next step. Dependent predecessors are found through the last "everything" step and, per
-// object, the last write and the reads and updates since. A step that declared it touches nothing has none and is
-// none's (an undeclared step depends on each fiber's latest step that touches something).
+// object, the last write and the reads and updates since. A step that declared it touches nothing has
+// none and is none's (an undeclared step depends on each fiber's latest step that touches something).
 // An execution a finding (or the step limit) ended leaves fibers that never ran again: their pending
 // steps (stopped_) are analysed as if each came next, as Flanagan and Godefroid analyse the next step of
 // every enabled thread; without them a fiber that the default schedule never runs before the finding

@@ -2,7 +2,6 @@
 // fallocate, writeback, fsync, sync, reads checked against the data oracle, truncate, unlink, rename,
 // opendir; and the end-of-run invariant that every file reads back what was written.
 #include <cerrno>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,23 +51,22 @@ int with_file(exec_context& ctx, const params& p, Fn&& fn) {
 }
 
 // with_file for ops that declare their footprint (op_spec::declares_footprint): the name lookup reads the
-// top subvolume's dcache (its root's in-memory state: Tree 5), iget and the reference taken and dropped
-// are the inode's (Inode ino); `fn` opens its own scopes. The last iput of an unlinked inode evicts it:
-// undeclared. The params, the call's description and the pattern are this thread's own.
+// subvolume's names (fp::dcache); btrfs_iget and igrab read the inode's life and increment i_count
+// (fp::inode_grab); iput decrements it (btrfs_iput_claim: undeclared when it evicts, the last reference
+// of an unlinked inode). `fn` opens its own scopes first thing and closes them last (this claim covers
+// what runs between). The params, the call's description and the pattern are this thread's own.
 template <class Fn>
 int with_file_declared(exec_context& ctx, const params& p, Fn&& fn) {
   btrfs_fs_info& fs = ctx.fs();
-  sched::FootprintScope lookup(sched::declared().reads_from(model::fp::tree(kSubvol)).reads_from(model::fp::dcache()));
+  sched::FootprintScope lookup(sched::touching(model::fp::dcache(), false));
   const uint64_t ino = model::btrfs_lookup_name(fs, kSubvol, p.text("file"));
   if (!ino) return -ENOENT;
-  const sched::Footprint held =
-      model::fp::whole_inode(sched::declared().reads_from(model::fp::tree(kSubvol)).reads_from(model::fp::dcache()), kSubvol, ino);
+  const sched::Footprint held = model::fp::inode_grab(sched::touching(model::fp::dcache(), false), kSubvol, ino);
   sched::FootprintScope get(held);
   btrfs_inode& inode = *model::btrfs_iget(fs, kSubvol, ino);
   if (!model::btrfs_igrab(inode)) return -ENOENT;  // being evicted
   const int ret = fn(fs, inode);
-  const bool evicts = inode.i_count == 1 && inode.nlink == 0 && !inode.freeing;
-  sched::FootprintScope put(evicts ? sched::Footprint{} : held);
+  sched::FootprintScope put(model::btrfs_iput_claim(inode, held));
   model::btrfs_iput(fs, inode);
   return ret;
 }
@@ -165,21 +163,11 @@ void register_data_ops(catalogue& cat) {
              "files: btrfs_inc_nocow_writers, the location read from the extent map at that moment), else a new extent "
              "(btrfs_new_extent_direct: btrfs_reserve_extent, later the DIO ordered extent). Sector aligned.",
              [](exec_context& ctx, const params& p) {
-               // with_file's lookup reads the subvolume's dentry cache; with the inode found, its
-               // btrfs_iget (the cache entry's copy), igrab, the eviction check and iput (i_count, nlink,
-               // freeing) write the inode's core. An iput that evicts (the file unlinked meanwhile) runs
-               // undeclared. btrfs_direct_write opens its own scope first thing. The parameters and the
-               // pattern are this thread's.
-               sched::FootprintScope lookup(sched::touching(model::fp::dcache(), false));
-               const uint64_t ino = model::btrfs_lookup_name(ctx.fs(), kSubvol, p.text("file"));
-               sched::FootprintScope file(sched::declared().reads_from(model::fp::dcache()).writes_to(
-                   model::fp::inode(kSubvol, ino, model::fp::inode_part::core)));
-               std::optional<sched::FootprintScope> evict;
-               return with_file(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
-                 const int ret = model::btrfs_direct_write(fs, inode, p.size("offset"),
-                                                           pattern(p, p.size("offset"), p.size("length")), origin(ctx));
-                 if (inode.i_count == 1 && inode.nlink == 0 && !inode.freeing) evict.emplace(sched::Footprint{});
-                 return ret;
+               // Nothing shared before with_file_declared's own scopes (btrfs_direct_write opens its own).
+               sched::FootprintScope scope(sched::declared());
+               return with_file_declared(ctx, p, [&](btrfs_fs_info& fs, btrfs_inode& inode) {
+                 return model::btrfs_direct_write(fs, inode, p.size("offset"),
+                                                  pattern(p, p.size("offset"), p.size("length")), origin(ctx));
                });
              })
       .declares_footprint()
