@@ -214,7 +214,7 @@ void DporStrategy::analyse_races() {
   for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
   if (clock_.size() < steps + 1) clock_.resize(steps + 1);
   if (step_hash_.size() < steps) step_hash_.resize(steps);
-  local_.assign(steps + 1, 0);
+  local_.resize(steps + 1);  // a replayed prefix keeps its indices (below); the rest is recomputed
   // Per-fiber state, in vectors kept for their capacity (an execution of a few steps allocates nothing).
   analysis_scratch& sc = scratch_;
   std::vector<uint32_t>& count = sc.count;  // steps so far per fiber
@@ -356,9 +356,57 @@ void DporStrategy::analyse_races() {
 
   // The replayed prefix's steps are the same steps with the same footprints as in the execution they
   // were analysed in (the program is deterministic for a given schedule), so their clocks are too; they
-  // end no race to analyse (above), so only the per-fiber and per-object state is rebuilt through them.
+  // end no race to analyse (above), so only the per-fiber and per-object state is rebuilt through them,
+  // from the last checkpoint of that state inside the prefix (every checkpoint_every_ steps).
   const size_t reuse = fibers == clock_fibers_ ? std::min(clocks_valid_, steps) : 0;
-  for (uint32_t j = 0; j < steps; ++j) {
+  uint32_t first = 0;
+  // Checkpoint c is valid when its step lies inside the shared prefix (c * checkpoint_every_ < reuse):
+  // the analysis that wrote it last saw those steps, and every later one shared them.
+  for (size_t c = reuse == 0 || checkpoint_every_ == 0 ? 0 : (reuse - 1) / checkpoint_every_; c > 0 && first == 0; --c)
+    if (c < checkpoints_.size()) {
+      const checkpoint& k = checkpoints_[c];
+      first = static_cast<uint32_t>(c * checkpoint_every_);
+      count = k.count;
+      global = k.global;
+      latest = k.latest;
+      last_all = k.last_all;
+      for (FiberId f = 0; f < fibers; ++f) {
+        fiber_clock[f] = k.fiber_clock[f];
+        enable_clock[f] = k.enable_clock[f];
+      }
+      for (unsigned b = 0; b < kObjectBits; ++b) {
+        if (!k.valid.test(b)) continue;
+        access& a = record(b);
+        a.last_write = k.objects[b].last_write;
+        a.reads = k.objects[b].reads;
+        a.updates = k.objects[b].updates;
+      }
+    }
+  for (uint32_t j = first; j < steps; ++j) {
+    if (checkpoint_every_ != 0 && j % checkpoint_every_ == 0 && j >= reuse && j > 0) {  // for later executions
+      const size_t c = j / checkpoint_every_;
+      if (checkpoints_.size() <= c) checkpoints_.resize(c + 1);
+      checkpoint& k = checkpoints_[c];
+      k.count = count;
+      k.global = global;
+      k.latest = latest;
+      k.last_all = last_all;
+      k.fiber_clock.resize(fibers);
+      k.enable_clock.resize(fibers);
+      for (FiberId f = 0; f < fibers; ++f) {
+        k.fiber_clock[f] = fiber_clock[f];
+        k.enable_clock[f] = enable_clock[f];
+      }
+      k.valid = ObjectMask{};
+      for (unsigned b = 0; b < kObjectBits; ++b) {
+        const access& a = objects_[b];
+        if (a.epoch != access_epoch_) continue;
+        k.valid.set(b);
+        k.objects[b].last_write = a.last_write;
+        k.objects[b].reads = a.reads;
+        k.objects[b].updates = a.updates;
+      }
+    }
     const Node& nj = stack_[j];
     const FiberId p = nj.chosen;
     std::vector<uint32_t>& c = clock_[j];

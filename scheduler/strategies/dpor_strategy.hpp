@@ -79,6 +79,12 @@ class DporStrategy final : public Strategy {
     uint64_t backtracks = 0;    // backtrack points the race added where its first step runs
     uint64_t conservative = 0;  // and where that step's run of steps began (bounded POR)
   };
+  /// Steps between checkpoints of the race analysis' state (default 64; 0: none, every execution's
+  /// analysis walks its replayed prefix from the first step). A search's executions do not depend on it.
+  void set_checkpoint_every(size_t steps) {
+    checkpoint_every_ = steps;
+    checkpoints_.clear();
+  }
   /// Starts tallying race pairs (off by default: it formats a label per step).
   void tally_races() { tally_ = true; }
   /// The `top` pairs that added the most backtrack points, most first (ties in label order); pairs past
@@ -144,6 +150,20 @@ class DporStrategy final : public Strategy {
   std::vector<uint64_t> dep_mark_;  // by step: dep_stamp_ when already among the running step's dependences
   uint64_t dep_stamp_ = 0;
   std::array<access, kObjectBits> objects_;  // by object bit (footprint.hpp)
+  // The analysis state before every checkpoint_every_-th step (per-fiber clocks, object records), so that
+  // a replayed prefix is not walked again from its first step: checkpoints_[c] is the state before step
+  // c * checkpoint_every_, valid while that step lies inside the prefix the stack shares with the last
+  // analysed execution (c * checkpoint_every_ < clocks_valid_; index 0 unused).
+  size_t checkpoint_every_ = 64;
+  struct checkpoint {
+    std::vector<uint32_t> count, global;
+    std::vector<int64_t> latest;
+    int64_t last_all = -1;
+    std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;
+    ObjectMask valid;  // the objects accessed since the last undeclared step
+    std::array<access, kObjectBits> objects;
+  };
+  std::vector<checkpoint> checkpoints_;
   struct analysis_scratch {
     std::vector<uint32_t> count, global, deps, races, before;
     std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;

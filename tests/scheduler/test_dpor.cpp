@@ -307,6 +307,49 @@ TEST_CASE("dpor: with commuting updates, same traces, bugs and final states as D
   CHECK(unbounded_dpor * 3 < unbounded_dfs);
 }
 
+// The race analysis' checkpoints (DporStrategy::set_checkpoint_every): a replayed prefix's analysis
+// state is restored from a checkpoint, not rebuilt. A search must run exactly the executions it runs
+// without them, whatever the interval: a wrong restore changes the races found, hence the backtracks.
+TEST_CASE("dpor: the analysis checkpoints change no execution (random programs, bounds 1, 2, unbounded)", "[dpor]") {
+  Prng rng(64);
+  auto schedules = [](const Program& p, DporStrategy& strategy) {
+    Scheduler sched;
+    std::vector<std::vector<FiberId>> out;
+    do {
+      spawn_program(sched, p, 8);
+      out.push_back(sched.run(strategy, 0).decisions);
+    } while (strategy.next());
+    return out;
+  };
+  uint64_t executions = 0;
+  for (int round = 0; round < 24; ++round) {
+    // Sparse accesses to many variables, so that races span checkpoints: most steps are local.
+    const int fibers = 2 + static_cast<int>(rng.below(2));
+    Program p = random_program(rng, fibers, 2, 8);
+    for (auto& ops : p) {
+      while (ops.size() < (fibers == 2 ? 40u : 14u))
+        ops.push_back({static_cast<int>(rng.below(8)), rng.chance(1, 3), rng.chance(1, 4)});
+      for (Op& op : ops)
+        if (rng.chance(2, 3)) op.var = -1;  // a local step
+    }
+    for (unsigned bound : {1u, 2u, DporStrategy::kUnbounded}) {
+      if (bound == DporStrategy::kUnbounded && fibers == 2) continue;  // too many traces
+      INFO("round " << round << ", bound " << bound);
+      DporStrategy none(bound), every_4(bound), every_16(bound);
+      none.set_checkpoint_every(0);
+      every_4.set_checkpoint_every(4);
+      every_16.set_checkpoint_every(16);
+      const auto reference = schedules(p, none);
+      CHECK(schedules(p, every_4) == reference);
+      CHECK(schedules(p, every_16) == reference);
+      CHECK(every_4.traces() == none.traces());
+      executions += reference.size();
+    }
+  }
+  INFO(executions << " executions");
+  CHECK(executions > 1000);
+}
+
 // Sleep sets under a bound (DporStrategy::sleep_keeps_bound): larger programs, with steps that touch
 // nothing and fibers that finish early, so that sleeping fibers meet every case of the rule.
 TEST_CASE("dpor with a preemption bound and sleep sets: every trace DFS reaches, larger programs") {
