@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "model/data/csum.hpp"
+#include "model/data/sector_csum_memo.hpp"
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
 #include "model/fsck_internal.hpp"
@@ -360,6 +361,16 @@ struct disk_checker {
     }
   }
 
+  // btrfs_csum_sector of what bdev.read returns for the sector at `physical`: a data sector's through the
+  // per-thread memo of its immutable bytes (sector_csum_memo.hpp), anything else (a tree block image,
+  // an unwritten sector, a sectorsize other than the device's sector) read into `buf`.
+  static uint32_t sector_csum(const block_device& bdev, uint64_t physical, std::vector<uint8_t>& buf) {
+    if (buf.size() == SECTORSIZE)
+      if (const sector* s = bdev.find_sector(physical); s && s->data) return sector_data_csum(s->data);
+    bdev.read(physical, buf);
+    return btrfs_csum_sector(buf);
+  }
+
   // Every committed data checksum against the data on every mirror.
   void check_csums() {
     std::vector<uint8_t> buf(fs.sectorsize);
@@ -375,10 +386,10 @@ struct disk_checker {
           const mirror_location at = locate(*c, logical, m);
           auto d = fs.devices.find(at.devid);
           if (d == fs.devices.end() || d->second->missing) continue;
-          d->second->bdev.read(at.physical, buf);
-          if (btrfs_csum_sector(buf) != item.csums[i]) {
+          const uint32_t have = sector_csum(d->second->bdev, at.physical, buf);
+          if (have != item.csums[i]) {
             out.problem("data at {} mirror {} (devid {}): checksum {:#x} but the csum tree says {:#x}", logical, m,
-                        at.devid, btrfs_csum_sector(buf), item.csums[i]);
+                        at.devid, have, item.csums[i]);
             return;  // one is enough: the rest usually follows
           }
         }
