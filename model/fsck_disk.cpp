@@ -48,12 +48,20 @@ struct disk_checker {
   struct pointer {
     uint64_t block = 0, owner = 0, ino = 0, offset = 0;
   };
-  std::map<uint64_t, std::vector<pointer>> tree_refs;  // tree block -> pointers to it
-  std::map<uint64_t, std::vector<pointer>> data_refs;  // data extent -> file extent items
-  std::map<uint64_t, uint64_t> data_len;
+  // Pointers as the walk finds them: (target bytenr, pointer), grouped by target in check_extents (a
+  // stable sort keeps each target's pointers in the order found). A data pointer's `len` is the file
+  // extent item's disk_num_bytes (the last one found is what the extent's length is checked against).
+  struct found_pointer {
+    uint64_t target = 0;
+    pointer p;
+    uint64_t len = 0;
+  };
+  std::vector<found_pointer> tree_ptrs, data_ptrs;
+  void add_tree_ref(uint64_t target, const pointer& p) { tree_ptrs.push_back({target, p, 0}); }
 
-  // Collected items of the cow-only trees.
-  std::map<uint64_t, std::pair<uint64_t, btrfs_extent_item>> extents;  // bytenr -> (length, item)
+  // Collected items of the cow-only trees. An extent item is read in place: the blocks the check reads
+  // are held by the devices, and nothing changes them while the check runs.
+  std::map<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>> extents;  // bytenr -> (length, item)
   std::map<uint64_t, btrfs_block_group_item> block_groups;             // start -> item
   std::map<uint64_t, uint64_t> block_group_len;
   std::map<std::pair<uint64_t, uint64_t>, btrfs_dev_extent> dev_extents;
@@ -143,7 +151,7 @@ struct disk_checker {
     if (!visited.insert(bytenr).second) return;
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
-        tree_refs[p.blockptr].push_back({bytenr, b->header.owner, 0, 0});
+        add_tree_ref(p.blockptr, {bytenr, b->header.owner, 0, 0});
         walk(root_id, p.blockptr, p.generation, true, b->header.level - 1, &p.key, visit);
       }
       return;
@@ -152,8 +160,8 @@ struct disk_checker {
       if (it.key.type == BTRFS_EXTENT_DATA_KEY) {
         const auto& fe = std::get<btrfs_file_extent_item>(it.value);
         if (fe.type != BTRFS_FILE_EXTENT_INLINE && fe.disk_bytenr != 0) {
-          data_refs[fe.disk_bytenr].push_back({bytenr, b->header.owner, it.key.objectid, it.key.offset - fe.offset});
-          data_len[fe.disk_bytenr] = fe.disk_num_bytes;
+          data_ptrs.push_back(
+              {fe.disk_bytenr, {bytenr, b->header.owner, it.key.objectid, it.key.offset - fe.offset}, fe.disk_num_bytes});
         }
       }
       visit(it);
@@ -185,9 +193,9 @@ struct disk_checker {
     switch (root_id) {
       case BTRFS_EXTENT_TREE_OBJECTID:
         if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
-          extents[it.key.objectid] = {it.key.offset, std::get<btrfs_extent_item>(it.value)};
+          extents[it.key.objectid] = {it.key.offset, &std::get<btrfs_extent_item>(it.value)};
         else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
-          extents[it.key.objectid] = {fs.nodesize, std::get<btrfs_extent_item>(it.value)};
+          extents[it.key.objectid] = {fs.nodesize, &std::get<btrfs_extent_item>(it.value)};
         else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) {
           block_groups[it.key.objectid] = std::get<btrfs_block_group_item>(it.value);
           block_group_len[it.key.objectid] = it.key.offset;
@@ -219,7 +227,7 @@ struct disk_checker {
     bool full = false;
     if (p.block)
       if (auto e = extents.find(p.block); e != extents.end())
-        full = e->second.second.flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
+        full = e->second.second->flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
     btrfs_extent_inline_ref r;
     if (full) {
       r.type = data ? BTRFS_SHARED_DATA_REF_KEY : BTRFS_SHARED_BLOCK_REF_KEY;
@@ -247,20 +255,39 @@ struct disk_checker {
     }
   }
 
+  // Back references by identity, each with its count, in identity order (sorted, equal ones summed).
+  using ref_counts = std::vector<std::pair<btrfs_extent_inline_ref, uint64_t>>;
+  static void sum_sorted(ref_counts& v) {
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t n = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (n && v[n - 1].first == v[i].first) v[n - 1].second += v[i].second;
+      else v[n++] = v[i];
+    }
+    v.resize(n);
+  }
+  static const uint64_t* count_of(const ref_counts& v, const btrfs_extent_inline_ref& r) {
+    auto it = std::lower_bound(v.begin(), v.end(), r, [](const auto& a, const auto& k) { return a.first < k; });
+    return it != v.end() && it->first == r ? &it->second : nullptr;
+  }
+
   // Back references by identity, each with its count: what the pointers need against the item's.
-  void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const std::vector<pointer>* ptrs) {
-    std::map<btrfs_extent_inline_ref, uint64_t> have, want;
+  void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const found_pointer* ptrs,
+                      const found_pointer* ptrs_end) {
+    ref_counts have, want;
     for (btrfs_extent_inline_ref r : ei.inline_refs) {
       if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) continue;
       const uint64_t n = r.count;
       r.count = 0;
-      have[r] += n;
+      have.emplace_back(r, n);
       if (!data && n != 1) out.problem("tree block {}: {} has count {} (a tree block reference is one)", bytenr, describe(r), n);
     }
-    if (ptrs)
-      for (const pointer& p : *ptrs) want[expected_backref(p, data)]++;
+    for (const found_pointer* f = ptrs; f != ptrs_end; ++f) want.emplace_back(expected_backref(f->p, data), 1);
+    sum_sorted(have);
+    sum_sorted(want);
     for (const auto& [r, n] : want) {
-      const uint64_t h = have.count(r) ? have[r] : 0;
+      const uint64_t* hp = count_of(have, r);
+      const uint64_t h = hp ? *hp : 0;
       if (h != n) {
         out.problem("{} extent {}: {} pointer{} need{} {} but the extent item has {}", data ? "data" : "tree block",
                     bytenr, n, n == 1 ? "" : "s", n == 1 ? "s" : "", describe(r), h);
@@ -268,34 +295,56 @@ struct disk_checker {
       }
     }
     for (const auto& [r, n] : have)
-      if (!want.count(r)) {
+      if (!count_of(want, r)) {
         out.problem("{} extent {}: back reference {} (count {}) without a pointer", data ? "data" : "tree block", bytenr,
                     describe(r), n);
         return;
       }
   }
 
+  // The pointers to each target, in target order: [first, last) of one target.
+  struct pointer_group {
+    uint64_t target;
+    const found_pointer *first, *last;
+  };
+  static std::vector<pointer_group> group(std::vector<found_pointer>& v) {
+    std::stable_sort(v.begin(), v.end(), [](const found_pointer& a, const found_pointer& b) { return a.target < b.target; });
+    std::vector<pointer_group> g;
+    for (size_t i = 0, j; i < v.size(); i = j) {
+      for (j = i + 1; j < v.size() && v[j].target == v[i].target;) ++j;
+      g.push_back({v[i].target, v.data() + i, v.data() + j});
+    }
+    return g;
+  }
+  static const pointer_group* find_group(const std::vector<pointer_group>& g, uint64_t target) {
+    auto it = std::lower_bound(g.begin(), g.end(), target, [](const pointer_group& a, uint64_t t) { return a.target < t; });
+    return it != g.end() && it->target == target ? &*it : nullptr;
+  }
+
   void check_extents() {
+    const std::vector<pointer_group> tree_refs = group(tree_ptrs), data_refs = group(data_ptrs);
     for (const auto& [bytenr, e] : extents) {
-      const auto& [len, ei] = e;
+      const auto& [len, eip] = e;
+      const btrfs_extent_item& ei = *eip;
       const bool data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
-      const auto& refs = data ? data_refs : tree_refs;
-      const auto r = refs.find(bytenr);
-      uint64_t want = r == refs.end() ? 0 : r->second.size();
+      const pointer_group* r = find_group(data ? data_refs : tree_refs, bytenr);
+      uint64_t want = r ? uint64_t(r->last - r->first) : 0;
       if (data) want += data_reloc_refs(ei);
       if (ei.refs != want)
         out.problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, len,
                     data ? "data" : "tree block", ei.refs, want);
-      check_backrefs(bytenr, ei, data, r == refs.end() ? nullptr : &r->second);
+      check_backrefs(bytenr, ei, data, r ? r->first : nullptr, r ? r->last : nullptr);
     }
-    for (const auto& [bytenr, ptrs] : tree_refs)
-      if (!extents.count(bytenr))
-        out.problem("tree block {} is referenced {} times but has no extent item", bytenr, ptrs.size());
-    for (const auto& [bytenr, refs] : data_refs)
-      if (!extents.count(bytenr)) out.problem("data extent {} is referenced but has no extent item", bytenr);
-      else if (extents[bytenr].first != data_len[bytenr])
-        out.problem("data extent {}: extent item of {} bytes but file extents say {}", bytenr, extents[bytenr].first,
-                    data_len[bytenr]);
+    for (const pointer_group& g : tree_refs)
+      if (!extents.count(g.target))
+        out.problem("tree block {} is referenced {} times but has no extent item", g.target, g.last - g.first);
+    for (const pointer_group& g : data_refs) {
+      auto e = extents.find(g.target);
+      const uint64_t len = (g.last - 1)->len;
+      if (e == extents.end()) out.problem("data extent {} is referenced but has no extent item", g.target);
+      else if (e->second.first != len)
+        out.problem("data extent {}: extent item of {} bytes but file extents say {}", g.target, e->second.first, len);
+    }
     // Block group items: used bytes against the extent items inside the group.
     std::map<uint64_t, uint64_t> used;
     for (const auto& [bytenr, e] : extents) {
@@ -457,7 +506,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   // tree with (a system chunk allocated or removed since is not on disk yet).
   for (const auto& [logical, map] : fs.super_sys_chunk_array) c.chunks[logical] = map;
   std::map<uint64_t, committed_chunk> chunk_items;
-  c.tree_refs[chunk_root.commit_root].push_back({0, BTRFS_CHUNK_TREE_OBJECTID, 0, 0});  // the super block's chunk_root
+  c.add_tree_ref(chunk_root.commit_root, {0, BTRFS_CHUNK_TREE_OBJECTID, 0, 0});  // the super block's chunk_root
   c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,
          chunk_root.commit_root_level, nullptr, [&](const btrfs_item& it) {
            if (it.key.type == BTRFS_CHUNK_ITEM_KEY) {
@@ -471,7 +520,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
     if (!chunk_items.count(logical)) out.problem("system chunk {} of the super block has no chunk item", logical);
   c.chunks = std::move(chunk_items);
   // The super block's root: the root tree, then every tree its root items point at.
-  c.tree_refs[tree_root.commit_root].push_back({0, BTRFS_ROOT_TREE_OBJECTID, 0, 0});
+  c.add_tree_ref(tree_root.commit_root, {0, BTRFS_ROOT_TREE_OBJECTID, 0, 0});
   c.walk(BTRFS_ROOT_TREE_OBJECTID, tree_root.commit_root, tree_root.commit_root_gen, true, tree_root.commit_root_level,
          nullptr, [&](const btrfs_item& it) { c.collect(BTRFS_ROOT_TREE_OBJECTID, it); });
   std::set<uint64_t> root_ids{BTRFS_ROOT_TREE_OBJECTID, BTRFS_CHUNK_TREE_OBJECTID};
@@ -479,7 +528,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   std::vector<fsck::subvol_link> dir_links;
   for (const auto& [id, ri] : c.root_items) {
     if (id == BTRFS_CHUNK_TREE_OBJECTID) continue;  // read from the super block's chunk_root above
-    c.tree_refs[ri.bytenr].push_back({0, id, 0, 0});
+    c.add_tree_ref(ri.bytenr, {0, id, 0, 0});
     c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&, root = id](const btrfs_item& it) { c.collect(root, it); });
     const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
     if (!fs_tree || scope == fsck_scope::trees) continue;
