@@ -1,4 +1,4 @@
-// The data checksum of a device sector's bytes, kept per thread for the sectors seen recently. A
+// The data checksum of a device sector's bytes, kept per thread (identity_memo.hpp) for the sectors seen recently. A
 // sector's data (block_device's `sector::data`) is an immutable vector shared by every copy of the
 // device: a write makes a new one. The memo keeps each vector it has checksummed alive, so its address
 // cannot name another vector while the entry exists, and the entry's checksum is that of the bytes it
