@@ -98,31 +98,58 @@ struct checker {
     return v;
   }
 
-  // Extent items as the extent tree plus pending delayed refs define them: bytenr -> (len, refs, data).
+  // Extent items as the extent tree plus pending delayed refs define them: (bytenr, (len, refs, data)) in
+  // bytenr order, one per bytenr. The tree's items, read once: `committed` (the later of two items of one
+  // bytenr counts, as a map assigned in key order would keep it); `with_pending` adds the running
+  // transaction's heads.
   struct extent { uint64_t len = 0; int64_t refs = 0; bool data = false; };
-  std::map<uint64_t, extent> effective_extents(bool with_pending = true) {
-    std::map<uint64_t, extent> ex;
+  using extent_list = std::vector<std::pair<uint64_t, extent>>;
+  extent_list tree_extents() {
+    extent_list ex;
     btrfs_for_each_item(fs, fs.extent_root(), {0, 0, 0}, [&](const btrfs_item& it) {
       if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
-        ex[it.key.objectid] = {it.key.offset, int64_t(std::get<btrfs_extent_item>(it.value).refs), true};
+        ex.push_back({it.key.objectid, {it.key.offset, int64_t(std::get<btrfs_extent_item>(it.value).refs), true}});
       else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
-        ex[it.key.objectid] = {fs.nodesize, int64_t(std::get<btrfs_extent_item>(it.value).refs), false};
+        ex.push_back({it.key.objectid, {fs.nodesize, int64_t(std::get<btrfs_extent_item>(it.value).refs), false}});
       return true;
     });
-    if (with_pending && fs.running_transaction) {
-      for (const auto& [bytenr, h] : fs.running_transaction->delayed_refs.heads) {
-        auto& e = ex[bytenr];
-        e.len = h.num_bytes;
-        e.data = h.is_data;
-        e.refs += h.ref_mod;
-        if (e.refs <= 0) ex.erase(bytenr);
-      }
+    // Keys come in order from a sound tree; a stable sort keeps a tree with keys out of order (a problem
+    // reported by the walk) to the same result, the last item of a bytenr winning.
+    std::stable_sort(ex.begin(), ex.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t n = 0;
+    for (size_t i = 0; i < ex.size(); ++i) {
+      if (n && ex[n - 1].first == ex[i].first) ex[n - 1] = ex[i];
+      else ex[n++] = ex[i];
     }
+    ex.resize(n);
     return ex;
+  }
+  extent_list with_pending(const extent_list& committed) {
+    if (!fs.running_transaction) return committed;
+    const auto& heads = fs.running_transaction->delayed_refs.heads;
+    extent_list ex;
+    ex.reserve(committed.size() + heads.size());
+    auto c = committed.begin();
+    for (const auto& [bytenr, h] : heads) {
+      for (; c != committed.end() && c->first < bytenr; ++c) ex.push_back(*c);
+      extent e;
+      if (c != committed.end() && c->first == bytenr) e = (c++)->second;
+      e.len = h.num_bytes;
+      e.data = h.is_data;
+      e.refs += h.ref_mod;
+      if (e.refs > 0) ex.push_back({bytenr, e});
+    }
+    ex.insert(ex.end(), c, committed.end());
+    return ex;
+  }
+  static bool has_extent(const extent_list& ex, uint64_t bytenr) {
+    auto it = std::lower_bound(ex.begin(), ex.end(), bytenr, [](const auto& a, uint64_t b) { return a.first < b; });
+    return it != ex.end() && it->first == bytenr;
   }
 
   void check_extents() {
-    auto ex = effective_extents();
+    const extent_list committed = tree_extents();
+    const extent_list ex = with_pending(committed);
     for (const auto& [bytenr, e] : ex) {
       const auto& refs = e.data ? data_refs : tree_refs;
       const auto r = refs.find(bytenr);
@@ -135,13 +162,13 @@ struct checker {
       else if (bytenr + e.len > bg->end()) problem("extent {} crosses the end of block group {}", bytenr, bg->start);
     }
     for (const auto& [bytenr, n] : sorted(tree_refs))
-      if (!ex.count(bytenr)) problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
+      if (!has_extent(ex, bytenr)) problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
     for (const auto& [bytenr, n] : sorted(data_refs))
-      if (!ex.count(bytenr)) problem("data extent {} is referenced {} times but has no extent item", bytenr, n);
+      if (!has_extent(ex, bytenr)) problem("data extent {} is referenced {} times but has no extent item", bytenr, n);
     // Block group used bytes against the extent items inside it: both change together when delayed
     // refs run, so pending refs are left out here.
     std::map<uint64_t, uint64_t> used;
-    for (const auto& [bytenr, e] : effective_extents(false))
+    for (const auto& [bytenr, e] : committed)
       if (block_group_ptr bg = btrfs_lookup_block_group(fs, bytenr)) used[bg->start] += e.len;
     for (const auto& [start, bg] : fs.block_group_cache_tree)
       if (bg->used != used[start])
