@@ -184,18 +184,18 @@ TEST_CASE("fsck on disk reads the committed state: changes after the last commit
   CHECK(has(btrfs_check_committed(*fs), "nbytes 1"));
 }
 
-TEST_CASE("fsck on disk: a data checksum kept from an earlier check sees the sector rewritten", "[model][fsck]") {
-  // check_csums takes a data sector's checksum from the per-thread memo of its bytes
-  // (sector_csum_memo.hpp): a sector written since the last check must be checksummed again.
+TEST_CASE("fsck on disk: a data sector rewritten after a clean check fails the next one", "[model][fsck]") {
+  // check_csums checksums a data sector's bytes in place: a sector written since the last check must be
+  // read again, not taken from anything the earlier check saw.
   auto fs = fs_with_file();
   std::vector<file_extent> ext;
   run_in_fiber([&] { ext = file_extents(*fs, open_file(*fs, "a")); });
   REQUIRE(ext.size() == 2);
   REQUIRE(btrfs_check_committed(*fs).empty());
-  REQUIRE(btrfs_check_committed(*fs).empty());  // the second check takes every checksum from the memo
+  REQUIRE(btrfs_check_committed(*fs).empty());
   run_in_fiber([&] { corrupt_mirror(*fs, ext[0].fi.disk_bytenr, 4096, 2, 0x3c); });
   const auto p = btrfs_check_committed(*fs);
   INFO(lines(p));
   CHECK(has(p, "on disk: data at " + std::to_string(ext[0].fi.disk_bytenr) + " mirror 2"));
-  CHECK(btrfs_check_committed(*fs) == p);  // the rewritten sector's checksum, now from the memo, still fails
+  CHECK(btrfs_check_committed(*fs) == p);  // and again
 }
