@@ -44,10 +44,20 @@ class cow_map {
   }
 
   const V* find(const K& k) const {
+    bool frozen;
+    return find(k, &frozen);
+  }
+  // The same; *frozen tells whether the value is the frozen base's (held by the base, never changed
+  // while it exists: shared by every clone of the map, of which none has changed this entry).
+  const V* find(const K& k, bool* frozen) const {
+    *frozen = false;
     if (!delta_.empty())
       if (auto it = delta_find(k); it != delta_.end()) return it->second ? &*it->second : nullptr;
     if (base_) {
-      if (size_t i = base_->index(k); i != npos) return &base_->vals[i];
+      if (size_t i = base_->index(k); i != npos) {
+        *frozen = true;
+        return &base_->vals[i];
+      }
     }
     return nullptr;
   }

@@ -14,6 +14,7 @@
 #include "model/data/csum.hpp"
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
+#include "model/frozen_block_memo.hpp"
 #include "model/fsck_internal.hpp"
 
 namespace fsrace::model {
@@ -73,11 +74,16 @@ struct disk_checker {
   // does, and the devices hold every block it reads (none is freed, so no address is reused): a block
   // verified once verifies again. DUP and RAID1 mirrors usually hold the same block object, and the fs
   // trees' leaves are read again after the walk. Only looked up, never iterated.
+  // A block of the prepared state (`frozen`) that verified in an earlier check is taken as verified
+  // (frozen_block_memo.hpp).
   std::unordered_set<const tree_block*> csum_ok;
-  bool verified_csum(const tree_block_ptr& b) {
+  bool verified_csum(const tree_block_ptr& b, bool frozen) {
+    thread_local frozen_block_memo verified;
+    if (frozen && verified.passed(b, 0)) return true;
     if (csum_ok.count(b.get())) return true;
     if (b->header.csum != b->content_csum()) return false;
     csum_ok.insert(b.get());
+    if (frozen) verified.pass(b, 0);
     return true;
   }
 
@@ -89,7 +95,10 @@ struct disk_checker {
   }
 
   // read_tree_block from every mirror: each must hold the same verified block.
-  tree_block_ptr read(uint64_t root_id, uint64_t bytenr, uint64_t expect_gen, bool gen_exact, int expect_level) {
+  // *first_frozen: whether the block returned is the prepared state's on its device (cow_map::find).
+  tree_block_ptr read(uint64_t root_id, uint64_t bytenr, uint64_t expect_gen, bool gen_exact, int expect_level,
+                      bool* first_frozen) {
+    *first_frozen = false;
     const committed_chunk* c = chunk_of(bytenr, fs.nodesize);
     if (!c) {
       out.problem("tree block {} of root {} is not mapped by any committed chunk", bytenr, root_id);
@@ -100,18 +109,20 @@ struct disk_checker {
       const mirror_location at = locate(*c, bytenr, m);
       auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;  // degraded: nothing to read there
-      tree_block_ptr b = d->second->bdev.read_tree_block(at.physical);
+      bool frozen = false;
+      tree_block_ptr b = d->second->bdev.read_tree_block(at.physical, &frozen);
       if (!b) {
         out.problem("tree block {} of root {}: mirror {} (devid {} physical {}) holds no tree block", bytenr, root_id,
                     m, at.devid, at.physical);
         continue;
       }
-      if (!verified_csum(b)) {
+      if (!verified_csum(b, frozen)) {
         out.problem("tree block {} of root {}: mirror {} (devid {}) fails its checksum", bytenr, root_id, m, at.devid);
         continue;
       }
       if (!first) {
         first = b;
+        *first_frozen = frozen;
       } else if (b != first && (b->header.csum != first->header.csum || b->header.generation != first->header.generation ||
                                 b->header.bytenr != first->header.bytenr)) {
         out.problem("tree block {} of root {}: mirror {} (devid {}) holds generation {}, mirror 1 generation {}", bytenr,
@@ -139,11 +150,20 @@ struct disk_checker {
   template <class Visit>
   void walk(uint64_t root_id, uint64_t bytenr, uint64_t gen, bool gen_exact, int level, const btrfs_key* first_key,
             Visit&& visit) {
-    tree_block_ptr b = read(root_id, bytenr, gen, gen_exact, level);
+    bool frozen = false;
+    tree_block_ptr b = read(root_id, bytenr, gen, gen_exact, level, &frozen);
     if (!b) return;
-    for (uint32_t i = 1; i < b->nritems(); ++i)
-      if (!(b->key_at(i - 1) < b->key_at(i)))
-        out.problem("tree block {} of root {}: keys out of order at slot {}", bytenr, root_id, i);
+    // Key order, skipped for a block of the prepared state found in order before (frozen_block_memo.hpp).
+    thread_local frozen_block_memo ordered;
+    if (!(frozen && ordered.passed(b, 0))) {
+      bool in_order = true;
+      for (uint32_t i = 1; i < b->nritems(); ++i)
+        if (!(b->key_at(i - 1) < b->key_at(i))) {
+          in_order = false;
+          out.problem("tree block {} of root {}: keys out of order at slot {}", bytenr, root_id, i);
+        }
+      if (frozen && in_order) ordered.pass(b, 0);
+    }
     if (first_key && b->nritems() && b->key_at(0) != *first_key)
       out.problem("tree block {} of root {}: first key {} but the parent says {}", bytenr, root_id,
                   to_string(b->key_at(0)), to_string(*first_key));
@@ -177,7 +197,8 @@ struct disk_checker {
       const mirror_location at = locate(*c, bytenr, m);
       auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;
-      if ((b = d->second->bdev.read_tree_block(at.physical)) && verified_csum(b)) break;
+      bool frozen = false;
+      if ((b = d->second->bdev.read_tree_block(at.physical, &frozen)) && verified_csum(b, frozen)) break;
       b = nullptr;
     }
     if (!b || b->header.level != level) return;  // reported by the walk
