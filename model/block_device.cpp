@@ -52,7 +52,12 @@ void block_device::write_tree_block(uint64_t physical, tree_block_ptr block, uin
 }
 
 tree_block_ptr block_device::read_tree_block(uint64_t physical) const {
-  const sector* s = sectors_.find(physical / SECTORSIZE);
+  bool frozen;
+  return read_tree_block(physical, &frozen);
+}
+
+tree_block_ptr block_device::read_tree_block(uint64_t physical, bool* frozen) const {
+  const sector* s = sectors_.find(physical / SECTORSIZE, frozen);
   if (!s || !s->tree || s->tree_part != 0) return nullptr;
   return s->tree;
 }

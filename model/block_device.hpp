@@ -39,6 +39,9 @@ class block_device {
   void write_tree_block(uint64_t physical, tree_block_ptr block, uint32_t nodesize);
   // The tree block whose image starts at `physical`, or null (data, garbage or never written there).
   tree_block_ptr read_tree_block(uint64_t physical) const;
+  // The same; *frozen tells whether the sector is the frozen base's (see cow_map::find): the prepared
+  // state's, unchanged by this clone.
+  tree_block_ptr read_tree_block(uint64_t physical, bool* frozen) const;
   bool written(uint64_t physical) const { return sectors_.contains(physical / SECTORSIZE); }
   // The sector holding `physical` as read() finds it, or null (never written, or discarded). A sector's
   // data and tree block are immutable while shared, so a caller that keeps copies of their pointers can

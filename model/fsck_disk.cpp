@@ -14,6 +14,7 @@
 #include "model/data/csum.hpp"
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
+#include "model/frozen_block_memo.hpp"
 #include "model/fsck_internal.hpp"
 
 namespace fsrace::model {
@@ -47,12 +48,20 @@ struct disk_checker {
   struct pointer {
     uint64_t block = 0, owner = 0, ino = 0, offset = 0;
   };
-  std::map<uint64_t, std::vector<pointer>> tree_refs;  // tree block -> pointers to it
-  std::map<uint64_t, std::vector<pointer>> data_refs;  // data extent -> file extent items
-  std::map<uint64_t, uint64_t> data_len;
+  // Pointers as the walk finds them: (target bytenr, pointer), grouped by target in check_extents (a
+  // stable sort keeps each target's pointers in the order found). A data pointer's `len` is the file
+  // extent item's disk_num_bytes (the last one found is what the extent's length is checked against).
+  struct found_pointer {
+    uint64_t target = 0;
+    pointer p;
+    uint64_t len = 0;
+  };
+  std::vector<found_pointer> tree_ptrs, data_ptrs;
+  void add_tree_ref(uint64_t target, const pointer& p) { tree_ptrs.push_back({target, p, 0}); }
 
-  // Collected items of the cow-only trees.
-  std::map<uint64_t, std::pair<uint64_t, btrfs_extent_item>> extents;  // bytenr -> (length, item)
+  // Collected items of the cow-only trees. An extent item is read in place: the blocks the check reads
+  // are held by the devices, and nothing changes them while the check runs.
+  std::map<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>> extents;  // bytenr -> (length, item)
   std::map<uint64_t, btrfs_block_group_item> block_groups;             // start -> item
   std::map<uint64_t, uint64_t> block_group_len;
   std::map<std::pair<uint64_t, uint64_t>, btrfs_dev_extent> dev_extents;
@@ -65,11 +74,16 @@ struct disk_checker {
   // does, and the devices hold every block it reads (none is freed, so no address is reused): a block
   // verified once verifies again. DUP and RAID1 mirrors usually hold the same block object, and the fs
   // trees' leaves are read again after the walk. Only looked up, never iterated.
+  // A block of the prepared state (`frozen`) that verified in an earlier check is taken as verified
+  // (frozen_block_memo.hpp).
   std::unordered_set<const tree_block*> csum_ok;
-  bool verified_csum(const tree_block_ptr& b) {
+  bool verified_csum(const tree_block_ptr& b, bool frozen) {
+    thread_local frozen_block_memo verified;
+    if (frozen && verified.passed(b, 0)) return true;
     if (csum_ok.count(b.get())) return true;
     if (b->header.csum != b->content_csum()) return false;
     csum_ok.insert(b.get());
+    if (frozen) verified.pass(b, 0);
     return true;
   }
 
@@ -81,7 +95,10 @@ struct disk_checker {
   }
 
   // read_tree_block from every mirror: each must hold the same verified block.
-  tree_block_ptr read(uint64_t root_id, uint64_t bytenr, uint64_t expect_gen, bool gen_exact, int expect_level) {
+  // *first_frozen: whether the block returned is the prepared state's on its device (cow_map::find).
+  tree_block_ptr read(uint64_t root_id, uint64_t bytenr, uint64_t expect_gen, bool gen_exact, int expect_level,
+                      bool* first_frozen) {
+    *first_frozen = false;
     const committed_chunk* c = chunk_of(bytenr, fs.nodesize);
     if (!c) {
       out.problem("tree block {} of root {} is not mapped by any committed chunk", bytenr, root_id);
@@ -92,18 +109,20 @@ struct disk_checker {
       const mirror_location at = locate(*c, bytenr, m);
       auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;  // degraded: nothing to read there
-      tree_block_ptr b = d->second->bdev.read_tree_block(at.physical);
+      bool frozen = false;
+      tree_block_ptr b = d->second->bdev.read_tree_block(at.physical, &frozen);
       if (!b) {
         out.problem("tree block {} of root {}: mirror {} (devid {} physical {}) holds no tree block", bytenr, root_id,
                     m, at.devid, at.physical);
         continue;
       }
-      if (!verified_csum(b)) {
+      if (!verified_csum(b, frozen)) {
         out.problem("tree block {} of root {}: mirror {} (devid {}) fails its checksum", bytenr, root_id, m, at.devid);
         continue;
       }
       if (!first) {
         first = b;
+        *first_frozen = frozen;
       } else if (b != first && (b->header.csum != first->header.csum || b->header.generation != first->header.generation ||
                                 b->header.bytenr != first->header.bytenr)) {
         out.problem("tree block {} of root {}: mirror {} (devid {}) holds generation {}, mirror 1 generation {}", bytenr,
@@ -131,18 +150,27 @@ struct disk_checker {
   template <class Visit>
   void walk(uint64_t root_id, uint64_t bytenr, uint64_t gen, bool gen_exact, int level, const btrfs_key* first_key,
             Visit&& visit) {
-    tree_block_ptr b = read(root_id, bytenr, gen, gen_exact, level);
+    bool frozen = false;
+    tree_block_ptr b = read(root_id, bytenr, gen, gen_exact, level, &frozen);
     if (!b) return;
-    for (uint32_t i = 1; i < b->nritems(); ++i)
-      if (!(b->key_at(i - 1) < b->key_at(i)))
-        out.problem("tree block {} of root {}: keys out of order at slot {}", bytenr, root_id, i);
+    // Key order, skipped for a block of the prepared state found in order before (frozen_block_memo.hpp).
+    thread_local frozen_block_memo ordered;
+    if (!(frozen && ordered.passed(b, 0))) {
+      bool in_order = true;
+      for (uint32_t i = 1; i < b->nritems(); ++i)
+        if (!(b->key_at(i - 1) < b->key_at(i))) {
+          in_order = false;
+          out.problem("tree block {} of root {}: keys out of order at slot {}", bytenr, root_id, i);
+        }
+      if (frozen && in_order) ordered.pass(b, 0);
+    }
     if (first_key && b->nritems() && b->key_at(0) != *first_key)
       out.problem("tree block {} of root {}: first key {} but the parent says {}", bytenr, root_id,
                   to_string(b->key_at(0)), to_string(*first_key));
     if (!visited.insert(bytenr).second) return;
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
-        tree_refs[p.blockptr].push_back({bytenr, b->header.owner, 0, 0});
+        add_tree_ref(p.blockptr, {bytenr, b->header.owner, 0, 0});
         walk(root_id, p.blockptr, p.generation, true, b->header.level - 1, &p.key, visit);
       }
       return;
@@ -151,8 +179,8 @@ struct disk_checker {
       if (it.key.type == BTRFS_EXTENT_DATA_KEY) {
         const auto& fe = std::get<btrfs_file_extent_item>(it.value);
         if (fe.type != BTRFS_FILE_EXTENT_INLINE && fe.disk_bytenr != 0) {
-          data_refs[fe.disk_bytenr].push_back({bytenr, b->header.owner, it.key.objectid, it.key.offset - fe.offset});
-          data_len[fe.disk_bytenr] = fe.disk_num_bytes;
+          data_ptrs.push_back(
+              {fe.disk_bytenr, {bytenr, b->header.owner, it.key.objectid, it.key.offset - fe.offset}, fe.disk_num_bytes});
         }
       }
       visit(it);
@@ -169,7 +197,8 @@ struct disk_checker {
       const mirror_location at = locate(*c, bytenr, m);
       auto d = fs.devices.find(at.devid);
       if (d == fs.devices.end() || d->second->missing) continue;
-      if ((b = d->second->bdev.read_tree_block(at.physical)) && verified_csum(b)) break;
+      bool frozen = false;
+      if ((b = d->second->bdev.read_tree_block(at.physical, &frozen)) && verified_csum(b, frozen)) break;
       b = nullptr;
     }
     if (!b || b->header.level != level) return;  // reported by the walk
@@ -184,9 +213,9 @@ struct disk_checker {
     switch (root_id) {
       case BTRFS_EXTENT_TREE_OBJECTID:
         if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
-          extents[it.key.objectid] = {it.key.offset, std::get<btrfs_extent_item>(it.value)};
+          extents[it.key.objectid] = {it.key.offset, &std::get<btrfs_extent_item>(it.value)};
         else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
-          extents[it.key.objectid] = {fs.nodesize, std::get<btrfs_extent_item>(it.value)};
+          extents[it.key.objectid] = {fs.nodesize, &std::get<btrfs_extent_item>(it.value)};
         else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) {
           block_groups[it.key.objectid] = std::get<btrfs_block_group_item>(it.value);
           block_group_len[it.key.objectid] = it.key.offset;
@@ -218,7 +247,7 @@ struct disk_checker {
     bool full = false;
     if (p.block)
       if (auto e = extents.find(p.block); e != extents.end())
-        full = e->second.second.flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
+        full = e->second.second->flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
     btrfs_extent_inline_ref r;
     if (full) {
       r.type = data ? BTRFS_SHARED_DATA_REF_KEY : BTRFS_SHARED_BLOCK_REF_KEY;
@@ -246,20 +275,39 @@ struct disk_checker {
     }
   }
 
+  // Back references by identity, each with its count, in identity order (sorted, equal ones summed).
+  using ref_counts = std::vector<std::pair<btrfs_extent_inline_ref, uint64_t>>;
+  static void sum_sorted(ref_counts& v) {
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    size_t n = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (n && v[n - 1].first == v[i].first) v[n - 1].second += v[i].second;
+      else v[n++] = v[i];
+    }
+    v.resize(n);
+  }
+  static const uint64_t* count_of(const ref_counts& v, const btrfs_extent_inline_ref& r) {
+    auto it = std::lower_bound(v.begin(), v.end(), r, [](const auto& a, const auto& k) { return a.first < k; });
+    return it != v.end() && it->first == r ? &it->second : nullptr;
+  }
+
   // Back references by identity, each with its count: what the pointers need against the item's.
-  void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const std::vector<pointer>* ptrs) {
-    std::map<btrfs_extent_inline_ref, uint64_t> have, want;
+  void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const found_pointer* ptrs,
+                      const found_pointer* ptrs_end) {
+    ref_counts have, want;
     for (btrfs_extent_inline_ref r : ei.inline_refs) {
       if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) continue;
       const uint64_t n = r.count;
       r.count = 0;
-      have[r] += n;
+      have.emplace_back(r, n);
       if (!data && n != 1) out.problem("tree block {}: {} has count {} (a tree block reference is one)", bytenr, describe(r), n);
     }
-    if (ptrs)
-      for (const pointer& p : *ptrs) want[expected_backref(p, data)]++;
+    for (const found_pointer* f = ptrs; f != ptrs_end; ++f) want.emplace_back(expected_backref(f->p, data), 1);
+    sum_sorted(have);
+    sum_sorted(want);
     for (const auto& [r, n] : want) {
-      const uint64_t h = have.count(r) ? have[r] : 0;
+      const uint64_t* hp = count_of(have, r);
+      const uint64_t h = hp ? *hp : 0;
       if (h != n) {
         out.problem("{} extent {}: {} pointer{} need{} {} but the extent item has {}", data ? "data" : "tree block",
                     bytenr, n, n == 1 ? "" : "s", n == 1 ? "s" : "", describe(r), h);
@@ -267,34 +315,56 @@ struct disk_checker {
       }
     }
     for (const auto& [r, n] : have)
-      if (!want.count(r)) {
+      if (!count_of(want, r)) {
         out.problem("{} extent {}: back reference {} (count {}) without a pointer", data ? "data" : "tree block", bytenr,
                     describe(r), n);
         return;
       }
   }
 
+  // The pointers to each target, in target order: [first, last) of one target.
+  struct pointer_group {
+    uint64_t target;
+    const found_pointer *first, *last;
+  };
+  static std::vector<pointer_group> group(std::vector<found_pointer>& v) {
+    std::stable_sort(v.begin(), v.end(), [](const found_pointer& a, const found_pointer& b) { return a.target < b.target; });
+    std::vector<pointer_group> g;
+    for (size_t i = 0, j; i < v.size(); i = j) {
+      for (j = i + 1; j < v.size() && v[j].target == v[i].target;) ++j;
+      g.push_back({v[i].target, v.data() + i, v.data() + j});
+    }
+    return g;
+  }
+  static const pointer_group* find_group(const std::vector<pointer_group>& g, uint64_t target) {
+    auto it = std::lower_bound(g.begin(), g.end(), target, [](const pointer_group& a, uint64_t t) { return a.target < t; });
+    return it != g.end() && it->target == target ? &*it : nullptr;
+  }
+
   void check_extents() {
+    const std::vector<pointer_group> tree_refs = group(tree_ptrs), data_refs = group(data_ptrs);
     for (const auto& [bytenr, e] : extents) {
-      const auto& [len, ei] = e;
+      const auto& [len, eip] = e;
+      const btrfs_extent_item& ei = *eip;
       const bool data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
-      const auto& refs = data ? data_refs : tree_refs;
-      const auto r = refs.find(bytenr);
-      uint64_t want = r == refs.end() ? 0 : r->second.size();
+      const pointer_group* r = find_group(data ? data_refs : tree_refs, bytenr);
+      uint64_t want = r ? uint64_t(r->last - r->first) : 0;
       if (data) want += data_reloc_refs(ei);
       if (ei.refs != want)
         out.problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, len,
                     data ? "data" : "tree block", ei.refs, want);
-      check_backrefs(bytenr, ei, data, r == refs.end() ? nullptr : &r->second);
+      check_backrefs(bytenr, ei, data, r ? r->first : nullptr, r ? r->last : nullptr);
     }
-    for (const auto& [bytenr, ptrs] : tree_refs)
-      if (!extents.count(bytenr))
-        out.problem("tree block {} is referenced {} times but has no extent item", bytenr, ptrs.size());
-    for (const auto& [bytenr, refs] : data_refs)
-      if (!extents.count(bytenr)) out.problem("data extent {} is referenced but has no extent item", bytenr);
-      else if (extents[bytenr].first != data_len[bytenr])
-        out.problem("data extent {}: extent item of {} bytes but file extents say {}", bytenr, extents[bytenr].first,
-                    data_len[bytenr]);
+    for (const pointer_group& g : tree_refs)
+      if (!extents.count(g.target))
+        out.problem("tree block {} is referenced {} times but has no extent item", g.target, g.last - g.first);
+    for (const pointer_group& g : data_refs) {
+      auto e = extents.find(g.target);
+      const uint64_t len = (g.last - 1)->len;
+      if (e == extents.end()) out.problem("data extent {} is referenced but has no extent item", g.target);
+      else if (e->second.first != len)
+        out.problem("data extent {}: extent item of {} bytes but file extents say {}", g.target, e->second.first, len);
+    }
     // Block group items: used bytes against the extent items inside the group.
     std::map<uint64_t, uint64_t> used;
     for (const auto& [bytenr, e] : extents) {
@@ -360,6 +430,18 @@ struct disk_checker {
     }
   }
 
+  // btrfs_csum_sector of what bdev.read returns for the sector at `physical`: a data sector's bytes in
+  // place (no copy), anything else (a tree block image, an unwritten sector, a sectorsize other than the
+  // device's sector) read into `buf`. (A per-thread memo of the checksums of the sectors' immutable
+  // bytes was tried: it kept every execution's data alive past it and made relocation-vs-dio-reserve 15%
+  // slower, send-vs-relocation no faster.)
+  static uint32_t sector_csum(const block_device& bdev, uint64_t physical, std::vector<uint8_t>& buf) {
+    if (buf.size() == SECTORSIZE)
+      if (const sector* s = bdev.find_sector(physical); s && s->data) return btrfs_csum_sector(*s->data);
+    bdev.read(physical, buf);
+    return btrfs_csum_sector(buf);
+  }
+
   // Every committed data checksum against the data on every mirror.
   void check_csums() {
     std::vector<uint8_t> buf(fs.sectorsize);
@@ -375,10 +457,10 @@ struct disk_checker {
           const mirror_location at = locate(*c, logical, m);
           auto d = fs.devices.find(at.devid);
           if (d == fs.devices.end() || d->second->missing) continue;
-          d->second->bdev.read(at.physical, buf);
-          if (btrfs_csum_sector(buf) != item.csums[i]) {
+          const uint32_t have = sector_csum(d->second->bdev, at.physical, buf);
+          if (have != item.csums[i]) {
             out.problem("data at {} mirror {} (devid {}): checksum {:#x} but the csum tree says {:#x}", logical, m,
-                        at.devid, btrfs_csum_sector(buf), item.csums[i]);
+                        at.devid, have, item.csums[i]);
             return;  // one is enough: the rest usually follows
           }
         }
@@ -446,7 +528,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   // tree with (a system chunk allocated or removed since is not on disk yet).
   for (const auto& [logical, map] : fs.super_sys_chunk_array) c.chunks[logical] = map;
   std::map<uint64_t, committed_chunk> chunk_items;
-  c.tree_refs[chunk_root.commit_root].push_back({0, BTRFS_CHUNK_TREE_OBJECTID, 0, 0});  // the super block's chunk_root
+  c.add_tree_ref(chunk_root.commit_root, {0, BTRFS_CHUNK_TREE_OBJECTID, 0, 0});  // the super block's chunk_root
   c.walk(BTRFS_CHUNK_TREE_OBJECTID, chunk_root.commit_root, chunk_root.commit_root_gen, true,
          chunk_root.commit_root_level, nullptr, [&](const btrfs_item& it) {
            if (it.key.type == BTRFS_CHUNK_ITEM_KEY) {
@@ -460,7 +542,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
     if (!chunk_items.count(logical)) out.problem("system chunk {} of the super block has no chunk item", logical);
   c.chunks = std::move(chunk_items);
   // The super block's root: the root tree, then every tree its root items point at.
-  c.tree_refs[tree_root.commit_root].push_back({0, BTRFS_ROOT_TREE_OBJECTID, 0, 0});
+  c.add_tree_ref(tree_root.commit_root, {0, BTRFS_ROOT_TREE_OBJECTID, 0, 0});
   c.walk(BTRFS_ROOT_TREE_OBJECTID, tree_root.commit_root, tree_root.commit_root_gen, true, tree_root.commit_root_level,
          nullptr, [&](const btrfs_item& it) { c.collect(BTRFS_ROOT_TREE_OBJECTID, it); });
   std::set<uint64_t> root_ids{BTRFS_ROOT_TREE_OBJECTID, BTRFS_CHUNK_TREE_OBJECTID};
@@ -468,7 +550,7 @@ std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_sco
   std::vector<fsck::subvol_link> dir_links;
   for (const auto& [id, ri] : c.root_items) {
     if (id == BTRFS_CHUNK_TREE_OBJECTID) continue;  // read from the super block's chunk_root above
-    c.tree_refs[ri.bytenr].push_back({0, id, 0, 0});
+    c.add_tree_ref(ri.bytenr, {0, id, 0, 0});
     c.walk(id, ri.bytenr, ri.generation, false, ri.level, nullptr, [&, root = id](const btrfs_item& it) { c.collect(root, it); });
     const bool fs_tree = id == BTRFS_FS_TREE_OBJECTID || (id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID);
     if (!fs_tree || scope == fsck_scope::trees) continue;
