@@ -32,6 +32,9 @@ struct State {
   std::vector<int64_t> local;
 };
 
+/// a * m + c modulo 2^64 (long programs overflow: signed overflow would be undefined).
+int64_t mix(int64_t a, uint64_t m, uint64_t c) { return static_cast<int64_t>(static_cast<uint64_t>(a) * m + c); }
+
 /// Fiber f: for each op, a point declaring the variable it reads or writes, then the access. Writes
 /// depend on the old value and reads feed the fiber's local state, so orders of dependent steps show.
 std::shared_ptr<State> spawn_program(Scheduler& s, const Program& p, int vars) {
@@ -44,18 +47,18 @@ std::shared_ptr<State> spawn_program(Scheduler& s, const Program& p, int vars) {
         const Op& op = ops[k];
         if (op.var < 0) {  // a step that touches nothing shared
           point(L("local step"), declared());
-          st->local[f] = st->local[f] * 7 + 1;
+          st->local[f] = mix(st->local[f], 7, 1);
           continue;
         }
         if (op.add) {
           point(L("add x{}", static_cast<uint64_t>(op.var)), declared().updates_to(var_id(op.var)));
-          st->vars[static_cast<size_t>(op.var)] += static_cast<int64_t>(f * 7 + k + 1);
+          st->vars[static_cast<size_t>(op.var)] = mix(st->vars[static_cast<size_t>(op.var)], 1, f * 7 + k + 1);
           continue;
         }
         point(L(op.write ? "write x{}" : "read x{}", static_cast<uint64_t>(op.var)), touching(var_id(op.var), op.write));
         int64_t& x = st->vars[static_cast<size_t>(op.var)];
-        if (op.write) x = x * 31 + static_cast<int64_t>(f * 7 + k + 1);
-        else st->local[f] = st->local[f] * 131 + x;
+        if (op.write) x = mix(x, 31, f * 7 + k + 1);
+        else st->local[f] = mix(st->local[f], 131, static_cast<uint64_t>(x));
       }
     });
   return st;
@@ -106,7 +109,7 @@ struct Explored {
 };
 
 /// A "bug": an end state that only some orders of dependent steps produce.
-bool buggy(const State& st) { return (st.vars[0] + st.local.back()) % 5 == 2; }
+bool buggy(const State& st) { return mix(st.vars[0], 1, static_cast<uint64_t>(st.local.back())) % 5 == 2; }
 
 template <class S>
 Explored run_all(const Program& p, int vars, S& strategy) {
