@@ -231,19 +231,9 @@ void DporStrategy::analyse_races() {
   global.assign(fibers, 0);
   std::vector<int64_t>& latest = sc.latest;  // each fiber's latest step that touches something
   latest.assign(fibers, -1);
-  ++access_epoch_;  // every object's access record is stale: none since the execution began
+  access_records& rec = objects_;
+  rec.clear();  // no access since the execution began
   if (dep_mark_.size() < steps + 1) dep_mark_.resize(steps + 1, 0);
-  // An object's record, reset lazily: an undeclared step makes every record stale at once.
-  auto record = [&](unsigned b) -> access& {
-    access& a = objects_[b];
-    if (a.epoch != access_epoch_) {
-      a.epoch = access_epoch_;
-      a.last_write = -1;
-      a.reads.clear();
-      a.updates.clear();
-    }
-    return a;
-  };
   int64_t last_all = -1;
   std::vector<uint32_t>& deps = sc.deps;
   std::vector<uint32_t>& races = sc.races;
@@ -270,26 +260,24 @@ void DporStrategy::analyse_races() {
       join(c, global);
     } else {
       // Each dependence once, in the order first met (a step that wrote many objects is the last
-      // writer of each: joining its clock once is enough).
+      // writer of each: joining its clock once is enough), and none that p's step follows already (its
+      // clock is in `before`; it ends no race).
       ++dep_stamp_;
       auto depend_on = [&](uint32_t i) {
         if (dep_mark_[i] != dep_stamp_) {
           dep_mark_[i] = dep_stamp_;
-          deps.push_back(i);
+          if (!happens_before(i, before)) deps.push_back(i);
         }
       };
       if (last_all >= 0) depend_on(static_cast<uint32_t>(last_all));
-      (fp.reads | fp.writes | fp.updates).for_each([&](unsigned b) {
-        const access& a = record(b);
-        if (a.last_write >= 0) depend_on(static_cast<uint32_t>(a.last_write));
-      });
+      ((fp.reads | fp.writes | fp.updates) & rec.written).for_each([&](unsigned b) { depend_on(rec.last_write[b]); });
       // A write follows the reads and updates since the last write; an update the reads (updates
       // commute); a read the updates.
-      (fp.writes | fp.updates).for_each([&](unsigned b) {
-        for (uint32_t i : record(b).reads) depend_on(i);
+      ((fp.writes | fp.updates) & rec.read).for_each([&](unsigned b) {
+        for (uint32_t i : rec.reads[b]) depend_on(i);
       });
-      (fp.writes | fp.reads).for_each([&](unsigned b) {
-        for (uint32_t i : record(b).updates) depend_on(i);
+      ((fp.writes | fp.reads) & rec.updated).for_each([&](unsigned b) {
+        for (uint32_t i : rec.updates[b]) depend_on(i);
       });
       for (uint32_t i : deps) join(c, clock_[i]);
     }
@@ -374,13 +362,7 @@ void DporStrategy::analyse_races() {
         fiber_clock[f] = k.fiber_clock[f];
         enable_clock[f] = k.enable_clock[f];
       }
-      for (unsigned b = 0; b < kObjectBits; ++b) {
-        if (!k.valid.test(b)) continue;
-        access& a = record(b);
-        a.last_write = k.objects[b].last_write;
-        a.reads = k.objects[b].reads;
-        a.updates = k.objects[b].updates;
-      }
+      rec.copy_from(k.objects);
     }
   for (uint32_t j = first; j < steps; ++j) {
     if (checkpoint_every_ != 0 && j % checkpoint_every_ == 0 && j >= reuse && j > 0) {  // for later executions
@@ -397,15 +379,7 @@ void DporStrategy::analyse_races() {
         k.fiber_clock[f] = fiber_clock[f];
         k.enable_clock[f] = enable_clock[f];
       }
-      k.valid = ObjectMask{};
-      for (unsigned b = 0; b < kObjectBits; ++b) {
-        const access& a = objects_[b];
-        if (a.epoch != access_epoch_) continue;
-        k.valid.set(b);
-        k.objects[b].last_write = a.last_write;
-        k.objects[b].reads = a.reads;
-        k.objects[b].updates = a.updates;
-      }
+      k.objects.copy_from(rec);
     }
     const Node& nj = stack_[j];
     const FiberId p = nj.chosen;
@@ -433,17 +407,22 @@ void DporStrategy::analyse_races() {
       for (const auto& [q, fp] : stopped_) enabled(q);
     }
     if (nj.step.everything()) {
-      ++access_epoch_;  // it follows every access before it: later steps need only it
+      rec.clear();  // it follows every access before it: later steps need only it
       last_all = j;
     } else {
-      nj.step.writes.for_each([&](unsigned b) {
-        access& a = record(b);
-        a.last_write = j;
-        a.reads.clear();
-        a.updates.clear();
-      });
-      (nj.step.reads & ~nj.step.writes).for_each([&](unsigned b) { record(b).reads.push_back(j); });
-      (nj.step.updates & ~nj.step.writes).for_each([&](unsigned b) { record(b).updates.push_back(j); });
+      nj.step.writes.for_each([&](unsigned b) { rec.last_write[b] = j; });
+      rec.written |= nj.step.writes;
+      rec.read = rec.read & ~nj.step.writes;  // a later write follows this one, hence the reads before it
+      rec.updated = rec.updated & ~nj.step.writes;
+      auto add = [j](ObjectMask& have, std::array<std::vector<uint32_t>, kObjectBits>& steps, const ObjectMask& bits) {
+        bits.for_each([&](unsigned b) {
+          if (!have.test(b)) steps[b].clear();  // left over from an earlier write or execution
+          steps[b].push_back(j);
+        });
+        have |= bits;
+      };
+      add(rec.read, rec.reads, nj.step.reads & ~nj.step.writes);
+      add(rec.updated, rec.updates, nj.step.updates & ~nj.step.writes);
     }
   }
   clocks_valid_ = steps;
@@ -455,6 +434,15 @@ void DporStrategy::analyse_races() {
   }
   if (tail)
     for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
+}
+
+void DporStrategy::access_records::copy_from(const access_records& o) {
+  written = o.written;
+  read = o.read;
+  updated = o.updated;
+  o.written.for_each([&](unsigned b) { last_write[b] = o.last_write[b]; });
+  o.read.for_each([&](unsigned b) { reads[b] = o.reads[b]; });
+  o.updated.for_each([&](unsigned b) { updates[b] = o.updates[b]; });
 }
 
 void DporStrategy::count_race(size_t first, size_t later, FiberId later_fiber, bool conservative) {
