@@ -123,6 +123,13 @@ void touch_lock(const char* name, uint64_t instance, bool write) {
   if (!r.everything()) r.touch(lock_id(name, instance), write);
 }
 
+void touch_lock(const char* name, uint64_t instance, const LockIdCache& cache, bool write) {
+  Scheduler::Impl* s = t_running;
+  if (s == nullptr || !s->recording || s->running_slot == nullptr || s->running_slot->frozen) return;
+  Footprint& r = s->running_slot->recording;
+  if (!r.everything()) r.touch(cache.id(name, instance), write);
+}
+
 FootprintScope::FootprintScope(const Footprint& claim) {
   Scheduler::Impl* s = t_running;
   // Outside a fiber (set-up, checks) there is no step; when nobody reads footprints, nothing to record.
@@ -401,10 +408,11 @@ void wake(FiberId f) {
   s->make_runnable(f);
 }
 
-void primitive_only_step(const char* name, uint64_t instance) {
+void primitive_only_step(const char* name, uint64_t instance, const LockIdCache* cache) {
   Scheduler::Impl* s = t_running;
   if (s == nullptr || !s->recording || s->running_slot == nullptr || s->running_slot->frozen) return;
-  s->running_slot->recording = name == nullptr ? declared() : touching(lock_id(name, instance));
+  s->running_slot->recording =
+      name == nullptr ? declared() : touching(cache ? cache->id(name, instance) : lock_id(name, instance));
 }
 
 uint64_t run_epoch() { return t_running ? t_running->epoch : 0; }

@@ -29,7 +29,7 @@ class eb_spinlock {
   void spin_lock() {
     for (;;) {  // bounded by the scheduler's step limit
       sched::point(sched::Ls("spin_lock({})", name_));
-      sched::touch_lock(name_);
+      sched::touch_lock(name_, 0, lock_id_);
       if (!locked_) {
         locked_ = true;
         return;
@@ -38,7 +38,7 @@ class eb_spinlock {
     }
   }
   void spin_lock_in_step() {
-    sched::touch_lock(name_);
+    sched::touch_lock(name_, 0, lock_id_);
     if (!locked_) {
       locked_ = true;
       return;
@@ -47,7 +47,7 @@ class eb_spinlock {
   }
   void spin_unlock() {
     FSRACE_MODEL_CHECK(locked_, "spin_unlock({}) of an unlocked lock", name_);
-    sched::touch_lock(name_);
+    sched::touch_lock(name_, 0, lock_id_);
     locked_ = false;
     waiters_.wake_all();
   }
@@ -56,6 +56,7 @@ class eb_spinlock {
 
  private:
   const char* name_;
+  sched::LockIdCache lock_id_;  // touch_lock's id of name_
   bool locked_ = false;
   sched::WaitList waiters_;
 };

@@ -21,12 +21,12 @@ class Atomic {
   /// No scheduling point: the caller's current step covers it (the kernel does the update under a
   /// spinlock together with a check, e.g. bg->lock around `if (!bg->ro) atomic_inc(...)`).
   void inc_in_step() {
-    touch_lock(name_, instance_);
+    touch_lock(name_, instance_, lock_id_);
     ++value_;
   }
   /// No scheduling point: for checkers and asserts only.
   int64_t peek() const {
-    touch_lock(name_, instance_, false);  // a read of the counter in the caller's step (footprint.hpp)
+    touch_lock(name_, instance_, lock_id_, false);  // a read of the counter in the caller's step (footprint.hpp)
     return value_;
   }
   const char* name() const { return name_; }
@@ -36,6 +36,7 @@ class Atomic {
  private:
   const char* name_;
   uint64_t instance_ = 0;
+  LockIdCache lock_id_;  // touch_lock's id of (name_, instance_)
   int64_t value_;
 };
 

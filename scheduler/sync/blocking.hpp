@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "scheduler/footprint.hpp"
 #include "scheduler/scheduler.hpp"
 
 namespace fsrace::sched::detail {
@@ -29,7 +30,7 @@ void wake(FiberId);
 /// not by footprints. It must NOT be called where caller code ran in the step (a wait_event condition
 /// evaluated before blocking: that step keeps the caller's claim). A no-op on a point-declared step (its
 /// declaration stands) and when no footprints are recorded.
-void primitive_only_step(const char* name, uint64_t instance = 0);
+void primitive_only_step(const char* name, uint64_t instance = 0, const LockIdCache* cache = nullptr);
 /// Identifies the execution in progress (unique per run across threads; 0 outside run()). Waiter
 /// lists remember it so that waiters left over from an earlier execution are never woken.
 uint64_t run_epoch();

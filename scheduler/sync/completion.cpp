@@ -25,25 +25,25 @@ Completion& Completion::operator=(const Completion& other) {
 void Completion::wait_for_completion() {
   const Label op = Ls("wait_for_completion({})", name_);
   point(op);
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   while (done_ == 0) {  // bounded by the step limit
-    detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
+    detail::primitive_only_step(name_, instance_, &lock_id_);  // blocking: the step ran no caller code (blocking.hpp)
     waiters_.block(op);
-    touch_lock(name_, instance_);  // the step that resumes re-reads the count and takes one below
+    touch_lock(name_, instance_, lock_id_);  // the step that resumes re-reads the count and takes one below
   }
   if (done_ != kAll) --done_;
 }
 
 void Completion::complete() {
   point(Ls("complete({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   if (done_ != kAll) ++done_;
   waiters_.wake_one();
 }
 
 void Completion::complete_all() {
   point(Ls("complete_all({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   done_ = kAll;
   waiters_.wake_all();
 }

@@ -19,7 +19,7 @@ class Completion {
   void complete_all();
   /// No scheduling point: true if a wait_for_completion() would not block.
   bool done() const {
-    touch_lock(name_, instance_, false);  // a read in the caller's step (footprint.hpp)
+    touch_lock(name_, instance_, lock_id_, false);  // a read in the caller's step (footprint.hpp)
     return done_ != 0;
   }
   /// reinit_completion(): back to not done.
@@ -32,6 +32,7 @@ class Completion {
   static constexpr uint32_t kAll = ~0u;
   const char* name_;
   uint64_t instance_ = 0;
+  LockIdCache lock_id_;  // touch_lock's id of (name_, instance_)
   uint32_t done_ = 0;
   WaitList waiters_;
 };

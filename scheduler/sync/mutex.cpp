@@ -41,13 +41,13 @@ ExclusiveLock& ExclusiveLock::operator=(const ExclusiveLock& other) {
 void ExclusiveLock::lock() {
   const Label op = Ls(texts_->lock, name_);
   point(op);
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   if (!locked_) {
     locked_ = true;
     owner_ = self();
     return;
   }
-  detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
+  detail::primitive_only_step(name_, instance_, &lock_id_);  // blocking: the step ran no caller code (blocking.hpp)
   // unlock() hands the lock over before waking us: the step that resumes touches none of its state and
   // runs on into the caller's code (the caller's claim, which the step starts with).
   waiters_.block(op);
@@ -55,7 +55,7 @@ void ExclusiveLock::lock() {
 
 bool ExclusiveLock::trylock() {
   point(Ls(texts_->trylock, name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   if (locked_) return false;
   locked_ = true;
   owner_ = self();
@@ -64,7 +64,7 @@ bool ExclusiveLock::trylock() {
 
 void ExclusiveLock::unlock() {
   point(Ls(texts_->unlock, name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   if (!locked_) fail(FindingKind::Warn, fmt::format(fmt::runtime(texts_->unlock), name_) + " of an unlocked lock");
   if (owner_ != self() && owner_ != kNoFiber && in_fiber())
     fail(FindingKind::Warn, fmt::format("{} by {}, which does not own it", fmt::format(fmt::runtime(texts_->unlock), name_),

@@ -19,11 +19,11 @@ class ExclusiveLock {
   void unlock();
   // State reads in the caller's step record the lock's object as read (footprint.hpp).
   bool is_locked() const {
-    touch_lock(name_, instance_, false);
+    touch_lock(name_, instance_, lock_id_, false);
     return locked_;
   }
   FiberId owner() const {
-    touch_lock(name_, instance_, false);
+    touch_lock(name_, instance_, lock_id_, false);
     return owner_;
   }
   const char* name() const { return name_; }
@@ -35,6 +35,7 @@ class ExclusiveLock {
   const char* name_;
   const Texts* texts_;
   uint64_t instance_ = 0;
+  LockIdCache lock_id_;  // touch_lock's id of (name_, instance_)
   bool locked_ = false;
   FiberId owner_ = kNoFiber;
   WaitList waiters_;

@@ -67,7 +67,7 @@ void RwSemaphore::hand_off() {
 void RwSemaphore::down_read() {
   const Label op = Ls("down_read({})", name_);
   point(op);
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   drop_stale();
   if (!writer_ && queue_.empty()) {  // a waiting writer holds new readers back (fairness)
     add_reader(self());
@@ -75,13 +75,13 @@ void RwSemaphore::down_read() {
   }
   detail::require_fiber(op);
   queue_.push_back({self(), false});
-  detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
+  detail::primitive_only_step(name_, instance_, &lock_id_);  // blocking: the step ran no caller code (blocking.hpp)
   detail::block_current(op);  // hand_off() counted us as a reader before waking us
 }
 
 bool RwSemaphore::down_read_trylock() {
   point(Ls("down_read_trylock({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   drop_stale();
   if (writer_ || !queue_.empty()) return false;
   add_reader(self());
@@ -90,7 +90,7 @@ bool RwSemaphore::down_read_trylock() {
 
 void RwSemaphore::up_read() {
   point(Ls("up_read({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   drop_stale();
   if (readers_ <= 0) fail(FindingKind::Warn, fmt::format("up_read({}) without a reader holding it", name_));
   --readers_;
@@ -104,7 +104,7 @@ void RwSemaphore::up_read() {
 void RwSemaphore::down_write() {
   const Label op = Ls("down_write({})", name_);
   point(op);
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   drop_stale();
   if (!writer_ && readers_ == 0 && queue_.empty()) {
     writer_ = true;
@@ -113,13 +113,13 @@ void RwSemaphore::down_write() {
   }
   detail::require_fiber(op);
   queue_.push_back({self(), true});
-  detail::primitive_only_step(name_, instance_);  // blocking: the step ran no caller code (blocking.hpp)
+  detail::primitive_only_step(name_, instance_, &lock_id_);  // blocking: the step ran no caller code (blocking.hpp)
   detail::block_current(op);  // hand_off() made us the writer before waking us
 }
 
 bool RwSemaphore::down_write_trylock() {
   point(Ls("down_write_trylock({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   drop_stale();
   if (writer_ || readers_ != 0 || !queue_.empty()) return false;
   writer_ = true;
@@ -129,7 +129,7 @@ bool RwSemaphore::down_write_trylock() {
 
 void RwSemaphore::up_write() {
   point(Ls("up_write({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   drop_stale();
   if (!writer_) fail(FindingKind::Warn, fmt::format("up_write({}) without a writer holding it", name_));
   writer_ = false;

@@ -24,21 +24,21 @@ class RwSemaphore {
 
   // State reads in the caller's step record the semaphore's object as read (footprint.hpp).
   int readers() const {
-    touch_lock(name_, instance_, false);
+    touch_lock(name_, instance_, lock_id_, false);
     return readers_;
   }
   bool write_locked() const {
-    touch_lock(name_, instance_, false);
+    touch_lock(name_, instance_, lock_id_, false);
     return writer_;
   }
   const char* name() const { return name_; }
   /// Who holds it (state dumps): the writer, or the readers in the order they got it.
   FiberId writer() const {
-    touch_lock(name_, instance_, false);
+    touch_lock(name_, instance_, lock_id_, false);
     return writer_owner_;
   }
   const std::vector<FiberId>& reader_fibers() const {
-    touch_lock(name_, instance_, false);
+    touch_lock(name_, instance_, lock_id_, false);
     return reader_fibers_;
   }
   /// Who waits, oldest first, and for what (true: writing).
@@ -53,6 +53,7 @@ class RwSemaphore {
   void add_reader(FiberId f) { ++readers_, reader_fibers_.push_back(f); }
   const char* name_;
   uint64_t instance_ = 0;
+  LockIdCache lock_id_;  // touch_lock's id of (name_, instance_)
   int readers_ = 0;
   bool writer_ = false;
   FiberId writer_owner_ = kNoFiber;

@@ -23,7 +23,7 @@ WaitQueue& WaitQueue::operator=(const WaitQueue& other) {
 
 void WaitQueue::wake_up() {
   point(Ls("wake_up({})", name_));
-  touch_lock(name_, instance_);
+  touch_lock(name_, instance_, lock_id_);
   waiters_.wake_all();
 }
 

@@ -17,7 +17,7 @@ class WaitQueue {
     for (;;) {  // bounded by the scheduler's step limit
       const Label op = Ls("wait_event({})", name_);
       point(op);
-      touch_lock(name_, instance_);  // the wait list (and the waker's wake-up) are this object
+      touch_lock(name_, instance_, lock_id_);  // the wait list (and the waker's wake-up) are this object
       if (cond()) return;
       waiters_.block(op);  // the step that blocks ran cond(): it keeps the caller's claim
       detail::primitive_only_step(nullptr);  // the step that resumes runs only the loop to the point
@@ -26,7 +26,7 @@ class WaitQueue {
   /// Scheduling point "wake_up(name)"; wakes all waiters (they re-check their condition).
   void wake_up();
   bool has_waiters() const {
-    touch_lock(name_, instance_, false);  // a read of the wait list in the caller's step (footprint.hpp)
+    touch_lock(name_, instance_, lock_id_, false);  // a read of the wait list in the caller's step (footprint.hpp)
     return !waiters_.empty();
   }
   const char* name() const { return name_; }
@@ -36,6 +36,7 @@ class WaitQueue {
  private:
   const char* name_;
   uint64_t instance_ = 0;
+  LockIdCache lock_id_;  // touch_lock's id of (name_, instance_)
   WaitList waiters_;
 };
 
