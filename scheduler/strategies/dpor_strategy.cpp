@@ -1,6 +1,7 @@
 #include "scheduler/strategies/dpor_strategy.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -198,9 +199,12 @@ void DporStrategy::add_backtrack(size_t at, FiberId q) {
 
 // Happens-before by vector clocks over the steps of the execution just run (stack_[0, steps)): program
 // order, dependent steps in execution order, and the step that made a fiber runnable before that
-// fiber's next step. Dependent predecessors are found through the last "everything" step and, per
-// object, the last write and the reads and updates since. A step that declared it touches nothing has
-// none and is none's (an undeclared step depends on each fiber's latest step that touches something).
+// fiber's next step. A step's dependent predecessors are the last "everything" step and, in each other
+// fiber, the latest step it conflicts with among those it does not already follow (earlier ones of that
+// fiber precede that one in program order): found by walking the fiber's steps backwards, a block of
+// kHistoryBlock steps at a time where the union of their footprints conflicts with nothing. A step that
+// declared it touches nothing has none and is none's (an undeclared step depends on each fiber's latest
+// step that touches something).
 // An execution a finding (or the step limit) ended leaves fibers that never ran again: their pending
 // steps (stopped_) are analysed as if each came next, as Flanagan and Godefroid analyse the next step of
 // every enabled thread; without them a fiber that the default schedule never runs before the finding
@@ -231,9 +235,12 @@ void DporStrategy::analyse_races() {
   global.assign(fibers, 0);
   std::vector<int64_t>& latest = sc.latest;  // each fiber's latest step that touches something
   latest.assign(fibers, -1);
-  access_records& rec = objects_;
-  rec.clear();  // no access since the execution began
-  if (dep_mark_.size() < steps + 1) dep_mark_.resize(steps + 1, 0);
+  // Each fiber's steps (stack indices, by index in the fiber) and the union of each block of them: the
+  // shared prefix's entries stay (below, after a checkpoint's counts are restored).
+  auto& history = sc.history;
+  auto& blocks = sc.blocks;
+  history.resize(fibers);
+  blocks.resize(fibers);
   int64_t last_all = -1;
   std::vector<uint32_t>& deps = sc.deps;
   std::vector<uint32_t>& races = sc.races;
@@ -259,26 +266,31 @@ void DporStrategy::analyse_races() {
         if (q != p && latest[q] >= 0) deps.push_back(static_cast<uint32_t>(latest[q]));
       join(c, global);
     } else {
-      // Each dependence once, in the order first met (a step that wrote many objects is the last
-      // writer of each: joining its clock once is enough), and none that p's step follows already (its
-      // clock is in `before`; it ends no race).
-      ++dep_stamp_;
-      auto depend_on = [&](uint32_t i) {
-        if (dep_mark_[i] != dep_stamp_) {
-          dep_mark_[i] = dep_stamp_;
-          if (!happens_before(i, before)) deps.push_back(i);
+      // The last undeclared step, then in each other fiber the latest step this one conflicts with, past
+      // those it follows already (before) and those the undeclared step follows (it is a dependence).
+      if (last_all >= 0 && !happens_before(static_cast<uint32_t>(last_all), before))
+        deps.push_back(static_cast<uint32_t>(last_all));
+      for (FiberId q = 0; q < fibers; ++q) {
+        if (q == p) continue;
+        uint32_t lo = before[q];
+        if (last_all >= 0) lo = std::max(lo, clock_[last_all][q]);
+        const std::vector<uint32_t>& mine = history[q];
+        const std::vector<Footprint>& unions = blocks[q];
+        for (int64_t l = static_cast<int64_t>(mine.size()) - 1; l >= static_cast<int64_t>(lo);) {  // bounded: l falls
+          const int64_t start = l - l % kHistoryBlock;
+          if (!dependent(unions[static_cast<size_t>(l / kHistoryBlock)], fp)) {  // none of the block's steps
+            l = start - 1;
+            continue;
+          }
+          const int64_t stop = std::max<int64_t>(start, lo);
+          for (; l >= stop && !dependent(stack_[mine[static_cast<size_t>(l)]].step, fp); --l) {
+          }
+          if (l >= stop) {
+            deps.push_back(mine[static_cast<size_t>(l)]);
+            break;
+          }
         }
-      };
-      if (last_all >= 0) depend_on(static_cast<uint32_t>(last_all));
-      ((fp.reads | fp.writes | fp.updates) & rec.written).for_each([&](unsigned b) { depend_on(rec.last_write[b]); });
-      // A write follows the reads and updates since the last write; an update the reads (updates
-      // commute); a read the updates.
-      ((fp.writes | fp.updates) & rec.read).for_each([&](unsigned b) {
-        for (uint32_t i : rec.reads[b]) depend_on(i);
-      });
-      ((fp.writes | fp.reads) & rec.updated).for_each([&](unsigned b) {
-        for (uint32_t i : rec.updates[b]) depend_on(i);
-      });
+      }
       for (uint32_t i : deps) join(c, clock_[i]);
     }
     // Races: dependent steps of other fibers that p's step does not already follow, maximal ones only.
@@ -362,8 +374,30 @@ void DporStrategy::analyse_races() {
         fiber_clock[f] = k.fiber_clock[f];
         enable_clock[f] = k.enable_clock[f];
       }
-      rec.copy_from(k.objects);
     }
+  // The fibers' histories keep the steps before `first` (shared with the last analysis, which walked
+  // them); the last block's union is rebuilt when the cut falls inside it.
+  auto add_to_block = [&](Footprint& u, uint32_t j) {
+    const Footprint& fp = stack_[j].step;
+    u.reads |= fp.reads;
+    u.writes |= fp.writes;
+    u.updates |= fp.updates;
+  };
+  auto add_to_history = [&](FiberId f, uint32_t j) {
+    if (history[f].size() % kHistoryBlock == 0) blocks[f].push_back(declared());
+    history[f].push_back(j);
+    add_to_block(blocks[f].back(), j);
+  };
+  for (FiberId f = 0; f < fibers; ++f) {
+    std::vector<uint32_t>& mine = history[f];
+    if (mine.size() < count[f]) throw std::logic_error("dpor: a fiber's history is shorter than its replayed prefix");
+    mine.resize(count[f]);
+    blocks[f].resize((count[f] + kHistoryBlock - 1) / kHistoryBlock);
+    if (count[f] % kHistoryBlock != 0) {
+      Footprint& u = blocks[f].back() = declared();
+      for (size_t l = count[f] - count[f] % kHistoryBlock; l < count[f]; ++l) add_to_block(u, mine[l]);
+    }
+  }
   for (uint32_t j = first; j < steps; ++j) {
     if (checkpoint_every_ != 0 && j % checkpoint_every_ == 0 && j >= reuse && j > 0) {  // for later executions
       const size_t c = j / checkpoint_every_;
@@ -379,7 +413,6 @@ void DporStrategy::analyse_races() {
         k.fiber_clock[f] = fiber_clock[f];
         k.enable_clock[f] = enable_clock[f];
       }
-      k.objects.copy_from(rec);
     }
     const Node& nj = stack_[j];
     const FiberId p = nj.chosen;
@@ -406,24 +439,8 @@ void DporStrategy::analyse_races() {
     } else {
       for (const auto& [q, fp] : stopped_) enabled(q);
     }
-    if (nj.step.everything()) {
-      rec.clear();  // it follows every access before it: later steps need only it
-      last_all = j;
-    } else {
-      nj.step.writes.for_each([&](unsigned b) { rec.last_write[b] = j; });
-      rec.written |= nj.step.writes;
-      rec.read = rec.read & ~nj.step.writes;  // a later write follows this one, hence the reads before it
-      rec.updated = rec.updated & ~nj.step.writes;
-      auto add = [j](ObjectMask& have, std::array<std::vector<uint32_t>, kObjectBits>& steps, const ObjectMask& bits) {
-        bits.for_each([&](unsigned b) {
-          if (!have.test(b)) steps[b].clear();  // left over from an earlier write or execution
-          steps[b].push_back(j);
-        });
-        have |= bits;
-      };
-      add(rec.read, rec.reads, nj.step.reads & ~nj.step.writes);
-      add(rec.updated, rec.updates, nj.step.updates & ~nj.step.writes);
-    }
+    if (nj.step.everything()) last_all = j;
+    add_to_history(p, j);
   }
   clocks_valid_ = steps;
   clock_fibers_ = fibers;
@@ -434,15 +451,6 @@ void DporStrategy::analyse_races() {
   }
   if (tail)
     for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
-}
-
-void DporStrategy::access_records::copy_from(const access_records& o) {
-  written = o.written;
-  read = o.read;
-  updated = o.updated;
-  o.written.for_each([&](unsigned b) { last_write[b] = o.last_write[b]; });
-  o.read.for_each([&](unsigned b) { reads[b] = o.reads[b]; });
-  o.updated.for_each([&](unsigned b) { updates[b] = o.updates[b]; });
 }
 
 void DporStrategy::count_race(size_t first, size_t later, FiberId later_fiber, bool conservative) {

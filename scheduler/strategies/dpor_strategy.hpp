@@ -140,20 +140,9 @@ class DporStrategy final : public Strategy {
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
   std::vector<uint64_t> step_hash_;           // step -> hash of (fiber, local index, vector clock), as clock_
   TraceSet traces_;
-  // Each object's accesses since the last undeclared step (by object bit, footprint.hpp): the last step
-  // that wrote it and the steps that read or updated it since. Struct of arrays with a mask per field:
-  // a record counts only where its bit is set, so an undeclared step (which every later step follows)
-  // clears them all at once, and a wide step's loops touch only the records that hold something.
-  struct access_records {
-    ObjectMask written, read, updated;  // which objects have a last write, reads, updates
-    std::array<uint32_t, kObjectBits> last_write;
-    std::array<std::vector<uint32_t>, kObjectBits> reads, updates;  // kept for their capacity
-    void clear() { written = read = updated = ObjectMask{}; }
-    void copy_from(const access_records&);  // the set records only, into this one's vectors
-  };
-  std::vector<uint64_t> dep_mark_;  // by step: dep_stamp_ when already among the running step's dependences
-  uint64_t dep_stamp_ = 0;
-  access_records objects_;
+  // Steps of a fiber per union of footprints in its history (analyse_races): a walk back for the latest
+  // conflicting step skips a block whose union conflicts with nothing.
+  static constexpr size_t kHistoryBlock = 16;
   // The analysis state before every checkpoint_every_-th step (per-fiber clocks, object records), so that
   // a replayed prefix is not walked again from its first step: checkpoints_[c] is the state before step
   // c * checkpoint_every_, valid while that step lies inside the prefix the stack shares with the last
@@ -164,7 +153,6 @@ class DporStrategy final : public Strategy {
     std::vector<int64_t> latest;
     int64_t last_all = -1;
     std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;
-    access_records objects;
   };
   std::vector<checkpoint> checkpoints_;
   struct analysis_scratch {
@@ -172,6 +160,8 @@ class DporStrategy final : public Strategy {
     std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;
     std::vector<int64_t> latest, first_in_v;
     std::vector<FiberId> initials;
+    std::vector<std::vector<uint32_t>> history;  // by fiber: its steps (stack indices) in order
+    std::vector<std::vector<Footprint>> blocks;  // by fiber: the union of each kHistoryBlock of them
   } scratch_;
 };
 
