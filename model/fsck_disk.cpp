@@ -430,14 +430,15 @@ struct disk_checker {
     }
   }
 
-  // btrfs_csum_sector of what bdev.read returns for the sector at `physical`: a data sector's bytes in
-  // place (no copy), anything else (a tree block image, an unwritten sector, a sectorsize other than the
-  // device's sector) read into `buf`. (A per-thread memo of the checksums of the sectors' immutable
-  // bytes was tried: it kept every execution's data alive past it and made relocation-vs-dio-reserve 15%
-  // slower, send-vs-relocation no faster.)
+  // btrfs_csum_sector of what bdev.read returns for the sector at `physical`: a data sector's checksum
+  // as its bytes keep it (sector_bytes::csum, computed once per written sector: the prepared state's
+  // sectors once for every execution), anything else (a tree block
+  // image, an unwritten sector, a sectorsize other than the device's sector) read into `buf`. (A
+  // per-thread memo of the checksums by the bytes' identity was tried: it kept every execution's data
+  // alive past it and made relocation-vs-dio-reserve 15% slower.)
   static uint32_t sector_csum(const block_device& bdev, uint64_t physical, std::vector<uint8_t>& buf) {
     if (buf.size() == SECTORSIZE)
-      if (const sector* s = bdev.find_sector(physical); s && s->data) return btrfs_csum_sector(*s->data);
+      if (const sector* s = bdev.find_sector(physical); s && s->data) return s->data->csum();
     bdev.read(physical, buf);
     return btrfs_csum_sector(buf);
   }
