@@ -61,7 +61,24 @@ struct disk_checker {
 
   // Collected items of the cow-only trees. An extent item is read in place: the blocks the check reads
   // are held by the devices, and nothing changes them while the check runs.
-  std::map<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>> extents;  // bytenr -> (length, item)
+  // (bytenr, (length, item)) as the walk finds them; sort_extents (at check_extents) orders them by
+  // bytenr and keeps a repeated bytenr's last one (what a map's assignment kept), for binary searches.
+  using extent_entry = std::pair<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>>;
+  std::vector<extent_entry> extents;
+  void sort_extents() {
+    std::stable_sort(extents.begin(), extents.end(), [](const extent_entry& a, const extent_entry& b) { return a.first < b.first; });
+    size_t n = 0;
+    for (size_t i = 0; i < extents.size(); ++i) {
+      if (n && extents[n - 1].first == extents[i].first) extents[n - 1] = extents[i];
+      else extents[n++] = extents[i];
+    }
+    extents.resize(n);
+  }
+  const std::pair<uint64_t, const btrfs_extent_item*>* find_extent(uint64_t bytenr) const {
+    auto it = std::lower_bound(extents.begin(), extents.end(), bytenr,
+                               [](const extent_entry& e, uint64_t b) { return e.first < b; });
+    return it != extents.end() && it->first == bytenr ? &it->second : nullptr;
+  }
   std::map<uint64_t, btrfs_block_group_item> block_groups;             // start -> item
   std::map<uint64_t, uint64_t> block_group_len;
   std::map<std::pair<uint64_t, uint64_t>, btrfs_dev_extent> dev_extents;
@@ -213,9 +230,9 @@ struct disk_checker {
     switch (root_id) {
       case BTRFS_EXTENT_TREE_OBJECTID:
         if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
-          extents[it.key.objectid] = {it.key.offset, &std::get<btrfs_extent_item>(it.value)};
+          extents.push_back({it.key.objectid, {it.key.offset, &std::get<btrfs_extent_item>(it.value)}});
         else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
-          extents[it.key.objectid] = {fs.nodesize, &std::get<btrfs_extent_item>(it.value)};
+          extents.push_back({it.key.objectid, {fs.nodesize, &std::get<btrfs_extent_item>(it.value)}});
         else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) {
           block_groups[it.key.objectid] = std::get<btrfs_block_group_item>(it.value);
           block_group_len[it.key.objectid] = it.key.offset;
@@ -246,8 +263,7 @@ struct disk_checker {
   btrfs_extent_inline_ref expected_backref(const pointer& p, bool data) const {
     bool full = false;
     if (p.block)
-      if (auto e = extents.find(p.block); e != extents.end())
-        full = e->second.second->flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
+      if (auto e = find_extent(p.block)) full = e->second->flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
     btrfs_extent_inline_ref r;
     if (full) {
       r.type = data ? BTRFS_SHARED_DATA_REF_KEY : BTRFS_SHARED_BLOCK_REF_KEY;
@@ -342,6 +358,7 @@ struct disk_checker {
   }
 
   void check_extents() {
+    sort_extents();
     const std::vector<pointer_group> tree_refs = group(tree_ptrs), data_refs = group(data_ptrs);
     for (const auto& [bytenr, e] : extents) {
       const auto& [len, eip] = e;
@@ -356,14 +373,14 @@ struct disk_checker {
       check_backrefs(bytenr, ei, data, r ? r->first : nullptr, r ? r->last : nullptr);
     }
     for (const pointer_group& g : tree_refs)
-      if (!extents.count(g.target))
+      if (!find_extent(g.target))
         out.problem("tree block {} is referenced {} times but has no extent item", g.target, g.last - g.first);
     for (const pointer_group& g : data_refs) {
-      auto e = extents.find(g.target);
+      auto e = find_extent(g.target);
       const uint64_t len = (g.last - 1)->len;
-      if (e == extents.end()) out.problem("data extent {} is referenced but has no extent item", g.target);
-      else if (e->second.first != len)
-        out.problem("data extent {}: extent item of {} bytes but file extents say {}", g.target, e->second.first, len);
+      if (!e) out.problem("data extent {} is referenced but has no extent item", g.target);
+      else if (e->first != len)
+        out.problem("data extent {}: extent item of {} bytes but file extents say {}", g.target, e->first, len);
     }
     // Block group items: used bytes against the extent items inside the group.
     std::map<uint64_t, uint64_t> used;
