@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <functional>
 #include <string>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -15,6 +14,7 @@
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
 #include "model/frozen_block_memo.hpp"
+#include "model/probe_index.hpp"
 #include "model/fsck_internal.hpp"
 
 namespace fsrace::model {
@@ -41,7 +41,7 @@ struct disk_checker {
   problem_list& out;
   uint64_t super_generation = 0;
   std::map<uint64_t, committed_chunk> chunks;  // the chunk map reads go through, by logical start
-  std::unordered_set<uint64_t> visited;        // tree blocks already walked (shared by snapshots); never iterated
+  probe_index<uint64_t, bool> visited;  // tree blocks already walked (shared by snapshots); never iterated
   // A pointer to an extent: from tree block `block` (owned by `owner`), or from a root item or the
   // super block (block 0, owner: the root). Data pointers name the file extent item's inode and
   // offset (file offset - extent offset). One per pointer of each distinct block.
@@ -93,13 +93,13 @@ struct disk_checker {
   // trees' leaves are read again after the walk. Only looked up, never iterated.
   // A block of the prepared state (`frozen`) that verified in an earlier check is taken as verified
   // (frozen_block_memo.hpp).
-  std::unordered_set<const tree_block*> csum_ok;
+  probe_index<const tree_block*, bool> csum_ok;
   bool verified_csum(const tree_block_ptr& b, bool frozen) {
     thread_local frozen_block_memo verified;
     if (frozen && verified.passed(b, 0)) return true;
-    if (csum_ok.count(b.get())) return true;
+    if (csum_ok.find(b.get())) return true;
     if (b->header.csum != b->content_csum()) return false;
-    csum_ok.insert(b.get());
+    csum_ok.emplace(b.get(), true);
     if (frozen) verified.pass(b, 0);
     return true;
   }
@@ -184,7 +184,7 @@ struct disk_checker {
     if (first_key && b->nritems() && b->key_at(0) != *first_key)
       out.problem("tree block {} of root {}: first key {} but the parent says {}", bytenr, root_id,
                   to_string(b->key_at(0)), to_string(*first_key));
-    if (!visited.insert(bytenr).second) return;
+    if (!visited.emplace(bytenr, true)) return;
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
         add_tree_ref(p.blockptr, {bytenr, b->header.owner, 0, 0});

@@ -27,14 +27,16 @@ class probe_index {
     while (cap < 2 * n) cap *= 2;
     if (cap > slots_.size()) rehash(cap);
   }
-  // Adds k -> v unless k is there already (then nothing changes, as unordered_map::emplace).
-  void emplace(const K& k, V v) {
+  // Adds k -> v unless k is there already (then nothing changes, as unordered_map::emplace); whether
+  // it added.
+  bool emplace(const K& k, V v) {
     if (2 * (size_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
     size_t i = home(k);
     for (; slots_[i].used; i = next(i))
-      if (slots_[i].key == k) return;
+      if (slots_[i].key == k) return false;
     slots_[i] = {k, std::move(v), true};
     ++size_;
+    return true;
   }
   const V* find(const K& k) const {
     if (!size_) return nullptr;

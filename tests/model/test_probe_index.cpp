@@ -22,8 +22,7 @@ TEST_CASE("probe_index: emplace, erase and find agree with std::map", "[model][p
       const uint64_t k = rng() % range * 4096;  // keys like the block numbers cow_map holds
       switch (rng() % 3) {
         case 0:
-          idx.emplace(k, op);
-          ref.emplace(k, op);  // neither replaces a present key
+          REQUIRE(idx.emplace(k, op) == ref.emplace(k, op).second);  // neither replaces a present key
           break;
         case 1:
           idx.erase(k);
