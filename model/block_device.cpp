@@ -3,14 +3,25 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/data/csum.hpp"
+
 namespace fsrace::model {
+
+uint32_t sector_bytes::csum() const {
+  uint64_t m = csum_.load(std::memory_order_relaxed);
+  if (!(m >> 32)) {
+    m = (uint64_t(1) << 32) | btrfs_csum_sector(*this);
+    csum_.store(m, std::memory_order_relaxed);
+  }
+  return uint32_t(m);
+}
 
 void block_device::write(uint64_t physical, std::span<const uint8_t> bytes) {
   FSRACE_MODEL_CHECK(physical % SECTORSIZE == 0 && bytes.size() % SECTORSIZE == 0, "unaligned write at {} len {}",
                 physical, bytes.size());
   FSRACE_MODEL_CHECK(physical + bytes.size() <= size_, "write past the end of {}: {} + {}", name_, physical, bytes.size());
   for (size_t off = 0; off < bytes.size(); off += SECTORSIZE) {
-    auto data = std::make_shared<std::vector<uint8_t>>(bytes.begin() + off, bytes.begin() + off + SECTORSIZE);
+    auto data = std::make_shared<sector_bytes>(bytes.begin() + off, bytes.begin() + off + SECTORSIZE);
     sectors_.put((physical + off) / SECTORSIZE, sector{std::move(data), nullptr, 0});
   }
 }

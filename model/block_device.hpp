@@ -3,6 +3,7 @@
 // physical offset instead of serialised bytes: reading a tree block back returns exactly what was
 // written there, or nothing when data (or nothing) was written at that offset.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -16,8 +17,22 @@ namespace fsrace::model {
 
 constexpr uint32_t SECTORSIZE = 4096;
 
+// A data sector's bytes, immutable once written (held through a pointer to const; a rewrite makes a new
+// object), with their btrfs_csum_sector computed on first use and kept with them: the memo is keyed on
+// the bytes' identity, so it can never describe other bytes. Atomic, since a frozen base's sectors are
+// read by every worker thread (each computes the same value).
+struct sector_bytes : std::vector<uint8_t> {
+  using std::vector<uint8_t>::vector;
+  sector_bytes(const sector_bytes&) = delete;
+  sector_bytes& operator=(const sector_bytes&) = delete;
+  uint32_t csum() const;
+
+ private:
+  mutable std::atomic<uint64_t> csum_{0};  // bit 32 set once computed; the checksum in the low bits
+};
+
 struct sector {
-  std::shared_ptr<const std::vector<uint8_t>> data;  // SECTORSIZE bytes, or null for a tree block part
+  std::shared_ptr<const sector_bytes> data;  // SECTORSIZE bytes, or null for a tree block part
   tree_block_ptr tree;                                // the tree block this sector belongs to
   uint32_t tree_part = 0;                             // index of this sector within that tree block
 };

@@ -6,10 +6,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "model/probe_index.hpp"
 #include "scheduler/finding.hpp"
 
 namespace fsrace::model {
@@ -146,11 +146,11 @@ class cow_map {
   // only keys): the same ordered map as a std::map, found without chasing pointers. A base of
   // kIndexFrom keys or more also has a hash index of the keys' positions, built once by freeze (the
   // base never changes after): a lookup then reads one bucket instead of a binary search's ~log2(n)
-  // cache lines. Only looked up, never iterated (ordered walks use `keys`).
+  // cache lines (probe_index.hpp). Only looked up, never iterated (ordered walks use `keys`).
   struct flat {
     std::vector<K> keys;
     std::vector<V> vals;
-    std::unordered_map<K, size_t> pos;
+    probe_index<K, size_t> pos;
     void build_index() {
       pos.clear();
       if (keys.size() < kIndexFrom) return;
@@ -159,8 +159,8 @@ class cow_map {
     }
     size_t index(const K& k) const {
       if (!pos.empty()) {
-        auto p = pos.find(k);
-        return p == pos.end() ? npos : p->second;
+        const size_t* p = pos.find(k);
+        return p ? *p : npos;
       }
       auto it = std::lower_bound(keys.begin(), keys.end(), k);
       return it != keys.end() && !(k < *it) ? size_t(it - keys.begin()) : npos;
@@ -186,13 +186,13 @@ class cow_map {
   }
   typename delta_map::const_iterator delta_find(const K& k) const {
     if (index_.empty()) return delta_.find(k);
-    auto it = index_.find(k);
-    return it == index_.end() ? delta_.end() : typename delta_map::const_iterator(it->second);
+    auto* it = index_.find(k);
+    return it ? typename delta_map::const_iterator(*it) : delta_.end();
   }
   typename delta_map::iterator delta_find(const K& k) {
     if (index_.empty()) return delta_.find(k);
-    auto it = index_.find(k);
-    return it == index_.end() ? delta_.end() : it->second;
+    auto* it = index_.find(k);
+    return it ? *it : delta_.end();
   }
   bool alive(const K& k) const {
     if (delta_.empty()) return true;
@@ -231,7 +231,7 @@ class cow_map {
   // The delta's entries by key, for lookups only (never iterated: iteration goes through delta_ in key
   // order); kept in step with delta_ by set_delta, erase, freeze and the copies while the delta is big
   // (an execution that rewrites a whole tree puts thousands of blocks there), empty while it is small.
-  std::unordered_map<K, typename delta_map::iterator> index_;
+  probe_index<K, typename delta_map::iterator> index_;
 };
 
 }  // namespace fsrace::model

@@ -4,13 +4,13 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "model/data/delalloc.hpp"
 #include "model/frozen_block_memo.hpp"
+#include "model/probe_index.hpp"
 #include "model/space_info.hpp"
 #include "scheduler/finding.hpp"
 
@@ -24,7 +24,7 @@ struct checker {
   // check_extents through sorted copies, so that problems come out in the same order as ever.
   std::unordered_map<uint64_t, uint64_t> tree_refs;  // tree block bytenr -> referencing blocks / root items
   std::unordered_map<uint64_t, uint64_t> data_refs;  // data extent bytenr -> referencing file extent items
-  std::unordered_set<uint64_t> visited;
+  probe_index<uint64_t, bool> visited;  // lookups only
 
   template <class... A> void problem(fmt::format_string<A...> f, A&&... a) {
     problems.push_back(fmt::format(f, std::forward<A>(a)...));
@@ -33,11 +33,12 @@ struct checker {
   // Whether a block's checksum matches its content, computed once per bytenr: the check changes nothing,
   // so a bytenr names the same block object (buffer_radix) every time a tree reaches it (blocks shared
   // by snapshots are reached once per tree, and report a mismatch once per tree as before).
-  std::unordered_map<uint64_t, bool> csum_ok;
+  probe_index<uint64_t, bool> csum_ok;
   bool csum_matches(uint64_t bytenr, const tree_block& b) {
-    auto [it, inserted] = csum_ok.try_emplace(bytenr, false);
-    if (inserted) it->second = b.header.csum == b.content_csum();
-    return it->second;
+    if (const bool* ok = csum_ok.find(bytenr)) return *ok;
+    const bool ok = b.header.csum == b.content_csum();
+    csum_ok.emplace(bytenr, ok);
+    return ok;
   }
 
   tree_block_ptr block(uint64_t bytenr, bool* frozen) {
@@ -91,7 +92,7 @@ struct checker {
       problem("leaf {} of root {} overflows: {} bytes of items", bytenr, root_id, b->leaf_used_bytes());
     }
     if (frozen && !known_sound && sound) sound_blocks.pass(b, fs.nodesize);
-    if (!visited.insert(bytenr).second) return;  // shared block: its children were counted once
+    if (!visited.emplace(bytenr, true)) return;  // shared block: its children were counted once
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
         tree_refs[p.blockptr]++;

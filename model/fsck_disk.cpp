@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <functional>
 #include <string>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -15,6 +14,7 @@
 #include "model/fs_info.hpp"
 #include "model/fsck.hpp"
 #include "model/frozen_block_memo.hpp"
+#include "model/probe_index.hpp"
 #include "model/fsck_internal.hpp"
 
 namespace fsrace::model {
@@ -41,7 +41,7 @@ struct disk_checker {
   problem_list& out;
   uint64_t super_generation = 0;
   std::map<uint64_t, committed_chunk> chunks;  // the chunk map reads go through, by logical start
-  std::unordered_set<uint64_t> visited;        // tree blocks already walked (shared by snapshots); never iterated
+  probe_index<uint64_t, bool> visited;  // tree blocks already walked (shared by snapshots); never iterated
   // A pointer to an extent: from tree block `block` (owned by `owner`), or from a root item or the
   // super block (block 0, owner: the root). Data pointers name the file extent item's inode and
   // offset (file offset - extent offset). One per pointer of each distinct block.
@@ -61,7 +61,24 @@ struct disk_checker {
 
   // Collected items of the cow-only trees. An extent item is read in place: the blocks the check reads
   // are held by the devices, and nothing changes them while the check runs.
-  std::map<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>> extents;  // bytenr -> (length, item)
+  // (bytenr, (length, item)) as the walk finds them; sort_extents (at check_extents) orders them by
+  // bytenr and keeps a repeated bytenr's last one (what a map's assignment kept), for binary searches.
+  using extent_entry = std::pair<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>>;
+  std::vector<extent_entry> extents;
+  void sort_extents() {
+    std::stable_sort(extents.begin(), extents.end(), [](const extent_entry& a, const extent_entry& b) { return a.first < b.first; });
+    size_t n = 0;
+    for (size_t i = 0; i < extents.size(); ++i) {
+      if (n && extents[n - 1].first == extents[i].first) extents[n - 1] = extents[i];
+      else extents[n++] = extents[i];
+    }
+    extents.resize(n);
+  }
+  const std::pair<uint64_t, const btrfs_extent_item*>* find_extent(uint64_t bytenr) const {
+    auto it = std::lower_bound(extents.begin(), extents.end(), bytenr,
+                               [](const extent_entry& e, uint64_t b) { return e.first < b; });
+    return it != extents.end() && it->first == bytenr ? &it->second : nullptr;
+  }
   std::map<uint64_t, btrfs_block_group_item> block_groups;             // start -> item
   std::map<uint64_t, uint64_t> block_group_len;
   std::map<std::pair<uint64_t, uint64_t>, btrfs_dev_extent> dev_extents;
@@ -76,13 +93,13 @@ struct disk_checker {
   // trees' leaves are read again after the walk. Only looked up, never iterated.
   // A block of the prepared state (`frozen`) that verified in an earlier check is taken as verified
   // (frozen_block_memo.hpp).
-  std::unordered_set<const tree_block*> csum_ok;
+  probe_index<const tree_block*, bool> csum_ok;
   bool verified_csum(const tree_block_ptr& b, bool frozen) {
     thread_local frozen_block_memo verified;
     if (frozen && verified.passed(b, 0)) return true;
-    if (csum_ok.count(b.get())) return true;
+    if (csum_ok.find(b.get())) return true;
     if (b->header.csum != b->content_csum()) return false;
-    csum_ok.insert(b.get());
+    csum_ok.emplace(b.get(), true);
     if (frozen) verified.pass(b, 0);
     return true;
   }
@@ -167,7 +184,7 @@ struct disk_checker {
     if (first_key && b->nritems() && b->key_at(0) != *first_key)
       out.problem("tree block {} of root {}: first key {} but the parent says {}", bytenr, root_id,
                   to_string(b->key_at(0)), to_string(*first_key));
-    if (!visited.insert(bytenr).second) return;
+    if (!visited.emplace(bytenr, true)) return;
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
         add_tree_ref(p.blockptr, {bytenr, b->header.owner, 0, 0});
@@ -213,9 +230,9 @@ struct disk_checker {
     switch (root_id) {
       case BTRFS_EXTENT_TREE_OBJECTID:
         if (it.key.type == BTRFS_EXTENT_ITEM_KEY)
-          extents[it.key.objectid] = {it.key.offset, &std::get<btrfs_extent_item>(it.value)};
+          extents.push_back({it.key.objectid, {it.key.offset, &std::get<btrfs_extent_item>(it.value)}});
         else if (it.key.type == BTRFS_METADATA_ITEM_KEY)
-          extents[it.key.objectid] = {fs.nodesize, &std::get<btrfs_extent_item>(it.value)};
+          extents.push_back({it.key.objectid, {fs.nodesize, &std::get<btrfs_extent_item>(it.value)}});
         else if (it.key.type == BTRFS_BLOCK_GROUP_ITEM_KEY) {
           block_groups[it.key.objectid] = std::get<btrfs_block_group_item>(it.value);
           block_group_len[it.key.objectid] = it.key.offset;
@@ -246,8 +263,7 @@ struct disk_checker {
   btrfs_extent_inline_ref expected_backref(const pointer& p, bool data) const {
     bool full = false;
     if (p.block)
-      if (auto e = extents.find(p.block); e != extents.end())
-        full = e->second.second->flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
+      if (auto e = find_extent(p.block)) full = e->second->flags & BTRFS_BLOCK_FLAG_FULL_BACKREF;
     btrfs_extent_inline_ref r;
     if (full) {
       r.type = data ? BTRFS_SHARED_DATA_REF_KEY : BTRFS_SHARED_BLOCK_REF_KEY;
@@ -342,6 +358,7 @@ struct disk_checker {
   }
 
   void check_extents() {
+    sort_extents();
     const std::vector<pointer_group> tree_refs = group(tree_ptrs), data_refs = group(data_ptrs);
     for (const auto& [bytenr, e] : extents) {
       const auto& [len, eip] = e;
@@ -356,14 +373,14 @@ struct disk_checker {
       check_backrefs(bytenr, ei, data, r ? r->first : nullptr, r ? r->last : nullptr);
     }
     for (const pointer_group& g : tree_refs)
-      if (!extents.count(g.target))
+      if (!find_extent(g.target))
         out.problem("tree block {} is referenced {} times but has no extent item", g.target, g.last - g.first);
     for (const pointer_group& g : data_refs) {
-      auto e = extents.find(g.target);
+      auto e = find_extent(g.target);
       const uint64_t len = (g.last - 1)->len;
-      if (e == extents.end()) out.problem("data extent {} is referenced but has no extent item", g.target);
-      else if (e->second.first != len)
-        out.problem("data extent {}: extent item of {} bytes but file extents say {}", g.target, e->second.first, len);
+      if (!e) out.problem("data extent {} is referenced but has no extent item", g.target);
+      else if (e->first != len)
+        out.problem("data extent {}: extent item of {} bytes but file extents say {}", g.target, e->first, len);
     }
     // Block group items: used bytes against the extent items inside the group.
     std::map<uint64_t, uint64_t> used;
@@ -430,14 +447,15 @@ struct disk_checker {
     }
   }
 
-  // btrfs_csum_sector of what bdev.read returns for the sector at `physical`: a data sector's bytes in
-  // place (no copy), anything else (a tree block image, an unwritten sector, a sectorsize other than the
-  // device's sector) read into `buf`. (A per-thread memo of the checksums of the sectors' immutable
-  // bytes was tried: it kept every execution's data alive past it and made relocation-vs-dio-reserve 15%
-  // slower, send-vs-relocation no faster.)
+  // btrfs_csum_sector of what bdev.read returns for the sector at `physical`: a data sector's checksum
+  // as its bytes keep it (sector_bytes::csum, computed once per written sector: the prepared state's
+  // sectors once for every execution), anything else (a tree block
+  // image, an unwritten sector, a sectorsize other than the device's sector) read into `buf`. (A
+  // per-thread memo of the checksums by the bytes' identity was tried: it kept every execution's data
+  // alive past it and made relocation-vs-dio-reserve 15% slower.)
   static uint32_t sector_csum(const block_device& bdev, uint64_t physical, std::vector<uint8_t>& buf) {
     if (buf.size() == SECTORSIZE)
-      if (const sector* s = bdev.find_sector(physical); s && s->data) return btrfs_csum_sector(*s->data);
+      if (const sector* s = bdev.find_sector(physical); s && s->data) return s->data->csum();
     bdev.read(physical, buf);
     return btrfs_csum_sector(buf);
   }

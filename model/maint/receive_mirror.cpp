@@ -7,8 +7,30 @@
 
 #include <fmt/format.h>
 
+#include "model/probe_index.hpp"
+
 namespace fsrace::model {
 namespace {
+
+// Whether two files' contents were found equal (their common prefix: what compare_received compares),
+// by the payload ids of their cow_vectors: an id names one content (cow_vector.hpp: a change always
+// takes a new id from a process-wide counter, never reused), so the memcmp of two contents whose ids
+// compared equal before is equal again. Per thread, got's id -> the last want id it equalled; cleared
+// when large. Only looked up (probe_index has no iteration). A received subvolume that shares its
+// parent's unchanged files, compared with a snapshot whose unchanged files keep their content payloads
+// (subvol_content's cache), compares only the files an execution changed.
+struct equal_content_memo {
+  probe_index<uint64_t, uint64_t> equal;
+  bool known(uint64_t got, uint64_t want) const {
+    const uint64_t* w = equal.find(got);
+    return w && *w == want;
+  }
+  void remember(uint64_t got, uint64_t want) {
+    if (equal.size() >= (1u << 16)) equal.clear();
+    if (uint64_t* w = equal.find(got)) *w = want;
+    else equal.emplace(got, want);
+  }
+};
 
 constexpr uint64_t kMaxReceivedFileSize = 1ull << 32;  // a corrupt stream must not exhaust memory
 
@@ -191,6 +213,7 @@ int btrfs_receive(received_subvol_map& subvols, const send_stream& stream, std::
 }
 
 std::vector<std::string> compare_received(const received_subvol& got, const received_subvol& want) {
+  thread_local equal_content_memo memo;
   std::vector<std::string> out, extra;
   // Both path maps in one ordered pass (the same order as a lookup of each wanted path, then a pass over
   // the received ones for those not wanted: their lines go after the others).
@@ -217,7 +240,11 @@ std::vector<std::string> compare_received(const received_subvol& got, const rece
     if (w.data.size() != r.data.size())
       out.push_back(fmt::format("{}: size {} received, {} expected", shown, r.data.size(), w.data.size()));
     const size_t common = std::min(w.data.size(), r.data.size());
-    if (common == 0 || std::memcmp(w.data.data(), r.data.data(), common) == 0) continue;  // the usual case, vectorised
+    if (common == 0 || memo.known(r.data.payload_id(), w.data.payload_id())) continue;
+    if (std::memcmp(w.data.data(), r.data.data(), common) == 0) {  // the usual case, vectorised
+      memo.remember(r.data.payload_id(), w.data.payload_id());
+      continue;
+    }
     auto diff = std::mismatch(w.data.begin(), w.data.begin() + common, r.data.begin());
     out.push_back(fmt::format("{}: content differs from offset {}", shown, diff.first - w.data.begin()));
   }

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "model/ctree.hpp"
+#include "model/data/csum.hpp"
 #include "model/fsck.hpp"
 #include "tests/model/test_data_fixture.hpp"
 
@@ -198,6 +199,38 @@ TEST_CASE("fsck on disk: a data sector rewritten after a clean check fails the n
   INFO(lines(p));
   CHECK(has(p, "on disk: data at " + std::to_string(ext[0].fi.disk_bytenr) + " mirror 2"));
   CHECK(btrfs_check_committed(*fs) == p);  // and again
+}
+
+TEST_CASE("fsck on disk: a data sector's kept checksum never stands for new bytes", "[model][fsck]") {
+  // check_csums takes a data sector's checksum from its bytes (sector_bytes::csum, computed once): after
+  // a freeze and two clean checks, the prepared state's sectors carry their checksums; a rewrite of one
+  // (new bytes, a new object) must be checksummed again and fail, and a write of the same bytes pass.
+  auto fs = fs_with_file();
+  std::vector<file_extent> ext;
+  run_in_fiber([&] { ext = file_extents(*fs, open_file(*fs, "a")); });
+  REQUIRE(ext.size() == 2);
+  freeze(*fs);
+  REQUIRE(btrfs_check_committed(*fs).empty());
+  REQUIRE(btrfs_check_committed(*fs).empty());
+  std::vector<btrfs_bio_stripe> stripes;
+  run_in_fiber([&] { MUST(btrfs_map_block(*fs, map_op::read, ext[0].fi.disk_bytenr, 4096, 1, stripes)); });
+  block_device& bdev = fs->devices.at(stripes.at(0).devid)->bdev;
+  const sector* s = bdev.find_sector(stripes.at(0).physical);
+  REQUIRE((s && s->data));
+  std::vector<uint8_t> bytes(s->data->begin(), s->data->end());
+  CHECK(s->data->csum() == btrfs_csum_sector(bytes));
+  SECTION("other bytes") {
+    bytes[17] ^= 0x5a;
+    bdev.write(stripes.at(0).physical, bytes);
+    CHECK(bdev.find_sector(stripes.at(0).physical)->data->csum() == btrfs_csum_sector(bytes));
+    const auto p = btrfs_check_committed(*fs);
+    INFO(lines(p));
+    CHECK(has(p, "on disk: data at " + std::to_string(ext[0].fi.disk_bytenr) + " mirror 1"));
+  }
+  SECTION("the same bytes") {
+    bdev.write(stripes.at(0).physical, bytes);
+    CHECK(btrfs_check_committed(*fs).empty());
+  }
 }
 
 TEST_CASE("fsck: a prepared-state block that passed before does not hide a changed copy", "[model][fsck]") {
