@@ -10,6 +10,7 @@
 
 #include "model/data/delalloc.hpp"
 #include "model/frozen_block_memo.hpp"
+#include "model/fsck_internal.hpp"
 #include "model/probe_index.hpp"
 #include "model/space_info.hpp"
 #include "scheduler/finding.hpp"
@@ -130,15 +131,7 @@ struct checker {
         ex.push_back({it.key.objectid, {fs.nodesize, int64_t(std::get<btrfs_extent_item>(it.value).refs), false}});
       return true;
     });
-    // Keys come in order from a sound tree; a stable sort keeps a tree with keys out of order (a problem
-    // reported by the walk) to the same result, the last item of a bytenr winning.
-    std::stable_sort(ex.begin(), ex.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    size_t n = 0;
-    for (size_t i = 0; i < ex.size(); ++i) {
-      if (n && ex[n - 1].first == ex[i].first) ex[n - 1] = ex[i];
-      else ex[n++] = ex[i];
-    }
-    ex.resize(n);
+    fsck::sort_keep_last(ex);  // keys come in order from a sound tree
     return ex;
   }
   extent_list with_pending(const extent_list& committed) {

@@ -65,15 +65,7 @@ struct disk_checker {
   // bytenr and keeps a repeated bytenr's last one (what a map's assignment kept), for binary searches.
   using extent_entry = std::pair<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>>;
   std::vector<extent_entry> extents;
-  void sort_extents() {
-    std::stable_sort(extents.begin(), extents.end(), [](const extent_entry& a, const extent_entry& b) { return a.first < b.first; });
-    size_t n = 0;
-    for (size_t i = 0; i < extents.size(); ++i) {
-      if (n && extents[n - 1].first == extents[i].first) extents[n - 1] = extents[i];
-      else extents[n++] = extents[i];
-    }
-    extents.resize(n);
-  }
+  void sort_extents() { fsck::sort_keep_last(extents); }
   const std::pair<uint64_t, const btrfs_extent_item*>* find_extent(uint64_t bytenr) const {
     auto it = std::lower_bound(extents.begin(), extents.end(), bytenr,
                                [](const extent_entry& e, uint64_t b) { return e.first < b; });

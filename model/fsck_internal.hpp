@@ -1,6 +1,7 @@
 // Parts of btrfs check shared by the check of the in-memory trees (fsck.cpp) and the check of the
 // committed state read back from the devices (fsck_disk.cpp).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -14,6 +15,20 @@
 #include "model/tree_block.hpp"
 
 namespace fsrace::model::fsck {
+
+// Sorts (key, value) pairs by key, keeping of each key the last one found: what a map's assignment kept,
+// in a flat vector to search by bisection. Stable, so that a tree with keys out of order (a problem the
+// walk reports) gives the same result.
+template <class Pair>
+void sort_keep_last(std::vector<Pair>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const Pair& a, const Pair& b) { return a.first < b.first; });
+  size_t n = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (n && v[n - 1].first == v[i].first) v[n - 1] = v[i];
+    else v[n++] = v[i];
+  }
+  v.resize(n);
+}
 
 struct problem_list {
   std::vector<std::string> problems;
