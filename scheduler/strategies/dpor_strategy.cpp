@@ -377,16 +377,10 @@ void DporStrategy::analyse_races() {
     }
   // The fibers' histories keep the steps before `first` (shared with the last analysis, which walked
   // them); the last block's union is rebuilt when the cut falls inside it.
-  auto add_to_block = [&](Footprint& u, uint32_t j) {
-    const Footprint& fp = stack_[j].step;
-    u.reads |= fp.reads;
-    u.writes |= fp.writes;
-    u.updates |= fp.updates;
-  };
   auto add_to_history = [&](FiberId f, uint32_t j) {
     if (history[f].size() % kHistoryBlock == 0) blocks[f].push_back(declared());
     history[f].push_back(j);
-    add_to_block(blocks[f].back(), j);
+    blocks[f].back() |= stack_[j].step;
   };
   for (FiberId f = 0; f < fibers; ++f) {
     std::vector<uint32_t>& mine = history[f];
@@ -395,7 +389,7 @@ void DporStrategy::analyse_races() {
     blocks[f].resize((count[f] + kHistoryBlock - 1) / kHistoryBlock);
     if (count[f] % kHistoryBlock != 0) {
       Footprint& u = blocks[f].back() = declared();
-      for (size_t l = count[f] - count[f] % kHistoryBlock; l < count[f]; ++l) add_to_block(u, mine[l]);
+      for (size_t l = count[f] - count[f] % kHistoryBlock; l < count[f]; ++l) u |= stack_[mine[l]].step;
     }
   }
   for (uint32_t j = first; j < steps; ++j) {

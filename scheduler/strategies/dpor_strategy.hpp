@@ -140,10 +140,12 @@ class DporStrategy final : public Strategy {
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
   std::vector<uint64_t> step_hash_;           // step -> hash of (fiber, local index, vector clock), as clock_
   TraceSet traces_;
-  // Steps of a fiber per union of footprints in its history (analyse_races): a walk back for the latest
-  // conflicting step skips a block whose union conflicts with nothing.
+  // A fiber's history is cut into blocks of this many steps, each with the union of their footprints
+  // (analyse_races): the walk back for the latest conflicting step skips a block whose union conflicts
+  // with nothing.
   static constexpr size_t kHistoryBlock = 16;
-  // The analysis state before every checkpoint_every_-th step (per-fiber clocks, object records), so that
+  // The analysis state before every checkpoint_every_-th step (per-fiber clocks and step counts: the
+  // fibers' histories are cut back to those counts), so that
   // a replayed prefix is not walked again from its first step: checkpoints_[c] is the state before step
   // c * checkpoint_every_, valid while that step lies inside the prefix the stack shares with the last
   // analysed execution (c * checkpoint_every_ < clocks_valid_; index 0 unused).

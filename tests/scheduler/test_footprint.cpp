@@ -107,6 +107,31 @@ TEST_CASE("footprint: primitives add their own object, told apart by instance", 
   CHECK(lock_id("m") != lock_id("m", 2));
 }
 
+TEST_CASE("footprint: a primitive's kept id follows its instance and name (LockIdCache)", "[footprint]") {
+  // The id is kept from the primitive's last operation: renumbered after it, the primitive must record
+  // its new object, never the one it kept.
+  auto m = std::make_shared<Mutex>("m");
+  const Execution ex = run_recorded([&](Scheduler& s) {
+    s.spawn("F", [m] {
+      FootprintScope scope(declared());
+      m->lock();
+      m->unlock();
+      m->set_instance(3);
+      m->lock();
+    }, declared());
+  });
+  REQUIRE(ex.footprints.size() == 4);
+  CHECK(ex.footprints[2] == touching(lock_id("m")));
+  CHECK(ex.footprints[3] == touching(lock_id("m", 3)));
+  LockIdCache cache;
+  const char* a = "fs_info->balance_mutex";
+  const char* b = "inode->i_rwsem";
+  CHECK(cache.id(a, 0) == lock_id(a));
+  CHECK(cache.id(b, 0) == lock_id(b));  // another name at the same instance
+  CHECK(cache.id(b, 7) == lock_id(b, 7));
+  CHECK(cache.id(a, 0) == lock_id(a));
+}
+
 TEST_CASE("footprint: a step that blocks in a primitive records only its object, the step that resumes the caller's claim", "[footprint]") {
   SECTION("completion and mutex: the blocking steps drop the caller's claim") {
     auto m = std::make_shared<Mutex>("m");
