@@ -140,7 +140,7 @@ int btrfs_dev_replace_start(btrfs_fs_info& fs_info, uint64_t srcdevid, uint64_t 
 }
 
 int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
-  // replace_claim; the flush, the waits and the commits in undeclared scopes.
+  // replace_claim; the flush in an undeclared scope, the waits and the commits in their own.
   sched::FootprintScope scope(replace_claim());
   btrfs_dev_replace& r = fs_info.dev_replace;
   r.lock_finishing_cancel_unmount.lock();
@@ -238,7 +238,9 @@ int btrfs_dev_replace_finishing(btrfs_fs_info& fs_info, int scrub_ret) {
   fs_info.device_list_mutex.unlock();
 
   {
-    sched::FootprintScope commit(sched::Footprint{});  // the transaction: not audited
+    // As the commits above: btrfs_start_transaction and btrfs_commit_transaction open their own scopes; this
+    // one covers only what runs between and after them (the handle, the transaction's reference).
+    sched::FootprintScope commit(fp::all_but_inodes());
     // Write back the super blocks.
     btrfs_trans_handle trans = btrfs_start_transaction(fs_info);
     btrfs_commit_transaction(trans);
