@@ -59,6 +59,18 @@ struct replay_args {
 };
 int cmd_replay(const replay_args&);
 
+struct check_footprints_args {
+  std::string file, seed, fixes;
+  std::vector<std::string> fix;
+  uint64_t runs = 20;  // random executions sampled
+  std::optional<uint64_t> max_steps;
+  size_t max_failures = 10;
+  uint64_t max_swaps = 100000;  // re-runs at most (the sample ends early)
+  bool json = false;
+};
+/// Exit 0 when every swapped pair commutes, 3 (a tool error: the model's claims are wrong) otherwise.
+int cmd_check_footprints(const check_footprints_args&);
+
 struct shrink_args {
   std::string file, schedule, output;
   explore_flags flags;

@@ -182,6 +182,25 @@ int main(int argc, char** argv) {
   shrink->add_option("-o,--output", sh.output, "schedule file to write (default: NAME.shrunk.schedule.json)");
   add_shrink_budget(shrink, sh.budget, sh.seconds, "--shrink-budget", "--shrink-time");
 
+  check_footprints_args cf;
+  auto* check_fp = app.add_subcommand(
+      "check-footprints",
+      "check DPOR's footprint claims: re-run random executions with each pair of adjacent steps the claims call "
+      "independent swapped; exit 0 when all commute, 3 when one does not (the later steps or the end differ)");
+  check_fp->add_option("scenario", cf.file, "scenario file")->required();
+  check_fp->add_option("--fixes", cf.fixes, "on | off: the scenario's fixes under test (default: off)")->check(CLI::IsMember({"on", "off"}));
+  check_fp->add_option("--fix", cf.fix, "ID=on|off: one fix, after --fixes (repeatable)");
+  check_fp->add_option("--runs", cf.runs, "random executions to sample (default 20)")
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
+  check_fp->add_option("--seed", cf.seed, "base seed of the sample, as explore --strategy random takes it (default: the scenario's)");
+  check_fp->add_option("--max-steps", cf.max_steps, "steps per execution before it ends as step-limit")
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, fsrace::sim::limits::kMaxSteps));
+  check_fp->add_option("--max-failures", cf.max_failures, "stop after this many pairs that do not commute (default 10)")
+      ->check(kUnsigned & CLI::Range(size_t{1}, size_t{10'000}));
+  check_fp->add_option("--max-swaps", cf.max_swaps, "re-run at most this many swapped pairs (default 100000); the sample ends there")
+      ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{100'000'000}));
+  check_fp->add_flag("--json", cf.json, "print one JSON object instead of text");
+
   run_args rn;
   auto* run = app.add_subcommand("run", "run every scenario under each of its expectations; exit 0 only if all hold, 130 interrupted");
   run->add_option("paths", rn.paths, "scenario files or directories (default: ./scenarios)");
@@ -283,6 +302,7 @@ int main(int argc, char** argv) {
     if (*explore) return cmd_explore(ex);
     if (*replay) return cmd_replay(rp);
     if (*shrink) return cmd_shrink(sh);
+    if (*check_fp) return cmd_check_footprints(cf);
     if (*run) return cmd_run(rn);
     if (*diff) return cmd_diff(df);
     if (*merge) return cmd_merge(mg);

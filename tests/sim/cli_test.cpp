@@ -250,6 +250,26 @@ TEST_CASE("cli: replay --footprints prints what each step touched and the undecl
   CHECK(fsrace("replay ordered.json --footprints --until 1").code == 2);
 }
 
+TEST_CASE("cli: check-footprints re-runs the pairs the claims call independent swapped") {
+  write_scenarios();
+  // The data path's claims (scheduler/commute_check.hpp; tests/scheduler/test_commute_check.cpp shows a
+  // wrong claim caught): every swapped pair commutes.
+  auto r = fsrace("check-footprints '" FSRACE_SOURCE_DIR "/scenarios/relocation-vs-nocow-write.json' --fixes on --runs 3 --json");
+  CHECK(r.code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["executions"] == 3);
+  CHECK(j["swapped"].get<uint64_t>() > 0);
+  CHECK(j["claimed_independent"].get<uint64_t>() == j["swapped"].get<uint64_t>() + j["not_enabled"].get<uint64_t>());
+  CHECK(j["failures"].empty());
+  CHECK(j["result"] == "commute");
+  // The core family declares nothing: no pair is claimed independent.
+  r = fsrace("check-footprints ordered.json --runs 3");
+  CHECK(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("0 pairs of adjacent steps"));
+  CHECK(fsrace("check-footprints ordered.json --runs 0").code == 2);
+  CHECK(fsrace("check-footprints ordered.json --fixes maybe").code == 2);
+}
+
 TEST_CASE("cli: schedule files replay exactly, a tampered one diverges with exit 2") {
   write_scenarios();
   fs::remove(workdir() / "dl.schedule.json");

@@ -1,0 +1,114 @@
+#include "scheduler/commute_check.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "scheduler/label.hpp"
+#include "scheduler/prng.hpp"
+#include "scheduler/strategies/forwarding_strategy.hpp"
+#include "scheduler/strategies/random_strategy.hpp"
+#include "scheduler/strategies/replay_strategy.hpp"
+
+namespace fsrace::sched {
+namespace {
+
+// The random walk, remembering which fibers could run at each decision (a pair is swappable only when
+// the second step's fiber could already run before the first step).
+class runnable_recorder final : public ForwardingStrategy {
+ public:
+  explicit runnable_recorder(Strategy& inner) : ForwardingStrategy(inner) {}
+  void begin(uint64_t seed) override {
+    runnable.clear();
+    inner().begin(seed);
+  }
+  size_t choose(const Decision& d) override {
+    runnable.emplace_back(d.runnable, d.runnable + d.count);
+    return inner().choose(d);
+  }
+  std::vector<std::vector<FiberId>> runnable;  // by step
+};
+
+// DPOR's independence (dpor_strategy.cpp): a step that declared it touches nothing commutes with every
+// step; an undeclared one with none other; else the footprints decide.
+bool claimed_independent(const Footprint& a, const Footprint& b) {
+  if (a.empty() || b.empty()) return true;
+  if (a.everything() || b.everything()) return false;
+  return !dependent(a, b);
+}
+
+std::string thread_of(const Execution& ex, FiberId f) {
+  return f < ex.fiber_names.size() ? ex.fiber_names[f] : fmt::format("fiber {}", f);
+}
+
+}  // namespace
+
+CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t executions, size_t max_failures,
+                             uint64_t max_swaps) {
+  CommuteReport report;
+  RandomStrategy random;
+  runnable_recorder sampler(random);
+  Execution ex, swapped;
+  std::vector<uint64_t> hashes;
+  std::vector<std::string> texts;
+  auto more = [&] { return report.failures.size() < max_failures && report.swapped < max_swaps; };
+  for (uint64_t e = 0; e < executions && more(); ++e) {
+    const uint64_t seed = execution_seed(base_seed, e);  // as `fsrace explore --strategy random` numbers them
+    const uint64_t end_state = run(sampler, seed, ex);
+    if (ex.footprints.size() != ex.trace.size() || ex.decisions.size() != ex.trace.size() ||
+        sampler.runnable.size() < ex.trace.size())
+      throw std::logic_error("check_commutes: the run did not record a trace, footprints and decisions for every step");
+    ++report.executions;
+    report.steps += ex.trace.size();
+    hashes.clear();
+    texts.clear();
+    for (const Step& s : ex.trace) {
+      hashes.push_back(label_hash(s.label));
+      texts.push_back(format_label(s.label));
+    }
+    for (size_t k = 0; k + 1 < ex.trace.size() && more(); ++k) {
+      const FiberId p = ex.trace[k].fiber, q = ex.trace[k + 1].fiber;
+      if (p == q || !claimed_independent(ex.footprints[k], ex.footprints[k + 1])) continue;
+      ++report.claimed;
+      const auto& before = sampler.runnable[k];
+      if (std::find(before.begin(), before.end(), q) == before.end()) {  // p's step made q runnable
+        ++report.not_enabled;
+        continue;
+      }
+      std::vector<FiberId> decisions = ex.decisions;
+      std::swap(decisions[k], decisions[k + 1]);
+      std::vector<uint64_t> h = hashes;
+      std::swap(h[k], h[k + 1]);
+      std::vector<std::string> t = texts;
+      std::swap(t[k], t[k + 1]);
+      ReplayStrategy replay(std::move(decisions), std::move(h), std::move(t));
+      const uint64_t swapped_state = run(replay, seed, swapped);
+      ++report.swapped;
+      std::string what;
+      if (swapped.finding.kind == FindingKind::Divergence)
+        what = fmt::format("a later step is not the same: {}", swapped.finding.message);
+      else if (swapped.finding.kind != ex.finding.kind || swapped.finding.message != ex.finding.message)
+        what = fmt::format("the execution ends otherwise: {} \"{}\" instead of {} \"{}\"", to_string(swapped.finding.kind),
+                           swapped.finding.message, to_string(ex.finding.kind), ex.finding.message);
+      else if (swapped_state != end_state)
+        what = fmt::format("the end state differs (fingerprint {:016x} instead of {:016x})", swapped_state, end_state);
+      if (what.empty()) continue;
+      CommuteFailure f;
+      f.seed = seed;
+      f.step = k;
+      f.first_thread = thread_of(ex, p);
+      f.second_thread = thread_of(ex, q);
+      f.first_label = texts[k];
+      f.second_label = texts[k + 1];
+      f.first = ex.footprints[k];
+      f.second = ex.footprints[k + 1];
+      f.what = std::move(what);
+      f.decisions = ex.decisions;
+      report.failures.push_back(std::move(f));
+    }
+  }
+  return report;
+}
+
+}  // namespace fsrace::sched

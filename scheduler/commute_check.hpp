@@ -1,0 +1,51 @@
+#pragma once
+// A run-time check of the footprint claims DPOR prunes with (footprint.hpp): two adjacent steps of
+// different fibers that the claims call independent must commute. For each such pair in a sample of
+// executions, the execution is re-run with the two steps swapped; every later step must be the same step
+// (same fiber, same label: the label-checked ReplayStrategy), and the execution must end the same way
+// (the same finding, the same end state by the caller's fingerprint). A pair that does not is a claim
+// that leaves out something one of the steps touches: the kind of mistake that makes DPOR report "clean"
+// for interleavings it never ran. It checks the claims where the sample puts two steps next to each
+// other, never a claim in general, and only through what the re-run shows (a dependence whose effect
+// the fingerprint leaves out and no later step or finding reveals passes).
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "scheduler/footprint.hpp"
+#include "scheduler/scheduler.hpp"
+
+namespace fsrace::sched {
+
+/// Runs one execution of the program under `strategy` started at `seed` into `out`, recording its trace
+/// and footprints, and returns a fingerprint of the state it ended in (equal states, equal values).
+using CommuteRun = std::function<uint64_t(Strategy& strategy, uint64_t seed, Execution& out)>;
+
+struct CommuteFailure {
+  uint64_t seed = 0;  // the sampled execution's seed (RandomStrategy): `fsrace replay --strategy random --seed`
+  uint64_t step = 0;  // the pair: steps `step` and `step + 1`
+  std::string first_thread, second_thread, first_label, second_label;
+  Footprint first, second;          // what each step recorded in the sampled execution
+  std::string what;                 // how the swapped execution differed
+  std::vector<FiberId> decisions;   // the sampled execution's schedule (replay it: the pair is at `step`)
+};
+
+struct CommuteReport {
+  uint64_t executions = 0;   // sampled
+  uint64_t steps = 0;        // in the sampled executions
+  uint64_t claimed = 0;      // adjacent pairs of different fibers that the claims call independent
+  uint64_t swapped = 0;      // of those, re-run swapped (the others: the second fiber could not run first)
+  uint64_t not_enabled = 0;  // the second step's fiber was not runnable before the first step (it woke it)
+  std::vector<CommuteFailure> failures;  // at most max_failures
+};
+
+/// Samples `executions` random executions (seeds execution_seed(base_seed, 0, 1, ...): those `fsrace explore
+/// --strategy random --seed base_seed` runs) and checks every pair
+/// of adjacent steps they hold that the footprints call independent, stopping after `max_failures` pairs
+/// that do not commute or `max_swaps` re-runs (the sample then ends early: `executions` says how far).
+CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t executions, size_t max_failures,
+                             uint64_t max_swaps);
+
+}  // namespace fsrace::sched

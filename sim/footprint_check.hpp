@@ -1,0 +1,18 @@
+#pragma once
+// `fsrace check-footprints`: sched::check_commutes (scheduler/commute_check.hpp) over a scenario's
+// executions, the end state judged by sim/state_fingerprint.hpp (model structs; device contents and the
+// data oracle only through the data invariants' findings and the later steps' labels).
+#include <cstddef>
+#include <cstdint>
+
+#include "scheduler/commute_check.hpp"
+#include "sim/prepared.hpp"
+
+namespace fsrace::sim {
+
+/// Samples `executions` random executions of the scenario under `fixes` (explore --strategy random's, from base_seed) and
+/// re-runs each with every adjacent pair of steps its footprints call independent swapped.
+sched::CommuteReport check_footprints(const prepared_scenario& prepared, const fix_setting& fixes, uint64_t base_seed,
+                                      uint64_t executions, size_t max_failures, uint64_t max_swaps, uint64_t max_steps);
+
+}  // namespace fsrace::sim
