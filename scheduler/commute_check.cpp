@@ -67,22 +67,15 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
       hashes.push_back(label_hash(s.label));
       texts.push_back(format_label(s.label));
     }
-    for (size_t k = 0; k + 1 < ex.trace.size() && more(); ++k) {
-      const FiberId p = ex.trace[k].fiber, q = ex.trace[k + 1].fiber;
-      if (p == q || !claimed_independent(ex.footprints[k], ex.footprints[k + 1])) continue;
-      ++report.claimed;
-      const auto& before = sampler.runnable[k];
-      if (std::find(before.begin(), before.end(), q) == before.end()) {  // p's step made q runnable
-        ++report.not_enabled;
-        continue;
-      }
-      std::vector<FiberId> decisions = ex.decisions;
-      std::swap(decisions[k], decisions[k + 1]);
-      std::vector<uint64_t> h = hashes;
-      std::swap(h[k], h[k + 1]);
-      std::vector<std::string> t = texts;
-      std::swap(t[k], t[k + 1]);
-      ReplayStrategy replay(std::move(decisions), std::move(h), std::move(t));
+    // Re-runs the execution with step j moved to position i (before steps i..j-1); a failure names the
+    // first step moved over and step j.
+    auto try_move = [&](size_t i, size_t j) {
+      auto moved = [i, j](auto v) {
+        std::rotate(v.begin() + static_cast<std::ptrdiff_t>(i), v.begin() + static_cast<std::ptrdiff_t>(j),
+                    v.begin() + static_cast<std::ptrdiff_t>(j + 1));
+        return v;
+      };
+      ReplayStrategy replay(moved(ex.decisions), moved(hashes), moved(texts));
       const uint64_t swapped_state = run(replay, seed, swapped);
       ++report.swapped;
       std::string what;
@@ -93,19 +86,45 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
                            swapped.finding.message, to_string(ex.finding.kind), ex.finding.message);
       else if (swapped_state != end_state)
         what = fmt::format("the end state differs (fingerprint {:016x} instead of {:016x})", swapped_state, end_state);
-      if (what.empty()) continue;
+      if (what.empty()) return;
       CommuteFailure f;
       f.seed = seed;
-      f.step = k;
-      f.first_thread = thread_of(ex, p);
-      f.second_thread = thread_of(ex, q);
-      f.first_label = texts[k];
-      f.second_label = texts[k + 1];
-      f.first = ex.footprints[k];
-      f.second = ex.footprints[k + 1];
+      f.step = i;
+      f.moved_over = j - i;
+      f.first_thread = thread_of(ex, ex.trace[i].fiber);
+      f.second_thread = thread_of(ex, ex.trace[j].fiber);
+      f.first_label = texts[i];
+      f.second_label = texts[j];
+      f.first = ex.footprints[i];
+      f.second = ex.footprints[j];
       f.what = std::move(what);
       f.decisions = ex.decisions;
       report.failures.push_back(std::move(f));
+    };
+    auto runnable_before = [&](size_t k, FiberId q) {
+      const auto& before = sampler.runnable[k];
+      return std::find(before.begin(), before.end(), q) != before.end();
+    };
+    for (size_t j = 1; j < ex.trace.size() && more(); ++j) {
+      const FiberId q = ex.trace[j].fiber;
+      const Footprint& fq = ex.footprints[j];
+      // Adjacent: steps j - 1 and j.
+      if (ex.trace[j - 1].fiber == q || !claimed_independent(ex.footprints[j - 1], fq)) continue;
+      ++report.claimed;
+      if (!runnable_before(j - 1, q)) {  // step j - 1 made q runnable
+        ++report.not_enabled;
+        continue;
+      }
+      try_move(j - 1, j);
+      // Further: before every earlier step of other fibers the claims let it move over (q runnable there).
+      size_t i = j - 1;
+      while (i > 0 && more() && ex.trace[i - 1].fiber != q && claimed_independent(ex.footprints[i - 1], fq) &&
+             runnable_before(i - 1, q))  // bounded: i falls
+        --i;
+      if (i + 1 < j && more()) {
+        ++report.block_moves;
+        try_move(i, j);
+      }
     }
   }
   return report;

@@ -1,7 +1,9 @@
 #pragma once
 // A run-time check of the footprint claims DPOR prunes with (footprint.hpp): two adjacent steps of
 // different fibers that the claims call independent must commute. For each such pair in a sample of
-// executions, the execution is re-run with the two steps swapped; every later step must be the same step
+// executions, the execution is re-run with the two steps swapped, and once more with the second step
+// moved before every earlier step of other fibers the claims let it pass (while its fiber could run
+// there: a step commutes with a run of steps it is independent of one by one); every later step must be the same step
 // (same fiber, same label: the label-checked ReplayStrategy), and the execution must end the same way
 // (the same finding, the same end state by the caller's fingerprint). A pair that does not is a claim
 // that leaves out something one of the steps touches: the kind of mistake that makes DPOR report "clean"
@@ -25,8 +27,9 @@ using CommuteRun = std::function<uint64_t(Strategy& strategy, uint64_t seed, Exe
 
 struct CommuteFailure {
   uint64_t seed = 0;  // the sampled execution's seed (RandomStrategy): `fsrace replay --strategy random --seed`
-  uint64_t step = 0;  // the pair: steps `step` and `step + 1`
-  std::string first_thread, second_thread, first_label, second_label;
+  uint64_t step = 0;        // the first step moved over: the step at `step + moved_over` ran before it
+  uint64_t moved_over = 1;  // 1: two adjacent steps swapped; more: a run of steps moved over
+  std::string first_thread, second_thread, first_label, second_label;  // the first step moved over, the step moved
   Footprint first, second;          // what each step recorded in the sampled execution
   std::string what;                 // how the swapped execution differed
   std::vector<FiberId> decisions;   // the sampled execution's schedule (replay it: the pair is at `step`)
@@ -36,7 +39,8 @@ struct CommuteReport {
   uint64_t executions = 0;   // sampled
   uint64_t steps = 0;        // in the sampled executions
   uint64_t claimed = 0;      // adjacent pairs of different fibers that the claims call independent
-  uint64_t swapped = 0;      // of those, re-run swapped (the others: the second fiber could not run first)
+  uint64_t swapped = 0;      // re-runs: those pairs swapped, and the moves over several steps
+  uint64_t block_moves = 0;  // of the re-runs, moves over several steps
   uint64_t not_enabled = 0;  // the second step's fiber was not runnable before the first step (it woke it)
   std::vector<CommuteFailure> failures;  // at most max_failures
 };

@@ -24,6 +24,7 @@ int cmd_check_footprints(const check_footprints_args& a) {
     for (const auto& f : r.failures)
       failures.push_back({{"seed", f.seed},
                           {"step", f.step},
+                          {"moved_over", f.moved_over},
                           {"first", {{"thread", f.first_thread}, {"label", f.first_label}, {"touched", sched::describe(f.first)}}},
                           {"second", {{"thread", f.second_thread}, {"label", f.second_label}, {"touched", sched::describe(f.second)}}},
                           {"what", f.what},
@@ -35,7 +36,9 @@ int cmd_check_footprints(const check_footprints_args& a) {
                         {"executions", r.executions},
                         {"steps", r.steps},
                         {"claimed_independent", r.claimed},
-                        {"swapped", r.swapped},
+                        {"swapped", r.swapped - r.block_moves},
+                        {"block_moves", r.block_moves},
+                        {"reruns", r.swapped},
                         {"not_enabled", r.not_enabled},
                         {"stopped_at_max_swaps", r.swapped >= a.max_swaps},
                         {"failures", failures},
@@ -47,17 +50,22 @@ int cmd_check_footprints(const check_footprints_args& a) {
              setting.describe(), r.executions, base, r.steps,
              r.swapped >= a.max_swaps ? fmt::format(" (stopped at --max-swaps {})", a.max_swaps) : "");
   fmt::print("  {} pairs of adjacent steps of two threads the footprints call independent: {} re-run swapped, {} not "
-             "(the first step woke the second's thread)\n",
-             r.claimed, r.swapped, r.not_enabled);
+             "(the first step woke the second's thread); {} steps also re-run moved before the longer run of steps they "
+             "are independent of\n",
+             r.claimed, r.swapped - r.block_moves, r.not_enabled, r.block_moves);
   if (r.failures.empty()) {
-    fmt::print("every swapped pair commutes: the same later steps, the same end\n");
+    fmt::print("every re-run commutes: the same later steps, the same end\n");
     return code;
   }
   fmt::print("TOOL ERROR: {} pair{} do not commute (a claim leaves out what a step touches; DPOR could call a search "
              "clean that skipped an interleaving):\n",
              r.failures.size(), r.failures.size() == 1 ? "" : "s");
   for (const auto& f : r.failures) {
-    fmt::print("\n  random execution seed {}, steps {} and {}:\n", f.seed, f.step, f.step + 1);
+    if (f.moved_over == 1)
+      fmt::print("\n  random execution seed {:#x}, steps {} and {} swapped:\n", f.seed, f.step, f.step + 1);
+    else
+      fmt::print("\n  random execution seed {:#x}, step {} moved before steps {}..{} (the first of them shown):\n", f.seed,
+                 f.step + f.moved_over, f.step, f.step + f.moved_over - 1);
     fmt::print("    {:<20} {}\n      touched: {}\n", f.first_thread, f.first_label, sched::describe(f.first));
     fmt::print("    {:<20} {}\n      touched: {}\n", f.second_thread, f.second_label, sched::describe(f.second));
     fmt::print("    with the second first, {}\n", f.what);

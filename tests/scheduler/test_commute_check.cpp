@@ -131,6 +131,33 @@ TEST_CASE("commute check: --max-swaps ends the sample", "[commute_check]") {
   p.b_writes_y = true;
   const CommuteReport r =
       check_commutes([&p](Strategy& st, uint64_t seed, Execution& out) { return p.run(st, seed, out); }, 1, 40, 10, 3);
-  CHECK(r.swapped == 3);
+  CHECK(r.swapped == 3);  // re-runs: swaps and longer moves
   CHECK(r.executions < 40);
+}
+
+TEST_CASE("commute check: a step moved over a run of steps catches a claim no adjacent pair shows", "[commute_check]") {
+  // a1 writes x (claimed), a2 touches nothing of b's; b writes x but claims y. Where the sample runs
+  // a1, a2, b, swapping a2 and b commutes; moving b before a1 and a2 does not.
+  int64_t x = 0;
+  auto run = [&](Strategy& st, uint64_t seed, Execution& out) {
+    Scheduler s(Options{1000, 64 * 1024, true, true});
+    x = 0;
+    s.spawn("a", [&] {
+      point(L("a1"), touching(kX));
+      x = x * 2 + 1;
+      point(L("a2"), touching(object_id(ObjectKind::Other, "z")));
+    });
+    s.spawn("b", [&] {
+      point(L("b"), touching(kY));  // wrong: it writes x
+      x = x + 10;
+    });
+    s.run_into(st, seed, out);
+    return static_cast<uint64_t>(x);
+  };
+  const CommuteReport r = check_commutes(run, 1, 40, 1000, 100000);
+  CHECK(r.block_moves > 0);
+  bool moved_over_two = false;
+  for (const auto& f : r.failures)
+    if (f.moved_over >= 2) moved_over_two = f.first_label == "a1" && f.second_label == "b";
+  CHECK(moved_over_two);
 }
