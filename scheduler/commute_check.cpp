@@ -52,6 +52,7 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
   Execution ex, swapped;
   std::vector<uint64_t> hashes;
   std::vector<std::string> texts;
+  std::vector<uint8_t> started;  // by step: whether it started a thread
   auto more = [&] { return report.failures.size() < max_failures && report.swapped < max_swaps; };
   for (uint64_t e = 0; e < executions && more(); ++e) {
     const uint64_t seed = execution_seed(base_seed, e);  // as `fsrace explore --strategy random` numbers them
@@ -105,6 +106,16 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
       const auto& before = sampler.runnable[k];
       return std::find(before.begin(), before.end(), q) != before.end();
     };
+    // Which steps started a thread (a new id is runnable after them). Fibers are numbered in the order
+    // they start, so reordering two steps that each start one renumbers them, and a schedule by number
+    // would name the wrong threads: such reorders are not re-run (counted in renumbering).
+    started.assign(ex.trace.size(), 0);
+    FiberId seen = 0;
+    for (size_t k = 0; k < ex.trace.size(); ++k) {
+      for (FiberId f : sampler.runnable[k]) seen = std::max<FiberId>(seen, f + 1);
+      if (k + 1 < sampler.runnable.size())
+        for (FiberId f : sampler.runnable[k + 1]) started[k] = started[k] || f >= seen;
+    }
     for (size_t j = 1; j < ex.trace.size() && more(); ++j) {
       const FiberId q = ex.trace[j].fiber;
       const Footprint& fq = ex.footprints[j];
@@ -115,11 +126,16 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
         ++report.not_enabled;
         continue;
       }
+      if (started[j - 1] && started[j]) {
+        ++report.renumbering;
+        continue;
+      }
       try_move(j - 1, j);
-      // Further: before every earlier step of other fibers the claims let it move over (q runnable there).
+      // Further: before every earlier step of other fibers the claims let it move over (q runnable there,
+      // and no other step that starts a thread when this one does).
       size_t i = j - 1;
       while (i > 0 && more() && ex.trace[i - 1].fiber != q && claimed_independent(ex.footprints[i - 1], fq) &&
-             runnable_before(i - 1, q))  // bounded: i falls
+             runnable_before(i - 1, q) && !(started[i - 1] && started[j]))  // bounded: i falls
         --i;
       if (i + 1 < j && more()) {
         ++report.block_moves;

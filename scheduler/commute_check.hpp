@@ -42,6 +42,7 @@ struct CommuteReport {
   uint64_t swapped = 0;      // re-runs: those pairs swapped, and the moves over several steps
   uint64_t block_moves = 0;  // of the re-runs, moves over several steps
   uint64_t not_enabled = 0;  // the second step's fiber was not runnable before the first step (it woke it)
+  uint64_t renumbering = 0;  // both steps start a thread: swapped, the threads' numbers would swap (not re-run)
   std::vector<CommuteFailure> failures;  // at most max_failures
 };
 

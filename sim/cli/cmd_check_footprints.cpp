@@ -40,6 +40,7 @@ int cmd_check_footprints(const check_footprints_args& a) {
                         {"block_moves", r.block_moves},
                         {"reruns", r.swapped},
                         {"not_enabled", r.not_enabled},
+                        {"renumbering", r.renumbering},
                         {"stopped_at_max_swaps", r.swapped >= a.max_swaps},
                         {"failures", failures},
                         {"result", code == kClean ? "commute" : "tool-error"}};
@@ -50,9 +51,9 @@ int cmd_check_footprints(const check_footprints_args& a) {
              setting.describe(), r.executions, base, r.steps,
              r.swapped >= a.max_swaps ? fmt::format(" (stopped at --max-swaps {})", a.max_swaps) : "");
   fmt::print("  {} pairs of adjacent steps of two threads the footprints call independent: {} re-run swapped, {} not "
-             "(the first step woke the second's thread); {} steps also re-run moved before the longer run of steps they "
-             "are independent of\n",
-             r.claimed, r.swapped - r.block_moves, r.not_enabled, r.block_moves);
+             "(the first step woke the second's thread), {} not (both start a thread: swapping would renumber them); {} "
+             "steps also re-run moved before the longer run of steps they are independent of\n",
+             r.claimed, r.swapped - r.block_moves, r.not_enabled, r.renumbering, r.block_moves);
   if (r.failures.empty()) {
     fmt::print("every re-run commutes: the same later steps, the same end\n");
     return code;
