@@ -68,9 +68,9 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
       hashes.push_back(label_hash(s.label));
       texts.push_back(format_label(s.label));
     }
-    // Re-runs the execution with step j moved to position i (before steps i..j-1); a failure names the
-    // first step moved over and step j.
-    auto try_move = [&](size_t i, size_t j) {
+    // Re-runs the execution with step j moved to position i (before steps i..j-1): how it differed, or
+    // nothing.
+    auto rerun_moved = [&](size_t i, size_t j) {
       auto moved = [i, j](auto v) {
         std::rotate(v.begin() + static_cast<std::ptrdiff_t>(i), v.begin() + static_cast<std::ptrdiff_t>(j),
                     v.begin() + static_cast<std::ptrdiff_t>(j + 1));
@@ -79,15 +79,26 @@ CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t
       ReplayStrategy replay(moved(ex.decisions), moved(hashes), moved(texts));
       const uint64_t swapped_state = run(replay, seed, swapped);
       ++report.swapped;
-      std::string what;
       if (swapped.finding.kind == FindingKind::Divergence)
-        what = fmt::format("a later step is not the same: {}", swapped.finding.message);
-      else if (swapped.finding.kind != ex.finding.kind || swapped.finding.message != ex.finding.message)
-        what = fmt::format("the execution ends otherwise: {} \"{}\" instead of {} \"{}\"", to_string(swapped.finding.kind),
+        return fmt::format("a later step is not the same: {}", swapped.finding.message);
+      if (swapped.finding.kind != ex.finding.kind || swapped.finding.message != ex.finding.message)
+        return fmt::format("the execution ends otherwise: {} \"{}\" instead of {} \"{}\"", to_string(swapped.finding.kind),
                            swapped.finding.message, to_string(ex.finding.kind), ex.finding.message);
-      else if (swapped_state != end_state)
-        what = fmt::format("the end state differs (fingerprint {:016x} instead of {:016x})", swapped_state, end_state);
+      if (swapped_state != end_state)
+        return fmt::format("the end state differs (fingerprint {:016x} instead of {:016x})", swapped_state, end_state);
+      return std::string{};
+    };
+    // Moves step j before step i; when that fails over several steps, the nearest step it fails over
+    // (moved over the steps after it, it commutes) is the one named.
+    auto try_move = [&](size_t i, size_t j) {
+      std::string what = rerun_moved(i, j);
       if (what.empty()) return;
+      for (size_t k = j - 1; k > i; --k)  // bounded: k falls to i; only after a failure
+        if (std::string nearer = rerun_moved(k, j); !nearer.empty()) {
+          i = k;
+          what = std::move(nearer);
+          break;
+        }
       CommuteFailure f;
       f.seed = seed;
       f.step = i;

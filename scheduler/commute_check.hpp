@@ -27,7 +27,8 @@ using CommuteRun = std::function<uint64_t(Strategy& strategy, uint64_t seed, Exe
 
 struct CommuteFailure {
   uint64_t seed = 0;  // the sampled execution's seed (RandomStrategy): `fsrace replay --strategy random --seed`
-  uint64_t step = 0;        // the first step moved over: the step at `step + moved_over` ran before it
+  uint64_t step = 0;        // the step moved over: the step at `step + moved_over` moved before it (and the
+                            // steps between) fails, moved over only the steps between it does not
   uint64_t moved_over = 1;  // 1: two adjacent steps swapped; more: a run of steps moved over
   std::string first_thread, second_thread, first_label, second_label;  // the first step moved over, the step moved
   Footprint first, second;          // what each step recorded in the sampled execution

@@ -65,8 +65,9 @@ int cmd_check_footprints(const check_footprints_args& a) {
     if (f.moved_over == 1)
       fmt::print("\n  random execution seed {:#x}, steps {} and {} swapped:\n", f.seed, f.step, f.step + 1);
     else
-      fmt::print("\n  random execution seed {:#x}, step {} moved before steps {}..{} (the first of them shown):\n", f.seed,
-                 f.step + f.moved_over, f.step, f.step + f.moved_over - 1);
+      fmt::print("\n  random execution seed {:#x}, step {} moved before steps {}..{} (moved only over those after step {}, it "
+                 "commutes):\n",
+                 f.seed, f.step + f.moved_over, f.step, f.step + f.moved_over - 1, f.step);
     fmt::print("    {:<20} {}\n      touched: {}\n", f.first_thread, f.first_label, sched::describe(f.first));
     fmt::print("    {:<20} {}\n      touched: {}\n", f.second_thread, f.second_label, sched::describe(f.second));
     fmt::print("    with the second first, {}\n", f.what);
