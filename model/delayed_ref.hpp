@@ -5,6 +5,8 @@
 #include <map>
 #include <vector>
 
+#include "model/delayed_ref_heads.hpp"
+
 namespace fsrace::model {
 
 struct btrfs_trans_handle;
@@ -28,7 +30,7 @@ struct btrfs_delayed_ref_head {
   std::vector<btrfs_delayed_ref_node> refs;
 };
 struct btrfs_delayed_ref_root {
-  std::map<uint64_t, btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order
+  delayed_ref_heads<btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order
   // The head being run (its head->mutex held): taken out of `heads` while the extent tree changes,
   // so lookups of its bytenr wait for it (btrfs_lookup_extent_info) instead of counting it twice or
   // not at all. 0: none.

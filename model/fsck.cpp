@@ -35,10 +35,12 @@ struct checker {
   // so a bytenr names the same block object (buffer_radix) every time a tree reaches it (blocks shared
   // by snapshots are reached once per tree, and report a mismatch once per tree as before).
   probe_index<uint64_t, bool> csum_ok;
+  fsck::verified_blocks verified;  // the blocks found matching, for the committed state's check
   bool csum_matches(uint64_t bytenr, const tree_block& b) {
     if (const bool* ok = csum_ok.find(bytenr)) return *ok;
     const bool ok = b.header.csum == b.content_csum();
     csum_ok.emplace(bytenr, ok);
+    if (ok) verified.emplace(&b, true);
     return ok;
   }
 
@@ -318,7 +320,7 @@ void check_block_group_accounting(btrfs_fs_info& fs) {
 std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_scope scope) {
   // The checker only reads; the tree walkers take a non-const fs_info for the cache lookups.
   auto& fs = const_cast<btrfs_fs_info&>(fs_info_const);
-  checker c{fs, {}, {}, {}, {}, {}};
+  checker c{fs, {}, {}, {}, {}, {}, {}};
   for (const auto& [id, root] : fs.roots) {
     if (id != BTRFS_ROOT_TREE_OBJECTID) c.tree_refs[root->node]++;  // referenced by its root item
     c.walk(id, root->node, 0, root->level, nullptr);
@@ -336,7 +338,7 @@ std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_sc
   check_bytes_may_use(fs);
   // A group whose used bytes disagree with its extents is a finding above; its counters then disagree too.
   if (c.problems.empty()) check_block_group_accounting(fs);
-  auto committed = btrfs_check_committed(fs, scope);
+  auto committed = fsck::check_committed(fs, scope, &c.verified);
   c.problems.insert(c.problems.end(), std::make_move_iterator(committed.begin()), std::make_move_iterator(committed.end()));
   return c.problems;
 }

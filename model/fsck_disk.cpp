@@ -86,10 +86,15 @@ struct disk_checker {
   // A block of the prepared state (`frozen`) that verified in an earlier check is taken as verified
   // (frozen_block_memo.hpp).
   probe_index<const tree_block*, bool> csum_ok;
+  const fsck::verified_blocks* pre_verified = nullptr;  // by the in-memory check just before (fsck_internal.hpp)
   bool verified_csum(const tree_block_ptr& b, bool frozen) {
     thread_local frozen_block_memo verified;
     if (frozen && verified.passed(b, 0)) return true;
     if (csum_ok.find(b.get())) return true;
+    if (pre_verified && pre_verified->find(b.get())) {
+      csum_ok.emplace(b.get(), true);
+      return true;
+    }
     if (b->header.csum != b->content_csum()) return false;
     csum_ok.emplace(b.get(), true);
     if (frozen) verified.pass(b, 0);
@@ -300,9 +305,13 @@ struct disk_checker {
   }
 
   // Back references by identity, each with its count: what the pointers need against the item's.
+  ref_counts have_buf, want_buf;  // check_backrefs' two lists, emptied by each call (their memory is kept)
   void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const found_pointer* ptrs,
                       const found_pointer* ptrs_end) {
-    ref_counts have, want;
+    ref_counts& have = have_buf;
+    ref_counts& want = want_buf;
+    have.clear();
+    want.clear();
     for (btrfs_extent_inline_ref r : ei.inline_refs) {
       if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) continue;
       const uint64_t n = r.count;
@@ -528,9 +537,15 @@ void check_fs_tree(uint64_t root_id, const std::vector<tree_block_ptr>& leaves, 
 }  // namespace
 
 std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_scope scope) {
+  return fsck::check_committed(fs, scope, nullptr);
+}
+
+std::vector<std::string> fsck::check_committed(const btrfs_fs_info& fs, fsck_scope scope,
+                                               const fsck::verified_blocks* verified) {
   problem_list out;
   out.prefix = "on disk: ";
   disk_checker c(fs, out);
+  c.pre_verified = verified;
   const btrfs_root& tree_root = *fs.roots.at(BTRFS_ROOT_TREE_OBJECTID);
   const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
   c.super_generation = fs.generation;
