@@ -90,8 +90,12 @@ bool same_backref(const btrfs_extent_inline_ref& a, const btrfs_extent_inline_re
 // first (select_delayed_ref), then each applied to the inline references as __btrfs_inc_extent_ref and
 // __btrfs_free_extent do, with their errors.
 void apply_inline_refs(btrfs_extent_item& ei, const btrfs_delayed_ref_head& h) {
-  std::vector<btrfs_extent_inline_ref> mods;  // count holds the net change, as a signed value
-  std::vector<int64_t> net;
+  // The merged nodes and their net change (as a signed value), in per-thread buffers kept between
+  // calls (emptied first: nothing else reads them).
+  thread_local std::vector<btrfs_extent_inline_ref> mods;
+  thread_local std::vector<int64_t> net;
+  mods.clear();
+  net.clear();
   for (const auto& n : h.refs) {
     const btrfs_extent_inline_ref r = backref_of(h, n);
     auto it = std::find_if(mods.begin(), mods.end(), [&](const auto& x) { return same_backref(x, r); });
