@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "model/delayed_ref_heads.hpp"
+#include "model/small_vector.hpp"
 
 namespace fsrace::model {
 
@@ -27,7 +28,7 @@ struct btrfs_delayed_ref_head {
   int level = 0;                      // tree blocks
   int ref_mod = 0;                    // sum of actions
   uint64_t flags_to_set = 0;          // head->extent_op (btrfs_set_disk_extent_flags): OR-ed into the item
-  std::vector<btrfs_delayed_ref_node> refs;
+  small_vector<btrfs_delayed_ref_node, 2> refs;  // usually one or two (small_vector.hpp)
 };
 struct btrfs_delayed_ref_root {
   delayed_ref_heads<btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/key.hpp"
+#include "model/small_vector.hpp"
 
 namespace fsrace::model {
 
@@ -97,7 +98,9 @@ struct btrfs_extent_inline_ref {
 };
 struct btrfs_extent_item {
   uint64_t refs = 0, generation = 0, flags = 0;
-  std::vector<btrfs_extent_inline_ref> inline_refs;
+  // Usually one or two (a tree block has one per root or parent, a data extent one per file extent
+  // owner): kept in place up to one, beyond that on the heap (small_vector.hpp).
+  small_vector<btrfs_extent_inline_ref, 1> inline_refs;
   uint32_t size() const {
     uint32_t s = 24;
     for (auto& r : inline_refs) s += r.size();
