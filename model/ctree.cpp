@@ -54,15 +54,32 @@ tree_block& mut_block(btrfs_fs_info& fs_info, uint64_t bytenr) {
   return const_cast<tree_block&>(**p);
 }
 
-// Slot of `key` in the block: exact match -> 0 and its slot; else 1 and the first slot above it.
-int bin_search(const tree_block& b, const btrfs_key& key, int* slot) {
-  int lo = 0, hi = int(b.nritems());
+// Whether a < b in key order (objectid, type, offset): btrfs_key's operator< without the ordering object.
+inline bool key_less(const btrfs_key& a, const btrfs_key& b) {
+  if (a.objectid != b.objectid) return a.objectid < b.objectid;
+  if (a.type != b.type) return a.type < b.type;
+  return a.offset < b.offset;
+}
+
+// The first of n entries whose key (key_of) is not below `key`.
+template <class T, class KeyOf>
+int lower_slot(const T* v, int n, const btrfs_key& key, KeyOf key_of) {
+  int lo = 0, hi = n;
   while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    if (b.key_at(mid) < key) lo = mid + 1; else hi = mid;
+    const int mid = (lo + hi) / 2;
+    if (key_less(key_of(v[mid]), key)) lo = mid + 1; else hi = mid;
   }
+  return lo;
+}
+
+// Slot of `key` in the block: exact match -> 0 and its slot; else 1 and the first slot above it.
+// (One search over the leaf's items or the node's pointers, chosen once instead of per probe.)
+int bin_search(const tree_block& b, const btrfs_key& key, int* slot) {
+  const int n = int(b.nritems());
+  const int lo = b.is_leaf() ? lower_slot(b.items.data(), n, key, [](const btrfs_item& it) -> const btrfs_key& { return it.key; })
+                             : lower_slot(b.ptrs.data(), n, key, [](const btrfs_key_ptr& p) -> const btrfs_key& { return p.key; });
   *slot = lo;
-  return (lo < int(b.nritems()) && b.key_at(lo) == key) ? 0 : 1;
+  return (lo < n && b.key_at(lo) == key) ? 0 : 1;
 }
 
 // The child slot of a node covering `key`: the last pointer whose key <= key (0 if none).

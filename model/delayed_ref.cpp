@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -89,8 +90,12 @@ bool same_backref(const btrfs_extent_inline_ref& a, const btrfs_extent_inline_re
 // first (select_delayed_ref), then each applied to the inline references as __btrfs_inc_extent_ref and
 // __btrfs_free_extent do, with their errors.
 void apply_inline_refs(btrfs_extent_item& ei, const btrfs_delayed_ref_head& h) {
-  std::vector<btrfs_extent_inline_ref> mods;  // count holds the net change, as a signed value
-  std::vector<int64_t> net;
+  // The merged nodes and their net change (as a signed value), in per-thread buffers kept between
+  // calls (emptied first: nothing else reads them).
+  thread_local std::vector<btrfs_extent_inline_ref> mods;
+  thread_local std::vector<int64_t> net;
+  mods.clear();
+  net.clear();
   for (const auto& n : h.refs) {
     const btrfs_extent_inline_ref r = backref_of(h, n);
     auto it = std::find_if(mods.begin(), mods.end(), [&](const auto& x) { return same_backref(x, r); });
@@ -156,7 +161,7 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
     ei.generation = trans.transid;
     ei.flags = (h.is_data ? BTRFS_EXTENT_FLAG_DATA : BTRFS_EXTENT_FLAG_TREE_BLOCK) | h.flags_to_set;
     apply_inline_refs(ei, h);
-    int ret = btrfs_insert_item(trans, extent_root, key, ei);
+    int ret = btrfs_insert_item(trans, extent_root, key, std::move(ei));
     FSRACE_ABORT_TRANSACTION_IF(ret != 0, ret, "alloc_reserved_extent: insert of extent item {} failed: {}", h.bytenr, ret);
     btrfs_update_block_group(trans, h.bytenr, h.num_bytes, true);
     return 0;
@@ -181,12 +186,12 @@ int run_one_head(btrfs_trans_handle& trans, const btrfs_delayed_ref_head& h) {
     FSRACE_WARN_ON(ret == -ENOENT, "__btrfs_free_extent: extent item {} not found", to_string(key));
     FSRACE_ABORT_TRANSACTION_IF(true, ret, "__btrfs_free_extent: lookup of extent item {}", to_string(key));
   }
-  auto ei = std::get<btrfs_extent_item>(v);
+  btrfs_extent_item ei = std::move(std::get<btrfs_extent_item>(v));  // v is not read again
   FSRACE_ABORT_TRANSACTION_IF(int64_t(ei.refs) + h.ref_mod < 0, -EUCLEAN, "extent {} refs {} dropping {}", h.bytenr, ei.refs, -h.ref_mod);
   ei.refs = uint64_t(int64_t(ei.refs) + h.ref_mod);
   ei.flags |= h.flags_to_set;  // run_delayed_extent_op
   apply_inline_refs(ei, h);
-  if (ei.refs > 0) return btrfs_update_item(trans, extent_root, key, ei);
+  if (ei.refs > 0) return btrfs_update_item(trans, extent_root, key, std::move(ei));
   // Last reference gone: delete the extent item, give the bytes back (pinned until commit) and drop
   // the data checksums.
   ret = btrfs_delete_item(trans, extent_root, key);

@@ -5,6 +5,9 @@
 #include <map>
 #include <vector>
 
+#include "model/delayed_ref_heads.hpp"
+#include "model/small_vector.hpp"
+
 namespace fsrace::model {
 
 struct btrfs_trans_handle;
@@ -25,10 +28,10 @@ struct btrfs_delayed_ref_head {
   int level = 0;                      // tree blocks
   int ref_mod = 0;                    // sum of actions
   uint64_t flags_to_set = 0;          // head->extent_op (btrfs_set_disk_extent_flags): OR-ed into the item
-  std::vector<btrfs_delayed_ref_node> refs;
+  small_vector<btrfs_delayed_ref_node, 2> refs;  // usually one or two (small_vector.hpp)
 };
 struct btrfs_delayed_ref_root {
-  std::map<uint64_t, btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order
+  delayed_ref_heads<btrfs_delayed_ref_head> heads;  // by bytenr: run in bytenr order
   // The head being run (its head->mutex held): taken out of `heads` while the extent tree changes,
   // so lookups of its bytenr wait for it (btrfs_lookup_extent_info) instead of counting it twice or
   // not at all. 0: none.

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <set>
-#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,10 +20,11 @@ namespace {
 struct checker {
   btrfs_fs_info& fs;
   std::vector<std::string> problems;
-  // Counted while walking (hash maps: only looked up and added to), then read in bytenr order by
-  // check_extents through sorted copies, so that problems come out in the same order as ever.
-  std::unordered_map<uint64_t, uint64_t> tree_refs;  // tree block bytenr -> referencing blocks / root items
-  std::unordered_map<uint64_t, uint64_t> data_refs;  // data extent bytenr -> referencing file extent items
+  // Each reference's target as the walk finds it (one entry per reference), then counted per target in
+  // bytenr order by check_extents (sorted, equal targets counted), so that problems come out in the same
+  // order as ever.
+  std::vector<uint64_t> tree_refs;  // tree block bytenr, once per referencing block / root item
+  std::vector<uint64_t> data_refs;  // data extent bytenr, once per referencing file extent item
   probe_index<uint64_t, bool> visited;  // lookups only
 
   template <class... A> void problem(fmt::format_string<A...> f, A&&... a) {
@@ -35,10 +35,12 @@ struct checker {
   // so a bytenr names the same block object (buffer_radix) every time a tree reaches it (blocks shared
   // by snapshots are reached once per tree, and report a mismatch once per tree as before).
   probe_index<uint64_t, bool> csum_ok;
+  fsck::verified_blocks verified;  // the blocks found matching, for the committed state's check
   bool csum_matches(uint64_t bytenr, const tree_block& b) {
     if (const bool* ok = csum_ok.find(bytenr)) return *ok;
     const bool ok = b.header.csum == b.content_csum();
     csum_ok.emplace(bytenr, ok);
+    if (ok) verified.emplace(&b, true);
     return ok;
   }
 
@@ -96,7 +98,7 @@ struct checker {
     if (!visited.emplace(bytenr, true)) return;  // shared block: its children were counted once
     if (!b->is_leaf()) {
       for (const auto& p : b->ptrs) {
-        tree_refs[p.blockptr]++;
+        tree_refs.push_back(p.blockptr);
         walk(root_id, p.blockptr, p.generation, b->header.level - 1, &p.key);
       }
       return;
@@ -105,15 +107,26 @@ struct checker {
       if (it.key.type != BTRFS_EXTENT_DATA_KEY) continue;
       const auto& fe = std::get<btrfs_file_extent_item>(it.value);
       if (fe.type == BTRFS_FILE_EXTENT_INLINE || fe.disk_bytenr == 0) continue;
-      data_refs[fe.disk_bytenr]++;
+      data_refs.push_back(fe.disk_bytenr);
       mapped(fe.disk_bytenr, fe.disk_num_bytes, "data extent", root_id);
     }
   }
 
-  static std::vector<std::pair<uint64_t, uint64_t>> sorted(const std::unordered_map<uint64_t, uint64_t>& m) {
-    std::vector<std::pair<uint64_t, uint64_t>> v(m.begin(), m.end());
-    std::sort(v.begin(), v.end());
+  // (target, number of references) in target order.
+  using ref_counts = std::vector<std::pair<uint64_t, uint64_t>>;
+  static ref_counts counted(std::vector<uint64_t>& targets) {
+    std::sort(targets.begin(), targets.end());
+    ref_counts v;
+    for (uint64_t t : targets) {
+      if (!v.empty() && v.back().first == t) ++v.back().second;
+      else v.emplace_back(t, 1);
+    }
     return v;
+  }
+  // The count of `bytenr` in v, for targets asked in increasing order (`at` moves forward only).
+  static uint64_t count_at(const ref_counts& v, size_t& at, uint64_t bytenr) {
+    while (at < v.size() && v[at].first < bytenr) ++at;
+    return at < v.size() && v[at].first == bytenr ? v[at].second : 0;
   }
 
   // Extent items as the extent tree plus pending delayed refs define them: (bytenr, (len, refs, data)) in
@@ -152,18 +165,20 @@ struct checker {
     ex.insert(ex.end(), c, committed.end());
     return ex;
   }
-  static bool has_extent(const extent_list& ex, uint64_t bytenr) {
-    auto it = std::lower_bound(ex.begin(), ex.end(), bytenr, [](const auto& a, uint64_t b) { return a.first < b; });
-    return it != ex.end() && it->first == bytenr;
+  // Whether ex (in bytenr order, one entry per bytenr) has `bytenr`, for bytenrs asked in increasing
+  // order (`at` moves forward only).
+  static bool has_extent(const extent_list& ex, size_t& at, uint64_t bytenr) {
+    while (at < ex.size() && ex[at].first < bytenr) ++at;
+    return at < ex.size() && ex[at].first == bytenr;
   }
 
   void check_extents() {
     const extent_list committed = tree_extents();
     const extent_list ex = with_pending(committed);
+    const ref_counts trees = counted(tree_refs), datas = counted(data_refs);
+    size_t tree_at = 0, data_at = 0;  // ex is in bytenr order: each list is read forward once
     for (const auto& [bytenr, e] : ex) {
-      const auto& refs = e.data ? data_refs : tree_refs;
-      const auto r = refs.find(bytenr);
-      const uint64_t want = r == refs.end() ? 0 : r->second;
+      const uint64_t want = e.data ? count_at(datas, data_at, bytenr) : count_at(trees, tree_at, bytenr);
       if (uint64_t(e.refs) != want)
         problem("extent {} ({} bytes, {}): extent item has {} refs but {} references exist", bytenr, e.len,
                 e.data ? "data" : "tree block", e.refs, want);
@@ -171,10 +186,12 @@ struct checker {
       if (!bg) problem("extent {} lies in no block group", bytenr);
       else if (bytenr + e.len > bg->end()) problem("extent {} crosses the end of block group {}", bytenr, bg->start);
     }
-    for (const auto& [bytenr, n] : sorted(tree_refs))
-      if (!has_extent(ex, bytenr)) problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
-    for (const auto& [bytenr, n] : sorted(data_refs))
-      if (!has_extent(ex, bytenr)) problem("data extent {} is referenced {} times but has no extent item", bytenr, n);
+    size_t ex_at = 0;
+    for (const auto& [bytenr, n] : trees)
+      if (!has_extent(ex, ex_at, bytenr)) problem("tree block {} is referenced {} times but has no extent item", bytenr, n);
+    ex_at = 0;
+    for (const auto& [bytenr, n] : datas)
+      if (!has_extent(ex, ex_at, bytenr)) problem("data extent {} is referenced {} times but has no extent item", bytenr, n);
     // Block group used bytes against the extent items inside it: both change together when delayed
     // refs run, so pending refs are left out here.
     std::map<uint64_t, uint64_t> used;
@@ -318,12 +335,12 @@ void check_block_group_accounting(btrfs_fs_info& fs) {
 std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_scope scope) {
   // The checker only reads; the tree walkers take a non-const fs_info for the cache lookups.
   auto& fs = const_cast<btrfs_fs_info&>(fs_info_const);
-  checker c{fs, {}, {}, {}, {}, {}};
+  checker c{fs, {}, {}, {}, {}, {}, {}};
   for (const auto& [id, root] : fs.roots) {
-    if (id != BTRFS_ROOT_TREE_OBJECTID) c.tree_refs[root->node]++;  // referenced by its root item
+    if (id != BTRFS_ROOT_TREE_OBJECTID) c.tree_refs.push_back(root->node);  // referenced by its root item
     c.walk(id, root->node, 0, root->level, nullptr);
   }
-  c.tree_refs[fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->node]++;  // referenced by the super block
+  c.tree_refs.push_back(fs.roots.at(BTRFS_ROOT_TREE_OBJECTID)->node);  // referenced by the super block
   c.check_extents();
   c.check_chunks();
   // Device bytes_used (btrfs_device::bytes_used) against the stripes of the mapped chunks.
@@ -336,7 +353,7 @@ std::vector<std::string> btrfs_check(const btrfs_fs_info& fs_info_const, fsck_sc
   check_bytes_may_use(fs);
   // A group whose used bytes disagree with its extents is a finding above; its counters then disagree too.
   if (c.problems.empty()) check_block_group_accounting(fs);
-  auto committed = btrfs_check_committed(fs, scope);
+  auto committed = fsck::check_committed(fs, scope, &c.verified);
   c.problems.insert(c.problems.end(), std::make_move_iterator(committed.begin()), std::make_move_iterator(committed.end()));
   return c.problems;
 }

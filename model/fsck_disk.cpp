@@ -65,11 +65,18 @@ struct disk_checker {
   // bytenr and keeps a repeated bytenr's last one (what a map's assignment kept), for binary searches.
   using extent_entry = std::pair<uint64_t, std::pair<uint64_t, const btrfs_extent_item*>>;
   std::vector<extent_entry> extents;
-  void sort_extents() { fsck::sort_keep_last(extents); }
+  // extent_pos: each sorted entry's position by bytenr (a hash index, only looked up), built by
+  // sort_extents, after which `extents` does not change.
+  probe_index<uint64_t, uint32_t> extent_pos;
+  void sort_extents() {
+    fsck::sort_keep_last(extents);
+    extent_pos.clear();
+    extent_pos.reserve(extents.size());
+    for (size_t i = 0; i < extents.size(); ++i) extent_pos.emplace(extents[i].first, uint32_t(i));
+  }
   const std::pair<uint64_t, const btrfs_extent_item*>* find_extent(uint64_t bytenr) const {
-    auto it = std::lower_bound(extents.begin(), extents.end(), bytenr,
-                               [](const extent_entry& e, uint64_t b) { return e.first < b; });
-    return it != extents.end() && it->first == bytenr ? &it->second : nullptr;
+    const uint32_t* i = extent_pos.find(bytenr);
+    return i ? &extents[*i].second : nullptr;
   }
   std::map<uint64_t, btrfs_block_group_item> block_groups;             // start -> item
   std::map<uint64_t, uint64_t> block_group_len;
@@ -77,7 +84,8 @@ struct disk_checker {
   std::map<uint64_t, btrfs_dev_item> dev_items;
   std::map<uint64_t, btrfs_root_item> root_items;
   std::vector<fsck::subvol_link> root_refs, root_backrefs;
-  std::map<uint64_t, btrfs_csum_item> csums;  // logical start -> csums
+  // logical start -> csums, read in place like the extent items (the devices hold the blocks).
+  std::map<uint64_t, const btrfs_csum_item*> csums;
 
   // Blocks whose checksum verified in this check. The check changes nothing and runs while no model code
   // does, and the devices hold every block it reads (none is freed, so no address is reused): a block
@@ -86,10 +94,15 @@ struct disk_checker {
   // A block of the prepared state (`frozen`) that verified in an earlier check is taken as verified
   // (frozen_block_memo.hpp).
   probe_index<const tree_block*, bool> csum_ok;
+  const fsck::verified_blocks* pre_verified = nullptr;  // by the in-memory check just before (fsck_internal.hpp)
   bool verified_csum(const tree_block_ptr& b, bool frozen) {
     thread_local frozen_block_memo verified;
     if (frozen && verified.passed(b, 0)) return true;
     if (csum_ok.find(b.get())) return true;
+    if (pre_verified && pre_verified->find(b.get())) {
+      csum_ok.emplace(b.get(), true);
+      return true;
+    }
     if (b->header.csum != b->content_csum()) return false;
     csum_ok.emplace(b.get(), true);
     if (frozen) verified.pass(b, 0);
@@ -235,7 +248,7 @@ struct disk_checker {
           dev_extents[{it.key.objectid, it.key.offset}] = std::get<btrfs_dev_extent>(it.value);
         break;
       case BTRFS_CSUM_TREE_OBJECTID:
-        if (it.key.type == BTRFS_EXTENT_CSUM_KEY) csums[it.key.offset] = std::get<btrfs_csum_item>(it.value);
+        if (it.key.type == BTRFS_EXTENT_CSUM_KEY) csums[it.key.offset] = &std::get<btrfs_csum_item>(it.value);
         break;
       case BTRFS_ROOT_TREE_OBJECTID:
         if (it.key.type == BTRFS_ROOT_ITEM_KEY) root_items[it.key.objectid] = std::get<btrfs_root_item>(it.value);
@@ -300,9 +313,13 @@ struct disk_checker {
   }
 
   // Back references by identity, each with its count: what the pointers need against the item's.
+  ref_counts have_buf, want_buf;  // check_backrefs' two lists, emptied by each call (their memory is kept)
   void check_backrefs(uint64_t bytenr, const btrfs_extent_item& ei, bool data, const found_pointer* ptrs,
                       const found_pointer* ptrs_end) {
-    ref_counts have, want;
+    ref_counts& have = have_buf;
+    ref_counts& want = want_buf;
+    have.clear();
+    want.clear();
     for (btrfs_extent_inline_ref r : ei.inline_refs) {
       if (r.type == BTRFS_EXTENT_DATA_REF_KEY && r.root == BTRFS_DATA_RELOC_TREE_OBJECTID) continue;
       const uint64_t n = r.count;
@@ -344,19 +361,22 @@ struct disk_checker {
     }
     return g;
   }
-  static const pointer_group* find_group(const std::vector<pointer_group>& g, uint64_t target) {
-    auto it = std::lower_bound(g.begin(), g.end(), target, [](const pointer_group& a, uint64_t t) { return a.target < t; });
-    return it != g.end() && it->target == target ? &*it : nullptr;
-  }
 
   void check_extents() {
     sort_extents();
     const std::vector<pointer_group> tree_refs = group(tree_ptrs), data_refs = group(data_ptrs);
+    // Both group lists and the extents are in bytenr order: one cursor per list finds each extent's
+    // group (what a bisection of the list would find).
+    size_t tree_at = 0, data_at = 0;
+    auto group_at = [](const std::vector<pointer_group>& g, size_t& at, uint64_t bytenr) -> const pointer_group* {
+      while (at < g.size() && g[at].target < bytenr) ++at;
+      return at < g.size() && g[at].target == bytenr ? &g[at] : nullptr;
+    };
     for (const auto& [bytenr, e] : extents) {
       const auto& [len, eip] = e;
       const btrfs_extent_item& ei = *eip;
       const bool data = ei.flags & BTRFS_EXTENT_FLAG_DATA;
-      const pointer_group* r = find_group(data ? data_refs : tree_refs, bytenr);
+      const pointer_group* r = data ? group_at(data_refs, data_at, bytenr) : group_at(tree_refs, tree_at, bytenr);
       uint64_t want = r ? uint64_t(r->last - r->first) : 0;
       if (data) want += data_reloc_refs(ei);
       if (ei.refs != want)
@@ -455,7 +475,8 @@ struct disk_checker {
   // Every committed data checksum against the data on every mirror.
   void check_csums() {
     std::vector<uint8_t> buf(fs.sectorsize);
-    for (const auto& [start, item] : csums) {
+    for (const auto& [start, item_ptr] : csums) {
+      const btrfs_csum_item& item = *item_ptr;
       for (size_t i = 0; i < item.csums.size(); ++i) {
         const uint64_t logical = start + i * fs.sectorsize;
         const committed_chunk* c = chunk_of(logical, fs.sectorsize);
@@ -528,9 +549,15 @@ void check_fs_tree(uint64_t root_id, const std::vector<tree_block_ptr>& leaves, 
 }  // namespace
 
 std::vector<std::string> btrfs_check_committed(const btrfs_fs_info& fs, fsck_scope scope) {
+  return fsck::check_committed(fs, scope, nullptr);
+}
+
+std::vector<std::string> fsck::check_committed(const btrfs_fs_info& fs, fsck_scope scope,
+                                               const fsck::verified_blocks* verified) {
   problem_list out;
   out.prefix = "on disk: ";
   disk_checker c(fs, out);
+  c.pre_verified = verified;
   const btrfs_root& tree_root = *fs.roots.at(BTRFS_ROOT_TREE_OBJECTID);
   const btrfs_root& chunk_root = *fs.roots.at(BTRFS_CHUNK_TREE_OBJECTID);
   c.super_generation = fs.generation;

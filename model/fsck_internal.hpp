@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "model/fsck.hpp"
 #include "model/items.hpp"
+#include "model/probe_index.hpp"
 #include "model/tree_block.hpp"
 
 namespace fsrace::model::fsck {
@@ -84,5 +86,15 @@ class fs_tree_checker {
 void check_root_refs(problem_list& out, const std::vector<subvol_link>& root_refs,
                      const std::vector<subvol_link>& root_backrefs, const std::vector<subvol_link>& dir_links,
                      const std::set<uint64_t>& roots);
+
+// Tree block objects whose checksum the check of the in-memory trees computed and found matching
+// (btrfs_check, just before it checks the committed state). The check changes nothing and no model
+// code runs between the two, and the buffer cache holds every such block throughout, so an address
+// names the same unchanged block: the committed state's check takes those as verified instead of
+// computing their checksums again (a block the devices hold is usually the buffer cache's object).
+// Only looked up, never iterated.
+using verified_blocks = probe_index<const tree_block*, bool>;
+std::vector<std::string> check_committed(const btrfs_fs_info& fs_info, fsck_scope scope,
+                                         const verified_blocks* verified);
 
 }  // namespace fsrace::model::fsck

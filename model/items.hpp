@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/key.hpp"
+#include "model/small_vector.hpp"
 
 namespace fsrace::model {
 
@@ -97,7 +98,9 @@ struct btrfs_extent_inline_ref {
 };
 struct btrfs_extent_item {
   uint64_t refs = 0, generation = 0, flags = 0;
-  std::vector<btrfs_extent_inline_ref> inline_refs;
+  // Usually one or two (a tree block has one per root or parent, a data extent one per file extent
+  // owner): kept in place up to one, beyond that on the heap (small_vector.hpp).
+  small_vector<btrfs_extent_inline_ref, 1> inline_refs;
   uint32_t size() const {
     uint32_t s = 24;
     for (auto& r : inline_refs) s += r.size();
@@ -147,6 +150,36 @@ using item_value = std::variant<btrfs_inode_item, btrfs_inode_ref, btrfs_dir_ite
                                 btrfs_opaque_item>;
 
 uint32_t item_size(const item_value& v);
+
+// item_size inline, by a switch on the alternative (no call through std::visit's table): summed over
+// every item of a leaf whenever a tree operation checks whether the leaf overflows.
+namespace detail {
+template <size_t I>
+inline uint32_t item_size_of(const item_value& v) {
+  using T = std::variant_alternative_t<I, item_value>;
+  if constexpr (requires { T::disk_size; }) return T::disk_size;
+  else return std::get_if<I>(&v)->size();
+}
+}  // namespace detail
+inline uint32_t item_size_inline(const item_value& v) {
+  static_assert(std::variant_size_v<item_value> == 13, "a new item kind needs its case here");
+  switch (v.index()) {
+    case 0: return detail::item_size_of<0>(v);
+    case 1: return detail::item_size_of<1>(v);
+    case 2: return detail::item_size_of<2>(v);
+    case 3: return detail::item_size_of<3>(v);
+    case 4: return detail::item_size_of<4>(v);
+    case 5: return detail::item_size_of<5>(v);
+    case 6: return detail::item_size_of<6>(v);
+    case 7: return detail::item_size_of<7>(v);
+    case 8: return detail::item_size_of<8>(v);
+    case 9: return detail::item_size_of<9>(v);
+    case 10: return detail::item_size_of<10>(v);
+    case 11: return detail::item_size_of<11>(v);
+    case 12: return detail::item_size_of<12>(v);
+    default: return item_size(v);  // valueless: what item_size does (std::visit throws)
+  }
+}
 std::string describe(const item_value& v);
 
 }  // namespace fsrace::model

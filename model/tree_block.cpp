@@ -16,7 +16,7 @@ struct hasher {
 
 uint32_t tree_block::leaf_used_bytes() const {
   uint32_t used = 0;
-  for (const auto& it : items) used += BTRFS_ITEM_SIZE + item_size(it.value);
+  for (const auto& it : items) used += BTRFS_ITEM_SIZE + item_size_inline(it.value);
   return used;
 }
 

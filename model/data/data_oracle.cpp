@@ -96,24 +96,23 @@ void oracle_set_size(btrfs_fs_info& fs_info, const btrfs_inode& inode, uint64_t 
 void oracle_unlink(btrfs_fs_info& fs_info, const btrfs_inode& inode) { fs_info.oracle.files.erase({inode.root, inode.ino}); }
 
 void oracle_make_durable(btrfs_fs_info& fs_info, const btrfs_inode* inode, uint32_t before_op) {
-  auto mark = [&](uint64_t root, uint64_t ino) {
+  // Marks one file's entry (file_mut's copy on write, without its second lookup).
+  auto mark = [&](std::shared_ptr<oracle_file>& file) {
     // Only a file with a sector to mark is made the execution's own: a sync leaves the shadows of files
     // that are durable already shared with the prepared state (the same marks either way).
-    const oracle_file* c = file_const(fs_info, root, ino);
-    if (std::none_of(c->sectors.begin(), c->sectors.end(),
+    if (std::none_of(file->sectors.begin(), file->sectors.end(),
                      [&](const auto& e) { return e.second.op < before_op && !e.second.durable; }))
       return;
-    oracle_file* f = file_mut(fs_info, root, ino);
-    for (auto& [idx, sec] : f->sectors)
+    if (file.use_count() > 1) file = std::make_shared<oracle_file>(*file);
+    for (auto& [idx, sec] : file->sectors)
       if (sec.op < before_op) sec.durable = true;
   };
   if (inode) {
-    if (file_const(fs_info, inode->root, inode->ino)) mark(inode->root, inode->ino);
+    if (auto it = fs_info.oracle.files.find({inode->root, inode->ino}); it != fs_info.oracle.files.end()) mark(it->second);
     return;
   }
-  std::vector<std::pair<uint64_t, uint64_t>> keys;
-  for (auto& [key, f] : fs_info.oracle.files) keys.push_back(key);
-  for (auto& [root, ino] : keys) mark(root, ino);
+  // Every file in key order, in place: marking replaces an entry's value, never the map's entries.
+  for (auto& [key, file] : fs_info.oracle.files) mark(file);
 }
 
 bool oracle_expected(const btrfs_fs_info& fs_info, uint64_t root, uint64_t ino, uint64_t offset, std::span<uint8_t> out) {

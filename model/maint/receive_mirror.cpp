@@ -219,10 +219,11 @@ std::vector<std::string> compare_received(const received_subvol& got, const rece
   // the received ones for those not wanted: their lines go after the others).
   auto g = got.paths.begin();
   for (const auto& [path, id] : want.paths) {
-    for (; g != got.paths.end() && g->first < path; ++g)
+    int order = 1;  // g's path against `path` (one comparison of the two strings per step)
+    for (; g != got.paths.end() && (order = g->first.compare(path)) < 0; ++g)
       extra.push_back(fmt::format("{} was received but is not in the snapshot", g->first));
     const std::string shown = path.empty() ? "(top directory)" : path;
-    if (g == got.paths.end() || g->first != path) {
+    if (g == got.paths.end() || order != 0) {
       out.push_back(fmt::format("{} is missing from the received subvolume", shown));
       continue;
     }

@@ -274,3 +274,40 @@ TEST_CASE("fsck: a prepared-state block that passed before does not hide a chang
     CHECK(has(p, fmt::format("on disk: tree block {} of root 5: keys out of order at slot 1", bytenr)));
   }
 }
+
+TEST_CASE("fsck: the blocks the in-memory check verified do not hide a bad block on disk", "[model][fsck]") {
+  // btrfs_check hands the committed state's check the block objects whose checksum it found matching
+  // (fsck::verified_blocks): only those same objects are taken as verified there, never another object
+  // at the same address, nor one that failed in memory.
+  auto fs = fs_with_file();
+  REQUIRE(btrfs_check(*fs).empty());
+  const btrfs_root& fs_root = *fs->get_fs_root(BTRFS_FS_TREE_OBJECTID);
+  const uint64_t bytenr = fs_root.node;
+  REQUIRE(fs_root.commit_root == bytenr);
+  auto bad = std::make_shared<tree_block>(**fs->buffer_radix.find(bytenr));
+  REQUIRE(bad->items.size() >= 2);
+  std::swap(bad->items[0], bad->items[1]);  // the header's checksum now wrong
+  auto write_mirror = [&](int mirror, const tree_block_ptr& b) {
+    std::vector<btrfs_bio_stripe> stripes;
+    run_in_fiber([&] { MUST(btrfs_map_block(*fs, map_op::read, bytenr, fs->nodesize, mirror, stripes)); });
+    fs->devices.at(stripes.at(0).devid)->bdev.write_tree_block(stripes.at(0).physical, b, fs->nodesize);
+  };
+  SECTION("sound in memory, another object failing on mirror 2") {
+    write_mirror(2, bad);
+    const auto p = btrfs_check(*fs, fsck_scope::trees);
+    INFO(lines(p));
+    CHECK_FALSE(has(p, fmt::format("tree block {} of root 5: checksum mismatch", bytenr)));
+    CHECK(has(p, fmt::format("on disk: tree block {} of root 5: mirror 2", bytenr)));
+    CHECK(has(p, "fails its checksum"));
+  }
+  SECTION("the same failing object in memory and on both mirrors") {
+    fs->buffer_radix.put(bytenr, bad);
+    write_mirror(1, bad);
+    write_mirror(2, bad);
+    const auto p = btrfs_check(*fs, fsck_scope::trees);
+    INFO(lines(p));
+    CHECK(has(p, fmt::format("tree block {} of root 5: checksum mismatch", bytenr)));
+    CHECK(has(p, fmt::format("on disk: tree block {} of root 5: mirror 1", bytenr)));
+    CHECK(has(p, fmt::format("on disk: tree block {} of root 5: no mirror holds a valid copy", bytenr)));
+  }
+}
