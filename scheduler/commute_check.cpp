@@ -46,16 +46,21 @@ std::string thread_of(const Execution& ex, FiberId f) {
 
 CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t executions, size_t max_failures,
                              uint64_t max_swaps) {
-  CommuteReport report;
   RandomStrategy random;
-  runnable_recorder sampler(random);
+  return check_commutes(run, random, base_seed, executions, max_failures, max_swaps);
+}
+
+CommuteReport check_commutes(const CommuteRun& run, Strategy& strategy, uint64_t base_seed, uint64_t executions,
+                             size_t max_failures, uint64_t max_swaps) {
+  CommuteReport report;
+  runnable_recorder sampler(strategy);
   Execution ex, swapped;
   std::vector<uint64_t> hashes;
   std::vector<std::string> texts;
   std::vector<uint8_t> started;  // by step: whether it started a thread
   auto more = [&] { return report.failures.size() < max_failures && report.swapped < max_swaps; };
   for (uint64_t e = 0; e < executions && more(); ++e) {
-    const uint64_t seed = execution_seed(base_seed, e);  // as `fsrace explore --strategy random` numbers them
+    const uint64_t seed = execution_seed(base_seed, e);  // as `fsrace explore` numbers a seeded search's executions
     const uint64_t end_state = run(sampler, seed, ex);
     if (ex.footprints.size() != ex.trace.size() || ex.decisions.size() != ex.trace.size() ||
         sampler.runnable.size() < ex.trace.size())

@@ -26,7 +26,7 @@ namespace fsrace::sched {
 using CommuteRun = std::function<uint64_t(Strategy& strategy, uint64_t seed, Execution& out)>;
 
 struct CommuteFailure {
-  uint64_t seed = 0;  // the sampled execution's seed (RandomStrategy): `fsrace replay --strategy random --seed`
+  uint64_t seed = 0;  // the sampled execution's seed: `fsrace replay --strategy <the sampler's> --seed`
   uint64_t step = 0;        // the step moved over: the step at `step + moved_over` moved before it (and the
                             // steps between) fails, moved over only the steps between it does not
   uint64_t moved_over = 1;  // 1: two adjacent steps swapped; more: a run of steps moved over
@@ -53,5 +53,9 @@ struct CommuteReport {
 /// that do not commute or `max_swaps` re-runs (the sample then ends early: `executions` says how far).
 CommuteReport check_commutes(const CommuteRun& run, uint64_t base_seed, uint64_t executions, size_t max_failures,
                              uint64_t max_swaps);
+/// The same with `sampler` choosing the sampled executions (begun with each execution's seed), e.g. PCT,
+/// whose executions run each thread in long stretches and so put other pairs of steps side by side.
+CommuteReport check_commutes(const CommuteRun& run, Strategy& sampler, uint64_t base_seed, uint64_t executions,
+                             size_t max_failures, uint64_t max_swaps);
 
 }  // namespace fsrace::sched

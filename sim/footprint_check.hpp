@@ -10,9 +10,11 @@
 
 namespace fsrace::sim {
 
-/// Samples `executions` random executions of the scenario under `fixes` (explore --strategy random's, from base_seed) and
-/// re-runs each with every adjacent pair of steps its footprints call independent swapped.
-sched::CommuteReport check_footprints(const prepared_scenario& prepared, const fix_setting& fixes, uint64_t base_seed,
-                                      uint64_t executions, size_t max_failures, uint64_t max_swaps, uint64_t max_steps);
+/// Samples `executions` executions of the scenario under `fixes`, those `fsrace explore --strategy
+/// random` (pct_depth 0) or `--strategy pct --depth pct_depth` runs from base_seed, and re-runs each
+/// with every adjacent pair of steps its footprints call independent swapped (and longer moves).
+sched::CommuteReport check_footprints(const prepared_scenario& prepared, const fix_setting& fixes, uint32_t pct_depth,
+                                      uint64_t base_seed, uint64_t executions, size_t max_failures, uint64_t max_swaps,
+                                      uint64_t max_steps);
 
 }  // namespace fsrace::sim

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/cli/commands.hpp"
+#include "sim/diagnostics.hpp"
 #include "sim/footprint_check.hpp"
 #include "sim/scenario_load.hpp"
 #include "sim/suite.hpp"
@@ -16,8 +17,13 @@ int cmd_check_footprints(const check_footprints_args& a) {
   const sim::fix_setting setting = parse_fix_flags(a.fixes, a.fix, sim::fix_setting{false, {}});
   const uint64_t base = a.seed.empty() ? sc->explore.seed : parse_seed(a.seed, "--seed");
   const uint64_t max_steps = a.max_steps ? *a.max_steps : sc->explore.max_steps;
+  if (a.depth && a.strategy != "pct") throw sim::input_error("", "--depth", "only --strategy pct takes a depth");
+  const uint32_t depth = a.strategy == "pct" ? (a.depth ? *a.depth : sc->explore.depth) : 0;
+  // The replay command of a sampled execution: the sampler and its seed.
+  const std::string sampler = depth ? fmt::format("--strategy pct --depth {}", depth) : "--strategy random";
   sim::prepared_scenario prepared(*sc, b);
-  const sched::CommuteReport r = sim::check_footprints(prepared, setting, base, a.runs, a.max_failures, a.max_swaps, max_steps);
+  const sched::CommuteReport r =
+      sim::check_footprints(prepared, setting, depth, base, a.runs, a.max_failures, a.max_swaps, max_steps);
   const int code = r.failures.empty() ? kClean : kToolError;
   if (a.json) {
     nlohmann::json failures = nlohmann::json::array();
@@ -32,6 +38,7 @@ int cmd_check_footprints(const check_footprints_args& a) {
     nlohmann::json j = {{"scenario", sc->name},
                         {"file", sc->file},
                         {"fixes", setting.describe()},
+                        {"strategy", depth ? fmt::format("pct depth {}", depth) : "random"},
                         {"base_seed", base},
                         {"executions", r.executions},
                         {"steps", r.steps},
@@ -47,8 +54,8 @@ int cmd_check_footprints(const check_footprints_args& a) {
     fmt::print("{}\n", j.dump(2));
     return code;
   }
-  fmt::print("{} ({}): fixes {}, {} random executions from seed {} ({} steps){}\n", sc->name, sc->file,
-             setting.describe(), r.executions, base, r.steps,
+  fmt::print("{} ({}): fixes {}, {} {} executions from seed {} ({} steps){}\n", sc->name, sc->file,
+             setting.describe(), r.executions, depth ? fmt::format("pct depth {}", depth) : "random", base, r.steps,
              r.swapped >= a.max_swaps ? fmt::format(" (stopped at --max-swaps {})", a.max_swaps) : "");
   fmt::print("  {} pairs of adjacent steps of two threads the footprints call independent: {} re-run swapped, {} not "
              "(the first step woke the second's thread), {} not (both start a thread: swapping would renumber them); {} "
@@ -63,16 +70,16 @@ int cmd_check_footprints(const check_footprints_args& a) {
              r.failures.size(), r.failures.size() == 1 ? "" : "s");
   for (const auto& f : r.failures) {
     if (f.moved_over == 1)
-      fmt::print("\n  random execution seed {:#x}, steps {} and {} swapped:\n", f.seed, f.step, f.step + 1);
+      fmt::print("\n  sampled execution seed {:#x}, steps {} and {} swapped:\n", f.seed, f.step, f.step + 1);
     else
-      fmt::print("\n  random execution seed {:#x}, step {} moved before steps {}..{} (moved only over those after step {}, it "
+      fmt::print("\n  sampled execution seed {:#x}, step {} moved before steps {}..{} (moved only over those after step {}, it "
                  "commutes):\n",
                  f.seed, f.step + f.moved_over, f.step, f.step + f.moved_over - 1, f.step);
     fmt::print("    {:<20} {}\n      touched: {}\n", f.first_thread, f.first_label, sched::describe(f.first));
     fmt::print("    {:<20} {}\n      touched: {}\n", f.second_thread, f.second_label, sched::describe(f.second));
     fmt::print("    with the second first, {}\n", f.what);
-    fmt::print("    the sampled execution: fsrace replay {} {} --strategy random --seed {:#x} --footprints\n", sc->file,
-               setting.cli_args(), f.seed);
+    fmt::print("    the sampled execution: fsrace replay {} {} {} --seed {:#x} --footprints\n", sc->file,
+               setting.cli_args(), sampler, f.seed);
   }
   return code;
 }

@@ -61,6 +61,8 @@ int cmd_replay(const replay_args&);
 
 struct check_footprints_args {
   std::string file, seed, fixes;
+  std::string strategy = "random";  // the sampler: random or pct
+  std::optional<uint32_t> depth;    // pct's bug depth (default: the scenario's)
   std::vector<std::string> fix;
   uint64_t runs = 20;  // random executions sampled
   std::optional<uint64_t> max_steps;

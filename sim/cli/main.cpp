@@ -192,7 +192,10 @@ int main(int argc, char** argv) {
   check_fp->add_option("--fix", cf.fix, "ID=on|off: one fix, after --fixes (repeatable)");
   check_fp->add_option("--runs", cf.runs, "random executions to sample (default 20)")
       ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
-  check_fp->add_option("--seed", cf.seed, "base seed of the sample, as explore --strategy random takes it (default: the scenario's)");
+  check_fp->add_option("--strategy", cf.strategy, "random | pct: how the sample's executions are chosen (default random)")
+      ->check(CLI::IsMember({"random", "pct"}));
+  check_fp->add_option("--depth", cf.depth, "pct's bug depth d (default: the scenario's)")->check(kUnsigned & CLI::Range(1u, 16u));
+  check_fp->add_option("--seed", cf.seed, "base seed of the sample, as explore takes it (default: the scenario's)");
   check_fp->add_option("--max-steps", cf.max_steps, "steps per execution before it ends as step-limit")
       ->check(kUnsigned & CLI::Range(uint64_t{1}, fsrace::sim::limits::kMaxSteps));
   check_fp->add_option("--max-failures", cf.max_failures, "stop after this many pairs that do not commute (default 10)")

@@ -183,3 +183,15 @@ TEST_CASE("commute check: two steps that each start a thread are not reordered (
   CHECK(r.renumbering > 0);
   CHECK(r.failures.empty());
 }
+
+TEST_CASE("commute check: any strategy can choose the sample (PCT's long runs of one thread)", "[commute_check]") {
+  program p;
+  p.a_claim = touching(kX);
+  p.b_claim = touching(kY);  // wrong: b's step writes x
+  PctStrategy pct(2, 6);
+  const CommuteReport r = check_commutes([&p](Strategy& st, uint64_t seed, Execution& out) { return p.run(st, seed, out); },
+                                         pct, 1, 40, 10, 100000);
+  CHECK(r.executions > 0);
+  REQUIRE_FALSE(r.failures.empty());
+  CHECK(r.failures.front().what.find("end state differs") != std::string::npos);
+}

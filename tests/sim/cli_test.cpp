@@ -267,6 +267,13 @@ TEST_CASE("cli: check-footprints re-runs the pairs the claims call independent s
   r = fsrace("check-footprints ordered.json --runs 3");
   CHECK(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("0 pairs of adjacent steps"));
+  // PCT chooses the sample: fewer switches, longer runs of one thread to move steps over.
+  r = fsrace("check-footprints '" FSRACE_SOURCE_DIR "/scenarios/relocation-vs-nocow-write.json' --fixes on --strategy pct --runs 3 --json");
+  CHECK(r.code == 0);
+  j = nlohmann::json::parse(r.out);
+  CHECK(j["strategy"] == "pct depth 3");
+  CHECK(j["swapped"].get<uint64_t>() > 0);
+  CHECK(fsrace("check-footprints ordered.json --depth 2").code == 2);  // a depth without pct
   CHECK(fsrace("check-footprints ordered.json --runs 0").code == 2);
   CHECK(fsrace("check-footprints ordered.json --fixes maybe").code == 2);
 }
