@@ -1,7 +1,8 @@
 #pragma once
 // `fsrace check-footprints`: sched::check_commutes (scheduler/commute_check.hpp) over a scenario's
-// executions, the end state judged by sim/state_fingerprint.hpp (model structs; device contents and the
-// data oracle only through the data invariants' findings and the later steps' labels).
+// executions, the end state judged by sim/state_fingerprint.hpp (model structs) and the data oracle
+// (what user space wrote and saw); device contents only through the data invariants' findings and the
+// later steps' labels.
 #include <cstddef>
 #include <cstdint>
 
