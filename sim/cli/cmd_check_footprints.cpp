@@ -1,5 +1,5 @@
-// fsrace check-footprints: are the footprint claims DPOR prunes with right where a sample of random
-// executions puts two steps side by side? (scheduler/commute_check.hpp)
+// fsrace check-footprints: are the footprint claims DPOR prunes with right where a sample of executions
+// (random or PCT) puts two steps side by side? (scheduler/commute_check.hpp)
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 

@@ -64,7 +64,7 @@ struct check_footprints_args {
   std::string strategy = "random";  // the sampler: random or pct
   std::optional<uint32_t> depth;    // pct's bug depth (default: the scenario's)
   std::vector<std::string> fix;
-  uint64_t runs = 20;  // random executions sampled
+  uint64_t runs = 20;  // executions sampled (random or pct)
   std::optional<uint64_t> max_steps;
   size_t max_failures = 10;
   uint64_t max_swaps = 100000;  // re-runs at most (the sample ends early)

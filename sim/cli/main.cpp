@@ -185,12 +185,12 @@ int main(int argc, char** argv) {
   check_footprints_args cf;
   auto* check_fp = app.add_subcommand(
       "check-footprints",
-      "check DPOR's footprint claims: re-run random executions with each pair of adjacent steps the claims call "
+      "check DPOR's footprint claims: re-run sampled executions with each pair of adjacent steps the claims call "
       "independent swapped; exit 0 when all commute, 3 when one does not (the later steps or the end differ)");
   check_fp->add_option("scenario", cf.file, "scenario file")->required();
   check_fp->add_option("--fixes", cf.fixes, "on | off: the scenario's fixes under test (default: off)")->check(CLI::IsMember({"on", "off"}));
   check_fp->add_option("--fix", cf.fix, "ID=on|off: one fix, after --fixes (repeatable)");
-  check_fp->add_option("--runs", cf.runs, "random executions to sample (default 20)")
+  check_fp->add_option("--runs", cf.runs, "executions to sample (default 20)")
       ->check(kUnsigned & CLI::Range(uint64_t{1}, uint64_t{1'000'000}));
   check_fp->add_option("--strategy", cf.strategy, "random | pct: how the sample's executions are chosen (default random)")
       ->check(CLI::IsMember({"random", "pct"}));
