@@ -141,7 +141,7 @@ scenario_figures measure_scenario(const prepared_scenario& p, const scenario_opt
     req.settings.preemptions = o.verify_bound;
     req.settings.runs = 1'000'000'000;
     req.fixes = kOn;
-    req.jobs = search_of(o.verify_strategy).divides == division::none ? 1 : o.jobs;
+    req.jobs = o.jobs;
     req.cpu_budget = o.verify_cpu_seconds;
     v.strategy = describe_strategy(req.settings);
     const auto start = clock::now();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "sim/dfs_split.hpp"
 #include "sim/interrupt.hpp"
 #include "sim/label_coverage.hpp"
+#include "scheduler/strategies/trace_set.hpp"
 #include "sim/search/search.hpp"
 
 namespace fsrace::sim {
@@ -100,10 +102,13 @@ struct plan_result {
   std::vector<std::pair<uint64_t, uint64_t>> peak_steps;
   unsigned worker = 0;
   sched::LabelCoverage::Delta labels;  // what the worker's label coverage gained in this plan
+  std::vector<execution_facts> facts;  // a reducing search's, one per execution
+  std::vector<std::vector<uint64_t>> spawned;  // the tasks of the plans it cut off, group by group
 };
 
 plan_result run_plan(plan_runner& runner, executor& exec, sched::LabelCoverage& labels, unsigned worker, const plan& p,
-                     const explore_request& req, std::atomic<bool>& cancel, const cpu_deadline& deadline) {
+                     uint64_t max_executions, const explore_request& req, std::atomic<bool>& cancel,
+                     const cpu_deadline& deadline, const std::function<std::vector<uint64_t>(std::vector<plan>)>& add) {
   plan_result out;
   out.worker = worker;
   if (cancel.load(std::memory_order_relaxed)) return out;
@@ -111,34 +116,46 @@ plan_result run_plan(plan_runner& runner, executor& exec, sched::LabelCoverage& 
     cancel = true;
     return out;
   }
+  const bool reduced = search_of(req.settings.strategy).reduced;
+  // A worker takes cut-off plans in another order than the accounting's: each gets its coverage afresh
+  // (label_coverage_merge starts the worker's node ids again), so that what the accounting merges is
+  // what its plans saw, whoever ran what before.
+  if (search_of(req.settings.strategy).divides == division::spawned) labels = sched::LabelCoverage{};
   exploration local;  // the plan on its own: where it stops, the whole exploration has stopped too
-  out.complete = runner.run(p, exec, req.settings.runs, [&](const sched::Execution& ex) {
-    const uint64_t i = out.executions++;
-    if (out.peak_steps.empty() || exec.peak_state_bytes() > out.peak_steps.back().second)
-      out.peak_steps.emplace_back(i, exec.peak_state_bytes());
-    if (ex.finding.kind != sched::FindingKind::None) {
-      violation_record rec = record_of(i, i, ex, exec);
-      const bool seen = std::any_of(out.records.begin(), out.records.end(), [&](const violation_record& r) {
-        return r.finding.kind == rec.finding.kind && r.finding.message == rec.finding.message;
-      });
-      if (seen) rec.decisions.clear();
-      out.records.push_back(rec);
-      if (!account(local, req, std::move(rec))) return false;
-    }
-    if (cancel.load(std::memory_order_relaxed)) return false;
-    if (deadline.passed() || interrupt_requested()) {
-      cancel = true;
-      return false;
-    }
-    return true;
-  });
+  out.complete = runner.run(
+      p, exec, max_executions,
+      [&](const sched::Execution& ex) {
+        const uint64_t i = out.executions++;
+        if (reduced) out.facts.push_back(runner.last_facts());
+        if (out.peak_steps.empty() || exec.peak_state_bytes() > out.peak_steps.back().second)
+          out.peak_steps.emplace_back(i, exec.peak_state_bytes());
+        if (ex.finding.kind != sched::FindingKind::None) {
+          violation_record rec = record_of(i, i, ex, exec);
+          const bool seen = std::any_of(out.records.begin(), out.records.end(), [&](const violation_record& r) {
+            return r.finding.kind == rec.finding.kind && r.finding.message == rec.finding.message;
+          });
+          if (seen) rec.decisions.clear();
+          out.records.push_back(rec);
+          if (!account(local, req, std::move(rec))) return false;
+        }
+        if (cancel.load(std::memory_order_relaxed)) return false;
+        if (deadline.passed() || interrupt_requested()) {
+          cancel = true;
+          return false;
+        }
+        return true;
+      },
+      [&](std::vector<plan> group) { out.spawned.push_back(add(std::move(group))); });
   out.labels = labels.take();
   return out;
 }
 
 // The one explorer: plans run by `jobs` workers (the first on `probe`), their executions accounted in
-// plan order, so indexes, keys and violations are those of one worker whatever the job count. Workers
-// run at most `window` plans ahead of the accounting (bounded memory for millions of seeds).
+// plan order, so indexes, keys and violations are those of one worker whatever the job count. Tasks are
+// the search's plans [0, count), then the plans runs cut off (division::spawned), numbered as they come;
+// a task's cut-off plans are accounted right after it (push_spawned's order). Workers take cut-off plans
+// first (they come before every plan not yet taken) and run at most `window` of the search's plans ahead
+// of the accounting (bounded memory for millions of seeds).
 void run_plans(const search& srch, executor& probe, const prepared_scenario& prepared, const model::fix_set& fixes,
                const explore_request& req, exploration& out, const cpu_deadline& deadline) {
   const auto& s = req.settings;
@@ -149,27 +166,61 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   for (unsigned w = 0; w < jobs; ++w) runners.push_back(srch.runner());
   std::vector<sched::LabelCoverage> labels(jobs);
   label_coverage_merge merged_labels;
+  sched::TraceSet traces;  // a reducing search's distinct traces over the executions accounted
 
+  struct spawned_task {
+    plan p;
+    std::optional<plan_result> result;
+  };
   std::vector<std::optional<plan_result>> ring(window);
+  std::deque<spawned_task> spawned;  // task count + k; under `lock`
+  std::deque<uint64_t> spawn_queue;  // spawned tasks no worker took yet; under `lock`
   std::mutex lock;
   std::condition_variable changed;
-  uint64_t next_task = 0, accounted = 0;  // under `lock`
+  uint64_t next_task = 0, accounted = 0;  // under `lock`: the search's plans taken, accounted
+  unsigned running = 0;                   // under `lock`: tasks a worker runs (they may spawn more)
   bool done = false;                      // under `lock`: the accounting stopped; workers leave
   std::atomic<bool> cancel{false};
+  auto add = [&](std::vector<plan> group) {
+    std::vector<uint64_t> ids;
+    std::lock_guard<std::mutex> guard(lock);
+    for (plan& p : group) {
+      ids.push_back(count + spawned.size());
+      spawned.push_back({std::move(p), std::nullopt});
+      spawn_queue.push_back(ids.back());
+    }
+    changed.notify_all();
+    return ids;
+  };
   auto work = [&](unsigned w, executor& exec) {
     for (;;) {
       uint64_t t;
+      plan p;
       {
         std::unique_lock<std::mutex> guard(lock);
-        t = next_task++;
-        if (t >= count) return;
-        changed.wait(guard, [&] { return done || t < accounted + window; });
+        changed.wait(guard, [&] {
+          return done || !spawn_queue.empty() || (next_task < count && next_task < accounted + window) ||
+                 (next_task >= count && running == 0);
+        });
         if (done) return;
+        if (!spawn_queue.empty()) {
+          t = spawn_queue.front();
+          spawn_queue.pop_front();
+          p = spawned[t - count].p;
+        } else if (next_task < count && next_task < accounted + window) {
+          t = next_task++;
+        } else {
+          return;  // every plan taken, and no running one can cut off more
+        }
+        ++running;
       }
+      if (t < count) p = srch.plan_at(t);
       // Every task gets a result (an empty one once cancelled): the accounting waits for them in order.
-      plan_result r = run_plan(*runners[w], exec, labels[w], w, srch.plan_at(t), req, cancel, deadline);
+      plan_result r = run_plan(*runners[w], exec, labels[w], w, p, s.runs, req, cancel, deadline, add);
       std::lock_guard<std::mutex> guard(lock);
-      ring[t % window] = std::move(r);
+      --running;
+      if (t < count) ring[t % window] = std::move(r);
+      else spawned[t - count].result = std::move(r);
       changed.notify_all();
     }
   };
@@ -183,50 +234,75 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
       threads.emplace_back(work, w, std::ref(*executors.back()));
     }
 
-  bool stopped = false, finished = false;
-  for (uint64_t t = 0; t < count && !stopped; ++t) {
-    const plan p = srch.plan_at(t);
+  // The result of task t, in accounting order: run here with one job, else waited for.
+  auto result_of = [&](uint64_t t) {
     plan_result r;
     if (jobs == 1) {
+      const plan p = t < count ? srch.plan_at(t) : spawned[t - count].p;
       if (req.label_coverage) probe.set_label_coverage(&labels[0]);
-      r = run_plan(*runners[0], probe, labels[0], 0, p, req, cancel, deadline);
+      r = run_plan(*runners[0], probe, labels[0], 0, p, s.runs, req, cancel, deadline, add);
       probe.set_label_coverage(nullptr);
-    } else {
-      std::unique_lock<std::mutex> guard(lock);
+      return r;
+    }
+    std::unique_lock<std::mutex> guard(lock);
+    if (t < count) {
       changed.wait(guard, [&] { return ring[t % window].has_value(); });
       r = std::move(*ring[t % window]);
       ring[t % window].reset();
       ++accounted;
       changed.notify_all();
+    } else {
+      changed.wait(guard, [&] { return spawned[t - count].result.has_value(); });
+      r = std::move(*spawned[t - count].result);
+      spawned[t - count].result.reset();
     }
-    merged_labels.absorb(r.worker, r.labels);
-    size_t next_record = 0, next_peak = 0;
-    uint64_t i = 0;
-    for (; i < r.executions; ++i) {
-      if (out.executions >= s.runs) {
-        stopped = true;
-        break;
+    return r;
+  };
+
+  bool stopped = false;
+  for (uint64_t first = 0; first < count && !stopped; ++first) {
+    std::vector<uint64_t> todo{first};  // this plan, then the plans it cut off, depth first
+    while (!todo.empty() && !stopped) {  // bounded: a finite search cuts off finitely many plans
+      const uint64_t t = todo.back();
+      todo.pop_back();
+      plan_result r = result_of(t);
+      const plan p = t < count ? srch.plan_at(t) : plan{};
+      merged_labels.absorb(r.worker, r.labels);
+      size_t next_record = 0, next_peak = 0;
+      uint64_t i = 0;
+      for (; i < r.executions; ++i) {
+        if (out.executions >= s.runs) {
+          stopped = true;
+          break;
+        }
+        if (next_peak < r.peak_steps.size() && r.peak_steps[next_peak].first == i)
+          out.peak_model_bytes = std::max(out.peak_model_bytes, r.peak_steps[next_peak++].second);
+        if (i < r.facts.size()) {
+          if (r.facts[i].redundant) ++out.redundant;
+          if (r.facts[i].trace != 0) traces.insert(r.facts[i].trace);
+        }
+        violation_record rec;
+        if (next_record < r.records.size() && r.records[next_record].index == i)
+          rec = std::move(r.records[next_record++]);
+        const execution_name name = srch.name(p, out.executions);
+        rec.index = name.index;
+        rec.key = name.key;
+        const bool go_on = account(out, req, std::move(rec));
+        if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
+          req.progress(out.executions, out.violations.size());
+        if (!go_on) {
+          stopped = true;
+          ++i;
+          break;
+        }
       }
-      if (next_peak < r.peak_steps.size() && r.peak_steps[next_peak].first == i)
-        out.peak_model_bytes = std::max(out.peak_model_bytes, r.peak_steps[next_peak++].second);
-      violation_record rec;
-      if (next_record < r.records.size() && r.records[next_record].index == i) rec = std::move(r.records[next_record++]);
-      const execution_name name = srch.name(p, out.executions);
-      rec.index = name.index;
-      rec.key = name.key;
-      const bool go_on = account(out, req, std::move(rec));
-      if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
-        req.progress(out.executions, out.violations.size());
-      if (!go_on) {
-        stopped = true;
-        ++i;
-        break;
-      }
+      ++out.plans;
+      if (t < count && srch.subtree_count() > 0) out.subtrees.emplace_back(p.id, i);
+      if (i < r.executions || !r.complete) stopped = true;
+      else push_spawned(todo, std::move(r.spawned));
     }
-    if (srch.subtree_count() > 0) out.subtrees.emplace_back(p.id, i);
-    if (i < r.executions || !r.complete) stopped = true;
-    else if (t + 1 == count) finished = true;
   }
+  const bool finished = !stopped;
   {
     std::lock_guard<std::mutex> guard(lock);
     done = true;
@@ -238,6 +314,8 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   if (req.label_coverage) out.labels = merged_labels.result();
   out.exhausted = finished && search_of(s.strategy).systematic;
   out.time_up = !finished && deadline.hit();
+  out.traces = traces.size();
+  out.traces_capped = traces.capped();
   for (const auto& runner : runners) runner->annotate(out);
   srch.annotate(out);
 }
@@ -282,8 +360,8 @@ std::string describe_coverage(const exploration& e) {
 }
 
 std::string describe_reduction(const exploration& e) {
-  return fmt::format(" ({}{} distinct trace{}, {} sleep-set blocked)", e.traces_capped ? "at least " : "", e.traces,
-                     e.traces == 1 ? "" : "s", e.redundant);
+  return fmt::format(" ({}{} distinct trace{}, {} sleep-set blocked{})", e.traces_capped ? "at least " : "", e.traces,
+                     e.traces == 1 ? "" : "s", e.redundant, e.plans > 1 ? fmt::format(", {} subtrees", e.plans) : "");
 }
 
 exploration explore(const prepared_scenario& prepared, const explore_request& req) {

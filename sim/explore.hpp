@@ -48,6 +48,9 @@ struct explore_request {
   /// dpor: tally the pairs of steps whose races added backtrack points and keep the `dpor_races` that
   /// added the most (exploration::dpor_races); 0 = off (it formats every step's label).
   size_t dpor_races = 0;
+  /// dpor: executions of a plan between two cuts of its search (sim/search/dpor_search.cpp); 0 = the
+  /// default. The result depends on it (never on --jobs): for tests, which need small searches cut.
+  uint64_t dpor_split_every = 0;
 };
 
 /// A pair of steps DPOR reversed: the labels where the earlier and the later step start, whether each ran
@@ -76,6 +79,7 @@ struct exploration {
   bool exhausted = false;  // dfs: the whole bounded space (of this part) was explored
   bool interrupted = false;  // Ctrl-C (sim/interrupt.hpp) stopped it
   bool time_up = false;    // explore_request::cpu_budget ended it
+  uint64_t plans = 0;      // plans accounted (dpor: the subtrees its search was cut into, as far as accounted)
   uint64_t redundant = 0;  // dpor: executions that became equivalent to explored ones (sleep sets); in `executions`
   /// dpor: distinct Mazurkiewicz traces among the executions (sched::DporStrategy::traces()); exhausted,
   /// the number of traces within the bound. A lower bound when traces_capped.
@@ -109,7 +113,7 @@ exploration explore(const prepared_scenario&, const explore_request&);
 
 /// What a result covered, for people (sim/coverage.hpp words it).
 std::string describe_coverage(const exploration&);
-/// A reducing search's executions against its traces: " (T distinct traces, R sleep-set blocked)".
+/// A reducing search's executions against its traces: " (T distinct traces, R sleep-set blocked, P subtrees)".
 std::string describe_reduction(const exploration&);
 
 /// Sets glibc's allocator up for many executions in a row (no heap trimming and regrowing per execution).

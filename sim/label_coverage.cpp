@@ -15,6 +15,7 @@ uint32_t label_coverage_merge::global_id(const node& n) {
 void label_coverage_merge::absorb(unsigned worker, const sched::LabelCoverage::Delta& d) {
   if (translation_.size() <= worker) translation_.resize(worker + 1);
   auto& map = translation_[worker];
+  if (d.first_new == 0) map.clear();  // a collector that had no node before: a fresh one (explore.cpp)
   if (!d.new_nodes.empty() && d.first_new != map.size()) throw tool_error("label coverage: a worker's nodes arrived out of order");
   for (const auto& n : d.new_nodes) map.push_back(global_id(n));
   for (const auto& [a, b] : d.new_pairs) {

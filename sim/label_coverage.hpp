@@ -17,7 +17,8 @@ namespace fsrace::sim {
 
 class label_coverage_merge {
  public:
-  /// Adds what worker `worker` collected in one plan.
+  /// Adds what worker `worker` collected in one plan: its collector's deltas in the order it made them,
+  /// or a fresh collector's (first_new 0: the worker's node ids start again).
   void absorb(unsigned worker, const sched::LabelCoverage::Delta&);
   /// The summary the reports show; at most `listed` never-reordered pairs are named.
   reports::label_coverage_result result(size_t listed = 100) const;

@@ -292,6 +292,7 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
     j["redundant"] = e.redundant;
     j["traces"] = e.traces;  // distinct Mazurkiewicz traces among the executions
     j["traces_capped"] = e.traces_capped;
+    j["plans"] = e.plans;  // the subtrees the search was cut into (dpor_search.cpp), as far as accounted
   }
   j["shard"] = shard ? nlohmann::json(shard->describe()) : nlohmann::json(nullptr);
   // Where an unsharded run would have stopped, for merging: the index of the execution that ended it.

@@ -121,9 +121,21 @@ size_t DporStrategy::choose(const Decision& d) {
         if (sleep_keeps_bound(prev, prev.done[i], prev.done_runnable_after[i] != 0, prev.chosen))
           keep(prev.done[i], prev.done_steps[i]);
     }
-    // Default: keep running the current fiber (no preemption), else the lowest awake fiber.
+    // Default: keep running the current fiber (no preemption), else the lowest awake fiber. Inside a
+    // restricted prefix the choice is the prefix's (its states have no sleep set: they explore one choice).
     FiberId pick = kNoFiber;
-    if (d.current != kNoFiber && !asleep(n, d.current)) pick = d.current;
+    if (depth < prefix_.size()) {
+      pick = prefix_[depth];
+      if (!runnable_at(n, pick) || !allowed(n, pick)) {
+        s.fail_current({FindingKind::ToolError,
+                        fmt::format("dpor: the subtree's prefix takes fiber {} at step {}, which is not runnable there "
+                                    "within the preemption bound",
+                                    pick, depth),
+                        -1, depth});
+        pick = d.runnable[0];
+      }
+    }
+    if (pick == kNoFiber && d.current != kNoFiber && !asleep(n, d.current)) pick = d.current;
     for (size_t i = 0; i < d.count && pick == kNoFiber; ++i)
       if (!asleep(n, d.runnable[i]) && allowed(n, d.runnable[i])) pick = d.runnable[i];
     ++depth_;
@@ -164,6 +176,7 @@ void DporStrategy::step_done(const Footprint& touched) {
 
 void DporStrategy::begin(uint64_t) {
   redundant_from_ = kNotRedundant;
+  last_trace_ = 0;
   stopped_.clear();
   stopped_labels_.clear();
 }
@@ -188,6 +201,7 @@ void DporStrategy::end(const Execution& ex) {
 }
 
 void DporStrategy::add_backtrack(size_t at, FiberId q) {
+  if (at < prefix_.size()) return;  // a restricted prefix: its other choices are other subtrees
   Node& n = stack_[at];
   if (!runnable_at(n, q)) {  // cannot start the reversed order here: try every fiber (classic DPOR)
     for (uint32_t i = 0; i < n.count; ++i)
@@ -340,7 +354,7 @@ void DporStrategy::analyse_races() {
               break;
             }
         add_backtrack(i, q);
-        if (tally_) count_race(i, j, p, false);
+        if (tally_ && i >= prefix_.size()) count_race(i, j, p, false);
       }
       if (bound_ != kUnbounded) {  // Coons et al.: also where the block of steps holding i began
         size_t b = i;
@@ -442,6 +456,7 @@ void DporStrategy::analyse_races() {
     uint64_t trace = 0;
     for (size_t j = 0; j < steps; ++j) trace += step_hash_[j];  // order-free: a set's hash
     traces_.insert(trace);
+    last_trace_ = trace == 0 ? 1 : trace;  // 0 means none
   }
   if (tail)
     for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
@@ -484,7 +499,7 @@ std::vector<DporStrategy::RacePair> DporStrategy::race_pairs(size_t top) const {
 }
 
 bool DporStrategy::next() {
-  while (depth_ > 0) {  // bounded by the stack depth
+  while (depth_ > prefix_.size()) {  // bounded by the stack depth
     Node& n = stack_[depth_ - 1];
     FiberId best = kNoFiber;
     for (FiberId q : n.backtrack)
@@ -501,9 +516,46 @@ bool DporStrategy::next() {
     --depth_;  // the node keeps its vectors' capacity for the next one pushed here
   }
   exhausted_ = true;
+  depth_ = 0;
+  runnable_.clear();
   diverged_ = 0;  // nothing is replayed any more: no clock is kept for a run after the search
   clocks_valid_ = 0;
   return false;
+}
+
+void DporStrategy::restrict(std::vector<FiberId> prefix) {
+  prefix_ = std::move(prefix);
+  depth_ = 0;
+  runnable_.clear();
+  diverged_ = 0;
+  clocks_valid_ = 0;  // the analysis' replayed-prefix state belongs to the last search
+  checkpoints_.clear();
+  exhausted_ = false;
+}
+
+std::vector<std::vector<FiberId>> DporStrategy::split() {
+  std::vector<std::vector<FiberId>> out;
+  if (exhausted_) return out;
+  for (size_t x = prefix_.size(); x < depth_; ++x) {  // bounded by the stack depth
+    const Node& n = stack_[x];
+    std::vector<FiberId> left;
+    for (uint32_t i = 0; i < n.count; ++i) {
+      const FiberId f = runnable_[n.first + i];
+      if (!contains(n.done, f) && !asleep(n, f) && allowed(n, f)) left.push_back(f);
+    }
+    if (left.empty()) continue;
+    std::vector<FiberId> path;
+    path.reserve(x + 1);
+    for (size_t k = 0; k < x; ++k) path.push_back(stack_[k].chosen);
+    for (FiberId f : left) {  // ascending: runnable ids are
+      out.push_back(path);
+      out.back().push_back(f);
+    }
+    path.push_back(n.chosen);
+    prefix_ = std::move(path);  // next() never comes back to x: its other choices are the subtrees
+    return out;
+  }
+  return out;
 }
 
 }  // namespace fsrace::sched

@@ -55,6 +55,26 @@ class DporStrategy final : public Strategy {
 
   /// Prepares the next execution; false when every backtrack point has been explored.
   bool next();
+  /// Starts a new search of the executions that begin with `prefix` (a decision list) only: a subtree,
+  /// for worker threads. Its executions take the prefix's decisions; next() never backtracks into it,
+  /// and races whose reversal would start inside it add nothing (the caller searches the prefix's other
+  /// choices as subtrees of their own). The prefix's states have no sleep set, so the subtree's search is
+  /// a whole DPOR from the state after the prefix, sound as one from the initial state. Counters
+  /// (executions(), traces(), the race tally) go on across restricts; a non-runnable prefix choice ends
+  /// the execution with a tool error.
+  void restrict(std::vector<FiberId> prefix);
+  /// Between executions (after next() returned true): cuts the rest of this search at the shallowest
+  /// state below the prefix that still has choices to explore (not done, not asleep, within the bound).
+  /// This search goes on with the choice it is taking there (the prefix grows to it); the other choices
+  /// are returned, in ascending fiber order, as the prefixes of subtrees the caller must search (each a
+  /// whole restricted search: their sleep sets start empty, so together they cover at least what this
+  /// search would have explored from there). Empty when no state on the current path can be cut; then
+  /// nothing changes.
+  std::vector<std::vector<FiberId>> split();
+  const std::vector<FiberId>& prefix() const { return prefix_; }
+  /// The trace hash of the last execution (0 when it was redundant or not analysed): the explorer
+  /// counts distinct traces over the executions it accounts, across subtrees.
+  uint64_t last_trace() const { return last_trace_; }
   bool exhausted() const { return exhausted_; }
   uint64_t executions() const { return executions_; }
   /// Executions that reached a state where every runnable fiber was asleep (sleep-set blocked): from
@@ -135,6 +155,8 @@ class DporStrategy final : public Strategy {
   std::map<std::pair<std::string, std::string>, RacePair> pairs_;
   void count_race(size_t first, size_t later, FiberId later_fiber, bool conservative);
   bool exhausted_ = false;
+  std::vector<FiberId> prefix_;  // restrict(): decisions every execution takes; next() stops above them
+  uint64_t last_trace_ = 0;
   // Race analysis scratch (kept for their capacity).
   std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps

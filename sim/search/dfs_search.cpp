@@ -14,7 +14,8 @@ namespace {
 class dfs_runner final : public plan_runner {
  public:
   explicit dfs_runner(unsigned bound) : dfs_(bound) {}
-  bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink) override {
+  bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink,
+           const plan_spawn&) override {
     dfs_.restrict(p.prefix);
     for (uint64_t i = 0; i < max_executions; ++i) {
       exec.run(dfs_, 0, ex_);

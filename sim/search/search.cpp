@@ -17,7 +17,7 @@ const std::vector<search_entry>& all_searches() {
       {strategy_kind::random, "random", division::seeds, false, false, false, false, make_random_search},
       {strategy_kind::pct, "pct", division::seeds, false, false, true, false, make_pct_search},
       {strategy_kind::dfs, "dfs", division::subtrees, true, false, false, true, make_dfs_search},
-      {strategy_kind::dpor, "dpor", division::none, true, true, false, true, make_dpor_search},
+      {strategy_kind::dpor, "dpor", division::spawned, true, true, false, true, make_dpor_search},
   };
   return table;
 }

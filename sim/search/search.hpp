@@ -2,7 +2,7 @@
 // A search: how an exploration chooses its executions, behind one interface (as Shuttle's
 // Scheduler::new_execution). The explorer (sim/explore.cpp) knows no strategy: it asks the search for its
 // plans, hands them to workers and accounts their executions in plan order. A plan is a unit of work a
-// worker runs on its own (one seed, one DFS subtree, a whole DPOR search); the key of each of its
+// worker runs on its own (one seed, one DFS subtree, a DPOR subtree); the key of each of its
 // executions is the replay token (`fsrace replay --seed KEY`). Shards and --jobs divide plans, never the
 // executions of one plan. A new strategy is one file in this folder and its row in search.cpp's table.
 #include <cstdint>
@@ -23,27 +23,49 @@ struct exploration;
 enum class division {
   seeds,     // one execution per plan, each with its own seed: any index range, any worker
   subtrees,  // disjoint subtrees of one decision tree, in search order: a shard takes every N-th one
-  none,      // one plan (each execution depends on the ones before it): one worker, no shards
+  spawned,   // one plan that cuts subtrees off itself as it runs (new plans, accounted after it; a split
+             // DPOR): any worker, no shards (the cut is only known by running the search)
 };
 
 /// A unit of work: what one worker explores on its own.
 struct plan {
-  uint64_t id = 0;                     // seeds: the execution index; subtrees: the subtree's id; none: 0
+  uint64_t id = 0;                     // seeds: the execution index; subtrees: the subtree's id; spawned: 0
   uint64_t seed = 0;                   // seeds: the execution seed
   std::vector<sched::FiberId> prefix;  // subtrees: the decisions every execution of the plan begins with
 };
 
 /// Called after each execution of a plan; returns false to stop the plan there.
 using execution_sink = std::function<bool(const sched::Execution&)>;
+/// Called by a plan that cuts part of its own space off as new plans (division::spawned). They are
+/// accounted after the plan's own executions, the group handed over last first, each group in order: a
+/// search cut at ever deeper states then keeps its depth-first order.
+using plan_spawn = std::function<void(std::vector<plan>)>;
+/// The plan order push_spawned gives: `groups` (in the order they were spawned) onto a stack whose
+/// back is taken next.
+template <class T>
+void push_spawned(std::vector<T>& stack, std::vector<std::vector<T>> groups) {
+  for (auto& g : groups)
+    for (auto it = g.rbegin(); it != g.rend(); ++it) stack.push_back(std::move(*it));
+}
+
+/// What a reducing search says of one execution (the explorer sums them over the executions it accounts).
+struct execution_facts {
+  bool redundant = false;  // sleep-set blocked
+  uint64_t trace = 0;      // its Mazurkiewicz trace's hash; 0: none (redundant)
+};
 
 /// Runs plans for one worker, keeping its strategy between plans (for its buffers' capacity).
 class plan_runner {
  public:
   virtual ~plan_runner() = default;
-  /// Runs the executions of `p` on `exec` in order, at most `max_executions`, calling `sink` after each.
+  /// Runs the executions of `p` on `exec` in order, at most `max_executions`, calling `sink` after each;
+  /// a search that cuts itself (division::spawned) hands the plans it cuts off to `spawn`.
   /// Returns true when the plan ran to its end (its space exhausted), false when stopped before.
-  virtual bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink) = 0;
-  /// Strategy facts for the result (DPOR's redundant executions), after the run.
+  virtual bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink,
+                   const plan_spawn& spawn) = 0;
+  /// The facts of the execution the sink was just called for (reducing searches).
+  virtual execution_facts last_facts() const { return {}; }
+  /// Strategy facts for the result (DPOR's race tally), after the run.
   virtual void annotate(exploration&) const {}
 };
 

@@ -8,7 +8,8 @@ namespace {
 class seeded_runner final : public plan_runner {
  public:
   explicit seeded_runner(std::unique_ptr<sched::Strategy> strategy) : strategy_(std::move(strategy)) {}
-  bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink) override {
+  bool run(const plan& p, executor& exec, uint64_t max_executions, const execution_sink& sink,
+           const plan_spawn&) override {
     if (max_executions == 0) return false;
     exec.run(*strategy_, p.seed, ex_);
     sink(ex_);

@@ -556,3 +556,140 @@ TEST_CASE("dpor: the race tally names the pairs of steps whose races added backt
   }
   CHECK(conservative >= 1);
 }
+
+// DPOR cut into subtrees (restrict() and split(), what --jobs runs): every `every` executions of a subtree
+// the search splits off the untried choices of its shallowest open state as subtrees of their own,
+// searched after it (the ones split off last first: they lie deeper). Together they must reach what DFS
+// reaches, bugs included, at every bound.
+namespace {
+
+template <class Visit>
+uint64_t run_split(const Program& p, int vars, DporStrategy& dpor, uint64_t every, Visit&& visit) {
+  Scheduler sched;
+  std::vector<std::vector<FiberId>> todo{{}};
+  uint64_t subtrees = 0;
+  while (!todo.empty()) {  // bounded: each subtree is a finite search, and a split shrinks what is left
+    std::vector<FiberId> prefix = std::move(todo.back());
+    todo.pop_back();
+    ++subtrees;
+    dpor.restrict(prefix);
+    std::vector<std::vector<std::vector<FiberId>>> groups;
+    uint64_t since = 0;
+    for (;;) {
+      const auto st = spawn_program(sched, p, vars);
+      const Execution e = sched.run(dpor, 0);
+      REQUIRE(e.finding.kind == FindingKind::None);
+      for (size_t d = 0; d < prefix.size(); ++d) REQUIRE(e.decisions[d] == prefix[d]);  // inside its subtree
+      visit(e, *st, dpor.last_was_redundant());
+      if (!dpor.next()) break;
+      if (++since >= every) {
+        auto cut = dpor.split();
+        if (!cut.empty()) {
+          groups.push_back(std::move(cut));
+          since = 0;
+        }
+      }
+    }
+    for (auto& g : groups)  // the last group is searched first, each group in order
+      for (auto it = g.rbegin(); it != g.rend(); ++it) todo.push_back(std::move(*it));
+  }
+  return subtrees;
+}
+
+Explored run_split_all(const Program& p, int vars, unsigned bound, uint64_t every, uint64_t& subtrees) {
+  DporStrategy dpor(bound);
+  Explored out;
+  subtrees = run_split(p, vars, dpor, every, [&](const Execution& e, const State& st, bool redundant) {
+    ++out.executions;
+    if (redundant) return;
+    ++out.complete;
+    const auto nf = normal_form(p, e.decisions);
+    out.traces.insert(nf);
+    std::vector<int64_t> end = st.vars;
+    end.insert(end.end(), st.local.begin(), st.local.end());
+    out.final_states.insert(end);
+    if (buggy(st)) out.bug_traces.insert(nf);
+  });
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("dpor split into subtrees: every trace, bug and final state DFS reaches, at every bound", "[dpor][dpor_split]") {
+  Prng rng(1207);
+  uint64_t split_total = 0, dpor_total = 0, cut = 0;
+  for (int round = 0; round < 60; ++round) {
+    const int fibers = 2 + static_cast<int>(rng.below(2));
+    Program p = random_program(rng, fibers, fibers == 2 ? 5 : 3, 3);
+    for (auto& ops : p)
+      for (Op& op : ops)
+        if (rng.chance(1, 3)) op.var = -1;
+    for (unsigned bound : {0u, 1u, 2u, DporStrategy::kUnbounded}) {
+      INFO("round " << round << ", bound " << bound);
+      DfsStrategy dfs(bound);
+      const Explored b = run_all(p, 3, dfs);
+      DporStrategy whole(bound);
+      const Explored a = run_all(p, 3, whole);
+      for (uint64_t every : {1u, 3u}) {
+        INFO("split every " << every);
+        uint64_t subtrees = 0;
+        const Explored s = run_split_all(p, 3, bound, every, subtrees);
+        CHECK(s.traces == b.traces);  // every trace within the bound, none beyond
+        CHECK(s.bug_traces == b.bug_traces);
+        CHECK(s.final_states == b.final_states);
+        CHECK(s.executions <= b.executions);
+        split_total += s.executions;
+        cut += subtrees - 1;
+      }
+      dpor_total += a.executions;
+    }
+  }
+  INFO("split " << split_total << " executions (two intervals), whole " << dpor_total << ", subtrees cut " << cut);
+  CHECK(cut > 500);  // the programs were really cut
+  CHECK(split_total > 2 * dpor_total);  // sleep sets do not cross subtrees: splitting costs executions
+}
+
+TEST_CASE("dpor split: a search that is never cut runs exactly the unsplit search's executions", "[dpor][dpor_split]") {
+  Prng rng(99);
+  for (int round = 0; round < 20; ++round) {
+    const Program p = random_program(rng, 3, 3, 2);
+    for (unsigned bound : {1u, DporStrategy::kUnbounded}) {
+      INFO("round " << round << ", bound " << bound);
+      DporStrategy whole(bound), split(bound);
+      std::vector<std::vector<FiberId>> a, b;
+      Scheduler sched;
+      do {
+        spawn_program(sched, p, 2);
+        a.push_back(sched.run(whole, 0).decisions);
+      } while (whole.next());
+      run_split(p, 2, split, ~uint64_t{0}, [&](const Execution& e, const State&, bool) { b.push_back(e.decisions); });
+      CHECK(a == b);
+      CHECK(split.traces() == whole.traces());
+    }
+  }
+}
+
+TEST_CASE("dpor split: the continuing subtree keeps its own executions, the cut-off ones start with other choices", "[dpor][dpor_split]") {
+  // Two fibers each writing x0 twice: the first state with two choices is the first decision.
+  const Program p{{{0, true}, {0, true}}, {{0, true}, {0, true}}};
+  DporStrategy dpor;
+  Scheduler sched;
+  spawn_program(sched, p, 1);
+  const Execution first = sched.run(dpor, 0);
+  REQUIRE(dpor.next());
+  const auto cut = dpor.split();
+  REQUIRE(cut.size() == 1);
+  CHECK(cut[0].size() == 1);            // cut at the first state: the other fiber
+  CHECK(cut[0][0] != first.decisions[0]);
+  CHECK(dpor.prefix() == std::vector<FiberId>{first.decisions[0]});
+  do {  // the rest of this subtree keeps the first choice
+    spawn_program(sched, p, 1);
+    CHECK(sched.run(dpor, 0).decisions[0] == first.decisions[0]);
+  } while (dpor.next());
+  CHECK(dpor.split().empty());  // exhausted: nothing to cut
+  // A prefix no execution can take is a tool error, not a silent other schedule.
+  DporStrategy bad;
+  bad.restrict({7});
+  spawn_program(sched, p, 1);
+  CHECK(sched.run(bad, 0).finding.kind == FindingKind::ToolError);
+}

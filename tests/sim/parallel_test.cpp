@@ -2,9 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <set>
 
 #include "reports/json_report.hpp"
 #include "sim/scenario_load.hpp"
+#include "sim/search/search.hpp"
 #include "sim/shard.hpp"
 #include "tests/sim/test_world.hpp"
 
@@ -308,4 +310,76 @@ TEST_CASE("merge maps dfs shard violations to global executions and replay comma
   broken = parts;
   broken[1]["subtrees"] = broken[0]["subtrees"];
   CHECK_THROWS_WITH(sim::merge_explorations(broken, {"a.json", "b.json"}), Catch::Contains("given twice"));
+}
+
+// DPOR cuts its search into subtrees as it runs (sim/search/dpor_search.cpp); worker threads search them.
+// Cut every few executions here, so that a small search is cut many times.
+TEST_CASE("dpor explorations cut into subtrees are identical for any number of worker threads", "[dpor_jobs]") {
+  auto sc = test::counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (bool fixes_on : {false, true}) {
+    for (uint32_t bound : {1u, 2u}) {
+      for (uint64_t max_violations : {0, 1}) {
+        INFO("fixes " << fixes_on << " bound " << bound << " max_violations " << max_violations);
+        auto req = dfs_request(max_violations, fixes_on, bound);
+        req.settings.strategy = sim::strategy_kind::dpor;
+        const sim::exploration whole = sim::explore(prepared, req);  // never cut: the default interval
+        req.dpor_split_every = 3;
+        const sim::exploration cut = sim::explore(prepared, req);
+        CHECK(whole.plans == 1);
+        if (max_violations == 0) {
+          CHECK(cut.plans > 10);
+          CHECK(cut.exhausted);
+          // What the search finds does not depend on the cut; it may cost executions (no sleep set crosses it).
+          std::set<std::string> a, b;
+          for (const auto& v : whole.violations) a.insert(v.finding.message);
+          for (const auto& v : cut.violations) b.insert(v.finding.message);
+          CHECK(a == b);
+          CHECK(cut.executions >= whole.executions);
+        }
+        const json one = sim::exploration_json(*sc, cut, max_violations == 0, std::nullopt, 0);
+        CHECK(one["plans"] == cut.plans);
+        for (unsigned jobs : {2u, 3u}) {
+          req.jobs = jobs;
+          CHECK(sim::exploration_json(*sc, sim::explore(prepared, req), max_violations == 0, std::nullopt, 0) == one);
+        }
+        // The key of each violation replays it: the plans walked in accounting order.
+        req.jobs = 1;
+        sim::executor walker(prepared, req.settings.max_steps, false);
+        walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
+        const auto s = sim::make_search(walker, req);
+        for (const auto& v : cut.violations) CHECK(s->decisions_of(walker, v.key) == v.decisions);
+      }
+    }
+  }
+  // A run limit inside a cut search: every job count stops at the same execution.
+  auto req = dfs_request(0, true, 2);
+  req.settings.strategy = sim::strategy_kind::dpor;
+  req.dpor_split_every = 3;
+  req.settings.runs = 41;
+  const json one = sim::exploration_json(*sc, sim::explore(prepared, req), true, std::nullopt, 0);
+  CHECK(one["executions"] == 41);
+  CHECK(one["exhausted"] == false);
+  for (unsigned jobs : {2u, 3u}) {
+    req.jobs = jobs;
+    CHECK(sim::exploration_json(*sc, sim::explore(prepared, req), true, std::nullopt, 0) == one);
+  }
+}
+
+TEST_CASE("dpor cut into subtrees: every execution key replays the execution it names", "[dpor_jobs]") {
+  auto sc = test::counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = dfs_request(0, false, 1);
+  req.settings.strategy = sim::strategy_kind::dpor;
+  req.dpor_split_every = 2;
+  const sim::exploration e = sim::explore(prepared, req);
+  REQUIRE(e.exhausted);
+  REQUIRE(e.plans > 5);
+  sim::executor walker(prepared, req.settings.max_steps, false);
+  walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
+  const auto s = sim::make_search(walker, req);
+  std::set<std::vector<sched::FiberId>> seen;
+  for (uint64_t i = 0; i < e.executions; ++i) seen.insert(s->decisions_of(walker, i));
+  CHECK(seen.size() == e.executions);  // no subtree runs an execution twice: they are disjoint
+  CHECK_THROWS_AS(s->decisions_of(walker, e.executions), sim::input_error);
 }

@@ -89,7 +89,10 @@ TEST_CASE("search: divisions a strategy cannot make are refused", "[search]") {
   sim::executor probe(prepared, 10000, false);
   auto dpor = request(sim::strategy_kind::dpor);
   dpor.jobs = 2;
+  CHECK_NOTHROW(sim::make_search(probe, dpor));  // worker threads search the subtrees it cuts off
+  dpor.dpor_races = 5;  // the race tally is one worker's
   CHECK_THROWS_AS(sim::make_search(probe, dpor), sim::input_error);
+  dpor.dpor_races = 0;
   dpor.jobs = 1;
   dpor.part = {0, 2};
   CHECK_THROWS_AS(sim::make_search(probe, dpor), sim::input_error);
