@@ -298,7 +298,8 @@ inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
   if (recording) {
     // What its next step touches if declared just before the point (footprint.hpp), else everything.
     slot->pending_declared = slot->has_declared;
-    slot->pending_footprint = slot->has_declared ? slot->declared : Footprint{};
+    if (slot->has_declared) slot->pending_footprint = slot->declared;  // assigned in place: no temporary copied
+    else slot->pending_footprint = Footprint{};
     slot->has_declared = false;
   }
   hot.pending = nullptr;

@@ -15,7 +15,11 @@ namespace {
 bool contains(const std::vector<FiberId>& v, FiberId f) { return std::find(v.begin(), v.end(), f) != v.end(); }
 
 void join(std::vector<uint32_t>& into, const std::vector<uint32_t>& other) {
-  for (size_t i = 0; i < into.size(); ++i) into[i] = std::max(into[i], other[i]);
+  // Clocks have a few entries (one per fiber): restrict spares the loop its overlap checks (a clock
+  // joined with itself is unchanged either way).
+  uint32_t* __restrict a = into.data();
+  const uint32_t* __restrict b = other.data();
+  for (size_t i = 0, n = into.size(); i < n; ++i) a[i] = std::max(a[i], b[i]);
 }
 
 uint64_t mix(uint64_t x) {  // a 64-bit finaliser (MurmurHash3's fmix64)
@@ -100,12 +104,12 @@ size_t DporStrategy::choose(const Decision& d) {
     n.done_runnable_after.clear();
     n.sleep.clear();
     if (depth_ > 0) n.preempts_before = preempts_after(stack_[depth_ - 1], stack_[depth_ - 1].chosen);
+    n.fibers = std::max<FiberId>(depth_ > 0 ? stack_[depth_ - 1].fibers : 0, d.count > 0 ? d.runnable[d.count - 1] + 1 : 0);
     runnable_.insert(runnable_.end(), d.runnable, d.runnable + d.count);
     if (depth_ > 0 && backtracking_ == Backtracking::races) {  // everywhere: no sleep sets
       Node& prev = stack_[depth_ - 1];
-      for (size_t i = 0; i < prev.done.size(); ++i)  // this decision's runnable set: after prev's step
-        if (prev.done[i] == prev.chosen)
-          prev.done_runnable_after[i] = std::binary_search(d.runnable, d.runnable + d.count, prev.chosen);
+      // This decision's runnable set: after prev's step (the chosen fiber is always done's last).
+      prev.done_runnable_after.back() = std::binary_search(d.runnable, d.runnable + d.count, prev.chosen);
       // Asleep here: the fibers asleep at or explored from the previous node, other than the one that
       // ran, whose step from there commutes with the step that ran (under a bound, only those whose
       // sleep keeps the bound: sleep_keeps_bound; inherited ones were checked where they fell asleep).
@@ -153,11 +157,13 @@ size_t DporStrategy::choose(const Decision& d) {
       for (size_t i = 0; i < d.count; ++i)
         if (d.runnable[i] != pick && allowed(n, d.runnable[i])) fresh.backtrack.push_back(d.runnable[i]);
     fresh.done.push_back(pick);
-    fresh.done_steps.emplace_back();  // step_done() records it
+    fresh.done_steps.emplace_back();  // next() copies step there once another fiber is explored here
     fresh.done_runnable_after.push_back(1);  // the next decision records it
   }
   Node& n = stack_[depth];
-  n.step = Footprint{};  // until step_done() reports what it touched
+  // A replayed step before the divergence keeps the footprint its last run recorded (the program is
+  // deterministic for a given schedule): step_done() skips it.
+  if (depth >= diverged_) n.step = Footprint{};  // until step_done() reports what it touched
   running_ = depth;
   if (tally_ && depth >= diverged_) {  // a replayed step's label is the one its last execution formatted
     if (labels_.size() <= depth) labels_.resize(depth + 1);
@@ -167,11 +173,8 @@ size_t DporStrategy::choose(const Decision& d) {
 }
 
 void DporStrategy::step_done(const Footprint& touched) {
-  if (running_ >= depth_) return;
-  Node& n = stack_[running_];
-  n.step = touched;
-  for (size_t i = 0; i < n.done.size(); ++i)
-    if (n.done[i] == n.chosen) n.done_steps[i] = touched;
+  if (running_ >= depth_ || running_ < diverged_) return;  // a replayed step recorded this last time
+  stack_[running_].step = touched;
 }
 
 void DporStrategy::begin(uint64_t) {
@@ -227,8 +230,7 @@ void DporStrategy::analyse_races() {
   const size_t steps = std::min(depth_, redundant_from_);  // a redundant tail adds nothing
   if (steps == 0) return;
   const bool tail = steps == depth_;  // the stopped fibers' pending steps follow the last step
-  FiberId fibers = 0;
-  for (FiberId f : runnable_) fibers = std::max(fibers, f + 1);
+  FiberId fibers = stack_[depth_ - 1].fibers;  // every runnable id of the execution (ids ascend in a node)
   for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
   if (clock_.size() < steps + 1) clock_.resize(steps + 1);
   if (step_hash_.size() < steps) step_hash_.resize(steps);
@@ -268,8 +270,7 @@ void DporStrategy::analyse_races() {
   // Step j (fiber p, footprint fp; j == steps: a stopped fiber's pending step): its clock into c, and a
   // backtrack point for each race it ends.
   auto analyse = [&](uint32_t j, FiberId p, const Footprint& fp, std::vector<uint32_t>& c) {
-    c.assign(fibers, 0);
-    join(c, fiber_clock[p]);
+    c = fiber_clock[p];  // every clock has `fibers` entries
     join(c, enable_clock[p]);
     before = c;  // what p's step follows regardless of its dependences
     deps.clear();
@@ -505,6 +506,7 @@ bool DporStrategy::next() {
     for (FiberId q : n.backtrack)
       if (!contains(n.done, q) && !asleep(n, q) && allowed(n, q) && q < best) best = q;
     if (best != kNoFiber) {
+      n.done_steps.back() = n.step;  // the step of the fiber chosen so far (done's last), for sleep sets
       n.chosen = best;
       n.done.push_back(best);
       n.done_steps.emplace_back();

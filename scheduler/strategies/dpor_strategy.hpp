@@ -99,7 +99,7 @@ class DporStrategy final : public Strategy {
     uint64_t backtracks = 0;    // backtrack points the race added where its first step runs
     uint64_t conservative = 0;  // and where that step's run of steps began (bounded POR)
   };
-  /// Steps between checkpoints of the race analysis' state (default 64; 0: none, every execution's
+  /// Steps between checkpoints of the race analysis' state (default 16; 0: none, every execution's
   /// analysis walks its replayed prefix from the first step). A search's executions do not depend on it.
   void set_checkpoint_every(size_t steps) {
     checkpoint_every_ = steps;
@@ -117,11 +117,13 @@ class DporStrategy final : public Strategy {
     uint32_t first, count;          // runnable ids: runnable_[first, first + count)
     FiberId current;                // kNoFiber when any choice costs no preemption
     uint32_t preempts_before;
+    FiberId fibers;                 // 1 + the highest runnable id at this node and every earlier one
     FiberId chosen;                 // the fiber that runs this step in the current execution
     Footprint step;                 // what the chosen step touches (this execution)
     std::vector<FiberId> backtrack; // fibers to explore here
     std::vector<FiberId> done;      // fibers explored here (chosen included)
-    std::vector<Footprint> done_steps;  // what each one's step from here recorded (by done's index)
+    std::vector<Footprint> done_steps;  // what each one's step from here recorded (by done's index; the
+                                        // chosen one's, done's last, is `step` until another is chosen)
     std::vector<uint8_t> done_runnable_after;  // whether that fiber was still runnable after it (1: unknown)
     std::vector<std::pair<FiberId, Footprint>> sleep;  // asleep on arrival, with their steps
   };
@@ -171,7 +173,7 @@ class DporStrategy final : public Strategy {
   // a replayed prefix is not walked again from its first step: checkpoints_[c] is the state before step
   // c * checkpoint_every_, valid while that step lies inside the prefix the stack shares with the last
   // analysed execution (c * checkpoint_every_ < clocks_valid_; index 0 unused).
-  size_t checkpoint_every_ = 64;
+  size_t checkpoint_every_ = 16;  // 64 walked about 36 replayed steps per execution on scrub-vs-bg-deletion
   struct checkpoint {
     std::vector<uint32_t> count, global;
     std::vector<int64_t> latest;
