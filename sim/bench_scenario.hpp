@@ -21,7 +21,7 @@ struct scenario_options {
   uint32_t verify_bound = 2;
   strategy_kind verify_strategy = strategy_kind::dfs;  // dfs or dpor
   double verify_cpu_seconds = 120;  // CPU budget of each verifying search (all its threads)
-  unsigned jobs = 1;           // worker threads of the verifying search (dfs)
+  unsigned jobs = 1;           // worker threads of the verifying search (dfs, dpor)
 };
 
 /// Executions and seconds until the first violation, median over base seeds 1..seeds (dfs: one run,

@@ -441,9 +441,16 @@ TEST_CASE("dpor finds the lost update, replays it from its index, and is clean w
           fmt::format(" ({} distinct trace{}, {} sleep-set blocked)", a.traces, a.traces == 1 ? "" : "s", a.redundant));
     traces_below = a.traces;
   }
-  auto split = req;
-  split.jobs = 2;
-  CHECK_THROWS_AS(sim::explore(prepared, split), sim::input_error);
+  // Worker threads: the same result (parallel_test.cpp cuts searches to test it); shards: refused.
+  auto threads = req;
+  threads.jobs = 2;
+  const sim::exploration two = sim::explore(prepared, threads);
+  CHECK(two.executions == off.executions);
+  REQUIRE(two.violations.size() == 1);
+  CHECK(two.violations[0].decisions == off.violations[0].decisions);
+  auto shard = req;
+  shard.part = {0, 2};
+  CHECK_THROWS_AS(sim::explore(prepared, shard), sim::input_error);
 }
 
 TEST_CASE("dpor's race tally (--dpor-races) lists the pairs of steps that added backtrack points") {
