@@ -235,12 +235,12 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     }
 
   // The result of task t, in accounting order: run here with one job, else waited for.
-  auto result_of = [&](uint64_t t) {
+  auto result_of = [&](uint64_t t, const plan& mine) {  // mine: plan_at(t) of the search's own plans
     plan_result r;
     if (jobs == 1) {
-      const plan p = t < count ? srch.plan_at(t) : spawned[t - count].p;
       if (req.label_coverage) probe.set_label_coverage(&labels[0]);
-      r = run_plan(*runners[0], probe, labels[0], 0, p, s.runs, req, cancel, deadline, add);
+      r = run_plan(*runners[0], probe, labels[0], 0, t < count ? mine : spawned[t - count].p, s.runs, req, cancel,
+                   deadline, add);
       probe.set_label_coverage(nullptr);
       return r;
     }
@@ -265,8 +265,8 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     while (!todo.empty() && !stopped) {  // bounded: a finite search cuts off finitely many plans
       const uint64_t t = todo.back();
       todo.pop_back();
-      plan_result r = result_of(t);
       const plan p = t < count ? srch.plan_at(t) : plan{};
+      plan_result r = result_of(t, p);
       merged_labels.absorb(r.worker, r.labels);
       size_t next_record = 0, next_peak = 0;
       uint64_t i = 0;
