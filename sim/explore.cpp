@@ -156,6 +156,8 @@ plan_result run_plan(plan_runner& runner, executor& exec, sched::LabelCoverage& 
 // a task's cut-off plans are accounted right after it (push_spawned's order). Workers take cut-off plans
 // first (they come before every plan not yet taken) and run at most `window` of the search's plans ahead
 // of the accounting (bounded memory for millions of seeds).
+constexpr uint64_t kNotOurs = UINT64_MAX;  // a cut-off plan another part of the search runs
+
 void run_plans(const search& srch, executor& probe, const prepared_scenario& prepared, const model::fix_set& fixes,
                const explore_request& req, exploration& out, const cpu_deadline& deadline) {
   const auto& s = req.settings;
@@ -181,16 +183,24 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
   unsigned running = 0;                   // under `lock`: tasks a worker runs (they may spawn more)
   bool done = false;                      // under `lock`: the accounting stopped; workers leave
   std::atomic<bool> cancel{false};
-  auto add = [&](std::vector<plan> group) {
-    std::vector<uint64_t> ids;
-    std::lock_guard<std::mutex> guard(lock);
-    for (plan& p : group) {
-      ids.push_back(count + spawned.size());
-      spawned.push_back({std::move(p), std::nullopt});
-      spawn_queue.push_back(ids.back());
-    }
-    changed.notify_all();
-    return ids;
+  // The spawn callback of task t: files the plans it cuts off as new tasks, except those of the search's
+  // own plans that another part of the search owns (search::owns_cut), which get kNotOurs.
+  auto spawner = [&](uint64_t t) -> std::function<std::vector<uint64_t>(std::vector<plan>)> {
+    return [&, t, seq = uint64_t{0}](std::vector<plan> group) mutable {
+      std::vector<uint64_t> ids;
+      std::lock_guard<std::mutex> guard(lock);
+      for (plan& p : group) {
+        if (t < count && !srch.owns_cut(seq++)) {
+          ids.push_back(kNotOurs);
+          continue;
+        }
+        ids.push_back(count + spawned.size());
+        spawned.push_back({std::move(p), std::nullopt});
+        spawn_queue.push_back(ids.back());
+      }
+      changed.notify_all();
+      return ids;
+    };
   };
   auto work = [&](unsigned w, executor& exec) {
     for (;;) {
@@ -216,7 +226,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
       }
       if (t < count) p = srch.plan_at(t);
       // Every task gets a result (an empty one once cancelled): the accounting waits for them in order.
-      plan_result r = run_plan(*runners[w], exec, labels[w], w, p, s.runs, req, cancel, deadline, add);
+      plan_result r = run_plan(*runners[w], exec, labels[w], w, p, s.runs, req, cancel, deadline, spawner(t));
       std::lock_guard<std::mutex> guard(lock);
       --running;
       if (t < count) ring[t % window] = std::move(r);
@@ -240,7 +250,7 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     if (jobs == 1) {
       if (req.label_coverage) probe.set_label_coverage(&labels[0]);
       r = run_plan(*runners[0], probe, labels[0], 0, t < count ? mine : spawned[t - count].p, s.runs, req, cancel,
-                   deadline, add);
+                   deadline, spawner(t));
       probe.set_label_coverage(nullptr);
       return r;
     }
@@ -259,47 +269,95 @@ void run_plans(const search& srch, executor& probe, const prepared_scenario& pre
     return r;
   };
 
+  // Parts of a split DPOR list their plans for merging (exploration::plan_records), with the trace hashes
+  // of each: at most TraceSet::kLimit in all (then plan_traces_capped).
+  const bool recording = search_of(s.strategy).divides == division::spawned && req.part.count > 0;
+  uint64_t recorded_hashes = 0;
+  struct task_entry {
+    uint64_t task;
+    std::vector<uint64_t> path;  // in the tree of plans (exploration::plan_record)
+  };
   bool stopped = false;
   for (uint64_t first = 0; first < count && !stopped; ++first) {
-    std::vector<uint64_t> todo{first};  // this plan, then the plans it cut off, depth first
+    std::vector<task_entry> todo{{first, {}}};  // this plan, then the plans it cut off, depth first
     while (!todo.empty() && !stopped) {  // bounded: a finite search cuts off finitely many plans
-      const uint64_t t = todo.back();
+      const task_entry entry = std::move(todo.back());
       todo.pop_back();
+      const uint64_t t = entry.task;
+      if (t == kNotOurs) continue;  // another part's plan
       const plan p = t < count ? srch.plan_at(t) : plan{};
       plan_result r = result_of(t, p);
-      merged_labels.absorb(r.worker, r.labels);
-      size_t next_record = 0, next_peak = 0;
-      uint64_t i = 0;
-      for (; i < r.executions; ++i) {
-        if (out.executions >= s.runs) {
-          stopped = true;
-          break;
+      uint64_t i = 0, redundant = 0;
+      std::vector<uint64_t> hashes;
+      if (p.accounted) {
+        merged_labels.absorb(r.worker, r.labels);
+        size_t next_record = 0, next_peak = 0;
+        for (; i < r.executions; ++i) {
+          if (out.executions >= s.runs) {
+            stopped = true;
+            break;
+          }
+          if (next_peak < r.peak_steps.size() && r.peak_steps[next_peak].first == i)
+            out.peak_model_bytes = std::max(out.peak_model_bytes, r.peak_steps[next_peak++].second);
+          if (i < r.facts.size()) {
+            if (r.facts[i].redundant) ++out.redundant, ++redundant;
+            if (r.facts[i].trace != 0) {
+              traces.insert(r.facts[i].trace);
+              if (recording) hashes.push_back(r.facts[i].trace);
+            }
+          }
+          violation_record rec;
+          if (next_record < r.records.size() && r.records[next_record].index == i)
+            rec = std::move(r.records[next_record++]);
+          const execution_name name = srch.name(p, out.executions);
+          rec.index = name.index;
+          rec.key = name.key;
+          const bool go_on = account(out, req, std::move(rec));
+          if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
+            req.progress(out.executions, out.violations.size());
+          if (!go_on) {
+            stopped = true;
+            ++i;
+            break;
+          }
         }
-        if (next_peak < r.peak_steps.size() && r.peak_steps[next_peak].first == i)
-          out.peak_model_bytes = std::max(out.peak_model_bytes, r.peak_steps[next_peak++].second);
-        if (i < r.facts.size()) {
-          if (r.facts[i].redundant) ++out.redundant;
-          if (r.facts[i].trace != 0) traces.insert(r.facts[i].trace);
-        }
-        violation_record rec;
-        if (next_record < r.records.size() && r.records[next_record].index == i)
-          rec = std::move(r.records[next_record++]);
-        const execution_name name = srch.name(p, out.executions);
-        rec.index = name.index;
-        rec.key = name.key;
-        const bool go_on = account(out, req, std::move(rec));
-        if (req.progress && req.progress_every && out.executions % req.progress_every == 0)
-          req.progress(out.executions, out.violations.size());
-        if (!go_on) {
-          stopped = true;
-          ++i;
-          break;
-        }
+        ++out.plans;
+        if (t < count && srch.subtree_count() > 0) out.subtrees.emplace_back(p.id, i);
       }
-      ++out.plans;
-      if (t < count && srch.subtree_count() > 0) out.subtrees.emplace_back(p.id, i);
-      if (i < r.executions || !r.complete) stopped = true;
-      else push_spawned(todo, std::move(r.spawned));
+      const bool whole = (!p.accounted || i == r.executions) && r.complete;  // it ran, and was accounted, to its end
+      if (!whole) stopped = true;
+      if (recording && p.accounted) {
+        exploration::plan_record rec;
+        rec.path = entry.path;
+        rec.executions = i;
+        rec.redundant = redundant;
+        if (whole)
+          for (const auto& g : r.spawned) rec.spawned += g.size();
+        std::sort(hashes.begin(), hashes.end());
+        hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+        if (recorded_hashes + hashes.size() > sched::TraceSet::kLimit) {
+          out.plan_traces_capped = true;
+          hashes.clear();
+        }
+        recorded_hashes += hashes.size();
+        rec.traces = std::move(hashes);
+        out.plan_records.push_back(std::move(rec));
+      }
+      if (!whole) continue;
+      // The plans it cut off, accounted next (push_spawned's order): the k-th taken is the path's child k.
+      std::vector<std::vector<task_entry>> groups;
+      size_t total = 0;
+      for (const auto& g : r.spawned) {
+        groups.emplace_back();
+        for (uint64_t id : g) groups.back().push_back({id, {}});
+        total += g.size();
+      }
+      push_spawned(todo, std::move(groups));
+      for (size_t k = 0; k < total; ++k) {
+        std::vector<uint64_t>& path = todo[todo.size() - 1 - k].path;
+        path = entry.path;
+        path.push_back(k);
+      }
     }
   }
   const bool finished = !stopped;

@@ -15,8 +15,9 @@
 
 namespace fsrace::sim {
 
-/// A part of a split DFS: the subtrees i (see dfs_split.hpp) with i mod count == index. count 0: the
-/// search is not split into parts (one part of 1 is split, so that its result merges like any shard).
+/// A part of a split DFS: the subtrees i (see dfs_split.hpp) with i mod count == index; of a DPOR: its
+/// first plan and the plans i that plan cuts off with i mod count == index (sim/search/dpor_search.cpp).
+/// count 0: the search is not split into parts (one part of 1 is, so that its result merges like any shard).
 struct dfs_part {
   uint64_t index = 0, count = 0;
 };
@@ -37,7 +38,7 @@ struct explore_request {
   unsigned jobs = 1;
   /// random, pct: execution indexes [first, end) of the run (a shard); end 0 = settings.runs.
   uint64_t first = 0, end = 0;
-  /// dfs: the part of the search to explore (a shard); its executions are numbered from 0 in order.
+  /// dfs, dpor: the part of the search to explore (a shard); its executions are numbered from 0 in order.
   dfs_part part;
   /// Process CPU seconds the exploration may use (all its threads together); 0 = no limit. Where it stops
   /// is not deterministic: the result says that the time budget ended it (exploration::time_up).
@@ -96,6 +97,18 @@ struct exploration {
   std::vector<std::pair<uint64_t, uint64_t>> subtrees;
   uint64_t subtree_count = 0;
   dfs_part part;
+  /// dpor split into parts: every plan accounted, in order, for merging. A plan is named by its path in
+  /// the tree of plans (the first plan []; the k-th plan that plan P cut off, in accounting order, P + [k]):
+  /// the accounting order of the whole search is the paths' lexicographic order.
+  struct plan_record {
+    std::vector<uint64_t> path;
+    uint64_t executions = 0;  // accounted
+    uint64_t spawned = 0;     // the plans it cut off, whoever runs them (0 when it stopped early)
+    uint64_t redundant = 0;   // of its executions accounted
+    std::vector<uint64_t> traces;  // the distinct trace hashes of its executions accounted, sorted
+  };
+  std::vector<plan_record> plan_records;
+  bool plan_traces_capped = false;  // trace hashes were left out of plan_records (memory bound)
   std::vector<violation_record> violations;  // distinct, in order of discovery
   std::optional<violation_record> tool_error;
   std::optional<violation_record> divergence;  // only from replay; never expected here

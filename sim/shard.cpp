@@ -6,8 +6,10 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "reports/json_report.hpp"
+#include "scheduler/strategies/trace_set.hpp"
 #include "sim/coverage.hpp"
 #include "sim/suite.hpp"
 #include "sim/search/search.hpp"
@@ -128,46 +130,35 @@ void merged_coverage(nlohmann::json& out, const std::vector<nlohmann::json>& sha
   out["label_coverage"] = reports::to_json(merged);
 }
 
-// DFS shards hold interleaved subtrees (subtree i in shard i mod N). Walking the subtrees in order gives
-// each one's first index in the whole search, and with it the global index of every execution named.
-nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
-                               const std::vector<size_t>& order) {
+// One piece of a split search: the executions one shard accounted for one of its subtrees or plans.
+struct piece {
+  size_t shard = SIZE_MAX;  // index into `shards`
+  uint64_t local_first = 0, executions = 0, global_first = 0;
+  const nlohmann::json* plan = nullptr;  // dpor: its entry in the shard's plan_tree
+};
+
+// The merge of a search split into parts whose pieces interleave (DFS subtrees, DPOR plans): `pieces` in
+// the whole search's order, up to the first piece no shard ran (`missing` names it, else empty). The
+// executions, violations and stop of the whole search follow from each piece's first global index.
+nlohmann::json merge_pieces(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
+                            const std::vector<size_t>& order, std::vector<piece>& pieces, const std::string& missing) {
   const nlohmann::json& first = shards[order[0]];
-  require_same(shards, files, order, {"scenario", "fixes", "strategy", "runs", "keep_going", "max_steps", "fixes_resolved", "subtree_count"});
   try {
-    const uint64_t count = first.at("subtree_count").get<uint64_t>();
-    struct piece {
-      size_t shard = SIZE_MAX;  // index into `shards`
-      uint64_t local_first = 0, executions = 0, global_first = 0;
-    };
-    std::vector<piece> pieces(count);
-    for (size_t i : order) {
-      uint64_t local = 0;
-      for (const auto& st : shards[i].at("subtrees")) {
-        const uint64_t id = st.at(0).get<uint64_t>(), n = st.at(1).get<uint64_t>();
-        if (id >= count || pieces[id].shard != SIZE_MAX)
-          throw input_error(files[i], "/subtrees", fmt::format("subtree {} is out of range or given twice", id));
-        pieces[id] = {i, local, n, 0};
-        local += n;
-      }
-    }
-    uint64_t total = 0, known = 0;  // executions before the first subtree no shard reached
-    for (; known < count && pieces[known].shard != SIZE_MAX; ++known) pieces[known].global_first = total, total += pieces[known].executions;
-    // The global index of a shard's local execution index (only subtrees before the first gap are known).
+    uint64_t total = 0;  // executions before the first piece no shard reached
+    for (piece& p : pieces) p.global_first = total, total += p.executions;
+    // The global index of a shard's local execution index (only pieces before the first gap are known).
     auto global = [&](size_t shard, uint64_t local) -> std::optional<uint64_t> {
-      for (uint64_t id = 0; id < known; ++id) {
-        const piece& p = pieces[id];
+      for (const piece& p : pieces)
         if (p.shard == shard && local >= p.local_first && local < p.local_first + p.executions)
           return p.global_first + (local - p.local_first);
-      }
       return std::nullopt;
     };
     std::optional<uint64_t> stop;  // where one machine would have stopped: the earliest stop of any shard
     for (size_t i : order)
       if (!shards[i].at("stopped_at").is_null())
         if (auto g = global(i, shards[i]["stopped_at"].get<uint64_t>()); g && (!stop || *g < *stop)) stop = g;
-    if (!stop && known < count)
-      throw input_error(files[order[0]], "/subtrees", fmt::format("no shard searched subtree {} and none stopped before it", known));
+    if (!stop && !missing.empty())
+      throw input_error(files[order[0]], "", fmt::format("no shard searched {} and none stopped before it", missing));
     const uint64_t executions = stop ? *stop + 1 : total;
     if (executions > first.at("runs").get<uint64_t>())
       throw input_error(files[order[0]], "/runs", fmt::format("the shards ran {} executions together, more than --runs {}: "
@@ -203,6 +194,8 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     out.erase("tool_error");
     out.erase("subtrees");
     out.erase("subtree_count");
+    out.erase("plan_tree");
+    out.erase("plan_traces_capped");
     for (size_t i : order)  // the tool error that stopped the whole search, if one did
       if (shards[i].contains("tool_error") && stop && global(i, shards[i]["tool_error"].at("execution").get<uint64_t>()) == stop) {
         out["tool_error"] = shards[i]["tool_error"];
@@ -225,6 +218,115 @@ nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const 
     out["result"] = out.contains("tool_error") ? "tool-error" : violations.empty() ? "clean" : "violation";
     if (!out.contains("tool_error")) out["status"] = "pass", out["reason"] = "";
     merged_coverage(out, shards, order, !stop);
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
+  }
+}
+
+// DFS shards hold interleaved subtrees (subtree i in shard i mod N): the pieces in subtree order.
+nlohmann::json merge_dfs_parts(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
+                               const std::vector<size_t>& order) {
+  require_same(shards, files, order, {"scenario", "fixes", "strategy", "runs", "keep_going", "max_steps", "fixes_resolved", "subtree_count"});
+  std::vector<piece> pieces;
+  std::string missing;
+  try {
+    const uint64_t count = shards[order[0]].at("subtree_count").get<uint64_t>();
+    std::vector<piece> by_id(count);
+    for (size_t i : order) {
+      uint64_t local = 0;
+      for (const auto& st : shards[i].at("subtrees")) {
+        const uint64_t id = st.at(0).get<uint64_t>(), n = st.at(1).get<uint64_t>();
+        if (id >= count || by_id[id].shard != SIZE_MAX)
+          throw input_error(files[i], "/subtrees", fmt::format("subtree {} is out of range or given twice", id));
+        by_id[id] = {i, local, n, 0, nullptr};
+        local += n;
+      }
+    }
+    for (uint64_t id = 0; id < count && missing.empty(); ++id) {
+      if (by_id[id].shard == SIZE_MAX) missing = fmt::format("subtree {}", id);
+      else pieces.push_back(by_id[id]);
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
+  }
+  return merge_pieces(shards, files, order, pieces, missing);
+}
+
+std::string path_text(const std::vector<uint64_t>& path) { return fmt::format("plan [{}]", fmt::join(path, ", ")); }
+
+// A DPOR shard's trace hashes: 16 hex digits each.
+void add_trace_hashes(sched::TraceSet& set, const nlohmann::json& text, const std::string& file, const std::string& at) {
+  const std::string& s = text.get_ref<const std::string&>();
+  if (s.size() % 16 != 0) throw input_error(file, at, "expected trace hashes of 16 hex digits each");
+  for (size_t k = 0; k < s.size(); k += 16) {
+    uint64_t h = 0;
+    auto [p, ec] = std::from_chars(s.data() + k, s.data() + k + 16, h, 16);
+    if (ec != std::errc{} || p != s.data() + k + 16) throw input_error(file, at, "expected trace hashes of 16 hex digits each");
+    set.insert(h);
+  }
+}
+
+// DPOR shards hold plans of one tree (exploration::plan_record): the pieces in the tree's preorder, each
+// plan's executions before the plans it cut off; then what the plans up to the stop add up to.
+nlohmann::json merge_dpor_parts(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files,
+                                const std::vector<size_t>& order) {
+  require_same(shards, files, order, {"scenario", "fixes", "strategy", "runs", "keep_going", "max_steps", "fixes_resolved"});
+  std::vector<piece> pieces;
+  std::vector<std::string> where;  // each piece's JSON path in its shard, for messages
+  std::string missing;
+  try {
+    std::map<std::vector<uint64_t>, std::pair<piece, std::string>> by_path;
+    for (size_t i : order) {
+      uint64_t local = 0;
+      const auto& tree = shards[i].at("plan_tree");
+      for (size_t k = 0; k < tree.size(); ++k) {
+        const auto path = tree[k].at("path").get<std::vector<uint64_t>>();
+        const uint64_t n = tree[k].at("executions").get<uint64_t>();
+        if (!by_path.emplace(path, std::pair{piece{i, local, n, 0, &tree[k]}, fmt::format("/plan_tree/{}", k)}).second)
+          throw input_error(files[i], fmt::format("/plan_tree/{}/path", k), fmt::format("{} is given twice", path_text(path)));
+        local += n;
+      }
+    }
+    // Preorder: a frame per plan on the current path, with the next of its cut-off plans to visit.
+    struct frame {
+      std::vector<uint64_t> path;
+      uint64_t next = 0, spawned = 0;
+    };
+    std::vector<frame> stack;
+    std::vector<uint64_t> path;  // the next plan to find
+    for (;;) {  // bounded: each plan found is taken from by_path, and the stack is no deeper than the plans found
+      auto it = by_path.find(path);
+      if (it == by_path.end()) {
+        missing = path_text(path);
+        break;
+      }
+      pieces.push_back(it->second.first);
+      where.push_back(it->second.second);
+      stack.push_back({path, 0, it->second.first.plan->at("spawned").get<uint64_t>()});
+      by_path.erase(it);
+      while (!stack.empty() && stack.back().next == stack.back().spawned) stack.pop_back();
+      if (stack.empty()) break;
+      path = stack.back().path;
+      path.push_back(stack.back().next++);
+    }
+    nlohmann::json out = merge_pieces(shards, files, order, pieces, missing);
+    // The plans the whole search accounted: those up to the one holding its last execution.
+    const uint64_t executions = out["executions"].get<uint64_t>();
+    uint64_t plans = 0, redundant = 0;
+    bool capped = false;
+    sched::TraceSet traces;
+    for (size_t k = 0; k < pieces.size() && (k == 0 || pieces[k].global_first < executions); ++k) {
+      const piece& p = pieces[k];
+      ++plans;
+      redundant += p.plan->at("redundant").get<uint64_t>();
+      add_trace_hashes(traces, p.plan->at("trace_hashes"), files[p.shard], where[k] + "/trace_hashes");
+    }
+    for (size_t i : order) capped = capped || shards[i].at("plan_traces_capped").get<bool>();
+    out["plans"] = plans;
+    out["redundant"] = redundant;
+    out["traces"] = traces.size();
+    out["traces_capped"] = capped || traces.capped();
     return out;
   } catch (const nlohmann::json::exception& e) {
     throw input_error("", "", fmt::format("malformed shard result: {}", e.what()));
@@ -307,12 +409,29 @@ nlohmann::json exploration_json(const scenario& sc, const exploration& e, bool k
     j["subtrees"] = e.subtrees;
     for (auto& v : j["violations"]) v["replay"] = v["replay"].get<std::string>() + " --shard " + shard->describe();
   }
+  if (search_of(e.settings.strategy).divides == division::spawned && shard) {
+    // A DPOR shard numbers its executions within its own plans, listed by their place in the tree of
+    // plans with what merging needs to recount the whole: executions, the plans each cut off, sleep-set
+    // blocked executions, and its distinct trace hashes (16 hex digits each, sorted).
+    nlohmann::json plans = nlohmann::json::array();
+    for (const auto& r : e.plan_records) {
+      std::string hashes;
+      hashes.reserve(r.traces.size() * 16);
+      for (uint64_t h : r.traces) hashes += fmt::format("{:016x}", h);
+      plans.push_back({{"path", r.path}, {"executions", r.executions}, {"spawned", r.spawned}, {"redundant", r.redundant},
+                       {"trace_hashes", std::move(hashes)}});
+    }
+    j["plan_tree"] = std::move(plans);
+    j["plan_traces_capped"] = e.plan_traces_capped;
+    for (auto& v : j["violations"]) v["replay"] = v["replay"].get<std::string>() + " --shard " + shard->describe();
+  }
   return j;
 }
 
 nlohmann::json merge_explorations(const std::vector<nlohmann::json>& shards, const std::vector<std::string>& files) {
   const auto order = order_shards(shards, files, [&](size_t i) { return shard_of(shards[i]); });
   if (shards[order[0]].contains("subtrees")) return merge_dfs_parts(shards, files, order);
+  if (shards[order[0]].contains("plan_tree")) return merge_dpor_parts(shards, files, order);
   require_same(shards, files, order, {"scenario", "fixes", "strategy", "base_seed", "runs", "keep_going", "max_steps", "fixes_resolved"});
   const nlohmann::json& first = shards[order[0]];
   try {

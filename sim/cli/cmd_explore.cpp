@@ -58,7 +58,7 @@ int cmd_explore(const explore_args& a) {
   std::optional<sim::shard_spec> shard;
   if (!a.shard.empty()) {
     shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
-    if (sim::search_of(s.strategy).divides == sim::division::subtrees) req.part = {shard->index, shard->count};
+    if (sim::search_of(s.strategy).divides != sim::division::seeds) req.part = {shard->index, shard->count};
     else std::tie(req.first, req.end) = sim::shard_range(s.runs, *shard);
   }
   std::optional<progress_line> progress(std::in_place, sc->name, (req.end ? req.end : s.runs) - req.first);
@@ -99,9 +99,9 @@ int cmd_explore(const explore_args& a) {
   // btrfs check of a sample of clean executions' end states (outside the exploration: re-run afterwards).
   std::optional<sim::btrfs_check_sample_result> checked;
   if (a.btrfs_check_sample && !e.tool_error && !e.interrupted) {
-    if (shard && sim::search_of(s.strategy).divides == sim::division::subtrees)
-      throw sim::input_error("", "--btrfs-check-sample", "a dfs shard numbers its executions within its subtrees; check a sample of "
-                                                         "the unsharded search, or of a random or pct shard");
+    if (shard && sim::search_of(s.strategy).divides != sim::division::seeds)
+      throw sim::input_error("", "--btrfs-check-sample", "a dfs or dpor shard numbers its executions within its own part; check a "
+                                                         "sample of the unsharded search, or of a random or pct shard");
     try {
       checked = sim::btrfs_check_sample(prepared, s, setting, e.first, a.btrfs_check_sample, e.executions);
     } catch (const std::logic_error& err) {
@@ -123,9 +123,9 @@ int cmd_explore(const explore_args& a) {
     return fmt::format("fsrace export {} --strategy {} --seed {} --fixes {} -o DIR", sc->file, sim::to_string(s.strategy), key,
                        setting.on ? "on" : "off");
   };
-  // A shard of a search cut into subtrees (dfs) numbers executions within its subtrees: its replay
-  // commands name the shard.
-  const bool dfs_shard = shard && sim::search_of(s.strategy).divides == sim::division::subtrees;
+  // A shard of a search cut into subtrees or plans (dfs, dpor) numbers executions within its part: its
+  // replay commands name the shard.
+  const bool dfs_shard = shard && sim::search_of(s.strategy).divides != sim::division::seeds;
   const std::string replay_suffix = dfs_shard ? " --shard " + shard->describe() : "";
   // JSON and HTML results carry every violation's steps (the first one as drawn above).
   for (size_t i = 1; i < c.violations.size() && (a.json || !a.html.empty()); ++i) {
@@ -179,6 +179,10 @@ int cmd_explore(const explore_args& a) {
   fmt::print("{} ({}): fixes {} [{}], {}, base seed {}{}\n", sc->name, sc->file, setting.describe(), e.fixes_resolved,
              sim::describe_strategy(s), s.seed,
              !shard ? std::string()
+             : dfs_shard && sim::search_of(s.strategy).divides == sim::division::spawned
+                 ? fmt::format(", shard {} (the first plan{}, and the plans i it cuts off with i mod {} = {}; executions "
+                               "numbered within the shard)", shard->describe(), shard->index == 0 ? "" : " run for its cuts only",
+                               shard->count, shard->index)
              : dfs_shard ? fmt::format(", shard {} (subtrees i of {} with i mod {} = {}; executions numbered within the shard)",
                                        shard->describe(), e.subtree_count, shard->count, shard->index)
                          : fmt::format(", shard {} (executions {}..{})", shard->describe(), e.first, e.end - 1));

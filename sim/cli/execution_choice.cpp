@@ -49,10 +49,10 @@ chosen_execution choose_execution(const execution_choice& a, const sim::scenario
     c.setting = parse_fix_flags(a.flags.fixes, a.flags.fix, sim::fix_setting{false, {}});
     const sim::explore_settings s = settings_for(sc, c.setting, a.flags);
     const uint64_t key = parse_seed(a.flags.seed, "--seed");
-    sim::dfs_part part;  // --shard: the execution numbered within that shard of a split DFS
+    sim::dfs_part part;  // --shard: the execution numbered within that shard of a split DFS or DPOR
     if (!a.shard.empty()) {
-      if (sim::search_of(s.strategy).divides != sim::division::subtrees)
-        throw sim::input_error("", "--shard", "only dfs numbers executions within a shard; random and pct seeds replay as they are");
+      if (sim::search_of(s.strategy).divides == sim::division::seeds)
+        throw sim::input_error("", "--shard", "only dfs and dpor number executions within a shard; random and pct seeds replay as they are");
       const sim::shard_spec shard = sim::parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
       part = {shard.index, shard.count};
     }

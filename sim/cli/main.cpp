@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   explore->add_flag("--keep-going", ex.keep_going, "do not stop at the first violation; list every distinct one");
   explore->add_option("--save-schedule", ex.save_schedule, "write the first violation's schedule file here (shrunk, as drawn)");
   explore->add_option("--jobs", ex.jobs, "worker threads; results are identical for any number")->check(CLI::Range(1, 1024));
-  explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
+  explore->add_option("--shard", ex.shard, "K/N: explore only shard K of N (seed ranges; dfs: disjoint subtrees; dpor: the plans its first plan cuts off); N alone: K from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   explore->add_option("--time-budget", ex.time_budget, "CPU seconds the exploration may use (all threads); it reports what it covered")->check(CLI::Range(0.001, 1e9));
   explore->add_flag("--no-label-coverage", ex.no_label_coverage, "do not collect label coverage (about 10% faster; the JSON's label_coverage is null)");
   explore->add_option("--dpor-races", ex.dpor_races, "dpor: list the N pairs of steps (by label) whose races added the most backtrack points: what keeps DPOR from pruning")

@@ -24,7 +24,7 @@ enum class division {
   seeds,     // one execution per plan, each with its own seed: any index range, any worker
   subtrees,  // disjoint subtrees of one decision tree, in search order: a shard takes every N-th one
   spawned,   // one plan that cuts subtrees off itself as it runs (new plans, accounted after it; a split
-             // DPOR): any worker, no shards (the cut is only known by running the search)
+             // DPOR): any worker; a shard runs the first plan and takes every N-th plan it cuts off
 };
 
 /// A unit of work: what one worker explores on its own.
@@ -32,6 +32,9 @@ struct plan {
   uint64_t id = 0;                     // seeds: the execution index; subtrees: the subtree's id; spawned: 0
   uint64_t seed = 0;                   // seeds: the execution seed
   std::vector<sched::FiberId> prefix;  // subtrees: the decisions every execution of the plan begins with
+  /// false: a plan this shard runs only for the plans it cuts off (division::spawned: every shard runs the
+  /// first plan, shard 0 accounts its executions).
+  bool accounted = true;
 };
 
 /// Called after each execution of a plan; returns false to stop the plan there.
@@ -82,6 +85,10 @@ class search {
   virtual plan plan_at(uint64_t i) const = 0;
   /// How many subtrees the whole search was cut into (0: not cut; the result lists them for merging).
   virtual uint64_t subtree_count() const { return 0; }
+  /// division::spawned: whether this part of the search owns the plan that one of its own plans cut off
+  /// as its `seq`-th (from 0, in the order they were cut off). Plans cut off by cut-off plans stay with
+  /// the part that runs them.
+  virtual bool owns_cut(uint64_t /*seq*/) const { return true; }
   /// The name of the execution the explorer accounts as number `accounted` (from 0), run by plan `p`.
   virtual execution_name name(const plan& p, uint64_t accounted) const = 0;
   virtual std::unique_ptr<plan_runner> runner() const = 0;

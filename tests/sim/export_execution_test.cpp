@@ -115,7 +115,7 @@ TEST_CASE("export: the execution flags are replay's, checked before any work", "
       {"--seed 1 --fixes on --until 145", "the execution has 145 steps (0..144); there is no step 145"},
       {"--seed 1 --until -1", "expected an unsigned integer"},
       {"--seed nope", "--seed"},
-      {"--seed 1 --strategy pct --shard 0/2", "only dfs numbers executions within a shard"},
+      {"--seed 1 --strategy pct --shard 0/2", "only dfs and dpor number executions within a shard"},
   };
   for (const auto& c : cases) {
     const std::string dir = "bad-" + std::to_string(&c - cases.data());

@@ -383,3 +383,108 @@ TEST_CASE("dpor cut into subtrees: every execution key replays the execution it 
   CHECK(seen.size() == e.executions);  // no subtree runs an execution twice: they are disjoint
   CHECK_THROWS_AS(s->decisions_of(walker, e.executions), sim::input_error);
 }
+
+// DPOR shards (sim/search/dpor_search.cpp): every shard runs the first plan, shard 0 accounts it, shard k
+// takes the plans it cuts off with i mod n = k; merging orders the plans back by their place in the tree.
+TEST_CASE("the union of dpor shards is the unsharded search", "[dpor_jobs],[dpor_shards]") {
+  auto sc = test::counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  for (bool fixes_on : {false, true}) {
+    for (uint32_t bound : {1u, 2u}) {
+      for (uint64_t max_violations : {0, 1}) {
+        for (uint64_t n : {1, 2, 3, 5}) {
+          INFO("fixes " << fixes_on << " bound " << bound << " max_violations " << max_violations << " shards " << n);
+          auto req = dfs_request(max_violations, fixes_on, bound);
+          req.settings.strategy = sim::strategy_kind::dpor;
+          req.dpor_split_every = 3;
+          const bool keep_going = max_violations == 0;
+          const sim::exploration whole = sim::explore(prepared, req);
+          if (keep_going) REQUIRE(whole.plans > 10);
+          std::vector<json> parts;
+          std::vector<std::string> names;
+          uint64_t executions = 0;
+          for (uint64_t k = n; k-- > 0;) {  // in reverse: merge must order them
+            req.part = {k, n};
+            req.jobs = 1 + k % 2;
+            const sim::exploration e = sim::explore(prepared, req);
+            executions += e.executions;
+            if (keep_going) CHECK(e.executions > 0);  // every shard gets plans: the first plan cuts off many
+            parts.push_back(sim::exploration_json(*sc, e, keep_going, sim::shard_spec{k, n}, 0.5));
+            names.push_back("shard" + std::to_string(k) + ".json");
+            // A shard's violations replay by their shard-local keys.
+            sim::executor walker(prepared, req.settings.max_steps, false);
+            walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
+            req.jobs = 1;
+            const auto s = sim::make_search(walker, req);
+            for (const auto& v : e.violations) CHECK(s->decisions_of(walker, v.key) == v.decisions);
+            if (keep_going) CHECK_THROWS_AS(s->decisions_of(walker, e.executions), sim::input_error);
+          }
+          if (keep_going) CHECK(executions == whole.executions);  // the first plan is accounted once
+          const json merged = sim::merge_explorations(parts, names);
+          const json one = sim::exploration_json(*sc, whole, keep_going, std::nullopt, 0);
+          CHECK(merged["plans"] == whole.plans);
+          CHECK(merged["traces"] == whole.traces);
+          if (merged["stopped_at"].is_null()) {
+            CHECK(without_seconds(merged) == without_seconds(one));  // label coverage and its pairs included
+          } else {
+            const auto [m, w] = check_stopped_labels(merged, one);
+            CHECK(m == w);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("dpor shards run exactly the schedules of the unsharded search; merge refuses broken plan trees", "[dpor_jobs],[dpor_shards]") {
+  auto sc = test::counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  auto req = dfs_request(0, false, 1);
+  req.settings.strategy = sim::strategy_kind::dpor;
+  req.dpor_split_every = 2;
+  const sim::exploration whole = sim::explore(prepared, req);
+  REQUIRE(whole.exhausted);
+  // Every execution's decisions, by the keys of the search `req` asks for (its cut interval included).
+  auto decisions = [&](uint64_t executions) {
+    sim::executor walker(prepared, req.settings.max_steps, false);
+    walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
+    const auto s = sim::make_search(walker, req);
+    std::vector<std::vector<sched::FiberId>> out;
+    for (uint64_t i = 0; i < executions; ++i) out.push_back(s->decisions_of(walker, i));
+    return out;
+  };
+  std::set<std::vector<sched::FiberId>> expected, joined;
+  for (const auto& d : decisions(whole.executions)) expected.insert(d);
+  const uint64_t n = 3;
+  std::vector<json> parts;
+  uint64_t executions = 0;
+  for (uint64_t k = 0; k < n; ++k) {
+    req.part = {k, n};
+    const sim::exploration e = sim::explore(prepared, req);
+    CHECK(e.exhausted);
+    executions += e.executions;
+    for (const auto& d : decisions(e.executions)) CHECK(joined.insert(d).second);  // disjoint
+    parts.push_back(sim::exploration_json(*sc, e, true, sim::shard_spec{k, n}, 0));
+  }
+  CHECK(executions == whole.executions);
+  CHECK(joined == expected);
+  const std::vector<std::string> names{"a.json", "b.json", "c.json"};
+  CHECK_NOTHROW(sim::merge_explorations(parts, names));
+  auto broken = parts;
+  broken[1]["plan_tree"] = json::array();  // shard 1's plans missing
+  CHECK_THROWS_WITH(sim::merge_explorations(broken, names), Catch::Contains("no shard searched plan ["));
+  broken = parts;
+  broken[2]["plan_tree"].push_back(parts[1]["plan_tree"][0]);
+  CHECK_THROWS_WITH(sim::merge_explorations(broken, names), Catch::Contains("c.json: /plan_tree/") && Catch::Contains("given twice"));
+  broken = parts;
+  broken[0]["plan_tree"][0]["trace_hashes"] = "12345";
+  CHECK_THROWS_WITH(sim::merge_explorations(broken, names), Catch::Contains("a.json: /plan_tree/0/trace_hashes"));
+  // A run limit the shards together pass is refused, as for dfs shards: the unsharded search stops earlier.
+  req.settings.runs = 20;
+  parts.clear();
+  for (uint64_t k = 0; k < n; ++k) {
+    req.part = {k, n};
+    parts.push_back(sim::exploration_json(*sc, sim::explore(prepared, req), true, sim::shard_spec{k, n}, 0));
+  }
+  CHECK_THROWS_AS(sim::merge_explorations(parts, names), sim::input_error);
+}

@@ -92,9 +92,13 @@ TEST_CASE("search: divisions a strategy cannot make are refused", "[search]") {
   CHECK_NOTHROW(sim::make_search(probe, dpor));  // worker threads search the subtrees it cuts off
   dpor.dpor_races = 5;  // the race tally is one worker's
   CHECK_THROWS_AS(sim::make_search(probe, dpor), sim::input_error);
-  dpor.dpor_races = 0;
   dpor.jobs = 1;
   dpor.part = {0, 2};
+  CHECK_THROWS_AS(sim::make_search(probe, dpor), sim::input_error);  // and so is a shard's
+  dpor.dpor_races = 0;
+  CHECK_NOTHROW(sim::make_search(probe, dpor));  // a shard runs the first plan and every 2nd plan it cuts off
+  dpor.part = {};
+  dpor.first = 10;  // DPOR's executions are no index range
   CHECK_THROWS_AS(sim::make_search(probe, dpor), sim::input_error);
   auto dfs = request(sim::strategy_kind::dfs);
   dfs.first = 10;
