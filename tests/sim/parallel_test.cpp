@@ -2,6 +2,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
+#include <optional>
 #include <set>
 
 #include "reports/json_report.hpp"
@@ -46,6 +49,33 @@ std::pair<json, json> check_stopped_labels(json merged, json whole) {
   merged.erase("label_coverage");
   whole.erase("label_coverage");
   return {without_seconds(merged), without_seconds(whole)};
+}
+
+// Explores every part k of n of `req` (in reverse: merge must order them; one or two threads), shows each
+// part's request and result to `each`, merges the parts and checks the merge is the unsharded `whole`
+// (but for the label pairs after a stop, see above). Returns the merged JSON.
+json check_merged_parts(const sim::scenario& sc, const sim::prepared_scenario& prepared, sim::explore_request req,
+                        uint64_t n, const sim::exploration& whole, bool keep_going,
+                        const std::function<void(const sim::explore_request&, const sim::exploration&)>& each) {
+  std::vector<json> parts;
+  std::vector<std::string> names;
+  for (uint64_t k = n; k-- > 0;) {
+    req.part = {k, n};
+    req.jobs = 1 + k % 2;
+    const sim::exploration e = sim::explore(prepared, req);
+    each(req, e);
+    parts.push_back(sim::exploration_json(sc, e, keep_going, sim::shard_spec{k, n}, 0.5));
+    names.push_back("shard" + std::to_string(k) + ".json");
+  }
+  const json merged = sim::merge_explorations(parts, names);
+  const json one = sim::exploration_json(sc, whole, keep_going, std::nullopt, 0);
+  if (merged["stopped_at"].is_null()) {
+    CHECK(without_seconds(merged) == without_seconds(one));  // label coverage and its pairs included
+  } else {
+    const auto [m, w] = check_stopped_labels(merged, one);
+    CHECK(m == w);
+  }
+  return merged;
 }
 
 // Three threads incrementing twice each, plus a BUG when the counter passes 3 early: a DFS tree of a few
@@ -226,27 +256,13 @@ TEST_CASE("the union of dfs shards is the unsharded search") {
         const bool keep_going = max_violations == 0;
         const sim::exploration whole = sim::explore(prepared, req);
         REQUIRE(whole.executions > 0);
-        std::vector<json> parts;
-        std::vector<std::string> names;
-        uint64_t subtrees = 0;
-        for (uint64_t k = n; k-- > 0;) {  // in reverse: merge must order them
-          req.part = {k, n};
-          req.jobs = 1 + k % 2;
-          const sim::exploration e = sim::explore(prepared, req);
+        uint64_t subtrees = 0, count = 0;
+        check_merged_parts(*sc, prepared, req, n, whole, keep_going, [&](const sim::explore_request&, const sim::exploration& e) {
           if (n > 1) CHECK(e.subtree_count >= n);
           subtrees += e.subtrees.size();
-          parts.push_back(sim::exploration_json(*sc, e, keep_going, sim::shard_spec{k, n}, 0.5));
-          names.push_back("shard" + std::to_string(k) + ".json");
-        }
-        if (keep_going) CHECK(subtrees == parts[0]["subtree_count"].get<uint64_t>());
-        const json merged = sim::merge_explorations(parts, names);
-        const json one = sim::exploration_json(*sc, whole, keep_going, std::nullopt, 0);
-        if (merged["stopped_at"].is_null()) {
-          CHECK(without_seconds(merged) == without_seconds(one));  // label coverage and its pairs included
-        } else {
-          const auto [m, w] = check_stopped_labels(merged, one);
-          CHECK(m == w);
-        }
+          count = e.subtree_count;
+        });
+        if (keep_going) CHECK(subtrees == count);
       }
     }
   }
@@ -366,22 +382,49 @@ TEST_CASE("dpor explorations cut into subtrees are identical for any number of w
   }
 }
 
-TEST_CASE("dpor cut into subtrees: every execution key replays the execution it names", "[dpor_jobs]") {
-  auto sc = test::counter3();
-  sim::prepared_scenario prepared(*sc, test::test_binding());
+namespace {
+
+// DPOR over counter3, fixes off, bound 1, every violation kept, cut every 2 executions: many small plans.
+sim::explore_request dpor_cut_request() {
   auto req = dfs_request(0, false, 1);
   req.settings.strategy = sim::strategy_kind::dpor;
   req.dpor_split_every = 2;
+  return req;
+}
+
+// The decisions of the executions `keys` name in the search `req` asks for (its cut interval and part
+// included: replay_key would take the default interval); with `end`, that the key past the last is refused.
+std::vector<std::vector<sched::FiberId>> decisions_by_key(const sim::prepared_scenario& prepared, const sim::scenario& sc,
+                                                          const sim::explore_request& req, const std::vector<uint64_t>& keys,
+                                                          std::optional<uint64_t> end = std::nullopt) {
+  sim::executor walker(prepared, req.settings.max_steps, false);
+  walker.set_fixes(sim::resolve_fixes(sc.fixes, req.fixes));
+  const auto s = sim::make_search(walker, req);
+  std::vector<std::vector<sched::FiberId>> out;
+  for (uint64_t k : keys) out.push_back(s->decisions_of(walker, k));
+  if (end) CHECK_THROWS_AS(s->decisions_of(walker, *end), sim::input_error);
+  return out;
+}
+
+// Keys 0 .. n-1.
+std::vector<uint64_t> first_keys(uint64_t n) {
+  std::vector<uint64_t> keys(n);
+  std::iota(keys.begin(), keys.end(), uint64_t{0});
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("dpor cut into subtrees: every execution key replays the execution it names", "[dpor_jobs]") {
+  auto sc = test::counter3();
+  sim::prepared_scenario prepared(*sc, test::test_binding());
+  const auto req = dpor_cut_request();
   const sim::exploration e = sim::explore(prepared, req);
   REQUIRE(e.exhausted);
   REQUIRE(e.plans > 5);
-  sim::executor walker(prepared, req.settings.max_steps, false);
-  walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
-  const auto s = sim::make_search(walker, req);
-  std::set<std::vector<sched::FiberId>> seen;
-  for (uint64_t i = 0; i < e.executions; ++i) seen.insert(s->decisions_of(walker, i));
+  const auto all = decisions_by_key(prepared, *sc, req, first_keys(e.executions), e.executions);
+  const std::set<std::vector<sched::FiberId>> seen(all.begin(), all.end());
   CHECK(seen.size() == e.executions);  // no subtree runs an execution twice: they are disjoint
-  CHECK_THROWS_AS(s->decisions_of(walker, e.executions), sim::input_error);
 }
 
 // DPOR shards (sim/search/dpor_search.cpp): every shard runs the first plan, shard 0 accounts it, shard k
@@ -400,36 +443,21 @@ TEST_CASE("the union of dpor shards is the unsharded search", "[dpor_jobs],[dpor
           const bool keep_going = max_violations == 0;
           const sim::exploration whole = sim::explore(prepared, req);
           if (keep_going) REQUIRE(whole.plans > 10);
-          std::vector<json> parts;
-          std::vector<std::string> names;
           uint64_t executions = 0;
-          for (uint64_t k = n; k-- > 0;) {  // in reverse: merge must order them
-            req.part = {k, n};
-            req.jobs = 1 + k % 2;
-            const sim::exploration e = sim::explore(prepared, req);
+          const json merged = check_merged_parts(*sc, prepared, req, n, whole, keep_going,
+                                                 [&](const sim::explore_request& part, const sim::exploration& e) {
             executions += e.executions;
             if (keep_going) CHECK(e.executions > 0);  // every shard gets plans: the first plan cuts off many
-            parts.push_back(sim::exploration_json(*sc, e, keep_going, sim::shard_spec{k, n}, 0.5));
-            names.push_back("shard" + std::to_string(k) + ".json");
             // A shard's violations replay by their shard-local keys.
-            sim::executor walker(prepared, req.settings.max_steps, false);
-            walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
-            req.jobs = 1;
-            const auto s = sim::make_search(walker, req);
-            for (const auto& v : e.violations) CHECK(s->decisions_of(walker, v.key) == v.decisions);
-            if (keep_going) CHECK_THROWS_AS(s->decisions_of(walker, e.executions), sim::input_error);
-          }
+            std::vector<uint64_t> keys;
+            for (const auto& v : e.violations) keys.push_back(v.key);
+            const auto found = decisions_by_key(prepared, *sc, part, keys,
+                                                e.exhausted ? std::optional<uint64_t>(e.executions) : std::nullopt);
+            for (size_t i = 0; i < keys.size(); ++i) CHECK(found[i] == e.violations[i].decisions);
+          });
           if (keep_going) CHECK(executions == whole.executions);  // the first plan is accounted once
-          const json merged = sim::merge_explorations(parts, names);
-          const json one = sim::exploration_json(*sc, whole, keep_going, std::nullopt, 0);
           CHECK(merged["plans"] == whole.plans);
           CHECK(merged["traces"] == whole.traces);
-          if (merged["stopped_at"].is_null()) {
-            CHECK(without_seconds(merged) == without_seconds(one));  // label coverage and its pairs included
-          } else {
-            const auto [m, w] = check_stopped_labels(merged, one);
-            CHECK(m == w);
-          }
         }
       }
     }
@@ -439,22 +467,11 @@ TEST_CASE("the union of dpor shards is the unsharded search", "[dpor_jobs],[dpor
 TEST_CASE("dpor shards run exactly the schedules of the unsharded search; merge refuses broken plan trees", "[dpor_jobs],[dpor_shards]") {
   auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
-  auto req = dfs_request(0, false, 1);
-  req.settings.strategy = sim::strategy_kind::dpor;
-  req.dpor_split_every = 2;
+  auto req = dpor_cut_request();
   const sim::exploration whole = sim::explore(prepared, req);
   REQUIRE(whole.exhausted);
-  // Every execution's decisions, by the keys of the search `req` asks for (its cut interval included).
-  auto decisions = [&](uint64_t executions) {
-    sim::executor walker(prepared, req.settings.max_steps, false);
-    walker.set_fixes(sim::resolve_fixes(sc->fixes, req.fixes));
-    const auto s = sim::make_search(walker, req);
-    std::vector<std::vector<sched::FiberId>> out;
-    for (uint64_t i = 0; i < executions; ++i) out.push_back(s->decisions_of(walker, i));
-    return out;
-  };
   std::set<std::vector<sched::FiberId>> expected, joined;
-  for (const auto& d : decisions(whole.executions)) expected.insert(d);
+  for (const auto& d : decisions_by_key(prepared, *sc, req, first_keys(whole.executions), whole.executions)) expected.insert(d);
   const uint64_t n = 3;
   std::vector<json> parts;
   uint64_t executions = 0;
@@ -463,7 +480,8 @@ TEST_CASE("dpor shards run exactly the schedules of the unsharded search; merge 
     const sim::exploration e = sim::explore(prepared, req);
     CHECK(e.exhausted);
     executions += e.executions;
-    for (const auto& d : decisions(e.executions)) CHECK(joined.insert(d).second);  // disjoint
+    for (const auto& d : decisions_by_key(prepared, *sc, req, first_keys(e.executions), e.executions))
+      CHECK(joined.insert(d).second);  // disjoint
     parts.push_back(sim::exploration_json(*sc, e, true, sim::shard_spec{k, n}, 0));
   }
   CHECK(executions == whole.executions);
