@@ -9,6 +9,7 @@
 #include "model/extent_io/extent_io.hpp"
 #include "model/footprints.hpp"
 #include "model/fs_info.hpp"
+#include "model/leaf_used_bytes.hpp"
 #include "model/transaction_abort.hpp"
 #include "model/tree_footprints.hpp"
 #include "scheduler/footprint.hpp"
@@ -523,7 +524,9 @@ int btrfs_insert_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
   return modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
     if (bin_search(leaf, key, &slot) == 0) return -EEXIST;
+    const uint32_t used = leaf.leaf_used_bytes() + BTRFS_ITEM_SIZE + item_size_inline(value);
     leaf.items.insert(leaf.items.begin() + slot, btrfs_item{key, std::move(value)});
+    note_leaf_used_bytes(leaf, used);  // overfull's sum, without a pass over the items
     return 0;
   }, "btrfs_insert_item(root {}, objectid {})");
 }
@@ -532,7 +535,9 @@ int btrfs_update_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
   return modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
     if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
+    const uint32_t used = leaf.leaf_used_bytes() - item_size_inline(leaf.items.view()[slot].value) + item_size_inline(value);
     leaf.items[slot].value = std::move(value);
+    note_leaf_used_bytes(leaf, used);
     return 0;
   }, "btrfs_update_item(root {}, objectid {})");
 }
@@ -546,7 +551,9 @@ int btrfs_update_item_at_leaf(btrfs_trans_handle& trans, btrfs_root& root, const
     // scope, so a value() that reads anything tree_write_claim does not cover opens its own scope
     // (btrfs_update_inode: the inode's core; btrfs_update_device: the devices).
     item_value v = value();
+    const uint32_t used = leaf.leaf_used_bytes() - item_size_inline(leaf.items.view()[slot].value) + item_size_inline(v);
     leaf.items[slot].value = std::move(v);
+    note_leaf_used_bytes(leaf, used);
     return 0;
   }, "btrfs_update_item(root {}, objectid {})");
 }
@@ -555,7 +562,9 @@ int btrfs_delete_item(btrfs_trans_handle& trans, btrfs_root& root, const btrfs_k
   return modify_tree(trans, root, key, [&](tree_block& leaf) {
     int slot;
     if (bin_search(leaf, key, &slot) != 0) return -ENOENT;
+    const uint32_t used = leaf.leaf_used_bytes() - BTRFS_ITEM_SIZE - item_size_inline(leaf.items.view()[slot].value);
     leaf.items.erase(leaf.items.begin() + slot);
+    note_leaf_used_bytes(leaf, used);
     return 0;
   }, "btrfs_del_item(root {}, objectid {})");
 }

@@ -1,5 +1,7 @@
 #include "model/tree_block.hpp"
 
+#include "model/leaf_used_bytes.hpp"
+
 namespace fsrace::model {
 namespace {
 // A word-at-a-time multiplicative mix over the fields: deterministic and cheap (the model's stand-in
@@ -14,10 +16,34 @@ struct hasher {
 };
 }  // namespace
 
+// leaf_used_bytes by the items' payload id, per thread, direct-mapped (a colliding id replaces the entry).
+// An id names one content and is never reused (cow_vector.hpp: every change takes a new id before it is
+// made), so an entry stays right for as long as anything holds that content: a COW that shares the
+// items, a tree operation that leaves the leaf as it was (btrfs_cow_search), a block of the prepared
+// state read by every execution. The sum is taken or noted only of a leaf no one is changing.
+namespace {
+struct used_bytes_entry {
+  uint64_t id = 0;
+  uint32_t bytes = 0;
+};
+constexpr size_t kUsedBytesMemo = 4096;  // a power of two
+thread_local used_bytes_entry used_bytes_memo[kUsedBytesMemo];
+}  // namespace
+
 uint32_t tree_block::leaf_used_bytes() const {
+  const uint64_t id = items.payload_id();
+  if (id == 0) return 0;  // no payload: no items
+  used_bytes_entry& e = used_bytes_memo[id & (kUsedBytesMemo - 1)];
+  if (e.id == id) return e.bytes;
   uint32_t used = 0;
   for (const auto& it : items) used += BTRFS_ITEM_SIZE + item_size_inline(it.value);
+  e = {id, used};
   return used;
+}
+
+void note_leaf_used_bytes(const tree_block& leaf, uint32_t bytes) {
+  const uint64_t id = leaf.items.payload_id();
+  if (id != 0) used_bytes_memo[id & (kUsedBytesMemo - 1)] = {id, bytes};
 }
 
 uint32_t tree_block::content_csum() const {
