@@ -1,4 +1,4 @@
-// tree_block::leaf_used_bytes is memoised per content of the items (payload id) and the tree operations
+// tree_block::leaf_used_bytes and a leaf's content_csum are memoised per content of the items (payload id) and the tree operations
 // note the sum they computed from the one before: every leaf must still report the sum of its items as
 // they are, after any change, and the fsck must still find an overflowing leaf it checked clean before.
 #include <catch2/catch.hpp>
@@ -104,4 +104,66 @@ TEST_CASE("tree operations leave every leaf's used bytes right, and the fsck fin
   bool overflow = false;
   for (const auto& p : problems) overflow |= p.find("overflows") != std::string::npos;
   CHECK(overflow);
+}
+
+TEST_CASE("a leaf's content_csum follows every change of its header and items", "[model][leaf_used_bytes][csum]") {
+  // The sum as a block that shares nothing computes it (fresh payload: nothing memoised for it).
+  auto fresh = [](const tree_block& b) {
+    tree_block c;
+    c.header = b.header;
+    c.items = std::vector<btrfs_item>(b.items.view());
+    return c.content_csum();
+  };
+  tree_block a;
+  a.header = {4096 * 100, 7, 5, 0, 0};
+  for (int i = 0; i < 4; ++i) a.items.push_back({{uint64_t(256 + i), BTRFS_INODE_REF_KEY, 256}, ref_named(8)});
+  const uint32_t sum = a.content_csum();
+  CHECK(sum == fresh(a));
+  CHECK(a.content_csum() == sum);
+  tree_block b = a;  // shares the items: same content, same sum
+  CHECK(b.content_csum() == sum);
+  b.header.bytenr += 4096;  // relocation's COW: new header, shared items
+  CHECK(b.content_csum() == fresh(b));
+  CHECK(b.content_csum() != sum);
+  b.header = a.header;
+  b.header.generation += 1;
+  CHECK(b.content_csum() == fresh(b));
+  b.header = a.header;
+  b.header.owner += 1;
+  CHECK(b.content_csum() == fresh(b));
+  b.header = a.header;
+  b.items[1].key.offset += 1;  // in place after the sum was kept
+  CHECK(b.content_csum() == fresh(b));
+  CHECK(b.content_csum() != sum);
+  b.items[1] = a.items[1];
+  b.items[2].value = btrfs_inode_item{};  // another kind of item at the same key
+  CHECK(b.content_csum() == fresh(b));
+  CHECK(b.content_csum() != sum);
+  CHECK(a.content_csum() == sum);
+}
+
+TEST_CASE("the fsck finds a committed leaf changed in place after a clean check", "[model][leaf_used_bytes][csum][fsck]") {
+  auto fs = make_fs();
+  btrfs_root& root = *fs->roots.at(BTRFS_FS_TREE_OBJECTID);
+  run_in_fiber([&] {
+    auto trans = btrfs_start_transaction(*fs);
+    for (int i = 0; i < 300; ++i)
+      REQUIRE(btrfs_insert_item(trans, root, {uint64_t(1000 + i), BTRFS_INODE_REF_KEY, 256}, ref_named(30)) == 0);
+    btrfs_end_transaction(trans);
+    REQUIRE(btrfs_commit_current(*fs) == 0);
+  });
+  REQUIRE(btrfs_check(*fs, fsck_scope::trees).empty());
+  uint64_t victim = 0;
+  btrfs_for_each_leaf(*fs, root, {1000, 0, 0}, [&](const tree_block_ptr& b, int) {
+    victim = b->header.bytenr;
+    return false;
+  });
+  REQUIRE(victim != 0);
+  tree_block& leaf = const_cast<tree_block&>(**fs->buffer_radix.find(victim));
+  REQUIRE(leaf.header.csum != 0);
+  leaf.items[0].key.offset += 1;  // keeps the order; only the checksum can tell
+  const auto problems = btrfs_check(*fs, fsck_scope::trees);
+  bool mismatch = false;
+  for (const auto& p : problems) mismatch |= p.find("checksum mismatch") != std::string::npos;
+  CHECK(mismatch);
 }
