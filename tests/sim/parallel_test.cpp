@@ -464,7 +464,7 @@ TEST_CASE("the union of dpor shards is the unsharded search", "[dpor_jobs],[dpor
   }
 }
 
-TEST_CASE("dpor shards run exactly the schedules of the unsharded search; merge refuses broken plan trees", "[dpor_jobs],[dpor_shards]") {
+TEST_CASE("dpor shards run exactly the schedules of the unsharded search, and merge refuses broken plan trees", "[dpor_jobs],[dpor_shards]") {
   auto sc = test::counter3();
   sim::prepared_scenario prepared(*sc, test::test_binding());
   auto req = dpor_cut_request();
