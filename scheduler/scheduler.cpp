@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <unordered_set>
@@ -64,7 +65,7 @@ FiberId Scheduler::spawn(std::string name, std::function<void()> body, const Foo
     throw std::logic_error("fsrace: spawn() on a scheduler running on another thread");
   if (impl_->unwinding) die("spawn() while unwinding fibers at the end of an execution");
   const FiberId f = impl_->add_fiber(std::move(name), std::move(body));
-  impl_->fibers[f]->scope = base;
+  impl_->fibers[f]->base = base;
   return f;
 }
 
@@ -135,20 +136,21 @@ FootprintScope::FootprintScope(const Footprint& claim) {
   // Outside a fiber (set-up, checks) there is no step; when nobody reads footprints, nothing to record.
   if (s == nullptr || s->running_slot == nullptr || !s->recording) return;
   FiberSlot* slot = s->running_slot;
-  active_ = true;
+  const Footprint* mine = std::construct_at(&claim_.footprint, claim);
   outer_ = slot->scope;
-  slot->scope = claim;
-  if (!slot->frozen) slot->recording |= claim;
+  slot->scope = mine;
+  if (!slot->frozen) slot->recording |= *mine;
 }
 
 FootprintScope::~FootprintScope() {
-  if (!active_) return;
+  if (outer_ == nullptr) return;
   Scheduler::Impl* s = t_running;
-  // Unwinding a suspended fiber at the end of an execution: no step runs, add_fiber() resets the slot.
+  // Unwinding a suspended fiber at the end of an execution: no step runs, add_fiber() resets the slot
+  // (its scope pointer may be left pointing to this one's claim until then; nothing reads it).
   if (s == nullptr || s->running_slot == nullptr) return;
   FiberSlot* slot = s->running_slot;
   slot->scope = outer_;  // the caller's code runs on in this step: its claim joins the step's
-  if (!slot->frozen) slot->recording |= outer_;
+  if (!slot->frozen) slot->recording |= *outer_;
 }
 const std::string& Scheduler::fiber_name(FiberId f) const { return impl_->fibers.at(f)->name; }
 size_t Scheduler::fiber_count() const { return impl_->fibers.size(); }
@@ -166,7 +168,8 @@ FiberId Scheduler::Impl::add_fiber(std::string name, std::function<void()> body)
   slot->pending = Ls("start {}", intern_name(slot->name));
   slot->pending_footprint = Footprint{};
   slot->pending_declared = slot->has_declared = slot->frozen = false;
-  slot->scope = slot->recording = Footprint{};  // the body's own code: undeclared unless spawn() says
+  slot->base = slot->recording = Footprint{};  // the body's own code: undeclared unless spawn() says
+  slot->scope = &slot->base;
   slot->state = FiberState::Runnable;
   slot->woken = false;
   slot->started = false;
@@ -292,7 +295,7 @@ inline __attribute__((always_inline)) void Scheduler::Impl::resume(FiberId f) {
   if (recording) {
     // The step starts inside the scope open at the fiber's point, unless the point declared it whole.
     slot->frozen = slot->pending_declared;
-    slot->recording = slot->frozen ? slot->pending_footprint : slot->scope;
+    slot->recording = slot->frozen ? slot->pending_footprint : *slot->scope;
   }
   slot->ctx = std::move(slot->ctx).resume();  // runs the fiber until its next point, block or end
   if (recording) {

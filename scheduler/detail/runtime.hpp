@@ -24,7 +24,8 @@ struct FiberSlot {
   Footprint declared;           // declared by declare_footprint() during the running step, for the next one
   bool has_declared = false;
   bool pending_declared = false;  // pending_footprint came from declare_footprint()
-  Footprint scope;              // the innermost FootprintScope's claim (none open: spawn()'s base)
+  Footprint base;               // spawn()'s base: the claim while no FootprintScope is open
+  const Footprint* scope = &base;  // the innermost FootprintScope's claim (kept in the scope), else &base
   Footprint recording;          // what the running step has touched so far (footprint.hpp)
   bool frozen = false;          // the running step was point-declared: scopes do not add to it
   bool woken = false;          // woken from a block and not yet resumed (state dumps say so)
