@@ -14,12 +14,13 @@ namespace {
 
 bool contains(const std::vector<FiberId>& v, FiberId f) { return std::find(v.begin(), v.end(), f) != v.end(); }
 
-void join(std::vector<uint32_t>& into, const std::vector<uint32_t>& other) {
-  // Clocks have a few entries (one per fiber): restrict spares the loop its overlap checks (a clock
-  // joined with itself is unchanged either way).
-  uint32_t* __restrict a = into.data();
-  const uint32_t* __restrict b = other.data();
-  for (size_t i = 0, n = into.size(); i < n; ++i) a[i] = std::max(a[i], b[i]);
+// Clocks have a few entries (one per fiber), flat in arrays: joined and copied in place. restrict
+// spares the loops their overlap checks (a clock joined with or copied to itself is unchanged either way).
+void join(uint32_t* __restrict a, const uint32_t* __restrict b, size_t n) {
+  for (size_t i = 0; i < n; ++i) a[i] = std::max(a[i], b[i]);
+}
+void copy(uint32_t* __restrict a, const uint32_t* __restrict b, size_t n) {
+  for (size_t i = 0; i < n; ++i) a[i] = b[i];
 }
 
 uint64_t mix(uint64_t x) {  // a 64-bit finaliser (MurmurHash3's fmix64)
@@ -32,9 +33,9 @@ uint64_t mix(uint64_t x) {  // a 64-bit finaliser (MurmurHash3's fmix64)
 
 // A step's place in its execution's partial order: its fiber, its index among that fiber's steps and
 // its vector clock (the steps of each fiber it follows). Equivalent executions have the same set of these.
-uint64_t step_hash(FiberId fiber, uint32_t local, const std::vector<uint32_t>& clock) {
+uint64_t step_hash(FiberId fiber, uint32_t local, const uint32_t* clock, size_t n) {
   uint64_t h = mix((uint64_t{fiber} << 32) | local);
-  for (uint32_t c : clock) h = mix(h ^ (c + 0x9e3779b97f4a7c15ULL));
+  for (size_t i = 0; i < n; ++i) h = mix(h ^ (clock[i] + 0x9e3779b97f4a7c15ULL));
   return h;
 }
 
@@ -232,21 +233,20 @@ void DporStrategy::analyse_races() {
   const bool tail = steps == depth_;  // the stopped fibers' pending steps follow the last step
   FiberId fibers = stack_[depth_ - 1].fibers;  // every runnable id of the execution (ids ascend in a node)
   for (const auto& [f, fp] : stopped_) fibers = std::max(fibers, f + 1);
-  if (clock_.size() < steps + 1) clock_.resize(steps + 1);
+  const size_t F = fibers;  // each clock's entries
+  if (clock_.size() < (steps + 1) * F) clock_.resize((steps + 1) * F);
+  uint32_t* const clocks = clock_.data();  // no resize below
+  auto clock_of = [clocks, F](size_t j) { return clocks + j * F; };
   if (step_hash_.size() < steps) step_hash_.resize(steps);
   local_.resize(steps + 1);  // a replayed prefix keeps its indices (below); the rest is recomputed
   // Per-fiber state, in vectors kept for their capacity (an execution of a few steps allocates nothing).
   analysis_scratch& sc = scratch_;
   std::vector<uint32_t>& count = sc.count;  // steps so far per fiber
   count.assign(fibers, 0);
-  sc.fiber_clock.resize(fibers);
-  sc.enable_clock.resize(fibers);
-  for (FiberId f = 0; f < fibers; ++f) {
-    sc.fiber_clock[f].assign(fibers, 0);
-    sc.enable_clock[f].assign(fibers, 0);
-  }
-  auto& fiber_clock = sc.fiber_clock;
-  auto& enable_clock = sc.enable_clock;
+  sc.fiber_clock.assign(F * F, 0);
+  sc.enable_clock.assign(F * F, 0);
+  uint32_t* const fiber_clock = sc.fiber_clock.data();    // fiber f's at f * F
+  uint32_t* const enable_clock = sc.enable_clock.data();  // the same
   std::vector<uint32_t>& global = sc.global;
   global.assign(fibers, 0);
   std::vector<int64_t>& latest = sc.latest;  // each fiber's latest step that touches something
@@ -260,26 +260,27 @@ void DporStrategy::analyse_races() {
   int64_t last_all = -1;
   std::vector<uint32_t>& deps = sc.deps;
   std::vector<uint32_t>& races = sc.races;
-  std::vector<uint32_t>& before = sc.before;
+  sc.before.resize(F);
+  uint32_t* const before = sc.before.data();
   std::vector<FiberId>& initials = sc.initials;
   std::vector<int64_t>& first_in_v = sc.first_in_v;
   first_in_v.assign(fibers, -1);
 
-  auto happens_before = [&](uint32_t i, const std::vector<uint32_t>& c) { return c[stack_[i].chosen] > local_[i]; };
+  auto happens_before = [&](uint32_t i, const uint32_t* c) { return c[stack_[i].chosen] > local_[i]; };
 
   // Step j (fiber p, footprint fp; j == steps: a stopped fiber's pending step): its clock into c, and a
   // backtrack point for each race it ends.
-  auto analyse = [&](uint32_t j, FiberId p, const Footprint& fp, std::vector<uint32_t>& c) {
-    c = fiber_clock[p];  // every clock has `fibers` entries
-    join(c, enable_clock[p]);
-    before = c;  // what p's step follows regardless of its dependences
+  auto analyse = [&](uint32_t j, FiberId p, const Footprint& fp, uint32_t* c) {
+    copy(c, fiber_clock + p * F, F);
+    join(c, enable_clock + p * F, F);
+    copy(before, c, F);  // what p's step follows regardless of its dependences
     deps.clear();
     if (fp.empty()) {
       // Touches nothing: depends on no step (only program order and enabling order it).
     } else if (fp.everything()) {
       for (FiberId q = 0; q < fibers; ++q)
         if (q != p && latest[q] >= 0) deps.push_back(static_cast<uint32_t>(latest[q]));
-      join(c, global);
+      join(c, global.data(), F);
     } else {
       // The last undeclared step, then in each other fiber the latest step this one conflicts with, past
       // those it follows already (before) and those the undeclared step follows (it is a dependence).
@@ -288,7 +289,7 @@ void DporStrategy::analyse_races() {
       for (FiberId q = 0; q < fibers; ++q) {
         if (q == p) continue;
         uint32_t lo = before[q];
-        if (last_all >= 0) lo = std::max(lo, clock_[last_all][q]);
+        if (last_all >= 0) lo = std::max(lo, clock_of(static_cast<size_t>(last_all))[q]);
         const std::vector<uint32_t>& mine = history[q];
         const std::vector<Footprint>& unions = blocks[q];
         for (int64_t l = static_cast<int64_t>(mine.size()) - 1; l >= static_cast<int64_t>(lo);) {  // bounded: l falls
@@ -306,7 +307,7 @@ void DporStrategy::analyse_races() {
           }
         }
       }
-      for (uint32_t i : deps) join(c, clock_[i]);
+      for (uint32_t i : deps) join(c, clock_of(i), F);
     }
     // Races: dependent steps of other fibers that p's step does not already follow, maximal ones only.
     // A step of the prefix this execution replayed ended the same races in the execution it was
@@ -318,7 +319,7 @@ void DporStrategy::analyse_races() {
     for (size_t a = 0; a < races.size();) {
       bool covered = false;
       for (size_t b = 0; b < races.size() && !covered; ++b)
-        covered = b != a && happens_before(races[a], clock_[races[b]]);
+        covered = b != a && happens_before(races[a], clock_of(races[b]));
       if (covered) races.erase(races.begin() + static_cast<std::ptrdiff_t>(a));
       else ++a;
     }
@@ -328,7 +329,7 @@ void DporStrategy::analyse_races() {
       // v = the steps after i that do not follow it, then p's step; its initials can start the reversal.
       std::fill(first_in_v.begin(), first_in_v.end(), -1);
       initials.clear();
-      auto consider = [&](uint32_t k, FiberId q, const std::vector<uint32_t>& ck) {
+      auto consider = [&](uint32_t k, FiberId q, const uint32_t* ck) {
         if (first_in_v[q] >= 0) return;
         bool first = true;
         for (FiberId r = 0; r < fibers && first; ++r)
@@ -339,7 +340,7 @@ void DporStrategy::analyse_races() {
       // Every step after an undeclared step follows it: then v is p's step alone.
       if (!stack_[i].step.everything())
         for (uint32_t k = i + 1; k < j; ++k)
-          if (!happens_before(i, clock_[k])) consider(k, stack_[k].chosen, clock_[k]);
+          if (!happens_before(i, clock_of(k))) consider(k, stack_[k].chosen, clock_of(k));
       consider(j, p, c);
       if (initials.empty()) continue;  // cannot happen: the first step of v is an initial
       const Node& ni = stack_[i];
@@ -385,10 +386,9 @@ void DporStrategy::analyse_races() {
       global = k.global;
       latest = k.latest;
       last_all = k.last_all;
-      for (FiberId f = 0; f < fibers; ++f) {
-        fiber_clock[f] = k.fiber_clock[f];
-        enable_clock[f] = k.enable_clock[f];
-      }
+      if (k.fiber_clock.size() != F * F) throw std::logic_error("dpor: a checkpoint of another fiber count");
+      copy(fiber_clock, k.fiber_clock.data(), F * F);
+      copy(enable_clock, k.enable_clock.data(), F * F);
     }
   // The fibers' histories keep the steps before `first` (shared with the last analysis, which walked
   // them); the last block's union is rebuilt when the cut falls inside it.
@@ -416,31 +416,27 @@ void DporStrategy::analyse_races() {
       k.global = global;
       k.latest = latest;
       k.last_all = last_all;
-      k.fiber_clock.resize(fibers);
-      k.enable_clock.resize(fibers);
-      for (FiberId f = 0; f < fibers; ++f) {
-        k.fiber_clock[f] = fiber_clock[f];
-        k.enable_clock[f] = enable_clock[f];
-      }
+      k.fiber_clock.assign(fiber_clock, fiber_clock + F * F);
+      k.enable_clock.assign(enable_clock, enable_clock + F * F);
     }
     const Node& nj = stack_[j];
     const FiberId p = nj.chosen;
-    std::vector<uint32_t>& c = clock_[j];
+    uint32_t* const c = clock_of(j);
     if (j < reuse) {
       local_[j] = count[p];
     } else {
       analyse(j, p, nj.step, c);
-      step_hash_[j] = step_hash(p, local_[j], c);
+      step_hash_[j] = step_hash(p, local_[j], c, F);
     }
     ++count[p];
-    fiber_clock[p] = c;
+    copy(fiber_clock + p * F, c, F);
     if (!nj.step.empty()) {  // steps that touch nothing are no later step's dependence
       latest[p] = j;
-      join(global, c);
+      join(global.data(), c, F);
     }
     // Fibers this step made runnable (woken, spawned) follow it.
     auto enabled = [&](FiberId q) {
-      if (q < fibers && !runnable_at(nj, q)) join(enable_clock[q], c);
+      if (q < fibers && !runnable_at(nj, q)) join(enable_clock + q * F, c, F);
     };
     if (j + 1 < depth_) {
       const Node& next = stack_[j + 1];
@@ -460,7 +456,7 @@ void DporStrategy::analyse_races() {
     last_trace_ = trace == 0 ? 1 : trace;  // 0 means none
   }
   if (tail)
-    for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_[steps]);
+    for (const auto& [q, fp] : stopped_) analyse(static_cast<uint32_t>(steps), q, fp, clock_of(steps));
 }
 
 void DporStrategy::count_race(size_t first, size_t later, FiberId later_fiber, bool conservative) {

@@ -159,8 +159,9 @@ class DporStrategy final : public Strategy {
   bool exhausted_ = false;
   std::vector<FiberId> prefix_;  // restrict(): decisions every execution takes; next() stops above them
   uint64_t last_trace_ = 0;
-  // Race analysis scratch (kept for their capacity).
-  std::vector<std::vector<uint32_t>> clock_;  // vector clock of each step: steps of each fiber it follows
+  // Race analysis scratch (kept for their capacity). Clocks are flat arrays of clock_fibers_ entries
+  // each, one after another: no per-clock allocation, copies and joins of a few contiguous words.
+  std::vector<uint32_t> clock_;  // step j's vector clock at [j * clock_fibers_, +clock_fibers_): the steps of each fiber it follows
   std::vector<uint32_t> local_;               // step -> its index among its fiber's steps
   std::vector<uint64_t> step_hash_;           // step -> hash of (fiber, local index, vector clock), as clock_
   TraceSet traces_;
@@ -178,12 +179,12 @@ class DporStrategy final : public Strategy {
     std::vector<uint32_t> count, global;
     std::vector<int64_t> latest;
     int64_t last_all = -1;
-    std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;
+    std::vector<uint32_t> fiber_clock, enable_clock;  // flat, as analysis_scratch's
   };
   std::vector<checkpoint> checkpoints_;
   struct analysis_scratch {
     std::vector<uint32_t> count, global, deps, races, before;
-    std::vector<std::vector<uint32_t>> fiber_clock, enable_clock;
+    std::vector<uint32_t> fiber_clock, enable_clock;  // by fiber, flat: fiber f's clock at [f * fibers, +fibers)
     std::vector<int64_t> latest, first_in_v;
     std::vector<FiberId> initials;
     std::vector<std::vector<uint32_t>> history;  // by fiber: its steps (stack indices) in order
