@@ -149,6 +149,8 @@ FootprintScope::~FootprintScope() {
   // (its scope pointer may be left pointing to this one's claim until then; nothing reads it).
   if (s == nullptr || s->running_slot == nullptr) return;
   FiberSlot* slot = s->running_slot;
+  // The slot points into this scope: one closed before a scope it encloses would leave it dangling.
+  if (slot->scope != &claim_.footprint) die("FootprintScope closed before a scope opened inside it");
   slot->scope = outer_;  // the caller's code runs on in this step: its claim joins the step's
   if (!slot->frozen) slot->recording |= *outer_;
 }
