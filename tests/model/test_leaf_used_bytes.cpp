@@ -40,6 +40,17 @@ void check_leaves(btrfs_fs_info& fs, btrfs_root& root) {
   });
 }
 
+// The leaf holding key 1000 of `root`, as the buffer cache holds it, to corrupt in place (as a bug would).
+tree_block& first_leaf_from_1000(btrfs_fs_info& fs, btrfs_root& root) {
+  uint64_t victim = 0;
+  btrfs_for_each_leaf(fs, root, {1000, 0, 0}, [&](const tree_block_ptr& b, int) {
+    victim = b->header.bytenr;
+    return false;
+  });
+  REQUIRE(victim != 0);
+  return const_cast<tree_block&>(**fs.buffer_radix.find(victim));
+}
+
 }  // namespace
 
 TEST_CASE("leaf_used_bytes follows every change of a leaf's items, shared or not", "[model][leaf_used_bytes]") {
@@ -89,13 +100,7 @@ TEST_CASE("tree operations leave every leaf's used bytes right, and the fsck fin
   REQUIRE(btrfs_check(*fs, fsck_scope::trees).empty());
   // Grow one item of a leaf the check found sound past the leaf's room, in place (as a corruption would):
   // the next check must see the leaf's new size.
-  uint64_t victim = 0;
-  btrfs_for_each_leaf(*fs, root, {1000, 0, 0}, [&](const tree_block_ptr& b, int) {
-    victim = b->header.bytenr;
-    return false;
-  });
-  REQUIRE(victim != 0);
-  tree_block& leaf = const_cast<tree_block&>(**fs->buffer_radix.find(victim));
+  tree_block& leaf = first_leaf_from_1000(*fs, root);
   const uint32_t sound = leaf.leaf_used_bytes();
   leaf.items[leaf.items.size() - 1].value = ref_named(fs->nodesize);
   CHECK(leaf.leaf_used_bytes() == summed(leaf));
@@ -153,13 +158,7 @@ TEST_CASE("the fsck finds a committed leaf changed in place after a clean check"
     REQUIRE(btrfs_commit_current(*fs) == 0);
   });
   REQUIRE(btrfs_check(*fs, fsck_scope::trees).empty());
-  uint64_t victim = 0;
-  btrfs_for_each_leaf(*fs, root, {1000, 0, 0}, [&](const tree_block_ptr& b, int) {
-    victim = b->header.bytenr;
-    return false;
-  });
-  REQUIRE(victim != 0);
-  tree_block& leaf = const_cast<tree_block&>(**fs->buffer_radix.find(victim));
+  tree_block& leaf = first_leaf_from_1000(*fs, root);
   REQUIRE(leaf.header.csum != 0);
   leaf.items[0].key.offset += 1;  // keeps the order; only the checksum can tell
   const auto problems = btrfs_check(*fs, fsck_scope::trees);
